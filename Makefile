@@ -1,0 +1,51 @@
+# fangkong — two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export FANGKONG_ENV ?= development
+
+.PHONY: demo test lint typecheck test-sqlite test-postgres bench system-deps messages clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+## Run the platform with demo data on SQLite at http://127.0.0.1:8000
+demo: $(VENV)/.installed
+	mkdir -p var
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py seed_demo --scale small --if-empty
+	bash scripts/demo.sh
+
+## Lint, type-check and run the whole suite on SQLite, then on a real PostgreSQL 15
+test: $(VENV)/.installed system-deps lint typecheck test-sqlite test-postgres
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy .
+
+test-sqlite: $(VENV)/.installed
+	FANGKONG_ENV=test $(PY) -m pytest -q
+
+test-postgres: $(VENV)/.installed
+	FANGKONG_ENV=test bash scripts/with-postgres.sh $(PY) -m pytest -q
+
+## Run every benchmark (SQLite and PostgreSQL); figures go to BENCHMARKS.md by hand
+bench: $(VENV)/.installed system-deps
+	bash scripts/bench.sh
+
+## Re-extract and compile translations (needs gettext)
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=benchmarks --no-obsolete
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,22 @@
+"""Project-wide test fixtures: a small org tree, people, and one user per role."""
+
+import pytest
+
+from fangkong.testing import OrgFixture, build_org
+
+
+@pytest.fixture
+def org(db) -> OrgFixture:
+    return build_org()
+
+
+@pytest.fixture
+def login_as(client, org):
+    """Log the test client in as a user holding ``role`` on ``unit`` (enterprise A by default)."""
+
+    def login(role: str, unit=None):
+        user = org.user(role, unit or org.ent_a)
+        client.force_login(user)
+        return user
+
+    return login

@@ -1,0 +1,54 @@
+"""Roles and what each may do. A role assignment covers the subtree of its unit."""
+
+from enum import StrEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    GROUP_ADMIN = "group_admin", _("Group administrator")
+    UNIT_ADMIN = "unit_admin", _("Unit administrator")
+    REPORTER = "reporter", _("Reporter")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    TRACKER = "tracker", _("Tracker")
+    GUARD = "guard", _("Checkpoint guard")
+    SERVICE_HEAD = "service_head", _("Service-centre head")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    WINDOW_STAFF = "window_staff", _("Window staff")
+    VIEWER = "viewer", _("Viewer")
+
+
+class Perm(StrEnum):
+    VIEW_UNITS = "view_units"
+    MANAGE_UNITS = "manage_units"
+    VIEW_PEOPLE = "view_people"
+    MANAGE_PEOPLE = "manage_people"
+    VIEW_SENSITIVE = "view_sensitive"
+    IMPORT = "import"
+    EXPORT = "export"
+    VIEW_AUDIT = "view_audit"
+    MANAGE_ACCOUNTS = "manage_accounts"
+
+
+_READ = {Perm.VIEW_UNITS, Perm.VIEW_PEOPLE}
+_ADMIN = set(Perm)
+
+ROLE_PERMS: dict[str, frozenset[Perm]] = {
+    Role.GROUP_ADMIN: frozenset(_ADMIN),
+    Role.UNIT_ADMIN: frozenset(_ADMIN),
+    Role.REPORTER: frozenset(_READ | {Perm.EXPORT}),
+    # Grid workers and trackers phone people and declare for them: they see full numbers.
+    Role.GRID_WORKER: frozenset(_READ | {Perm.VIEW_SENSITIVE, Perm.MANAGE_PEOPLE}),
+    Role.TRACKER: frozenset(_READ | {Perm.VIEW_SENSITIVE}),
+    Role.GUARD: frozenset(_READ),
+    Role.SERVICE_HEAD: frozenset(_READ | {Perm.EXPORT}),
+    Role.SUPERVISOR: frozenset(_READ | {Perm.EXPORT, Perm.VIEW_AUDIT}),
+    Role.WINDOW_STAFF: frozenset({Perm.VIEW_UNITS}),
+    Role.VIEWER: frozenset(_READ | {Perm.EXPORT}),
+}
+
+
+def role_grants(role: str, perm: Perm) -> bool:
+    """Tell whether ``role`` carries ``perm``."""
+    return perm in ROLE_PERMS.get(role, frozenset())

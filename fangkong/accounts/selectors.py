@@ -1,0 +1,143 @@
+"""Who may see what: a user's scope for a permission is a set of subtrees."""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from fangkong.core.errors import PermissionDenied
+from fangkong.core.models import AuditLog
+from fangkong.core.paths import is_within, subtree_q
+
+from .models import ApiToken, RoleAssignment, User
+from .roles import ROLE_PERMS, Perm
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The subtrees (by path) a user may act in for one permission."""
+
+    paths: tuple[str, ...] = ()
+    everything: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.everything and not self.paths
+
+    def covers(self, path: str) -> bool:
+        """Tell whether the node at ``path`` lies inside this scope."""
+        return self.everything or any(is_within(path, root) for root in self.paths)
+
+    def q(self, field: str = "path") -> Q:
+        """Return a filter on a path column; matches nothing for an empty scope."""
+        if self.everything:
+            return Q()
+        if not self.paths:
+            return Q(pk__in=[])
+        condition = Q()
+        for root in self.paths:
+            condition |= subtree_q(field, root)
+        return condition
+
+    def filter(self, queryset: QuerySet[Any], field: str = "path") -> QuerySet[Any]:
+        """Restrict a queryset to rows whose ``field`` path lies in the scope."""
+        if self.is_empty:
+            return queryset.none()
+        return queryset.filter(self.q(field))
+
+
+def _minimal_roots(paths: set[str]) -> tuple[str, ...]:
+    """Drop paths that lie inside another path of the set."""
+    ordered = sorted(paths, key=len)
+    roots: list[str] = []
+    for path in ordered:
+        if not any(is_within(path, root) for root in roots):
+            roots.append(path)
+    return tuple(sorted(roots))
+
+
+def role_rows_for(user: Any) -> list[tuple[str, str]]:
+    """Return (role, unit path) for each of the user's assignments to open units, cached."""
+    cached = getattr(user, "_fk_role_rows", None)
+    if cached is None:
+        cached = list(
+            RoleAssignment.objects.filter(user=user, unit__valid_to__isnull=True).values_list(
+                "role", "unit__path"
+            )
+        )
+        user._fk_role_rows = cached
+    return cached
+
+
+def scope_for(user: Any, perm: Perm) -> Scope:
+    """Return the subtrees in which ``user`` holds ``perm``."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Scope()
+    if user.is_superuser:
+        return Scope(everything=True)
+    paths = {path for role, path in role_rows_for(user) if perm in ROLE_PERMS.get(role, ())}
+    return Scope(paths=_minimal_roots(paths))
+
+
+def user_has_perm_at(user: Any, perm: Perm, path: str) -> bool:
+    """Tell whether ``user`` holds ``perm`` on the node at ``path``."""
+    return scope_for(user, perm).covers(path)
+
+
+def user_has_perm_anywhere(user: Any, perm: Perm) -> bool:
+    """Tell whether ``user`` holds ``perm`` on at least one subtree."""
+    return not scope_for(user, perm).is_empty
+
+
+def user_roles(user: Any) -> list[tuple[str, str]]:
+    """Return the user's (role, unit path) pairs."""
+    return role_rows_for(user)
+
+
+def api_tokens_for(user: User) -> QuerySet[ApiToken]:
+    """Return the user's own tokens, newest first."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+def audit_entries_visible(user: Any) -> QuerySet[Any]:
+    """Return the audit rows of the subtrees where the user may read the audit log.
+
+    Rows without a scope path (log-ins, tokens) are shown to superusers only.
+    """
+    scope = scope_for(user, Perm.VIEW_AUDIT)
+    if scope.is_empty:
+        raise PermissionDenied()
+    entries = AuditLog.objects.select_related("actor")
+    if scope.everything:
+        return entries
+    return entries.filter(scope.q("scope_path")).exclude(scope_path="")
+
+
+def audit_entries_filtered(
+    entries: QuerySet[Any],
+    *,
+    actor: str = "",
+    action: str = "",
+    object_type: str = "",
+    since: Any = None,
+    until: Any = None,
+) -> QuerySet[Any]:
+    """Narrow audit rows by actor name, action, object type and a day range (inclusive)."""
+    if actor:
+        entries = entries.filter(
+            Q(actor__username__icontains=actor) | Q(actor__display_name__icontains=actor)
+        )
+    if action:
+        entries = entries.filter(action=action)
+    if object_type:
+        entries = entries.filter(object_type=object_type)
+    tz = timezone.get_current_timezone()
+    if since:
+        entries = entries.filter(at__gte=dt.datetime.combine(since, dt.time.min, tz))
+    if until:
+        entries = entries.filter(
+            at__lt=dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tz)
+        )
+    return entries

@@ -1,0 +1,144 @@
+"""Every write to accounts: users, role assignments, tokens, log-in bookkeeping."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from fangkong.core.audit import audit_record
+from fangkong.core.errors import InvalidInput
+from fangkong.core.models import AuditLog
+
+from .models import ApiToken, RoleAssignment, User
+from .roles import Role
+
+TOKEN_PREFIX = "fk_"
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: Any,
+    username: str,
+    password: str | None,
+    display_name: str = "",
+    email: str = "",
+    is_superuser: bool = False,
+) -> User:
+    """Create a user; a superuser is also staff."""
+    if User.objects.filter(username=username).exists():
+        raise InvalidInput(detail={"username": ["exists"]})
+    user = User(
+        username=username,
+        display_name=display_name,
+        email=email,
+        is_superuser=is_superuser,
+        is_staff=is_superuser,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    audit_record(actor=actor, action=AuditLog.Action.CREATE, obj=user, after={"username": username})
+    return user
+
+
+@transaction.atomic
+def role_assign(*, actor: Any, user: User, role: str, unit: Any) -> RoleAssignment:
+    """Give ``user`` the ``role`` over the subtree of ``unit`` (idempotent)."""
+    if role not in Role.values:
+        raise InvalidInput(detail={"role": [role]})
+    assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role, unit=unit)
+    if created:
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.ROLE_GRANT,
+            obj=assignment,
+            scope_path=unit.path,
+            after={"user": user.username, "role": role, "unit": unit.code},
+        )
+    return assignment
+
+
+@transaction.atomic
+def role_revoke(*, actor: Any, assignment: RoleAssignment) -> None:
+    """Take a role assignment away."""
+    audit_record(
+        actor=actor,
+        action=AuditLog.Action.ROLE_REVOKE,
+        obj=assignment,
+        scope_path=assignment.unit.path,
+        before={"user": assignment.user.username, "role": assignment.role},
+    )
+    assignment.delete()
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, actor: Any, user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a token and return it with its key, which is shown this once only."""
+    if not name.strip():
+        raise InvalidInput(detail={"name": ["required"]})
+    key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name.strip(), prefix=key[:10], key_hash=_hash_key(key)
+    )
+    audit_record(actor=actor, action=AuditLog.Action.TOKEN_CREATE, obj=token)
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: Any, token: ApiToken) -> None:
+    """Revoke a token at once; requests carrying it are refused from now on."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action=AuditLog.Action.TOKEN_REVOKE, obj=token)
+
+
+def api_token_authenticate(key: str) -> User | None:
+    """Return the active user behind an active token, or None."""
+    if not key.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_hash_key(key), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def login_failure_record(*, user: User) -> None:
+    """Count a failed log-in; lock the account once the limit is reached."""
+    User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
+    user.refresh_from_db(fields=["failed_login_count"])
+    audit_record(actor=None, action=AuditLog.Action.LOGIN_FAILED, obj=user)
+    if user.failed_login_count >= settings.LOGIN_FAILURE_LIMIT:
+        user.locked_until = timezone.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+        user.failed_login_count = 0
+        user.save(update_fields=["locked_until", "failed_login_count"])
+        audit_record(actor=None, action=AuditLog.Action.LOCKED, obj=user)
+
+
+def login_success_record(*, user: User) -> None:
+    """Reset the failure count after a successful log-in."""
+    if user.failed_login_count or user.locked_until:
+        user.failed_login_count = 0
+        user.locked_until = None
+        user.save(update_fields=["failed_login_count", "locked_until"])
+    audit_record(actor=user, action=AuditLog.Action.LOGIN, obj=user)

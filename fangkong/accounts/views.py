@@ -1,0 +1,88 @@
+"""Log-in, API tokens and the audit log browser."""
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fangkong.core.models import AuditLog
+from fangkong.core.web import page_context, renders_app_errors
+
+from . import selectors, services
+from .forms import LoginForm, TokenForm
+from .models import ApiToken, User
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+@login_required
+def tokens(request: HttpRequest) -> HttpResponse:
+    """List, create and revoke the user's API tokens."""
+    user = request.user
+    assert isinstance(user, User)  # login_required
+    new_key = None
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        _token, new_key = services.api_token_create(
+            actor=user, user=user, name=form.cleaned_data["name"]
+        )
+        form = TokenForm()
+    return render(
+        request,
+        "accounts/tokens.html",
+        {"form": form, "new_key": new_key, "tokens": selectors.api_tokens_for(user)},
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
+    services.api_token_revoke(actor=request.user, token=token)
+    messages.success(request, _("The token was revoked."))
+    return redirect("accounts:tokens")
+
+
+def _parse_day(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+@renders_app_errors
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """Browse the audit rows of the caller's subtrees, filtered by actor, action, object, day."""
+    entries = selectors.audit_entries_visible(request.user)
+    filters: dict[str, Any] = {
+        k: request.GET.get(k, "").strip()
+        for k in ("actor", "action", "object_type", "since", "until")
+    }
+    entries = selectors.audit_entries_filtered(
+        entries,
+        actor=filters["actor"],
+        action=filters["action"],
+        object_type=filters["object_type"],
+        since=_parse_day(filters["since"]),
+        until=_parse_day(filters["until"]),
+    )
+    return render(
+        request,
+        "accounts/audit.html",
+        {
+            **page_context(request, entries, 50),
+            "filters": filters,
+            "actions": AuditLog.Action.choices,
+        },
+    )

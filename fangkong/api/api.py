@@ -1,0 +1,133 @@
+"""The /api/v1 router: each app's endpoints, one auth, one error body."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyHeader, HttpBearer, django_auth
+
+from fangkong.accounts.selectors import role_rows_for
+from fangkong.accounts.services import api_token_authenticate
+from fangkong.core.errors import ApplicationError, validation_detail
+from fangkong.orgs.api import router as orgs_router
+
+
+class TokenAuth(HttpBearer):
+    """Authorization: Bearer fk_… — a device or integration token."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = api_token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class TokenHeaderAuth(APIKeyHeader):
+    param_name = "X-API-Token"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = api_token_authenticate(key or "")
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="fangkong API",
+    version="1",
+    description="防控 fangkong — org tree, people, imports. Errors: {code, message, detail}.",
+    auth=[TokenAuth(), TokenHeaderAuth(), django_auth],
+    urls_namespace="api",
+)
+
+
+def error_response(
+    request: HttpRequest, status: int, code: str, message: str, detail: Any = None
+) -> HttpResponse:
+    return api.create_response(
+        request, {"code": code, "message": message, "detail": detail}, status=status
+    )
+
+
+@api.exception_handler(ApplicationError)
+def on_application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    body = exc.as_body()
+    return error_response(request, exc.status, body["code"], body["message"], body["detail"])
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return error_response(request, 404, "not_found", _("Not found."))
+
+
+_LOCATIONS = {"body", "query", "path", "form", "file", "header", "cookie", "payload"}
+
+
+def _field_name(location: list[Any]) -> str:
+    """Turn pydantic's ("body", "payload", "name") into "name"."""
+    parts = [str(part) for part in location]
+    while parts and parts[0] in _LOCATIONS:
+        parts.pop(0)
+    return ".".join(parts)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    detail = [
+        {"field": _field_name(error.get("loc", [])), "message": error.get("msg", "")}
+        for error in exc.errors
+    ]
+    return error_response(request, 422, "invalid", _("Some fields are not valid."), detail)
+
+
+@api.exception_handler(DjangoValidationError)
+def on_model_invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    return error_response(
+        request, 422, "invalid", _("Some fields are not valid."), validation_detail(exc)
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return error_response(request, 401, "unauthenticated", _("Log in or send a valid API token."))
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    messages = {405: _("Method not allowed."), 403: _("You do not have permission to do this.")}
+    return error_response(
+        request, exc.status_code, "http_error", str(messages.get(exc.status_code, exc))
+    )
+
+
+class RoleOut(Schema):
+    role: str
+    unit_path: str
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    display_name: str
+    is_superuser: bool
+    roles: list[RoleOut]
+
+
+@api.get("/me", response=MeOut, tags=["accounts"])
+def me(request: HttpRequest) -> Any:
+    """Who the caller is and which roles cover which subtrees."""
+    user: Any = request.user
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "display_name": user.display_name,
+        "is_superuser": user.is_superuser,
+        "roles": [{"role": role, "unit_path": path} for role, path in role_rows_for(user)],
+    }
+
+
+api.add_router("/", orgs_router)

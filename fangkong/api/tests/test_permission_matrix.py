@@ -1,0 +1,207 @@
+"""Every endpoint × every role × an object inside and outside the role's subtree.
+
+Roles are held on enterprise A. Inside A a role either may act (2xx) or is refused
+(403/404, nothing changes); anything in enterprise B answers 404 for every role, so no
+object leaves its scope and not even its existence leaks.
+"""
+
+import functools
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+
+from fangkong.accounts.roles import ROLE_PERMS, Perm, Role
+from fangkong.orgs import importing
+from fangkong.orgs.models import OrgUnit, Person, UnitKind
+from fangkong.orgs.services import unit_create
+from fangkong.testing import valid_resident_id
+
+pytestmark = pytest.mark.django_db
+
+
+@functools.cache
+def people_file(unit_code: str, seed: int) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    headers = importing.template_headers("people")
+    sheet.append(headers)
+    row = dict.fromkeys(headers, "")
+    row.update({"姓名": "王芳", "证件号码": valid_resident_id(seed), "所属单位编码": unit_code})
+    sheet.append([row[h] for h in headers])
+    data = io.BytesIO()
+    book.save(data)
+    return data.getvalue()
+
+
+@dataclass
+class Side:
+    enterprise: OrgUnit
+    unit: OrgUnit  # a unit with a person in it
+    empty: OrgUnit  # a unit without people
+    person: Person
+    job_id: int
+    code: str
+
+
+def make_side(org: Any, enterprise: OrgUnit, unit: OrgUnit, person: Person, seed: int) -> Side:
+    empty = unit_create(
+        actor=None,
+        code=f"{enterprise.code}-EMPTY",
+        name="空车间",
+        kind=UnitKind.WORKSHOP,
+        parent=enterprise,
+    )
+    Person.objects.create(
+        name=person.name, id_number=person.id_number, unit=unit, unit_path=unit.path
+    )  # a duplicate to merge
+    job = importing.import_job_create(
+        actor=org.user("group_admin", org.group),
+        kind="people",
+        scope_unit=enterprise,
+        upload=SimpleUploadedFile("p.xlsx", people_file(unit.code, seed)),
+    )
+    importing.import_job_validate(job)
+    return Side(enterprise, unit, empty, person, job.pk, unit.code)
+
+
+@pytest.fixture
+def sides(org):
+    return {
+        "in": make_side(org, org.ent_a, org.shop_a, org.person_a, 900),
+        "out": make_side(org, org.ent_b, org.plant_b, org.person_b, 901),
+    }
+
+
+def duplicate_of(person: Person) -> int:
+    return Person.objects.filter(id_number=person.id_number).exclude(pk=person.pk).get().pk
+
+
+# (name, permission needed, request builder)
+ENDPOINTS = [
+    ("unit get", Perm.VIEW_UNITS, lambda s: ("get", f"/units/{s.unit.pk}", None)),
+    (
+        "unit children",
+        Perm.VIEW_UNITS,
+        lambda s: ("get", f"/units/{s.enterprise.pk}/children", None),
+    ),
+    ("unit headcount", Perm.VIEW_UNITS, lambda s: ("get", f"/units/{s.unit.pk}/headcount", None)),
+    (
+        "unit create",
+        Perm.MANAGE_UNITS,
+        lambda s: (
+            "post",
+            "/units",
+            {"code": f"N-{s.code}", "name": "新班组", "kind": "team", "parent_id": s.unit.pk},
+        ),
+    ),
+    (
+        "unit rename",
+        Perm.MANAGE_UNITS,
+        lambda s: ("patch", f"/units/{s.unit.pk}", {"name": "改名"}),
+    ),
+    (
+        "unit move",
+        Perm.MANAGE_UNITS,
+        lambda s: ("post", f"/units/{s.empty.pk}/move", {"parent_id": s.unit.pk}),
+    ),
+    ("unit close", Perm.MANAGE_UNITS, lambda s: ("post", f"/units/{s.empty.pk}/close", {})),
+    ("people list", Perm.VIEW_PEOPLE, lambda s: ("get", f"/people?unit_id={s.unit.pk}", None)),
+    ("person get", Perm.VIEW_PEOPLE, lambda s: ("get", f"/people/{s.person.pk}", None)),
+    (
+        "person create",
+        Perm.MANAGE_PEOPLE,
+        lambda s: (
+            "post",
+            "/people",
+            {"name": "赵强", "id_number": valid_resident_id(950), "unit_id": s.unit.pk},
+        ),
+    ),
+    (
+        "person update",
+        Perm.MANAGE_PEOPLE,
+        lambda s: ("patch", f"/people/{s.person.pk}", {"phone": "13700000000"}),
+    ),
+    (
+        "person merge",
+        Perm.MANAGE_PEOPLE,
+        lambda s: (
+            "post",
+            f"/people/{s.person.pk}/merge",
+            {"duplicate_id": duplicate_of(s.person)},
+        ),
+    ),
+    ("import get", Perm.IMPORT, lambda s: ("get", f"/imports/{s.job_id}", None)),
+    ("import rejected", Perm.IMPORT, lambda s: ("get", f"/imports/{s.job_id}/rejected", None)),
+    ("import commit", Perm.IMPORT, lambda s: ("post", f"/imports/{s.job_id}/commit", {})),
+    ("import create", Perm.IMPORT, lambda s: ("upload", "/imports", s)),
+]
+
+
+def send(client, method: str, url: str, payload: Any):
+    url = "/api/v1" + url
+    if method == "get":
+        return client.get(url)
+    if method == "upload":
+        return client.post(
+            url,
+            {
+                "kind": "people",
+                "unit_id": payload.enterprise.pk,
+                "file": SimpleUploadedFile("p.xlsx", people_file(payload.code, 960)),
+            },
+        )
+    return getattr(client, method)(url, payload, content_type="application/json")
+
+
+def check_case(client, sides, role: str, perm: Perm, build, where: str) -> str | None:
+    """Send one request inside a savepoint that is rolled back; return a failure or None."""
+    with transaction.atomic():
+        method, url, payload = build(sides[where])
+        response = send(client, method, url, payload)
+        transaction.set_rollback(True)
+    body = response.json() if response["Content-Type"].startswith("application/json") else {}
+    status = response.status_code
+    if where == "out":
+        ok = status == 404 and body.get("code") == "not_found"
+    elif perm in ROLE_PERMS[role]:
+        ok = status in (200, 201)
+    else:
+        ok = status in (403, 404) and set(body) == {"code", "message", "detail"}
+    return None if ok else f"{where}-scope {url} → {status} {response.content[:200]!r}"
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_permission_matrix(client, org, sides, login_as, role):
+    """Every endpoint against an in-scope and an out-of-scope object, for this role."""
+    login_as(role, org.ent_a)
+    failures = [
+        f"{name}: {failure}"
+        for name, perm, build in ENDPOINTS
+        for where in ("in", "out")
+        if (failure := check_case(client, sides, role, perm, build, where))
+    ]
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_lists_never_show_objects_outside_the_scope(client, org, sides, login_as, role):
+    login_as(role, org.ent_a)
+    units = client.get("/api/v1/units?q=&page=1").json()["items"]
+    assert units and all(u["path"].startswith(org.ent_a.path) for u in units)
+    people = client.get("/api/v1/people").json()["items"]
+    assert all(p["unit_id"] != org.plant_b.pk for p in people)
+    duplicates = client.get("/api/v1/people/duplicates").json()
+    assert all(p["unit_id"] != org.plant_b.pk for group in duplicates for p in group)
+    jobs = client.get("/api/v1/imports").json()["items"]
+    assert all(j["unit_id"] == org.ent_a.pk for j in jobs)
+
+
+def test_anonymous_callers_get_401_with_the_error_body(client, org):
+    response = client.get(f"/api/v1/units/{org.ent_a.pk}")
+    assert response.status_code == 401
+    assert set(response.json()) == {"code", "message", "detail"}

@@ -1,0 +1,50 @@
+"""Write audit rows. Every service write calls ``audit_record``."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+from django.forms.models import model_to_dict
+
+from .middleware import current_ip
+from .models import AuditLog
+
+
+def snapshot(obj: models.Model, *, exclude: Iterable[str] = ()) -> dict[str, Any]:
+    """Return a JSON-serialisable copy of a model instance's concrete fields."""
+    data = model_to_dict(obj, fields=[f.name for f in obj._meta.concrete_fields])
+    return {
+        key: value if isinstance(value, int | float | bool | str | type(None)) else str(value)
+        for key, value in data.items()
+        if key not in set(exclude)
+    }
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    scope_path: str = "",
+    before: Any = None,
+    after: Any = None,
+) -> AuditLog:
+    """Append one row to the audit log."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+    return AuditLog.objects.create(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:200],
+        scope_path=scope_path,
+        before=before,
+        after=after,
+        ip_address=current_ip.get(),
+    )

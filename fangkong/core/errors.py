@@ -1,0 +1,55 @@
+"""One error hierarchy, rendered the same way everywhere as {"code", "message", "detail"}."""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+
+class ApplicationError(Exception):
+    """A failure the user can understand and act on."""
+
+    code = "error"
+    status = 400
+    default_message: Any = _("The request could not be completed.")
+
+    def __init__(self, message: Any = None, *, detail: Any = None) -> None:
+        self.message = message if message is not None else self.default_message
+        self.detail = detail
+        super().__init__(str(self.message))
+
+    def as_body(self) -> dict[str, Any]:
+        """Return the error body shared by the API and the HTML pages."""
+        return {"code": self.code, "message": str(self.message), "detail": self.detail}
+
+
+class InvalidInput(ApplicationError):
+    code = "invalid"
+    status = 422
+    default_message = _("Some fields are not valid.")
+
+
+class NotFound(ApplicationError):
+    """Also raised for objects outside the caller's scope, so their existence does not leak."""
+
+    code = "not_found"
+    status = 404
+    default_message = _("Not found.")
+
+
+class PermissionDenied(ApplicationError):
+    code = "forbidden"
+    status = 403
+    default_message = _("You do not have permission to do this.")
+
+
+class Conflict(ApplicationError):
+    code = "conflict"
+    status = 409
+    default_message = _("The request conflicts with the current state.")
+
+
+def validation_detail(error: Any) -> Any:
+    """Turn a Django ValidationError into a JSON-friendly detail."""
+    if hasattr(error, "message_dict"):
+        return {field: [str(m) for m in msgs] for field, msgs in error.message_dict.items()}
+    return [str(m) for m in getattr(error, "messages", [error])]

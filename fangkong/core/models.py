@@ -1,0 +1,80 @@
+"""Shared base model, the audit log and the queue heartbeat."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditLog(models.Model):
+    """Who did what to which object, when, with the state before and after.
+
+    ``scope_path`` is the org-unit path the object belongs to, so unit admins can browse
+    the rows of their own subtree and nothing else.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Create")
+        UPDATE = "update", _("Update")
+        DELETE = "delete", _("Delete")
+        MOVE = "move", _("Move")
+        CLOSE = "close", _("Close")
+        MERGE = "merge", _("Merge")
+        IMPORT = "import", _("Import")
+        EXPORT = "export", _("Export")
+        VIEW_SENSITIVE = "view_sensitive", _("View sensitive data")
+        LOGIN = "login", _("Log in")
+        LOGIN_FAILED = "login_failed", _("Failed log-in")
+        LOCKED = "locked", _("Account locked")
+        TOKEN_CREATE = "token_create", _("API token created")
+        TOKEN_REVOKE = "token_revoke", _("API token revoked")
+        ROLE_GRANT = "role_grant", _("Role granted")
+        ROLE_REVOKE = "role_revoke", _("Role revoked")
+
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    scope_path = models.CharField(_("scope path"), max_length=255, blank=True, db_index=True)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+
+class QueueHeartbeat(models.Model):
+    """The task queue's last sign of life, written by a periodic task."""
+
+    name = models.CharField(max_length=64, unique=True)
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("queue heartbeat")
+        verbose_name_plural = _("queue heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.beat_at}"

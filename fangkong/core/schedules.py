@@ -1,0 +1,23 @@
+"""Periodic jobs, created after every migrate so a fresh database has them."""
+
+from typing import Any
+
+# (task path, minutes between runs); later apps add deadline checks and reminders here.
+PERIODIC_JOBS = [
+    ("fangkong.core.tasks.queue_heartbeat", 1),
+]
+
+
+def ensure_schedules(**kwargs: Any) -> None:
+    from django_q.models import Schedule
+
+    for func, minutes in PERIODIC_JOBS:
+        Schedule.objects.update_or_create(
+            name=func,
+            defaults={
+                "func": func,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": minutes,
+                "repeats": -1,
+            },
+        )

@@ -1,0 +1,43 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polib
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_production_settings_pass_the_deploy_check():
+    env = {
+        **os.environ,
+        "FANGKONG_ENV": "production",
+        "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijkl",
+        "ALLOWED_HOSTS": "fangkong.example.org",
+        "DATABASE_URL": "sqlite:///" + str(ROOT / "var" / "deploy-check.sqlite3"),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_chinese_is_the_default_language_and_shanghai_the_time_zone():
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert settings.TIME_ZONE == "Asia/Shanghai"
+
+
+def test_every_string_has_a_chinese_translation():
+    catalogue = polib.pofile(str(ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"))
+    untranslated = [entry.msgid for entry in catalogue.untranslated_entries()]
+    fuzzy = [entry.msgid for entry in catalogue.fuzzy_entries()]
+    assert not untranslated, untranslated[:20]
+    assert not fuzzy, fuzzy[:20]
+    compiled = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.mo"
+    assert compiled.stat().st_mtime >= (compiled.with_suffix(".po")).stat().st_mtime - 1

@@ -1,0 +1,66 @@
+"""Clean text that arrives from forms, Excel and CSV files."""
+
+import datetime as dt
+import re
+import unicodedata
+from typing import Any
+
+_SPACES = re.compile(r"\s+")
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def clean_cell(value: Any) -> str:
+    """Return a cell as text: full-width folded to half-width, spaces trimmed and collapsed."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = unicodedata.normalize("NFKC", str(value))
+    return _SPACES.sub(" ", text).strip()
+
+
+def compact(value: Any) -> str:
+    """Return a cell with every space removed (ID numbers, phones, codes)."""
+    return _SPACES.sub("", clean_cell(value))
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """Read a date from a datetime, an Excel serial number or a common text form.
+
+    Raise ValueError when the value is not empty and not a date.
+    """
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _from_serial(float(value))
+    text = compact(value)
+    if not text:
+        return None
+    if re.fullmatch(r"\d{1,5}(\.\d+)?", text):
+        return _from_serial(float(text))
+    match = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text)
+    if match:
+        return dt.date(*(int(part) for part in match.groups()))
+    if re.fullmatch(r"\d{8}", text):
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    raise ValueError(text)
+
+
+def _from_serial(serial: float) -> dt.date:
+    if not 1 <= serial < 2958466:
+        raise ValueError(serial)
+    return EXCEL_EPOCH + dt.timedelta(days=int(serial))
+
+
+def mask_middle(value: str, *, keep_start: int, keep_end: int) -> str:
+    """Replace the middle of a value with asterisks, keeping its length."""
+    if not value:
+        return ""
+    if len(value) <= keep_start + keep_end:
+        return "*" * len(value)
+    hidden = len(value) - keep_start - keep_end
+    return value[:keep_start] + "*" * hidden + (value[-keep_end:] if keep_end else "")

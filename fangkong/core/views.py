@@ -1,0 +1,14 @@
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .health import database_health, queue_health
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Report the database and the task queue; 503 when either is down."""
+    database, queue = database_health(), queue_health()
+    ok = database["ok"] and queue["ok"]
+    return JsonResponse({"ok": ok, "database": database, "queue": queue}, status=200 if ok else 503)

@@ -1,0 +1,69 @@
+"""Helpers shared by the HTML views: error pages, paging and spreadsheet downloads."""
+
+import csv
+import functools
+import io
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import openpyxl
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from .errors import ApplicationError
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def renders_app_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Render an ApplicationError raised by a view as a page with its status code."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except ApplicationError as exc:
+            body = exc.as_body()
+            return render(
+                request,
+                "error.html",
+                {"message": body["message"], "detail": body["detail"]},
+                status=exc.status,
+            )
+
+    return wrapper
+
+
+def page_context(request: HttpRequest, items: Any, per_page: int = 50) -> dict[str, Any]:
+    """Return the page of ``items`` the request asks for, with the query string to keep."""
+    page = Paginator(items, per_page).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {"page_obj": page, "query_without_page": query.urlencode()}
+
+
+def spreadsheet_response(
+    *, filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str
+) -> HttpResponse:
+    """Return rows as an .xlsx (default) or UTF-8 .csv download that Excel opens correctly."""
+    if fmt == "csv":
+        buffer = io.StringIO()
+        buffer.write("\ufeff")  # BOM: Excel on Windows then reads the Chinese correctly
+        writer = csv.writer(buffer)
+        writer.writerow(headers)
+        writer.writerows(rows)
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        extension = "csv"
+    else:
+        book = openpyxl.Workbook(write_only=True)
+        sheet = book.create_sheet()
+        sheet.append(list(headers))
+        for row in rows:
+            sheet.append(list(row))
+        data = io.BytesIO()
+        book.save(data)
+        response = HttpResponse(data.getvalue(), content_type=XLSX)
+        extension = "xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{extension}"'
+    return response

@@ -1,0 +1,227 @@
+"""The organisation tree, the people in it and their import jobs."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fangkong.core.models import TimeStampedModel
+from fangkong.core.paths import PathField
+
+
+class UnitKind(models.TextChoices):
+    """Kinds of org unit. Extend by adding a member; the tree does not depend on them."""
+
+    GROUP = "group", _("Group")
+    SEGMENT = "segment", _("Segment")
+    ENTERPRISE = "enterprise", _("Enterprise")
+    PLANT = "plant", _("Plant / department")
+    WORKSHOP = "workshop", _("Workshop")
+    TEAM = "team", _("Team")
+    COMMUNITY = "community", _("Community")
+    BUILDING = "building", _("Building")
+    HOUSEHOLD = "household", _("Household")
+    SERVICE_CENTRE = "service_centre", _("Service centre")
+    SERVICE_STATION = "service_station", _("Service station")
+    WINDOW = "window", _("Service window")
+    CHECKPOINT = "checkpoint", _("Checkpoint")
+    QUARANTINE_SITE = "quarantine_site", _("Quarantine site")
+
+
+class OrgUnitQuerySet(models.QuerySet["OrgUnit"]):
+    def open_on(self, day: dt.date | None = None) -> "OrgUnitQuerySet":
+        """Units in force on ``day`` (today by default)."""
+        day = day or timezone.localdate()
+        return self.filter(valid_from__lte=day).filter(
+            models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=day)
+        )
+
+
+class OrgUnit(TimeStampedModel):
+    """A node of the org tree. ``path`` lists the ids of its ancestors and itself."""
+
+    kind = models.CharField(_("kind"), max_length=32, choices=UnitKind.choices)
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    name_initials = models.CharField(_("pinyin initials"), max_length=128, blank=True)
+    name_pinyin = models.CharField(_("pinyin"), max_length=512, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = PathField(_("path"), max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
+    valid_from = models.DateField(_("effective from"), default=timezone.localdate)
+    valid_to = models.DateField(_("closed on"), null=True, blank=True)
+
+    objects = OrgUnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("org unit")
+        verbose_name_plural = _("org units")
+        ordering = ["path"]
+        indexes = [
+            models.Index(fields=["parent", "name"]),
+            models.Index(fields=["name_initials"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True)
+                | models.Q(valid_to__gte=models.F("valid_from")),
+                name="orgunit_period_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.valid_to is None or self.valid_to > timezone.localdate()
+
+
+class Gender(models.TextChoices):
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class IdType(models.TextChoices):
+    RESIDENT_ID = "resident_id", _("Resident ID card")
+    PASSPORT = "passport", _("Passport")
+    HK_MACAO_PERMIT = "hk_macao_permit", _("Mainland travel permit (HK/Macao)")
+    TAIWAN_PERMIT = "taiwan_permit", _("Mainland travel permit (Taiwan)")
+    OTHER = "other", _("Other document")
+
+
+class PersonCategory(models.TextChoices):
+    EMPLOYEE = "employee", _("Employee")
+    RESIDENT = "resident", _("Resident")
+    CONTRACTOR = "contractor", _("Contractor")
+    RETIREE = "retiree", _("Retiree")
+    VISITOR = "visitor", _("Visitor")
+
+
+class Person(TimeStampedModel):
+    """An employee, resident, contractor, retiree or visitor.
+
+    ``unit_path`` copies the employing unit's path so subtree head-counts are one indexed
+    range count; the orgs services keep it in step when units move.
+    """
+
+    name = models.CharField(_("name"), max_length=64)
+    name_initials = models.CharField(_("pinyin initials"), max_length=64, blank=True)
+    gender = models.CharField(
+        _("gender"), max_length=8, choices=Gender.choices, default=Gender.UNKNOWN
+    )
+    id_type = models.CharField(
+        _("document type"), max_length=20, choices=IdType.choices, default=IdType.RESIDENT_ID
+    )
+    id_number = models.CharField(_("document number"), max_length=32, db_index=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    category = models.CharField(
+        _("category"),
+        max_length=16,
+        choices=PersonCategory.choices,
+        default=PersonCategory.EMPLOYEE,
+    )
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="people"
+    )
+    unit_path = PathField(_("unit path"), max_length=255, editable=False)
+    household = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("household"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="household_members",
+    )
+    is_party_member = models.BooleanField(_("party member"), default=False)
+    joined_on = models.DateField(_("joined on"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_records",
+    )
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["unit_path", "name", "id"]
+        indexes = [
+            models.Index(fields=["is_active", "unit_path"], name="person_active_path"),
+            models.Index(fields=["name_initials"]),
+            models.Index(fields=["name"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportJob(TimeStampedModel):
+    """One upload of org units or people: preview, then commit all rows or none."""
+
+    class Kind(models.TextChoices):
+        UNITS = "units", _("Org units")
+        PEOPLE = "people", _("People")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        VALIDATING = "validating", _("Checking")
+        PREVIEW = "preview", _("Ready to commit")
+        COMMITTING = "committing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="import_jobs",
+    )
+    scope_unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("within unit"),
+        on_delete=models.PROTECT,
+        related_name="import_jobs",
+    )
+    scope_path = PathField(_("scope path"), max_length=255, editable=False)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows processed"), default=0)
+    rows_bad = models.PositiveIntegerField(_("rejected rows"), default=0)
+    rows_imported = models.PositiveIntegerField(_("imported rows"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    skip_bad_rows = models.BooleanField(_("import the valid rows only"), default=False)
+    language = models.CharField(_("language"), max_length=16, default="zh-hans")
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.rows_total:
+            return 0
+        return min(100, round(100 * self.rows_done / self.rows_total))

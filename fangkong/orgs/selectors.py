@@ -1,0 +1,204 @@
+"""Every read of the org tree and its people, always scoped to what the caller may see."""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from fangkong.accounts.roles import Perm
+from fangkong.accounts.selectors import Scope, scope_for
+from fangkong.core.audit import audit_record
+from fangkong.core.errors import NotFound
+from fangkong.core.models import AuditLog
+from fangkong.core.paths import ancestor_paths, subtree_q
+from fangkong.core.text import clean_cell, mask_middle
+
+from .models import ImportJob, OrgUnit, Person
+
+_INITIALS = re.compile(r"^[a-z]+$")
+
+
+def units_visible(user: Any, perm: Perm = Perm.VIEW_UNITS) -> QuerySet[OrgUnit]:
+    """Return every unit the user may see (or act on with ``perm``)."""
+    return scope_for(user, perm).filter(OrgUnit.objects.all())
+
+
+def unit_get(user: Any, unit_id: Any, perm: Perm = Perm.VIEW_UNITS) -> OrgUnit:
+    """Return one unit in the user's scope; NotFound when missing or outside it."""
+    try:
+        return units_visible(user, perm).get(pk=int(unit_id))
+    except (OrgUnit.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def unit_get_by_code(user: Any, code: str, perm: Perm = Perm.VIEW_UNITS) -> OrgUnit:
+    """Return the unit with ``code`` in the user's scope; NotFound otherwise."""
+    unit = units_visible(user, perm).filter(code=code).first()
+    if unit is None:
+        raise NotFound()
+    return unit
+
+
+def unit_search(
+    user: Any, query: str, *, kind: str = "", include_closed: bool = False
+) -> QuerySet[OrgUnit]:
+    """Find units by name, code or pinyin initials (``sdly`` finds 山东铝业)."""
+    units = units_visible(user)
+    if not include_closed:
+        units = units.filter(valid_to__isnull=True)
+    if kind:
+        units = units.filter(kind=kind)
+    query = clean_cell(query)
+    if query:
+        condition = Q(name__icontains=query) | Q(code__istartswith=query)
+        lowered = query.lower()
+        if _INITIALS.match(lowered):
+            condition |= Q(name_initials__startswith=lowered) | Q(name_pinyin__startswith=lowered)
+        units = units.filter(condition)
+    return units.order_by("depth", "path")
+
+
+def unit_roots(user: Any) -> list[OrgUnit]:
+    """Return the top units of the user's scope (the tree page starts there)."""
+    scope = scope_for(user, Perm.VIEW_UNITS)
+    if scope.everything:
+        return list(OrgUnit.objects.filter(parent__isnull=True).order_by("code"))
+    return list(OrgUnit.objects.filter(path__in=scope.paths).order_by("path"))
+
+
+def unit_children(user: Any, unit: OrgUnit, *, include_closed: bool = False) -> list[OrgUnit]:
+    """Return the visible children of ``unit`` with ``headcount`` and ``child_count`` set."""
+    children = units_visible(user).filter(parent=unit).annotate(child_count=Count("children"))
+    if not include_closed:
+        children = children.filter(valid_to__isnull=True)
+    result: list[OrgUnit] = list(children.order_by("code"))
+    for child in result:
+        child.headcount = subtree_headcount(child.path)  # type: ignore[attr-defined]
+    return result
+
+
+def unit_breadcrumbs(user: Any, unit: OrgUnit) -> list[OrgUnit]:
+    """Return the unit's visible ancestors, root first, then the unit itself."""
+    by_path = {u.path: u for u in units_visible(user).filter(path__in=ancestor_paths(unit.path))}
+    return [by_path[p] for p in ancestor_paths(unit.path) if p in by_path]
+
+
+def subtree_headcount(path: str) -> int:
+    """Count the active people employed anywhere in the subtree rooted at ``path``.
+
+    One range count over the (is_active, unit_path) index; no walk over the tree.
+    """
+    return Person.objects.filter(subtree_q("unit_path", path), is_active=True).count()
+
+
+def subtree_unit_count(path: str, *, kind: str = "") -> int:
+    """Count the open units in the subtree rooted at ``path``, optionally of one kind."""
+    units = OrgUnit.objects.open_on().filter(subtree_q("path", path))
+    if kind:
+        units = units.filter(kind=kind)
+    return units.count()
+
+
+@dataclass(frozen=True)
+class PeopleFilter:
+    query: str = ""
+    unit: OrgUnit | None = None
+    category: str = ""
+    party_member: bool | None = None
+    include_inactive: bool = False
+
+
+def people_visible(user: Any, filters: PeopleFilter | None = None) -> QuerySet[Person]:
+    """Return the people the user may see, narrowed by ``filters``."""
+    filters = filters or PeopleFilter()
+    people = scope_for(user, Perm.VIEW_PEOPLE).filter(Person.objects.all(), "unit_path")
+    if not filters.include_inactive:
+        people = people.filter(is_active=True)
+    if filters.unit is not None:
+        people = people.filter(subtree_q("unit_path", filters.unit.path))
+    if filters.category:
+        people = people.filter(category=filters.category)
+    if filters.party_member is not None:
+        people = people.filter(is_party_member=filters.party_member)
+    query = clean_cell(filters.query)
+    if query:
+        condition = Q(name__icontains=query)
+        if _INITIALS.match(query.lower()):
+            condition |= Q(name_initials__startswith=query.lower())
+        if re.fullmatch(r"[0-9Xx]{4,18}", query):
+            condition |= Q(id_number__endswith=query.upper()) | Q(phone__endswith=query)
+        people = people.filter(condition)
+    return people.select_related("unit", "household").order_by("unit_path", "name", "id")
+
+
+def person_get(user: Any, person_id: Any) -> Person:
+    """Return one person in the user's scope; NotFound when missing or outside it."""
+    try:
+        return people_visible(user, PeopleFilter(include_inactive=True)).get(pk=int(person_id))
+    except (Person.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def can_see_sensitive(user: Any, person: Person) -> bool:
+    """Tell whether the user may see this person's full document and phone numbers."""
+    return scope_for(user, Perm.VIEW_SENSITIVE).covers(person.unit_path)
+
+
+def mask_id_number(number: str) -> str:
+    """Mask a document number: 3703**********123X."""
+    return mask_middle(number, keep_start=4, keep_end=4 if len(number) > 10 else 2)
+
+
+def mask_phone(number: str) -> str:
+    """Mask a phone number: 138****5678."""
+    return mask_middle(number, keep_start=3, keep_end=4)
+
+
+def person_public_fields(person: Person, *, sensitive_scope: Scope) -> dict[str, str]:
+    """Return the document and phone numbers as this viewer may see them."""
+    if sensitive_scope.covers(person.unit_path):
+        return {"id_number": person.id_number, "phone": person.phone}
+    return {"id_number": mask_id_number(person.id_number), "phone": mask_phone(person.phone)}
+
+
+def sensitive_view_log(user: Any, person: Person) -> None:
+    """Record that ``user`` saw this person's full personal data."""
+    audit_record(
+        actor=user, action=AuditLog.Action.VIEW_SENSITIVE, obj=person, scope_path=person.unit_path
+    )
+
+
+def duplicate_groups(user: Any, *, limit: int = 200) -> list[list[Person]]:
+    """Return active people who share a document number, grouped, within the user's scope."""
+    visible = people_visible(user)
+    numbers = (
+        visible.values("id_type", "id_number")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .order_by("id_number")[:limit]
+    )
+    keys = [(row["id_type"], row["id_number"]) for row in numbers]
+    if not keys:
+        return []
+    condition = Q()
+    for id_type, id_number in keys:
+        condition |= Q(id_type=id_type, id_number=id_number)
+    groups: dict[tuple[str, str], list[Person]] = {key: [] for key in keys}
+    for person in visible.filter(condition).order_by("id"):
+        groups[(person.id_type, person.id_number)].append(person)
+    return list(groups.values())
+
+
+def import_jobs_visible(user: Any) -> QuerySet[ImportJob]:
+    """Return the import jobs whose unit lies in the user's import scope."""
+    jobs = scope_for(user, Perm.IMPORT).filter(ImportJob.objects.all(), "scope_path")
+    return jobs.select_related("created_by", "scope_unit")
+
+
+def import_job_get(user: Any, job_id: Any) -> ImportJob:
+    """Return one import job in the user's scope; NotFound otherwise."""
+    try:
+        return import_jobs_visible(user).get(pk=int(job_id))
+    except (ImportJob.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None

@@ -1,0 +1,129 @@
+import csv
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from fangkong.core.models import AuditLog
+from fangkong.orgs import importing
+from fangkong.orgs.models import ImportJob, Person
+from fangkong.testing import valid_resident_id
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pages_need_a_login(client):
+    assert client.get(reverse("orgs:tree")).status_code == 302
+
+
+def test_tree_page_finds_units_by_pinyin_and_shows_head_counts(client, org, login_as):
+    login_as("viewer", org.group)
+    page = client.get(reverse("orgs:tree"), {"q": "sdly"}).content.decode()
+    assert "山东铝业有限公司" in page and "山西铝业有限公司" not in page.split("search-results")[1]
+    children = client.get(reverse("orgs:children", args=[org.group.pk])).content.decode()
+    assert "山东铝业有限公司" in children and "1 人" in children
+
+
+def test_unit_page_shows_breadcrumbs_and_sub_units(client, org, login_as):
+    login_as("viewer", org.group)
+    page = client.get(reverse("orgs:unit", args=[org.plant_a.pk])).content.decode()
+    assert "中国铝业集团有限公司" in page and "一车间" in page
+
+
+def test_out_of_scope_pages_answer_404(client, org, login_as):
+    login_as("unit_admin", org.ent_a)
+    assert client.get(reverse("orgs:unit", args=[org.ent_b.pk])).status_code == 404
+    assert client.get(reverse("orgs:person", args=[org.person_b.pk])).status_code == 404
+
+
+def test_people_list_is_masked_and_searchable(client, org, login_as):
+    login_as("reporter", org.group)
+    page = client.get(reverse("orgs:people"), {"q": "zw"}).content.decode()
+    assert "张伟" in page and "李娜" not in page
+    assert org.person_a.id_number not in page and "138****8001" in page
+
+
+def test_export_is_masked_as_on_screen_and_audited(client, org, login_as):
+    user = login_as("reporter", org.group)
+    response = client.get(reverse("orgs:people_export"), {"format": "csv"})
+    text = response.content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert len(rows) == 3
+    assert org.person_a.id_number not in text and "138****8001" in text
+    entry = AuditLog.objects.get(action="export")
+    assert entry.actor == user and entry.after["rows"] == 2
+    xlsx = client.get(reverse("orgs:people_export"), {"format": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet.max_row == 3
+
+
+def test_person_page_shows_full_numbers_to_trackers_and_records_it(client, org, login_as):
+    login_as("tracker", org.ent_a)
+    page = client.get(reverse("orgs:person", args=[org.person_a.pk])).content.decode()
+    assert org.person_a.id_number in page
+    assert AuditLog.objects.filter(action="view_sensitive").count() == 1
+
+
+def test_merge_from_the_duplicates_page(client, org, login_as):
+    dup = Person.objects.create(
+        name="张伟", id_number=org.person_a.id_number, unit=org.plant_a, unit_path=org.plant_a.path
+    )
+    login_as("unit_admin", org.ent_a)
+    assert "张伟" in client.get(reverse("orgs:duplicates")).content.decode()
+    client.post(reverse("orgs:merge"), {"survivor": org.person_a.pk, "duplicate": dup.pk})
+    dup.refresh_from_db()
+    assert dup.merged_into_id == org.person_a.pk
+
+
+def test_import_flow_through_the_pages(client, org, login_as, django_capture_on_commit_callbacks):
+    login_as("unit_admin", org.ent_a)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    headers = importing.template_headers("people")
+    sheet.append(headers)
+    row = dict.fromkeys(headers, "")
+    row.update({"姓名": "王芳", "证件号码": valid_resident_id(77), "所属单位编码": "A1W1"})
+    sheet.append([row[h] for h in headers])
+    data = io.BytesIO()
+    book.save(data)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("orgs:imports"),
+            {
+                "kind": "people",
+                "unit_code": "A",
+                "file": SimpleUploadedFile("people.xlsx", data.getvalue()),
+            },
+        )
+    job = ImportJob.objects.get()
+    assert response.url == reverse("orgs:import_detail", args=[job.pk])
+    assert "commit-import" in client.get(response.url).content.decode()
+    client.post(reverse("orgs:import_commit", args=[job.pk]))
+    assert Person.objects.filter(name="王芳", unit=org.shop_a).exists()
+    assert "import-done" in client.get(response.url).content.decode()
+
+
+def test_import_into_an_unknown_unit_shows_a_form_error(client, org, login_as):
+    login_as("unit_admin", org.ent_a)
+    page = client.post(
+        reverse("orgs:imports"),
+        {"kind": "people", "unit_code": "B", "file": SimpleUploadedFile("people.xlsx", b"x")},
+    ).content.decode()
+    assert "导入范围" in page
+    assert not ImportJob.objects.exists()
+
+
+def test_template_download_has_the_chinese_headers(client, org, login_as):
+    login_as("unit_admin")
+    response = client.get(reverse("orgs:import_template", args=["people"]))
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert next(sheet.iter_rows(values_only=True))[0] == "姓名"
+
+
+def test_english_is_complete_for_the_same_page(client, org, login_as):
+    login_as("viewer", org.group)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get(reverse("orgs:tree")).content.decode()
+    assert "Organisation" in page and "组织架构" not in page

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "orgs"
+urlpatterns = [
+    path("", views.tree, name="tree"),
+    path("units/<int:unit_id>/", views.unit_detail, name="unit"),
+    path("units/<int:unit_id>/children/", views.tree_children, name="children"),
+    path("people/", views.people, name="people"),
+    path("people/export/", views.people_export, name="people_export"),
+    path("people/<int:person_id>/", views.person_detail, name="person"),
+    path("people/duplicates/", views.duplicates, name="duplicates"),
+    path("people/merge/", views.merge, name="merge"),
+    path("imports/", views.imports, name="imports"),
+    path("imports/<int:job_id>/", views.import_detail, name="import_detail"),
+    path("imports/<int:job_id>/commit/", views.import_commit, name="import_commit"),
+    path("imports/<int:job_id>/rejected/", views.import_rejected, name="import_rejected"),
+    path("imports/template/<str:kind>/", views.import_template, name="import_template"),
+]

@@ -1,0 +1,302 @@
+"""Pages of the org tree, people and imports. Thin: selectors read, services write."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fangkong.accounts.roles import Perm
+from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
+from fangkong.core.audit import audit_record
+from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
+from fangkong.core.models import AuditLog
+from fangkong.core.web import XLSX, page_context, renders_app_errors, spreadsheet_response
+
+from . import importing, selectors, services
+from .forms import ImportUploadForm, PeopleFilterForm
+from .models import ImportJob, Person
+
+EXPORT_LIMIT = 200_000
+
+
+@login_required
+@renders_app_errors
+def tree(request: HttpRequest) -> HttpResponse:
+    """The tree page: search by name, code or pinyin initials; expand nodes lazily."""
+    query = request.GET.get("q", "").strip()
+    results = selectors.unit_search(request.user, query)[:50] if query else None
+    roots = selectors.unit_roots(request.user)
+    for root in roots:
+        root.headcount = selectors.subtree_headcount(root.path)  # type: ignore[attr-defined]
+    return render(request, "orgs/tree.html", {"query": query, "results": results, "roots": roots})
+
+
+@login_required
+@renders_app_errors
+def tree_children(request: HttpRequest, unit_id: int) -> HttpResponse:
+    """The children of one node, for htmx to insert under it."""
+    unit = selectors.unit_get(request.user, unit_id)
+    return render(
+        request, "orgs/_children.html", {"children": selectors.unit_children(request.user, unit)}
+    )
+
+
+@login_required
+@renders_app_errors
+def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
+    unit = selectors.unit_get(request.user, unit_id)
+    return render(
+        request,
+        "orgs/unit.html",
+        {
+            "unit": unit,
+            "breadcrumbs": selectors.unit_breadcrumbs(request.user, unit),
+            "children": selectors.unit_children(request.user, unit, include_closed=True),
+            "headcount": selectors.subtree_headcount(unit.path),
+            "can_manage": scope_for(request.user, Perm.MANAGE_UNITS).covers(unit.path),
+        },
+    )
+
+
+def _people_query(request: HttpRequest) -> tuple[PeopleFilterForm, Any]:
+    form = PeopleFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    unit = (
+        selectors.unit_get(request.user, data["unit"], Perm.VIEW_PEOPLE)
+        if data.get("unit")
+        else None
+    )
+    party = {"1": True, "0": False}.get(data.get("party", ""))
+    people = selectors.people_visible(
+        request.user,
+        selectors.PeopleFilter(
+            query=data.get("q", ""),
+            unit=unit,
+            category=data.get("category", ""),
+            party_member=party,
+        ),
+    )
+    return form, (people, unit)
+
+
+@login_required
+@renders_app_errors
+def people(request: HttpRequest) -> HttpResponse:
+    """People in scope with search, filters and paging; numbers masked unless allowed."""
+    form, (people, unit) = _people_query(request)
+    context = page_context(request, people, 50)
+    sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
+    rows = [
+        (p, selectors.person_public_fields(p, sensitive_scope=sensitive))
+        for p in context["page_obj"]
+    ]
+    unmasked = [p.pk for p, shown in rows if shown["id_number"] == p.id_number]
+    if unmasked:
+        audit_record(
+            actor=request.user,
+            action=AuditLog.Action.VIEW_SENSITIVE,
+            object_type="orgs.person",
+            object_repr=f"list ({len(unmasked)})",
+            after={"ids": unmasked},
+        )
+    return render(
+        request,
+        "orgs/people.html",
+        {
+            **context,
+            "form": form,
+            "rows": rows,
+            "unit": unit,
+            "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
+        },
+    )
+
+
+@login_required
+@renders_app_errors
+def people_export(request: HttpRequest) -> HttpResponse:
+    """Download the filtered list as .xlsx or .csv, masked exactly as on screen."""
+    if not user_has_perm_anywhere(request.user, Perm.EXPORT):
+        raise PermissionDenied()
+    _form, (people, _unit) = _people_query(request)
+    people = scope_for(request.user, Perm.EXPORT).filter(people, "unit_path")
+    total = people.count()
+    if total > EXPORT_LIMIT:
+        raise InvalidInput(
+            _("Narrow the list to at most %(n)d people to export.") % {"n": EXPORT_LIMIT}
+        )
+    sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
+    headers = [
+        _("Name"),
+        _("Gender"),
+        _("Document type"),
+        _("Document number"),
+        _("Phone"),
+        _("Category"),
+        _("Unit"),
+        _("Unit code"),
+        _("Party member"),
+    ]
+
+    def rows() -> Any:
+        for p in people.iterator(chunk_size=2000):
+            shown = selectors.person_public_fields(p, sensitive_scope=sensitive)
+            yield [
+                p.name,
+                p.get_gender_display(),
+                p.get_id_type_display(),
+                shown["id_number"],
+                shown["phone"],
+                p.get_category_display(),
+                p.unit.name,
+                p.unit.code,
+                _("Yes") if p.is_party_member else _("No"),
+            ]
+
+    fmt = request.GET.get("format", "xlsx")
+    audit_record(
+        actor=request.user,
+        action=AuditLog.Action.EXPORT,
+        object_type="orgs.person",
+        object_repr=f"people export ({total})",
+        after={
+            "rows": total,
+            "format": fmt,
+            "filters": request.GET.dict(),
+            "unmasked": not sensitive.is_empty,
+        },
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return spreadsheet_response(filename=f"people-{stamp}", headers=headers, rows=rows(), fmt=fmt)
+
+
+@login_required
+@renders_app_errors
+def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
+    """One person; viewing the full numbers is recorded in the audit log."""
+    person = selectors.person_get(request.user, person_id)
+    sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
+    shown = selectors.person_public_fields(person, sensitive_scope=sensitive)
+    if shown["id_number"] == person.id_number:
+        selectors.sensitive_view_log(request.user, person)
+    history = AuditLog.objects.filter(object_type="orgs.person", object_id=str(person.pk))[:50]
+    return render(
+        request,
+        "orgs/person.html",
+        {
+            "person": person,
+            "shown": shown,
+            "history": history,
+            "merged_records": Person.objects.filter(merged_into=person),
+        },
+    )
+
+
+@login_required
+@renders_app_errors
+def duplicates(request: HttpRequest) -> HttpResponse:
+    """Active people who share a document number, with a merge action per group."""
+    sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
+    groups = [
+        [(p, selectors.person_public_fields(p, sensitive_scope=sensitive)) for p in group]
+        for group in selectors.duplicate_groups(request.user)
+    ]
+    return render(request, "orgs/duplicates.html", {"groups": groups})
+
+
+@login_required
+@require_POST
+@renders_app_errors
+def merge(request: HttpRequest) -> HttpResponse:
+    survivor = selectors.person_get(request.user, request.POST.get("survivor"))
+    duplicate = selectors.person_get(request.user, request.POST.get("duplicate"))
+    services.person_merge(actor=request.user, survivor=survivor, duplicate=duplicate)
+    messages.success(request, _("The records were merged; the duplicate is kept in the history."))
+    return redirect("orgs:duplicates")
+
+
+# ------------------------------------------------------------------ imports
+
+
+@login_required
+@renders_app_errors
+def imports(request: HttpRequest) -> HttpResponse:
+    """Upload a file and list earlier import jobs."""
+    if not user_has_perm_anywhere(request.user, Perm.IMPORT):
+        raise PermissionDenied()
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            unit = selectors.unit_get_by_code(
+                request.user, form.cleaned_data["unit_code"], Perm.IMPORT
+            )
+            job = importing.import_job_create(
+                actor=request.user,
+                kind=form.cleaned_data["kind"],
+                scope_unit=unit,
+                upload=form.cleaned_data["file"],
+            )
+            return redirect("orgs:import_detail", job_id=job.pk)
+        except NotFound:
+            form.add_error("unit_code", _("No unit with this code in your import scope."))
+        except InvalidInput as exc:
+            form.add_error(None, str(exc.message))
+    return render(
+        request,
+        "orgs/imports.html",
+        {"form": form, **page_context(request, selectors.import_jobs_visible(request.user), 20)},
+    )
+
+
+@login_required
+@renders_app_errors
+def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The preview: progress, every rejected row with its reason, and the commit button."""
+    job = selectors.import_job_get(request.user, job_id)
+    template = (
+        "orgs/_import_status.html"
+        if request.headers.get("HX-Request")
+        else "orgs/import_detail.html"
+    )
+    return render(
+        request,
+        template,
+        {"job": job, "errors": job.errors[:500], "running": job.status in _RUNNING},
+    )
+
+
+_RUNNING = {ImportJob.Status.PENDING, ImportJob.Status.VALIDATING, ImportJob.Status.COMMITTING}
+
+
+@login_required
+@require_POST
+@renders_app_errors
+def import_commit(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = selectors.import_job_get(request.user, job_id)
+    importing.import_job_commit(
+        actor=request.user, job=job, skip_bad_rows=request.POST.get("skip_bad_rows") == "1"
+    )
+    return redirect("orgs:import_detail", job_id=job.pk)
+
+
+@login_required
+@renders_app_errors
+def import_rejected(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = selectors.import_job_get(request.user, job_id)
+    response = HttpResponse(importing.rejected_rows_workbook(job), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="rejected-{job.pk}.xlsx"'
+    return response
+
+
+@login_required
+def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in ImportJob.Kind.values:
+        kind = ImportJob.Kind.PEOPLE
+    response = HttpResponse(importing.template_workbook(kind), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="template-{kind}.xlsx"'
+    return response

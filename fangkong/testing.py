@@ -1,0 +1,88 @@
+"""The project's test base: a small org tree with people in it, and users per role."""
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from fangkong.accounts.models import RoleAssignment, User
+from fangkong.orgs.models import OrgUnit, Person, UnitKind
+from fangkong.orgs.services import person_create, unit_create
+from fangkong.orgs.validators import resident_id_check_char
+
+_serial = itertools.count(1)
+
+
+def valid_resident_id(
+    seed: int | None = None, *, region: str = "370303", birth: str = "19850312"
+) -> str:
+    """Return a resident ID number with a correct GB 11643 check digit."""
+    n = next(_serial) if seed is None else seed
+    first17 = f"{region}{birth}{n % 1000:03d}"
+    return first17 + resident_id_check_char(first17)
+
+
+def make_id_pool(count: int, *, region: str = "370303") -> list[str]:
+    """Return ``count`` distinct valid resident IDs."""
+    ids = []
+    for i in range(count):
+        year = 1960 + i // 365000 % 40
+        day = i // 1000 % 365
+        first17 = f"{region}{year}{1 + day // 28:02d}{1 + day % 28:02d}{i % 1000:03d}"
+        ids.append(first17 + resident_id_check_char(first17))
+    return ids
+
+
+@dataclass
+class OrgFixture:
+    """Group G with enterprises A and B; A has a plant and a workshop; a community."""
+
+    group: OrgUnit
+    ent_a: OrgUnit
+    plant_a: OrgUnit
+    shop_a: OrgUnit
+    ent_b: OrgUnit
+    plant_b: OrgUnit
+    community: OrgUnit
+    household: OrgUnit
+    person_a: Person
+    person_b: Person
+    users: dict[tuple[str, int], User] = field(default_factory=dict)
+
+    def user(self, role: str, unit: OrgUnit) -> User:
+        key = (role, unit.pk)
+        if key not in self.users:
+            user = User.objects.create_user(
+                username=f"{role}-{unit.code}".lower(), password="pw-Test-123"
+            )
+            RoleAssignment.objects.create(user=user, role=role, unit=unit)
+            self.users[key] = user
+        return self.users[key]
+
+
+def build_org() -> OrgFixture:
+    unit: Any = unit_create
+    group = unit(
+        actor=None, code="G", name="中国铝业集团有限公司", kind=UnitKind.GROUP, parent=None
+    )
+    ent_a = unit(
+        actor=None, code="A", name="山东铝业有限公司", kind=UnitKind.ENTERPRISE, parent=group
+    )
+    plant_a = unit(actor=None, code="A1", name="电解铝厂", kind=UnitKind.PLANT, parent=ent_a)
+    shop_a = unit(actor=None, code="A1W1", name="一车间", kind=UnitKind.WORKSHOP, parent=plant_a)
+    ent_b = unit(
+        actor=None, code="B", name="山西铝业有限公司", kind=UnitKind.ENTERPRISE, parent=group
+    )
+    plant_b = unit(actor=None, code="B1", name="氧化铝厂", kind=UnitKind.PLANT, parent=ent_b)
+    community = unit(actor=None, code="C", name="翠溪北区", kind=UnitKind.COMMUNITY, parent=ent_b)
+    household = unit(
+        actor=None, code="CH1", name="1单元101室", kind=UnitKind.HOUSEHOLD, parent=community
+    )
+    person_a = person_create(
+        actor=None, unit=shop_a, name="张伟", id_number=valid_resident_id(1), phone="13800138001"
+    )
+    person_b = person_create(
+        actor=None, unit=plant_b, name="李娜", id_number=valid_resident_id(2), phone="13900139002"
+    )
+    return OrgFixture(
+        group, ent_a, plant_a, shop_a, ent_b, plant_b, community, household, person_a, person_b
+    )

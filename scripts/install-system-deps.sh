@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install what the tests need from Debian when it is missing: Chromium (browser tests),
+# a CJK font (Chinese text in screenshots and PDFs), PostgreSQL 15 (second database),
+# gettext (compiling translations). Does nothing when everything is there.
+set -euo pipefail
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-noto-cjk)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v msgfmt >/dev/null || missing+=(gettext)
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "Installing: ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
