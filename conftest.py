@@ -5,6 +5,11 @@ import pytest
 from fangkong.testing import OrgFixture, build_org
 
 
+@pytest.fixture(autouse=True)
+def _uploads_in_a_temporary_directory(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def org(db) -> OrgFixture:
     return build_org()

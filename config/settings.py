@@ -5,13 +5,15 @@ Production refuses to start without SECRET_KEY and ALLOWED_HOSTS.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-ENV = os.environ.get("FANGKONG_ENV", "development")
+# Under pytest the test profile applies even when FANGKONG_ENV is not set.
+ENV = os.environ.get("FANGKONG_ENV") or ("test" if "pytest" in sys.modules else "development")
 PRODUCTION = ENV == "production"
 
 
