@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_q.tasks import async_task
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
@@ -460,10 +461,13 @@ def import_job_create(
         scope_path=job.scope_path,
         after={"file": name, "kind": kind, "step": "upload"},
     )
-    from .tasks import enqueue_validation
-
-    transaction.on_commit(lambda: enqueue_validation(job.pk))
+    transaction.on_commit(lambda: _enqueue("validate_import", job.pk))
     return job
+
+
+def _enqueue(task: str, job_id: int) -> None:
+    """Queue one of the jobs in tasks.py by name (tasks.py imports this module)."""
+    async_task(f"fangkong.orgs.tasks.{task}", job_id, task_name=f"import-{task}-{job_id}")
 
 
 def _progress_saver(job: ImportJob) -> Callable[[int], None]:
@@ -479,6 +483,12 @@ def _validate(job: ImportJob) -> Validation:
     positions = map_headers(job.kind, table.headers)
     validator = validate_units if job.kind == ImportJob.Kind.UNITS else validate_people
     return validator(job, table, positions, _progress_saver(job))
+
+
+def import_job_crashed(job: ImportJob) -> ImportJob:
+    """Mark a job whose worker raised: the transaction rolled back, nothing was written."""
+    with translation.override(job.language):
+        return _fail(job, _("An internal error stopped this import; nothing was written."))
 
 
 def _fail(job: ImportJob, message: str) -> ImportJob:
@@ -536,9 +546,7 @@ def import_job_commit(
         scope_path=job.scope_path,
         after={"step": "commit", "rows": job.rows_total - job.rows_bad},
     )
-    from .tasks import enqueue_commit
-
-    enqueue_commit(job.pk)
+    _enqueue("commit_import", job.pk)
     job.refresh_from_db()
     return job
 

@@ -1,22 +1,26 @@
 """Queue entry points for import jobs: load by id, call the service."""
 
-from django_q.tasks import async_task
-
-from .importing import import_job_validate, import_job_write
+from .importing import import_job_crashed, import_job_validate, import_job_write
 from .models import ImportJob
 
 
+def _load(job_id: int) -> ImportJob:
+    return ImportJob.objects.select_related("created_by").get(pk=job_id)
+
+
 def validate_import(job_id: int) -> None:
-    import_job_validate(ImportJob.objects.select_related("created_by").get(pk=job_id))
+    job = _load(job_id)
+    try:
+        import_job_validate(job)
+    except Exception:
+        import_job_crashed(job)
+        raise
 
 
 def commit_import(job_id: int) -> None:
-    import_job_write(ImportJob.objects.select_related("created_by").get(pk=job_id))
-
-
-def enqueue_validation(job_id: int) -> None:
-    async_task("fangkong.orgs.tasks.validate_import", job_id, task_name=f"import-validate-{job_id}")
-
-
-def enqueue_commit(job_id: int) -> None:
-    async_task("fangkong.orgs.tasks.commit_import", job_id, task_name=f"import-commit-{job_id}")
+    job = _load(job_id)
+    try:
+        import_job_write(job)
+    except Exception:
+        import_job_crashed(job)
+        raise
