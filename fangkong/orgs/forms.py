@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import ImportJob, PersonCategory
+from .models import IdType, ImportJob, PersonCategory, UnitKind
 
 
 class PeopleFilterForm(forms.Form):
@@ -23,3 +23,21 @@ class ImportUploadForm(forms.Form):
     kind = forms.ChoiceField(label=_("What to import"), choices=ImportJob.Kind.choices)
     unit_code = forms.CharField(label=_("Into unit (code)"), max_length=64)
     file = forms.FileField(label=_("File (.xlsx or .csv)"))
+
+
+class UnitAddForm(forms.Form):
+    code = forms.CharField(label=_("Code"), max_length=64)
+    name = forms.CharField(label=_("Name"), max_length=128)
+    kind = forms.ChoiceField(label=_("Kind"), choices=UnitKind.choices)
+
+
+class UnitMoveForm(forms.Form):
+    parent_code = forms.CharField(label=_("New parent unit (code)"), max_length=64)
+
+
+class PersonAddForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=64)
+    id_type = forms.ChoiceField(label=_("Document type"), choices=IdType.choices)
+    id_number = forms.CharField(label=_("Document number"), max_length=32)
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    category = forms.ChoiceField(label=_("Category"), choices=PersonCategory.choices)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.tree, name="tree"),
     path("units/<int:unit_id>/", views.unit_detail, name="unit"),
     path("units/<int:unit_id>/children/", views.tree_children, name="children"),
+    path("units/<int:unit_id>/<slug:action>/", views.unit_action, name="unit_action"),
     path("people/", views.people, name="people"),
     path("people/export/", views.people_export, name="people_export"),
     path("people/<int:person_id>/", views.person_detail, name="person"),

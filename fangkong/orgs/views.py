@@ -13,12 +13,24 @@ from django.views.decorators.http import require_POST
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
 from fangkong.core.audit import audit_record
-from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
+from fangkong.core.errors import (
+    ApplicationError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from fangkong.core.models import AuditLog
 from fangkong.core.web import XLSX, page_context, renders_app_errors, spreadsheet_response
 
 from . import importing, selectors, services
-from .forms import ImportUploadForm, PeopleFilterForm
+from .forms import (
+    ImportUploadForm,
+    PeopleFilterForm,
+    PersonAddForm,
+    UnitAddForm,
+    UnitMoveForm,
+)
 from .models import ImportJob, Person
 
 EXPORT_LIMIT = 200_000
@@ -59,8 +71,89 @@ def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
             "children": selectors.unit_children(request.user, unit, include_closed=True),
             "headcount": selectors.subtree_headcount(unit.path),
             "can_manage": scope_for(request.user, Perm.MANAGE_UNITS).covers(unit.path),
+            "can_add_people": scope_for(request.user, Perm.MANAGE_PEOPLE).covers(unit.path),
+            "add_form": UnitAddForm(),
+            "move_form": UnitMoveForm(),
+            "person_form": PersonAddForm(),
         },
     )
+
+
+def _form_errors(form: Any) -> str:
+    return "；".join(str(m) for messages_ in form.errors.values() for m in messages_)
+
+
+def _detail_text(exc: ApplicationError) -> str:
+    """Flatten an error's detail into one line for a flash message."""
+    detail = exc.detail
+    if isinstance(detail, dict):
+        return "；".join(str(m) for msgs in detail.values() for m in msgs)
+    return str(exc.message)
+
+
+@login_required
+@require_POST
+@renders_app_errors
+def unit_action(request: HttpRequest, unit_id: int, action: str) -> HttpResponse:
+    """Add a sub-unit or a person, rename, move or close a unit from its page."""
+    unit = selectors.unit_get(request.user, unit_id)
+    handler = _UNIT_ACTIONS.get(action)
+    if handler is None:
+        raise NotFound()
+    try:
+        message = handler(request, unit)
+    except (InvalidInput, Conflict) as exc:
+        messages.error(request, _detail_text(exc))
+    else:
+        messages.success(request, message)
+    return redirect("orgs:unit", unit_id=unit.pk)
+
+
+def _add_child(request: HttpRequest, unit: Any) -> str:
+    form = UnitAddForm(request.POST)
+    if not form.is_valid():
+        raise InvalidInput(_form_errors(form))
+    child = services.unit_create(actor=request.user, parent=unit, **form.cleaned_data)
+    return _("Unit %(name)s was added.") % {"name": child.name}
+
+
+def _rename(request: HttpRequest, unit: Any) -> str:
+    services.unit_rename(actor=request.user, unit=unit, name=request.POST.get("name", ""))
+    return _("The unit was renamed.")
+
+
+def _move(request: HttpRequest, unit: Any) -> str:
+    form = UnitMoveForm(request.POST)
+    if not form.is_valid():
+        raise InvalidInput(_form_errors(form))
+    try:
+        parent = selectors.unit_get_by_code(request.user, form.cleaned_data["parent_code"])
+    except NotFound:
+        raise InvalidInput(_("No unit with this code in your scope.")) from None
+    services.unit_move(actor=request.user, unit=unit, new_parent=parent)
+    return _("The unit was moved under %(name)s.") % {"name": parent.name}
+
+
+def _close(request: HttpRequest, unit: Any) -> str:
+    services.unit_close(actor=request.user, unit=unit)
+    return _("The unit and its sub-units were closed.")
+
+
+def _add_person(request: HttpRequest, unit: Any) -> str:
+    form = PersonAddForm(request.POST)
+    if not form.is_valid():
+        raise InvalidInput(_form_errors(form))
+    person = services.person_create(actor=request.user, unit=unit, **form.cleaned_data)
+    return _("%(name)s was registered.") % {"name": person.name}
+
+
+_UNIT_ACTIONS = {
+    "add": _add_child,
+    "rename": _rename,
+    "move": _move,
+    "close": _close,
+    "add-person": _add_person,
+}
 
 
 def _people_query(request: HttpRequest) -> tuple[PeopleFilterForm, Any]:

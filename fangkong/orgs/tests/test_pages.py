@@ -127,3 +127,65 @@ def test_english_is_complete_for_the_same_page(client, org, login_as):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     page = client.get(reverse("orgs:tree")).content.decode()
     assert "Organisation" in page and "组织架构" not in page
+
+
+def test_unit_admin_adds_renames_moves_and_closes_units_from_the_page(client, org, login_as):
+    login_as("unit_admin", org.ent_a)
+    add = reverse("orgs:unit_action", args=[org.plant_a.pk, "add"])
+    client.post(add, {"code": "A1W2", "name": "二车间", "kind": "workshop"})
+    from fangkong.orgs.models import OrgUnit
+
+    new = OrgUnit.objects.get(code="A1W2")
+    assert new.parent == org.plant_a
+    page = client.post(add, {"code": "A1W2", "name": "重复", "kind": "workshop"}, follow=True)
+    assert "已被使用" in page.content.decode()
+    client.post(reverse("orgs:unit_action", args=[new.pk, "rename"]), {"name": "检修车间"})
+    client.post(reverse("orgs:unit_action", args=[new.pk, "move"]), {"parent_code": "A"})
+    new.refresh_from_db()
+    assert new.name == "检修车间" and new.parent == org.ent_a
+    refused = client.post(
+        reverse("orgs:unit_action", args=[new.pk, "move"]), {"parent_code": "B"}, follow=True
+    )
+    assert "范围" in refused.content.decode()
+    client.post(reverse("orgs:unit_action", args=[new.pk, "close"]))
+    new.refresh_from_db()
+    assert new.valid_to is not None
+    assert AuditLog.objects.filter(object_id=str(new.pk)).count() == 4
+
+
+def test_register_a_person_with_a_bad_id_shows_the_reason(client, org, login_as):
+    login_as("unit_admin", org.ent_a)
+    url = reverse("orgs:unit_action", args=[org.shop_a.pk, "add-person"])
+    page = client.post(
+        url,
+        {
+            "name": "王芳",
+            "id_type": "resident_id",
+            "id_number": "110105194912310021",
+            "category": "employee",
+        },
+        follow=True,
+    ).content.decode()
+    assert "校验码" in page
+    assert not Person.objects.filter(name="王芳").exists()
+    client.post(
+        url,
+        {
+            "name": "王芳",
+            "id_type": "resident_id",
+            "id_number": "11010519491231002x",
+            "phone": "13800000000",
+            "category": "employee",
+        },
+    )
+    assert Person.objects.get(name="王芳").unit == org.shop_a
+
+
+def test_viewers_see_no_management_forms(client, org, login_as):
+    login_as("viewer", org.ent_a)
+    page = client.get(reverse("orgs:unit", args=[org.plant_a.pk])).content.decode()
+    assert "unit-actions" not in page
+    response = client.post(
+        reverse("orgs:unit_action", args=[org.plant_a.pk, "rename"]), {"name": "x"}
+    )
+    assert response.status_code == 403
