@@ -1,26 +1,24 @@
 """Queue entry points for import jobs: load by id, call the service."""
 
+from collections.abc import Callable
+
 from .importing import import_job_crashed, import_job_validate, import_job_write
 from .models import ImportJob
 
 
-def _load(job_id: int) -> ImportJob:
-    return ImportJob.objects.select_related("created_by").get(pk=job_id)
+def _run(job_id: int, step: Callable[[ImportJob], ImportJob]) -> None:
+    """Run one step; if it raises, the job says so instead of hanging in 'checking'."""
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    try:
+        step(job)
+    except Exception:
+        import_job_crashed(job)
+        raise
 
 
 def validate_import(job_id: int) -> None:
-    job = _load(job_id)
-    try:
-        import_job_validate(job)
-    except Exception:
-        import_job_crashed(job)
-        raise
+    _run(job_id, import_job_validate)
 
 
 def commit_import(job_id: int) -> None:
-    job = _load(job_id)
-    try:
-        import_job_write(job)
-    except Exception:
-        import_job_crashed(job)
-        raise
+    _run(job_id, import_job_write)

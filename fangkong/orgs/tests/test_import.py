@@ -224,3 +224,23 @@ def test_units_import_builds_the_tree_in_file_order(org, create_job):
     assert shop.parent.code == "A2" and shop.path.startswith(org.ent_a.path)
     assert str(shop.valid_from) == "2020-01-01"
     assert not OrgUnit.objects.filter(code="A2W2").exists()
+
+
+def test_a_crashing_step_marks_the_job_failed(org, create_job):
+    from fangkong.orgs import tasks
+
+    job = create_job(
+        actor=org.user("unit_admin", org.group),
+        kind="people",
+        scope_unit=org.group,
+        upload=xlsx([person_row("王芳", valid_resident_id(801))]),
+    )
+
+    def explode(job):
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        tasks._run(job.pk, explode)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and "未写入" in job.message
+    assert not Person.objects.filter(name="王芳").exists()
