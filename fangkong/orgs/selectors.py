@@ -1,5 +1,6 @@
 """Every read of the org tree and its people, always scoped to what the caller may see."""
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,7 @@ from fangkong.accounts.selectors import Scope, scope_for
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import NotFound
 from fangkong.core.models import AuditLog
-from fangkong.core.paths import ancestor_paths, subtree_q
+from fangkong.core.paths import ancestor_paths, subtree_q, subtree_upper_bound
 from fangkong.core.text import clean_cell, mask_middle
 
 from .models import ImportJob, OrgUnit, Person
@@ -98,6 +99,33 @@ def subtree_unit_count(path: str, *, kind: str = "") -> int:
     if kind:
         units = units.filter(kind=kind)
     return units.count()
+
+
+def headcounts_by_subtree(units: list[OrgUnit]) -> dict[int, int]:
+    """Return unit id → active people in its subtree, for many units in two queries.
+
+    Counts per distinct unit path are fetched once, then each subtree is a range sum over
+    the sorted paths (bisect), so the cost does not grow with units × people.
+    """
+    if not units:
+        return {}
+    roots = Scope(paths=tuple(sorted({u.path for u in units}))).q("unit_path")
+    rows = sorted(
+        Person.objects.filter(roots, is_active=True)
+        .values_list("unit_path")
+        .annotate(n=Count("id"))
+        .values_list("unit_path", "n")
+    )
+    paths = [path for path, _n in rows]
+    running = [0]
+    for _path, n in rows:
+        running.append(running[-1] + n)
+    result = {}
+    for unit in units:
+        low = bisect.bisect_left(paths, unit.path)
+        high = bisect.bisect_left(paths, subtree_upper_bound(unit.path))
+        result[unit.pk] = running[high] - running[low]
+    return result
 
 
 @dataclass(frozen=True)

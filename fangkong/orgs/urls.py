@@ -5,6 +5,7 @@ from . import views
 app_name = "orgs"
 urlpatterns = [
     path("", views.tree, name="tree"),
+    path("units/export/", views.units_export, name="units_export"),
     path("units/<int:unit_id>/", views.unit_detail, name="unit"),
     path("units/<int:unit_id>/children/", views.tree_children, name="children"),
     path("units/<int:unit_id>/<slug:action>/", views.unit_action, name="unit_action"),

@@ -189,3 +189,18 @@ def test_viewers_see_no_management_forms(client, org, login_as):
         reverse("orgs:unit_action", args=[org.plant_a.pk, "rename"]), {"name": "x"}
     )
     assert response.status_code == 403
+
+
+def test_units_export_has_subtree_head_counts(client, org, login_as):
+    login_as("viewer", org.group)
+    response = client.get(reverse("orgs:units_export"), {"format": "csv"})
+    rows = {r[0]: r for r in csv.reader(io.StringIO(response.content.decode("utf-8-sig")))}
+    assert rows["G"][-1] == "2" and rows["A"][-1] == "1" and rows["C"][-1] == "0"
+    assert AuditLog.objects.filter(action="export", object_type="orgs.orgunit").exists()
+
+
+def test_audit_log_export_is_itself_audited(client, org, login_as):
+    login_as("unit_admin", org.ent_a)
+    response = client.get(reverse("accounts:audit"), {"format": "xlsx"})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert AuditLog.objects.filter(action="export", object_type="core.auditlog").exists()
