@@ -204,3 +204,10 @@ def test_audit_log_export_is_itself_audited(client, org, login_as):
     response = client.get(reverse("accounts:audit"), {"format": "xlsx"})
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert AuditLog.objects.filter(action="export", object_type="core.auditlog").exists()
+
+
+def test_navigation_shows_only_what_the_role_may_use(client, org, login_as):
+    login_as("reporter", org.ent_a)
+    page = client.get(reverse("orgs:tree")).content.decode()
+    assert reverse("orgs:people") in page
+    assert reverse("orgs:imports") not in page and reverse("accounts:audit") not in page

@@ -1,0 +1,22 @@
+"""Which navigation entries the signed-in user may use."""
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from .roles import Perm
+from .selectors import user_has_perm_anywhere
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav_can": {
+            "people": user_has_perm_anywhere(user, Perm.VIEW_PEOPLE),
+            "import": user_has_perm_anywhere(user, Perm.IMPORT),
+            "duplicates": user_has_perm_anywhere(user, Perm.MANAGE_PEOPLE),
+            "audit": user_has_perm_anywhere(user, Perm.VIEW_AUDIT),
+        }
+    }
