@@ -30,7 +30,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy .
+	$(VENV)/bin/mypy
 
 test-sqlite: $(VENV)/.installed
 	FANGKONG_ENV=test $(PY) -m pytest -q
