@@ -1,5 +1,6 @@
 """The /api/v1 router: each app's endpoints, one auth, one error body."""
 
+import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -35,6 +36,8 @@ class TokenHeaderAuth(APIKeyHeader):
             request.user = user
         return user
 
+
+logger = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="fangkong API",
@@ -101,6 +104,15 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     messages = {405: _("Method not allowed."), 403: _("You do not have permission to do this.")}
     return error_response(
         request, exc.status_code, "http_error", str(messages.get(exc.status_code, exc))
+    )
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Log the failure and answer with the common body; nothing internal leaks out."""
+    logger.exception("API error on %s %s", request.method, request.path)
+    return error_response(
+        request, 500, "server_error", _("Something went wrong on our side; please try again later.")
     )
 
 

@@ -11,7 +11,9 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from xml.parsers import expat
+from zipfile import ZipFile
 
 import openpyxl
 from django.core.exceptions import ValidationError
@@ -20,6 +22,11 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.stylesheet import apply_stylesheet
+from openpyxl.utils.cell import column_index_from_string, range_boundaries
+from openpyxl.utils.datetime import from_excel, from_ISO8601
+from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
@@ -93,20 +100,253 @@ def read_table(path: Path) -> SourceTable:
 
 def _read_xlsx(path: Path) -> SourceTable:
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        rows, archive = _xlsx_first_sheet_rows(path)
+        header = next(rows, None) or ()
+    except Exception as exc:  # openpyxl and expat raise many kinds for a broken file
         raise InvalidInput(_("The file is not a readable Excel (.xlsx) workbook.")) from exc
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None) or ()
 
     def body() -> Iterator[tuple[int, list[Any]]]:
         for number, row in enumerate(rows, start=2):
             if any(cell not in (None, "") for cell in row):
                 yield number, list(row)
-        book.close()
+        archive.close()
 
     return SourceTable([clean_cell(h) for h in header], body())
+
+
+# Reading .xlsx: openpyxl reads the workbook's parts (sheet list, styles); the cells of the
+# first sheet and the shared strings are streamed with expat, which is several times faster
+# than openpyxl's read-only mode and gives the same values as its iter_rows(values_only=True).
+_XLSX_CHUNK = 1 << 20
+_ROW, _CELL, _VALUE, _INLINE, _TEXT, _PHONETIC, _SHARED, _DIMENSION, _SHEET_DATA = (
+    f"{SHEET_MAIN_NS} {tag}"
+    for tag in ("row", "c", "v", "is", "t", "rPh", "si", "dimension", "sheetData")
+)
+_COLUMN_INDEX: dict[str, int] = {}
+_Cells = list[tuple[int, Any]]
+
+
+def _xlsx_first_sheet_rows(path: Path) -> tuple[Iterator[tuple[Any, ...]], ZipFile]:
+    """Return the rows of the first worksheet, as openpyxl's read-only mode gives them."""
+    reader = ExcelReader(str(path), read_only=True, data_only=True)
+    reader.read_manifest()
+    reader.read_workbook()
+    apply_stylesheet(reader.archive, reader.wb)
+    strings: list[str] = []
+    part = reader.package.find(SHARED_STRINGS)
+    if part is not None:
+        with reader.archive.open(part.PartName[1:]) as source:
+            strings = _xlsx_shared_strings(source)
+    first = next(
+        rel.target
+        for _sheet, rel in reader.parser.find_sheets()
+        if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+    )
+    book = reader.wb
+    dimension: dict[str, tuple[Any, ...]] = {}
+    cells = _xlsx_sheet_cells(reader.archive.open(first), strings, book, dimension)
+    return _xlsx_rows(cells, dimension), reader.archive
+
+
+def _expat_parser(
+    start: Callable[..., None], end: Callable[[str], None], text: Callable[[str], None]
+) -> Any:
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = True
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    parser.CharacterDataHandler = text
+    return parser
+
+
+def _xlsx_shared_strings(source: IO[bytes]) -> list[str]:
+    """Return the shared-string table: each item's text and rich runs, without phonetics."""
+    strings: list[str] = []
+    parts: list[str] = []
+    collect, phonetic = False, 0
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal collect, phonetic
+        if name == _TEXT:
+            collect = not phonetic
+        elif name == _SHARED:
+            parts.clear()
+        elif name == _PHONETIC:
+            phonetic += 1
+
+    def end(name: str) -> None:
+        nonlocal collect, phonetic
+        if name == _TEXT:
+            collect = False
+        elif name == _SHARED:
+            strings.append("".join(parts).replace("x005F_", ""))
+        elif name == _PHONETIC:
+            phonetic -= 1
+
+    def text(data: str) -> None:
+        if collect:
+            parts.append(data)
+
+    _expat_parser(start, end, text).ParseFile(source)
+    return strings
+
+
+def _xlsx_sheet_cells(
+    source: IO[bytes], strings: list[str], book: Any, dimension: dict[str, tuple[Any, ...]]
+) -> Iterator[tuple[int, _Cells]]:
+    """Stream (row number, [(column, value), ...]) from a worksheet's XML, in file order.
+
+    Cell values follow openpyxl's WorkSheetParser with data_only: cached formula results,
+    shared and inline strings, numbers, dates by cell style, booleans, errors as text.
+    The sheet's <dimension>, when present, is stored in ``dimension["ref"]``.
+    """
+    done: list[tuple[int, _Cells]] = []
+    row_number = column = phonetic = sink = 0
+    cells: _Cells = []
+    attrs: dict[str, str] = {}
+    value: str | None = None
+    inline: str | None = None
+    data_seen = False
+
+    def start(name: str, new_attrs: dict[str, str]) -> None:
+        nonlocal attrs, value, inline, sink, phonetic
+        if name == _CELL:
+            attrs, value, inline = new_attrs, None, None
+        elif name == _VALUE:
+            sink = 1
+        elif name == _TEXT:
+            sink = 2 if inline is not None and not phonetic else 0
+        elif name == _INLINE:
+            inline = ""
+        elif name == _ROW:
+            start_row(new_attrs)
+        elif name == _PHONETIC:
+            phonetic += 1
+        elif name == _DIMENSION and not data_seen:
+            dimension["ref"] = range_boundaries(new_attrs["ref"])
+
+    def end(name: str) -> None:
+        nonlocal sink, phonetic, data_seen
+        if name == _CELL:
+            end_cell()
+        elif name in (_VALUE, _TEXT):
+            sink = 0
+        elif name == _ROW:
+            done.append((row_number, cells))
+        elif name == _PHONETIC:
+            phonetic -= 1
+        elif name == _SHEET_DATA:
+            data_seen = True
+
+    def text(data: str) -> None:
+        nonlocal value, inline
+        if sink == 1:
+            value = data if value is None else value + data
+        elif sink == 2:
+            inline = f"{inline}{data}"
+
+    def start_row(row_attrs: dict[str, str]) -> None:
+        nonlocal row_number, column, cells
+        number = row_attrs.get("r")
+        if number is None:
+            row_number += 1
+        elif number.isdigit():
+            row_number = int(number)
+        else:
+            as_float = float(number)
+            if not as_float.is_integer():
+                raise ValueError(f"{number} is not a valid row number")
+            row_number = int(as_float)
+        column, cells = 0, []
+
+    def end_cell() -> None:
+        nonlocal column
+        reference = attrs.get("r")
+        column = _xlsx_column(reference) if reference else column + 1
+        kind = attrs.get("t", "n")
+        if kind == "inlineStr":
+            cells.append((column, inline))
+        elif not value:
+            cells.append((column, None))
+        elif kind == "s":
+            cells.append((column, strings[int(value)]))
+        else:
+            cells.append((column, _xlsx_value(kind, value, attrs, book)))
+
+    parser = _expat_parser(start, end, text)
+    with source:
+        while chunk := source.read(_XLSX_CHUNK):
+            parser.Parse(chunk, False)
+            yield from done
+            done.clear()
+        parser.Parse(b"", True)
+        yield from done
+
+
+def _xlsx_column(reference: str) -> int:
+    """Return the column index of a cell reference such as "AB12" (memoised)."""
+    letters = reference.rstrip("0123456789")
+    index = _COLUMN_INDEX.get(letters)
+    if index is None:
+        index = _COLUMN_INDEX[letters] = column_index_from_string(letters)
+    return index
+
+
+def _xlsx_value(kind: str, text: str, attrs: dict[str, str], book: Any) -> Any:
+    """Convert a non-empty <v> of a cell of type ``kind`` (not a shared string)."""
+    if kind == "n":
+        number: Any = float(text) if "." in text or "E" in text or "e" in text else int(text)
+        style: Any = attrs.get("s", 0)
+        style = int(style) if style else style
+        if style not in book._date_formats:
+            return number
+        try:
+            return from_excel(number, book.epoch, timedelta=style in book._timedelta_formats)
+        except (OverflowError, ValueError):
+            return "#VALUE!"  # openpyxl treats an out-of-range date as an error cell
+    if kind == "b":
+        return bool(int(text))
+    if kind == "d":
+        return from_ISO8601(text)
+    return text  # "str" (formula text), "e" (error such as #N/A) and unknown kinds
+
+
+def _xlsx_rows(
+    parsed: Iterator[tuple[int, _Cells]], dimension: dict[str, tuple[Any, ...]]
+) -> Iterator[tuple[Any, ...]]:
+    """Yield rows as openpyxl's read-only iter_rows(values_only=True) does.
+
+    Missing rows come out empty; rows are as wide as the sheet's <dimension> (cells past it
+    are dropped, rows past it are not read) or, without one, as their last cell.
+    """
+    counter = index = 1
+    max_col = max_row = None
+    empty: tuple[Any, ...] = ()
+    for index, cells in parsed:
+        if counter == 1 and "ref" in dimension:
+            max_col, max_row = dimension["ref"][2], dimension["ref"][3]
+            empty = (None,) * max_col if max_col else ()
+        if max_row is not None and index > max_row:
+            break
+        for _gap in range(counter, index):
+            counter += 1
+            yield empty
+        if counter <= index:
+            counter += 1
+            yield _xlsx_row_values(cells, max_col)
+    if max_row is not None and max_row < index:
+        for _gap in range(counter, max_row + 1):
+            yield empty
+
+
+def _xlsx_row_values(cells: _Cells, width: int | None) -> tuple[Any, ...]:
+    if not cells and not width:
+        return ()
+    width = width or cells[-1][0]
+    values: list[Any] = [None] * width
+    for column, value in cells:
+        if 1 <= column <= width:
+            values[column - 1] = value
+    return tuple(values)
 
 
 def _read_csv(path: Path) -> SourceTable:

@@ -92,3 +92,17 @@ def test_search_by_pinyin_initials(client, org, login_as):
     login_as("viewer", org.group)
     names = [u["name"] for u in client.get("/api/v1/units?q=sdly").json()["items"]]
     assert names == ["山东铝业有限公司"]
+
+
+def test_an_unexpected_failure_answers_500_with_the_common_body(client, org, login_as, monkeypatch):
+    from fangkong.orgs import selectors
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(selectors, "subtree_headcount", broken)
+    login_as("viewer")
+    response = client.get(f"/api/v1/units/{org.ent_a.pk}/headcount")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["code"] == "server_error" and "fire" not in body["message"]
