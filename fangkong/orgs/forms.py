@@ -22,7 +22,7 @@ class PeopleFilterForm(forms.Form):
 class ImportUploadForm(forms.Form):
     kind = forms.ChoiceField(label=_("What to import"), choices=ImportJob.Kind.choices)
     unit_code = forms.CharField(label=_("Into unit (code)"), max_length=64)
-    file = forms.FileField(label=_("File (.xlsx or .csv)"))
+    file = forms.FileField(label=_("File (.xlsx, .xls, .ods or .csv)"))
 
 
 class UnitAddForm(forms.Form):

@@ -8,25 +8,19 @@ preview) and writes inside one transaction, so a failure leaves nothing half-wri
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
-from xml.parsers import expat
-from zipfile import ZipFile
+from typing import Any
 
 import openpyxl
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
-from openpyxl.reader.excel import ExcelReader
-from openpyxl.styles.stylesheet import apply_stylesheet
-from openpyxl.utils.cell import column_index_from_string, range_boundaries
-from openpyxl.utils.datetime import from_excel, from_ISO8601
-from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
+from python_calamine import CalamineWorkbook
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
@@ -42,7 +36,7 @@ from .validators import normalize_document, normalize_phone
 
 MAX_ROWS = 300_000
 PROGRESS_EVERY = 5_000
-ALLOWED_SUFFIXES = {".xlsx", ".csv"}
+ALLOWED_SUFFIXES = {".xlsx", ".xls", ".ods", ".csv"}
 
 # Column headers accepted for each field: Chinese first, English second.
 UNIT_COLUMNS = {
@@ -99,254 +93,28 @@ def read_table(path: Path) -> SourceTable:
 
 
 def _read_xlsx(path: Path) -> SourceTable:
+    """Read the first sheet with calamine (Rust): 170,000 rows in a few seconds.
+
+    The header is the first non-empty row; row numbers are the sheet's own, as Excel shows
+    them. Old .xls and .ods files are read the same way.
+    """
     try:
-        rows, archive = _xlsx_first_sheet_rows(path)
-        header = next(rows, None) or ()
-    except Exception as exc:  # openpyxl and expat raise many kinds for a broken file
-        raise InvalidInput(_("The file is not a readable Excel (.xlsx) workbook.")) from exc
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        rows = enumerate(sheet.iter_rows(), start=1)
+        header = next((row for _number, row in rows if _has_content(row)), [])
+    except Exception as exc:  # calamine raises several kinds for a broken file
+        raise InvalidInput(_("The file is not a readable Excel workbook.")) from exc
 
     def body() -> Iterator[tuple[int, list[Any]]]:
-        for number, row in enumerate(rows, start=2):
-            if any(cell not in (None, "") for cell in row):
+        for number, row in rows:
+            if _has_content(row):
                 yield number, list(row)
-        archive.close()
 
     return SourceTable([clean_cell(h) for h in header], body())
 
 
-# Reading .xlsx: openpyxl reads the workbook's parts (sheet list, styles); the cells of the
-# first sheet and the shared strings are streamed with expat, which is several times faster
-# than openpyxl's read-only mode and gives the same values as its iter_rows(values_only=True).
-_XLSX_CHUNK = 1 << 20
-_ROW, _CELL, _VALUE, _INLINE, _TEXT, _PHONETIC, _SHARED, _DIMENSION, _SHEET_DATA = (
-    f"{SHEET_MAIN_NS} {tag}"
-    for tag in ("row", "c", "v", "is", "t", "rPh", "si", "dimension", "sheetData")
-)
-_COLUMN_INDEX: dict[str, int] = {}
-_Cells = list[tuple[int, Any]]
-
-
-def _xlsx_first_sheet_rows(path: Path) -> tuple[Iterator[tuple[Any, ...]], ZipFile]:
-    """Return the rows of the first worksheet, as openpyxl's read-only mode gives them."""
-    reader = ExcelReader(str(path), read_only=True, data_only=True)
-    reader.read_manifest()
-    reader.read_workbook()
-    apply_stylesheet(reader.archive, reader.wb)
-    strings: list[str] = []
-    part = reader.package.find(SHARED_STRINGS)
-    if part is not None:
-        with reader.archive.open(part.PartName[1:]) as source:
-            strings = _xlsx_shared_strings(source)
-    first = next(
-        rel.target
-        for _sheet, rel in reader.parser.find_sheets()
-        if rel.target in reader.valid_files and "chartsheet" not in rel.Type
-    )
-    book = reader.wb
-    dimension: dict[str, tuple[Any, ...]] = {}
-    cells = _xlsx_sheet_cells(reader.archive.open(first), strings, book, dimension)
-    return _xlsx_rows(cells, dimension), reader.archive
-
-
-def _expat_parser(
-    start: Callable[..., None], end: Callable[[str], None], text: Callable[[str], None]
-) -> Any:
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.buffer_text = True
-    parser.StartElementHandler, parser.EndElementHandler = start, end
-    parser.CharacterDataHandler = text
-    return parser
-
-
-def _xlsx_shared_strings(source: IO[bytes]) -> list[str]:
-    """Return the shared-string table: each item's text and rich runs, without phonetics."""
-    strings: list[str] = []
-    parts: list[str] = []
-    collect, phonetic = False, 0
-
-    def start(name: str, attrs: dict[str, str]) -> None:
-        nonlocal collect, phonetic
-        if name == _TEXT:
-            collect = not phonetic
-        elif name == _SHARED:
-            parts.clear()
-        elif name == _PHONETIC:
-            phonetic += 1
-
-    def end(name: str) -> None:
-        nonlocal collect, phonetic
-        if name == _TEXT:
-            collect = False
-        elif name == _SHARED:
-            strings.append("".join(parts).replace("x005F_", ""))
-        elif name == _PHONETIC:
-            phonetic -= 1
-
-    def text(data: str) -> None:
-        if collect:
-            parts.append(data)
-
-    _expat_parser(start, end, text).ParseFile(source)
-    return strings
-
-
-def _xlsx_sheet_cells(
-    source: IO[bytes], strings: list[str], book: Any, dimension: dict[str, tuple[Any, ...]]
-) -> Iterator[tuple[int, _Cells]]:
-    """Stream (row number, [(column, value), ...]) from a worksheet's XML, in file order.
-
-    Cell values follow openpyxl's WorkSheetParser with data_only: cached formula results,
-    shared and inline strings, numbers, dates by cell style, booleans, errors as text.
-    The sheet's <dimension>, when present, is stored in ``dimension["ref"]``.
-    """
-    done: list[tuple[int, _Cells]] = []
-    row_number = column = phonetic = sink = 0
-    cells: _Cells = []
-    attrs: dict[str, str] = {}
-    value: str | None = None
-    inline: str | None = None
-    data_seen = False
-
-    def start(name: str, new_attrs: dict[str, str]) -> None:
-        nonlocal attrs, value, inline, sink, phonetic
-        if name == _CELL:
-            attrs, value, inline = new_attrs, None, None
-        elif name == _VALUE:
-            sink = 1
-        elif name == _TEXT:
-            sink = 2 if inline is not None and not phonetic else 0
-        elif name == _INLINE:
-            inline = ""
-        elif name == _ROW:
-            start_row(new_attrs)
-        elif name == _PHONETIC:
-            phonetic += 1
-        elif name == _DIMENSION and not data_seen:
-            dimension["ref"] = range_boundaries(new_attrs["ref"])
-
-    def end(name: str) -> None:
-        nonlocal sink, phonetic, data_seen
-        if name == _CELL:
-            end_cell()
-        elif name in (_VALUE, _TEXT):
-            sink = 0
-        elif name == _ROW:
-            done.append((row_number, cells))
-        elif name == _PHONETIC:
-            phonetic -= 1
-        elif name == _SHEET_DATA:
-            data_seen = True
-
-    def text(data: str) -> None:
-        nonlocal value, inline
-        if sink == 1:
-            value = data if value is None else value + data
-        elif sink == 2:
-            inline = f"{inline}{data}"
-
-    def start_row(row_attrs: dict[str, str]) -> None:
-        nonlocal row_number, column, cells
-        number = row_attrs.get("r")
-        if number is None:
-            row_number += 1
-        elif number.isdigit():
-            row_number = int(number)
-        else:
-            as_float = float(number)
-            if not as_float.is_integer():
-                raise ValueError(f"{number} is not a valid row number")
-            row_number = int(as_float)
-        column, cells = 0, []
-
-    def end_cell() -> None:
-        nonlocal column
-        reference = attrs.get("r")
-        column = _xlsx_column(reference) if reference else column + 1
-        kind = attrs.get("t", "n")
-        if kind == "inlineStr":
-            cells.append((column, inline))
-        elif not value:
-            cells.append((column, None))
-        elif kind == "s":
-            cells.append((column, strings[int(value)]))
-        else:
-            cells.append((column, _xlsx_value(kind, value, attrs, book)))
-
-    parser = _expat_parser(start, end, text)
-    with source:
-        while chunk := source.read(_XLSX_CHUNK):
-            parser.Parse(chunk, False)
-            yield from done
-            done.clear()
-        parser.Parse(b"", True)
-        yield from done
-
-
-def _xlsx_column(reference: str) -> int:
-    """Return the column index of a cell reference such as "AB12" (memoised)."""
-    letters = reference.rstrip("0123456789")
-    index = _COLUMN_INDEX.get(letters)
-    if index is None:
-        index = _COLUMN_INDEX[letters] = column_index_from_string(letters)
-    return index
-
-
-def _xlsx_value(kind: str, text: str, attrs: dict[str, str], book: Any) -> Any:
-    """Convert a non-empty <v> of a cell of type ``kind`` (not a shared string)."""
-    if kind == "n":
-        number: Any = float(text) if "." in text or "E" in text or "e" in text else int(text)
-        style: Any = attrs.get("s", 0)
-        style = int(style) if style else style
-        if style not in book._date_formats:
-            return number
-        try:
-            return from_excel(number, book.epoch, timedelta=style in book._timedelta_formats)
-        except (OverflowError, ValueError):
-            return "#VALUE!"  # openpyxl treats an out-of-range date as an error cell
-    if kind == "b":
-        return bool(int(text))
-    if kind == "d":
-        return from_ISO8601(text)
-    return text  # "str" (formula text), "e" (error such as #N/A) and unknown kinds
-
-
-def _xlsx_rows(
-    parsed: Iterator[tuple[int, _Cells]], dimension: dict[str, tuple[Any, ...]]
-) -> Iterator[tuple[Any, ...]]:
-    """Yield rows as openpyxl's read-only iter_rows(values_only=True) does.
-
-    Missing rows come out empty; rows are as wide as the sheet's <dimension> (cells past it
-    are dropped, rows past it are not read) or, without one, as their last cell.
-    """
-    counter = index = 1
-    max_col = max_row = None
-    empty: tuple[Any, ...] = ()
-    for index, cells in parsed:
-        if counter == 1 and "ref" in dimension:
-            max_col, max_row = dimension["ref"][2], dimension["ref"][3]
-            empty = (None,) * max_col if max_col else ()
-        if max_row is not None and index > max_row:
-            break
-        for _gap in range(counter, index):
-            counter += 1
-            yield empty
-        if counter <= index:
-            counter += 1
-            yield _xlsx_row_values(cells, max_col)
-    if max_row is not None and max_row < index:
-        for _gap in range(counter, max_row + 1):
-            yield empty
-
-
-def _xlsx_row_values(cells: _Cells, width: int | None) -> tuple[Any, ...]:
-    if not cells and not width:
-        return ()
-    width = width or cells[-1][0]
-    values: list[Any] = [None] * width
-    for column, value in cells:
-        if 1 <= column <= width:
-            values[column - 1] = value
-    return tuple(values)
+def _has_content(row: Sequence[Any]) -> bool:
+    return any(cell not in (None, "") for cell in row)
 
 
 def _read_csv(path: Path) -> SourceTable:
@@ -683,7 +451,7 @@ def import_job_create(
         raise InvalidInput(detail={"unit": [_("You may not import into this unit.")]})
     name = Path(upload.name or "upload").name
     if Path(name).suffix.lower() not in ALLOWED_SUFFIXES:
-        raise InvalidInput(_("Upload an .xlsx or .csv file."))
+        raise InvalidInput(_("Upload an Excel (.xlsx, .xls), .ods or .csv file."))
     job = ImportJob.objects.create(
         kind=kind,
         created_by=actor,
@@ -852,25 +620,70 @@ def _write_units(rows: list[dict[str, Any]]) -> None:
         by_code[unit.code] = (unit.pk, unit.path, unit.depth)
 
 
-def _write_people(rows: list[dict[str, Any]]) -> None:
-    people = [
-        Person(
-            name=row["name"],
-            name_initials=name_initials(row["name"]),
-            gender=row["gender"],
-            id_type=row["id_type"],
-            id_number=row["id_number"],
-            phone=row["phone"],
-            category=row["category"],
-            unit_id=row["unit_id"],
-            unit_path=row["unit_path"],
-            household_id=row["household_id"],
-            is_party_member=row["is_party_member"],
-            joined_on=row["joined_on"],
-        )
-        for row in rows
-    ]
-    Person.objects.bulk_create(people, batch_size=2000)
+def _write_people(rows: list[dict[str, Any]], *, batch: int = 2000) -> None:
+    """Insert the people: COPY on PostgreSQL, one prepared INSERT run per row elsewhere.
+
+    ``bulk_create`` spent most of a large import building model instances and SQL text.
+    Here the values are prepared column by column by their model fields, the timestamps
+    are the time of the import and the columns an import does not set take their defaults.
+    """
+    fields = [field for field in Person._meta.concrete_fields if not field.primary_key]
+    table = connection.ops.quote_name(Person._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    batches = _people_batches(rows, fields, batch)
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        if connection.vendor == "postgresql" and hasattr(raw, "copy"):  # psycopg 3
+            with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for values in batches:
+                    for row in values:
+                        copy.write_row(row)
+            return
+        placeholders = ", ".join(["%s"] * len(fields))
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        for values in batches:
+            cursor.executemany(sql, values)
+
+
+def _people_batches(
+    rows: list[dict[str, Any]], fields: list[Any], batch: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Yield the rows as tuples of database values in ``fields`` order, ``batch`` at a time."""
+    now = timezone.now()
+    for start in range(0, len(rows), batch):
+        people = [_person_columns(row) for row in rows[start : start + batch]]
+        columns = [_prepared_column(field, people, now) for field in fields]
+        yield list(zip(*columns, strict=True))
+
+
+def _prepared_column(field: Any, people: list[dict[str, Any]], now: dt.datetime) -> list[Any]:
+    """Return one column of a batch of people as database values, prepared by its field."""
+    if field.attname not in people[0]:
+        auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        value = field.get_db_prep_save(now if auto else field.get_default(), connection)
+        return [value] * len(people)
+    values = [person[field.attname] for person in people]
+    if field.get_internal_type() == "CharField" and all(type(v) is str for v in values):
+        return values  # what CharField.get_db_prep_save returns for a str
+    return [field.get_db_prep_save(value, connection) for value in values]
+
+
+def _person_columns(row: dict[str, Any]) -> dict[str, Any]:
+    """Return the Person attribute values an import row sets."""
+    return {
+        "name": row["name"],
+        "name_initials": name_initials(row["name"]),
+        "gender": row["gender"],
+        "id_type": row["id_type"],
+        "id_number": row["id_number"],
+        "phone": row["phone"],
+        "category": row["category"],
+        "unit_id": row["unit_id"],
+        "unit_path": row["unit_path"],
+        "household_id": row["household_id"],
+        "is_party_member": row["is_party_member"],
+        "joined_on": row["joined_on"],
+    }
 
 
 def rejected_rows_workbook(job: ImportJob) -> bytes:

@@ -160,7 +160,7 @@ class Person(TimeStampedModel):
         verbose_name_plural = _("people")
         ordering = ["unit_path", "name", "id"]
         indexes = [
-            models.Index(fields=["is_active", "unit_path"], name="person_active_path"),
+            models.Index(fields=["unit_path", "is_active"], name="person_path_active"),
             models.Index(fields=["name_initials"]),
             models.Index(fields=["name"]),
         ]

@@ -88,7 +88,7 @@ def unit_breadcrumbs(user: Any, unit: OrgUnit) -> list[OrgUnit]:
 def subtree_headcount(path: str) -> int:
     """Count the active people employed anywhere in the subtree rooted at ``path``.
 
-    One range count over the (is_active, unit_path) index; no walk over the tree.
+    One range count over the (unit_path, is_active) index; no walk over the tree.
     """
     return Person.objects.filter(subtree_q("unit_path", path), is_active=True).count()
 
