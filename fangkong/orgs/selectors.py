@@ -74,8 +74,9 @@ def unit_children(user: Any, unit: OrgUnit, *, include_closed: bool = False) -> 
     if not include_closed:
         children = children.filter(valid_to__isnull=True)
     result: list[OrgUnit] = list(children.order_by("code"))
+    counts = headcounts_by_subtree(result)
     for child in result:
-        child.headcount = subtree_headcount(child.path)  # type: ignore[attr-defined]
+        child.headcount = counts[child.pk]  # type: ignore[attr-defined]
     return result
 
 

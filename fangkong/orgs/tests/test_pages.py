@@ -211,3 +211,23 @@ def test_navigation_shows_only_what_the_role_may_use(client, org, login_as):
     page = client.get(reverse("orgs:tree")).content.decode()
     assert reverse("orgs:people") in page
     assert reverse("orgs:imports") not in page and reverse("accounts:audit") not in page
+
+
+def test_tree_children_cost_the_same_queries_however_many_children(
+    client, org, login_as, django_assert_num_queries
+):
+    from fangkong.orgs.services import unit_create
+
+    login_as("viewer", org.group)
+    url = reverse("orgs:children", args=[org.group.pk])
+    client.get(url)  # warm the session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as before:
+        client.get(url)
+    for i in range(5):
+        unit_create(actor=None, code=f"E{i}", name=f"企业{i}", kind="enterprise", parent=org.group)
+    with django_assert_num_queries(len(before.captured_queries)):
+        page = client.get(url).content.decode()
+    assert "企业4" in page
