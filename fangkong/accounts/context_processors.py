@@ -18,5 +18,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "import": user_has_perm_anywhere(user, Perm.IMPORT),
             "duplicates": user_has_perm_anywhere(user, Perm.MANAGE_PEOPLE),
             "audit": user_has_perm_anywhere(user, Perm.VIEW_AUDIT),
+            "accounts": user_has_perm_anywhere(user, Perm.MANAGE_ACCOUNTS),
         }
     }

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
+from .roles import Role
 
 
 class LoginForm(AuthenticationForm):
@@ -26,3 +27,15 @@ class LoginForm(AuthenticationForm):
 
 class TokenForm(forms.Form):
     name = forms.CharField(label=_("Name of the device or integration"), max_length=100)
+
+
+class RoleGrantForm(forms.Form):
+    """Grant a role on a unit to an existing user, or to a new one (with a password)."""
+
+    username = forms.CharField(label=_("Username"), max_length=150)
+    display_name = forms.CharField(label=_("Display name"), max_length=64, required=False)
+    password = forms.CharField(
+        label=_("Password (new users only)"), required=False, widget=forms.PasswordInput
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    unit_code = forms.CharField(label=_("Unit (code)"), max_length=64)

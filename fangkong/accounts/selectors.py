@@ -141,3 +141,18 @@ def audit_entries_filtered(
             at__lt=dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tz)
         )
     return entries
+
+
+def assignments_managed(user: Any, *, query: str = "") -> QuerySet[RoleAssignment]:
+    """Return the role assignments on units where ``user`` may manage accounts."""
+    scope = scope_for(user, Perm.MANAGE_ACCOUNTS)
+    if scope.is_empty:
+        raise PermissionDenied()
+    assignments = RoleAssignment.objects.select_related("user", "unit")
+    if not scope.everything:
+        assignments = assignments.filter(scope.q("unit__path"))
+    if query:
+        assignments = assignments.filter(
+            Q(user__username__icontains=query) | Q(user__display_name__icontains=query)
+        )
+    return assignments.order_by("user__username", "unit__path", "role")

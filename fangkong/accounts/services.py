@@ -6,18 +6,28 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fangkong.core.audit import audit_record
-from fangkong.core.errors import InvalidInput
+from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog
 
 from .models import ApiToken, RoleAssignment, User
-from .roles import Role
+from .roles import Perm, Role
+from .selectors import scope_for, user_has_perm_anywhere
 
 TOKEN_PREFIX = "fk_"
+
+
+def _require_accounts_scope(actor: Any, path: str) -> None:
+    """Raise NotFound unless the actor may manage accounts on the node at ``path``."""
+    if actor is not None and not scope_for(actor, Perm.MANAGE_ACCOUNTS).covers(path):
+        raise NotFound()
 
 
 @transaction.atomic
@@ -30,9 +40,18 @@ def user_create(
     email: str = "",
     is_superuser: bool = False,
 ) -> User:
-    """Create a user; a superuser is also staff."""
+    """Create a user; a superuser is also staff. Passwords follow the password validators."""
+    if actor is not None and not user_has_perm_anywhere(actor, Perm.MANAGE_ACCOUNTS):
+        raise PermissionDenied()
+    if is_superuser and actor is not None and not actor.is_superuser:
+        raise PermissionDenied()
     if User.objects.filter(username=username).exists():
-        raise InvalidInput(detail={"username": ["exists"]})
+        raise InvalidInput(detail={"username": [_("This username is taken.")]})
+    if password and actor is not None:
+        try:
+            validate_password(password)
+        except DjangoValidationError as exc:
+            raise InvalidInput(detail={"password": list(exc.messages)}) from None
     user = User(
         username=username,
         display_name=display_name,
@@ -52,9 +71,16 @@ def user_create(
 
 @transaction.atomic
 def role_assign(*, actor: Any, user: User, role: str, unit: Any) -> RoleAssignment:
-    """Give ``user`` the ``role`` over the subtree of ``unit`` (idempotent)."""
+    """Give ``user`` the ``role`` over the subtree of ``unit`` (idempotent).
+
+    The actor needs the accounts permission on ``unit``; only superusers grant the group
+    administrator role, so nobody can raise their own reach.
+    """
     if role not in Role.values:
-        raise InvalidInput(detail={"role": [role]})
+        raise InvalidInput(detail={"role": [_("Unknown role.")]})
+    _require_accounts_scope(actor, unit.path)
+    if role == Role.GROUP_ADMIN and actor is not None and not actor.is_superuser:
+        raise PermissionDenied(_("Only a system administrator may grant this role."))
     assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role, unit=unit)
     if created:
         audit_record(
@@ -70,6 +96,7 @@ def role_assign(*, actor: Any, user: User, role: str, unit: Any) -> RoleAssignme
 @transaction.atomic
 def role_revoke(*, actor: Any, assignment: RoleAssignment) -> None:
     """Take a role assignment away."""
+    _require_accounts_scope(actor, assignment.unit.path)
     audit_record(
         actor=actor,
         action=AuditLog.Action.ROLE_REVOKE,

@@ -10,4 +10,6 @@ urlpatterns = [
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("audit/", views.audit_log, name="audit"),
+    path("users/", views.users, name="users"),
+    path("users/roles/<int:assignment_id>/revoke/", views.role_revoke, name="role_revoke"),
 ]

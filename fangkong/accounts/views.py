@@ -4,9 +4,11 @@ import datetime as dt
 import json
 from typing import Any
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,11 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fangkong.core.audit import audit_record
+from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
 from fangkong.core.models import AuditLog
 from fangkong.core.web import page_context, renders_app_errors, spreadsheet_response
 
 from . import selectors, services
-from .forms import LoginForm, TokenForm
+from .forms import LoginForm, RoleGrantForm, TokenForm
 from .models import ApiToken, User
 
 EXPORT_LIMIT = 200_000
@@ -133,3 +136,68 @@ def _audit_export(request: HttpRequest, entries: Any) -> HttpResponse:
     return spreadsheet_response(
         filename="audit-log", headers=headers, rows=rows, fmt=request.GET["format"]
     )
+
+
+def _unit_by_code(code: str) -> Any:
+    # accounts sits below orgs: reach the unit model through the app registry, not an import.
+    unit = apps.get_model("orgs", "OrgUnit").objects.filter(code=code.strip()).first()
+    if unit is None:
+        raise NotFound()
+    return unit
+
+
+@login_required
+@renders_app_errors
+def users(request: HttpRequest) -> HttpResponse:
+    """Who holds which role where, in the caller's subtrees; grant and revoke roles."""
+    query = request.GET.get("q", "").strip()
+    assignments = selectors.assignments_managed(request.user, query=query)
+    form = RoleGrantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _grant(request, form.cleaned_data)
+            messages.success(request, _("The role was granted."))
+            return redirect("accounts:users")
+        except NotFound:
+            form.add_error("unit_code", _("No unit with this code in your scope."))
+        except ApplicationError as exc:
+            form.add_error(None, _error_text(exc))
+    return render(
+        request,
+        "accounts/users.html",
+        {**page_context(request, assignments, 50), "form": form, "query": query},
+    )
+
+
+def _grant(request: HttpRequest, data: dict[str, Any]) -> None:
+    unit = _unit_by_code(data["unit_code"])
+    with transaction.atomic():
+        user = User.objects.filter(username=data["username"]).first()
+        if user is None:
+            if not data["password"]:
+                raise InvalidInput(_("Give a new user a password."))
+            user = services.user_create(
+                actor=request.user,
+                username=data["username"],
+                password=data["password"],
+                display_name=data["display_name"],
+            )
+        services.role_assign(actor=request.user, user=user, role=data["role"], unit=unit)
+
+
+def _error_text(exc: ApplicationError) -> str:
+    if isinstance(exc.detail, dict):
+        return "；".join(str(m) for msgs in exc.detail.values() for m in msgs)
+    return str(exc.message)
+
+
+@login_required
+@require_POST
+@renders_app_errors
+def role_revoke(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    assignment = selectors.assignments_managed(request.user).filter(pk=assignment_id).first()
+    if assignment is None:
+        raise NotFound()
+    services.role_revoke(actor=request.user, assignment=assignment)
+    messages.success(request, _("The role was revoked."))
+    return redirect("accounts:users")

@@ -62,3 +62,69 @@ def test_audit_log_is_scoped_and_filterable(client, org, login_as):
     assert "一车间" in page and "氧化铝厂" not in page
     login_as("reporter")
     assert client.get(reverse("accounts:audit")).status_code == 403
+
+
+def test_unit_admin_creates_an_account_with_a_role_in_their_subtree(client, org, login_as):
+    login_as("unit_admin", org.ent_a)
+    url = reverse("accounts:users")
+    client.post(
+        url,
+        {
+            "username": "zhang.wei",
+            "display_name": "张伟",
+            "password": "Cuixi-2020-north",
+            "role": "reporter",
+            "unit_code": "A1W1",
+        },
+    )
+    from fangkong.accounts.models import RoleAssignment, User
+
+    user = User.objects.get(username="zhang.wei")
+    assert user.check_password("Cuixi-2020-north")
+    assignment = RoleAssignment.objects.get(user=user)
+    assert (assignment.role, assignment.unit) == ("reporter", org.shop_a)
+    assert AuditLog.objects.filter(action="role_grant").exists()
+    page = client.get(url).content.decode()
+    assert "zhang.wei" in page and "unit_admin-b" not in page
+
+
+def test_roles_cannot_be_granted_outside_the_subtree_or_above_it(client, org, login_as):
+    login_as("unit_admin", org.ent_a)
+    url = reverse("accounts:users")
+    outside = client.post(
+        url,
+        {
+            "username": "li.na",
+            "password": "Cuixi-2020-north",
+            "role": "reporter",
+            "unit_code": "B1",
+        },
+    ).content.decode()
+    assert "范围" in outside
+    above = client.post(
+        url,
+        {
+            "username": "li.na",
+            "password": "Cuixi-2020-north",
+            "role": "group_admin",
+            "unit_code": "A",
+        },
+    ).content.decode()
+    assert "系统管理员" in above
+    from fangkong.accounts.models import User
+
+    assert not User.objects.filter(username="li.na").exists()  # nothing half-written
+    weak = client.post(
+        url, {"username": "wang.fang", "password": "123", "role": "reporter", "unit_code": "A"}
+    ).content.decode()
+    assert "密码" in weak
+
+
+def test_revoking_a_role_from_the_page(client, org, login_as):
+    reporter = org.user("reporter", org.shop_a)
+    login_as("unit_admin", org.ent_a)
+    assignment = reporter.role_assignments.get()
+    client.post(reverse("accounts:role_revoke", args=[assignment.pk]))
+    assert not reporter.role_assignments.exists()
+    login_as("reporter", org.shop_a)
+    assert client.get(reverse("accounts:users")).status_code == 403
