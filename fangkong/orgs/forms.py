@@ -41,3 +41,10 @@ class PersonAddForm(forms.Form):
     id_number = forms.CharField(label=_("Document number"), max_length=32)
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
     category = forms.ChoiceField(label=_("Category"), choices=PersonCategory.choices)
+
+
+class PersonEditForm(forms.Form):
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    category = forms.ChoiceField(label=_("Category"), choices=PersonCategory.choices)
+    unit_code = forms.CharField(label=_("Unit (code)"), max_length=64)
+    is_party_member = forms.BooleanField(label=_("Party member"), required=False)

@@ -28,6 +28,7 @@ from .forms import (
     ImportUploadForm,
     PeopleFilterForm,
     PersonAddForm,
+    PersonEditForm,
     UnitAddForm,
     UnitMoveForm,
 )
@@ -76,6 +77,21 @@ def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
             "move_form": UnitMoveForm(),
             "person_form": PersonAddForm(),
         },
+    )
+
+
+def _person_save(request: HttpRequest, person: Person, data: dict[str, Any]) -> None:
+    unit = selectors.unit_get_by_code(request.user, data["unit_code"], Perm.MANAGE_PEOPLE)
+    # Someone who sees only the masked number cannot have typed the real one: keep it.
+    visible = scope_for(request.user, Perm.VIEW_SENSITIVE).covers(person.unit_path)
+    phone = data["phone"] if visible else person.phone
+    services.person_update(
+        actor=request.user,
+        person=person,
+        phone=phone,
+        category=data["category"],
+        unit=unit,
+        is_party_member=data["is_party_member"],
     )
 
 
@@ -324,6 +340,27 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     if shown["id_number"] == person.id_number:
         selectors.sensitive_view_log(request.user, person)
     history = AuditLog.objects.filter(object_type="orgs.person", object_id=str(person.pk))[:50]
+    can_edit = scope_for(request.user, Perm.MANAGE_PEOPLE).covers(person.unit_path)
+    form = None
+    if can_edit and person.is_active:
+        form = PersonEditForm(
+            request.POST or None,
+            initial={
+                "phone": shown["phone"],
+                "category": person.category,
+                "unit_code": person.unit.code,
+                "is_party_member": person.is_party_member,
+            },
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                _person_save(request, person, form.cleaned_data)
+                messages.success(request, _("Saved."))
+                return redirect("orgs:person", person_id=person.pk)
+            except NotFound:
+                form.add_error("unit_code", _("No unit with this code in your scope."))
+            except (InvalidInput, Conflict) as exc:
+                form.add_error(None, _detail_text(exc))
     return render(
         request,
         "orgs/person.html",
@@ -332,6 +369,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
             "shown": shown,
             "history": history,
             "merged_records": Person.objects.filter(merged_into=person),
+            "form": form,
         },
     )
 

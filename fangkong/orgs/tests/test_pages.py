@@ -231,3 +231,23 @@ def test_tree_children_cost_the_same_queries_however_many_children(
     with django_assert_num_queries(len(before.captured_queries)):
         page = client.get(url).content.decode()
     assert "企业4" in page
+
+
+def test_editing_a_person_moves_them_and_keeps_history(client, org, login_as):
+    login_as("unit_admin", org.group)
+    url = reverse("orgs:person", args=[org.person_a.pk])
+    client.post(
+        url,
+        {
+            "phone": "+86 139 1234 5678",
+            "category": "contractor",
+            "unit_code": "B1",
+            "is_party_member": "on",
+        },
+    )
+    org.person_a.refresh_from_db()
+    assert org.person_a.unit == org.plant_b and org.person_a.unit_path == org.plant_b.path
+    assert org.person_a.phone == "13912345678" and org.person_a.is_party_member
+    page = client.post(url, {"phone": "12", "category": "employee", "unit_code": "B1"}).content
+    assert "手机" in page.decode()
+    assert AuditLog.objects.filter(action="update", object_id=str(org.person_a.pk)).count() == 1
