@@ -81,19 +81,9 @@ def scope_for(user: Any, perm: Perm) -> Scope:
     return Scope(paths=_minimal_roots(paths))
 
 
-def user_has_perm_at(user: Any, perm: Perm, path: str) -> bool:
-    """Tell whether ``user`` holds ``perm`` on the node at ``path``."""
-    return scope_for(user, perm).covers(path)
-
-
 def user_has_perm_anywhere(user: Any, perm: Perm) -> bool:
     """Tell whether ``user`` holds ``perm`` on at least one subtree."""
     return not scope_for(user, perm).is_empty
-
-
-def user_roles(user: Any) -> list[tuple[str, str]]:
-    """Return the user's (role, unit path) pairs."""
-    return role_rows_for(user)
 
 
 def api_tokens_for(user: User) -> QuerySet[ApiToken]:

@@ -27,11 +27,12 @@ from fangkong.accounts.selectors import scope_for
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, InvalidInput
 from fangkong.core.models import AuditLog
-from fangkong.core.paths import child_path, subtree_q
+from fangkong.core.paths import subtree_q
 from fangkong.core.text import clean_cell, compact, parse_date
 
 from .models import Gender, IdType, ImportJob, OrgUnit, Person, PersonCategory, UnitKind
-from .pinyin import name_initials, name_pinyin
+from .pinyin import name_initials
+from .services import unit_create
 from .validators import normalize_document, normalize_phone
 
 MAX_ROWS = 300_000
@@ -575,7 +576,7 @@ def import_job_write(job: ImportJob) -> ImportJob:
             return job
         with transaction.atomic():
             if job.kind == ImportJob.Kind.UNITS:
-                _write_units(result.good)
+                _write_units(job.created_by, result.good)
             else:
                 _write_people(result.good)
             job.rows_imported = len(result.good)
@@ -594,30 +595,19 @@ def import_job_write(job: ImportJob) -> ImportJob:
         return job
 
 
-def _write_units(rows: list[dict[str, Any]]) -> None:
-    by_code = {
-        code: (pk, path, depth)
-        for code, pk, path, depth in OrgUnit.objects.filter(
-            code__in={row["parent_code"] for row in rows}
-        ).values_list("code", "id", "path", "depth")
-    }
-    today = timezone.localdate()
-    for row in rows:  # in file order, so parents defined earlier in the file exist
-        parent_pk, parent_path, parent_depth = by_code[row["parent_code"]]
-        unit = OrgUnit.objects.create(
+def _write_units(actor: Any, rows: list[dict[str, Any]]) -> None:
+    """Create the units through the unit service, in file order (parents come first)."""
+    by_code = {u.code: u for u in OrgUnit.objects.filter(code__in={r["parent_code"] for r in rows})}
+    for row in rows:
+        unit = unit_create(
+            actor=actor,
             code=row["code"],
             name=row["name"],
             kind=row["kind"],
-            parent_id=parent_pk,
-            name_initials=name_initials(row["name"]),
-            name_pinyin=name_pinyin(row["name"]),
-            valid_from=row["valid_from"] or today,
-            path=f"/new-{row['code']}/",
-            depth=parent_depth + 1,
+            parent=by_code[row["parent_code"]],
+            valid_from=row["valid_from"],
         )
-        unit.path = child_path(parent_path, unit.pk)
-        unit.save(update_fields=["path"])
-        by_code[unit.code] = (unit.pk, unit.path, unit.depth)
+        by_code[unit.code] = unit
 
 
 def _write_people(rows: list[dict[str, Any]], *, batch: int = 2000) -> None:

@@ -22,8 +22,6 @@ from .models import IdType, OrgUnit, Person, UnitKind
 from .pinyin import name_initials, name_pinyin
 from .validators import normalize_document, normalize_phone
 
-SYSTEM = None  # actor for seeding and migrations
-
 
 def _require(actor: Any, perm: Perm, path: str) -> None:
     """Raise NotFound unless the actor holds ``perm`` on the node at ``path``.
