@@ -94,6 +94,27 @@ def role_assign(*, actor: Any, user: User, role: str, unit: Any) -> RoleAssignme
 
 
 @transaction.atomic
+def role_grant(
+    *,
+    actor: Any,
+    username: str,
+    role: str,
+    unit: Any,
+    password: str = "",
+    display_name: str = "",
+) -> RoleAssignment:
+    """Give the user ``username`` a role on ``unit``, creating the account if it is new."""
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        if not password:
+            raise InvalidInput(_("Give a new user a password."))
+        user = user_create(
+            actor=actor, username=username, password=password, display_name=display_name
+        )
+    return role_assign(actor=actor, user=user, role=role, unit=unit)
+
+
+@transaction.atomic
 def role_revoke(*, actor: Any, assignment: RoleAssignment) -> None:
     """Take a role assignment away."""
     _require_accounts_scope(actor, assignment.unit.path)

@@ -8,7 +8,6 @@ from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fangkong.core.audit import audit_record
-from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
+from fangkong.core.errors import ApplicationError, NotFound
 from fangkong.core.models import AuditLog
 from fangkong.core.web import page_context, renders_app_errors, spreadsheet_response
 
@@ -155,40 +154,26 @@ def users(request: HttpRequest) -> HttpResponse:
     form = RoleGrantForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            _grant(request, form.cleaned_data)
+            data = form.cleaned_data
+            services.role_grant(
+                actor=request.user,
+                username=data["username"],
+                role=data["role"],
+                unit=_unit_by_code(data["unit_code"]),
+                password=data["password"],
+                display_name=data["display_name"],
+            )
             messages.success(request, _("The role was granted."))
             return redirect("accounts:users")
         except NotFound:
             form.add_error("unit_code", _("No unit with this code in your scope."))
         except ApplicationError as exc:
-            form.add_error(None, _error_text(exc))
+            form.add_error(None, exc.as_text())
     return render(
         request,
         "accounts/users.html",
         {**page_context(request, assignments, 50), "form": form, "query": query},
     )
-
-
-def _grant(request: HttpRequest, data: dict[str, Any]) -> None:
-    unit = _unit_by_code(data["unit_code"])
-    with transaction.atomic():
-        user = User.objects.filter(username=data["username"]).first()
-        if user is None:
-            if not data["password"]:
-                raise InvalidInput(_("Give a new user a password."))
-            user = services.user_create(
-                actor=request.user,
-                username=data["username"],
-                password=data["password"],
-                display_name=data["display_name"],
-            )
-        services.role_assign(actor=request.user, user=user, role=data["role"], unit=unit)
-
-
-def _error_text(exc: ApplicationError) -> str:
-    if isinstance(exc.detail, dict):
-        return "；".join(str(m) for msgs in exc.detail.values() for m in msgs)
-    return str(exc.message)
 
 
 @login_required

@@ -17,6 +17,12 @@ class ApplicationError(Exception):
         self.detail = detail
         super().__init__(str(self.message))
 
+    def as_text(self) -> str:
+        """Return one line for a page: the field problems joined, or the message."""
+        if isinstance(self.detail, dict):
+            return "；".join(str(m) for messages in self.detail.values() for m in messages)
+        return str(self.message)
+
     def as_body(self) -> dict[str, Any]:
         """Return the error body shared by the API and the HTML pages."""
         return {"code": self.code, "message": str(self.message), "detail": self.detail}

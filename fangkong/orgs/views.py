@@ -14,7 +14,6 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import (
-    ApplicationError,
     Conflict,
     InvalidInput,
     NotFound,
@@ -95,16 +94,11 @@ def _person_save(request: HttpRequest, person: Person, data: dict[str, Any]) -> 
     )
 
 
-def _form_errors(form: Any) -> str:
-    return "；".join(str(m) for messages_ in form.errors.values() for m in messages_)
-
-
-def _detail_text(exc: ApplicationError) -> str:
-    """Flatten an error's detail into one line for a flash message."""
-    detail = exc.detail
-    if isinstance(detail, dict):
-        return "；".join(str(m) for msgs in detail.values() for m in msgs)
-    return str(exc.message)
+def _cleaned(form: Any) -> dict[str, Any]:
+    """Return a bound form's cleaned data, or raise its problems as one InvalidInput."""
+    if not form.is_valid():
+        raise InvalidInput(detail={k: [str(m) for m in v] for k, v in form.errors.items()})
+    return form.cleaned_data
 
 
 @login_required
@@ -119,17 +113,15 @@ def unit_action(request: HttpRequest, unit_id: int, action: str) -> HttpResponse
     try:
         message = handler(request, unit)
     except (InvalidInput, Conflict) as exc:
-        messages.error(request, _detail_text(exc))
+        messages.error(request, exc.as_text())
     else:
         messages.success(request, message)
     return redirect("orgs:unit", unit_id=unit.pk)
 
 
 def _add_child(request: HttpRequest, unit: Any) -> str:
-    form = UnitAddForm(request.POST)
-    if not form.is_valid():
-        raise InvalidInput(_form_errors(form))
-    child = services.unit_create(actor=request.user, parent=unit, **form.cleaned_data)
+    data = _cleaned(UnitAddForm(request.POST))
+    child = services.unit_create(actor=request.user, parent=unit, **data)
     return _("Unit %(name)s was added.") % {"name": child.name}
 
 
@@ -139,11 +131,9 @@ def _rename(request: HttpRequest, unit: Any) -> str:
 
 
 def _move(request: HttpRequest, unit: Any) -> str:
-    form = UnitMoveForm(request.POST)
-    if not form.is_valid():
-        raise InvalidInput(_form_errors(form))
+    data = _cleaned(UnitMoveForm(request.POST))
     try:
-        parent = selectors.unit_get_by_code(request.user, form.cleaned_data["parent_code"])
+        parent = selectors.unit_get_by_code(request.user, data["parent_code"])
     except NotFound:
         raise InvalidInput(_("No unit with this code in your scope.")) from None
     services.unit_move(actor=request.user, unit=unit, new_parent=parent)
@@ -156,10 +146,8 @@ def _close(request: HttpRequest, unit: Any) -> str:
 
 
 def _add_person(request: HttpRequest, unit: Any) -> str:
-    form = PersonAddForm(request.POST)
-    if not form.is_valid():
-        raise InvalidInput(_form_errors(form))
-    person = services.person_create(actor=request.user, unit=unit, **form.cleaned_data)
+    data = _cleaned(PersonAddForm(request.POST))
+    person = services.person_create(actor=request.user, unit=unit, **data)
     return _("%(name)s was registered.") % {"name": person.name}
 
 
@@ -360,7 +348,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
             except NotFound:
                 form.add_error("unit_code", _("No unit with this code in your scope."))
             except (InvalidInput, Conflict) as exc:
-                form.add_error(None, _detail_text(exc))
+                form.add_error(None, exc.as_text())
     return render(
         request,
         "orgs/person.html",
