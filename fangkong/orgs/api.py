@@ -9,9 +9,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
-from fangkong.core.audit import audit_record
 from fangkong.core.errors import PermissionDenied
-from fangkong.core.models import AuditLog
 from fangkong.core.pagination import MappedQuerySet
 
 from . import importing, selectors, services
@@ -186,15 +184,9 @@ def list_people(
     sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
 
     def log_unmasked(rows: list[dict[str, Any]]) -> None:
-        unmasked = [row["id"] for row in rows if not row["masked"]]
-        if unmasked:
-            audit_record(
-                actor=request.user,
-                action=AuditLog.Action.VIEW_SENSITIVE,
-                object_type="orgs.person",
-                object_repr=f"list ({len(unmasked)})",
-                after={"ids": unmasked},
-            )
+        selectors.sensitive_list_view_log(
+            request.user, [row["id"] for row in rows if not row["masked"]]
+        )
 
     return MappedQuerySet(people, lambda p: person_out(p, sensitive), log_unmasked)
 

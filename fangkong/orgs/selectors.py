@@ -198,6 +198,25 @@ def sensitive_view_log(user: Any, person: Person) -> None:
     )
 
 
+def sensitive_list_view_log(user: Any, person_ids: list[int]) -> None:
+    """Record that ``user`` saw a page of people with their full numbers (if any were shown)."""
+    if person_ids:
+        audit_record(
+            actor=user,
+            action=AuditLog.Action.VIEW_SENSITIVE,
+            object_type="orgs.person",
+            object_repr=f"list ({len(person_ids)})",
+            after={"ids": person_ids},
+        )
+
+
+def person_history(person: Person, *, limit: int = 50) -> QuerySet[AuditLog]:
+    """Return the audit rows about one person (already fetched within the viewer's scope)."""
+    return AuditLog.objects.filter(
+        object_type="orgs.person", object_id=str(person.pk)
+    ).select_related("actor")[:limit]
+
+
 def duplicate_groups(user: Any, *, limit: int = 200) -> list[list[Person]]:
     """Return active people who share a document number, grouped, within the user's scope."""
     visible = people_visible(user)

@@ -43,8 +43,9 @@ def tree(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     results = selectors.unit_search(request.user, query)[:50] if query else None
     roots = selectors.unit_roots(request.user)
+    counts = selectors.headcounts_by_subtree(roots)
     for root in roots:
-        root.headcount = selectors.subtree_headcount(root.path)  # type: ignore[attr-defined]
+        root.headcount = counts[root.pk]  # type: ignore[attr-defined]
     return render(request, "orgs/tree.html", {"query": query, "results": results, "roots": roots})
 
 
@@ -238,15 +239,9 @@ def people(request: HttpRequest) -> HttpResponse:
         (p, selectors.person_public_fields(p, sensitive_scope=sensitive))
         for p in context["page_obj"]
     ]
-    unmasked = [p.pk for p, shown in rows if shown["id_number"] == p.id_number]
-    if unmasked:
-        audit_record(
-            actor=request.user,
-            action=AuditLog.Action.VIEW_SENSITIVE,
-            object_type="orgs.person",
-            object_repr=f"list ({len(unmasked)})",
-            after={"ids": unmasked},
-        )
+    selectors.sensitive_list_view_log(
+        request.user, [p.pk for p, shown in rows if shown["id_number"] == p.id_number]
+    )
     return render(
         request,
         "orgs/people.html",
@@ -327,7 +322,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     shown = selectors.person_public_fields(person, sensitive_scope=sensitive)
     if shown["id_number"] == person.id_number:
         selectors.sensitive_view_log(request.user, person)
-    history = AuditLog.objects.filter(object_type="orgs.person", object_id=str(person.pk))[:50]
+    history = selectors.person_history(person)
     can_edit = scope_for(request.user, Perm.MANAGE_PEOPLE).covers(person.unit_path)
     form = None
     if can_edit and person.is_active:
