@@ -14,9 +14,12 @@ pytestmark = pytest.mark.django_db
 HEADERS = importing.template_headers("people")
 
 
-def xlsx(rows, headers=HEADERS, name="people.xlsx"):
+def xlsx(rows, headers=HEADERS, name="people.xlsx", above=()):
+    """Return an uploaded workbook: rows ``above`` (a title, blank rows), the header, ``rows``."""
     book = openpyxl.Workbook()
     sheet = book.active
+    for row in above:
+        sheet.append(row)
     sheet.append(headers)
     for row in rows:
         sheet.append(row)
@@ -246,33 +249,14 @@ def test_a_crashing_step_marks_the_job_failed(org, create_job):
     assert not Person.objects.filter(name="王芳").exists()
 
 
-def test_rows_are_numbered_as_excel_shows_them_below_blank_rows(org, create_job):
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(["山东铝业人员名单"])
-    sheet.append([])
-    sheet.append(HEADERS)
-    sheet.append(person_row("王芳", valid_resident_id(901)))
-    sheet.append(person_row("赵强", "123"))
-    data = io.BytesIO()
-    book.save(data)
-    # A title above the header is taken for the header, which then lacks its columns.
-    job = create_job(
-        actor=org.user("unit_admin", org.group),
-        kind="people",
-        scope_unit=org.group,
-        upload=SimpleUploadedFile("t.xlsx", data.getvalue()),
-    )
-    assert job.status == ImportJob.Status.FAILED  # the title is not a header row
-    del sheet["A1"]
-    sheet.delete_rows(1, 2)
-    sheet.insert_rows(1, 2)
-    data = io.BytesIO()
-    book.save(data)
-    job = create_job(
-        actor=org.user("unit_admin", org.group),
-        kind="people",
-        scope_unit=org.group,
-        upload=SimpleUploadedFile("t.xlsx", data.getvalue()),
-    )
+def test_rows_are_numbered_as_excel_shows_them_below_blank_rows(org, upload):
+    rows = [person_row("王芳", valid_resident_id(901)), person_row("赵强", "123")]
+    job = upload(org, rows, above=[[], []])
     assert [e["row"] for e in job.errors] == [5]
+
+
+def test_a_title_above_the_header_is_reported_as_missing_columns(org, upload):
+    job = upload(
+        org, [person_row("王芳", valid_resident_id(901))], above=[["山东铝业人员名单"], []]
+    )
+    assert job.status == ImportJob.Status.FAILED and "证件号码" in job.message
