@@ -69,7 +69,6 @@ def person_out(person: Person, sensitive: Any) -> dict[str, Any]:
         "joined_on": person.joined_on,
         "is_active": person.is_active,
         "merged_into_id": person.merged_into_id,
-        "masked": visible["id_number"] != person.id_number,
         **visible,
     }
 

@@ -184,11 +184,15 @@ def mask_phone(number: str) -> str:
     return mask_middle(number, keep_start=3, keep_end=4)
 
 
-def person_public_fields(person: Person, *, sensitive_scope: Scope) -> dict[str, str]:
-    """Return the document and phone numbers as this viewer may see them."""
+def person_public_fields(person: Person, *, sensitive_scope: Scope) -> dict[str, Any]:
+    """Return the document and phone numbers as this viewer may see them, and ``masked``."""
     if sensitive_scope.covers(person.unit_path):
-        return {"id_number": person.id_number, "phone": person.phone}
-    return {"id_number": mask_id_number(person.id_number), "phone": mask_phone(person.phone)}
+        return {"id_number": person.id_number, "phone": person.phone, "masked": False}
+    return {
+        "id_number": mask_id_number(person.id_number),
+        "phone": mask_phone(person.phone),
+        "masked": True,
+    }
 
 
 def sensitive_view_log(user: Any, person: Person) -> None:

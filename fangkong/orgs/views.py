@@ -240,7 +240,7 @@ def people(request: HttpRequest) -> HttpResponse:
         for p in context["page_obj"]
     ]
     selectors.sensitive_list_view_log(
-        request.user, [p.pk for p, shown in rows if shown["id_number"] == p.id_number]
+        request.user, [p.pk for p, shown in rows if not shown["masked"]]
     )
     return render(
         request,
@@ -320,7 +320,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     person = selectors.person_get(request.user, person_id)
     sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
     shown = selectors.person_public_fields(person, sensitive_scope=sensitive)
-    if shown["id_number"] == person.id_number:
+    if not shown["masked"]:
         selectors.sensitive_view_log(request.user, person)
     history = selectors.person_history(person)
     can_edit = scope_for(request.user, Perm.MANAGE_PEOPLE).covers(person.unit_path)
