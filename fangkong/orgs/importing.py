@@ -25,7 +25,7 @@ from python_calamine import CalamineWorkbook
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.audit import audit_record
-from fangkong.core.errors import Conflict, InvalidInput
+from fangkong.core.errors import Conflict, InvalidInput, PermissionDenied
 from fangkong.core.models import AuditLog
 from fangkong.core.paths import subtree_q
 from fangkong.core.text import clean_cell, compact, parse_date
@@ -449,7 +449,7 @@ def import_job_create(
     if kind not in ImportJob.Kind.values:
         raise InvalidInput(detail={"kind": [kind]})
     if not scope_for(actor, Perm.IMPORT).covers(scope_unit.path):
-        raise InvalidInput(detail={"unit": [_("You may not import into this unit.")]})
+        raise PermissionDenied(_("You may not import into this unit."))
     name = Path(upload.name or "upload").name
     if Path(name).suffix.lower() not in ALLOWED_SUFFIXES:
         raise InvalidInput(_("Upload an Excel (.xlsx, .xls), .ods or .csv file."))
