@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "fangkong.core",
     "fangkong.accounts",
     "fangkong.orgs",
+    "fangkong.notify",
+    "fangkong.health",
+    "fangkong.reports",
     "fangkong.api",
 ]
 

@@ -12,6 +12,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("fangkong.accounts.urls")),
+    path("notify/", include("fangkong.notify.urls")),
+    path("health/", include("fangkong.health.urls")),
+    path("reports/", include("fangkong.reports.urls")),
     path("", include("fangkong.orgs.urls")),
 ]
 if settings.DEBUG:

@@ -29,23 +29,39 @@ class Perm(StrEnum):
     EXPORT = "export"
     VIEW_AUDIT = "view_audit"
     MANAGE_ACCOUNTS = "manage_accounts"
+    # Health card and daily reports
+    DECLARE_FOR_OTHERS = "declare_for_others"
+    VIEW_HEALTH = "view_health"
+    ATTEST_REPORT = "attest_report"
+    VIEW_ROLLUP = "view_rollup"
+    MANAGE_NOTIFY = "manage_notify"
+    VIEW_JOBS = "view_jobs"
 
 
 _READ = {Perm.VIEW_UNITS, Perm.VIEW_PEOPLE}
 _ADMIN = set(Perm)
 
+# Health declarations are sensitive personal data: only those who act on them see them.
+# Roll-up figures are counts without names, open to every reading role.
+_HEALTH_TEAM = {Perm.DECLARE_FOR_OTHERS, Perm.VIEW_HEALTH}
+
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.GROUP_ADMIN: frozenset(_ADMIN),
-    Role.UNIT_ADMIN: frozenset(_ADMIN),
-    Role.REPORTER: frozenset(_READ | {Perm.EXPORT}),
+    Role.UNIT_ADMIN: frozenset(_ADMIN - {Perm.VIEW_JOBS}),
+    # A reporter (team leader) declares for the team and attests the unit's daily report.
+    Role.REPORTER: frozenset(
+        _READ | _HEALTH_TEAM | {Perm.EXPORT, Perm.ATTEST_REPORT, Perm.VIEW_ROLLUP}
+    ),
     # Grid workers and trackers phone people and declare for them: they see full numbers.
-    Role.GRID_WORKER: frozenset(_READ | {Perm.VIEW_SENSITIVE, Perm.MANAGE_PEOPLE}),
-    Role.TRACKER: frozenset(_READ | {Perm.VIEW_SENSITIVE}),
+    Role.GRID_WORKER: frozenset(
+        _READ | _HEALTH_TEAM | {Perm.VIEW_SENSITIVE, Perm.MANAGE_PEOPLE, Perm.VIEW_ROLLUP}
+    ),
+    Role.TRACKER: frozenset(_READ | {Perm.VIEW_SENSITIVE, Perm.VIEW_HEALTH, Perm.VIEW_ROLLUP}),
     Role.GUARD: frozenset(_READ),
-    Role.SERVICE_HEAD: frozenset(_READ | {Perm.EXPORT}),
-    Role.SUPERVISOR: frozenset(_READ | {Perm.EXPORT, Perm.VIEW_AUDIT}),
+    Role.SERVICE_HEAD: frozenset(_READ | {Perm.EXPORT, Perm.VIEW_ROLLUP}),
+    Role.SUPERVISOR: frozenset(_READ | {Perm.EXPORT, Perm.VIEW_AUDIT, Perm.VIEW_ROLLUP}),
     Role.WINDOW_STAFF: frozenset({Perm.VIEW_UNITS}),
-    Role.VIEWER: frozenset(_READ | {Perm.EXPORT}),
+    Role.VIEWER: frozenset(_READ | {Perm.EXPORT, Perm.VIEW_ROLLUP}),
 }
 
 

@@ -78,3 +78,32 @@ class QueueHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.beat_at}"
+
+
+class Division(models.Model):
+    """A province, city or county by its GB/T 2260 administrative-division code.
+
+    Loaded from ``core/data/divisions.json`` by a data migration; see ``core/divisions.py``.
+    """
+
+    class Level(models.IntegerChoices):
+        PROVINCE = 1, _("Province")
+        CITY = 2, _("City")
+        COUNTY = 3, _("County")
+
+    code = models.CharField(_("division code"), max_length=6, primary_key=True)
+    name = models.CharField(_("name"), max_length=64)
+    full_name = models.CharField(_("full name"), max_length=128)
+    initials = models.CharField(_("pinyin initials"), max_length=64, db_index=True)
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("administrative division")
+        verbose_name_plural = _("administrative divisions")
+
+    def __str__(self) -> str:
+        return self.full_name

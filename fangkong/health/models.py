@@ -1,0 +1,222 @@
+"""Health card: daily declarations, the configurable symptom list and status rules."""
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from fangkong.core.models import Division, TimeStampedModel
+from fangkong.core.paths import PathField
+from fangkong.orgs.models import Person
+
+TEMPERATURE_MIN = 35
+TEMPERATURE_MAX = 42
+
+
+class Whereabouts(models.TextChoices):
+    AT_POST = "at_post", _("At post")
+    AT_HOME = "at_home", _("At home")
+    TRAVELLING = "travelling", _("Travelling")
+    QUARANTINE = "quarantine", _("In quarantine")
+
+
+class Contact(models.TextChoices):
+    NONE = "none", _("No contact")
+    SUSPECTED = "suspected", _("Contact with a suspected case")
+    CONFIRMED = "confirmed", _("Contact with a confirmed case")
+
+
+class TestResult(models.TextChoices):
+    NONE = "none", _("Not tested")
+    NEGATIVE = "negative", _("Negative")
+    POSITIVE = "positive", _("Positive")
+
+
+class FiledBy(models.TextChoices):
+    SELF = "self", _("Self")
+    PROXY = "proxy", _("On behalf")
+
+
+class Colour(models.TextChoices):
+    GREEN = "green", _("Green")
+    YELLOW = "yellow", _("Yellow")
+    RED = "red", _("Red")
+
+
+class Symptom(models.Model):
+    """One entry of the configurable symptom list shown on the form."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name (Chinese)"), max_length=64)
+    name_en = models.CharField(_("name (English)"), max_length=64)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name = _("symptom")
+        verbose_name_plural = _("symptoms")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HealthRule(models.Model):
+    """A condition that makes a declaration yellow or red; the worst match wins."""
+
+    class Condition(models.TextChoices):
+        FEVER = "fever", _("Fever")
+        SYMPTOM = "symptom", _("Symptoms")
+        CONTACT_SUSPECTED = "contact_suspected", _("Contact with a suspected case")
+        CONTACT_CONFIRMED = "contact_confirmed", _("Contact with a confirmed case")
+        RISK_AREA = "risk_area", _("Stay in a risk area")
+        TEST_POSITIVE = "test_positive", _("Positive test")
+
+    condition = models.CharField(_("condition"), max_length=32, choices=Condition.choices)
+    threshold = models.DecimalField(
+        _("temperature threshold (°C)"),
+        max_digits=3,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text=_("For fever: the lowest temperature that counts as fever."),
+    )
+    symptom = models.ForeignKey(
+        Symptom,
+        verbose_name=_("symptom"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        help_text=_("For symptoms: only this symptom; empty means any symptom."),
+    )
+    colour = models.CharField(_("status"), max_length=8, choices=Colour.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["condition", "id"]
+        verbose_name = _("health status rule")
+        verbose_name_plural = _("health status rules")
+
+    def __str__(self) -> str:
+        return f"{self.get_condition_display()} → {self.get_colour_display()}"
+
+
+class Declaration(models.Model):
+    """One person's health declaration for one local day.
+
+    A later declaration for the same person and day supersedes the earlier one, which
+    stays as history (``is_current`` false). ``unit_path`` copies the person's unit path so
+    the roll-up counts a subtree with one index range; it follows the person when the
+    person or the unit moves. The ``flag_*`` columns record which rule conditions matched
+    at filing time, so abnormal-by-reason counts need no JSON.
+    """
+
+    uuid = models.UUIDField(_("client UUID"), unique=True, default=uuid.uuid4)
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="declarations"
+    )
+    unit_path = PathField(_("unit path"), max_length=255)
+    day = models.DateField(_("date"))
+    temperature = models.DecimalField(_("temperature (°C)"), max_digits=3, decimal_places=1)
+    symptoms = models.JSONField(_("symptoms"), default=list, blank=True)
+    division = models.ForeignKey(
+        Division, verbose_name=_("current location"), on_delete=models.PROTECT
+    )
+    whereabouts = models.CharField(
+        _("whereabouts"), max_length=16, choices=Whereabouts.choices, default=Whereabouts.AT_POST
+    )
+    contact = models.CharField(
+        _("contact with a case"), max_length=16, choices=Contact.choices, default=Contact.NONE
+    )
+    risk_area_stay = models.BooleanField(_("stayed in a risk area"), default=False)
+    test_result = models.CharField(
+        _("test result"), max_length=16, choices=TestResult.choices, default=TestResult.NONE
+    )
+    filed_by = models.CharField(
+        _("filed by"), max_length=8, choices=FiledBy.choices, default=FiledBy.SELF
+    )
+    proxy = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("filed on behalf by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status = models.CharField(_("health status"), max_length=8, choices=Colour.choices)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    flag_fever = models.BooleanField(default=False)
+    flag_symptom = models.BooleanField(default=False)
+    flag_contact = models.BooleanField(default=False)
+    flag_risk_area = models.BooleanField(default=False)
+    flag_positive = models.BooleanField(default=False)
+    is_current = models.BooleanField(_("current"), default=True)
+    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "-created_at"]
+        verbose_name = _("health declaration")
+        verbose_name_plural = _("health declarations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "day"],
+                condition=models.Q(is_current=True),
+                name="one_current_declaration_per_day",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(temperature__gte=TEMPERATURE_MIN)
+                & models.Q(temperature__lte=TEMPERATURE_MAX),
+                name="declaration_temperature_range",
+            ),
+        ]
+        indexes = [
+            # The roll-up: one range scan per subtree and day over current declarations.
+            models.Index(
+                fields=["day", "unit_path", "status"],
+                condition=models.Q(is_current=True),
+                name="declaration_day_path",
+            ),
+            models.Index(fields=["person", "day"], name="declaration_person_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.day} {self.status}"
+
+
+def new_link_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class PersonLink(TimeStampedModel):
+    """The key behind a person's signed declaration link; revoking it kills the link."""
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="links"
+    )
+    key = models.CharField(_("key"), max_length=32, unique=True, default=new_link_key)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("personal link")
+        verbose_name_plural = _("personal links")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_live_link_per_person",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}:{self.key[:4]}…"

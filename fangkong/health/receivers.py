@@ -1,0 +1,41 @@
+"""Keep declarations with their people when units move, people move or records merge.
+
+A person's declarations follow the person: the roll-up counts a person, and everything
+that person declared, in the unit the person belongs to now. So a subtree never shows
+more declarations than people (completeness stays within 100%).
+"""
+
+from typing import Any
+
+from django.db.models import Value
+from django.db.models.functions import Concat, Substr
+from django.dispatch import receiver
+
+from fangkong.core.paths import subtree_q
+from fangkong.orgs import signals
+
+from .models import Declaration
+
+
+@receiver(signals.subtree_moved)
+def repath_subtree(*, old_path: str, new_path: str, **kwargs: Any) -> None:
+    Declaration.objects.filter(subtree_q("unit_path", old_path)).update(
+        unit_path=Concat(Value(new_path), Substr("unit_path", len(old_path) + 1))
+    )
+
+
+@receiver(signals.person_moved)
+def follow_person(*, person: Any, **kwargs: Any) -> None:
+    Declaration.objects.filter(person=person).update(unit_path=person.unit_path)
+
+
+@receiver(signals.person_merged)
+def merge_declarations(*, survivor: Any, duplicate: Any, **kwargs: Any) -> None:
+    """Give the duplicate's declarations to the survivor; the survivor's own day wins."""
+    days_taken = Declaration.objects.filter(person=survivor, is_current=True).values("day")
+    Declaration.objects.filter(person=duplicate, is_current=True, day__in=days_taken).update(
+        is_current=False
+    )
+    Declaration.objects.filter(person=duplicate).update(
+        person=survivor, unit_path=survivor.unit_path
+    )
