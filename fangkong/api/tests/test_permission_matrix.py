@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from fangkong.accounts.roles import ROLE_PERMS, Perm, Role
+from fangkong.health.tests.factories import raw_declaration
 from fangkong.notify.models import Event
 from fangkong.notify.services import notify
 from fangkong.orgs import importing
@@ -156,6 +157,22 @@ ENDPOINTS = [
         Perm.VIEW_UNITS,
         lambda s: ("post", f"/inbox/{s.notification_id}/read", {}),
     ),
+    (
+        "declare",
+        Perm.DECLARE_FOR_OTHERS,
+        lambda s: ("post", "/declarations", raw_declaration(s.person)),
+    ),
+    (
+        "declare batch",
+        Perm.DECLARE_FOR_OTHERS,
+        lambda s: ("post", "/declarations/batch", {"items": [raw_declaration(s.person)]}),
+    ),
+    (
+        "declarations list",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/declarations?unit_id={s.unit.pk}", None),
+    ),
+    ("person health", Perm.VIEW_HEALTH, lambda s: ("get", f"/people/{s.person.pk}/health", None)),
 ]
 
 
