@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -39,6 +40,7 @@ def jobs_page(request: HttpRequest) -> HttpResponse:
             ),
             "schedules": jobs.schedules(request.user),
             "queued": Paginator(queued, QUEUED_SHOWN).get_page(1),
+            "now": timezone.now(),  # a lock in the future means a worker holds the task
             "outcome": outcome,
             "query": query,
         },
