@@ -19,5 +19,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "duplicates": user_has_perm_anywhere(user, Perm.MANAGE_PEOPLE),
             "audit": user_has_perm_anywhere(user, Perm.VIEW_AUDIT),
             "accounts": user_has_perm_anywhere(user, Perm.MANAGE_ACCOUNTS),
+            "health": user_has_perm_anywhere(user, Perm.VIEW_HEALTH),
+            "declare": user_has_perm_anywhere(user, Perm.DECLARE_FOR_OTHERS),
         }
     }
