@@ -92,6 +92,10 @@
     });
   }
 
+  function oneTap(visible) {
+    document.querySelectorAll(".one-tap").forEach(function (form) { form.hidden = !visible; });
+  }
+
   function delivered(entry, body) {
     drop(entry.id);
     if (entry.page !== location.pathname) { return; }
@@ -100,7 +104,6 @@
       return;
     }
     showStatus(body);
-    document.querySelectorAll(".one-tap").forEach(function (form) { form.hidden = true; });
     say("sent");
   }
 
@@ -119,6 +122,7 @@
         delivered(entry, result.body);
       } else if (what === "rejected") {
         drop(entry.id);
+        oneTap(true);
         say("rejected", result.body.message || String(result.status));
       } else {
         backoff(entry, result);
@@ -169,6 +173,7 @@
       next: 0
     };
     put(entry);  // kept first, then sent
+    if (entry.kind === "self") { oneTap(false); }
     // The next submission from this form is a new declaration (a correction).
     uuids.forEach(function (input) { input.value = newUuid(); });
     var button = form.querySelector("[type=submit]");
@@ -210,6 +215,10 @@
   document.addEventListener("submit", submit);
   window.addEventListener("online", function () { flush(true); });
   document.querySelectorAll("[data-division-picker]").forEach(divisionPicker);
-  if (load().length) { say("queued"); }
+  var waiting = load();
+  if (waiting.length) { say("queued"); }
+  if (waiting.some(function (e) { return e.kind === "self" && e.page === location.pathname; })) {
+    oneTap(false);
+  }
   flush(true);
 })();
