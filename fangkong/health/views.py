@@ -439,7 +439,10 @@ def person_link(request: HttpRequest, person_id: int, action: str) -> HttpRespon
 
 
 def _declarations_query(request: HttpRequest) -> tuple[DeclarationFilterForm, Any, Any]:
-    form = DeclarationFilterForm(request.GET or {"day": timezone.localdate()})
+    params = request.GET.copy()
+    if "day" not in params:  # today unless the day was cleared on purpose (all days)
+        params["day"] = timezone.localdate().isoformat()
+    form = DeclarationFilterForm(params)
     data = form.cleaned_data if form.is_valid() else {}
     unit = None
     if code := data.get("unit", "").strip():

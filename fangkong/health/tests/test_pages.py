@@ -360,3 +360,12 @@ def test_navigation_shows_the_health_entries_by_role(client, org, login_as):
     login_as("viewer", org.group)
     page = client.get(reverse("orgs:tree")).content.decode()
     assert reverse("health:declarations") not in page
+
+
+def test_declarations_list_shows_today_unless_the_day_is_cleared(client, org, login_as):
+    declare_yesterday(org, org.person_a)
+    login_as("reporter", org.ent_a)
+    assert "张伟" not in client.get(reverse("health:declarations")).content.decode()
+    assert "张伟" not in client.get(reverse("health:declarations"), {"page": "1"}).content.decode()
+    page = client.get(reverse("health:declarations"), {"day": ""}).content.decode()
+    assert "张伟" in page
