@@ -136,12 +136,20 @@ def link_page(request: HttpRequest, token: str) -> HttpResponse:
     try:
         link = selectors.link_from_token(token)
     except NotFound:
-        return _private(
-            render(request, "health/link_missing.html", status=404),
-        )
+        return _private(_link_missing(request))
     if request.method == "POST":
         return _private(_link_post(request, link))
     return _private(_link_render(request, link))
+
+
+def _link_missing(request: HttpRequest) -> HttpResponse:
+    if _wants_json(request):
+        message = _(
+            "This link does not work any more. Please ask your grid worker or team leader "
+            "for your current link or QR code."
+        )
+        return JsonResponse({"code": "not_found", "message": message, "detail": None}, status=404)
+    return render(request, "health/link_missing.html", status=404)
 
 
 def _link_post(request: HttpRequest, link: PersonLink) -> HttpResponse:

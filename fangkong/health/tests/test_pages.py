@@ -146,6 +146,8 @@ def test_forged_and_revoked_links_answer_a_friendly_404(client, org):
     services.link_revoke(actor=org.user("grid_worker", org.group), person=org.person_a)
     assert client.get(url).status_code == 404
     assert client.post(url, form()).status_code == 404
+    refused = client.post(url, form(), HTTP_ACCEPT="application/json")
+    assert refused.status_code == 404 and refused.json()["code"] == "not_found"
     assert Declaration.objects.count() == 0
 
 
