@@ -230,18 +230,21 @@ def _people_for(
 ) -> dict[int, tuple[int, str]]:
     """Return {person id: (unit id, unit path)} and check the filer may declare for each."""
     ids = {data.person_id for data in cleaned}
-    people = {
-        pk: (unit_id, path)
-        for pk, unit_id, path in Person.objects.filter(pk__in=ids, is_active=True).values_list(
-            "pk", "unit_id", "unit_path"
-        )
-    }
+    rows = Person.objects.filter(pk__in=ids, is_active=True).values_list(
+        "pk", "unit_id", "unit_path", "household__path"
+    )
+    people = {pk: (unit_id, path) for pk, unit_id, path, _household in rows}
+    households = {pk: household for pk, _unit, _path, household in rows}
     if via_link is not None:
         if ids != {via_link.person_id} or via_link.person_id not in people:
             raise PermissionDenied(_("This link only declares for its own person."))
         return people
     scope = scope_for(actor, Perm.DECLARE_FOR_OTHERS)
-    unknown = sorted(pk for pk in ids if pk not in people or not scope.covers(people[pk][1]))
+    unknown = sorted(
+        pk
+        for pk in ids
+        if pk not in people or not _covers_person(scope, people[pk][1], households[pk])
+    )
     if unknown:
         raise NotFound(
             _("Unknown people or people outside your units: %(ids)s.")
@@ -249,6 +252,15 @@ def _people_for(
             detail={"people": unknown[:100]},
         )
     return people
+
+
+def _covers_person(scope: Any, unit_path: str, household_path: str | None) -> bool:
+    """Tell whether a proxy may act for a person: by the employing unit or the household.
+
+    A community grid worker declares for the residents of the households in the grid,
+    whoever employs them (the proxy roster lists household members the same way).
+    """
+    return scope.covers(unit_path) or bool(household_path and scope.covers(household_path))
 
 
 @transaction.atomic
@@ -339,7 +351,8 @@ def _build(
 @transaction.atomic
 def link_issue(*, actor: Any, person: Person) -> PersonLink:
     """Give the person a new declaration link; any earlier link stops working."""
-    if not scope_for(actor, Perm.DECLARE_FOR_OTHERS).covers(person.unit_path):
+    household = person.household.path if person.household is not None else None
+    if not _covers_person(scope_for(actor, Perm.DECLARE_FOR_OTHERS), person.unit_path, household):
         raise PermissionDenied()
     now = timezone.now()
     PersonLink.objects.filter(person=person, revoked_at__isnull=True).update(revoked_at=now)
@@ -357,7 +370,8 @@ def link_issue(*, actor: Any, person: Person) -> PersonLink:
 @transaction.atomic
 def link_revoke(*, actor: Any, person: Person) -> int:
     """Stop the person's declaration link from working; return how many were revoked."""
-    if not scope_for(actor, Perm.DECLARE_FOR_OTHERS).covers(person.unit_path):
+    household = person.household.path if person.household is not None else None
+    if not _covers_person(scope_for(actor, Perm.DECLARE_FOR_OTHERS), person.unit_path, household):
         raise PermissionDenied()
     revoked = PersonLink.objects.filter(person=person, revoked_at__isnull=True).update(
         revoked_at=timezone.now()

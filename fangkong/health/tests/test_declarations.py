@@ -152,3 +152,14 @@ def test_a_uuid_reused_for_another_day_returns_the_original(org):
     declare(org, org.person_a, uuid=client_uuid, temperature="36.6")
     [again] = declare(org, org.person_a, uuid=client_uuid, temperature="39.0")
     assert not again.created and str(again.declaration.temperature) == "36.6"
+
+
+def test_a_grid_worker_declares_for_household_members_employed_elsewhere(org):
+    worker = org.user("grid_worker", org.community)
+    with pytest.raises(NotFound):
+        services.declarations_submit(actor=worker, items=[raw_declaration(org.person_b)])
+    org.person_b.household = org.household
+    org.person_b.save(update_fields=["household"])
+    [stored] = services.declarations_submit(actor=worker, items=[raw_declaration(org.person_b)])
+    assert stored.declaration.unit_path == org.plant_b.path
+    assert services.link_issue(actor=worker, person=org.person_b).person == org.person_b
