@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.audit import audit_record
+from fangkong.core.bulk import insert_returning_pks
 from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog, Division
 from fangkong.orgs.models import Person
@@ -101,9 +102,23 @@ def _clean_day(value: Any, today: dt.date, errors: dict[str, str]) -> dt.date:
     return day
 
 
-def _clean_choice(raw: dict[str, Any], name: str, choices: Any, errors: dict[str, str]) -> str:
-    value = raw.get(name) or choices.values[0]
-    if value not in choices.values:
+def _choice_values(choices: Any) -> tuple[str, frozenset[str]]:
+    return choices.values[0], frozenset(choices.values)
+
+
+# Default and accepted values per choice field, built once: TextChoices.values makes a new
+# list on every access, which was a third of the cleaning time of a batch.
+_CHOICES = {
+    "whereabouts": _choice_values(Whereabouts),
+    "contact": _choice_values(Contact),
+    "test_result": _choice_values(TestResult),
+}
+
+
+def _clean_choice(raw: dict[str, Any], name: str, errors: dict[str, str]) -> str:
+    default, accepted = _CHOICES[name]
+    value = raw.get(name) or default
+    if not isinstance(value, str) or value not in accepted:
         errors[name] = _("Choose one of the listed options.")
     return str(value)
 
@@ -132,9 +147,9 @@ def declaration_clean(
     division_code = str(raw.get("division") or raw.get("division_code") or "")
     if division_code not in division_codes:
         errors["division"] = _("Choose where you are now (province, city, county).")
-    whereabouts = _clean_choice(raw, "whereabouts", Whereabouts, errors)
-    contact = _clean_choice(raw, "contact", Contact, errors)
-    test_result = _clean_choice(raw, "test_result", TestResult, errors)
+    whereabouts = _clean_choice(raw, "whereabouts", errors)
+    contact = _clean_choice(raw, "contact", errors)
+    test_result = _clean_choice(raw, "test_result", errors)
     if errors:
         return None, errors
     return (
@@ -296,7 +311,7 @@ def _store(
         )
         for data in fresh.values()
     ]
-    Declaration.objects.bulk_create(rows, batch_size=500)
+    insert_returning_pks(rows)
     created = {row.uuid: row for row in rows}
     return [
         Stored(created[data.uuid], True) if data.uuid in created else Stored(seen[data.uuid], False)
