@@ -2,29 +2,35 @@
 
 import datetime as dt
 import uuid as uuid_lib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.roles import Perm
+from fangkong.accounts.roles import Perm, Role
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.audit import audit_record
 from fangkong.core.bulk import insert_returning_pks
 from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog, Division
-from fangkong.orgs.models import Person
+from fangkong.notify.models import Event
+from fangkong.notify.services import notify
+from fangkong.orgs.models import OrgUnit, Person
 
 from .models import (
     TEMPERATURE_MAX,
     TEMPERATURE_MIN,
+    Colour,
     Contact,
     Declaration,
     FiledBy,
+    HealthRule,
     PersonLink,
     Symptom,
     TestResult,
@@ -312,11 +318,45 @@ def _store(
         for data in fresh.values()
     ]
     insert_returning_pks(rows)
+    _announce_abnormal([row for row in rows if row.is_current], people=people)
     created = {row.uuid: row for row in rows}
     return [
         Stored(created[data.uuid], True) if data.uuid in created else Stored(seen[data.uuid], False)
         for data in cleaned
     ]
+
+
+def _announce_abnormal(rows: list[Declaration], *, people: dict[int, tuple[int, str]]) -> None:
+    """Tell each unit's reporters and grid workers (and subscribed robots) about abnormal cases.
+
+    One message per unit and batch, with counts by reason and no names: robot messages
+    land in group chats, and the inbox link leads to the scoped declarations list.
+    """
+    by_unit: dict[int, list[Declaration]] = {}
+    for row in rows:
+        if row.status != Colour.GREEN:
+            by_unit.setdefault(people[row.person_id][0], []).append(row)
+    if not by_unit:
+        return
+    units = OrgUnit.objects.in_bulk(list(by_unit))
+    for unit_id, abnormal in by_unit.items():
+        reasons = Counter(reason for row in abnormal for reason in row.reasons)
+        summary = "，".join(
+            f"{label} {reasons[code]}"
+            for code, label in HealthRule.Condition.choices
+            if code in reasons
+        )
+        unit = units[unit_id]
+        notify(
+            event=Event.ABNORMAL_DECLARATION,
+            unit=unit,
+            subject=_("%(unit)s: %(count)d abnormal health declarations")
+            % {"unit": unit.name, "count": len(abnormal)},
+            body=_("Reasons: %(summary)s. Open the declarations list to follow up.")
+            % {"summary": summary},
+            link=reverse("health:declarations") + f"?unit={unit.code}&day={abnormal[0].day}",
+            to_roles=[Role.REPORTER, Role.GRID_WORKER, Role.UNIT_ADMIN],
+        )
 
 
 def _supersede(keys: Any) -> None:
