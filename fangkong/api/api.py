@@ -145,6 +145,16 @@ def me(request: HttpRequest) -> Any:
     }
 
 
+class PingOut(Schema):
+    ok: bool
+
+
+@api.post("/ping", response=PingOut, tags=["accounts"])
+def ping(request: HttpRequest) -> Any:
+    """Answer at once: lets a phone check its token and network before sending a queue."""
+    return {"ok": True}
+
+
 api.add_router("/", orgs_router)
 api.add_router("/", health_router)
 api.add_router("/", reports_router)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditLog
+from .models import AuditLog, Division
 
 
 @admin.register(AuditLog)
@@ -17,3 +17,10 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Division)
+class DivisionAdmin(admin.ModelAdmin):
+    list_display = ["code", "full_name", "level"]
+    list_filter = ["level"]
+    search_fields = ["code", "full_name", "initials"]

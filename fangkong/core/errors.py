@@ -19,7 +19,9 @@ class ApplicationError(Exception):
 
     def as_text(self) -> str:
         """Return one line for a page: the field problems joined, or the message."""
-        if isinstance(self.detail, dict):
+        if isinstance(self.detail, dict) and all(
+            isinstance(messages, list) for messages in self.detail.values()
+        ):
             return "；".join(str(m) for messages in self.detail.values() for m in messages)
         return str(self.message)
 

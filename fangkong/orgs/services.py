@@ -268,11 +268,8 @@ def person_create(
         joined_on=joined_on,
         name_initials=name_initials(cleaned["name"]),
     )
-    old_path = person.unit_path
     person.full_clean()
     person.save()
-    if person.unit_path != old_path:
-        signals.person_moved.send(sender=Person, person=person, old_path=old_path)
     audit_record(
         actor=actor,
         action=AuditLog.Action.CREATE,
@@ -288,6 +285,7 @@ def person_update(*, actor: Any, person: Person, **changes: Any) -> Person:
     """Change a person's fields; moving to another unit needs rights on both units."""
     _require(actor, Perm.MANAGE_PEOPLE, person.unit_path)
     before = snapshot(person, exclude=["id_number", "phone"])
+    old_path = person.unit_path
     new_unit = changes.pop("unit", None)
     fields = {
         "name": changes.get("name", person.name),
@@ -312,7 +310,6 @@ def person_update(*, actor: Any, person: Person, **changes: Any) -> Person:
         if not new_unit.is_open:
             raise Conflict(_("The unit is closed."))
         person.unit, person.unit_path = new_unit, new_unit.path
-    old_path = person.unit_path
     person.full_clean()
     person.save()
     if person.unit_path != old_path:

@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from fangkong.accounts.roles import ROLE_PERMS, Perm, Role
+from fangkong.health.tests.factories import raw_declaration
 from fangkong.orgs import importing
 from fangkong.orgs.models import OrgUnit, Person, UnitKind
 from fangkong.orgs.services import unit_create
@@ -139,6 +140,22 @@ ENDPOINTS = [
     ("import rejected", Perm.IMPORT, lambda s: ("get", f"/imports/{s.job_id}/rejected", None)),
     ("import commit", Perm.IMPORT, lambda s: ("post", f"/imports/{s.job_id}/commit", {})),
     ("import create", Perm.IMPORT, lambda s: ("upload", "/imports", s)),
+    (
+        "declare",
+        Perm.DECLARE_FOR_OTHERS,
+        lambda s: ("post", "/declarations", raw_declaration(s.person)),
+    ),
+    (
+        "declare batch",
+        Perm.DECLARE_FOR_OTHERS,
+        lambda s: ("post", "/declarations/batch", {"items": [raw_declaration(s.person)]}),
+    ),
+    (
+        "declarations list",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/declarations?unit_id={s.unit.pk}", None),
+    ),
+    ("person health", Perm.VIEW_HEALTH, lambda s: ("get", f"/people/{s.person.pk}/health", None)),
 ]
 
 

@@ -1,0 +1,114 @@
+"""Every read of the health card, scoped to what the caller may see."""
+
+import datetime as dt
+from typing import Any
+
+from django.core import signing
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from fangkong.accounts.roles import Perm
+from fangkong.accounts.selectors import scope_for
+from fangkong.core.errors import NotFound
+from fangkong.core.paths import subtree_q
+from fangkong.orgs.models import OrgUnit, Person
+
+from .models import Declaration, PersonLink, Symptom
+
+_LINK_SALT = "fangkong.health.link"
+
+
+def link_token(link: PersonLink) -> str:
+    """Return the signed token that goes into the person's link and QR code."""
+    return signing.Signer(salt=_LINK_SALT).sign(link.key)
+
+
+def link_from_token(token: str) -> PersonLink:
+    """Return the live link behind a token; forged, revoked or stale tokens are not found."""
+    try:
+        key = signing.Signer(salt=_LINK_SALT).unsign(token)
+    except signing.BadSignature as exc:
+        raise NotFound() from exc
+    link = (
+        PersonLink.objects.select_related("person", "person__unit")
+        .filter(key=key, revoked_at__isnull=True, person__is_active=True)
+        .first()
+    )
+    if link is None:
+        raise NotFound()
+    return link
+
+
+def live_link(person: Person) -> PersonLink | None:
+    return PersonLink.objects.filter(person=person, revoked_at__isnull=True).first()
+
+
+def symptoms_active() -> QuerySet[Symptom]:
+    return Symptom.objects.filter(is_active=True)
+
+
+def latest_declaration(person: Person, *, before: dt.date | None = None) -> Declaration | None:
+    """Return the person's most recent current declaration (before ``before`` if given)."""
+    queryset = Declaration.objects.filter(person=person, is_current=True)
+    if before is not None:
+        queryset = queryset.filter(day__lt=before)
+    return queryset.select_related("division").order_by("-day").first()
+
+
+def todays_declaration(person: Person, day: dt.date | None = None) -> Declaration | None:
+    return (
+        Declaration.objects.filter(person=person, is_current=True, day=day or timezone.localdate())
+        .select_related("division")
+        .first()
+    )
+
+
+def declarations_visible(user: Any) -> QuerySet[Declaration]:
+    """Declarations of people in the units where ``user`` may see health data."""
+    queryset = Declaration.objects.select_related("person", "person__unit", "division", "proxy")
+    return scope_for(user, Perm.VIEW_HEALTH).filter(queryset, "unit_path")
+
+
+def person_for_health(user: Any, person_id: Any, perm: Perm = Perm.VIEW_HEALTH) -> Person:
+    """Return an active person whose health data ``user`` may see (or act on), else 404."""
+    person = Person.objects.select_related("unit").filter(pk=person_id, is_active=True).first()
+    if person is None or not scope_for(user, perm).covers(person.unit_path):
+        raise NotFound()
+    return person
+
+
+def person_status_history(person: Person, *, days: int = 30) -> QuerySet[Declaration]:
+    """The person's declarations (current and superseded) of the last ``days`` days."""
+    since = timezone.localdate() - dt.timedelta(days=days)
+    return (
+        Declaration.objects.filter(person=person, day__gte=since)
+        .select_related("division", "proxy")
+        .order_by("-day", "-created_at")
+    )
+
+
+def roster_for_proxy(
+    user: Any, unit: OrgUnit, day: dt.date
+) -> list[tuple[Person, Declaration | None]]:
+    """Return a household's or team's people (not sub-units) with the day's declaration."""
+    if not scope_for(user, Perm.DECLARE_FOR_OTHERS).covers(unit.path):
+        raise NotFound()
+    people = list(Person.objects.filter(unit=unit, is_active=True).order_by("name", "pk"))
+    people += list(
+        Person.objects.filter(household=unit, is_active=True).exclude(unit=unit).order_by("name")
+    )
+    declared = {
+        row.person_id: row
+        for row in Declaration.objects.filter(
+            person__in=people, day=day, is_current=True
+        ).select_related("division")
+    }
+    return [(person, declared.get(person.pk)) for person in people]
+
+
+def within_unit(user: Any, rows: QuerySet[Declaration], unit_id: Any) -> QuerySet[Declaration]:
+    """Narrow declarations to one visible unit's subtree (404 for a unit out of view)."""
+    unit = OrgUnit.objects.filter(pk=unit_id).first()
+    if unit is None or not scope_for(user, Perm.VIEW_HEALTH).covers(unit.path):
+        raise NotFound()
+    return rows.filter(subtree_q("unit_path", unit.path))

@@ -1,0 +1,374 @@
+"""Every write of the health card: declarations (one or a batch) and personal links."""
+
+import datetime as dt
+import uuid as uuid_lib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.roles import Perm
+from fangkong.accounts.selectors import scope_for
+from fangkong.core.audit import audit_record
+from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fangkong.core.models import AuditLog, Division
+from fangkong.orgs.models import Person
+
+from .models import (
+    TEMPERATURE_MAX,
+    TEMPERATURE_MIN,
+    Contact,
+    Declaration,
+    FiledBy,
+    PersonLink,
+    Symptom,
+    TestResult,
+    Whereabouts,
+)
+from .status import RuleSpec, active_rules, assess
+
+BATCH_LIMIT = 1000
+# How far back a declaration may be filed (a grid worker catching up after a weekend).
+BACKFILL_DAYS = 7
+
+
+@dataclass
+class DeclarationData:
+    """One cleaned declaration, ready to store."""
+
+    uuid: uuid_lib.UUID
+    person_id: int
+    day: dt.date
+    temperature: Decimal
+    division_code: str
+    symptoms: list[str] = field(default_factory=list)
+    whereabouts: str = Whereabouts.AT_POST
+    contact: str = Contact.NONE
+    risk_area_stay: bool = False
+    test_result: str = TestResult.NONE
+
+
+@dataclass
+class Catalogue:
+    """What validation and assessment need, loaded once per request or batch."""
+
+    symptom_codes: frozenset[str]
+    rules: list[RuleSpec]
+    today: dt.date
+
+    @classmethod
+    def load(cls, today: dt.date | None = None) -> "Catalogue":
+        return cls(
+            symptom_codes=frozenset(
+                Symptom.objects.filter(is_active=True).values_list("code", flat=True)
+            ),
+            rules=active_rules(),
+            today=today or timezone.localdate(),
+        )
+
+
+def _clean_temperature(value: Any, errors: dict[str, str]) -> Decimal:
+    try:
+        temperature = Decimal(str(value)).quantize(Decimal("0.1"))
+    except (InvalidOperation, ValueError):
+        errors["temperature"] = _("Enter the temperature as a number, e.g. 36.5.")
+        return Decimal(0)
+    if not TEMPERATURE_MIN <= temperature <= TEMPERATURE_MAX:
+        errors["temperature"] = _(
+            "The temperature must be between %(low).1f and %(high).1f °C; it was %(value)s."
+        ) % {"low": TEMPERATURE_MIN, "high": TEMPERATURE_MAX, "value": value}
+    return temperature
+
+
+def _clean_day(value: Any, today: dt.date, errors: dict[str, str]) -> dt.date:
+    if value in (None, ""):
+        return today
+    try:
+        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    except ValueError:
+        errors["day"] = _("Enter the date as YYYY-MM-DD.")
+        return today
+    if day > today:
+        errors["day"] = _("A declaration cannot be for a future day.")
+    elif day < today - dt.timedelta(days=BACKFILL_DAYS):
+        errors["day"] = _("A declaration can be filed at most %(days)d days late.") % {
+            "days": BACKFILL_DAYS
+        }
+    return day
+
+
+def _clean_choice(raw: dict[str, Any], name: str, choices: Any, errors: dict[str, str]) -> str:
+    value = raw.get(name) or choices.values[0]
+    if value not in choices.values:
+        errors[name] = _("Choose one of the listed options.")
+    return str(value)
+
+
+def declaration_clean(
+    raw: dict[str, Any], *, catalogue: Catalogue, division_codes: set[str]
+) -> tuple[DeclarationData | None, dict[str, str]]:
+    """Validate one raw declaration; return the data or the translated field errors."""
+    errors: dict[str, str] = {}
+    try:
+        client_uuid = uuid_lib.UUID(str(raw.get("uuid", "")))
+    except ValueError:
+        errors["uuid"] = _("A client-generated UUID is required.")
+        client_uuid = uuid_lib.UUID(int=0)
+    try:
+        person_id = int(raw.get("person") or raw.get("person_id") or 0)
+    except (TypeError, ValueError):
+        person_id = 0
+    if person_id <= 0:
+        errors["person"] = _("Choose the person.")
+    temperature = _clean_temperature(raw.get("temperature"), errors)
+    day = _clean_day(raw.get("day"), catalogue.today, errors)
+    symptoms = [str(code) for code in (raw.get("symptoms") or [])]
+    if unknown := [code for code in symptoms if code not in catalogue.symptom_codes]:
+        errors["symptoms"] = _("Unknown symptom: %(codes)s.") % {"codes": ", ".join(unknown)}
+    division_code = str(raw.get("division") or raw.get("division_code") or "")
+    if division_code not in division_codes:
+        errors["division"] = _("Choose where you are now (province, city, county).")
+    whereabouts = _clean_choice(raw, "whereabouts", Whereabouts, errors)
+    contact = _clean_choice(raw, "contact", Contact, errors)
+    test_result = _clean_choice(raw, "test_result", TestResult, errors)
+    if errors:
+        return None, errors
+    return (
+        DeclarationData(
+            uuid=client_uuid,
+            person_id=person_id,
+            day=day,
+            temperature=temperature,
+            division_code=division_code,
+            symptoms=sorted(set(symptoms)),
+            whereabouts=whereabouts,
+            contact=contact,
+            risk_area_stay=bool(raw.get("risk_area_stay")),
+            test_result=test_result,
+        ),
+        {},
+    )
+
+
+def _known_divisions(raws: Sequence[dict[str, Any]]) -> set[str]:
+    codes = {str(raw.get("division") or raw.get("division_code") or "") for raw in raws}
+    return set(Division.objects.filter(code__in=codes - {""}).values_list("code", flat=True))
+
+
+@dataclass(frozen=True)
+class Stored:
+    declaration: Declaration
+    created: bool
+
+
+def declarations_submit(
+    *,
+    actor: Any,
+    items: Sequence[dict[str, Any]],
+    via_link: PersonLink | None = None,
+    today: dt.date | None = None,
+) -> list[Stored]:
+    """Store declarations all-or-nothing; a UUID seen before returns the stored row.
+
+    ``actor`` files on behalf (needs DECLARE_FOR_OTHERS over each person) unless the
+    declaration comes through the person's own link (``via_link``). A later declaration
+    for the same person and day supersedes the earlier one, which stays as history.
+    """
+    if not items:
+        raise InvalidInput(_("Send at least one declaration."))
+    if len(items) > BATCH_LIMIT:
+        raise InvalidInput(
+            _("Send at most %(limit)d declarations at a time.") % {"limit": BATCH_LIMIT}
+        )
+    catalogue = Catalogue.load(today)
+    divisions = _known_divisions(items)
+    cleaned: list[DeclarationData] = []
+    problems: dict[str, dict[str, str]] = {}
+    for index, raw in enumerate(items):
+        data, errors = declaration_clean(raw, catalogue=catalogue, division_codes=divisions)
+        if data is None:
+            problems[str(index)] = errors
+        else:
+            cleaned.append(data)
+    if problems:
+        raise _invalid(problems, single=len(items) == 1)
+    people = _people_for(actor=actor, cleaned=cleaned, via_link=via_link)
+    try:
+        return _store(cleaned, people=people, catalogue=catalogue, actor=actor, via_link=via_link)
+    except IntegrityError as exc:
+        # Two submissions for the same person and day raced; the client retries safely.
+        raise Conflict(
+            _(
+                "Another declaration for the same person and day was saved at the same "
+                "moment; send again."
+            )
+        ) from exc
+
+
+def _invalid(problems: dict[str, dict[str, str]], *, single: bool) -> InvalidInput:
+    """Build the error: field -> [message] for one declaration, per row index for a batch."""
+    as_lists = {
+        index: {name: [message] for name, message in errors.items()}
+        for index, errors in problems.items()
+    }
+    if single:
+        errors = next(iter(problems.values()))
+        return InvalidInput(" ".join(errors.values()), detail=next(iter(as_lists.values())))
+    return InvalidInput(
+        _("%(count)d of the declarations are not valid; nothing was saved.")
+        % {"count": len(problems)},
+        detail={"items": as_lists},
+    )
+
+
+def _people_for(
+    *, actor: Any, cleaned: list[DeclarationData], via_link: PersonLink | None
+) -> dict[int, tuple[int, str]]:
+    """Return {person id: (unit id, unit path)} and check the filer may declare for each."""
+    ids = {data.person_id for data in cleaned}
+    people = {
+        pk: (unit_id, path)
+        for pk, unit_id, path in Person.objects.filter(pk__in=ids, is_active=True).values_list(
+            "pk", "unit_id", "unit_path"
+        )
+    }
+    if via_link is not None:
+        if ids != {via_link.person_id} or via_link.person_id not in people:
+            raise PermissionDenied(_("This link only declares for its own person."))
+        return people
+    scope = scope_for(actor, Perm.DECLARE_FOR_OTHERS)
+    unknown = sorted(pk for pk in ids if pk not in people or not scope.covers(people[pk][1]))
+    if unknown:
+        raise NotFound(
+            _("Unknown people or people outside your units: %(ids)s.")
+            % {"ids": ", ".join(map(str, unknown[:20]))},
+            detail={"people": unknown[:100]},
+        )
+    return people
+
+
+@transaction.atomic
+def _store(
+    cleaned: list[DeclarationData],
+    *,
+    people: dict[int, tuple[int, str]],
+    catalogue: Catalogue,
+    actor: Any,
+    via_link: PersonLink | None,
+) -> list[Stored]:
+    seen = {
+        row.uuid: row
+        for row in Declaration.objects.filter(uuid__in=[data.uuid for data in cleaned])
+    }
+    fresh: dict[uuid_lib.UUID, DeclarationData] = {}
+    for data in cleaned:
+        if data.uuid not in seen:
+            fresh[data.uuid] = data
+    # Within one batch the last declaration for a person and day is the current one.
+    latest: dict[tuple[int, dt.date], uuid_lib.UUID] = {}
+    for data in fresh.values():
+        latest[(data.person_id, data.day)] = data.uuid
+    _supersede(latest.keys())
+    proxy = None if via_link is not None else actor
+    rows = [
+        _build(
+            data,
+            path=people[data.person_id][1],
+            catalogue=catalogue,
+            proxy=proxy,
+            current=latest[(data.person_id, data.day)] == data.uuid,
+        )
+        for data in fresh.values()
+    ]
+    Declaration.objects.bulk_create(rows, batch_size=500)
+    created = {row.uuid: row for row in rows}
+    return [
+        Stored(created[data.uuid], True) if data.uuid in created else Stored(seen[data.uuid], False)
+        for data in cleaned
+    ]
+
+
+def _supersede(keys: Any) -> None:
+    """Make earlier declarations of these (person, day) pairs history, one UPDATE per day."""
+    by_day: dict[dt.date, list[int]] = {}
+    for person_id, day in keys:
+        by_day.setdefault(day, []).append(person_id)
+    for day, person_ids in by_day.items():
+        Declaration.objects.filter(day=day, person_id__in=person_ids, is_current=True).update(
+            is_current=False
+        )
+
+
+def _build(
+    data: DeclarationData, *, path: str, catalogue: Catalogue, proxy: Any, current: bool
+) -> Declaration:
+    result = assess(
+        rules=catalogue.rules,
+        temperature=data.temperature,
+        symptoms=data.symptoms,
+        contact=data.contact,
+        risk_area_stay=data.risk_area_stay,
+        test_result=data.test_result,
+    )
+    return Declaration(
+        uuid=data.uuid,
+        person_id=data.person_id,
+        unit_path=path,
+        day=data.day,
+        temperature=data.temperature,
+        symptoms=data.symptoms,
+        division_id=data.division_code,
+        whereabouts=data.whereabouts,
+        contact=data.contact,
+        risk_area_stay=data.risk_area_stay,
+        test_result=data.test_result,
+        filed_by=FiledBy.SELF if proxy is None else FiledBy.PROXY,
+        proxy=proxy,
+        status=result.status,
+        reasons=result.reasons,
+        is_current=current,
+        created_at=timezone.now(),
+        **result.flags,
+    )
+
+
+@transaction.atomic
+def link_issue(*, actor: Any, person: Person) -> PersonLink:
+    """Give the person a new declaration link; any earlier link stops working."""
+    if not scope_for(actor, Perm.DECLARE_FOR_OTHERS).covers(person.unit_path):
+        raise PermissionDenied()
+    now = timezone.now()
+    PersonLink.objects.filter(person=person, revoked_at__isnull=True).update(revoked_at=now)
+    link = PersonLink.objects.create(person=person, created_by=actor)
+    audit_record(
+        actor=actor,
+        action=AuditLog.Action.CREATE,
+        obj=link,
+        object_repr=f"{person.name}: declaration link",
+        scope_path=person.unit_path,
+    )
+    return link
+
+
+@transaction.atomic
+def link_revoke(*, actor: Any, person: Person) -> int:
+    """Stop the person's declaration link from working; return how many were revoked."""
+    if not scope_for(actor, Perm.DECLARE_FOR_OTHERS).covers(person.unit_path):
+        raise PermissionDenied()
+    revoked = PersonLink.objects.filter(person=person, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if revoked:
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.DELETE,
+            object_type="health.personlink",
+            object_id=str(person.pk),
+            object_repr=f"{person.name}: declaration link",
+            scope_path=person.unit_path,
+        )
+    return revoked
