@@ -1,8 +1,8 @@
 """Deterministic demo declarations: a week for the small demo, one day at the larger scales.
 
-Statuses and flags follow the default rules (``defaults.py``): fever from 37.3 °C, any
-symptom, a suspected contact and a stay in a risk area are yellow; a confirmed contact and a
-positive test are red. Rows go in with ``bulk_create``; nobody's status is stored twice.
+Statuses and flags come from the configured rules (``status.assess``; by default fever from
+37.3 °C, any symptom, a suspected contact and a stay in a risk area are yellow, a confirmed
+contact and a positive test red). Rows go in with ``bulk_create``.
 """
 
 import datetime as dt
@@ -18,44 +18,11 @@ from fangkong.core.models import Division
 from fangkong.orgs.models import Person
 
 from .defaults import DEFAULT_SYMPTOMS
-from .models import Colour, Contact, Declaration, TestResult, Whereabouts
+from .models import Contact, Declaration, TestResult, Whereabouts
+from .status import RuleSpec, active_rules, assess
 
-FEVER_FROM = Decimal("37.3")
 DEFAULT_DIVISION = "370303"
 SYMPTOM_CODES = [code for code, _name, _en in DEFAULT_SYMPTOMS]
-
-
-def assess(
-    *,
-    temperature: Decimal,
-    symptoms: list[str],
-    contact: str = Contact.NONE,
-    risk_area_stay: bool = False,
-    test_result: str = TestResult.NONE,
-) -> dict[str, Any]:
-    """Return status, reasons and flag fields under the default rules."""
-    flags = {
-        "flag_fever": temperature >= FEVER_FROM,
-        "flag_symptom": bool(symptoms),
-        "flag_contact": contact != Contact.NONE,
-        "flag_risk_area": risk_area_stay,
-        "flag_positive": test_result == TestResult.POSITIVE,
-    }
-    red = contact == Contact.CONFIRMED or flags["flag_positive"]
-    reasons = [
-        reason
-        for reason, hit in (
-            ("fever", flags["flag_fever"]),
-            ("symptom", flags["flag_symptom"]),
-            ("contact_suspected", contact == Contact.SUSPECTED),
-            ("contact_confirmed", contact == Contact.CONFIRMED),
-            ("risk_area", risk_area_stay),
-            ("test_positive", flags["flag_positive"]),
-        )
-        if hit
-    ]
-    status = Colour.RED if red else Colour.YELLOW if reasons else Colour.GREEN
-    return {"status": status, "reasons": reasons, **flags}
 
 
 def declaration(
@@ -70,10 +37,19 @@ def declaration(
     test_result: str = TestResult.NONE,
     division_id: str = DEFAULT_DIVISION,
     unit_path: str | None = None,
+    rules: list[RuleSpec] | None = None,
 ) -> Declaration:
     """Return an unsaved current declaration with its status and flags filled in."""
     temperature = Decimal(str(temperature))
     symptoms = symptoms or []
+    judged = assess(
+        rules=active_rules() if rules is None else rules,
+        temperature=temperature,
+        symptoms=symptoms,
+        contact=contact,
+        risk_area_stay=risk_area_stay,
+        test_result=test_result,
+    )
     return Declaration(
         person_id=person if isinstance(person, int) else person.pk,
         unit_path=unit_path if unit_path is not None else person.unit_path,
@@ -85,13 +61,9 @@ def declaration(
         contact=contact,
         risk_area_stay=risk_area_stay,
         test_result=test_result,
-        **assess(
-            temperature=temperature,
-            symptoms=symptoms,
-            contact=contact,
-            risk_area_stay=risk_area_stay,
-            test_result=test_result,
-        ),
+        status=judged.status,
+        reasons=judged.reasons,
+        **judged.flags,
     )
 
 
@@ -99,7 +71,7 @@ class DeclarationMaker:
     """Draw one person's declaration for one day: mostly normal, about 1 % abnormal."""
 
     def __init__(self, rng: random.Random, divisions: set[str]) -> None:
-        self.rng, self.divisions = rng, divisions
+        self.rng, self.divisions, self.rules = rng, divisions, active_rules()
 
     def make(self, person_id: int, unit_path: str, region: str, day: dt.date) -> Declaration:
         rng = self.rng
@@ -119,7 +91,7 @@ class DeclarationMaker:
             fields["whereabouts"] = Whereabouts.AT_HOME
         division = region if region in self.divisions else DEFAULT_DIVISION
         return declaration(
-            person_id, day, unit_path=unit_path, division_id=division, **fields
+            person_id, day, unit_path=unit_path, division_id=division, rules=self.rules, **fields
         )
 
 

@@ -4,6 +4,8 @@ import pytest
 
 from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog
+from fangkong.health.services import declarations_submit
+from fangkong.health.tests.factories import raw_declaration
 from fangkong.orgs.models import Person
 from fangkong.orgs.services import person_create, person_update, unit_close, unit_create
 from fangkong.reports import selectors, services
@@ -166,7 +168,7 @@ def figures(rollup_row):
 def test_a_fever_shows_at_unit_enterprise_and_group_at_once(org, today, at):
     admin = org.user("group_admin", org.group)
     declare(org.person_b)
-    declare(org.person_a, temperature="38.5")
+    declarations_submit(actor=admin, items=[raw_declaration(org.person_a, temperature="38.5")])
     for unit in (org.shop_a, org.plant_a, org.ent_a, org.group):
         total = selectors.rollup(user=admin, unit=unit, day=today, now=at("09:00")).total
         assert (total.figures.abnormal, total.figures.fever) == (1, 1), unit.code
