@@ -313,11 +313,16 @@ def attestable_units(user: Any, day: dt.date) -> QuerySet[OrgUnit]:
     return scope_for(user, Perm.ATTEST_REPORT).filter(plans.reporting_units(day))
 
 
-def attest_unit_get(user: Any, unit_id: Any) -> OrgUnit:
-    """Return a unit the user may attest for; NotFound outside the user's sight."""
+def report_unit_get(user: Any, unit_id: Any) -> OrgUnit:
+    """Return a unit whose report the user may see or attest; NotFound otherwise.
+
+    Attesting itself is checked by the service (403 for a unit seen but not attestable).
+    """
     from fangkong.orgs.selectors import unit_get
 
-    return unit_get(user, unit_id, Perm.ATTEST_REPORT)
+    unit = unit_get(user, unit_id)
+    _require_rollup_or_attest(user, unit)
+    return unit
 
 
 @dataclass(frozen=True)

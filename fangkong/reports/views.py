@@ -54,7 +54,7 @@ def today(request: HttpRequest) -> HttpResponse:
     """The reporter's page: one unit's report with its pre-fill, or the units to report."""
     day = _day(request)
     if request.GET.get("unit"):
-        unit = selectors.attest_unit_get(request.user, request.GET["unit"])
+        unit = selectors.report_unit_get(request.user, request.GET["unit"])
         return _report_page(request, unit, day)
     units = selectors.attestable_units(request.user, day).order_by("path")
     context = page_context(request, units, 30)
@@ -83,6 +83,7 @@ def _report_page(request: HttpRequest, unit: Any, day: dt.date) -> HttpResponse:
             "history": history,
             "deadline": deadline,
             "reports": deadline is not None,
+            "can_attest": scope_for(request.user, Perm.ATTEST_REPORT).covers(unit.path),
             "overdue": deadline is not None and not history and timezone.now() > deadline,
             "client_uuid": uuid.uuid4(),
         },
@@ -94,7 +95,7 @@ def _report_page(request: HttpRequest, unit: Any, day: dt.date) -> HttpResponse:
 @renders_app_errors
 def attest(request: HttpRequest) -> HttpResponse:
     """Attest (or correct) a report from the reporter's page; ``zero`` for a zero report."""
-    unit = selectors.attest_unit_get(request.user, request.POST.get("unit"))
+    unit = selectors.report_unit_get(request.user, request.POST.get("unit"))
     day = _day(request)
     try:
         key = uuid.UUID(request.POST.get("client_uuid", ""))
