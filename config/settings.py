@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "fangkong.accounts.context_processors.navigation",
+                "fangkong.notify.context_processors.inbox",
             ],
         },
     },
@@ -160,8 +161,12 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
+EMAIL_USE_SSL = os.environ.get("EMAIL_USE_SSL", "0") == "1"
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "fangkong@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The site's public address, to turn links in robot and e-mail messages into full URLs.
+SITE_URL = os.environ.get("SITE_URL", "")
 
 # Task queue: django-q2 on the same database (ORM broker). See docs/task-queue.md.
 Q_CLUSTER = {

@@ -4,10 +4,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from fangkong.api.api import api
-from fangkong.core.views import healthz
+from fangkong.core.views import healthz, jobs_page, schedule_run
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("jobs/", jobs_page, name="jobs"),
+    path("jobs/schedules/<int:schedule_id>/run/", schedule_run, name="schedule_run"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

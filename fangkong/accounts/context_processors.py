@@ -21,5 +21,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "duplicates": user_has_perm_anywhere(user, Perm.MANAGE_PEOPLE),
             "audit": user_has_perm_anywhere(user, Perm.VIEW_AUDIT),
             "accounts": user_has_perm_anywhere(user, Perm.MANAGE_ACCOUNTS),
+            "notify": user_has_perm_anywhere(user, Perm.MANAGE_NOTIFY),
+            "jobs": user_has_perm_anywhere(user, Perm.VIEW_JOBS),
         }
     }

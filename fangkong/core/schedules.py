@@ -5,6 +5,7 @@ from typing import Any
 # (task path, minutes between runs); later apps add deadline checks and reminders here.
 PERIODIC_JOBS = [
     ("fangkong.core.tasks.queue_heartbeat", 1),
+    ("fangkong.notify.tasks.deliver_due", 1),
 ]
 
 

@@ -17,6 +17,8 @@ from django.db import transaction
 
 from fangkong.accounts.roles import ROLE_PERMS, Perm, Role
 from fangkong.health.tests.factories import raw_declaration
+from fangkong.notify.models import Event
+from fangkong.notify.services import notify
 from fangkong.orgs import importing
 from fangkong.orgs.models import OrgUnit, Person, UnitKind
 from fangkong.orgs.services import unit_create
@@ -47,6 +49,7 @@ class Side:
     person: Person
     job_id: int
     code: str
+    notification_id: int  # in the inbox of every role's user on this side's enterprise
 
 
 def make_side(org: Any, enterprise: OrgUnit, unit: OrgUnit, person: Person, seed: int) -> Side:
@@ -67,7 +70,14 @@ def make_side(org: Any, enterprise: OrgUnit, unit: OrgUnit, person: Person, seed
         upload=SimpleUploadedFile("p.xlsx", people_file(unit.code, seed)),
     )
     importing.import_job_validate(job)
-    return Side(enterprise, unit, empty, person, job.pk, unit.code)
+    notification = notify(
+        event=Event.TEST,
+        unit=unit,
+        subject="测试",
+        body="",
+        to_users=[org.user(role, enterprise) for role in Role.values],
+    )
+    return Side(enterprise, unit, empty, person, job.pk, unit.code, notification.pk)
 
 
 @pytest.fixture
@@ -140,6 +150,13 @@ ENDPOINTS = [
     ("import rejected", Perm.IMPORT, lambda s: ("get", f"/imports/{s.job_id}/rejected", None)),
     ("import commit", Perm.IMPORT, lambda s: ("post", f"/imports/{s.job_id}/commit", {})),
     ("import create", Perm.IMPORT, lambda s: ("upload", "/imports", s)),
+    # Everyone has an inbox; it holds only what was sent to the caller.
+    ("inbox list", Perm.VIEW_UNITS, lambda s: ("get", f"/inbox?unit_id={s.unit.pk}", None)),
+    (
+        "inbox read",
+        Perm.VIEW_UNITS,
+        lambda s: ("post", f"/inbox/{s.notification_id}/read", {}),
+    ),
     (
         "declare",
         Perm.DECLARE_FOR_OTHERS,
