@@ -1,7 +1,6 @@
 """Every write of the reports app: attesting a daily report and sweeping for missing ones."""
 
 import datetime as dt
-import logging
 import uuid
 from typing import Any
 
@@ -17,13 +16,13 @@ from fangkong.accounts.selectors import scope_for
 from fangkong.core.audit import audit_record, snapshot
 from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog
+from fangkong.notify.models import Event
+from fangkong.notify.services import notify
 from fangkong.orgs.models import OrgUnit
 
 from . import plans
 from .figures import FIGURE_NAMES, subtree_figures
 from .models import ReportAlarm, UnitReport
-
-logger = logging.getLogger(__name__)
 
 
 def _require(actor: Any, perm: Perm, path: str) -> None:
@@ -202,7 +201,7 @@ def alarms_send(*, sweep: uuid.UUID | str) -> int:
 def _remind(alarm: ReportAlarm) -> None:
     unit = alarm.unit
     _notify(
-        event="report_reminder",
+        event=Event.REPORT_REMINDER,
         unit=unit,
         subject=_("Daily report of %(unit)s is missing") % {"unit": unit.name},
         body=_(
@@ -220,7 +219,7 @@ def _escalate(alarm: ReportAlarm) -> None:
     # A root unit has no parent: its own admins hear about it.
     target = unit.parent or unit
     _notify(
-        event="report_escalation",
+        event=Event.REPORT_ESCALATION,
         unit=target,
         subject=_("%(unit)s has not reported") % {"unit": unit.name},
         body=_(
@@ -235,9 +234,4 @@ def _escalate(alarm: ReportAlarm) -> None:
 
 def _notify(**message: Any) -> None:
     """Hand one message to the notify app (the one place this app talks to it)."""
-    try:
-        from fangkong.notify.services import notify
-    except ImportError:  # the notify app is not merged yet: the alarm row still stands
-        logger.warning("notify unavailable; not sent: %s", message["subject"])
-        return
     notify(**message)

@@ -6,6 +6,7 @@ from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog
 from fangkong.health.services import declarations_submit
 from fangkong.health.tests.factories import raw_declaration
+from fangkong.notify.models import InboxItem, Notification
 from fangkong.orgs.models import Person
 from fangkong.orgs.services import person_create, person_update, unit_close, unit_create
 from fangkong.reports import selectors, services
@@ -150,6 +151,39 @@ def test_missing_reports_are_reminded_at_the_deadline_and_escalated_after_grace(
     }
     assert services.deadline_sweep(now=at("12:06"))["new"] == 0
     assert ReportAlarm.objects.filter(sent_at__isnull=True).count() == 0
+
+
+def inbox(user) -> list[tuple[str, str]]:
+    return sorted(
+        InboxItem.objects.filter(user=user).values_list(
+            "notification__event", "notification__unit__code"
+        )
+    )
+
+
+def test_the_reminder_and_the_escalation_reach_the_right_inboxes_at_the_right_times(org, at):
+    reporter = org.user("reporter", org.community)
+    parent_admin = org.user("unit_admin", org.ent_b)
+    own_admin = org.user("unit_admin", org.community)
+    services.deadline_sweep(now=at("09:59"))
+    assert inbox(reporter) == [] and inbox(parent_admin) == []
+    services.deadline_sweep(now=at("10:01"))
+    assert inbox(reporter) == [("report_reminder", "C")]
+    assert inbox(parent_admin) == []  # the parent's admins hear nothing during the grace
+    services.deadline_sweep(now=at("11:59"))
+    assert inbox(parent_admin) == []
+    services.deadline_sweep(now=at("12:01"))
+    escalations = [item for item in inbox(parent_admin) if item[0] == "report_escalation"]
+    assert ("report_escalation", "B") in escalations  # about C, told on its parent B
+    assert Notification.objects.filter(event="report_escalation", subject__contains="翠溪北区")
+    assert inbox(reporter) == [("report_reminder", "C")]
+    assert not [item for item in inbox(own_admin) if item[0] == "report_escalation"]
+    services.deadline_sweep(now=at("12:06"))
+    services.deadline_sweep(now=at("15:00"))
+    assert inbox(reporter) == [("report_reminder", "C")]  # never twice
+    assert len(escalations) == len(
+        [item for item in inbox(parent_admin) if item[0] == "report_escalation"]
+    )
 
 
 def test_a_sweep_that_starts_late_raises_both_alarms_at_once(org, at):
