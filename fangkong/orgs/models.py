@@ -161,6 +161,8 @@ class Person(TimeStampedModel):
         ordering = ["unit_path", "name", "id"]
         indexes = [
             models.Index(fields=["unit_path", "is_active"], name="person_path_active"),
+            # Who joined after a day (expected head-counts of past days): few rows, a seek.
+            models.Index(fields=["joined_on"], name="person_joined_on"),
             models.Index(fields=["name_initials"]),
             models.Index(fields=["name"]),
         ]

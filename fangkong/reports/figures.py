@@ -1,9 +1,8 @@
 """The counts behind reports and the roll-up, computed live from the source rows.
 
-No snapshot tables: every figure is a range scan over a path index on the day asked for.
-Counts for many subtrees at once are fetched grouped by path (rows come out of the index in
-path order) and summed per subtree with prefix sums over the sorted paths, so the number of
-queries does not grow with the number of subtrees.
+No snapshot tables: every figure is counted from people and current declarations on the
+day asked for, with range scans over path indexes. Rows fetched for several subtrees at
+once are summed per subtree with prefix sums over their sorted paths.
 """
 
 import bisect
@@ -15,7 +14,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from fangkong.accounts.selectors import Scope
-from fangkong.core.paths import is_within, subtree_upper_bound
+from fangkong.core.paths import is_within, subtree_q, subtree_upper_bound
 from fangkong.health.models import Colour, Declaration, Whereabouts
 from fangkong.orgs.models import Person
 
@@ -51,17 +50,12 @@ class DeclarationFigures:
         return {**asdict(self), "completeness": self.completeness}
 
 
-DECLARATION_COUNTS = {
-    "declared": Count("id"),
-    "abnormal": Count("id", filter=~Q(status=Colour.GREEN)),
-    "fever": Count("id", filter=Q(flag_fever=True)),
-    "symptom": Count("id", filter=Q(flag_symptom=True)),
-    "contact": Count("id", filter=Q(flag_contact=True)),
-    "risk_area": Count("id", filter=Q(flag_risk_area=True)),
-    "positive": Count("id", filter=Q(flag_positive=True)),
-    "quarantine": Count("id", filter=Q(whereabouts=Whereabouts.QUARANTINE)),
-    "returnees": Count("id", filter=Q(whereabouts=Whereabouts.TRAVELLING)),
-}
+# Above this many subtrees, head-counts and declarations come grouped by path instead.
+PER_SUBTREE_LIMIT = 12
+ABNORMAL = [colour for colour in Colour.values if colour != Colour.GREEN]
+AWAY = [Whereabouts.QUARANTINE, Whereabouts.TRAVELLING]
+REASONS = ["fever", "symptom", "contact", "risk_area", "positive"]
+FLAGS = [f"flag_{reason}" for reason in REASONS]
 
 
 def expected_people(day: dt.date) -> QuerySet[Person]:
@@ -111,32 +105,98 @@ class PathSums:
 
 
 def figures_by_subtree(paths: Sequence[str], day: dt.date) -> dict[str, DeclarationFigures]:
-    """Return the figures of many subtrees (given by root path) for one day, in two queries."""
+    """Return the figures of many subtrees (given by root path) for one day.
+
+    Head-counts and declarations are index-only range counts, one per subtree while there
+    are few (a count is far cheaper than grouping every row by path), else one grouped
+    query. Everything else concerns a few rows found by seeking an index: people who joined
+    after the day, abnormal declarations, people in quarantine or travelling.
+    """
     if not paths:
         return {}
+    declared = _range_counts(current_declarations(day), paths)
+    active = _range_counts(Person.objects.filter(is_active=True), paths)
+    return _with_sparse_figures(paths, day, declared=declared, active=active)
+
+
+def unit_and_children_figures(
+    unit_path: str, child_paths: Sequence[str], day: dt.date
+) -> dict[str, DeclarationFigures]:
+    """Return the figures of a unit and of its children, scanning the subtree only once.
+
+    ``child_paths`` must list every child (closed ones too): the unit's counts are its own
+    rows plus its children's.
+    """
+    declared = _unit_counts(current_declarations(day), unit_path, child_paths)
+    active = _unit_counts(Person.objects.filter(is_active=True), unit_path, child_paths)
+    return _with_sparse_figures([unit_path, *child_paths], day, declared=declared, active=active)
+
+
+def _unit_counts(rows: QuerySet[Any], unit_path: str, child_paths: Sequence[str]) -> dict[str, int]:
+    if len(child_paths) > PER_SUBTREE_LIMIT:
+        return _range_counts(rows, [unit_path, *child_paths])
+    counts = {path: rows.filter(subtree_q("unit_path", path)).count() for path in child_paths}
+    own = rows.filter(unit_path=unit_path).count()
+    return {unit_path: own + sum(counts.values()), **counts}
+
+
+def _with_sparse_figures(
+    paths: Sequence[str], day: dt.date, *, declared: dict[str, int], active: dict[str, int]
+) -> dict[str, DeclarationFigures]:
+    """Add the figures that come from a few rows found by seeking an index."""
     roots = Scope(paths=outermost(paths)).q("unit_path")
-    declared = PathSums(
-        current_declarations(day)
-        .filter(roots)
-        .values("unit_path")
-        .annotate(**DECLARATION_COUNTS)
-        .order_by()
-        .values_list("unit_path", *DECLARATION_COUNTS),
-        list(DECLARATION_COUNTS),
+    # Few people join after a given day: fetch them all (index on joined_on), then sum.
+    joined_later = PathSums(((path, 1) for path in _people_joined_after(day)), ["joined_later"])
+    abnormal = PathSums(
+        (
+            (path, 1, *flags)
+            for path, *flags in current_declarations(day)
+            .filter(roots, status__in=ABNORMAL, whereabouts__in=Whereabouts.values)
+            .order_by()
+            .values_list("unit_path", *FLAGS)
+        ),
+        ["abnormal", *REASONS],
     )
-    expected = PathSums(
-        expected_people(day)
-        .filter(roots)
-        .values("unit_path")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("unit_path", "n"),
-        ["expected"],
+    away = PathSums(
+        (
+            (path, where == Whereabouts.QUARANTINE, where == Whereabouts.TRAVELLING)
+            for path, where in current_declarations(day)
+            .filter(roots, status__in=Colour.values, whereabouts__in=AWAY)
+            .order_by()
+            .values_list("unit_path", "whereabouts")
+        ),
+        ["quarantine", "returnees"],
     )
     return {
-        path: DeclarationFigures(**expected.subtree(path), **declared.subtree(path))
+        path: DeclarationFigures(
+            expected=active[path] - joined_later.subtree(path)["joined_later"],
+            declared=declared[path],
+            **abnormal.subtree(path),
+            **away.subtree(path),
+        )
         for path in paths
     }
+
+
+def _people_joined_after(day: dt.date) -> list[str]:
+    return list(
+        Person.objects.filter(is_active=True, joined_on__gt=day).values_list("unit_path", flat=True)
+    )
+
+
+def _range_counts(rows: QuerySet[Any], paths: Sequence[str]) -> dict[str, int]:
+    """Count ``rows`` in each subtree: a range count each, or grouped by path when many."""
+    if len(paths) <= PER_SUBTREE_LIMIT:
+        return {path: rows.filter(subtree_q("unit_path", path)).count() for path in paths}
+    sums = PathSums(
+        rows.filter(Scope(paths=outermost(paths)).q("unit_path"))
+        .values("unit_path")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("unit_path", "n"),
+        ["n"],
+    )
+    return {path: sums.subtree(path)["n"] for path in paths}
 
 
 FIGURE_NAMES = [f.name for f in fields(DeclarationFigures)]
