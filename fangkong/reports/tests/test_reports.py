@@ -246,12 +246,16 @@ def test_roll_up_query_count_does_not_grow_with_many_children(
     org, today, at, django_assert_max_num_queries
 ):
     admin = org.user("group_admin", org.group)
+    declare(org.person_a, temperature="38.0")
     for i in range(30):
         unit_create(actor=admin, code=f"AX{i}", name=f"车间{i}", kind="plant", parent=org.ent_a)
         if i in (13, 29):
             with django_assert_max_num_queries(10):
                 rows = selectors.rollup(user=admin, unit=org.ent_a, day=today, now=at("09:00"))
             assert len(rows.children) == i + 2
+            assert figures(rows.total) == (1, 1, 100.0)
+            plant = next(row for row in rows.children if row.unit == org.plant_a)
+            assert (plant.figures.expected, plant.figures.fever) == (1, 1)
 
 
 def test_roll_up_outside_the_scope_is_not_found(org, today):
