@@ -69,6 +69,8 @@ class OrgUnit(TimeStampedModel):
         indexes = [
             models.Index(fields=["parent", "name"]),
             models.Index(fields=["name_initials"]),
+            # Units of some kinds in a subtree (the units that report daily): a seek per kind.
+            models.Index(fields=["kind", "path"], name="orgunit_kind_path"),
         ]
         constraints = [
             models.CheckConstraint(
