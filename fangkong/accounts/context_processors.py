@@ -23,5 +23,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "accounts": user_has_perm_anywhere(user, Perm.MANAGE_ACCOUNTS),
             "notify": user_has_perm_anywhere(user, Perm.MANAGE_NOTIFY),
             "jobs": user_has_perm_anywhere(user, Perm.VIEW_JOBS),
+            "health": user_has_perm_anywhere(user, Perm.VIEW_HEALTH),
+            "declare": user_has_perm_anywhere(user, Perm.DECLARE_FOR_OTHERS),
         }
     }

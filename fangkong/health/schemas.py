@@ -5,6 +5,7 @@ from typing import Any
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import BaseModel
 
 
 class DeclarationIn(Schema):
@@ -24,7 +25,9 @@ class BatchIn(Schema):
     items: list[dict[str, Any]] = Field(description="Up to 1,000 declarations (DeclarationIn).")
 
 
-class StoredOut(Schema):
+# The answer to a batch has 1,000 of these: plain pydantic models, because ninja's Schema
+# reads every field through a getter meant for ORM objects (a sixth of a batch's time).
+class StoredOut(BaseModel):
     id: int
     uuid: UUID
     person: int
@@ -35,7 +38,7 @@ class StoredOut(Schema):
     duplicate: bool
 
 
-class BatchOut(Schema):
+class BatchOut(BaseModel):
     created: int
     duplicates: int
     results: list[StoredOut]

@@ -1,10 +1,11 @@
 """Every read of the health card, scoped to what the caller may see."""
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.core import signing
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from fangkong.accounts.roles import Perm
@@ -112,3 +113,82 @@ def within_unit(user: Any, rows: QuerySet[Declaration], unit_id: Any) -> QuerySe
     if unit is None or not scope_for(user, Perm.VIEW_HEALTH).covers(unit.path):
         raise NotFound()
     return rows.filter(subtree_q("unit_path", unit.path))
+
+
+def latest_declarations(person_ids: list[int], *, days: int = 30) -> dict[int, Declaration]:
+    """Return each person's most recent current declaration of the last ``days`` days."""
+    since = timezone.localdate() - dt.timedelta(days=days)
+    latest: dict[int, Declaration] = {}
+    rows = (
+        Declaration.objects.filter(person_id__in=person_ids, is_current=True, day__gte=since)
+        .select_related("division")
+        .order_by("person_id", "-day")
+    )
+    for row in rows:
+        latest.setdefault(row.person_id, row)
+    return latest
+
+
+def live_links(person_ids: list[int]) -> dict[int, PersonLink]:
+    return {
+        link.person_id: link
+        for link in PersonLink.objects.filter(person_id__in=person_ids, revoked_at__isnull=True)
+    }
+
+
+def unit_for_proxy(user: Any, unit_id: Any) -> OrgUnit:
+    """Return an open unit where ``user`` may declare for others, else 404."""
+    unit = OrgUnit.objects.filter(pk=unit_id, valid_to__isnull=True).first()
+    if unit is None or not scope_for(user, Perm.DECLARE_FOR_OTHERS).covers(unit.path):
+        raise NotFound()
+    return unit
+
+
+def units_for_proxy(user: Any, query: str = "", *, limit: int = 50) -> list[OrgUnit]:
+    """Open units where ``user`` may declare for others: the scope's roots, or a search."""
+    scope = scope_for(user, Perm.DECLARE_FOR_OTHERS)
+    if scope.is_empty:
+        return []
+    units = OrgUnit.objects.filter(valid_to__isnull=True)
+    if not query:
+        roots = (
+            units.filter(parent__isnull=True)
+            if scope.everything
+            else units.filter(path__in=scope.paths)
+        )
+        return list(roots.order_by("path")[:limit])
+    condition = Q(name__icontains=query) | Q(code__istartswith=query)
+    if query.isascii() and query.isalpha():
+        condition |= Q(name_initials__startswith=query.lower())
+    return list(scope.filter(units.filter(condition), "path").order_by("depth", "path")[:limit])
+
+
+@dataclass(frozen=True)
+class DeclarationFilter:
+    query: str = ""
+    unit: OrgUnit | None = None
+    day: dt.date | None = None
+    status: str = ""
+    filed_by: str = ""
+    include_history: bool = False
+
+
+def declarations_search(user: Any, filters: DeclarationFilter) -> QuerySet[Declaration]:
+    """Declarations in the caller's health scope narrowed by the list page's filters."""
+    rows = declarations_visible(user)
+    if filters.unit is not None:
+        rows = within_unit(user, rows, filters.unit.pk)
+    if not filters.include_history:
+        rows = rows.filter(is_current=True)
+    if filters.day:
+        rows = rows.filter(day=filters.day)
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.filed_by:
+        rows = rows.filter(filed_by=filters.filed_by)
+    if query := filters.query.strip():
+        condition = Q(person__name__icontains=query)
+        if query.isascii() and query.isalpha():
+            condition |= Q(person__name_initials__startswith=query.lower())
+        rows = rows.filter(condition)
+    return rows.order_by("-day", "unit_path", "person__name", "-created_at")

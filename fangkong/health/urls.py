@@ -1,4 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "health"
-urlpatterns: list = []
+urlpatterns = [
+    path("d/<str:token>/", views.link_page, name="link"),
+    path("divisions", views.divisions, name="divisions"),
+    path("declare/", views.proxy_units, name="proxy_units"),
+    path("unit/<int:unit_id>/declare/", views.proxy, name="proxy"),
+    path("unit/<int:unit_id>/qr/", views.qr_sheet, name="qr_sheet"),
+    path("person/<int:person_id>/", views.person_health, name="person"),
+    path("person/<int:person_id>/link/<slug:action>/", views.person_link, name="person_link"),
+    path("declarations/", views.declarations, name="declarations"),
+    path("declarations/export/", views.declarations_export, name="declarations_export"),
+]

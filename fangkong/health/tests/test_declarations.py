@@ -59,6 +59,24 @@ def test_a_later_declaration_supersedes_and_the_earlier_stays_in_history(org):
     assert [(str(r.temperature), r.is_current) for r in rows] == [("36.4", False), ("38.1", True)]
 
 
+def test_a_batch_reads_back_exactly_as_returned(org):
+    """The batch insert bypasses bulk_create: every column and id must still round-trip."""
+    actor = org.user("group_admin", org.group)
+    items = [
+        raw_declaration(org.person_a, symptoms=["cough"], temperature="38.2", contact="suspected"),
+        raw_declaration(org.person_b, whereabouts="quarantine", risk_area_stay=True),
+    ]
+    stored = services.declarations_submit(actor=actor, items=items)
+    fields = [field.attname for field in Declaration._meta.concrete_fields]
+    for result in stored:
+        loaded = Declaration.objects.get(pk=result.declaration.pk)
+        assert {name: getattr(loaded, name) for name in fields} == {
+            name: getattr(result.declaration, name) for name in fields
+        }
+    assert stored[0].declaration.symptoms == ["cough"] and stored[0].declaration.flag_fever
+    assert stored[1].declaration.filed_by == "proxy" and stored[1].declaration.created_at
+
+
 def test_retrying_a_batch_stores_nothing_twice(org):
     actor = org.user("reporter", org.ent_a)
     items = [raw_declaration(org.person_a), raw_declaration(org.person_a, temperature="36.8")]
@@ -152,3 +170,14 @@ def test_a_uuid_reused_for_another_day_returns_the_original(org):
     declare(org, org.person_a, uuid=client_uuid, temperature="36.6")
     [again] = declare(org, org.person_a, uuid=client_uuid, temperature="39.0")
     assert not again.created and str(again.declaration.temperature) == "36.6"
+
+
+def test_a_grid_worker_declares_for_household_members_employed_elsewhere(org):
+    worker = org.user("grid_worker", org.community)
+    with pytest.raises(NotFound):
+        services.declarations_submit(actor=worker, items=[raw_declaration(org.person_b)])
+    org.person_b.household = org.household
+    org.person_b.save(update_fields=["household"])
+    [stored] = services.declarations_submit(actor=worker, items=[raw_declaration(org.person_b)])
+    assert stored.declaration.unit_path == org.plant_b.path
+    assert services.link_issue(actor=worker, person=org.person_b).person == org.person_b

@@ -1,0 +1,76 @@
+"""Insert many new rows fast when their ids are needed back (an API answers with them)."""
+
+from collections.abc import Sequence
+from itertools import chain
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model
+
+# Field types whose database value is the Python value itself when that is exactly a str,
+# bool, int or None (what their get_db_prep_save returns). Exactly: a TextChoices member is a
+# str too, but a driver may dump an enum by its name.
+_PASS_THROUGH = frozenset(
+    {
+        "BooleanField",
+        "CharField",
+        "SlugField",
+        "TextField",
+        "ForeignKey",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+    }
+)
+_PLAIN_TYPES = (str, bool, int, type(None))
+
+
+def insert_returning_pks(objs: Sequence[Model]) -> None:
+    """INSERT new instances of one model and set their primary keys, like ``bulk_create``.
+
+    ``bulk_create`` builds the SQL of every value through the query compiler, which was
+    most of its time for 1,000 rows of twenty columns. Here each column is prepared by its
+    field (``pre_save`` for auto-now fields, then ``get_db_prep_save``) and the rows go in
+    multi-row ``INSERT … RETURNING`` statements of the size ``bulk_create`` would use.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    connection = connections[DEFAULT_DB_ALIAS]  # not the proxy: it is passed 20,000 times
+    if not connection.features.can_return_rows_from_bulk_insert:
+        model._default_manager.bulk_create(objs)
+        return
+    meta = model._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    rows = list(zip(*(_column(field, objs, connection) for field in fields), strict=True))
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    head = (
+        f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608 - names come from the model
+        f"({', '.join(quote(field.column) for field in fields)}) VALUES "
+    )
+    tail = f" RETURNING {quote(meta.pk.column)}"
+    size = max(1, connection.ops.bulk_batch_size(fields, objs))
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), size):
+            chunk = rows[start : start + size]
+            cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail, list(chain(*chunk)))
+            for obj, (pk,) in zip(objs[start : start + size], cursor.fetchall(), strict=True):
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = connection.alias
+
+
+def _column(field: Any, objs: Sequence[Model], connection: Any) -> list[Any]:
+    """Return one column of ``objs`` as database values, prepared by ``field``."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        values = [field.pre_save(obj, True) for obj in objs]
+    else:
+        values = [getattr(obj, field.attname) for obj in objs]
+    if field.get_internal_type() in _PASS_THROUGH and all(
+        type(value) in _PLAIN_TYPES for value in values
+    ):
+        return values
+    return [field.get_db_prep_save(value, connection) for value in values]

@@ -1,0 +1,567 @@
+"""Pages of the health card: the personal link, the proxy screen, statuses and the list.
+
+Thin: selectors read, services write. The declaration pages work without JavaScript (a
+plain POST with a server-generated UUID, then a redirect); with JavaScript they post the
+same fields with ``Accept: application/json`` and get JSON back (static/js/declare.js).
+"""
+
+import hashlib
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from fangkong.accounts.roles import Perm
+from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
+from fangkong.core.audit import audit_record
+from fangkong.core.divisions import division_search
+from fangkong.core.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied
+from fangkong.core.models import AuditLog, Division
+from fangkong.core.web import page_context, renders_app_errors, spreadsheet_response
+from fangkong.orgs.models import OrgUnit, Person
+
+from . import selectors, services
+from .forms import DeclarationFilterForm, declaration_from_post, division_lookup, values_from
+from .models import Contact, Declaration, PersonLink, TestResult, Whereabouts
+from .qr import qr_data_uri
+from .status import reason_labels
+from .throttle import client_address, hit
+
+EXPORT_LIMIT = 200_000
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _error_json(exc: ApplicationError) -> JsonResponse:
+    return JsonResponse(exc.as_body(), status=exc.status)
+
+
+def _too_many(request: HttpRequest, wait: int) -> HttpResponse:
+    message = _("Too many requests from this phone or network. Please wait a minute and try again.")
+    response: HttpResponse
+    if _wants_json(request):
+        response = JsonResponse(
+            {"code": "throttled", "message": message, "detail": None}, status=429
+        )
+    else:
+        response = render(request, "health/message.html", {"message": message}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """Keep a page whose URL is a credential out of caches, search engines and referrers."""
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _stored_json(stored: services.Stored) -> dict[str, Any]:
+    row = stored.declaration
+    return {
+        "uuid": str(row.uuid),
+        "person": row.person_id,
+        "day": row.day.isoformat(),
+        "status": row.status,
+        "status_label": str(row.get_status_display()),
+        "reasons": reason_labels(row.reasons),
+        "duplicate": not stored.created,
+    }
+
+
+def _symptom_choices() -> list[tuple[str, str]]:
+    """The configured symptoms as (code, name in the user's language)."""
+    english = (get_language() or "").startswith("en")
+    return [(s.code, s.name_en if english else s.name) for s in selectors.symptoms_active()]
+
+
+def _choices() -> dict[str, Any]:
+    return {
+        "symptom_choices": _symptom_choices(),
+        "whereabouts_choices": Whereabouts.choices,
+        "contact_choices": Contact.choices,
+        "test_choices": TestResult.choices,
+    }
+
+
+def _division_options(code: str, matches: list[Division] | None) -> list[Division]:
+    """Options for the location select: search matches, the current place, or provinces."""
+    if matches:
+        return matches
+    current = Division.objects.filter(code=code).first() if code else None
+    return [current] if current else list(division_search(""))
+
+
+def _resolve_typed_division(request: HttpRequest, raw: dict[str, Any]) -> list[Division] | None:
+    """Apply a place typed without JavaScript; return the candidates if it is ambiguous."""
+    typed = request.POST.get("division_q", "").strip()
+    if not typed:
+        return None
+    code, matches = division_lookup(typed)
+    if code:
+        raw["division"] = code
+        return None
+    raw["division"] = ""
+    return matches
+
+
+# ------------------------------------------------------------------ personal link
+
+
+def _link_throttled(request: HttpRequest, token: str) -> int:
+    key = hashlib.sha256(token.encode()).hexdigest()[:24]
+    return hit("link_ip", client_address(request)) or hit("link_token", key)
+
+
+@csrf_exempt  # The token in the URL is the credential; no cookie grants anything here.
+@require_http_methods(["GET", "POST"])
+def link_page(request: HttpRequest, token: str) -> HttpResponse:
+    """A person's own declaration page, opened from the personal link or QR code."""
+    wait = _link_throttled(request, token)
+    if wait:
+        return _too_many(request, wait)
+    try:
+        link = selectors.link_from_token(token)
+    except NotFound:
+        return _private(_link_missing(request))
+    if request.method == "POST":
+        return _private(_link_post(request, link))
+    return _private(_link_render(request, link))
+
+
+def _link_missing(request: HttpRequest) -> HttpResponse:
+    if _wants_json(request):
+        message = _(
+            "This link does not work any more. Please ask your grid worker or team leader "
+            "for your current link or QR code."
+        )
+        return JsonResponse({"code": "not_found", "message": message, "detail": None}, status=404)
+    return render(request, "health/link_missing.html", status=404)
+
+
+def _link_post(request: HttpRequest, link: PersonLink) -> HttpResponse:
+    raw = declaration_from_post(request.POST, person_id=link.person_id)
+    matches = _resolve_typed_division(request, raw)
+    try:
+        if matches is not None:
+            raise InvalidInput(
+                detail={"division": [_("Several places match; choose one from the list.")]}
+            )
+        [stored] = services.declarations_submit(actor=None, items=[raw], via_link=link)
+    except ApplicationError as exc:
+        if _wants_json(request):
+            return _error_json(exc)
+        return _link_render(
+            request, link, posted=raw, error=exc, matches=matches, status=exc.status
+        )
+    if _wants_json(request):
+        return JsonResponse(_stored_json(stored), status=201 if stored.created else 200)
+    return redirect(f"{request.path}?sent=1")
+
+
+def _link_render(
+    request: HttpRequest,
+    link: PersonLink,
+    *,
+    posted: dict[str, Any] | None = None,
+    error: ApplicationError | None = None,
+    matches: list[Division] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    person = link.person
+    today = timezone.localdate()
+    todays = selectors.todays_declaration(person, today)
+    latest = todays or selectors.latest_declaration(person)
+    values = posted or values_from(latest)
+    errors = error.detail if error is not None and isinstance(error.detail, dict) else {}
+    context = {
+        "person": person,
+        "today": today,
+        "todays": todays,
+        "todays_reasons": reason_labels(todays.reasons) if todays else [],
+        "latest": latest,
+        "latest_reasons": reason_labels(latest.reasons) if latest else [],
+        "latest_symptoms": _symptom_names(latest.symptoms) if latest else [],
+        "one_tap": latest is not None and todays is None and posted is None,
+        "values": values,
+        "errors": errors,
+        "error_text": error.as_text() if error is not None else "",
+        "division_options": _division_options(values.get("division", ""), matches),
+        "uuid": posted.get("uuid") if posted and posted.get("uuid") else str(uuid.uuid4()),
+        "one_tap_uuid": str(uuid.uuid4()),
+        "sent": request.GET.get("sent") == "1" and todays is not None,
+        **_choices(),
+    }
+    return render(request, "health/link.html", context, status=status)
+
+
+def _symptom_names(codes: list[str]) -> list[str]:
+    names = dict(_symptom_choices())
+    return [names.get(code, code) for code in codes]
+
+
+@require_GET
+@cache_control(public=True, max_age=86400)
+def divisions(request: HttpRequest) -> HttpResponse:
+    """Search provinces, cities and counties for the location field (public, cacheable)."""
+    wait = hit("divisions_ip", client_address(request))
+    if wait:
+        return _too_many(request, wait)
+    found = division_search(request.GET.get("q", "")[:32])
+    return JsonResponse(
+        {"results": [{"code": d.code, "name": d.full_name, "level": d.level} for d in found]}
+    )
+
+
+# ------------------------------------------------------------------ proxy screen
+
+
+@login_required
+@renders_app_errors
+def proxy_units(request: HttpRequest) -> HttpResponse:
+    """Choose the household or team to declare for."""
+    if not user_has_perm_anywhere(request.user, Perm.DECLARE_FOR_OTHERS):
+        raise PermissionDenied()
+    query = request.GET.get("q", "").strip()
+    return render(
+        request,
+        "health/proxy_units.html",
+        {"query": query, "units": selectors.units_for_proxy(request.user, query)},
+    )
+
+
+@login_required
+@renders_app_errors
+def proxy(request: HttpRequest, unit_id: int) -> HttpResponse:
+    """Declare for everyone in a household or team at once: all normal unless changed."""
+    unit = selectors.unit_for_proxy(request.user, unit_id)
+    today = timezone.localdate()
+    roster = selectors.roster_for_proxy(request.user, unit, today)
+    latest = selectors.latest_declarations([person.pk for person, _row in roster])
+    posted: dict[int, dict[str, Any]] = {}
+    row_errors: dict[int, Any] = {}
+    error: ApplicationError | None = None
+    matches: list[Division] | None = None
+    if request.method == "POST":
+        try:
+            posted, matches = _proxy_items(request, roster)
+            if matches is not None:
+                raise InvalidInput(
+                    detail={"division": [_("Several places match; choose one from the list.")]}
+                )
+            results = services.declarations_submit(actor=request.user, items=list(posted.values()))
+        except ApplicationError as exc:
+            if _wants_json(request):
+                return _error_json(exc)
+            error, row_errors = exc, _errors_by_person(exc, list(posted))
+        else:
+            created = sum(1 for stored in results if stored.created)
+            # Shown on the next page either way: the redirect, or the reload after fetch.
+            messages.success(
+                request, _("%(count)d declarations were saved.") % {"count": len(results)}
+            )
+            if _wants_json(request):
+                return JsonResponse(
+                    {"created": created, "results": [_stored_json(s) for s in results]}
+                )
+            return redirect("health:proxy", unit_id=unit.pk)
+    rows = [
+        _proxy_row(person, todays, latest.get(person.pk), posted, row_errors)
+        for person, todays in roster
+    ]
+    top_division = request.POST.get("division", "") or _common_division(latest.values())
+    return render(
+        request,
+        "health/proxy.html",
+        {
+            "unit": unit,
+            "today": today,
+            "rows": rows,
+            "declared": sum(1 for _p, todays in roster if todays is not None),
+            "top_division": top_division,
+            "division_options": _division_options(top_division, matches),
+            "error_text": error.as_text() if error and not row_errors else "",
+            "top_errors": error.detail if error and isinstance(error.detail, dict) else {},
+            **_choices(),
+        },
+    )
+
+
+def _proxy_items(
+    request: HttpRequest, roster: list[tuple[Person, Declaration | None]]
+) -> tuple[dict[int, dict[str, Any]], list[Division] | None]:
+    """Read the ticked rows as raw declarations; a row without its own place gets the top one."""
+    top = {"division": request.POST.get("division", "")}
+    matches = _resolve_typed_division(request, top)
+    items = {}
+    for person, _todays in roster:
+        prefix = f"p{person.pk}-"
+        if not request.POST.get(prefix + "include"):
+            continue
+        raw = declaration_from_post(request.POST, person_id=person.pk, prefix=prefix)
+        if raw["division"] in ("", "top"):
+            raw["division"] = top["division"]
+        items[person.pk] = raw
+    return items, matches
+
+
+def _errors_by_person(exc: ApplicationError, person_ids: list[int]) -> dict[int, Any]:
+    detail = exc.detail if isinstance(exc.detail, dict) else {}
+    if "items" in detail:
+        return {person_ids[int(index)]: errors for index, errors in detail["items"].items()}
+    if len(person_ids) == 1 and detail and "division" not in detail:
+        return {person_ids[0]: detail}
+    return {}
+
+
+def _common_division(declarations: Any) -> str:
+    """The place most of the people declared last time: the default for the others."""
+    counts: dict[str, int] = {}
+    for row in declarations:
+        counts[row.division_id] = counts.get(row.division_id, 0) + 1
+    return max(counts, key=lambda code: counts[code]) if counts else ""
+
+
+def _proxy_row(
+    person: Person,
+    todays: Declaration | None,
+    last: Declaration | None,
+    posted: dict[int, dict[str, Any]],
+    row_errors: dict[int, Any],
+) -> dict[str, Any]:
+    values = posted.get(person.pk) or _normal_day(last)
+    return {
+        "person": person,
+        "todays": todays,
+        "todays_reasons": reason_labels(todays.reasons) if todays else [],
+        "last": last,
+        "values": values,
+        "include": person.pk in posted or (not posted and todays is None),
+        "uuid": (posted.get(person.pk) or {}).get("uuid") or str(uuid.uuid4()),
+        "errors": row_errors.get(person.pk, {}),
+    }
+
+
+def _normal_day(last: Declaration | None) -> dict[str, Any]:
+    """ "All normal" for one row: the last temperature, place and whereabouts carry over."""
+    values = values_from(None)
+    values["division"] = "top"
+    if last is not None:
+        values.update(
+            temperature=str(last.temperature),
+            division=last.division_id,
+            whereabouts=last.whereabouts,
+        )
+    return values
+
+
+@login_required
+@renders_app_errors
+def qr_sheet(request: HttpRequest, unit_id: int) -> HttpResponse:
+    """A printable sheet of the personal QR codes of a household's or team's people."""
+    unit = selectors.unit_for_proxy(request.user, unit_id)
+    roster = selectors.roster_for_proxy(request.user, unit, timezone.localdate())
+    people = [person for person, _todays in roster]
+    if request.method == "POST":
+        have = selectors.live_links([p.pk for p in people])
+        issued = [
+            services.link_issue(actor=request.user, person=p) for p in people if p.pk not in have
+        ]
+        messages.success(request, _("%(count)d links were issued.") % {"count": len(issued)})
+        return redirect("health:qr_sheet", unit_id=unit.pk)
+    links = selectors.live_links([p.pk for p in people])
+    cards = []
+    for person in people:
+        link = links.get(person.pk)
+        url = _link_url(request, link) if link else ""
+        cards.append({"person": person, "url": url, "qr": qr_data_uri(url) if url else ""})
+    return render(
+        request,
+        "health/qr_sheet.html",
+        {"unit": unit, "cards": cards, "missing": sum(1 for c in cards if not c["url"])},
+    )
+
+
+def _link_url(request: HttpRequest, link: PersonLink) -> str:
+    return request.build_absolute_uri(reverse("health:link", args=[selectors.link_token(link)]))
+
+
+# ------------------------------------------------------------------ status pages
+
+
+@login_required
+@renders_app_errors
+def person_health(request: HttpRequest, person_id: int) -> HttpResponse:
+    """A person's status with its reasons, 30 days of declarations and the personal link."""
+    person = selectors.person_for_health(request.user, person_id)
+    history = list(selectors.person_status_history(person))
+    current = next((row for row in history if row.is_current), None)
+    can_manage_link = scope_for(request.user, Perm.DECLARE_FOR_OTHERS).covers(person.unit_path)
+    link = selectors.live_link(person) if can_manage_link else None
+    link_url = _link_url(request, link) if link else ""
+    return render(
+        request,
+        "health/person.html",
+        {
+            "person": person,
+            "current": current,
+            "current_reasons": reason_labels(current.reasons) if current else [],
+            "today": timezone.localdate(),
+            "history": [(row, reason_labels(row.reasons)) for row in history],
+            "can_manage_link": can_manage_link,
+            "link": link,
+            "link_url": link_url,
+            "link_qr": qr_data_uri(link_url, scale=5) if link_url else "",
+        },
+    )
+
+
+@login_required
+@require_POST
+@renders_app_errors
+def person_link(request: HttpRequest, person_id: int, action: str) -> HttpResponse:
+    """Issue (or re-issue) or revoke a person's declaration link."""
+    person = selectors.person_for_health(request.user, person_id)
+    if action == "issue":
+        services.link_issue(actor=request.user, person=person)
+        messages.success(request, _("A new link was issued; any earlier link no longer works."))
+    elif action == "revoke":
+        services.link_revoke(actor=request.user, person=person)
+        messages.success(request, _("The link was revoked; it no longer opens the form."))
+    else:
+        raise NotFound()
+    return redirect("health:person", person_id=person.pk)
+
+
+def _declarations_query(request: HttpRequest) -> tuple[DeclarationFilterForm, Any, Any]:
+    params = request.GET.copy()
+    if "day" not in params:  # today unless the day was cleared on purpose (all days)
+        params["day"] = timezone.localdate().isoformat()
+    form = DeclarationFilterForm(params)
+    data = form.cleaned_data if form.is_valid() else {}
+    unit = None
+    if code := data.get("unit", "").strip():
+        unit = OrgUnit.objects.filter(code=code).first()
+        if unit is None or not scope_for(request.user, Perm.VIEW_HEALTH).covers(unit.path):
+            raise NotFound(_("No unit with this code in your scope."))
+    rows = selectors.declarations_search(
+        request.user,
+        selectors.DeclarationFilter(
+            query=data.get("q", ""),
+            unit=unit,
+            day=data.get("day"),
+            status=data.get("status", ""),
+            filed_by=data.get("filed_by", ""),
+            include_history=bool(data.get("history")),
+        ),
+    )
+    return form, rows, unit
+
+
+@login_required
+@renders_app_errors
+def declarations(request: HttpRequest) -> HttpResponse:
+    """Declarations in scope with filters, search, paging and export."""
+    if not user_has_perm_anywhere(request.user, Perm.VIEW_HEALTH):
+        raise PermissionDenied()
+    form, rows, unit = _declarations_query(request)
+    context = page_context(request, rows, 50)
+    return render(
+        request,
+        "health/declarations.html",
+        {
+            **context,
+            "form": form,
+            "unit": unit,
+            "rows": [(row, reason_labels(row.reasons)) for row in context["page_obj"]],
+            "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
+        },
+    )
+
+
+@login_required
+@renders_app_errors
+def declarations_export(request: HttpRequest) -> HttpResponse:
+    """Download the filtered declarations; health data is sensitive, so every export is audited."""
+    if not user_has_perm_anywhere(request.user, Perm.EXPORT):
+        raise PermissionDenied()
+    _form, rows, unit = _declarations_query(request)
+    export_scope = scope_for(request.user, Perm.EXPORT)
+    rows = export_scope.filter(rows, "unit_path")
+    total = rows.count()
+    if total > EXPORT_LIMIT:
+        raise InvalidInput(
+            _("Narrow the list to at most %(n)d declarations to export.") % {"n": EXPORT_LIMIT}
+        )
+    symptom_names = {s.code: s.name for s in selectors.symptoms_active()}
+    headers = [
+        _("Date"),
+        _("Name"),
+        _("Unit"),
+        _("Temperature (°C)"),
+        _("Symptoms"),
+        _("Current location"),
+        _("Whereabouts"),
+        _("Contact with a case"),
+        _("Stayed in a risk area"),
+        _("Test result"),
+        _("Status"),
+        _("Reasons"),
+        _("Filed by"),
+        _("Filed on behalf by"),
+        _("Current"),
+        _("Submitted at"),
+    ]
+
+    def lines() -> Any:
+        for row in rows.iterator(chunk_size=2000):
+            yield [
+                row.day.isoformat(),
+                row.person.name,
+                row.person.unit.name,
+                float(row.temperature),
+                "、".join(symptom_names.get(code, code) for code in row.symptoms),
+                row.division.full_name,
+                row.get_whereabouts_display(),
+                row.get_contact_display(),
+                _("Yes") if row.risk_area_stay else _("No"),
+                row.get_test_result_display(),
+                row.get_status_display(),
+                "、".join(reason_labels(row.reasons)),
+                row.get_filed_by_display(),
+                str(row.proxy or ""),
+                _("Yes") if row.is_current else _("No"),
+                timezone.localtime(row.created_at).strftime("%Y-%m-%d %H:%M"),
+            ]
+
+    fmt = request.GET.get("format", "xlsx")
+    audit_record(
+        actor=request.user,
+        action=AuditLog.Action.EXPORT,
+        object_type="health.declaration",
+        object_repr=f"declarations export ({total})",
+        scope_path=unit.path if unit else _single_root(export_scope.paths),
+        after={"rows": total, "format": fmt, "filters": request.GET.dict()},
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return spreadsheet_response(
+        filename=f"declarations-{stamp}", headers=headers, rows=lines(), fmt=fmt
+    )
+
+
+def _single_root(paths: tuple[str, ...]) -> str:
+    """Scope an audit row to the exporter's subtree when there is exactly one."""
+    return paths[0] if len(paths) == 1 else ""
