@@ -15,6 +15,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_can": {
             "people": user_has_perm_anywhere(user, Perm.VIEW_PEOPLE),
+            "rollup": user_has_perm_anywhere(user, Perm.VIEW_ROLLUP),
+            "attest": user_has_perm_anywhere(user, Perm.ATTEST_REPORT),
             "import": user_has_perm_anywhere(user, Perm.IMPORT),
             "duplicates": user_has_perm_anywhere(user, Perm.MANAGE_PEOPLE),
             "audit": user_has_perm_anywhere(user, Perm.VIEW_AUDIT),

@@ -6,6 +6,7 @@ from typing import Any
 PERIODIC_JOBS = [
     ("fangkong.core.tasks.queue_heartbeat", 1),
     ("fangkong.notify.tasks.deliver_due", 1),
+    ("fangkong.reports.tasks.deadline_sweep", 5),  # report reminders and escalations
 ]
 
 

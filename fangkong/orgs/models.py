@@ -69,6 +69,8 @@ class OrgUnit(TimeStampedModel):
         indexes = [
             models.Index(fields=["parent", "name"]),
             models.Index(fields=["name_initials"]),
+            # Units of some kinds in a subtree (the units that report daily): a seek per kind.
+            models.Index(fields=["kind", "path"], name="orgunit_kind_path"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -161,6 +163,8 @@ class Person(TimeStampedModel):
         ordering = ["unit_path", "name", "id"]
         indexes = [
             models.Index(fields=["unit_path", "is_active"], name="person_path_active"),
+            # Who joined after a day (expected head-counts of past days): few rows, a seek.
+            models.Index(fields=["joined_on"], name="person_joined_on"),
             models.Index(fields=["name_initials"]),
             models.Index(fields=["name"]),
         ]

@@ -1,5 +1,111 @@
-"""The /api/v1 endpoints of the reports app."""
+"""/api/v1 endpoints of daily reports and the roll-up. Thin: selectors and services work."""
 
-from ninja import Router
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from fangkong.core.errors import PermissionDenied
+from fangkong.orgs.selectors import unit_get
+
+from . import selectors, services
+from .models import UnitReport
+from .schemas import BoardRowOut, ReportIn, ReportOut, RollupOut, TrendOut
 
 router = Router(tags=["reports"])
+
+
+def report_out(report: UnitReport) -> dict[str, Any]:
+    data = {
+        name: getattr(report, name)
+        for name in ReportOut.model_fields
+        if name not in ("attested_by", "unit_id")
+    }
+    data["unit_id"] = report.unit_id
+    data["attested_by"] = report.attested_by.username if report.attested_by else None
+    return data
+
+
+class BoardPage:
+    """The board's units, turned into rows (with their reports) one page at a time."""
+
+    def __init__(self, units: Any, day: dt.date) -> None:
+        self.units, self.day = units, day
+
+    def __len__(self) -> int:
+        return self.units.count()
+
+    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
+        return [
+            {
+                "unit_id": row["unit"].pk,
+                "code": row["unit"].code,
+                "name": row["unit"].name,
+                "day": self.day,
+                "deadline": row["unit"].deadline,
+                "state": row["state"],
+                "report": report_out(row["report"]) if row["report"] else None,
+            }
+            for row in selectors.board_rows(self.units[window], self.day)
+        ]
+
+
+@router.get("/reports", response=list[BoardRowOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_reports(
+    request: HttpRequest, unit: int | None = None, day: dt.date | None = None, state: str = ""
+) -> Any:
+    """The reporting units of a day under ``unit`` with their current report and state."""
+    day = day or timezone.localdate()
+    scope_unit = selectors.rollup_unit_get(request.user, unit) if unit else None
+    if scope_unit is None and selectors.rollup_default_unit(request.user) is None:
+        raise PermissionDenied()
+    filters = selectors.ReportFilter(day=day, unit=scope_unit, state=state)
+    return BoardPage(selectors.report_board(request.user, filters), day)
+
+
+@router.post("/reports", response={200: ReportOut, 201: ReportOut})
+def attest_report(request: HttpRequest, payload: ReportIn) -> Any:
+    """Attest (or correct) a unit's report; the same ``uuid`` sent again changes nothing."""
+    unit = unit_get(request.user, payload.unit_id)
+    replay = payload.uuid is not None and UnitReport.objects.filter(uuid=payload.uuid).exists()
+    report = services.report_attest(
+        actor=request.user,
+        unit=unit,
+        day=payload.day or timezone.localdate(),
+        zero=payload.zero,
+        note=payload.note,
+        client_uuid=payload.uuid,
+    )
+    return Status(200 if replay else 201, report_out(report))
+
+
+def _rollup_unit(request: HttpRequest, unit: int | None) -> Any:
+    if unit:
+        return selectors.rollup_unit_get(request.user, unit)
+    found = selectors.rollup_default_unit(request.user)
+    if found is None:
+        raise PermissionDenied()
+    return found
+
+
+@router.get("/rollup", response=RollupOut)
+def rollup(request: HttpRequest, unit: int | None = None, day: dt.date | None = None) -> Any:
+    """Live figures of a unit and each of its open children for one day."""
+    data = selectors.rollup(
+        user=request.user, unit=_rollup_unit(request, unit), day=day or timezone.localdate()
+    )
+    return {
+        "day": data.day,
+        "unit": data.total.as_dict(),
+        "children": [row.as_dict() for row in data.children],
+    }
+
+
+@router.get("/rollup/trend", response=list[TrendOut])
+def rollup_trend(request: HttpRequest, unit: int | None = None, days: int = 30) -> Any:
+    """Per day for the last ``days`` (at most 92): expected, declared, abnormal, reports."""
+    return selectors.trend(user=request.user, unit=_rollup_unit(request, unit), days=days)

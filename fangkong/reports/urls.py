@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "reports"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.board, name="board"),
+    path("export/", views.board_export, name="board_export"),
+    path("today/", views.today, name="today"),
+    path("attest/", views.attest, name="attest"),
+    path("rollup/", views.rollup, name="rollup"),
+]

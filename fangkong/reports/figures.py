@@ -1,0 +1,202 @@
+"""The counts behind reports and the roll-up, computed live from the source rows.
+
+No snapshot tables: every figure is counted from people and current declarations on the
+day asked for, with range scans over path indexes. Rows fetched for several subtrees at
+once are summed per subtree with prefix sums over their sorted paths.
+"""
+
+import bisect
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from fangkong.accounts.selectors import Scope
+from fangkong.core.paths import is_within, subtree_q, subtree_upper_bound
+from fangkong.health.models import Colour, Declaration, Whereabouts
+from fangkong.orgs.models import Person
+
+
+@dataclass
+class DeclarationFigures:
+    """What a subtree's current declarations of one day say."""
+
+    expected: int = 0
+    declared: int = 0
+    abnormal: int = 0
+    fever: int = 0
+    symptom: int = 0
+    contact: int = 0
+    risk_area: int = 0
+    positive: int = 0
+    quarantine: int = 0
+    returnees: int = 0
+
+    @property
+    def completeness(self) -> float:
+        """Declared as a percentage of expected, one decimal, never above 100."""
+        if not self.expected:
+            return 0.0
+        return round(min(100.0, 100.0 * self.declared / self.expected), 1)
+
+    @property
+    def has_abnormal(self) -> bool:
+        """Tell whether anything stops a zero report: an abnormal status or a quarantine."""
+        return bool(self.abnormal or self.quarantine)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "completeness": self.completeness}
+
+
+# Above this many subtrees, head-counts and declarations come grouped by path instead.
+PER_SUBTREE_LIMIT = 12
+ABNORMAL = [colour for colour in Colour.values if colour != Colour.GREEN]
+AWAY = [Whereabouts.QUARANTINE, Whereabouts.TRAVELLING]
+REASONS = ["fever", "symptom", "contact", "risk_area", "positive"]
+FLAGS = [f"flag_{reason}" for reason in REASONS]
+
+
+def expected_people(day: dt.date) -> QuerySet[Person]:
+    """Return the people expected to declare on ``day``: active, and joined by then."""
+    return Person.objects.filter(is_active=True).filter(
+        Q(joined_on__isnull=True) | Q(joined_on__lte=day)
+    )
+
+
+def outermost(paths: Iterable[str]) -> tuple[str, ...]:
+    """Return the paths not inside another of them (the ranges to scan)."""
+    roots: list[str] = []
+    for path in sorted(set(paths)):
+        if not (roots and is_within(path, roots[-1])):
+            roots.append(path)
+    return tuple(roots)
+
+
+def current_declarations(day: dt.date) -> QuerySet[Declaration]:
+    return Declaration.objects.filter(day=day, is_current=True)
+
+
+def subtree_figures(path: str, day: dt.date) -> DeclarationFigures:
+    """Return the figures of one subtree for one day (two range scans)."""
+    return figures_by_subtree([path], day)[path]
+
+
+class PathSums:
+    """Per-path counts in path order with running sums, so any subtree sums by bisection."""
+
+    def __init__(self, rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> None:
+        ordered = sorted(rows, key=lambda row: row[0])
+        self.columns = list(columns)
+        self.paths = [row[0] for row in ordered]
+        self.running = [[0] * len(self.columns)]
+        for row in ordered:
+            last = self.running[-1]
+            self.running.append([last[i] + (row[i + 1] or 0) for i in range(len(self.columns))])
+
+    def subtree(self, path: str) -> dict[str, int]:
+        low = bisect.bisect_left(self.paths, path)
+        high = bisect.bisect_left(self.paths, subtree_upper_bound(path))
+        return {
+            column: self.running[high][i] - self.running[low][i]
+            for i, column in enumerate(self.columns)
+        }
+
+
+def figures_by_subtree(paths: Sequence[str], day: dt.date) -> dict[str, DeclarationFigures]:
+    """Return the figures of many subtrees (given by root path) for one day.
+
+    Head-counts and declarations are index-only range counts, one per subtree while there
+    are few (a count is far cheaper than grouping every row by path), else one grouped
+    query. Everything else concerns a few rows found by seeking an index: people who joined
+    after the day, abnormal declarations, people in quarantine or travelling.
+    """
+    if not paths:
+        return {}
+    declared = _range_counts(current_declarations(day), paths)
+    active = _range_counts(Person.objects.filter(is_active=True), paths)
+    return _with_sparse_figures(paths, day, declared=declared, active=active)
+
+
+def unit_and_children_figures(
+    unit_path: str, child_paths: Sequence[str], day: dt.date
+) -> dict[str, DeclarationFigures]:
+    """Return the figures of a unit and of its children, scanning the subtree only once.
+
+    ``child_paths`` must list every child (closed ones too): the unit's counts are its own
+    rows plus its children's.
+    """
+    declared = _unit_counts(current_declarations(day), unit_path, child_paths)
+    active = _unit_counts(Person.objects.filter(is_active=True), unit_path, child_paths)
+    return _with_sparse_figures([unit_path, *child_paths], day, declared=declared, active=active)
+
+
+def _unit_counts(rows: QuerySet[Any], unit_path: str, child_paths: Sequence[str]) -> dict[str, int]:
+    if len(child_paths) > PER_SUBTREE_LIMIT:
+        return _range_counts(rows, [unit_path, *child_paths])
+    counts = {path: rows.filter(subtree_q("unit_path", path)).count() for path in child_paths}
+    own = rows.filter(unit_path=unit_path).count()
+    return {unit_path: own + sum(counts.values()), **counts}
+
+
+def _with_sparse_figures(
+    paths: Sequence[str], day: dt.date, *, declared: dict[str, int], active: dict[str, int]
+) -> dict[str, DeclarationFigures]:
+    """Add the figures that come from a few rows found by seeking an index."""
+    roots = Scope(paths=outermost(paths)).q("unit_path")
+    # Few people join after a given day: fetch them all (index on joined_on), then sum.
+    joined_later = PathSums(((path, 1) for path in _people_joined_after(day)), ["joined_later"])
+    abnormal = PathSums(
+        (
+            (path, 1, *flags)
+            for path, *flags in current_declarations(day)
+            .filter(roots, status__in=ABNORMAL, whereabouts__in=Whereabouts.values)
+            .order_by()
+            .values_list("unit_path", *FLAGS)
+        ),
+        ["abnormal", *REASONS],
+    )
+    away = PathSums(
+        (
+            (path, where == Whereabouts.QUARANTINE, where == Whereabouts.TRAVELLING)
+            for path, where in current_declarations(day)
+            .filter(roots, status__in=Colour.values, whereabouts__in=AWAY)
+            .order_by()
+            .values_list("unit_path", "whereabouts")
+        ),
+        ["quarantine", "returnees"],
+    )
+    return {
+        path: DeclarationFigures(
+            expected=active[path] - joined_later.subtree(path)["joined_later"],
+            declared=declared[path],
+            **abnormal.subtree(path),
+            **away.subtree(path),
+        )
+        for path in paths
+    }
+
+
+def _people_joined_after(day: dt.date) -> list[str]:
+    return list(
+        Person.objects.filter(is_active=True, joined_on__gt=day).values_list("unit_path", flat=True)
+    )
+
+
+def _range_counts(rows: QuerySet[Any], paths: Sequence[str]) -> dict[str, int]:
+    """Count ``rows`` in each subtree: a range count each, or grouped by path when many."""
+    if len(paths) <= PER_SUBTREE_LIMIT:
+        return {path: rows.filter(subtree_q("unit_path", path)).count() for path in paths}
+    sums = PathSums(
+        rows.filter(Scope(paths=outermost(paths)).q("unit_path"))
+        .values("unit_path")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("unit_path", "n"),
+        ["n"],
+    )
+    return {path: sums.subtree(path)["n"] for path in paths}
+
+
+FIGURE_NAMES = [f.name for f in fields(DeclarationFigures)]

@@ -1,0 +1,95 @@
+"""Which units report on a day, and by when. Set-based: one query for the plans, one for units."""
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Case, Q, QuerySet, TimeField, Value, When
+from django.utils import timezone
+
+from fangkong.orgs.models import OrgUnit
+
+from .models import ReportPlan
+
+
+def plans_in_force(day: dt.date) -> list[ReportPlan]:
+    """Return the active plans effective on ``day``, earliest deadline first."""
+    plans = (
+        ReportPlan.objects.filter(is_active=True, valid_from__lte=day)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+        .order_by("deadline", "id")
+    )
+    return [plan for plan in plans if plan.unit_kinds or plan.depths]
+
+
+def plan_q(plan: ReportPlan) -> Q:
+    """Return the condition a unit meets to report under ``plan`` (plans match something)."""
+    parts = []
+    if plan.unit_kinds:
+        parts.append(Q(kind__in=list(plan.unit_kinds)))
+    if plan.depths:
+        parts.append(Q(depth__in=[int(d) for d in plan.depths]))
+    condition = parts[0]
+    for part in parts[1:]:
+        condition |= part
+    return condition
+
+
+def owned_q(plan_list: list[ReportPlan], index: int) -> Q:
+    """Return the condition for units whose first matching plan is ``plan_list[index]``."""
+    condition = plan_q(plan_list[index])
+    for earlier in plan_list[:index]:
+        condition &= ~plan_q(earlier)
+    return condition
+
+
+def any_plan_q(plans: list[ReportPlan]) -> Q:
+    condition = Q()
+    for plan in plans:
+        condition |= plan_q(plan)
+    return condition
+
+
+def reporting_units(day: dt.date, plans: list[ReportPlan] | None = None) -> QuerySet[Any]:
+    """Return the units that must report on ``day``: open then, and matching a plan in force.
+
+    Each unit carries ``deadline`` (local time) and ``grace`` (minutes) of the first plan that
+    matches it in deadline order, i.e. the earliest deadline applies.
+    """
+    plans = plans_in_force(day) if plans is None else plans
+    if not plans:
+        return OrgUnit.objects.none()
+    return (
+        OrgUnit.objects.open_on(day)
+        .filter(any_plan_q(plans))
+        .annotate(
+            deadline=Case(
+                *[When(plan_q(p), then=Value(p.deadline)) for p in plans],
+                output_field=TimeField(),
+            ),
+            grace=Case(*[When(plan_q(p), then=Value(p.grace_minutes)) for p in plans]),
+        )
+    )
+
+
+def plan_for(unit: OrgUnit, day: dt.date) -> ReportPlan | None:
+    """Return the plan (earliest deadline) under which ``unit`` reports on ``day``, or None."""
+    if unit.valid_from > day or (unit.valid_to is not None and unit.valid_to <= day):
+        return None
+    for plan in plans_in_force(day):
+        if unit.kind in plan.unit_kinds or unit.depth in [int(d) for d in plan.depths]:
+            return plan
+    return None
+
+
+def local_moment(day: dt.date, at: dt.time, *, minutes: int = 0) -> dt.datetime:
+    """Return the aware datetime of local time ``at`` on ``day`` plus ``minutes``."""
+    moment = dt.datetime.combine(day, at, timezone.get_default_timezone())
+    return moment + dt.timedelta(minutes=minutes)
+
+
+def deadline_of(plan: Any, day: dt.date) -> dt.datetime:
+    return local_moment(day, plan.deadline)
+
+
+def escalation_of(plan: Any, day: dt.date) -> dt.datetime:
+    return local_moment(day, plan.deadline, minutes=plan.grace_minutes)

@@ -1,0 +1,436 @@
+"""Every read of the reports app, scoped to what the caller may see.
+
+Roll-up figures are counts without names: VIEW_ROLLUP covers them. Attesting needs
+ATTEST_REPORT on the unit.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, FilteredRelation, Q, QuerySet
+from django.utils import timezone
+
+from fangkong.accounts.roles import Perm
+from fangkong.accounts.selectors import scope_for
+from fangkong.core.errors import NotFound
+from fangkong.core.paths import ancestor_paths, subtree_q
+from fangkong.health.models import Colour, Declaration
+from fangkong.orgs.models import OrgUnit
+
+from . import plans
+from .figures import (
+    DeclarationFigures,
+    expected_people,
+    subtree_figures,
+    unit_and_children_figures,
+)
+from .models import ReportPlan, UnitReport
+
+TREND_DAYS_MAX = 92
+
+
+# ------------------------------------------------------------------ report states
+
+
+@dataclass
+class ReportCounts:
+    """How the reporting units of a subtree stand on one day.
+
+    ``missing`` have no report and their deadline has passed; ``pending`` have none yet and
+    their deadline is still ahead. ``on_time + late + missing + pending == expected``.
+    """
+
+    expected: int = 0
+    on_time: int = 0
+    late: int = 0
+    missing: int = 0
+    pending: int = 0
+    zero: int = 0
+
+    @property
+    def reported(self) -> int:
+        return self.on_time + self.late
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "expected": self.expected,
+            "reported": self.reported,
+            "on_time": self.on_time,
+            "late": self.late,
+            "missing": self.missing,
+            "pending": self.pending,
+            "zero": self.zero,
+        }
+
+    def add(self, state: str, zero: bool) -> None:
+        self.expected += 1
+        setattr(self, state, getattr(self, state) + 1)
+        self.zero += int(bool(zero))
+
+
+def with_current_report(units: QuerySet[Any], day: dt.date) -> QuerySet[Any]:
+    """Join each unit to its current report of ``day`` (if any) as ``cur``."""
+    return units.annotate(
+        cur=FilteredRelation(
+            "daily_reports",
+            condition=Q(daily_reports__day=day, daily_reports__is_current=True),
+        )
+    )
+
+
+def report_state(*, late: bool | None, deadline: dt.time, day: dt.date, now: dt.datetime) -> str:
+    """Return on_time, late, missing or pending for one unit (``late`` None: no report)."""
+    if late is None:
+        return "missing" if now >= plans.local_moment(day, deadline) else "pending"
+    return "late" if late else "on_time"
+
+
+# ------------------------------------------------------------------ roll-up
+
+
+@dataclass
+class RollupRow:
+    unit: OrgUnit
+    figures: DeclarationFigures
+    reports: ReportCounts
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "unit_id": self.unit.pk,
+            "code": self.unit.code,
+            "name": self.unit.name,
+            "kind": self.unit.kind,
+            "has_children": getattr(self.unit, "has_children", None),
+            **self.figures.as_dict(),
+            "reports": self.reports.as_dict(),
+        }
+
+
+@dataclass
+class Rollup:
+    day: dt.date
+    total: RollupRow
+    children: list[RollupRow] = field(default_factory=list)
+
+
+def rollup_unit_get(user: Any, unit_id: Any) -> OrgUnit:
+    """Return a unit the user may see the roll-up of; NotFound otherwise."""
+    from fangkong.orgs.selectors import unit_get
+
+    return unit_get(user, unit_id, Perm.VIEW_ROLLUP)
+
+
+def rollup_default_unit(user: Any) -> OrgUnit | None:
+    """Return the top unit of the user's roll-up scope (the dashboard opens there)."""
+    scope = scope_for(user, Perm.VIEW_ROLLUP)
+    units = OrgUnit.objects.filter(valid_to__isnull=True)
+    if scope.everything:
+        return units.order_by("depth", "path").first()
+    return units.filter(path__in=scope.paths).order_by("depth", "path").first()
+
+
+def _require_rollup(user: Any, unit: OrgUnit) -> None:
+    if not scope_for(user, Perm.VIEW_ROLLUP).covers(unit.path):
+        raise NotFound()
+
+
+def _children(unit: OrgUnit, day: dt.date) -> tuple[list[OrgUnit], list[str]]:
+    """Return the children open on ``day`` (with ``has_children``) and every child's path."""
+    every = list(OrgUnit.objects.filter(parent=unit).order_by("code"))
+    children = [
+        child
+        for child in every
+        if child.valid_from <= day and (child.valid_to is None or child.valid_to > day)
+    ]
+    with_kids = set(
+        OrgUnit.objects.open_on(day)
+        .filter(parent__in=[c.pk for c in children])
+        .values_list("parent_id", flat=True)
+        .distinct()
+    )
+    for child in children:
+        child.has_children = child.pk in with_kids  # type: ignore[attr-defined]
+    return children, [child.path for child in every]
+
+
+def report_counts_by_child(
+    unit: OrgUnit, children: list[OrgUnit], day: dt.date, now: dt.datetime
+) -> tuple[ReportCounts, dict[int, ReportCounts]]:
+    """Count report states of the reporting units in ``unit``'s subtree, per child (1 query).
+
+    Each reporting unit is given to the child whose id follows ``unit`` in its path.
+    """
+    rows = (
+        with_current_report(plans.reporting_units(day), day)
+        .filter(subtree_q("path", unit.path))
+        .values_list("path", "deadline", "cur__is_late", "cur__is_zero")
+    )
+    total = ReportCounts()
+    by_child = {child.pk: ReportCounts() for child in children}
+    position = unit.depth + 2  # "/1/5/9/".split("/") == ["", "1", "5", "9", ""]
+    passed = {}  # deadline → has it passed (a handful of distinct deadlines)
+    for path, deadline, late, zero in rows:
+        if late is None:
+            if deadline not in passed:
+                passed[deadline] = now >= plans.local_moment(day, deadline)
+            state = "missing" if passed[deadline] else "pending"
+        else:
+            state = "late" if late else "on_time"
+        total.add(state, bool(zero))
+        parts = path.split("/")
+        if len(parts) > position + 1:
+            counts = by_child.get(int(parts[position]))
+            if counts is not None:
+                counts.add(state, bool(zero))
+    return total, by_child
+
+
+def rollup(*, user: Any, unit: OrgUnit, day: dt.date, now: dt.datetime | None = None) -> Rollup:
+    """Return the live figures of ``unit`` and of each child open on ``day``.
+
+    The number of queries does not grow with the number of children beyond a dozen (see
+    ``figures_by_subtree``): a range count per child up to then, grouped counts above.
+    """
+    _require_rollup(user, unit)
+    now = now or timezone.now()
+    children, every_child_path = _children(unit, day)
+    figures = unit_and_children_figures(unit.path, every_child_path, day)
+    total_reports, child_reports = report_counts_by_child(unit, children, day, now)
+    return Rollup(
+        day=day,
+        total=RollupRow(unit, figures[unit.path], total_reports),
+        children=[RollupRow(c, figures[c.path], child_reports[c.pk]) for c in children],
+    )
+
+
+def rollup_breadcrumbs(user: Any, unit: OrgUnit) -> list[OrgUnit]:
+    """Return the ancestors of ``unit`` whose roll-up the user may see, root first."""
+    scope = scope_for(user, Perm.VIEW_ROLLUP)
+    paths = [p for p in ancestor_paths(unit.path) if scope.covers(p)]
+    by_path = {u.path: u for u in OrgUnit.objects.filter(path__in=paths)}
+    return [by_path[p] for p in paths if p in by_path]
+
+
+# ------------------------------------------------------------------ trend
+
+
+def trend(
+    *, user: Any, unit: OrgUnit, days: int = 30, today: dt.date | None = None
+) -> list[dict[str, Any]]:
+    """Return expected, declared, abnormal and report counts for each of the last ``days``.
+
+    Seven queries whatever the number of days: declarations and reports grouped by day,
+    people by joining date, reporting units by period and kind.
+    """
+    _require_rollup(user, unit)
+    days = max(1, min(int(days), TREND_DAYS_MAX))
+    today = today or timezone.localdate()
+    window = [today - dt.timedelta(days=n) for n in range(days - 1, -1, -1)]
+    inside = subtree_q("unit_path", unit.path)
+    declared = {
+        row["day"]: row
+        for row in Declaration.objects.filter(is_current=True, day__in=window)
+        .filter(inside)
+        .values("day")
+        .annotate(declared=Count("id"), abnormal=Count("id", filter=~Q(status=Colour.GREEN)))
+        .order_by()
+    }
+    expected = _expected_by_day(unit, window)
+    reported = {
+        row["day"]: row
+        for row in UnitReport.objects.filter(is_current=True, day__in=window)
+        .filter(subtree_q("unit__path", unit.path))
+        .values("day")
+        .annotate(
+            reported=Count("id"),
+            late=Count("id", filter=Q(is_late=True)),
+            zero=Count("id", filter=Q(is_zero=True)),
+        )
+        .order_by()
+    }
+    reports_expected = _reporting_units_by_day(unit, window)
+    result = []
+    for day in window:
+        d, r = declared.get(day, {}), reported.get(day, {})
+        result.append(
+            {
+                "day": day,
+                "expected": expected[day],
+                "declared": d.get("declared", 0),
+                "abnormal": d.get("abnormal", 0),
+                "reports_expected": reports_expected[day],
+                "reported": r.get("reported", 0),
+                "late": r.get("late", 0),
+                "zero": r.get("zero", 0),
+            }
+        )
+    return result
+
+
+def _expected_by_day(unit: OrgUnit, window: list[dt.date]) -> dict[dt.date, int]:
+    """People expected on each day: those joined by then (two queries)."""
+    people = expected_people(window[-1]).filter(subtree_q("unit_path", unit.path))
+    joined_late = dict(
+        people.filter(joined_on__gt=window[0])
+        .values("joined_on")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("joined_on", "n")
+    )
+    base = people.filter(Q(joined_on__isnull=True) | Q(joined_on__lte=window[0])).count()
+    result, running = {}, base
+    for day in window:
+        running += joined_late.get(day, 0) if day != window[0] else 0
+        result[day] = running
+    return result
+
+
+def _reporting_units_by_day(unit: OrgUnit, window: list[dt.date]) -> dict[dt.date, int]:
+    """Reporting units on each day, from units grouped by kind, depth and period (2 queries)."""
+    all_plans = list(ReportPlan.objects.filter(is_active=True))
+    groups: list[dict[str, Any]] = list(
+        OrgUnit.objects.filter(subtree_q("path", unit.path), valid_from__lte=window[-1])
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=window[0]))
+        .values("kind", "depth", "valid_from", "valid_to")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    result = {}
+    for day in window:
+        in_force = [
+            p
+            for p in all_plans
+            if p.valid_from <= day and (p.valid_to is None or p.valid_to >= day)
+        ]
+        result[day] = sum(
+            g["n"]
+            for g in groups
+            if g["valid_from"] <= day
+            and (g["valid_to"] is None or g["valid_to"] > day)
+            and any(
+                g["kind"] in p.unit_kinds or g["depth"] in [int(d) for d in p.depths]
+                for p in in_force
+            )
+        )
+    return result
+
+
+# ------------------------------------------------------------------ daily reports
+
+
+def attestable_units(user: Any, day: dt.date) -> QuerySet[OrgUnit]:
+    """Return the units that must report on ``day`` and that the user may attest."""
+    return scope_for(user, Perm.ATTEST_REPORT).filter(plans.reporting_units(day))
+
+
+def report_unit_get(user: Any, unit_id: Any) -> OrgUnit:
+    """Return a unit whose report the user may see or attest; NotFound otherwise.
+
+    Attesting itself is checked by the service (403 for a unit seen but not attestable).
+    """
+    from fangkong.orgs.selectors import unit_get
+
+    unit = unit_get(user, unit_id)
+    _require_rollup_or_attest(user, unit)
+    return unit
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    day: dt.date
+    unit: OrgUnit | None = None
+    state: str = ""  # on_time, late, missing (no report yet, deadline or not), zero
+    query: str = ""
+
+
+def report_board(user: Any, filters: ReportFilter) -> QuerySet[Any]:
+    """Return the reporting units of a day in the user's roll-up scope with their report.
+
+    Each unit carries ``deadline`` and the current report's fields as ``cur__…``.
+    """
+    units = scope_for(user, Perm.VIEW_ROLLUP).filter(plans.reporting_units(filters.day))
+    if filters.unit is not None:
+        units = units.filter(subtree_q("path", filters.unit.path))
+    if filters.query:
+        units = units.filter(Q(name__icontains=filters.query) | Q(code__istartswith=filters.query))
+    units = with_current_report(units, filters.day)
+    if filters.state == "on_time":
+        units = units.filter(cur__is_late=False)
+    elif filters.state == "late":
+        units = units.filter(cur__is_late=True)
+    elif filters.state == "missing":
+        units = units.filter(cur__id__isnull=True)
+    elif filters.state == "zero":
+        units = units.filter(cur__is_zero=True)
+    return units.select_related("parent").order_by("path")
+
+
+def board_rows(units: Any, day: dt.date, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Return one row per unit: its current report (or None) and its state."""
+    now = now or timezone.now()
+    units = list(units)
+    reports = {
+        r.unit_id: r
+        for r in UnitReport.objects.filter(
+            unit__in=[u.pk for u in units], day=day, is_current=True
+        ).select_related("attested_by")
+    }
+    rows = []
+    for unit in units:
+        report = reports.get(unit.pk)
+        late = None if report is None else report.is_late
+        rows.append(
+            {
+                "unit": unit,
+                "report": report,
+                "state": report_state(late=late, deadline=unit.deadline, day=day, now=now),
+            }
+        )
+    return rows
+
+
+def report_history(user: Any, unit: OrgUnit, day: dt.date) -> list[UnitReport]:
+    """Return every version of ``unit``'s report for ``day``, newest first."""
+    _require_rollup_or_attest(user, unit)
+    return list(
+        UnitReport.objects.filter(unit=unit, day=day)
+        .select_related("attested_by")
+        .order_by("-version")
+    )
+
+
+def _require_rollup_or_attest(user: Any, unit: OrgUnit) -> None:
+    if not (
+        scope_for(user, Perm.VIEW_ROLLUP).covers(unit.path)
+        or scope_for(user, Perm.ATTEST_REPORT).covers(unit.path)
+    ):
+        raise NotFound()
+
+
+def report_prefill(user: Any, unit: OrgUnit, day: dt.date) -> DeclarationFigures:
+    """Return the figures a report of ``unit`` for ``day`` would carry now."""
+    _require_rollup_or_attest(user, unit)
+    return subtree_figures(unit.path, day)
+
+
+def deadline_for(unit: OrgUnit, day: dt.date) -> dt.datetime | None:
+    """Return when ``unit``'s report for ``day`` is due, or None if it does not report."""
+    plan = plans.plan_for(unit, day)
+    return plans.deadline_of(plan, day) if plan else None
+
+
+def reports_visible(user: Any) -> QuerySet[UnitReport]:
+    """Return every report version in the user's roll-up scope."""
+    return scope_for(user, Perm.VIEW_ROLLUP).filter(
+        UnitReport.objects.select_related("unit", "attested_by"), "unit__path"
+    )
+
+
+def group_rows(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Return how many rows are in each state (for the board's summary line)."""
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        counts[row["state"]] += 1
+    return dict(counts)

@@ -1,0 +1,336 @@
+"""Pages of the daily reports and the roll-up. Thin: selectors read, services write."""
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from fangkong.accounts.roles import Perm
+from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
+from fangkong.core.audit import audit_record
+from fangkong.core.errors import Conflict, InvalidInput, PermissionDenied
+from fangkong.core.models import AuditLog
+from fangkong.core.web import page_context, renders_app_errors, spreadsheet_response
+
+from . import selectors, services
+
+STATES = ["on_time", "late", "missing", "pending", "zero"]
+
+
+def state_labels() -> dict[str, str]:
+    return {
+        "on_time": _("On time"),
+        "late": _("Late"),
+        "missing": _("Missing"),
+        "pending": _("Not yet due"),
+        "zero": _("Zero report"),
+    }
+
+
+def _day(request: HttpRequest) -> dt.date:
+    """Return the ``day`` query parameter, today when absent; never after today."""
+    value = request.GET.get("day") or request.POST.get("day") or ""
+    day = parse_date(value) if value else None
+    today = timezone.localdate()
+    return min(day, today) if day else today
+
+
+# ------------------------------------------------------------------ the reporter's page
+
+
+@login_required
+@renders_app_errors
+def today(request: HttpRequest) -> HttpResponse:
+    """The reporter's page: one unit's report with its pre-fill, or the units to report."""
+    day = _day(request)
+    if request.GET.get("unit"):
+        unit = selectors.report_unit_get(request.user, request.GET["unit"])
+        return _report_page(request, unit, day)
+    units = selectors.attestable_units(request.user, day).order_by("path")
+    context = page_context(request, units, 30)
+    rows = selectors.board_rows(context["page_obj"], day)
+    if len(rows) == 1 and context["page_obj"].paginator.count == 1:
+        return redirect(f"{reverse('reports:today')}?unit={rows[0]['unit'].pk}&day={day}")
+    return render(
+        request,
+        "reports/today.html",
+        {**context, "rows": rows, "day": day, "labels": state_labels()},
+    )
+
+
+def _report_page(request: HttpRequest, unit: Any, day: dt.date) -> HttpResponse:
+    figures = selectors.report_prefill(request.user, unit, day)
+    history = selectors.report_history(request.user, unit, day)
+    deadline = selectors.deadline_for(unit, day)
+    return render(
+        request,
+        "reports/report.html",
+        {
+            "unit": unit,
+            "day": day,
+            "figures": figures,
+            "current": history[0] if history else None,
+            "history": history,
+            "deadline": deadline,
+            "reports": deadline is not None,
+            "can_attest": scope_for(request.user, Perm.ATTEST_REPORT).covers(unit.path),
+            "overdue": deadline is not None and not history and timezone.now() > deadline,
+            "client_uuid": uuid.uuid4(),
+        },
+    )
+
+
+@login_required
+@require_POST
+@renders_app_errors
+def attest(request: HttpRequest) -> HttpResponse:
+    """Attest (or correct) a report from the reporter's page; ``zero`` for a zero report."""
+    unit = selectors.report_unit_get(request.user, request.POST.get("unit"))
+    day = _day(request)
+    try:
+        key = uuid.UUID(request.POST.get("client_uuid", ""))
+    except ValueError:
+        key = None
+    try:
+        report = services.report_attest(
+            actor=request.user,
+            unit=unit,
+            day=day,
+            zero=request.POST.get("zero") == "1",
+            note=request.POST.get("note", ""),
+            client_uuid=key,
+        )
+    except (InvalidInput, Conflict) as exc:
+        messages.error(request, exc.as_text())
+    else:
+        if report.is_zero:
+            messages.success(request, _("Zero report attested."))
+        else:
+            messages.success(request, _("Report attested (version %(n)d).") % {"n": report.version})
+    return redirect(f"{reverse('reports:today')}?unit={unit.pk}&day={day}")
+
+
+# ------------------------------------------------------------------ the board of all reports
+
+
+def _board_query(request: HttpRequest) -> tuple[selectors.ReportFilter, Any]:
+    unit = (
+        selectors.rollup_unit_get(request.user, request.GET["unit"])
+        if request.GET.get("unit")
+        else None
+    )
+    state = request.GET.get("state", "")
+    filters = selectors.ReportFilter(
+        day=_day(request),
+        unit=unit,
+        state=state if state in STATES else "",
+        query=request.GET.get("q", "").strip(),
+    )
+    return filters, selectors.report_board(request.user, filters)
+
+
+@login_required
+@renders_app_errors
+def board(request: HttpRequest) -> HttpResponse:
+    """Every reporting unit of a day with its report state: filter, page, export."""
+    if not user_has_perm_anywhere(request.user, Perm.VIEW_ROLLUP):
+        raise PermissionDenied()
+    filters, units = _board_query(request)
+    context = page_context(request, units, 50)
+    return render(
+        request,
+        "reports/board.html",
+        {
+            **context,
+            "rows": selectors.board_rows(context["page_obj"], filters.day),
+            "filters": filters,
+            "labels": state_labels(),
+            "states": [(s, state_labels()[s]) for s in ("on_time", "late", "missing", "zero")],
+            "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
+        },
+    )
+
+
+@login_required
+@renders_app_errors
+def board_export(request: HttpRequest) -> HttpResponse:
+    """Download the filtered board as .xlsx or .csv."""
+    if not user_has_perm_anywhere(request.user, Perm.EXPORT):
+        raise PermissionDenied()
+    filters, units = _board_query(request)
+    units = scope_for(request.user, Perm.EXPORT).filter(units)
+    rows = selectors.board_rows(units, filters.day)
+    labels = state_labels()
+    headers = [
+        _("Date"),
+        _("Unit code"),
+        _("Unit"),
+        _("State"),
+        _("Version"),
+        _("Zero report"),
+        _("Head-count"),
+        _("Declared"),
+        _("Abnormal"),
+        _("Fever"),
+        _("Symptoms"),
+        _("Contact"),
+        _("Risk area"),
+        _("Positive"),
+        _("In quarantine"),
+        _("Travelling / returning"),
+        _("Attested by"),
+        _("Attested at"),
+        _("Note"),
+    ]
+
+    def line(row: dict[str, Any]) -> list[Any]:
+        r = row["report"]
+        unit = row["unit"]
+        head = [filters.day.isoformat(), unit.code, unit.name, labels[row["state"]]]
+        if r is None:
+            return head + [""] * (len(headers) - len(head))
+        return [
+            *head,
+            r.version,
+            _("Yes") if r.is_zero else _("No"),
+            r.headcount,
+            r.declared,
+            r.abnormal,
+            r.fever,
+            r.symptom,
+            r.contact,
+            r.risk_area,
+            r.positive,
+            r.quarantine,
+            r.returnees,
+            str(r.attested_by or ""),
+            timezone.localtime(r.attested_at).strftime("%Y-%m-%d %H:%M"),
+            r.note,
+        ]
+
+    fmt = request.GET.get("format", "xlsx")
+    audit_record(
+        actor=request.user,
+        action=AuditLog.Action.EXPORT,
+        object_type="reports.unitreport",
+        object_repr=f"reports export ({len(rows)})",
+        after={"rows": len(rows), "format": fmt, "filters": request.GET.dict()},
+    )
+    return spreadsheet_response(
+        filename=f"reports-{filters.day:%Y%m%d}",
+        headers=headers,
+        rows=(line(row) for row in rows),
+        fmt=fmt,
+    )
+
+
+# ------------------------------------------------------------------ roll-up
+
+
+def _rollup_unit(request: HttpRequest) -> Any:
+    if request.GET.get("unit"):
+        return selectors.rollup_unit_get(request.user, request.GET["unit"])
+    unit = selectors.rollup_default_unit(request.user)
+    if unit is None:
+        raise PermissionDenied()
+    return unit
+
+
+FIGURE_COLUMNS = [
+    ("expected", gettext_lazy("Expected")),
+    ("declared", gettext_lazy("Declared")),
+    ("completeness", gettext_lazy("Completeness %")),
+    ("abnormal", gettext_lazy("Abnormal")),
+    ("fever", gettext_lazy("Fever")),
+    ("symptom", gettext_lazy("Symptoms")),
+    ("contact", gettext_lazy("Contact")),
+    ("risk_area", gettext_lazy("Risk area")),
+    ("positive", gettext_lazy("Positive")),
+    ("quarantine", gettext_lazy("In quarantine")),
+]
+REPORT_COLUMNS = [
+    ("expected", gettext_lazy("Reports expected")),
+    ("on_time", gettext_lazy("On time")),
+    ("late", gettext_lazy("Late")),
+    ("missing", gettext_lazy("Missing")),
+    ("zero", gettext_lazy("Zero reports")),
+]
+
+
+@login_required
+@renders_app_errors
+def rollup(request: HttpRequest) -> HttpResponse:
+    """The drill-down: a unit's live figures, its children's, and a 30-day trend."""
+    unit = _rollup_unit(request)
+    day = _day(request)
+    data = selectors.rollup(user=request.user, unit=unit, day=day)
+    if request.GET.get("format") in ("xlsx", "csv"):
+        return _rollup_export(request, data)
+    return render(
+        request,
+        "reports/rollup.html",
+        {
+            "unit": unit,
+            "day": day,
+            "today": timezone.localdate(),
+            "data": data,
+            "breadcrumbs": selectors.rollup_breadcrumbs(request.user, unit),
+            "trend": [
+                {**row, "day": row["day"].isoformat()}
+                for row in selectors.trend(user=request.user, unit=unit, days=30, today=day)
+            ],
+            "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
+            "trend_labels": {
+                "expected": _("Expected"),
+                "declared": _("Declared"),
+                "abnormal": _("Abnormal"),
+                "reported": _("Reports in"),
+            },
+            "figure_columns": FIGURE_COLUMNS,
+            "report_columns": REPORT_COLUMNS,
+        },
+    )
+
+
+def _rollup_export(request: HttpRequest, data: Any) -> HttpResponse:
+    if not user_has_perm_anywhere(request.user, Perm.EXPORT):
+        raise PermissionDenied()
+    headers = [_("Unit code"), _("Unit")]
+    headers += [str(label) for _key, label in FIGURE_COLUMNS]
+    headers += [str(label) for _key, label in REPORT_COLUMNS]
+
+    def line(row: Any) -> list[Any]:
+        figures, reports = row.figures.as_dict(), row.reports.as_dict()
+        return [
+            row.unit.code,
+            row.unit.name,
+            *[figures[key] for key, _label in FIGURE_COLUMNS],
+            *[reports[key] for key, _label in REPORT_COLUMNS],
+        ]
+
+    rows = [line(row) for row in [data.total, *data.children]]
+    fmt = request.GET.get("format", "xlsx")
+    audit_record(
+        actor=request.user,
+        action=AuditLog.Action.EXPORT,
+        object_type="reports.rollup",
+        object_repr=f"roll-up {data.total.unit.code} {data.day}",
+        scope_path=data.total.unit.path,
+        after={"rows": len(rows), "format": fmt},
+    )
+    return spreadsheet_response(
+        filename=f"rollup-{data.total.unit.code}-{data.day:%Y%m%d}",
+        headers=headers,
+        rows=rows,
+        fmt=fmt,
+    )
