@@ -8,14 +8,20 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from fangkong.accounts.models import User
+from fangkong.core.paths import subtree_q
 from fangkong.health.demo import seed_declarations
+from fangkong.health.selectors import link_token, live_link
+from fangkong.health.services import link_issue
 from fangkong.orgs.demo import DEMO_PASSWORD, SCALES, seed
-from fangkong.orgs.models import OrgUnit
+from fangkong.orgs.models import OrgUnit, Person
 from fangkong.reports.demo import create_report_accounts, seed_reports
 
 # The small demo gets a week of declarations and reports; the large scales one day (today),
 # enough for the roll-up and the benchmarks without minutes of loading.
 DAYS = {"small": 7, "seeds": 1, "10x": 1}
+# Whose personal link the command prints: a worker in the demo reporter's workshop.
+DEMO_LINK_UNIT = "SDLY-P1-W1"
 
 
 class Command(BaseCommand):
@@ -39,6 +45,7 @@ class Command(BaseCommand):
         if OrgUnit.objects.exists():
             if options["if_empty"]:
                 self.stdout.write("Demo data already loaded.")
+                self._print_personal_link()
                 return
             raise CommandError("The database already has org units; use a fresh database.")
         started = time.monotonic()
@@ -66,3 +73,18 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo accounts (password: {DEMO_PASSWORD}):")
         for username, role, unit in accounts:
             self.stdout.write(f"  {username:<18} {role:<10} {unit}")
+        self._print_personal_link()
+
+    def _print_personal_link(self) -> None:
+        """Show one worker's personal declaration link, to try the phone page."""
+        workshop = OrgUnit.objects.filter(code=DEMO_LINK_UNIT).first()
+        people = Person.objects.filter(is_active=True).order_by("pk")
+        person = people.filter(subtree_q("unit_path", workshop.path)).first() if workshop else None
+        admin = User.objects.filter(is_superuser=True).order_by("pk").first()
+        if person is None or admin is None:
+            return
+        link = live_link(person) or link_issue(actor=admin, person=person)
+        self.stdout.write(
+            f"\nPersonal declaration link of {person.name} ({person.unit.name}), open on a phone:"
+            f"\n  http://127.0.0.1:8000/health/d/{link_token(link)}/"
+        )
