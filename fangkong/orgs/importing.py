@@ -25,6 +25,7 @@ from python_calamine import CalamineWorkbook
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.audit import audit_record
+from fangkong.core.bulk import db_column, insert_fields, insert_target
 from fangkong.core.errors import Conflict, InvalidInput, PermissionDenied
 from fangkong.core.models import AuditLog
 from fangkong.core.paths import subtree_q
@@ -614,23 +615,23 @@ def _write_people(rows: list[dict[str, Any]], *, batch: int = 2000) -> None:
     """Insert the people: COPY on PostgreSQL, one prepared INSERT run per row elsewhere.
 
     ``bulk_create`` spent most of a large import building model instances and SQL text.
-    Here the values are prepared column by column by their model fields, the timestamps
-    are the time of the import and the columns an import does not set take their defaults.
+    Here the values are prepared column by column by their model fields
+    (``core.bulk.db_column``), the timestamps are the time of the import and the columns
+    an import does not set take their defaults.
     """
-    fields = [field for field in Person._meta.concrete_fields if not field.primary_key]
-    table = connection.ops.quote_name(Person._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    fields = insert_fields(Person)
+    target = insert_target(Person, fields, connection)
     batches = _people_batches(rows, fields, batch)
     with connection.cursor() as cursor:
         raw = cursor.cursor
         if connection.vendor == "postgresql" and hasattr(raw, "copy"):  # psycopg 3
-            with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            with raw.copy(f"COPY {target} FROM STDIN") as copy:
                 for values in batches:
                     for row in values:
                         copy.write_row(row)
             return
         placeholders = ", ".join(["%s"] * len(fields))
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        sql = f"INSERT INTO {target} VALUES ({placeholders})"  # noqa: S608
         for values in batches:
             cursor.executemany(sql, values)
 
@@ -647,15 +648,12 @@ def _people_batches(
 
 
 def _prepared_column(field: Any, people: list[dict[str, Any]], now: dt.datetime) -> list[Any]:
-    """Return one column of a batch of people as database values, prepared by its field."""
+    """Return one column of a batch of people as database values; unset columns by default."""
     if field.attname not in people[0]:
         auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-        value = field.get_db_prep_save(now if auto else field.get_default(), connection)
+        [value] = db_column(field, [now if auto else field.get_default()], connection)
         return [value] * len(people)
-    values = [person[field.attname] for person in people]
-    if field.get_internal_type() == "CharField" and all(type(v) is str for v in values):
-        return values  # what CharField.get_db_prep_save returns for a str
-    return [field.get_db_prep_save(value, connection) for value in values]
+    return db_column(field, [person[field.attname] for person in people], connection)
 
 
 def _person_columns(row: dict[str, Any]) -> dict[str, Any]:
