@@ -403,12 +403,17 @@ def _build(
     )
 
 
-@transaction.atomic
-def link_issue(*, actor: Any, person: Person) -> PersonLink:
-    """Give the person a new declaration link; any earlier link stops working."""
+def _require_proxy(actor: Any, person: Person) -> None:
+    """Refuse (403) unless ``actor`` may act for ``person``: links are a proxy's tool."""
     household = person.household.path if person.household is not None else None
     if not _covers_person(scope_for(actor, Perm.DECLARE_FOR_OTHERS), person.unit_path, household):
         raise PermissionDenied()
+
+
+@transaction.atomic
+def link_issue(*, actor: Any, person: Person) -> PersonLink:
+    """Give the person a new declaration link; any earlier link stops working."""
+    _require_proxy(actor, person)
     now = timezone.now()
     PersonLink.objects.filter(person=person, revoked_at__isnull=True).update(revoked_at=now)
     link = PersonLink.objects.create(person=person, created_by=actor)
@@ -423,11 +428,41 @@ def link_issue(*, actor: Any, person: Person) -> PersonLink:
 
 
 @transaction.atomic
+def links_issue_missing(*, actor: Any, unit: OrgUnit, people: Sequence[Person]) -> list[PersonLink]:
+    """Give a link to each of a unit's ``people`` who has none (the QR sheet); return them.
+
+    Live links keep working. One INSERT and one audit row (with the people's ids) for the
+    whole sheet, however many people it has.
+    """
+    scope = scope_for(actor, Perm.DECLARE_FOR_OTHERS)
+    ids = [person.pk for person in people]
+    paths = Person.objects.filter(pk__in=ids).values_list("unit_path", "household__path")
+    if any(not _covers_person(scope, path, household) for path, household in paths):
+        raise PermissionDenied()
+    have = set(
+        PersonLink.objects.filter(person_id__in=ids, revoked_at__isnull=True).values_list(
+            "person_id", flat=True
+        )
+    )
+    links = PersonLink.objects.bulk_create(
+        PersonLink(person=person, created_by=actor) for person in people if person.pk not in have
+    )
+    if links:
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.CREATE,
+            object_type="health.personlink",
+            object_repr=f"{unit.name}: {len(links)} declaration links",
+            scope_path=unit.path,
+            after={"people": [link.person_id for link in links]},
+        )
+    return links
+
+
+@transaction.atomic
 def link_revoke(*, actor: Any, person: Person) -> int:
     """Stop the person's declaration link from working; return how many were revoked."""
-    household = person.household.path if person.household is not None else None
-    if not _covers_person(scope_for(actor, Perm.DECLARE_FOR_OTHERS), person.unit_path, household):
-        raise PermissionDenied()
+    _require_proxy(actor, person)
     revoked = PersonLink.objects.filter(person=person, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )

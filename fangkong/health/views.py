@@ -376,10 +376,7 @@ def qr_sheet(request: HttpRequest, unit_id: int) -> HttpResponse:
     roster = selectors.roster_for_proxy(request.user, unit, timezone.localdate())
     people = [person for person, _todays in roster]
     if request.method == "POST":
-        have = selectors.live_links([p.pk for p in people])
-        issued = [
-            services.link_issue(actor=request.user, person=p) for p in people if p.pk not in have
-        ]
+        issued = services.links_issue_missing(actor=request.user, unit=unit, people=people)
         messages.success(request, _("%(count)d links were issued.") % {"count": len(issued)})
         return redirect("health:qr_sheet", unit_id=unit.pk)
     links = selectors.live_links([p.pk for p in people])
