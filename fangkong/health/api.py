@@ -97,17 +97,12 @@ def list_declarations(
     status: str = "",
     include_history: bool = False,
 ) -> Any:
-    """Declarations of people in the caller's health scope, newest first."""
-    rows = selectors.declarations_visible(request.user)
-    if not include_history:
-        rows = rows.filter(is_current=True)
-    if day:
-        rows = rows.filter(day=day)
-    if unit_id:
-        rows = selectors.within_unit(request.user, rows, unit_id)
-    if status:
-        rows = rows.filter(status=status)
-    return MappedQuerySet(rows, declaration_out)
+    """Declarations of people in the caller's health scope, newest day first."""
+    unit = selectors.unit_for_health(request.user, pk=unit_id) if unit_id else None
+    filters = selectors.DeclarationFilter(
+        unit=unit, day=day, status=status, include_history=include_history
+    )
+    return MappedQuerySet(selectors.declarations_search(request.user, filters), declaration_out)
 
 
 @router.get("/people/{person_id}/health", response=PersonHealthOut)

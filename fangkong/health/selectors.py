@@ -7,6 +7,7 @@ from typing import Any
 from django.core import signing
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
@@ -107,12 +108,12 @@ def roster_for_proxy(
     return [(person, declared.get(person.pk)) for person in people]
 
 
-def within_unit(user: Any, rows: QuerySet[Declaration], unit_id: Any) -> QuerySet[Declaration]:
-    """Narrow declarations to one visible unit's subtree (404 for a unit out of view)."""
-    unit = OrgUnit.objects.filter(pk=unit_id).first()
+def unit_for_health(user: Any, *, pk: Any = None, code: str = "") -> OrgUnit:
+    """Return the unit (by id, or by code) if ``user`` may see its health data, else 404."""
+    unit = OrgUnit.objects.filter(**({"pk": pk} if pk is not None else {"code": code})).first()
     if unit is None or not scope_for(user, Perm.VIEW_HEALTH).covers(unit.path):
-        raise NotFound()
-    return rows.filter(subtree_q("unit_path", unit.path))
+        raise NotFound(_("No unit with this code in your scope.") if code else None)
+    return unit
 
 
 def latest_declarations(person_ids: list[int], *, days: int = 30) -> dict[int, Declaration]:
@@ -174,10 +175,14 @@ class DeclarationFilter:
 
 
 def declarations_search(user: Any, filters: DeclarationFilter) -> QuerySet[Declaration]:
-    """Declarations in the caller's health scope narrowed by the list page's filters."""
+    """Declarations in the caller's health scope narrowed by the list's filters.
+
+    ``filters.unit`` comes from ``unit_for_health``; the rows are within the caller's
+    scope in any case, so narrowing to the unit's subtree never widens them.
+    """
     rows = declarations_visible(user)
     if filters.unit is not None:
-        rows = within_unit(user, rows, filters.unit.pk)
+        rows = rows.filter(subtree_q("unit_path", filters.unit.path))
     if not filters.include_history:
         rows = rows.filter(is_current=True)
     if filters.day:

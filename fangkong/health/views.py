@@ -28,7 +28,7 @@ from fangkong.core.divisions import division_search
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog, Division
 from fangkong.core.web import page_context, renders_app_errors, spreadsheet_response
-from fangkong.orgs.models import OrgUnit, Person
+from fangkong.orgs.models import Person
 
 from . import selectors, services
 from .forms import DeclarationFilterForm, declaration_from_post, division_lookup, values_from
@@ -449,11 +449,8 @@ def _declarations_query(request: HttpRequest) -> tuple[DeclarationFilterForm, An
         params["day"] = timezone.localdate().isoformat()
     form = DeclarationFilterForm(params)
     data = form.cleaned_data if form.is_valid() else {}
-    unit = None
-    if code := data.get("unit", "").strip():
-        unit = OrgUnit.objects.filter(code=code).first()
-        if unit is None or not scope_for(request.user, Perm.VIEW_HEALTH).covers(unit.path):
-            raise NotFound(_("No unit with this code in your scope."))
+    code = data.get("unit", "").strip()
+    unit = selectors.unit_for_health(request.user, code=code) if code else None
     rows = selectors.declarations_search(
         request.user,
         selectors.DeclarationFilter(
