@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from fangkong.core.errors import InvalidInput, NotFound
 from fangkong.health import services
-from fangkong.health.models import Declaration, HealthRule, PersonLink
+from fangkong.health.models import Declaration, HealthRule, PersonLink, Symptom
 from fangkong.health.selectors import link_from_token, link_token
 from fangkong.orgs.services import person_update, unit_move
 
@@ -50,6 +50,21 @@ def test_the_fever_threshold_is_configurable(org):
     HealthRule.objects.filter(condition="fever").update(threshold="37.5")
     [stored] = declare(org, org.person_a, temperature="37.4")
     assert stored.declaration.status == "green"
+
+
+def test_the_symptom_list_and_its_rules_are_configurable(org):
+    Symptom.objects.create(code="chills", name="寒战", name_en="Chills")
+    Symptom.objects.filter(code="runny_nose").update(is_active=False)
+    HealthRule.objects.create(
+        condition="symptom", symptom=Symptom.objects.get(code="breathing"), colour="red"
+    )
+    [chills] = declare(org, org.person_a, symptoms=["chills"])
+    assert (chills.declaration.status, chills.declaration.reasons) == ("yellow", ["symptom"])
+    [breathing] = declare(org, org.person_b, symptoms=["breathing"])
+    assert breathing.declaration.status == "red"
+    with pytest.raises(InvalidInput) as caught:
+        declare(org, org.person_a, symptoms=["runny_nose"])
+    assert "runny_nose" in caught.value.detail["symptoms"][0]
 
 
 def test_a_later_declaration_supersedes_and_the_earlier_stays_in_history(org):

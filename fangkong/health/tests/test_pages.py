@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from fangkong.core.models import AuditLog
 from fangkong.health import services
-from fangkong.health.models import Declaration, PersonLink
+from fangkong.health.models import Declaration, PersonLink, Symptom
 from fangkong.health.selectors import link_token
 from fangkong.orgs.services import person_create
 from fangkong.testing import valid_resident_id
@@ -65,8 +65,16 @@ def test_link_page_shows_the_person_and_an_empty_status(client, org):
     page = response.content.decode()
     assert response.status_code == 200
     assert "张伟" in page and 'id="declare-form"' in page and 'name="uuid"' in page
+    assert 'value="cough"' in page  # the configured symptom list
     assert response["Cache-Control"] == "private, no-store"
     assert response["Referrer-Policy"] == "no-referrer"
+
+
+def test_the_form_offers_the_configured_symptoms(client, org):
+    Symptom.objects.create(code="chills", name="寒战", name_en="Chills")
+    Symptom.objects.filter(code="runny_nose").update(is_active=False)
+    page = client.get(link_url(org)).content.decode()
+    assert 'value="chills"' in page and "寒战" in page and 'value="runny_nose"' not in page
 
 
 def test_posting_the_form_declares_and_shows_the_status(client, org):
