@@ -62,7 +62,3 @@ def division_search(term: str, limit: int = 20) -> QuerySet[Division]:
     else:
         condition = Q(full_name__contains=term) | Q(initials__startswith=term.lower())
     return queryset.filter(condition).order_by("level", "code")[:limit]
-
-
-def division_get(code: str) -> Division | None:
-    return Division.objects.filter(code=code).first()
