@@ -1,4 +1,4 @@
-"""The inbox, channel, delivery-log and jobs pages, and the inbox API."""
+"""The inbox, channel and delivery-log pages, and the inbox API."""
 
 import csv
 import io
@@ -6,7 +6,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from fangkong.core.models import AuditLog, QueueHeartbeat
+from fangkong.core.models import AuditLog
 from fangkong.notify import services
 from fangkong.notify.models import Channel, ChannelKind, Delivery, Event, InboxItem, Subscription
 from fangkong.notify.services import notify
@@ -206,34 +206,6 @@ def test_nav_shows_channels_and_jobs_by_permission(client, org, login_as):
     assert reverse("notify:channels") in page and reverse("jobs") not in page
     login_as("group_admin", org.group)
     assert reverse("jobs") in client.get(reverse("notify:inbox")).content.decode()
-
-
-def test_jobs_page_only_for_group_admins(client, org, login_as):
-    login_as("unit_admin", org.group)
-    assert client.get(reverse("jobs")).status_code == 403
-    login_as("group_admin", org.group)
-    page = client.get(reverse("jobs")).content.decode()
-    assert "fangkong.notify.tasks.deliver_due" in page
-
-
-def test_jobs_page_runs_a_schedule_now_and_lists_the_outcome(
-    client, org, login_as, django_capture_on_commit_callbacks
-):
-    from django_q.models import Schedule
-
-    from fangkong.core.schedules import ensure_schedules
-
-    ensure_schedules()
-    schedule = Schedule.objects.get(func="fangkong.core.tasks.queue_heartbeat")
-    login_as("unit_admin", org.ent_a)
-    assert client.post(reverse("schedule_run", args=[schedule.pk])).status_code == 403
-    login_as("group_admin", org.group)
-    with django_capture_on_commit_callbacks(execute=True):  # the queue is sync under test
-        client.post(reverse("schedule_run", args=[schedule.pk]))
-    assert QueueHeartbeat.objects.exists()
-    assert AuditLog.objects.filter(object_type="django_q.task").exists()
-    page = client.get(reverse("jobs"), {"outcome": "success"}).content.decode()
-    assert "fangkong.core.tasks.queue_heartbeat" in page
 
 
 def test_inbox_api(client, org, login_as):
