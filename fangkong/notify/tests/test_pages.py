@@ -77,8 +77,39 @@ def test_unread_badge_costs_one_query(client, org, login_as, django_assert_max_n
 
     request = Request()
     request.user = user
-    with django_assert_max_num_queries(1):
-        assert inbox(request)["inbox_unread"]() == 1
+    with django_assert_max_num_queries(1):  # counted once however often a template asks
+        unread = inbox(request)["inbox_unread"]
+        assert unread() == 1 and unread() == 1
+
+
+def test_list_pages_cost_the_same_queries_for_more_rows(client, org, robot, login_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = login_as("group_admin", org.group)
+    pages = [reverse("notify:inbox"), reverse("notify:channels"), reverse("notify:deliveries")]
+
+    def add_rows(count):
+        for i in range(count):
+            unit = org.shop_a if i % 2 else org.ent_b
+            channel = robot_channel(org, robot, unit)
+            services.subscription_create(
+                actor=None, channel=channel, unit=unit, event=Event.REPORT_REMINDER
+            )
+            tell(org, user, f"提醒{i}", unit=unit)
+
+    def queries():
+        counts = []
+        for url in pages:
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url).status_code == 200
+            counts.append(len(ctx.captured_queries))
+        return counts
+
+    add_rows(1)
+    few = queries()
+    add_rows(12)
+    assert queries() == few
 
 
 def test_channel_pages_answer_403_or_404_by_scope(client, org, robot, login_as):
