@@ -3,12 +3,13 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from fangkong.accounts.views import jobs, schedule_run
 from fangkong.api.api import api
-from fangkong.core.views import healthz, jobs_page, schedule_run
+from fangkong.core.views import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    path("jobs/", jobs_page, name="jobs"),
+    path("jobs/", jobs, name="jobs"),
     path("jobs/schedules/<int:schedule_id>/run/", schedule_run, name="schedule_run"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

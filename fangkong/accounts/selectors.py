@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django_q.models import OrmQ, Schedule, Task
 
 from fangkong.core.errors import PermissionDenied
 from fangkong.core.models import AuditLog
@@ -146,3 +147,34 @@ def assignments_managed(user: Any, *, query: str = "") -> QuerySet[RoleAssignmen
             Q(user__username__icontains=query) | Q(user__display_name__icontains=query)
         )
     return assignments.order_by("user__username", "unit__path", "role")
+
+
+# ------------------------------------------------------------------ task queue (jobs page)
+
+
+def require_jobs_access(user: Any) -> None:
+    """Raise PermissionDenied unless ``user`` may see the task queue."""
+    if not user_has_perm_anywhere(user, Perm.VIEW_JOBS):
+        raise PermissionDenied()
+
+
+def queued_tasks(user: Any) -> QuerySet[OrmQ]:
+    """Tasks waiting in the queue (a lock means a worker has taken it)."""
+    require_jobs_access(user)
+    return OrmQ.objects.order_by("id")
+
+
+def finished_tasks(user: Any, *, outcome: str = "", query: str = "") -> QuerySet[Task]:
+    """Finished tasks, newest first; ``outcome`` is "success", "failure" or "" for both."""
+    require_jobs_access(user)
+    tasks = Task.objects.defer("args", "kwargs")
+    if outcome in ("success", "failure"):
+        tasks = tasks.filter(success=outcome == "success")
+    if query:
+        tasks = tasks.filter(Q(func__icontains=query) | Q(name__icontains=query))
+    return tasks.order_by("-stopped")
+
+
+def schedules(user: Any) -> QuerySet[Schedule]:
+    require_jobs_access(user)
+    return Schedule.objects.order_by("next_run", "name")

@@ -1,5 +1,6 @@
-"""Every write to accounts: users, role assignments, tokens, log-in bookkeeping."""
+"""Every write to accounts: users, role assignments, tokens, log-in bookkeeping, run a job."""
 
+import ast
 import hashlib
 import secrets
 from datetime import timedelta
@@ -12,6 +13,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_q.models import Schedule
+from django_q.tasks import async_task
 
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
@@ -19,7 +22,7 @@ from fangkong.core.models import AuditLog
 
 from .models import ApiToken, RoleAssignment, User
 from .roles import Perm, Role
-from .selectors import scope_for, user_has_perm_anywhere
+from .selectors import require_jobs_access, scope_for, user_has_perm_anywhere
 
 TOKEN_PREFIX = "fk_"
 
@@ -190,3 +193,35 @@ def login_success_record(*, user: User) -> None:
         user.locked_until = None
         user.save(update_fields=["failed_login_count", "locked_until"])
     audit_record(actor=user, action=AuditLog.Action.LOGIN, obj=user)
+
+
+def _literal(text: str | None, default: Any) -> Any:
+    try:
+        return ast.literal_eval(text) if text else default
+    except (SyntaxError, ValueError):
+        return default
+
+
+@transaction.atomic
+def schedule_run_now(*, actor: Any, schedule_id: int) -> str:
+    """Queue a schedule's function once, now, without moving its next regular run."""
+    require_jobs_access(actor)
+    schedule = Schedule.objects.filter(pk=schedule_id).first()
+    if schedule is None:
+        raise NotFound()
+    args = _literal(schedule.args, ())
+    args = args if isinstance(args, tuple) else (args,)
+    kwargs = _literal(schedule.kwargs, {})
+    kwargs = kwargs if isinstance(kwargs, dict) else {}
+    audit_record(
+        actor=actor,
+        action=AuditLog.Action.CREATE,
+        obj=schedule,
+        object_type="django_q.task",
+        object_repr=f"run now: {schedule.func}",
+        after={"schedule": schedule.name, "func": schedule.func},
+    )
+    func, name = schedule.func, schedule.name or schedule.func
+    # After commit, like every other enqueue: the audit row and the task go together.
+    transaction.on_commit(lambda: async_task(func, *args, group=name, **kwargs))
+    return func

@@ -1,4 +1,4 @@
-"""Log-in, API tokens and the audit log browser."""
+"""Log-in, API tokens, the audit log browser, accounts and the jobs page."""
 
 import datetime as dt
 import json
@@ -8,6 +8,7 @@ from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -24,6 +25,7 @@ from .forms import LoginForm, RoleGrantForm, TokenForm
 from .models import ApiToken, User
 
 EXPORT_LIMIT = 200_000
+QUEUED_SHOWN = 100
 
 
 class LoginView(auth_views.LoginView):
@@ -186,3 +188,35 @@ def role_revoke(request: HttpRequest, assignment_id: int) -> HttpResponse:
     services.role_revoke(actor=request.user, assignment=assignment)
     messages.success(request, _("The role was revoked."))
     return redirect("accounts:users")
+
+
+@login_required
+@renders_app_errors
+def jobs(request: HttpRequest) -> HttpResponse:
+    """The task queue for admins: schedules, waiting tasks, finished tasks with failures."""
+    outcome = request.GET.get("outcome", "")
+    query = request.GET.get("q", "").strip()
+    queued = selectors.queued_tasks(request.user)
+    return render(
+        request,
+        "accounts/jobs.html",
+        {
+            **page_context(
+                request, selectors.finished_tasks(request.user, outcome=outcome, query=query), 30
+            ),
+            "schedules": selectors.schedules(request.user),
+            "queued": Paginator(queued, QUEUED_SHOWN).get_page(1),
+            "now": timezone.now(),  # a lock in the future means a worker holds the task
+            "outcome": outcome,
+            "query": query,
+        },
+    )
+
+
+@login_required
+@require_POST
+@renders_app_errors
+def schedule_run(request: HttpRequest, schedule_id: int) -> HttpResponse:
+    func = services.schedule_run_now(actor=request.user, schedule_id=schedule_id)
+    messages.success(request, _("%(func)s was queued to run now.") % {"func": func})
+    return redirect("jobs")

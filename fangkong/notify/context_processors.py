@@ -1,5 +1,6 @@
 """The unread-inbox count for the navigation bar."""
 
+from functools import cache
 from typing import Any
 
 from django.http import HttpRequest
@@ -8,8 +9,8 @@ from .selectors import inbox_unread_count
 
 
 def inbox(request: HttpRequest) -> dict[str, Any]:
-    """Offer ``inbox_unread``; the count query runs only if a template shows it."""
+    """Offer ``inbox_unread``; the count runs only if a template shows it, once a request."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"inbox_unread": lambda: inbox_unread_count(user)}
+    return {"inbox_unread": cache(lambda: inbox_unread_count(user))}

@@ -72,11 +72,16 @@ def channel_get(user: Any, channel_id: Any) -> Channel:
         channel = Channel.objects.select_related("unit").get(pk=int(channel_id))
     except (Channel.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
-    if not scope_for(user, Perm.MANAGE_NOTIFY).covers(channel.unit.path):
-        if scope_for(user, Perm.VIEW_UNITS).covers(channel.unit.path):
+    require_manage(user, channel.unit.path)
+    return channel
+
+
+def require_manage(user: Any, path: str) -> None:
+    """Raise unless ``user`` manages notifications at ``path`` (403 if visible, else 404)."""
+    if not scope_for(user, Perm.MANAGE_NOTIFY).covers(path):
+        if scope_for(user, Perm.VIEW_UNITS).covers(path):
             raise PermissionDenied()
         raise NotFound()
-    return channel
 
 
 def subscriptions_of(channel: Channel) -> QuerySet[Subscription]:

@@ -100,6 +100,19 @@ def test_deliveries_for_the_unit_and_ancestors_with_subtree_not_siblings(
     assert len(robot.received) == 2
 
 
+def test_a_notification_without_subscriptions_costs_four_statements(
+    org, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    # The deadline sweep notifies thousands of units in a row: keep each call this cheap.
+    org.user("reporter", org.shop_a)
+    org.user("reporter", org.plant_a)
+    # notification, role holders, inbox items, subscriptions; plus the savepoint pair.
+    with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(6):
+        notification = remind(org, org.shop_a, to_roles=["reporter"])
+    assert InboxItem.objects.filter(notification=notification).count() == 1
+    assert not Delivery.objects.exists() and callbacks == []
+
+
 def test_nothing_is_sent_before_the_transaction_commits(
     org, robot, django_capture_on_commit_callbacks
 ):
