@@ -23,6 +23,7 @@ from fangkong.core.web import page_context, renders_app_errors, spreadsheet_resp
 from . import selectors, services
 from .forms import LoginForm, RoleGrantForm, TokenForm
 from .models import ApiToken, User
+from .roles import Perm
 
 EXPORT_LIMIT = 200_000
 QUEUED_SHOWN = 100
@@ -139,9 +140,11 @@ def _audit_export(request: HttpRequest, entries: Any) -> HttpResponse:
     )
 
 
-def _unit_by_code(code: str) -> Any:
+def _unit_by_code(user: Any, code: str) -> Any:
+    """Return the unit with ``code`` if it lies where ``user`` manages accounts, else 404."""
     # accounts sits below orgs: reach the unit model through the app registry, not an import.
-    unit = apps.get_model("orgs", "OrgUnit").objects.filter(code=code.strip()).first()
+    units = apps.get_model("orgs", "OrgUnit").objects.filter(code=code.strip())
+    unit = selectors.scope_for(user, Perm.MANAGE_ACCOUNTS).filter(units, "path").first()
     if unit is None:
         raise NotFound()
     return unit
@@ -161,7 +164,7 @@ def users(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 username=data["username"],
                 role=data["role"],
-                unit=_unit_by_code(data["unit_code"]),
+                unit=_unit_by_code(request.user, data["unit_code"]),
                 password=data["password"],
                 display_name=data["display_name"],
             )

@@ -101,6 +101,18 @@ def test_roles_cannot_be_granted_outside_the_subtree_or_above_it(client, org, lo
         },
     ).content.decode()
     assert "范围" in outside
+    missing = client.post(
+        url,
+        {
+            "username": "li.na",
+            "password": "Cuixi-2020-north",
+            "role": "reporter",
+            "unit_code": "NOPE",
+        },
+    ).content.decode()
+    # A unit outside the subtree answers exactly as a unit that does not exist.
+    assert "您的管辖范围内没有该编码的单位" in outside
+    assert "您的管辖范围内没有该编码的单位" in missing
     above = client.post(
         url,
         {
