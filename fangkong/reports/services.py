@@ -21,7 +21,7 @@ from fangkong.notify.services import notify
 from fangkong.orgs.models import OrgUnit
 
 from . import plans
-from .figures import FIGURE_NAMES, subtree_figures
+from .figures import subtree_figures
 from .models import ReportAlarm, UnitReport
 
 
@@ -94,8 +94,7 @@ def report_attest(
         note=note.strip(),
         attested_by=actor if getattr(actor, "is_authenticated", False) else None,
         attested_at=now,
-        **{name: getattr(figures, name) for name in FIGURE_NAMES if name != "expected"},
-        headcount=figures.expected,
+        **figures.report_fields(),
     )
     if previous is not None:
         UnitReport.objects.filter(pk=previous.pk).update(is_current=False)
