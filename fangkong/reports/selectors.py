@@ -5,8 +5,7 @@ ATTEST_REPORT on the unit.
 """
 
 import datetime as dt
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.db.models import Count, FilteredRelation, Q, QuerySet
@@ -54,15 +53,7 @@ class ReportCounts:
         return self.on_time + self.late
 
     def as_dict(self) -> dict[str, int]:
-        return {
-            "expected": self.expected,
-            "reported": self.reported,
-            "on_time": self.on_time,
-            "late": self.late,
-            "missing": self.missing,
-            "pending": self.pending,
-            "zero": self.zero,
-        }
+        return {**asdict(self), "reported": self.reported}
 
     def add(self, state: str, zero: bool) -> None:
         self.expected += 1
@@ -170,14 +161,8 @@ def report_counts_by_child(
     total = ReportCounts()
     by_child = {child.pk: ReportCounts() for child in children}
     position = unit.depth + 2  # "/1/5/9/".split("/") == ["", "1", "5", "9", ""]
-    passed = {}  # deadline → has it passed (a handful of distinct deadlines)
     for path, deadline, late, zero in rows:
-        if late is None:
-            if deadline not in passed:
-                passed[deadline] = now >= plans.local_moment(day, deadline)
-            state = "missing" if passed[deadline] else "pending"
-        else:
-            state = "late" if late else "on_time"
+        state = report_state(late=late, deadline=deadline, day=day, now=now)
         total.add(state, bool(zero))
         parts = path.split("/")
         if len(parts) > position + 1:
@@ -419,18 +404,3 @@ def deadline_for(unit: OrgUnit, day: dt.date) -> dt.datetime | None:
     """Return when ``unit``'s report for ``day`` is due, or None if it does not report."""
     plan = plans.plan_for(unit, day)
     return plans.deadline_of(plan, day) if plan else None
-
-
-def reports_visible(user: Any) -> QuerySet[UnitReport]:
-    """Return every report version in the user's roll-up scope."""
-    return scope_for(user, Perm.VIEW_ROLLUP).filter(
-        UnitReport.objects.select_related("unit", "attested_by"), "unit__path"
-    )
-
-
-def group_rows(rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Return how many rows are in each state (for the board's summary line)."""
-    counts: dict[str, int] = defaultdict(int)
-    for row in rows:
-        counts[row["state"]] += 1
-    return dict(counts)
