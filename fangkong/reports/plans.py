@@ -71,12 +71,22 @@ def reporting_units(day: dt.date, plans: list[ReportPlan] | None = None) -> Quer
     )
 
 
+def in_force(plan: ReportPlan, day: dt.date) -> bool:
+    """Tell whether ``plan`` is effective on ``day`` (as :func:`plans_in_force` selects)."""
+    return plan.valid_from <= day and (plan.valid_to is None or plan.valid_to >= day)
+
+
+def covers(plan: ReportPlan, *, kind: str, depth: int) -> bool:
+    """Tell whether a unit of ``kind`` at ``depth`` reports under ``plan`` (as :func:`plan_q`)."""
+    return kind in plan.unit_kinds or depth in [int(d) for d in plan.depths]
+
+
 def plan_for(unit: OrgUnit, day: dt.date) -> ReportPlan | None:
     """Return the plan (earliest deadline) under which ``unit`` reports on ``day``, or None."""
     if unit.valid_from > day or (unit.valid_to is not None and unit.valid_to <= day):
         return None
     for plan in plans_in_force(day):
-        if unit.kind in plan.unit_kinds or unit.depth in [int(d) for d in plan.depths]:
+        if covers(plan, kind=unit.kind, depth=unit.depth):
             return plan
     return None
 

@@ -284,20 +284,13 @@ def _reporting_units_by_day(unit: OrgUnit, window: list[dt.date]) -> dict[dt.dat
     )
     result = {}
     for day in window:
-        in_force = [
-            p
-            for p in all_plans
-            if p.valid_from <= day and (p.valid_to is None or p.valid_to >= day)
-        ]
+        in_force = [p for p in all_plans if plans.in_force(p, day)]
         result[day] = sum(
             g["n"]
             for g in groups
             if g["valid_from"] <= day
             and (g["valid_to"] is None or g["valid_to"] > day)
-            and any(
-                g["kind"] in p.unit_kinds or g["depth"] in [int(d) for d in p.depths]
-                for p in in_force
-            )
+            and any(plans.covers(p, kind=g["kind"], depth=g["depth"]) for p in in_force)
         )
     return result
 
