@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
-from fangkong.core.errors import NotFound
+from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.paths import ancestor_paths, subtree_q
 from fangkong.health.models import Colour, Declaration
 from fangkong.orgs.models import OrgUnit
@@ -111,6 +111,19 @@ def rollup_unit_get(user: Any, unit_id: Any) -> OrgUnit:
     from fangkong.orgs.selectors import unit_get
 
     return unit_get(user, unit_id, Perm.VIEW_ROLLUP)
+
+
+def rollup_unit_or_default(user: Any, unit_id: Any) -> OrgUnit:
+    """Return the unit asked for (NotFound outside the scope), else the top of the scope.
+
+    PermissionDenied when the user sees no roll-up at all.
+    """
+    if unit_id:
+        return rollup_unit_get(user, unit_id)
+    unit = rollup_default_unit(user)
+    if unit is None:
+        raise PermissionDenied()
+    return unit
 
 
 def rollup_default_unit(user: Any) -> OrgUnit | None:
@@ -327,8 +340,12 @@ def report_board(user: Any, filters: ReportFilter) -> QuerySet[Any]:
     """Return the reporting units of a day in the user's roll-up scope with their report.
 
     Each unit carries ``deadline`` and the current report's fields as ``cur__…``.
+    PermissionDenied when the user sees no roll-up at all.
     """
-    units = scope_for(user, Perm.VIEW_ROLLUP).filter(plans.reporting_units(filters.day))
+    scope = scope_for(user, Perm.VIEW_ROLLUP)
+    if scope.is_empty:
+        raise PermissionDenied()
+    units = scope.filter(plans.reporting_units(filters.day))
     if filters.unit is not None:
         units = units.filter(subtree_q("path", filters.unit.path))
     if filters.query:
