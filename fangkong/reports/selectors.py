@@ -5,6 +5,7 @@ ATTEST_REPORT on the unit.
 """
 
 import datetime as dt
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -55,10 +56,10 @@ class ReportCounts:
     def as_dict(self) -> dict[str, int]:
         return {**asdict(self), "reported": self.reported}
 
-    def add(self, state: str, zero: bool) -> None:
-        self.expected += 1
-        setattr(self, state, getattr(self, state) + 1)
-        self.zero += int(bool(zero))
+    def add(self, state: str, zero: bool, n: int = 1) -> None:
+        self.expected += n
+        setattr(self, state, getattr(self, state) + n)
+        self.zero += n if zero else 0
 
 
 def with_current_report(units: QuerySet[Any], day: dt.date) -> QuerySet[Any]:
@@ -164,24 +165,31 @@ def report_counts_by_child(
 ) -> tuple[ReportCounts, dict[int, ReportCounts]]:
     """Count report states of the reporting units in ``unit``'s subtree, per child (1 query).
 
-    Each reporting unit is given to the child whose id follows ``unit`` in its path.
+    Each reporting unit is given to the child whose id follows ``unit`` in its path. The
+    rows are tallied by (child, plan, late, zero) and the few distinct keys turned into
+    states afterwards: the plan's rank, not its deadline, comes from the database, which
+    spares parsing a time per row.
     """
+    plan_list = plans.plans_in_force(day)
     rows = (
-        with_current_report(plans.reporting_units(day), day)
+        with_current_report(plans.reporting_units(day, plan_list), day)
         .filter(subtree_q("path", unit.path))
-        .values_list("path", "deadline", "cur__is_late", "cur__is_zero")
+        .annotate(plan_rank=plans.first_match(plan_list, range(len(plan_list))))
+        .values_list("path", "plan_rank", "cur__is_late", "cur__is_zero")
     )
+    position = unit.depth + 2  # "/1/5/9/".split("/") == ["", "1", "5", "9", ""]
+    tally: Counter[tuple[int | None, int, bool | None, bool]] = Counter()
+    for path, rank, late, zero in rows:
+        parts = path.split("/")
+        child = int(parts[position]) if len(parts) > position + 1 else None
+        tally[child, rank, late, bool(zero)] += 1
     total = ReportCounts()
     by_child = {child.pk: ReportCounts() for child in children}
-    position = unit.depth + 2  # "/1/5/9/".split("/") == ["", "1", "5", "9", ""]
-    for path, deadline, late, zero in rows:
-        state = report_state(late=late, deadline=deadline, day=day, now=now)
-        total.add(state, bool(zero))
-        parts = path.split("/")
-        if len(parts) > position + 1:
-            counts = by_child.get(int(parts[position]))
-            if counts is not None:
-                counts.add(state, bool(zero))
+    for (child, rank, late, zero), n in tally.items():
+        state = report_state(late=late, deadline=plan_list[rank].deadline, day=day, now=now)
+        total.add(state, zero, n)
+        if child in by_child:
+            by_child[child].add(state, zero, n)
     return total, by_child
 
 
