@@ -1,7 +1,9 @@
 """Shared plumbing for the benchmarks: a throw-away database, Django set-up, reporting.
 
-Not a benchmark itself (``scripts/bench.sh`` skips files starting with ``_``). Call
-:func:`throwaway_database` before anything imports Django models, then :func:`setup_django`.
+Not a benchmark itself (``scripts/bench.sh`` skips files starting with ``_``). A benchmark
+starts with ``from _support import ...``: importing this module puts the repository on
+``sys.path`` and names the settings. Call :func:`throwaway_database` before anything
+imports Django models, then :func:`setup_django`.
 """
 
 import json
@@ -19,6 +21,11 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+# ``python benchmarks/x.py`` puts only benchmarks/ on sys.path (so ``import _support``
+# works); the project's packages need the repository root too.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
 def _prepare_environment(workdir: Path) -> None:

@@ -16,12 +16,8 @@ import importlib.util
 import os
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-from benchmarks._support import (
+from _support import (
     analyze,
     database_version,
     emit,

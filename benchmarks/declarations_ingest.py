@@ -41,10 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-from benchmarks._support import (
+from _support import (
     ROOT,
     analyze,
     database_version,

@@ -17,16 +17,12 @@ import argparse
 import datetime as dt
 import os
 import re
-import sys
 import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-from benchmarks._support import (
+from _support import (
     database_version,
     emit,
     machine,

@@ -12,15 +12,9 @@ Run: ``.venv/bin/python benchmarks/rollup.py [--scale seeds|10x]`` (SQLite) or i
 """
 
 import argparse
-import os
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-from benchmarks._support import (
+from _support import (
     analyze,
     database_version,
     emit,

@@ -12,16 +12,10 @@ Run: ``.venv/bin/python benchmarks/subtree_headcount.py`` (SQLite) or inside
 ``bash scripts/with-postgres.sh`` (PostgreSQL). The last stdout line is JSON.
 """
 
-import os
 import random
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-from benchmarks._support import (
+from _support import (
     analyze,
     database_version,
     emit,

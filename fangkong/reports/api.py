@@ -8,7 +8,6 @@ from django.utils import timezone
 from ninja import Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
-from fangkong.core.errors import PermissionDenied
 from fangkong.orgs.selectors import unit_get
 
 from . import selectors, services
@@ -61,8 +60,6 @@ def list_reports(
     """The reporting units of a day under ``unit`` with their current report and state."""
     day = day or timezone.localdate()
     scope_unit = selectors.rollup_unit_get(request.user, unit) if unit else None
-    if scope_unit is None and selectors.rollup_default_unit(request.user) is None:
-        raise PermissionDenied()
     filters = selectors.ReportFilter(day=day, unit=scope_unit, state=state)
     return BoardPage(selectors.report_board(request.user, filters), day)
 
@@ -83,20 +80,13 @@ def attest_report(request: HttpRequest, payload: ReportIn) -> Any:
     return Status(200 if replay else 201, report_out(report))
 
 
-def _rollup_unit(request: HttpRequest, unit: int | None) -> Any:
-    if unit:
-        return selectors.rollup_unit_get(request.user, unit)
-    found = selectors.rollup_default_unit(request.user)
-    if found is None:
-        raise PermissionDenied()
-    return found
-
-
 @router.get("/rollup", response=RollupOut)
 def rollup(request: HttpRequest, unit: int | None = None, day: dt.date | None = None) -> Any:
     """Live figures of a unit and each of its open children for one day."""
     data = selectors.rollup(
-        user=request.user, unit=_rollup_unit(request, unit), day=day or timezone.localdate()
+        user=request.user,
+        unit=selectors.rollup_unit_or_default(request.user, unit),
+        day=day or timezone.localdate(),
     )
     return {
         "day": data.day,
@@ -108,4 +98,6 @@ def rollup(request: HttpRequest, unit: int | None = None, day: dt.date | None = 
 @router.get("/rollup/trend", response=list[TrendOut])
 def rollup_trend(request: HttpRequest, unit: int | None = None, days: int = 30) -> Any:
     """Per day for the last ``days`` (at most 92): expected, declared, abnormal, reports."""
-    return selectors.trend(user=request.user, unit=_rollup_unit(request, unit), days=days)
+    return selectors.trend(
+        user=request.user, unit=selectors.rollup_unit_or_default(request.user, unit), days=days
+    )

@@ -109,12 +109,7 @@ def seed_reports(
                 UnitReport(
                     unit=unit,
                     day=day,
-                    headcount=f.expected,
-                    **{
-                        k: v
-                        for k, v in f.as_dict().items()
-                        if k not in ("expected", "completeness")
-                    },
+                    **f.report_fields(),
                     is_zero=not f.has_abnormal and rng.random() < 0.85,
                     is_late=attested_at > plans.local_moment(day, unit.deadline),
                     attested_at=attested_at,

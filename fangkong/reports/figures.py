@@ -8,7 +8,7 @@ once are summed per subtree with prefix sums over their sorted paths.
 import bisect
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -48,6 +48,11 @@ class DeclarationFigures:
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "completeness": self.completeness}
+
+    def report_fields(self) -> dict[str, int]:
+        """Return the figures as a ``UnitReport`` stores them (``expected`` is its head-count)."""
+        figures = asdict(self)
+        return {"headcount": figures.pop("expected"), **figures}
 
 
 # Above this many subtrees, head-counts and declarations come grouped by path instead.
@@ -197,6 +202,3 @@ def _range_counts(rows: QuerySet[Any], paths: Sequence[str]) -> dict[str, int]:
         ["n"],
     )
     return {path: sums.subtree(path)["n"] for path in paths}
-
-
-FIGURE_NAMES = [f.name for f in fields(DeclarationFigures)]

@@ -21,7 +21,7 @@ from fangkong.notify.services import notify
 from fangkong.orgs.models import OrgUnit
 
 from . import plans
-from .figures import FIGURE_NAMES, subtree_figures
+from .figures import subtree_figures
 from .models import ReportAlarm, UnitReport
 
 
@@ -94,8 +94,7 @@ def report_attest(
         note=note.strip(),
         attested_by=actor if getattr(actor, "is_authenticated", False) else None,
         attested_at=now,
-        **{name: getattr(figures, name) for name in FIGURE_NAMES if name != "expected"},
-        headcount=figures.expected,
+        **figures.report_fields(),
     )
     if previous is not None:
         UnitReport.objects.filter(pk=previous.pk).update(is_current=False)
@@ -189,49 +188,44 @@ def alarms_send(*, sweep: uuid.UUID | str) -> int:
     )
     sent = 0
     for alarm in alarms:
-        if alarm.kind == ReportAlarm.Kind.REMINDER:
-            _remind(alarm)
-        else:
-            _escalate(alarm)
+        notify(**_alarm_message(alarm))
         ReportAlarm.objects.filter(pk=alarm.pk).update(sent_at=timezone.now())
         sent += 1
     return sent
 
 
-def _remind(alarm: ReportAlarm) -> None:
-    unit = alarm.unit
-    _notify(
-        event=Event.REPORT_REMINDER,
-        unit=unit,
-        subject=_("Daily report of %(unit)s is missing") % {"unit": unit.name},
-        body=_(
-            "The daily report of %(unit)s for %(day)s has not been attested and the deadline "
-            "has passed. Please attest it now (a zero report if nothing is abnormal)."
-        )
-        % {"unit": unit.name, "day": alarm.day.isoformat()},
-        link=f"{reverse('reports:today')}?unit={unit.pk}",
-        to_roles=[Role.REPORTER],
-    )
+def _alarm_message(alarm: ReportAlarm) -> dict[str, Any]:
+    """Return the ``notify()`` arguments of one alarm.
 
-
-def _escalate(alarm: ReportAlarm) -> None:
-    unit = alarm.unit
-    # A root unit has no parent: its own admins hear about it.
+    A reminder goes to the unit's reporters; an escalation to the parent unit's admins (a
+    root unit has no parent: its own admins hear about it).
+    """
+    unit, day = alarm.unit, alarm.day.isoformat()
+    names = {"unit": unit.name, "day": day}
+    if alarm.kind == ReportAlarm.Kind.REMINDER:
+        return {
+            "event": Event.REPORT_REMINDER,
+            "unit": unit,
+            "subject": _("Daily report of %(unit)s is missing") % names,
+            "body": _(
+                "The daily report of %(unit)s for %(day)s has not been attested and the "
+                "deadline has passed. Please attest it now (a zero report if nothing is "
+                "abnormal)."
+            )
+            % names,
+            "link": f"{reverse('reports:today')}?unit={unit.pk}",
+            "to_roles": [Role.REPORTER],
+        }
     target = unit.parent or unit
-    _notify(
-        event=Event.REPORT_ESCALATION,
-        unit=target,
-        subject=_("%(unit)s has not reported") % {"unit": unit.name},
-        body=_(
+    return {
+        "event": Event.REPORT_ESCALATION,
+        "unit": target,
+        "subject": _("%(unit)s has not reported") % names,
+        "body": _(
             "%(unit)s has still not attested its daily report for %(day)s after the deadline "
             "and the grace period. Please follow up."
         )
-        % {"unit": unit.name, "day": alarm.day.isoformat()},
-        link=f"{reverse('reports:rollup')}?unit={target.pk}&day={alarm.day.isoformat()}",
-        to_roles=[Role.UNIT_ADMIN],
-    )
-
-
-def _notify(**message: Any) -> None:
-    """Hand one message to the notify app (the one place this app talks to it)."""
-    notify(**message)
+        % names,
+        "link": f"{reverse('reports:rollup')}?unit={target.pk}&day={day}",
+        "to_roles": [Role.UNIT_ADMIN],
+    }

@@ -143,8 +143,6 @@ def _board_query(request: HttpRequest) -> tuple[selectors.ReportFilter, Any]:
 @renders_app_errors
 def board(request: HttpRequest) -> HttpResponse:
     """Every reporting unit of a day with its report state: filter, page, export."""
-    if not user_has_perm_anywhere(request.user, Perm.VIEW_ROLLUP):
-        raise PermissionDenied()
     filters, units = _board_query(request)
     context = page_context(request, units, 50)
     return render(
@@ -237,15 +235,6 @@ def board_export(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------ roll-up
 
 
-def _rollup_unit(request: HttpRequest) -> Any:
-    if request.GET.get("unit"):
-        return selectors.rollup_unit_get(request.user, request.GET["unit"])
-    unit = selectors.rollup_default_unit(request.user)
-    if unit is None:
-        raise PermissionDenied()
-    return unit
-
-
 FIGURE_COLUMNS = [
     ("expected", gettext_lazy("Expected")),
     ("declared", gettext_lazy("Declared")),
@@ -271,7 +260,7 @@ REPORT_COLUMNS = [
 @renders_app_errors
 def rollup(request: HttpRequest) -> HttpResponse:
     """The drill-down: a unit's live figures, its children's, and a 30-day trend."""
-    unit = _rollup_unit(request)
+    unit = selectors.rollup_unit_or_default(request.user, request.GET.get("unit"))
     day = _day(request)
     data = selectors.rollup(user=request.user, unit=unit, day=day)
     if request.GET.get("format") in ("xlsx", "csv"):

@@ -1,5 +1,7 @@
 """Daily reports: zero reports, lateness, corrections, the deadline sweep and the roll-up."""
 
+import datetime as dt
+
 import pytest
 
 from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
@@ -10,7 +12,7 @@ from fangkong.notify.models import InboxItem, Notification
 from fangkong.orgs.models import Person
 from fangkong.orgs.services import person_create, person_update, unit_close, unit_create
 from fangkong.reports import selectors, services
-from fangkong.reports.models import ReportAlarm, UnitReport
+from fangkong.reports.models import ReportAlarm, ReportPlan, UnitReport
 from fangkong.reports.plans import reporting_units
 from fangkong.testing import valid_resident_id
 
@@ -276,3 +278,28 @@ def test_trend_has_one_row_per_day_with_todays_figures(org, today, at):
         "reported": 1,
     }
     assert rows[-1]["reports_expected"] == 5 and rows[0]["reports_expected"] == 0
+
+
+def test_the_roll_up_applies_each_units_earliest_plan_deadline(org, today, at):
+    # Plants (also under the default 10:00 plan) and workshops report by 08:00.
+    ReportPlan.objects.create(
+        name="early",
+        unit_kinds=["plant", "workshop"],
+        valid_from=dt.date(2020, 1, 1),
+        deadline=dt.time(8, 0),
+    )
+    services.report_attest(actor=None, unit=org.plant_a, day=today, now=at("09:00"))
+    admin = org.user("group_admin", org.group)
+    rows = selectors.rollup(user=admin, unit=org.group, day=today, now=at("09:00"))
+    counts = {row.unit.code: row.reports.as_dict() for row in [rows.total, *rows.children]}
+    assert counts["G"] == {
+        "expected": 6,
+        "reported": 1,
+        "on_time": 0,
+        "late": 1,  # A1 after 08:00
+        "missing": 2,  # A1W1 and B1: 08:00 has passed
+        "pending": 3,  # A, B and C: due at 10:00
+        "zero": 0,
+    }
+    assert (counts["A"]["late"], counts["A"]["missing"], counts["A"]["pending"]) == (1, 1, 1)
+    assert (counts["B"]["late"], counts["B"]["missing"], counts["B"]["pending"]) == (0, 1, 2)
