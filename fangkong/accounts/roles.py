@@ -36,6 +36,12 @@ class Perm(StrEnum):
     VIEW_ROLLUP = "view_rollup"
     MANAGE_NOTIFY = "manage_notify"
     VIEW_JOBS = "view_jobs"
+    # Tracking ledgers, travel and quarantine
+    TRACK = "track"
+    APPROVE_CLOSE = "approve_close"
+    MANAGE_QUARANTINE = "manage_quarantine"
+    MANAGE_RETURN_RULES = "manage_return_rules"
+    MANAGE_OUTBREAK = "manage_outbreak"
 
 
 _READ = {Perm.VIEW_UNITS, Perm.VIEW_PEOPLE}
@@ -47,7 +53,8 @@ _HEALTH_TEAM = {Perm.DECLARE_FOR_OTHERS, Perm.VIEW_HEALTH}
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.GROUP_ADMIN: frozenset(_ADMIN),
-    Role.UNIT_ADMIN: frozenset(_ADMIN - {Perm.VIEW_JOBS}),
+    # The outbreak profile, the calendar and the risk-area list are group-wide settings.
+    Role.UNIT_ADMIN: frozenset(_ADMIN - {Perm.VIEW_JOBS, Perm.MANAGE_OUTBREAK}),
     # A reporter (team leader) declares for the team and attests the unit's daily report.
     Role.REPORTER: frozenset(
         _READ | _HEALTH_TEAM | {Perm.EXPORT, Perm.ATTEST_REPORT, Perm.VIEW_ROLLUP}
@@ -56,7 +63,10 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.GRID_WORKER: frozenset(
         _READ | _HEALTH_TEAM | {Perm.VIEW_SENSITIVE, Perm.MANAGE_PEOPLE, Perm.VIEW_ROLLUP}
     ),
-    Role.TRACKER: frozenset(_READ | {Perm.VIEW_SENSITIVE, Perm.VIEW_HEALTH, Perm.VIEW_ROLLUP}),
+    # Trackers work the ledgers: follow-ups and close-out requests; approval is the admin's.
+    Role.TRACKER: frozenset(
+        _READ | {Perm.VIEW_SENSITIVE, Perm.VIEW_HEALTH, Perm.VIEW_ROLLUP, Perm.TRACK}
+    ),
     Role.GUARD: frozenset(_READ),
     Role.SERVICE_HEAD: frozenset(_READ | {Perm.EXPORT, Perm.VIEW_ROLLUP}),
     Role.SUPERVISOR: frozenset(_READ | {Perm.EXPORT, Perm.VIEW_AUDIT, Perm.VIEW_ROLLUP}),

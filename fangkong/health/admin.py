@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Declaration, HealthRule, Symptom
+from .models import Declaration, HealthRule, OutbreakProfile, Symptom
 
 
 @admin.register(Symptom)
@@ -13,8 +13,8 @@ class SymptomAdmin(admin.ModelAdmin):
 
 @admin.register(HealthRule)
 class HealthRuleAdmin(admin.ModelAdmin):
-    list_display = ["condition", "threshold", "symptom", "colour", "is_active"]
-    list_editable = ["threshold", "colour", "is_active"]
+    list_display = ["condition", "symptom", "colour", "is_active"]
+    list_editable = ["colour", "is_active"]
     list_filter = ["condition", "colour", "is_active"]
 
 
@@ -30,4 +30,15 @@ class DeclarationAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(OutbreakProfile)
+class OutbreakProfileAdmin(admin.ModelAdmin):
+    list_display = ["disease_name", "lookback_days", "fever_threshold", "updated_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return not OutbreakProfile.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -1,6 +1,5 @@
 """The symptom list and status rules a fresh installation starts with (editable in admin)."""
 
-from decimal import Decimal
 from typing import Any
 
 DEFAULT_SYMPTOMS = [
@@ -14,15 +13,15 @@ DEFAULT_SYMPTOMS = [
     ("runny_nose", "鼻塞流涕", "Runny nose"),
 ]
 
-# (condition, colour, threshold): fever from 37.3 °C; positive test and a confirmed
-# contact are red, every other matched condition yellow.
+# (condition, colour): a positive test and a confirmed contact are red, every other
+# matched condition yellow. Fever's threshold is in the outbreak profile.
 DEFAULT_RULES = [
-    ("fever", "yellow", Decimal("37.3")),
-    ("symptom", "yellow", None),
-    ("contact_suspected", "yellow", None),
-    ("risk_area", "yellow", None),
-    ("contact_confirmed", "red", None),
-    ("test_positive", "red", None),
+    ("fever", "yellow"),
+    ("symptom", "yellow"),
+    ("contact_suspected", "yellow"),
+    ("risk_area", "yellow"),
+    ("contact_confirmed", "red"),
+    ("test_positive", "red"),
 ]
 
 
@@ -35,6 +34,5 @@ def install_defaults(symptom_model: Any, rule_model: Any) -> None:
         )
     if not rule_model.objects.exists():
         rule_model.objects.bulk_create(
-            rule_model(condition=condition, colour=colour, threshold=threshold)
-            for condition, colour, threshold in DEFAULT_RULES
+            rule_model(condition=condition, colour=colour) for condition, colour in DEFAULT_RULES
         )

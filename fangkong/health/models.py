@@ -2,8 +2,10 @@
 
 import secrets
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -63,8 +65,79 @@ class Symptom(models.Model):
         return self.name
 
 
+class OutbreakProfile(TimeStampedModel):
+    """The disease being fought and its numbers; one row, edited by group admins.
+
+    Declarations (fever threshold), the tracking cards (follow-up and close-out days),
+    the travel rules (look-back window) and quarantine (days per risk level) all read it,
+    so a new outbreak is a change here, not in code.
+    """
+
+    disease_name = models.CharField(_("disease"), max_length=64, default="新型冠状病毒肺炎")
+    lookback_days = models.PositiveSmallIntegerField(
+        _("travel look-back (days)"),
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("Itineraries this many days back are checked against the risk areas."),
+    )
+    follow_up_days = models.PositiveSmallIntegerField(
+        _("follow-up period (days)"),
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("How long a close contact is followed up, counted from the last contact."),
+    )
+    normal_days_to_close = models.PositiveSmallIntegerField(
+        _("normal days before close-out"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_("Consecutive normal days after which an abnormal card may be closed out."),
+    )
+    quarantine_days_high = models.PositiveSmallIntegerField(
+        _("quarantine days after a high-risk area"),
+        default=14,
+        validators=[MaxValueValidator(60)],
+    )
+    quarantine_days_medium = models.PositiveSmallIntegerField(
+        _("quarantine days after a medium-risk area"),
+        default=7,
+        validators=[MaxValueValidator(60)],
+    )
+    quarantine_days_low = models.PositiveSmallIntegerField(
+        _("quarantine days after a low-risk area"),
+        default=0,
+        validators=[MaxValueValidator(60)],
+    )
+    fever_threshold = models.DecimalField(
+        _("fever from (°C)"),
+        max_digits=3,
+        decimal_places=1,
+        default=Decimal("37.3"),
+        validators=[MinValueValidator(Decimal("36.5")), MaxValueValidator(Decimal("39.0"))],
+    )
+
+    class Meta:
+        verbose_name = _("outbreak profile")
+        verbose_name_plural = _("outbreak profiles")
+
+    def __str__(self) -> str:
+        return self.disease_name
+
+    @classmethod
+    def current(cls) -> "OutbreakProfile":
+        """Return the profile, creating the defaults on a fresh database."""
+        profile, _created = cls.objects.get_or_create(pk=1)
+        return profile
+
+    def quarantine_days(self, level: str) -> int:
+        """Days of quarantine after a stay in an area of ``level`` (high/medium/low)."""
+        return int(getattr(self, f"quarantine_days_{level}"))
+
+
 class HealthRule(models.Model):
-    """A condition that makes a declaration yellow or red; the worst match wins."""
+    """A condition that makes a declaration yellow or red; the worst match wins.
+
+    The fever threshold is not a rule field: it belongs to the outbreak profile.
+    """
 
     class Condition(models.TextChoices):
         FEVER = "fever", _("Fever")
@@ -75,14 +148,6 @@ class HealthRule(models.Model):
         TEST_POSITIVE = "test_positive", _("Positive test")
 
     condition = models.CharField(_("condition"), max_length=32, choices=Condition.choices)
-    threshold = models.DecimalField(
-        _("temperature threshold (°C)"),
-        max_digits=3,
-        decimal_places=1,
-        null=True,
-        blank=True,
-        help_text=_("For fever: the lowest temperature that counts as fever."),
-    )
     symptom = models.ForeignKey(
         Symptom,
         verbose_name=_("symptom"),

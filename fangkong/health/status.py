@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .models import Colour, Contact, HealthRule, TestResult
+from .models import Colour, Contact, HealthRule, OutbreakProfile, TestResult
 
 Condition = HealthRule.Condition
 _RANK = {Colour.GREEN: 0, Colour.YELLOW: 1, Colour.RED: 2}
@@ -38,10 +38,14 @@ class Assessment:
 
 
 def active_rules() -> list[RuleSpec]:
-    """Load the active rules once (per request or batch)."""
+    """Load the active rules once (per request or batch); fever reads the profile."""
+    fever_threshold = OutbreakProfile.current().fever_threshold
     return [
         RuleSpec(
-            rule.condition, rule.colour, rule.threshold, rule.symptom.code if rule.symptom else None
+            rule.condition,
+            rule.colour,
+            fever_threshold if rule.condition == Condition.FEVER else None,
+            rule.symptom.code if rule.symptom else None,
         )
         for rule in HealthRule.objects.filter(is_active=True).select_related("symptom")
     ]

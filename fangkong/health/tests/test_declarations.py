@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from fangkong.core.errors import InvalidInput, NotFound
 from fangkong.health import services
-from fangkong.health.models import Declaration, HealthRule, PersonLink, Symptom
+from fangkong.health.models import Declaration, HealthRule, OutbreakProfile, PersonLink, Symptom
 from fangkong.health.selectors import link_from_token, link_token
 from fangkong.orgs.services import person_update, unit_move
 
@@ -47,7 +47,7 @@ def test_status_follows_the_default_rules(org, overrides, status, reasons):
 
 
 def test_the_fever_threshold_is_configurable(org):
-    HealthRule.objects.filter(condition="fever").update(threshold="37.5")
+    OutbreakProfile.objects.update_or_create(pk=1, defaults={"fever_threshold": "37.5"})
     [stored] = declare(org, org.person_a, temperature="37.4")
     assert stored.declaration.status == "green"
 
