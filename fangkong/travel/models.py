@@ -312,6 +312,7 @@ class Decision(models.Model):
     rule_label = models.CharField(_("rule applied"), max_length=200, blank=True)
     areas = models.JSONField(_("areas"), default=list, blank=True)
     quarantine_days = models.PositiveSmallIntegerField(_("quarantine days"), default=0)
+    quarantine_until = models.DateField(_("quarantine until"), null=True, blank=True)
     mode = models.CharField(_("quarantine mode"), max_length=16, blank=True)
     tests = models.PositiveSmallIntegerField(_("number of tests"), default=0)
     monitoring_days = models.PositiveSmallIntegerField(_("health-monitoring days"), default=0)
