@@ -17,6 +17,7 @@ from .models import Decision, Itinerary, ReturneeCard, ReturnRule, RiskArea
 from .schemas import (
     CardIn,
     CardOut,
+    DeletedOut,
     ItineraryIn,
     ItineraryOut,
     ListChangeOut,
@@ -142,11 +143,11 @@ def add_itinerary(request: HttpRequest, person_id: int, payload: ItineraryIn) ->
     return Status(201, itinerary_out(row))
 
 
-@router.delete("/itineraries/{itinerary_id}", response={204: None})
+@router.delete("/itineraries/{itinerary_id}", response=DeletedOut)
 def delete_itinerary(request: HttpRequest, itinerary_id: int) -> Any:
     row = selectors.itinerary_get(request.user, itinerary_id)
     services.itinerary_delete(actor=request.user, itinerary=row)
-    return Status(204, None)
+    return {"id": itinerary_id, "deleted": True}
 
 
 # ------------------------------------------------------------------ returnee cards

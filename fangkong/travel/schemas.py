@@ -29,6 +29,11 @@ class ItineraryOut(Schema):
     card: int | None
 
 
+class DeletedOut(Schema):
+    id: int
+    deleted: bool
+
+
 class CardIn(Schema):
     planned_return: dt.date | None = None
     coming_from: str = ""

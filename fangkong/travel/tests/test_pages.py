@@ -99,7 +99,9 @@ def test_lists_by_outcome_with_counts_search_and_scope(client, org, login_as):
     set_level(WUHAN, "high", since=20)
     actor = org.user("grid_worker", org.group)
     services.card_file(actor=actor, person=org.person_a, raw=card_raw())
-    services.card_file(actor=actor, person=org.person_b, raw=card_raw(itineraries=[], no_travel="1"))
+    services.card_file(
+        actor=actor, person=org.person_b, raw=card_raw(itineraries=[], no_travel="1")
+    )
     login_as("tracker", org.group)
     url = reverse("travel:returnees")
     html = client.get(url, {"outcome": "must_quarantine"}).content.decode()
@@ -139,9 +141,7 @@ def test_group_admin_raises_a_region_on_the_page_and_the_version_is_listed(clien
 
 def test_unit_admins_may_not_change_the_list(client, org, login_as):
     login_as("unit_admin", org.ent_a)
-    response = client.post(
-        reverse("travel:risk_area_set"), {"region": "420100", "level": "high"}
-    )
+    response = client.post(reverse("travel:risk_area_set"), {"region": "420100", "level": "high"})
     assert response.status_code == 403
     assert client.get(reverse("travel:risk_area_import")).status_code == 403
 
