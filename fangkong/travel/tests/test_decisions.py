@@ -211,3 +211,19 @@ def test_closing_a_card_needs_a_reason(org):
     services.card_close(actor=worker, card=card, reason="已返岗")
     card.refresh_from_db()
     assert not card.is_open
+
+
+def test_merging_people_moves_their_itineraries_and_cards(org):
+    from fangkong.orgs.models import Person
+    from fangkong.orgs.services import person_merge
+
+    duplicate = Person.objects.create(
+        name=org.person_a.name,
+        id_number=org.person_a.id_number,
+        unit=org.shop_a,
+        unit_path=org.shop_a.path,
+    )
+    file(org, person=duplicate)
+    person_merge(actor=None, survivor=org.person_a, duplicate=duplicate)
+    assert ReturneeCard.objects.get().person == org.person_a
+    assert Itinerary.objects.get().person == org.person_a

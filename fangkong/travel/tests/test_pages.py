@@ -104,8 +104,12 @@ def test_lists_by_outcome_with_counts_search_and_scope(client, org, login_as):
     )
     login_as("tracker", org.group)
     url = reverse("travel:returnees")
-    html = client.get(url, {"outcome": "must_quarantine"}).content.decode()
+    response = client.get(url, {"outcome": "must_quarantine"})
+    html = response.content.decode()
     assert "张伟" in html and "李娜" not in html
+    counts = {value: n for value, _label, n in response.context["tabs"]}
+    assert counts == {"": 2, "may_return": 1, "must_quarantine": 1, "waiting": 0}
+    assert "张伟" in client.get(url, {"level": "high"}).content.decode()
     assert "李娜" in client.get(url, {"outcome": "may_return"}).content.decode()
     assert "张伟" not in client.get(url, {"q": "李"}).content.decode()
     login_as("tracker", org.ent_b)
