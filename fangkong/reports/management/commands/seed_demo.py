@@ -16,6 +16,7 @@ from fangkong.health.services import link_issue
 from fangkong.orgs.demo import DEMO_PASSWORD, SCALES, seed
 from fangkong.orgs.models import OrgUnit, Person
 from fangkong.reports.demo import create_report_accounts, seed_reports
+from fangkong.travel.demo import RAISE_IN_DEMO, demo_summary, seed_travel
 
 # The small demo gets a week of declarations and reports; the large scales one day (today),
 # enough for the roll-up and the benchmarks without minutes of loading.
@@ -63,6 +64,7 @@ class Command(BaseCommand):
             declared = seed_declarations(days=DAYS[scale])
             accounts += create_report_accounts()
             made = seed_reports(days=DAYS[scale])
+            travel = seed_travel()
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Loaded {declared} declarations, {made['reports']} daily reports and "
@@ -70,6 +72,12 @@ class Command(BaseCommand):
                     f"in {time.monotonic() - started:.1f}s."
                 )
             )
+            self.stdout.write(
+                f"\nReturnees ({travel['cards']} cards; raise region {RAISE_IN_DEMO} to high "
+                "on /travel/risk-areas/ to flag the one who passed through it):"
+            )
+            for line in demo_summary():
+                self.stdout.write(f"  {line}")
         self.stdout.write(f"\nDemo accounts (password: {DEMO_PASSWORD}):")
         for username, role, unit in accounts:
             self.stdout.write(f"  {username:<18} {role:<10} {unit}")
