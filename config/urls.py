@@ -18,6 +18,7 @@ urlpatterns = [
     path("notify/", include("fangkong.notify.urls")),
     path("health/", include("fangkong.health.urls")),
     path("reports/", include("fangkong.reports.urls")),
+    path("tracking/", include("fangkong.tracking.urls")),
     path("", include("fangkong.orgs.urls")),
 ]
 if settings.DEBUG:
