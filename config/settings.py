@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "fangkong.orgs",
     "fangkong.notify",
     "fangkong.health",
+    "fangkong.quarantine",
     "fangkong.reports",
     "fangkong.api",
 ]
