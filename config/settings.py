@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "fangkong.orgs",
     "fangkong.notify",
     "fangkong.health",
+    "fangkong.quarantine",
     "fangkong.tracking",
     "fangkong.reports",
     "fangkong.api",

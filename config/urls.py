@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("fangkong.accounts.urls")),
     path("notify/", include("fangkong.notify.urls")),
     path("health/", include("fangkong.health.urls")),
+    path("quarantine/", include("fangkong.quarantine.urls")),
     path("reports/", include("fangkong.reports.urls")),
     path("tracking/", include("fangkong.tracking.urls")),
     path("", include("fangkong.orgs.urls")),

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class QuarantineConfig(AppConfig):
+    name = "fangkong.quarantine"
+    label = "quarantine"
+    verbose_name = _("Quarantine")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (keeps path copies in step with the tree)
