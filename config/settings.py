@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "fangkong.notify",
     "fangkong.health",
     "fangkong.quarantine",
+    "fangkong.travel",
     "fangkong.tracking",
     "fangkong.reports",
     "fangkong.api",
