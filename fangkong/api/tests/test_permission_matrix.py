@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import timezone
 
 from fangkong.accounts.roles import ROLE_PERMS, Perm, Role
 from fangkong.health.tests.factories import raw_declaration
@@ -90,6 +91,13 @@ def sides(org):
 
 def duplicate_of(person: Person) -> int:
     return Person.objects.filter(id_number=person.id_number).exclude(pk=person.pk).get().pk
+
+
+def tracking_card(side: Side, *, ready: bool = False) -> int:
+    """Open (inside the case's savepoint) an abnormal card for the side's person."""
+    from fangkong.tracking.tests.helpers import open_card_for
+
+    return open_card_for(side.person, ready=ready).pk
 
 
 # (name, permission needed, request builder)
@@ -173,6 +181,54 @@ ENDPOINTS = [
         lambda s: ("get", f"/declarations?unit_id={s.unit.pk}", None),
     ),
     ("person health", Perm.VIEW_HEALTH, lambda s: ("get", f"/people/{s.person.pk}/health", None)),
+    (
+        "tracking card open",
+        Perm.TRACK,
+        lambda s: ("post", "/tracking/cards", {"person_id": s.person.pk, "reason": "发热"}),
+    ),
+    (
+        "tracking card readiness",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/tracking/cards/{tracking_card(s)}/readiness", None),
+    ),
+    (
+        "tracking card close",
+        Perm.TRACK,
+        lambda s: (
+            "post",
+            f"/tracking/cards/{tracking_card(s, ready=True)}/close",
+            {"reason": "连续正常"},
+        ),
+    ),
+    (
+        "tracking card escalate",
+        Perm.TRACK,
+        lambda s: ("post", f"/tracking/cards/{tracking_card(s)}/escalate", {"reason": "持续发热"}),
+    ),
+    (
+        "tracking contacts",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/tracking/contacts?case_id={s.person.pk}", None),
+    ),
+    (
+        "tracking contact create",
+        Perm.TRACK,
+        lambda s: (
+            "post",
+            "/tracking/contacts",
+            {
+                "person_id": s.person.pk,
+                "case_id": duplicate_of(s.person),
+                "last_contact_day": str(timezone.localdate()),
+                "relation": "colleague",
+            },
+        ),
+    ),
+    (
+        "tracking case tree",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/tracking/cases/{s.person.pk}/tree", None),
+    ),
 ]
 
 

@@ -16,6 +16,7 @@ from fangkong.health.services import link_issue
 from fangkong.orgs.demo import DEMO_PASSWORD, SCALES, seed
 from fangkong.orgs.models import OrgUnit, Person
 from fangkong.reports.demo import create_report_accounts, seed_reports
+from fangkong.tracking.demo import seed_tracking
 
 # The small demo gets a week of declarations and reports; the large scales one day (today),
 # enough for the roll-up and the benchmarks without minutes of loading.
@@ -70,6 +71,7 @@ class Command(BaseCommand):
                     f"in {time.monotonic() - started:.1f}s."
                 )
             )
+            accounts += seed_tracking(days=DAYS[scale])
         self.stdout.write(f"\nDemo accounts (password: {DEMO_PASSWORD}):")
         for username, role, unit in accounts:
             self.stdout.write(f"  {username:<18} {role:<10} {unit}")
