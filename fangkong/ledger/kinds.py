@@ -85,6 +85,9 @@ class Kind:
     escalated_state: str | None = "escalated"
     # Where a reopened item starts again (None: the initial state).
     reopen_state: str | None = None
+    # A kind's own close-out rule (e.g. N normal days): called with the item on every
+    # close-out request and approval; it raises (InvalidInput) to refuse.
+    close_check: Callable[[Any], None] | None = None
     state_labels: dict[str, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

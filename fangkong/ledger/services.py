@@ -618,6 +618,8 @@ def item_request_close(*, actor: Any, item: Item, reason: str) -> Item:
     _require_open(item)
     if item.state == spec.closing_state and spec.close_needs_approval:
         raise Conflict(_("A close-out is already waiting for approval."))
+    if spec.close_check is not None:
+        spec.close_check(item)
     before = _state_snapshot(item)
     now = timezone.now()
     previous = item.state
@@ -655,6 +657,8 @@ def item_approve_close(*, actor: Any, item: Item, note: str = "") -> Item:
     )
     item = _locked(item)
     request = _waiting_close(item, spec)
+    if spec.close_check is not None:
+        spec.close_check(item)
     before = _state_snapshot(item)
     now = timezone.now()
     _entry(

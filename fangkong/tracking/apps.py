@@ -6,3 +6,8 @@ class TrackingConfig(AppConfig):
     name = "fangkong.tracking"
     label = "tracking"
     verbose_name = _("Tracking")
+
+    def ready(self) -> None:
+        from . import kinds, receivers  # noqa: F401  (cards from declarations, travel, quarantine)
+
+        kinds.register_kinds()

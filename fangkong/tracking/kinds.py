@@ -57,16 +57,8 @@ def _kind(key: str, label: Any, plural: Any, clocks: tuple[Clock, ...]) -> Kind:
         approve_perm=Perm.APPROVE_CLOSE,
         warn_before_hours=2,
         subject_label=_subject_label,
-        **_close_check(services.close_check),
+        close_check=services.close_check,
     )
-
-
-def _close_check(check: Any) -> dict[str, Any]:
-    """Pass the close-out rule to the ledger when its Kind takes one."""
-    from dataclasses import fields
-
-    names = {f.name for f in fields(Kind)}
-    return {"close_check": check} if "close_check" in names else {}
 
 
 def register_kinds() -> None:
