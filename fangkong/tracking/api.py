@@ -102,8 +102,8 @@ def card_escalate(request: HttpRequest, card_id: int, payload: ReasonIn) -> Any:
 @paginate(PageNumberPagination, page_size=50)
 def contacts_list(request: HttpRequest, case_id: int | None = None, q: str = "") -> Any:
     """Close contacts in the caller's health scope (optionally of one case)."""
-    selectors.require_health(request.user)
     case = selectors.person_for_tracking(request.user, case_id) if case_id else None
+    selectors.require_health(request.user)
     days = OutbreakProfile.current().follow_up_days
     links = selectors.contacts_visible(request.user, query=q, case=case)
     return MappedQuerySet(links, lambda link: contact_out(link, days=days))
