@@ -18,6 +18,7 @@ from fangkong.accounts.roles import Role
 from fangkong.core.paths import subtree_q
 from fangkong.health import services as health
 from fangkong.ledger import services as ledger
+from fangkong.ledger.models import Item
 from fangkong.orgs.demo import DEMO_PASSWORD
 from fangkong.orgs.models import OrgUnit, Person
 
@@ -63,6 +64,13 @@ def _story_people(plant: OrgUnit) -> list[Person]:
     return list(people.select_related("unit")[:40])
 
 
+def _card(person: Person) -> Item:
+    card = selectors.open_card(person.pk)
+    if card is None:
+        raise RuntimeError(f"no open card for person {person.pk}")
+    return card
+
+
 @transaction.atomic
 def seed_tracking(*, today: dt.date | None = None, days: int = 7) -> list[tuple[str, str, str]]:
     """Open the week's cards and play the plant's story; return the accounts made."""
@@ -82,7 +90,7 @@ def seed_tracking(*, today: dt.date | None = None, days: int = 7) -> list[tuple[
     day = lambda n: today - dt.timedelta(days=n)  # noqa: E731
 
     _declare(admin, fever, today, temperature="38.3")
-    card = selectors.open_card(fever.pk)
+    card = _card(fever)
     ledger.item_transition(actor=tracker, item=card, target="following", note="已电话联系本人")
     ledger.item_follow_up(
         actor=tracker,
@@ -93,12 +101,10 @@ def seed_tracking(*, today: dt.date | None = None, days: int = 7) -> list[tuple[
     )
 
     _declare(admin, cough, day(1), temperature="36.8", symptoms=["cough"])
-    ledger.item_follow_up(
-        actor=tracker, item=selectors.open_card(cough.pk), text="咳嗽减轻，继续观察"
-    )
+    ledger.item_follow_up(actor=tracker, item=_card(cough), text="咳嗽减轻，继续观察")
 
     _declare(admin, recovered, day(5), temperature="37.8")
-    card = selectors.open_card(recovered.pk)
+    card = _card(recovered)
     ledger.item_follow_up(
         actor=tracker, item=card, text="就诊：普通感冒", value=Decimal("37.6"), unit="°C"
     )

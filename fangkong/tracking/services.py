@@ -47,7 +47,7 @@ def _open_cards(kind: str, person_ids: Iterable[int]) -> dict[int, Item]:
     found: dict[int, Item] = {}
     for chunk in _chunks(keys):
         for item in Item.objects.filter(kind=kind, is_open=True, open_key__in=chunk):
-            found[int(item.open_key.split(":")[1])] = item
+            found[int(str(item.open_key).split(":")[1])] = item
     return found
 
 
