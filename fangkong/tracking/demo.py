@@ -55,7 +55,14 @@ def _tracker() -> tuple[User, bool]:
 
 
 def _story_people(plant: OrgUnit) -> list[Person]:
-    skip = Person.objects.filter(is_active=True, unit__code=LINK_WORKSHOP).order_by("pk").first()
+    workshop = OrgUnit.objects.filter(code=LINK_WORKSHOP).first()
+    skip = (
+        Person.objects.filter(subtree_q("unit_path", workshop.path), is_active=True)
+        .order_by("pk")
+        .first()
+        if workshop is not None
+        else None
+    )
     people = Person.objects.filter(subtree_q("unit_path", plant.path), is_active=True).order_by(
         "pk"
     )
@@ -81,7 +88,7 @@ def seed_tracking(*, today: dt.date | None = None, days: int = 7) -> list[tuple[
     if plant is None or admin is None or approver is None:
         return []
     tracker, made = _tracker()
-    services.cards_backfill(since=today - dt.timedelta(days=days - 1), until=today)
+    services.cards_backfill(since=today - dt.timedelta(days=days - 1), until=today, backdate=True)
     # The story's people: no card yet, so each step below is the one that opens it.
     people = [p for p in _story_people(plant) if selectors.open_card(p.pk) is None][:6]
     if len(people) < 6:

@@ -105,7 +105,11 @@ def _add_notes(cards: dict[int, Item], texts: dict[int, tuple[str, dict[str, Any
 
 
 def _open_many(
-    kind: str, rows: dict[int, tuple[str, dict[str, Any]]], people: dict[int, Person]
+    kind: str,
+    rows: dict[int, tuple[str, dict[str, Any]]],
+    people: dict[int, Person],
+    *,
+    opened_at: dict[int, dt.datetime] | None = None,
 ) -> int:
     """Open a card for each person of ``rows`` ({person id: (title, data)}) in one go."""
     owners = owners_for_paths({people[pid].unit_path for pid in rows})
@@ -121,6 +125,7 @@ def _open_many(
             owner_ids=[user.pk for user in owners[people[pid].unit_path]],
             open_key=person_key(pid),
             data=data,
+            opened_at=(opened_at or {}).get(pid),
         )
         for pid, (title, data) in rows.items()
     ]
@@ -141,7 +146,7 @@ def _quarantine_cadence(kind: str, person_ids: list[int]) -> None:
 
 
 @transaction.atomic
-def cards_for_declarations(*, declarations: Sequence[Declaration]) -> int:
+def cards_for_declarations(*, declarations: Sequence[Declaration], backdate: bool = False) -> int:
     """Open a card for each person with a new abnormal declaration; refresh open cards.
 
     A person with an open card gets a system entry naming the new abnormal day. Return how
@@ -175,16 +180,25 @@ def cards_for_declarations(*, declarations: Sequence[Declaration]) -> int:
         for pid in missing
         if pid in people
     }
-    return _open_many(ABNORMAL, rows, people)
+    opened_at = {pid: _morning(latest[pid].day) for pid in rows} if backdate else None
+    return _open_many(ABNORMAL, rows, people, opened_at=opened_at)
+
+
+def _morning(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(8), timezone.get_current_timezone())
 
 
 @transaction.atomic
-def cards_backfill(*, since: dt.date, until: dt.date | None = None) -> int:
-    """Open the missing cards for current abnormal declarations of a day range (repairs, demo)."""
+def cards_backfill(*, since: dt.date, until: dt.date | None = None, backdate: bool = False) -> int:
+    """Open the missing cards for current abnormal declarations of a day range (repairs, demo).
+
+    ``backdate`` opens each card at 08:00 of its declaration's day, so its deadlines run as
+    if it had been opened then (the demo's week).
+    """
     rows = Declaration.objects.filter(is_current=True, day__gte=since).exclude(status="green")
     if until is not None:
         rows = rows.filter(day__lte=until)
-    return cards_for_declarations(declarations=list(rows.order_by("day", "pk")))
+    return cards_for_declarations(declarations=list(rows.order_by("day", "pk")), backdate=backdate)
 
 
 def _require_track(actor: Any, person: Person) -> None:

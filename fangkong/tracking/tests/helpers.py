@@ -3,6 +3,7 @@
 import datetime as dt
 from typing import Any
 
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from fangkong.health import services as health
@@ -30,18 +31,19 @@ def card_of(person: Any, kind: str = ABNORMAL) -> Item | None:
 
 
 def abnormal_without_card() -> list[int]:
-    """The invariant: people with a current abnormal declaration but no open card."""
-    abnormal = set(
+    """The invariant: people with a current abnormal declaration and no card that was open
+    when it was stored (an open card, or one closed out after the declaration came in).
+    """
+    card = Item.objects.filter(kind=ABNORMAL, person=OuterRef("person_id")).filter(
+        Q(is_open=True) | Q(closed_at__gte=OuterRef("created_at"))
+    )
+    return sorted(
         Declaration.objects.filter(is_current=True)
         .exclude(status="green")
+        .exclude(Exists(card))
         .values_list("person_id", flat=True)
+        .distinct()
     )
-    carded = set(
-        Item.objects.filter(kind=ABNORMAL, is_open=True, person_id__in=abnormal).values_list(
-            "person_id", flat=True
-        )
-    )
-    return sorted(abnormal - carded)
 
 
 def open_card_for(person: Any, *, ready: bool = False) -> Item:
