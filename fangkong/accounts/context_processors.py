@@ -26,6 +26,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "health": user_has_perm_anywhere(user, Perm.VIEW_HEALTH),
             "declare": user_has_perm_anywhere(user, Perm.DECLARE_FOR_OTHERS),
             "outbreak": user_has_perm_anywhere(user, Perm.MANAGE_OUTBREAK),
+            "ledger": user_has_perm_anywhere(user, Perm.VIEW_HEALTH),
             "track": user_has_perm_anywhere(user, Perm.TRACK),
         }
     }
