@@ -25,5 +25,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "jobs": user_has_perm_anywhere(user, Perm.VIEW_JOBS),
             "health": user_has_perm_anywhere(user, Perm.VIEW_HEALTH),
             "declare": user_has_perm_anywhere(user, Perm.DECLARE_FOR_OTHERS),
+            "quarantine": user_has_perm_anywhere(user, Perm.VIEW_ROLLUP)
+            or user_has_perm_anywhere(user, Perm.MANAGE_QUARANTINE),
         }
     }
