@@ -17,6 +17,7 @@ from fangkong.core.errors import ApplicationError, validation_detail
 from fangkong.health.api import router as health_router
 from fangkong.notify.api import router as notify_router
 from fangkong.orgs.api import router as orgs_router
+from fangkong.quarantine.api import router as quarantine_router
 from fangkong.reports.api import router as reports_router
 
 
@@ -159,3 +160,4 @@ api.add_router("/", orgs_router)
 api.add_router("/", health_router)
 api.add_router("/", reports_router)
 api.add_router("/", notify_router)
+api.add_router("/", quarantine_router)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
-from fangkong.core.errors import InvalidInput, NotFound
+from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
 from fangkong.core.text import clean_cell
 from fangkong.orgs.models import Person
 
@@ -189,6 +189,12 @@ def occupancy(user: Any, *, sites: Any = None, today: dt.date | None = None) -> 
 # ------------------------------------------------------------------ placements
 
 PLACEMENT_RULES = ((Perm.VIEW_HEALTH, "unit_path"), (Perm.MANAGE_QUARANTINE, "site_path"))
+
+
+def require_placement_access(user: Any) -> None:
+    """Raise PermissionDenied unless the user may see some placements or trips (names)."""
+    if _either(user, PLACEMENT_RULES) is None:
+        raise PermissionDenied()
 
 
 def placements_visible(user: Any) -> QuerySet[Placement]:

@@ -20,6 +20,8 @@ from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog
 from fangkong.core.web import page_context, renders_app_errors, spreadsheet_response
+from fangkong.ledger import services as ledger_services
+from fangkong.ledger.models import Item
 from fangkong.orgs.selectors import mask_id_number, mask_phone, unit_get_by_code
 
 from . import selectors, services
@@ -32,6 +34,7 @@ from .forms import (
     TripFilterForm,
     TripForm,
 )
+from .ledger_kind import KIND
 from .models import Level, Mode, Placement, Site
 from .notice import notice_pdf
 
@@ -250,7 +253,18 @@ def placement_detail(request: HttpRequest, placement_id: int) -> HttpResponse:
 
 def _ledger_context(user: Any, placement: Placement) -> dict[str, Any]:
     """The checks, tests and release workflow kept in the placement's ledger item."""
-    return {}
+    item = Item.objects.filter(kind=KIND, object_id=placement.pk).order_by("-id").first()
+    if item is None:
+        return {"item": None}
+    entries = item.entries.select_related("author").order_by("-at", "-id")
+    return {
+        "item": item,
+        "item_url": ledger_services.item_link(item.pk),
+        "entries": entries[:60],
+        "can_track": scope_for(user, Perm.TRACK).covers(item.unit_path),
+        "can_approve": scope_for(user, Perm.APPROVE_CLOSE).covers(item.unit_path),
+        "test_results": services.TEST_RESULTS.items(),
+    }
 
 
 @login_required
@@ -272,7 +286,57 @@ def _move(request: HttpRequest, placement: Placement) -> str:
     return _("Moved to room %(number)s.") % {"number": room.number}
 
 
-_PLACEMENT_ACTIONS: dict[str, Any] = {"move": _move}
+def _check(request: HttpRequest, placement: Placement) -> str:
+    data = _cleaned(CheckForm(request.POST))
+    services.placement_check(
+        actor=request.user,
+        placement=placement,
+        temperature=data["temperature"],
+        note=data.get("note") or "",
+    )
+    return _("The check was recorded.")
+
+
+def _test(request: HttpRequest, placement: Placement) -> str:
+    services.placement_test(
+        actor=request.user,
+        placement=placement,
+        result=request.POST.get("result", ""),
+        test_kind=request.POST.get("test_kind", ""),
+        note=request.POST.get("note", ""),
+    )
+    return _("The test result was recorded.")
+
+
+def _release(request: HttpRequest, placement: Placement) -> str:
+    services.placement_release_request(
+        actor=request.user, placement=placement, reason=request.POST.get("reason", "")
+    )
+    return _("The release waits for approval.")
+
+
+def _approve(request: HttpRequest, placement: Placement) -> str:
+    services.placement_release_approve(
+        actor=request.user, placement=placement, note=request.POST.get("note", "")
+    )
+    return _("%(name)s was released.") % {"name": placement.person.name}
+
+
+def _reject(request: HttpRequest, placement: Placement) -> str:
+    services.placement_release_reject(
+        actor=request.user, placement=placement, reason=request.POST.get("reason", "")
+    )
+    return _("The release was refused; the person stays in quarantine.")
+
+
+_PLACEMENT_ACTIONS: dict[str, Any] = {
+    "move": _move,
+    "check": _check,
+    "test": _test,
+    "release": _release,
+    "approve": _approve,
+    "reject": _reject,
+}
 
 
 @login_required
