@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "fangkong.accounts",
     "fangkong.orgs",
     "fangkong.notify",
+    "fangkong.ledger",
     "fangkong.health",
     "fangkong.quarantine",
     "fangkong.reports",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("fangkong.accounts.urls")),
     path("notify/", include("fangkong.notify.urls")),
+    path("ledger/", include("fangkong.ledger.urls")),
     path("health/", include("fangkong.health.urls")),
     path("quarantine/", include("fangkong.quarantine.urls")),
     path("reports/", include("fangkong.reports.urls")),

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "ledger"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("today/", views.today, name="today"),
+    path("calendar/", views.calendar_page, name="calendar"),
+    path("item/<int:pk>/", views.item_page, name="item"),
+    path("<slug:kind>/", views.item_list, name="list"),
+]
