@@ -115,7 +115,7 @@ def seed_quarantine() -> dict[str, int]:
             actor=None,
             unit=site.unit,
             site=site,
-            vehicle_plate="鲁C·Q0001",
+            vehicle_plate="鲁CQ0001",
             driver_name="赵师傅",
             driver_phone="13905330009",
             origin="淄博北站",

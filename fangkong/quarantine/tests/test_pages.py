@@ -164,3 +164,71 @@ def test_a_trip_cannot_carry_people_outside_the_scope(client, org, login_as):
         },
     )
     assert not Trip.objects.exists()
+
+
+def test_checks_tests_and_release_on_the_placement_page(client, org, site, login_as):
+    _site, rooms = site
+    placement = services.placement_start(
+        actor=None,
+        person=org.person_a,
+        mode=Mode.CENTRALISED,
+        level="high",
+        site=rooms["101"].site,
+        room=rooms["101"],
+    )
+    url = f"/quarantine/{placement.pk}/"
+    login_as("tracker")
+    client.post(url + "check/", {"temperature": "36.7", "note": "无不适"})
+    client.post(url + "test/", {"result": "negative"})
+    page = client.get(url).content.decode()
+    assert "36.7 °C" in page and ("negative" in page or "阴性" in page)
+    client.post(url + "release/", {"reason": "期满"})
+    client.post(url + "approve/", {})  # a tracker may not approve
+    placement.refresh_from_db()
+    assert placement.state == Placement.State.RELEASING
+    login_as("unit_admin")
+    client.post(url + "approve/", {"note": "同意"})
+    placement.refresh_from_db()
+    assert placement.state == Placement.State.RELEASED
+
+
+def test_api_place_check_and_release(client, org, site, login_as):
+    _site, rooms = site
+    login_as("unit_admin")
+    created = client.post(
+        "/api/v1/quarantine/placements",
+        {
+            "person_id": org.person_a.pk,
+            "mode": "centralised",
+            "level": "high",
+            "room_id": rooms["101"].pk,
+        },
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["item_id"] and body["days"] == 14
+    again = client.post(
+        "/api/v1/quarantine/placements",
+        {"person_id": org.person_a.pk, "mode": "home", "level": "high", "address": "家"},
+        content_type="application/json",
+    )
+    assert again.status_code == 409 and set(again.json()) == {"code", "message", "detail"}
+    pid = body["id"]
+    check = client.post(
+        f"/api/v1/quarantine/placements/{pid}/checks",
+        {"temperature": "36.5"},
+        content_type="application/json",
+    )
+    assert check.status_code == 201 and check.json()["value"] == "36.5"
+    client.post(
+        f"/api/v1/quarantine/placements/{pid}/release",
+        {"reason": "期满"},
+        content_type="application/json",
+    )
+    done = client.post(
+        f"/api/v1/quarantine/placements/{pid}/release/approve", {}, content_type="application/json"
+    )
+    assert done.json()["state"] == "released"
+    site_row = client.get(f"/api/v1/quarantine/sites/{rooms['101'].site_id}").json()
+    assert site_row["occupied"] == 0 and site_row["free"] == 3
