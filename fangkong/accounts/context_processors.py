@@ -28,5 +28,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "outbreak": user_has_perm_anywhere(user, Perm.MANAGE_OUTBREAK),
             "ledger": user_has_perm_anywhere(user, Perm.VIEW_HEALTH),
             "track": user_has_perm_anywhere(user, Perm.TRACK),
+            "quarantine": user_has_perm_anywhere(user, Perm.VIEW_ROLLUP)
+            or user_has_perm_anywhere(user, Perm.MANAGE_QUARANTINE),
         }
     }

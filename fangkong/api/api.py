@@ -18,6 +18,7 @@ from fangkong.health.api import router as health_router
 from fangkong.ledger.api import router as ledger_router
 from fangkong.notify.api import router as notify_router
 from fangkong.orgs.api import router as orgs_router
+from fangkong.quarantine.api import router as quarantine_router
 from fangkong.reports.api import router as reports_router
 from fangkong.tracking.api import router as tracking_router
 
@@ -163,3 +164,4 @@ api.add_router("/", reports_router)
 api.add_router("/", notify_router)
 api.add_router("/", tracking_router)
 api.add_router("/", ledger_router)
+api.add_router("/", quarantine_router)

@@ -8,4 +8,7 @@ class QuarantineConfig(AppConfig):
     verbose_name = _("Quarantine")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (keeps path copies in step with the tree)
+        from . import receivers  # noqa: F401  (path copies; placements follow their items)
+        from .ledger_kind import register_kind
+
+        register_kind()

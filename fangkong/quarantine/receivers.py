@@ -4,11 +4,14 @@ from typing import Any
 
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from fangkong.core.paths import subtree_q
+from fangkong.ledger.models import Item
 from fangkong.orgs import signals
 
+from .ledger_kind import KIND
 from .models import Placement, Site, Trip
 
 
@@ -49,3 +52,19 @@ def merge_placements(*, survivor: Any, duplicate: Any, **kwargs: Any) -> None:
     for trip in Trip.objects.filter(people=duplicate):
         trip.people.remove(duplicate)
         trip.people.add(survivor)
+
+
+@receiver(post_save, sender=Item)
+def follow_item(*, instance: Item, created: bool, update_fields: Any = None, **kwargs: Any) -> None:
+    """Keep a placement in the state of its ledger item, wherever the item was worked on.
+
+    The ledger saves ``state`` with ``update_fields`` on each close-out request, approval,
+    rejection and reopening; other saves (clocks, due dates) are ignored.
+    """
+    if created or instance.kind != KIND:
+        return
+    if update_fields is not None and "state" not in update_fields:
+        return
+    from .services import placement_follow_item
+
+    placement_follow_item(instance)

@@ -16,10 +16,11 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
-from fangkong.core.errors import NotFound
+from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
 from fangkong.core.text import clean_cell
 from fangkong.orgs.models import Person
 
@@ -135,16 +136,14 @@ class SiteOccupancy:
         return self._sum("overdue")
 
 
-def occupancy(
-    user: Any, *, site: Site | None = None, today: dt.date | None = None
-) -> list[SiteOccupancy]:
+def occupancy(user: Any, *, sites: Any = None, today: dt.date | None = None) -> list[SiteOccupancy]:
     """Return capacity, occupied and free beds, and releases due, per site and room.
 
     One grouped query over the rooms of the visible sites; no names are read.
     """
     today = today or timezone.localdate()
     tomorrow = today + dt.timedelta(days=1)
-    sites = list(sites_visible(user) if site is None else [site])
+    sites = list(sites_visible(user) if sites is None else sites)
     rooms = (
         Room.objects.filter(site__in=sites)
         .annotate(
@@ -190,6 +189,12 @@ def occupancy(
 # ------------------------------------------------------------------ placements
 
 PLACEMENT_RULES = ((Perm.VIEW_HEALTH, "unit_path"), (Perm.MANAGE_QUARANTINE, "site_path"))
+
+
+def require_placement_access(user: Any) -> None:
+    """Raise PermissionDenied unless the user may see some placements or trips (names)."""
+    if _either(user, PLACEMENT_RULES) is None:
+        raise PermissionDenied()
 
 
 def placements_visible(user: Any) -> QuerySet[Placement]:
@@ -262,19 +267,26 @@ def open_placement_for(person_id: int) -> Placement | None:
     )
 
 
-def people_to_place(user: Any, query: str, *, limit: int = 20) -> list[Person]:
-    """Find people the user may place in quarantine, by name, initials or document number."""
-    query = clean_cell(query)
-    if not query:
-        return []
+def people_to_place(
+    user: Any, query: str = "", *, ids: list[Any] | None = None, limit: int = 20
+) -> list[Person]:
+    """Find people the user may place in quarantine: by name, pinyin initials or document
+    number, or by id (``ids``)."""
     people = scope_for(user, Perm.MANAGE_QUARANTINE).filter(
         Person.objects.filter(is_active=True).select_related("unit"), "unit_path"
     )
+    if ids is not None:
+        try:
+            return list(people.filter(pk__in=[int(i) for i in ids])[:limit])
+        except (TypeError, ValueError):
+            return []
+    query = clean_cell(query)
+    if not query:
+        return []
     people = people.filter(
-        Q(name=query)
+        Q(name__startswith=query)
         | Q(name_initials__startswith=query.lower())
         | Q(id_number=query.upper())
-        | Q(name__startswith=query)
     )
     return list(people.order_by("name", "id")[:limit])
 
@@ -317,3 +329,19 @@ def trips_for(
         end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tz)
         trips = trips.filter(departed_at__lt=end)
     return trips.annotate(carried=Count("people")).order_by("-departed_at", "-id")
+
+
+def people_by_document(user: Any, numbers: list[str]) -> list[Person]:
+    """Return the people with these document numbers the user may act for; InvalidInput
+    names the numbers that match nobody in scope."""
+    wanted = [clean_cell(n).replace(" ", "").upper() for n in numbers if clean_cell(n)]
+    people = scope_for(user, Perm.MANAGE_QUARANTINE).filter(
+        Person.objects.filter(is_active=True, id_number__in=wanted), "unit_path"
+    )
+    found = {p.id_number: p for p in people}
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        raise InvalidInput(
+            detail={"people": [_("Nobody in your scope has %(n)s.") % {"n": "、".join(missing)}]}
+        )
+    return list({p.pk: p for p in found.values()}.values())

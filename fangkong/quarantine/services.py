@@ -8,22 +8,29 @@ of one enterprise in a site run by another unit); on the trip's unit for trips.
 
 import datetime as dt
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from fangkong.accounts.roles import Perm
+from fangkong.accounts.models import RoleAssignment, User
+from fangkong.accounts.roles import Perm, Role
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.audit import audit_record, snapshot
 from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog
+from fangkong.core.paths import ancestor_paths
 from fangkong.core.text import clean_cell
 from fangkong.health.models import OutbreakProfile
+from fangkong.ledger import services as ledger
+from fangkong.ledger.models import Entry, Item
 from fangkong.orgs.models import OrgUnit, Person
 
 from . import signals
+from .ledger_kind import ACTIVE, CLOSED, CLOSING, KIND, RELEASE_CLOCK
 from .models import Level, Mode, Placement, Room, Site, Trip
 
 MAX_DAYS = 60
@@ -298,7 +305,187 @@ def placement_start(
     except IntegrityError:  # a concurrent placement of the same person won
         raise Conflict(_("%(name)s is already in quarantine.") % {"name": person.name}) from None
     _audit(actor, AuditLog.Action.CREATE, placement, placement.unit_path)
+    _open_item(actor, placement)
     signals.placement_started.send(sender=Placement, person_id=person.pk, placement_id=placement.pk)
+    return placement
+
+
+def trackers_for(person: Person) -> list[User]:
+    """Return the trackers of the nearest unit above (or at) the person's that has any."""
+    rows = list(
+        RoleAssignment.objects.filter(
+            role=Role.TRACKER,
+            unit__path__in=ancestor_paths(person.unit_path),
+            unit__valid_to__isnull=True,
+        ).values_list("user_id", "unit__path")
+    )
+    if not rows:
+        return []
+    nearest = max(len(path) for _user, path in rows)
+    return list(User.objects.filter(pk__in=[u for u, path in rows if len(path) == nearest]))
+
+
+def _end_of_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(23, 59, 59), timezone.get_current_timezone())
+
+
+def _open_item(actor: Any, placement: Placement) -> Item:
+    """Open the placement's ledger item: checks every 12 h, release due on the planned day.
+
+    Owners: the trackers of the person's unit (nearest above), else whoever placed them.
+    """
+    person = placement.person
+    owners = trackers_for(person)
+    if not owners and getattr(actor, "is_authenticated", False):
+        owners = [actor]
+    item, created = ledger.item_open(
+        actor=actor,
+        kind=KIND,
+        subject=placement,
+        unit=person.unit,
+        title=f"{person.name} · {placement.where}",
+        person=person,
+        owners=owners,
+        open_key=f"person:{person.pk}",
+        data={
+            "placement": placement.pk,
+            "mode": placement.mode,
+            "planned_end": placement.planned_end.isoformat(),
+        },
+        clock_starts={RELEASE_CLOCK: _end_of_day(placement.planned_end)},
+    )
+    if not created:  # an item left open without its placement: work on that one first
+        raise Conflict(_("%(name)s is already in quarantine.") % {"name": person.name})
+    return item
+
+
+def placement_item(placement: Placement) -> Item:
+    """Return the placement's ledger item (the newest, should there be several)."""
+    item = (
+        Item.objects.filter(kind=KIND, object_id=placement.pk, person_id=placement.person_id)
+        .order_by("-id")
+        .first()
+    )
+    if item is None:
+        raise Conflict(_("This placement has no ledger card."))
+    return item
+
+
+def placement_check(
+    *,
+    actor: Any,
+    placement: Placement,
+    temperature: Any,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> Entry:
+    """Record a twice-daily check (temperature and a note) as a follow-up of the item."""
+    try:
+        value = Decimal(str(temperature)).quantize(Decimal("0.1"))
+    except (ArithmeticError, ValueError):
+        value = Decimal(0)
+    if not Decimal(34) <= value <= Decimal(43):
+        raise InvalidInput(detail={"temperature": [_("Give a temperature between 34 and 43 °C.")]})
+    return ledger.item_follow_up(
+        actor=actor,
+        item=placement_item(placement),
+        text=clean_cell(note) or _("Health check"),
+        value=value,
+        unit="°C",
+        at=at,
+        data={"check": "temperature"},
+    )
+
+
+TEST_RESULTS = {
+    "negative": _lazy("negative"),
+    "positive": _lazy("positive"),
+    "pending": _lazy("pending"),
+}
+
+
+def placement_test(
+    *,
+    actor: Any,
+    placement: Placement,
+    result: str,
+    test_kind: str = "",
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> Entry:
+    """Record a test result as a follow-up entry with data {"test": result}."""
+    if result not in TEST_RESULTS:
+        raise InvalidInput(detail={"result": [_("Choose the test result.")]})
+    test_kind = clean_cell(test_kind) or _("Nucleic acid test")
+    text = f"{test_kind}: {TEST_RESULTS[result]}"
+    if clean_cell(note):
+        text += f" — {clean_cell(note)}"
+    return ledger.item_follow_up(
+        actor=actor,
+        item=placement_item(placement),
+        text=text,
+        at=at,
+        data={"test": result, "test_kind": test_kind},
+    )
+
+
+def placement_release_request(*, actor: Any, placement: Placement, reason: str) -> Placement:
+    """Propose the person's release: a close-out that waits for approval."""
+    if placement.state != Placement.State.ACTIVE:
+        raise Conflict(_("Only a person in quarantine can be proposed for release."))
+    ledger.item_request_close(actor=actor, item=placement_item(placement), reason=reason)
+    placement.refresh_from_db()
+    return placement
+
+
+def placement_release_approve(*, actor: Any, placement: Placement, note: str = "") -> Placement:
+    """Approve the release: the item is closed out and the bed becomes free."""
+    ledger.item_approve_close(actor=actor, item=placement_item(placement), note=note)
+    placement.refresh_from_db()
+    return placement
+
+
+def placement_release_reject(*, actor: Any, placement: Placement, reason: str) -> Placement:
+    """Refuse the release: the person stays in quarantine."""
+    ledger.item_reject_close(actor=actor, item=placement_item(placement), reason=reason)
+    placement.refresh_from_db()
+    return placement
+
+
+_STATE_OF_ITEM = {
+    ACTIVE: Placement.State.ACTIVE,
+    CLOSING: Placement.State.RELEASING,
+    CLOSED: Placement.State.RELEASED,
+}
+
+
+@transaction.atomic
+def placement_follow_item(item: Item) -> Placement | None:
+    """Bring the placement in step with its ledger item's state (called on every change).
+
+    A release approved anywhere frees the bed and sends ``placement_released``; a release
+    reopened takes the bed back, refused (Conflict) when the room has filled meanwhile.
+    """
+    placement = Placement.objects.select_for_update().filter(pk=item.object_id).first()
+    if placement is None or placement.state == Placement.State.CANCELLED:
+        return None
+    target = _STATE_OF_ITEM.get(item.state, Placement.State.ACTIVE)
+    if target == placement.state:
+        return placement
+    before = snapshot(placement)
+    if placement.state == Placement.State.RELEASED:  # the release was reopened
+        if placement.room is not None:
+            _lock_room_with_a_bed(placement.room, site=placement.room.site)
+        placement.released_at = None
+    if target == Placement.State.RELEASED:
+        placement.released_at = item.closed_at or timezone.now()
+    placement.state = target
+    placement.save(update_fields=["state", "released_at", "updated_at"])
+    _audit(None, AuditLog.Action.UPDATE, placement, placement.unit_path, before)
+    if target == Placement.State.RELEASED:
+        signals.placement_released.send(
+            sender=Placement, person_id=placement.person_id, placement_id=placement.pk
+        )
     return placement
 
 

@@ -25,6 +25,7 @@ from fangkong.notify.services import notify
 from fangkong.orgs import importing
 from fangkong.orgs.models import OrgUnit, Person, UnitKind
 from fangkong.orgs.services import unit_create
+from fangkong.quarantine.tests import factories as quarantine
 from fangkong.testing import valid_resident_id
 
 pytestmark = pytest.mark.django_db
@@ -306,6 +307,142 @@ ENDPOINTS = [
         "ledger reopen",
         Perm.APPROVE_CLOSE,
         lambda s: ("post", f"/ledger/items/{ledger_item(s, 'closed')}/reopen", {"reason": "复发"}),
+    ),
+    # Quarantine: the objects are built inside each request's rolled-back savepoint.
+    (
+        "q site get",
+        Perm.VIEW_ROLLUP,
+        lambda s: ("get", f"/quarantine/sites/{quarantine.matrix_site(s).pk}", None),
+    ),
+    (
+        "q site create",
+        Perm.MANAGE_QUARANTINE,
+        lambda s: ("post", "/quarantine/sites", {"unit_id": s.unit.pk, "name": "隔离点"}),
+    ),
+    (
+        "q room create",
+        Perm.MANAGE_QUARANTINE,
+        lambda s: (
+            "post",
+            f"/quarantine/sites/{quarantine.matrix_site(s).pk}/rooms",
+            {"number": "901", "capacity": 2},
+        ),
+    ),
+    (
+        "q room update",
+        Perm.MANAGE_QUARANTINE,
+        lambda s: ("patch", f"/quarantine/rooms/{quarantine.matrix_room(s).pk}", {"capacity": 3}),
+    ),
+    (
+        "q placements list",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/quarantine/placements?site_id={quarantine.matrix_site(s).pk}", None),
+    ),
+    (
+        "q placement get",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/quarantine/placements/{quarantine.matrix_placement(s).pk}", None),
+    ),
+    (
+        "q placement create",
+        Perm.MANAGE_QUARANTINE,
+        lambda s: (
+            "post",
+            "/quarantine/placements",
+            {"person_id": s.person.pk, "mode": "home", "level": "high", "address": "家中"},
+        ),
+    ),
+    (
+        "q placement move",
+        Perm.MANAGE_QUARANTINE,
+        lambda s: (
+            "post",
+            f"/quarantine/placements/{(p := quarantine.matrix_placement(s)).pk}/move",
+            {"room_id": p.site.rooms.exclude(pk=p.room_id).first().pk},
+        ),
+    ),
+    (
+        "q check",
+        Perm.TRACK,
+        lambda s: (
+            "post",
+            f"/quarantine/placements/{quarantine.matrix_placement(s).pk}/checks",
+            {"temperature": "36.6"},
+        ),
+    ),
+    (
+        "q test",
+        Perm.TRACK,
+        lambda s: (
+            "post",
+            f"/quarantine/placements/{quarantine.matrix_placement(s).pk}/tests",
+            {"result": "negative"},
+        ),
+    ),
+    (
+        "q release",
+        Perm.TRACK,
+        lambda s: (
+            "post",
+            f"/quarantine/placements/{quarantine.matrix_placement(s).pk}/release",
+            {"reason": "期满"},
+        ),
+    ),
+    (
+        "q release approve",
+        Perm.APPROVE_CLOSE,
+        lambda s: (
+            "post",
+            f"/quarantine/placements/{quarantine.matrix_placement(s, releasing=True).pk}"
+            "/release/approve",
+            {"note": ""},
+        ),
+    ),
+    (
+        "q release reject",
+        Perm.APPROVE_CLOSE,
+        lambda s: (
+            "post",
+            f"/quarantine/placements/{quarantine.matrix_placement(s, releasing=True).pk}"
+            "/release/reject",
+            {"reason": "复查"},
+        ),
+    ),
+    (
+        "q notice",
+        Perm.VIEW_HEALTH,
+        lambda s: (
+            "get",
+            f"/quarantine/placements/{quarantine.matrix_placement(s).pk}/notice.pdf",
+            None,
+        ),
+    ),
+    (
+        "q trips list",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/quarantine/trips?site_id={quarantine.matrix_site(s).pk}", None),
+    ),
+    (
+        "q trip get",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/quarantine/trips/{quarantine.matrix_trip(s).pk}", None),
+    ),
+    (
+        "q trip create",
+        Perm.MANAGE_QUARANTINE,
+        lambda s: (
+            "post",
+            "/quarantine/trips",
+            {
+                "unit_id": s.enterprise.pk,
+                "vehicle_plate": "鲁C12345",
+                "driver_name": "刘师傅",
+                "origin": "淄博北站",
+                "destination": "隔离点",
+                "departed_at": "2020-02-01T10:00:00+08:00",
+                "person_ids": [s.person.pk],
+            },
+        ),
     ),
 ]
 

@@ -15,6 +15,7 @@ from fangkong.health.selectors import link_token, live_link
 from fangkong.health.services import link_issue
 from fangkong.orgs.demo import DEMO_PASSWORD, SCALES, seed
 from fangkong.orgs.models import OrgUnit, Person
+from fangkong.quarantine.demo import seed_quarantine
 from fangkong.reports.demo import create_report_accounts, seed_reports
 from fangkong.tracking.demo import seed_tracking
 
@@ -64,12 +65,17 @@ class Command(BaseCommand):
             declared = seed_declarations(days=DAYS[scale])
             accounts += create_report_accounts()
             made = seed_reports(days=DAYS[scale])
+            quarantine = seed_quarantine()
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Loaded {declared} declarations, {made['reports']} daily reports and "
                     f"{made['alarms']} alarms ({DAYS[scale]} day(s)) "
                     f"in {time.monotonic() - started:.1f}s."
                 )
+            )
+            self.stdout.write(
+                f"Quarantine: {quarantine['sites']} sites, {quarantine['placements']} placements, "
+                f"{quarantine['trips']} trip."
             )
             accounts += seed_tracking(days=DAYS[scale])
         self.stdout.write(f"\nDemo accounts (password: {DEMO_PASSWORD}):")
