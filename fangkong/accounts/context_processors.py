@@ -30,5 +30,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "track": user_has_perm_anywhere(user, Perm.TRACK),
             "quarantine": user_has_perm_anywhere(user, Perm.VIEW_ROLLUP)
             or user_has_perm_anywhere(user, Perm.MANAGE_QUARANTINE),
+            "travel": user_has_perm_anywhere(user, Perm.VIEW_HEALTH),
+            "return_rules": user_has_perm_anywhere(user, Perm.MANAGE_RETURN_RULES),
         }
     }

@@ -21,6 +21,7 @@ from fangkong.orgs.api import router as orgs_router
 from fangkong.quarantine.api import router as quarantine_router
 from fangkong.reports.api import router as reports_router
 from fangkong.tracking.api import router as tracking_router
+from fangkong.travel.api import router as travel_router
 
 
 class TokenAuth(HttpBearer):
@@ -165,3 +166,4 @@ api.add_router("/", notify_router)
 api.add_router("/", tracking_router)
 api.add_router("/", ledger_router)
 api.add_router("/", quarantine_router)
+api.add_router("/", travel_router)

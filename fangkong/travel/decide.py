@@ -201,7 +201,7 @@ def decide(card: ReturneeCard, *, today: dt.date | None = None) -> Verdict:
     reasons = [hit.label() for hit in hits if hit.level == level]
     contact_level = CONTACT_LEVEL.get(card.contact, "")  # type: ignore[call-overload]
     if LEVEL_RANK[contact_level] > LEVEL_RANK[level]:
-        level, reasons = contact_level, [ContactAnswer(card.contact).label]
+        level, reasons = contact_level, [str(ContactAnswer(card.contact).label)]
     if not level:
         days = window[1] - window[0]
         return Verdict(

@@ -48,7 +48,7 @@ MAX_DAYS_AHEAD = 60
 
 def _covers_person(scope: Any, person: Person) -> bool:
     """A proxy acts for a person by the employing unit or by the household (grid workers)."""
-    household = person.household.path if person.household_id else None
+    household = person.household.path if person.household is not None else None
     return scope.covers(person.unit_path) or bool(household and scope.covers(household))
 
 
