@@ -458,6 +458,8 @@ ENDPOINTS = [
                 "person_ids": [s.person.pk],
             },
         ),
+    ),
+    (
         "travel itineraries",
         Perm.VIEW_HEALTH,
         lambda s: ("get", f"/people/{s.person.pk}/itineraries", None),
