@@ -6,6 +6,7 @@ the ledger's worklist; each one leaves the list, and the third never shows.
 """
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,6 @@ def test_a_tracker_works_through_the_days_follow_ups_on_a_phone(live_server, ref
     assert phone.locator(".worklist > li[id^=item-]").count() == 0
     for card, temperature in zip(due, ("37.9", "36.6"), strict=True):
         entry = Entry.objects.get(item=card, kind=Entry.Kind.MEASUREMENT)
-        assert (str(entry.value), entry.author_id) == (temperature, tracker.pk)
+        assert (entry.value, entry.author_id) == (Decimal(temperature), tracker.pk)
         card.refresh_from_db()
         assert not card.is_overdue and card.next_due_at > timezone.now() + dt.timedelta(hours=23)
