@@ -123,20 +123,31 @@ def load(plants: list[tuple[int, str]], now: dt.datetime) -> None:
         )
         started = time.perf_counter()
         cursor.execute(
-            f"INSERT INTO {insert_target(Item, item_fields, connection)} "  # noqa: S608
+            f"INSERT INTO {insert_target(Item, item_fields, connection)} "
             f"SELECT n + 1, 'bench', %s, p.id, p.id, p.path, 'bench ' || n, 'open', %s, NULL, "
             f"{json_empty}, %s, '', {due}, %s, %s "
             f"FROM {_series(connection)} JOIN bench_plant p ON p.idx = n %% {len(plants)}",
-            [content_type, True, stamp(opened), stamp(past), stamp(soon), stamp(later)]
-            + [False, False],
+            [
+                content_type,
+                True,
+                stamp(opened),
+                stamp(past),
+                stamp(soon),
+                stamp(later),
+                False,
+                False,
+            ],
         )
         warn = dt.timedelta(hours=2)
         cursor.execute(
-            f"INSERT INTO {insert_target(ItemClock, clock_fields, connection)} "  # noqa: S608
+            f"INSERT INTO {insert_target(ItemClock, clock_fields, connection)} "
             f"SELECT n + 1, 'resolution', {due}, {due}, %s, %s FROM {_series(connection)}",
-            [stamp(past), stamp(soon), stamp(later)]
-            + [stamp(past - warn), stamp(soon - warn), stamp(later - warn)]
-            + [False, False],
+            [
+                *(stamp(moment) for moment in (past, soon, later)),
+                *(stamp(moment - warn) for moment in (past, soon, later)),
+                False,
+                False,
+            ],
         )
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -152,11 +163,10 @@ def main() -> None:
         setup_django()
         from django.urls import reverse
         from django.utils import timezone
-
-        from fangkong.ledger.models import Item
         from django_q.conf import Conf
         from django_q.models import OrmQ
 
+        from fangkong.ledger.models import Item
         from fangkong.ledger.services import overdue_sweep, sweep_notices_send
         from fangkong.notify.models import Notification
 
