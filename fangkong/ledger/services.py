@@ -792,6 +792,24 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
         yield ids[start : start + _CHUNK]
 
 
+def _by_ids(sql: str, ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """Run ``sql`` whose ``{ids}`` names the id list: one array parameter on PostgreSQL
+    (one statement for 10,000 ids), chunks of ``IN (…)`` on SQLite; return all rows.
+    """
+    rows: list[tuple[Any, ...]] = []
+    if not ids:
+        return rows
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(sql.format(ids="= ANY(%s)"), [list(ids)])
+            return list(cursor.fetchall()) if cursor.description else rows
+        for chunk in _chunks(ids):
+            cursor.execute(sql.format(ids=f"IN ({', '.join(['%s'] * len(chunk))})"), chunk)
+            if cursor.description:
+                rows.extend(cursor.fetchall())
+    return rows
+
+
 @transaction.atomic
 def overdue_sweep(now: dt.datetime | None = None) -> dict[str, Any]:
     """Warn about clocks due soon, mark breached clocks and their items overdue, notify.
@@ -818,8 +836,11 @@ def overdue_sweep(now: dt.datetime | None = None) -> dict[str, Any]:
         [stamp, stamp, stamp],
     )
     breached_items = sorted(set(breached))
-    for chunk in _chunks(breached_items):
-        Item.objects.filter(pk__in=chunk, is_overdue=False).update(is_overdue=True)
+    items = connection.ops.quote_name(Item._meta.db_table)
+    _by_ids(
+        f"UPDATE {items} SET is_overdue = TRUE WHERE id {{ids}} AND NOT is_overdue",  # noqa: S608
+        breached_items,
+    )
     batches = [
         *_unit_batches(sorted(set(warned)), Event.ITEM_DUE_SOON),
         *_unit_batches(breached_items, Event.ITEM_OVERDUE),
@@ -847,16 +868,22 @@ def _unit_batches(item_ids: Sequence[int], event: str) -> list[dict[str, Any]]:
     """Group items by unit: counts per kind and owners, as JSON for the queued job."""
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     owners: dict[int, set[int]] = defaultdict(set)
-    unit_of: dict[int, int] = {}
-    for chunk in _chunks(item_ids):
-        for pk, unit_id, kind in Item.objects.filter(pk__in=chunk).values_list(
-            "pk", "unit_id", "kind"
-        ):
-            unit_of[pk] = unit_id
-            counts[unit_id][kind] += 1
-        through = Item.owners.through.objects.filter(item_id__in=chunk)
-        for item_id, user_id in through.values_list("item_id", "user_id"):
-            owners[unit_of[item_id]].add(user_id)
+    quote = connection.ops.quote_name
+    by_unit = _by_ids(
+        f"SELECT unit_id, kind, COUNT(*) FROM {quote(Item._meta.db_table)} "  # noqa: S608
+        "WHERE id {ids} GROUP BY unit_id, kind",
+        item_ids,
+    )
+    for unit_id, kind, count in by_unit:
+        counts[unit_id][kind] += count
+    through = Item.owners.through._meta.db_table
+    owned = _by_ids(
+        f"SELECT DISTINCT i.unit_id, o.user_id FROM {quote(through)} o "  # noqa: S608
+        f"JOIN {quote(Item._meta.db_table)} i ON i.id = o.item_id WHERE o.item_id {{ids}}",
+        item_ids,
+    )
+    for unit_id, user_id in owned:
+        owners[unit_id].add(user_id)
     return [
         {
             "event": event,
