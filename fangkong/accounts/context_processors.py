@@ -27,5 +27,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "declare": user_has_perm_anywhere(user, Perm.DECLARE_FOR_OTHERS),
             "quarantine": user_has_perm_anywhere(user, Perm.VIEW_ROLLUP)
             or user_has_perm_anywhere(user, Perm.MANAGE_QUARANTINE),
+            "ledger": user_has_perm_anywhere(user, Perm.VIEW_HEALTH),
+            "track": user_has_perm_anywhere(user, Perm.TRACK),
         }
     }

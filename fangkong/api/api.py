@@ -15,6 +15,7 @@ from fangkong.accounts.selectors import role_rows_for
 from fangkong.accounts.services import api_token_authenticate
 from fangkong.core.errors import ApplicationError, validation_detail
 from fangkong.health.api import router as health_router
+from fangkong.ledger.api import router as ledger_router
 from fangkong.notify.api import router as notify_router
 from fangkong.orgs.api import router as orgs_router
 from fangkong.quarantine.api import router as quarantine_router
@@ -161,3 +162,4 @@ api.add_router("/", health_router)
 api.add_router("/", reports_router)
 api.add_router("/", notify_router)
 api.add_router("/", quarantine_router)
+api.add_router("/", ledger_router)

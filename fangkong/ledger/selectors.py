@@ -158,3 +158,30 @@ def my_due_today(user: Any, *, day: dt.date | None = None) -> QuerySet[Item]:
         .select_related("person", "unit")
         .order_by("next_due_at", "id")
     )
+
+
+def kind_totals(user: Any, *, kind: str) -> dict[str, int]:
+    """Return the open, overdue and awaiting-approval counts of ``kind`` in the user's scope."""
+    spec = kinds.get(kind)
+    return (
+        _scoped(user, spec)
+        .filter(is_open=True)
+        .aggregate(
+            open=Count("pk"),
+            overdue=Count("pk", filter=Q(is_overdue=True)),
+            closing=Count("pk", filter=Q(state=spec.closing_state)),
+        )
+    )
+
+
+def unit_for_ledger(user: Any, *, kind: str, key: str) -> OrgUnit:
+    """Return the unit named by id or code if the user sees the kind's items there."""
+    spec = kinds.get(kind)
+    key = key.strip()
+    units = OrgUnit.objects.all()
+    unit = (units.filter(pk=int(key)) if key.isdigit() else units.filter(code=key)).first()
+    if unit is None and key.isdigit():
+        unit = units.filter(code=key).first()
+    if unit is None or not scope_for(user, spec.view_perm).covers(unit.path):
+        raise NotFound()
+    return unit

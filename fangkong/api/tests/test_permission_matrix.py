@@ -17,6 +17,8 @@ from django.db import transaction
 
 from fangkong.accounts.roles import ROLE_PERMS, Perm, Role
 from fangkong.health.tests.factories import raw_declaration
+from fangkong.ledger import services as ledger
+from fangkong.ledger.testing import register_test_kinds
 from fangkong.notify.models import Event
 from fangkong.notify.services import notify
 from fangkong.orgs import importing
@@ -83,10 +85,29 @@ def make_side(org: Any, enterprise: OrgUnit, unit: OrgUnit, person: Person, seed
 
 @pytest.fixture
 def sides(org):
+    register_test_kinds()
     return {
         "in": make_side(org, org.ent_a, org.shop_a, org.person_a, 900),
         "out": make_side(org, org.ent_b, org.plant_b, org.person_b, 901),
     }
+
+
+def ledger_item(s: Side, state: str = "open") -> int:
+    """Open (in the rolled-back savepoint) a test-kind ledger item about the side's person."""
+    item, _ = ledger.item_open(
+        actor=None,
+        kind="testcase",
+        subject=s.person,
+        person=s.person,
+        unit=s.unit,
+        title="矩阵",
+        open_key=f"matrix:{s.person.pk}",
+    )
+    if state in ("closing", "closed"):
+        ledger.item_request_close(actor=None, item=item, reason="正常")
+    if state == "closed":
+        ledger.item_approve_close(actor=None, item=item)
+    return item.pk
 
 
 def duplicate_of(person: Person) -> int:
@@ -309,6 +330,63 @@ ENDPOINTS = [
                 "person_ids": [s.person.pk],
             },
         ),
+    ),
+    # Ledger items (a test kind): people's health cases, so VIEW_HEALTH to see them.
+    (
+        "ledger list",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/ledger/items?kind=testcase&unit_id={s.unit.pk}", None),
+    ),
+    ("ledger item", Perm.VIEW_HEALTH, lambda s: ("get", f"/ledger/items/{ledger_item(s)}", None)),
+    (
+        "ledger history",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/ledger/items/{ledger_item(s)}/history", None),
+    ),
+    (
+        "ledger counts",
+        Perm.VIEW_ROLLUP,
+        lambda s: ("get", f"/ledger/counts?kind=testcase&unit_id={s.enterprise.pk}", None),
+    ),
+    ("ledger today", Perm.TRACK, lambda s: ("get", f"/ledger/today?unit_id={s.unit.pk}", None)),
+    (
+        "ledger follow-up",
+        Perm.TRACK,
+        lambda s: ("post", f"/ledger/items/{ledger_item(s)}/follow-ups", {"text": "正常"}),
+    ),
+    (
+        "ledger transition",
+        Perm.TRACK,
+        lambda s: ("post", f"/ledger/items/{ledger_item(s)}/transition", {"target": "following"}),
+    ),
+    (
+        "ledger close",
+        Perm.TRACK,
+        lambda s: ("post", f"/ledger/items/{ledger_item(s)}/close", {"reason": "正常"}),
+    ),
+    (
+        "ledger escalate",
+        Perm.TRACK,
+        lambda s: ("post", f"/ledger/items/{ledger_item(s)}/escalate", {"reason": "未好转"}),
+    ),
+    (
+        "ledger approve",
+        Perm.APPROVE_CLOSE,
+        lambda s: ("post", f"/ledger/items/{ledger_item(s, 'closing')}/approve", {}),
+    ),
+    (
+        "ledger reject",
+        Perm.APPROVE_CLOSE,
+        lambda s: (
+            "post",
+            f"/ledger/items/{ledger_item(s, 'closing')}/reject",
+            {"reason": "再观察"},
+        ),
+    ),
+    (
+        "ledger reopen",
+        Perm.APPROVE_CLOSE,
+        lambda s: ("post", f"/ledger/items/{ledger_item(s, 'closed')}/reopen", {"reason": "复发"}),
     ),
 ]
 
