@@ -177,10 +177,10 @@ def occupancy(user: Any, *, sites: Any = None, today: dt.date | None = None) -> 
             RoomOccupancy(
                 room=room,
                 capacity=room.capacity,
-                occupied=room.occupied,  # type: ignore[attr-defined]
-                ending_today=room.ending_today,  # type: ignore[attr-defined]
-                ending_tomorrow=room.ending_tomorrow,  # type: ignore[attr-defined]
-                overdue=room.overdue,  # type: ignore[attr-defined]
+                occupied=room.occupied,
+                ending_today=room.ending_today,
+                ending_tomorrow=room.ending_tomorrow,
+                overdue=room.overdue,
             )
         )
     return list(by_site.values())

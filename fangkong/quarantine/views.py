@@ -609,10 +609,12 @@ def _trip_create(request: HttpRequest) -> Any:
 def trip_detail(request: HttpRequest, trip_id: int) -> HttpResponse:
     trip = selectors.trip_get(request.user, trip_id)
     if request.method == "POST":
-        _post_and_report(
-            request,
-            lambda: services.trip_arrive(actor=request.user, trip=trip) and _("Arrival recorded."),
-        )
+
+        def arrive() -> str:
+            services.trip_arrive(actor=request.user, trip=trip)
+            return _("Arrival recorded.")
+
+        _post_and_report(request, arrive)
         return redirect("quarantine:trip", trip_id=trip.pk)
     return render(
         request,

@@ -372,8 +372,8 @@ ENDPOINTS = [
         Perm.MANAGE_QUARANTINE,
         lambda s: (
             "post",
-            f"/quarantine/placements/{(p := quarantine.matrix_placement(s)).pk}/move",
-            {"room_id": p.site.rooms.exclude(pk=p.room_id).first().pk},
+            f"/quarantine/placements/{(move := quarantine.matrix_move(s))[0]}/move",
+            {"room_id": move[1]},
         ),
     ),
     (

@@ -66,6 +66,15 @@ def matrix_placement(side: Any, *, releasing: bool = False) -> Placement:
     return placement
 
 
+def matrix_move(side: Any) -> tuple[int, int]:
+    """A placement and another room of its site: (placement id, room id)."""
+    placement = matrix_placement(side)
+    rooms = Room.objects.filter(site=placement.site).exclude(
+        pk=placement.room.pk if placement.room else 0
+    )
+    return placement.pk, rooms.get().pk
+
+
 def matrix_trip(side: Any) -> Trip:
     return trip_create(
         actor=None,

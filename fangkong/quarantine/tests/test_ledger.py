@@ -128,3 +128,10 @@ def test_a_new_placement_after_release(org, placement):
         actor=admin, person=org.person_a, mode=Mode.HOME, level="medium", address="家中"
     )
     assert services.placement_item(again).is_open
+
+
+def test_the_ledger_pages_show_quarantine_items(client, org, placement, login_as):
+    login_as("tracker", org.plant_a)
+    item = services.placement_item(placement)
+    assert "张伟" in client.get("/ledger/quarantine/").content.decode()
+    assert client.get(f"/ledger/item/{item.pk}/").status_code == 200
