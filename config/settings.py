@@ -46,8 +46,11 @@ INSTALLED_APPS = [
     "fangkong.accounts",
     "fangkong.orgs",
     "fangkong.notify",
+    "fangkong.ledger",
     "fangkong.health",
+    "fangkong.quarantine",
     "fangkong.travel",
+    "fangkong.tracking",
     "fangkong.reports",
     "fangkong.api",
 ]

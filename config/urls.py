@@ -16,9 +16,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("fangkong.accounts.urls")),
     path("notify/", include("fangkong.notify.urls")),
+    path("ledger/", include("fangkong.ledger.urls")),
     path("health/", include("fangkong.health.urls")),
+    path("quarantine/", include("fangkong.quarantine.urls")),
     path("travel/", include("fangkong.travel.urls")),
     path("reports/", include("fangkong.reports.urls")),
+    path("tracking/", include("fangkong.tracking.urls")),
     path("", include("fangkong.orgs.urls")),
 ]
 if settings.DEBUG:

@@ -25,6 +25,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "jobs": user_has_perm_anywhere(user, Perm.VIEW_JOBS),
             "health": user_has_perm_anywhere(user, Perm.VIEW_HEALTH),
             "declare": user_has_perm_anywhere(user, Perm.DECLARE_FOR_OTHERS),
+            "outbreak": user_has_perm_anywhere(user, Perm.MANAGE_OUTBREAK),
+            "ledger": user_has_perm_anywhere(user, Perm.VIEW_HEALTH),
+            "track": user_has_perm_anywhere(user, Perm.TRACK),
+            "quarantine": user_has_perm_anywhere(user, Perm.VIEW_ROLLUP)
+            or user_has_perm_anywhere(user, Perm.MANAGE_QUARANTINE),
             "travel": user_has_perm_anywhere(user, Perm.VIEW_HEALTH),
             "return_rules": user_has_perm_anywhere(user, Perm.MANAGE_RETURN_RULES),
         }

@@ -15,9 +15,12 @@ from fangkong.accounts.selectors import role_rows_for
 from fangkong.accounts.services import api_token_authenticate
 from fangkong.core.errors import ApplicationError, validation_detail
 from fangkong.health.api import router as health_router
+from fangkong.ledger.api import router as ledger_router
 from fangkong.notify.api import router as notify_router
 from fangkong.orgs.api import router as orgs_router
+from fangkong.quarantine.api import router as quarantine_router
 from fangkong.reports.api import router as reports_router
+from fangkong.tracking.api import router as tracking_router
 from fangkong.travel.api import router as travel_router
 
 
@@ -160,4 +163,7 @@ api.add_router("/", orgs_router)
 api.add_router("/", health_router)
 api.add_router("/", reports_router)
 api.add_router("/", notify_router)
+api.add_router("/", tracking_router)
+api.add_router("/", ledger_router)
+api.add_router("/", quarantine_router)
 api.add_router("/", travel_router)

@@ -107,3 +107,49 @@ class Division(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+
+class CalendarDay(models.Model):
+    """An override of the working-day calendar for one date: the State Council's notice wins.
+
+    The ``holidays`` package knows China's public holidays and make-up working days (调休)
+    for the years whose notice it has; admins enter the rest here when the notice appears.
+    """
+
+    day = models.DateField(_("day"), unique=True)
+    is_working = models.BooleanField(_("working day"))
+    name = models.CharField(_("name"), max_length=64, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("calendar override")
+        verbose_name_plural = _("calendar overrides")
+
+    def __str__(self) -> str:
+        return f"{self.day.isoformat()} {self.name}"
+
+
+class CalendarNotice(models.Model):
+    """Marks a year's holiday notice as entered: its deadlines are no longer estimates."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    entered_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("holiday notice")
+        verbose_name_plural = _("holiday notices")
+
+    def __str__(self) -> str:
+        return str(self.year)

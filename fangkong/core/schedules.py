@@ -7,6 +7,7 @@ PERIODIC_JOBS = [
     ("fangkong.core.tasks.queue_heartbeat", 1),
     ("fangkong.notify.tasks.deliver_due", 1),
     ("fangkong.reports.tasks.deadline_sweep", 5),  # report reminders and escalations
+    ("fangkong.ledger.tasks.overdue_sweep", 5),  # ledger deadlines: warnings and breaches
 ]
 
 

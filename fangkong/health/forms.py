@@ -14,7 +14,16 @@ from django.utils.translation import gettext_lazy as _
 from fangkong.core.divisions import division_search
 from fangkong.core.models import Division
 
-from .models import Colour, Contact, Declaration, FiledBy, TestResult, Whereabouts
+from .models import (
+    Colour,
+    Contact,
+    Declaration,
+    FiledBy,
+    OutbreakProfile,
+    Symptom,
+    TestResult,
+    Whereabouts,
+)
 
 DEFAULT_TEMPERATURE = "36.5"
 FIELDS = ("temperature", "division", "whereabouts", "contact", "test_result")
@@ -81,3 +90,28 @@ class DeclarationFilterForm(forms.Form):
         label=_("Filed by"), required=False, choices=[("", _("All")), *FiledBy.choices]
     )
     history = forms.BooleanField(label=_("Include superseded"), required=False)
+
+
+class OutbreakProfileForm(forms.ModelForm):
+    """The outbreak profile's numbers; the service saves and audits them."""
+
+    class Meta:
+        model = OutbreakProfile
+        fields = [
+            "disease_name",
+            "lookback_days",
+            "follow_up_days",
+            "normal_days_to_close",
+            "quarantine_days_high",
+            "quarantine_days_medium",
+            "quarantine_days_low",
+            "fever_threshold",
+        ]
+
+
+class SymptomForm(forms.ModelForm):
+    """One row of the symptom list (the code is fixed once declarations use it)."""
+
+    class Meta:
+        model = Symptom
+        fields = ["code", "name", "name_en", "order", "is_active"]

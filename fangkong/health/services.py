@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -15,15 +16,21 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.roles import Perm, Role
 from fangkong.accounts.selectors import scope_for
-from fangkong.core.audit import audit_record
+from fangkong.core.audit import audit_record, snapshot
 from fangkong.core.bulk import insert_returning_pks
-from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fangkong.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    validation_detail,
+)
 from fangkong.core.models import AuditLog, Division
 from fangkong.notify.models import Event
 from fangkong.notify.services import notify
 from fangkong.orgs.models import OrgUnit, Person
 
-from . import tally
+from . import signals, tally
 from .models import (
     TEMPERATURE_MAX,
     TEMPERATURE_MIN,
@@ -32,6 +39,7 @@ from .models import (
     Declaration,
     FiledBy,
     HealthRule,
+    OutbreakProfile,
     PersonLink,
     Symptom,
     TestResult,
@@ -320,9 +328,13 @@ def _store(
         for data in fresh.values()
     ]
     insert_returning_pks(rows)
-    deltas.add_rows(row for row in rows if row.is_current)
+    current = [row for row in rows if row.is_current]
+    deltas.add_rows(current)
     deltas.apply()
-    _announce_abnormal([row for row in rows if row.is_current], people=people)
+    abnormal = [row for row in current if row.status != Colour.GREEN]
+    if abnormal:
+        signals.abnormal_declared.send(sender=Declaration, declarations=abnormal, actor=actor)
+    _announce_abnormal(current, people=people)
     created = {row.uuid: row for row in rows}
     return [
         Stored(created[data.uuid], True) if data.uuid in created else Stored(seen[data.uuid], False)
@@ -480,3 +492,76 @@ def link_revoke(*, actor: Any, person: Person) -> int:
             scope_path=person.unit_path,
         )
     return revoked
+
+
+# ------------------------------------------------------------------ outbreak profile
+
+PROFILE_FIELDS = (
+    "disease_name",
+    "lookback_days",
+    "follow_up_days",
+    "normal_days_to_close",
+    "quarantine_days_high",
+    "quarantine_days_medium",
+    "quarantine_days_low",
+    "fever_threshold",
+)
+SYMPTOM_FIELDS = ("code", "name", "name_en", "order", "is_active")
+
+
+def _require_outbreak_manager(actor: Any) -> None:
+    # The profile is one group-wide row: holding the permission anywhere is enough.
+    if scope_for(actor, Perm.MANAGE_OUTBREAK).is_empty:
+        raise PermissionDenied()
+
+
+def _full_clean(obj: Any) -> None:
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        raise InvalidInput(detail=validation_detail(exc)) from exc
+
+
+@transaction.atomic
+def outbreak_profile_update(*, actor: Any, values: dict[str, Any]) -> OutbreakProfile:
+    """Change the outbreak profile's numbers (cleaned ``values`` by field name); audited."""
+    _require_outbreak_manager(actor)
+    profile = OutbreakProfile.objects.select_for_update().get(pk=OutbreakProfile.current().pk)
+    before = snapshot(profile, exclude=("created_at", "updated_at"))
+    changed = [name for name in PROFILE_FIELDS if name in values]
+    for name in changed:
+        setattr(profile, name, values[name])
+    _full_clean(profile)
+    profile.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditLog.Action.UPDATE,
+        obj=profile,
+        before=before,
+        after=snapshot(profile, exclude=("created_at", "updated_at")),
+    )
+    return profile
+
+
+@transaction.atomic
+def symptom_save(*, actor: Any, symptom: Symptom | None, values: dict[str, Any]) -> Symptom:
+    """Add a symptom to the list (``symptom`` None) or change one; audited.
+
+    Symptoms are switched off rather than deleted: old declarations keep their codes.
+    """
+    _require_outbreak_manager(actor)
+    before = snapshot(symptom) if symptom is not None else None
+    target = symptom or Symptom()
+    for name in SYMPTOM_FIELDS:
+        if name in values:
+            setattr(target, name, values[name])
+    _full_clean(target)
+    target.save()
+    audit_record(
+        actor=actor,
+        action=AuditLog.Action.UPDATE if before else AuditLog.Action.CREATE,
+        obj=target,
+        before=before,
+        after=snapshot(target),
+    )
+    return target

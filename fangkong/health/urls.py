@@ -12,5 +12,6 @@ urlpatterns = [
     path("person/<int:person_id>/", views.person_health, name="person"),
     path("person/<int:person_id>/link/<slug:action>/", views.person_link, name="person_link"),
     path("declarations/", views.declarations, name="declarations"),
+    path("outbreak/", views.outbreak_profile, name="outbreak"),
     path("declarations/export/", views.declarations_export, name="declarations_export"),
 ]

@@ -31,8 +31,23 @@ from fangkong.core.web import page_context, renders_app_errors, spreadsheet_resp
 from fangkong.orgs.models import Person
 
 from . import selectors, services
-from .forms import DeclarationFilterForm, declaration_from_post, division_lookup, values_from
-from .models import Contact, Declaration, PersonLink, TestResult, Whereabouts
+from .forms import (
+    DeclarationFilterForm,
+    OutbreakProfileForm,
+    SymptomForm,
+    declaration_from_post,
+    division_lookup,
+    values_from,
+)
+from .models import (
+    Contact,
+    Declaration,
+    OutbreakProfile,
+    PersonLink,
+    Symptom,
+    TestResult,
+    Whereabouts,
+)
 from .qr import qr_data_uri
 from .status import reason_labels
 from .throttle import client_address, hit
@@ -559,3 +574,58 @@ def declarations_export(request: HttpRequest) -> HttpResponse:
 def _single_root(paths: tuple[str, ...]) -> str:
     """Scope an audit row to the exporter's subtree when there is exactly one."""
     return paths[0] if len(paths) == 1 else ""
+
+
+# ------------------------------------------------------------------ outbreak profile
+
+
+@login_required
+@renders_app_errors
+def outbreak_profile(request: HttpRequest) -> HttpResponse:
+    """Edit the outbreak profile and the symptom list (group administrators)."""
+    if not user_has_perm_anywhere(request.user, Perm.MANAGE_OUTBREAK):
+        raise PermissionDenied()
+    profile = OutbreakProfile.current()
+    symptoms = list(Symptom.objects.order_by("order", "code"))
+    profile_form = OutbreakProfileForm(instance=profile)
+    symptom_forms = {s.pk: SymptomForm(instance=s, prefix=f"s{s.pk}") for s in symptoms}
+    new_form = SymptomForm(prefix="new", initial={"order": len(symptoms), "is_active": True})
+    status = 200
+    if request.method == "POST":
+        which = request.POST.get("save", "")
+        if which == "profile":
+            profile_form = OutbreakProfileForm(request.POST, instance=OutbreakProfile.current())
+            if profile_form.is_valid():
+                services.outbreak_profile_update(
+                    actor=request.user, values=profile_form.cleaned_data
+                )
+                messages.success(request, _("The outbreak profile was saved."))
+                return redirect("health:outbreak")
+        else:
+            target = next((s for s in symptoms if str(s.pk) == which), None)
+            form = SymptomForm(
+                request.POST, instance=target, prefix=f"s{target.pk}" if target else "new"
+            )
+            if form.is_valid():
+                services.symptom_save(
+                    actor=request.user,
+                    symptom=Symptom.objects.get(pk=target.pk) if target else None,
+                    values=form.cleaned_data,
+                )
+                messages.success(request, _("The symptom list was saved."))
+                return redirect("health:outbreak")
+            if target is None:
+                new_form = form
+            else:
+                symptom_forms[target.pk] = form
+        status = 422
+    return render(
+        request,
+        "health/outbreak.html",
+        {
+            "profile_form": profile_form,
+            "symptom_rows": [(s, symptom_forms[s.pk]) for s in symptoms],
+            "new_form": new_form,
+        },
+        status=status,
+    )

@@ -14,14 +14,18 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import timezone
 
 from fangkong.accounts.roles import ROLE_PERMS, Perm, Role
 from fangkong.health.tests.factories import raw_declaration
+from fangkong.ledger import services as ledger
+from fangkong.ledger.testing import register_test_kinds
 from fangkong.notify.models import Event
 from fangkong.notify.services import notify
 from fangkong.orgs import importing
 from fangkong.orgs.models import OrgUnit, Person, UnitKind
 from fangkong.orgs.services import unit_create
+from fangkong.quarantine.tests import factories as quarantine
 from fangkong.testing import valid_resident_id
 from fangkong.travel.importing import template_workbook
 from fangkong.travel.models import Itinerary
@@ -85,14 +89,40 @@ def make_side(org: Any, enterprise: OrgUnit, unit: OrgUnit, person: Person, seed
 
 @pytest.fixture
 def sides(org):
+    register_test_kinds()
     return {
         "in": make_side(org, org.ent_a, org.shop_a, org.person_a, 900),
         "out": make_side(org, org.ent_b, org.plant_b, org.person_b, 901),
     }
 
 
+def ledger_item(s: Side, state: str = "open") -> int:
+    """Open (in the rolled-back savepoint) a test-kind ledger item about the side's person."""
+    item, _ = ledger.item_open(
+        actor=None,
+        kind="testcase",
+        subject=s.person,
+        person=s.person,
+        unit=s.unit,
+        title="矩阵",
+        open_key=f"matrix:{s.person.pk}",
+    )
+    if state in ("closing", "closed"):
+        ledger.item_request_close(actor=None, item=item, reason="正常")
+    if state == "closed":
+        ledger.item_approve_close(actor=None, item=item)
+    return item.pk
+
+
 def duplicate_of(person: Person) -> int:
     return Person.objects.filter(id_number=person.id_number).exclude(pk=person.pk).get().pk
+
+
+def tracking_card(side: Side, *, ready: bool = False) -> int:
+    """Open (inside the case's savepoint) an abnormal card for the side's person."""
+    from fangkong.tracking.tests.helpers import open_card_for
+
+    return open_card_for(side.person, ready=ready).pk
 
 
 def travel_card(person: Person) -> int:
@@ -188,6 +218,247 @@ ENDPOINTS = [
         lambda s: ("get", f"/declarations?unit_id={s.unit.pk}", None),
     ),
     ("person health", Perm.VIEW_HEALTH, lambda s: ("get", f"/people/{s.person.pk}/health", None)),
+    (
+        "tracking card open",
+        Perm.TRACK,
+        lambda s: ("post", "/tracking/cards", {"person_id": s.person.pk, "reason": "发热"}),
+    ),
+    (
+        "tracking card readiness",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/tracking/cards/{tracking_card(s)}/readiness", None),
+    ),
+    (
+        "tracking card close",
+        Perm.TRACK,
+        lambda s: (
+            "post",
+            f"/tracking/cards/{tracking_card(s, ready=True)}/close",
+            {"reason": "连续正常"},
+        ),
+    ),
+    (
+        "tracking card escalate",
+        Perm.TRACK,
+        lambda s: ("post", f"/tracking/cards/{tracking_card(s)}/escalate", {"reason": "持续发热"}),
+    ),
+    (
+        "tracking contacts",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/tracking/contacts?case_id={s.person.pk}", None),
+    ),
+    (
+        "tracking contact create",
+        Perm.TRACK,
+        lambda s: (
+            "post",
+            "/tracking/contacts",
+            {
+                "person_id": s.person.pk,
+                "case_id": duplicate_of(s.person),
+                "last_contact_day": str(timezone.localdate()),
+                "relation": "colleague",
+            },
+        ),
+    ),
+    (
+        "tracking case tree",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/tracking/cases/{s.person.pk}/tree", None),
+    ),
+    # Ledger items (a test kind): people's health cases, so VIEW_HEALTH to see them.
+    (
+        "ledger list",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/ledger/items?kind=testcase&unit_id={s.unit.pk}", None),
+    ),
+    ("ledger item", Perm.VIEW_HEALTH, lambda s: ("get", f"/ledger/items/{ledger_item(s)}", None)),
+    (
+        "ledger history",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/ledger/items/{ledger_item(s)}/history", None),
+    ),
+    (
+        "ledger counts",
+        Perm.VIEW_ROLLUP,
+        lambda s: ("get", f"/ledger/counts?kind=testcase&unit_id={s.enterprise.pk}", None),
+    ),
+    ("ledger today", Perm.TRACK, lambda s: ("get", f"/ledger/today?unit_id={s.unit.pk}", None)),
+    (
+        "ledger follow-up",
+        Perm.TRACK,
+        lambda s: ("post", f"/ledger/items/{ledger_item(s)}/follow-ups", {"text": "正常"}),
+    ),
+    (
+        "ledger transition",
+        Perm.TRACK,
+        lambda s: ("post", f"/ledger/items/{ledger_item(s)}/transition", {"target": "following"}),
+    ),
+    (
+        "ledger close",
+        Perm.TRACK,
+        lambda s: ("post", f"/ledger/items/{ledger_item(s)}/close", {"reason": "正常"}),
+    ),
+    (
+        "ledger escalate",
+        Perm.TRACK,
+        lambda s: ("post", f"/ledger/items/{ledger_item(s)}/escalate", {"reason": "未好转"}),
+    ),
+    (
+        "ledger approve",
+        Perm.APPROVE_CLOSE,
+        lambda s: ("post", f"/ledger/items/{ledger_item(s, 'closing')}/approve", {}),
+    ),
+    (
+        "ledger reject",
+        Perm.APPROVE_CLOSE,
+        lambda s: (
+            "post",
+            f"/ledger/items/{ledger_item(s, 'closing')}/reject",
+            {"reason": "再观察"},
+        ),
+    ),
+    (
+        "ledger reopen",
+        Perm.APPROVE_CLOSE,
+        lambda s: ("post", f"/ledger/items/{ledger_item(s, 'closed')}/reopen", {"reason": "复发"}),
+    ),
+    # Quarantine: the objects are built inside each request's rolled-back savepoint.
+    (
+        "q site get",
+        Perm.VIEW_ROLLUP,
+        lambda s: ("get", f"/quarantine/sites/{quarantine.matrix_site(s).pk}", None),
+    ),
+    (
+        "q site create",
+        Perm.MANAGE_QUARANTINE,
+        lambda s: ("post", "/quarantine/sites", {"unit_id": s.unit.pk, "name": "隔离点"}),
+    ),
+    (
+        "q room create",
+        Perm.MANAGE_QUARANTINE,
+        lambda s: (
+            "post",
+            f"/quarantine/sites/{quarantine.matrix_site(s).pk}/rooms",
+            {"number": "901", "capacity": 2},
+        ),
+    ),
+    (
+        "q room update",
+        Perm.MANAGE_QUARANTINE,
+        lambda s: ("patch", f"/quarantine/rooms/{quarantine.matrix_room(s).pk}", {"capacity": 3}),
+    ),
+    (
+        "q placements list",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/quarantine/placements?site_id={quarantine.matrix_site(s).pk}", None),
+    ),
+    (
+        "q placement get",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/quarantine/placements/{quarantine.matrix_placement(s).pk}", None),
+    ),
+    (
+        "q placement create",
+        Perm.MANAGE_QUARANTINE,
+        lambda s: (
+            "post",
+            "/quarantine/placements",
+            {"person_id": s.person.pk, "mode": "home", "level": "high", "address": "家中"},
+        ),
+    ),
+    (
+        "q placement move",
+        Perm.MANAGE_QUARANTINE,
+        lambda s: (
+            "post",
+            f"/quarantine/placements/{(move := quarantine.matrix_move(s))[0]}/move",
+            {"room_id": move[1]},
+        ),
+    ),
+    (
+        "q check",
+        Perm.TRACK,
+        lambda s: (
+            "post",
+            f"/quarantine/placements/{quarantine.matrix_placement(s).pk}/checks",
+            {"temperature": "36.6"},
+        ),
+    ),
+    (
+        "q test",
+        Perm.TRACK,
+        lambda s: (
+            "post",
+            f"/quarantine/placements/{quarantine.matrix_placement(s).pk}/tests",
+            {"result": "negative"},
+        ),
+    ),
+    (
+        "q release",
+        Perm.TRACK,
+        lambda s: (
+            "post",
+            f"/quarantine/placements/{quarantine.matrix_placement(s).pk}/release",
+            {"reason": "期满"},
+        ),
+    ),
+    (
+        "q release approve",
+        Perm.APPROVE_CLOSE,
+        lambda s: (
+            "post",
+            f"/quarantine/placements/{quarantine.matrix_placement(s, releasing=True).pk}"
+            "/release/approve",
+            {"note": ""},
+        ),
+    ),
+    (
+        "q release reject",
+        Perm.APPROVE_CLOSE,
+        lambda s: (
+            "post",
+            f"/quarantine/placements/{quarantine.matrix_placement(s, releasing=True).pk}"
+            "/release/reject",
+            {"reason": "复查"},
+        ),
+    ),
+    (
+        "q notice",
+        Perm.VIEW_HEALTH,
+        lambda s: (
+            "get",
+            f"/quarantine/placements/{quarantine.matrix_placement(s).pk}/notice.pdf",
+            None,
+        ),
+    ),
+    (
+        "q trips list",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/quarantine/trips?site_id={quarantine.matrix_site(s).pk}", None),
+    ),
+    (
+        "q trip get",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/quarantine/trips/{quarantine.matrix_trip(s).pk}", None),
+    ),
+    (
+        "q trip create",
+        Perm.MANAGE_QUARANTINE,
+        lambda s: (
+            "post",
+            "/quarantine/trips",
+            {
+                "unit_id": s.enterprise.pk,
+                "vehicle_plate": "鲁C12345",
+                "driver_name": "刘师傅",
+                "origin": "淄博北站",
+                "destination": "隔离点",
+                "departed_at": "2020-02-01T10:00:00+08:00",
+                "person_ids": [s.person.pk],
+            },
+        ),
+    ),
     (
         "travel itineraries",
         Perm.VIEW_HEALTH,

@@ -15,7 +15,9 @@ from fangkong.health.selectors import link_token, live_link
 from fangkong.health.services import link_issue
 from fangkong.orgs.demo import DEMO_PASSWORD, SCALES, seed
 from fangkong.orgs.models import OrgUnit, Person
+from fangkong.quarantine.demo import seed_quarantine
 from fangkong.reports.demo import create_report_accounts, seed_reports
+from fangkong.tracking.demo import seed_tracking
 from fangkong.travel.demo import RAISE_IN_DEMO, demo_summary, seed_travel
 
 # The small demo gets a week of declarations and reports; the large scales one day (today),
@@ -64,6 +66,7 @@ class Command(BaseCommand):
             declared = seed_declarations(days=DAYS[scale])
             accounts += create_report_accounts()
             made = seed_reports(days=DAYS[scale])
+            quarantine = seed_quarantine()
             travel = seed_travel()
             self.stdout.write(
                 self.style.SUCCESS(
@@ -72,6 +75,11 @@ class Command(BaseCommand):
                     f"in {time.monotonic() - started:.1f}s."
                 )
             )
+            self.stdout.write(
+                f"Quarantine: {quarantine['sites']} sites, {quarantine['placements']} placements, "
+                f"{quarantine['trips']} trip."
+            )
+            accounts += seed_tracking(days=DAYS[scale])
             self.stdout.write(
                 f"\nReturnees ({travel['cards']} cards; raise region {RAISE_IN_DEMO} to high "
                 "on /travel/risk-areas/ to flag the one who passed through it):"

@@ -1,0 +1,187 @@
+"""Every read of the ledger, filtered by the reader's scope.
+
+Items about people carry health data: a kind's ``view_perm`` (VIEW_HEALTH by default)
+decides who sees them. Counts per unit for the roll-up carry no names (VIEW_ROLLUP).
+"""
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from fangkong.accounts.roles import Perm
+from fangkong.accounts.selectors import scope_for
+from fangkong.core import calendar
+from fangkong.core.errors import NotFound, PermissionDenied
+from fangkong.core.paths import subtree_q
+from fangkong.orgs.models import OrgUnit
+
+from . import kinds
+from .kinds import Kind
+from .models import Entry, Item, ItemClock
+
+
+def _scoped(user: Any, kind: Kind) -> QuerySet[Item]:
+    scope = scope_for(user, kind.view_perm)
+    if scope.is_empty:
+        raise PermissionDenied()
+    return scope.filter(Item.objects.filter(kind=kind.key), "unit_path")
+
+
+def kinds_visible(user: Any) -> list[Kind]:
+    """Return the registered kinds whose items ``user`` may see somewhere."""
+    return [k for k in kinds.all_kinds() if not scope_for(user, k.view_perm).is_empty]
+
+
+def items_for(
+    user: Any,
+    *,
+    kind: str,
+    unit: OrgUnit | None = None,
+    state: str | None = None,
+    overdue: bool | None = None,
+    owner: Any = None,
+    q: str | None = None,
+    due_before: dt.datetime | None = None,
+    is_open: bool | None = None,
+) -> QuerySet[Item]:
+    """Return the items of ``kind`` the user may see, narrowed by the filters.
+
+    ``unit`` is a subtree; ``state`` "open"/"closed" are shorthands for all open or all
+    closed states; ``q`` searches the title, the person's name, pinyin initials and exact
+    document number or phone. Ordered by next deadline (overdue first), then newest.
+    """
+    spec = kinds.get(kind)
+    items = _scoped(user, spec)
+    if unit is not None:
+        items = items.filter(subtree_q("unit_path", unit.path))
+    if state == "open":
+        is_open = True
+    elif state == "closed":
+        is_open = False
+    elif state:
+        items = items.filter(state=state)
+    if is_open is not None:
+        items = items.filter(is_open=is_open)
+    if overdue is not None:
+        items = (
+            items.filter(is_overdue=overdue, is_open=True)
+            if overdue
+            else items.filter(is_overdue=False)
+        )
+    if owner is not None:
+        items = items.filter(owners=owner)
+    if due_before is not None:
+        items = items.filter(next_due_at__lte=due_before, is_open=True)
+    if q:
+        q = q.strip()
+        items = items.filter(
+            Q(title__icontains=q)
+            | Q(person__name__icontains=q)
+            | Q(person__name_initials__istartswith=q)
+            | Q(person__id_number=q.upper())
+            | Q(person__phone=q)
+        )
+    return items.select_related("person", "unit").order_by(
+        "-is_open", "-is_overdue", "next_due_at", "-opened_at", "-id"
+    )
+
+
+def item_get(user: Any, pk: int) -> Item:
+    """Return item ``pk`` if the user may see it; NotFound otherwise (also for unknown kinds)."""
+    item = Item.objects.select_related("person", "unit", "opened_by").filter(pk=pk).first()
+    if item is None:
+        raise NotFound()
+    spec = kinds.find(item.kind)
+    if spec is None or not scope_for(user, spec.view_perm).covers(item.unit_path):
+        raise NotFound()
+    return item
+
+
+def item_history(item: Item) -> QuerySet[Entry]:
+    """Return the item's entries, oldest first, with their authors."""
+    return item.entries.select_related("author").order_by("at", "id")
+
+
+def item_clocks(item: Item) -> QuerySet[ItemClock]:
+    return item.clocks.order_by("due_at", "id")
+
+
+def open_counts_by_unit(user: Any, *, kind: str, unit: OrgUnit) -> dict[int, dict[str, int]]:
+    """Return {unit id: {"open", "overdue", "closing"}} for ``unit`` and its open children.
+
+    A child's counts cover its whole subtree; ``unit``'s own row counts the items placed
+    on it directly. Counts without names: the roll-up permission suffices. One query.
+    """
+    spec = kinds.get(kind)
+    if not scope_for(user, Perm.VIEW_ROLLUP).covers(unit.path):
+        raise NotFound()
+    children = list(
+        OrgUnit.objects.open_on(timezone.localdate())
+        .filter(parent=unit)
+        .order_by("path")
+        .values_list("pk", "path")
+    )
+    buckets = [(unit.pk, Q(unit_path=unit.path))] + [
+        (pk, subtree_q("unit_path", path)) for pk, path in children
+    ]
+    aggregates: dict[str, Any] = {}
+    for pk, where in buckets:
+        aggregates[f"open_{pk}"] = Count("pk", filter=where)
+        aggregates[f"overdue_{pk}"] = Count("pk", filter=where & Q(is_overdue=True))
+        aggregates[f"closing_{pk}"] = Count("pk", filter=where & Q(state=spec.closing_state))
+    row = (
+        Item.objects.filter(kind=kind, is_open=True)
+        .filter(subtree_q("unit_path", unit.path))
+        .aggregate(**aggregates)
+    )
+    return {
+        pk: {name: row[f"{name}_{pk}"] or 0 for name in ("open", "overdue", "closing")}
+        for pk, _where in buckets
+    }
+
+
+def my_due_today(user: Any, *, day: dt.date | None = None) -> QuerySet[Item]:
+    """Return the open items ``user`` owns that fall due by the end of ``day`` (today),
+    overdue ones included, the most urgent first.
+    """
+    day = day or timezone.localdate()
+    visible = Q(pk__in=[])
+    for spec in kinds.all_kinds():
+        scope = scope_for(user, spec.view_perm)
+        if not scope.is_empty:
+            visible |= Q(kind=spec.key) & scope.q("unit_path")
+    return (
+        Item.objects.filter(visible, owners=user, is_open=True)
+        .filter(next_due_at__lte=calendar.end_of_day(day))
+        .select_related("person", "unit")
+        .order_by("next_due_at", "id")
+    )
+
+
+def kind_totals(user: Any, *, kind: str) -> dict[str, int]:
+    """Return the open, overdue and awaiting-approval counts of ``kind`` in the user's scope."""
+    spec = kinds.get(kind)
+    return (
+        _scoped(user, spec)
+        .filter(is_open=True)
+        .aggregate(
+            open=Count("pk"),
+            overdue=Count("pk", filter=Q(is_overdue=True)),
+            closing=Count("pk", filter=Q(state=spec.closing_state)),
+        )
+    )
+
+
+def unit_for_ledger(user: Any, *, kind: str, key: str) -> OrgUnit:
+    """Return the unit named by id or code if the user sees the kind's items there."""
+    spec = kinds.get(kind)
+    key = key.strip()
+    units = OrgUnit.objects.all()
+    unit = (units.filter(pk=int(key)) if key.isdigit() else units.filter(code=key)).first()
+    if unit is None and key.isdigit():
+        unit = units.filter(code=key).first()
+    if unit is None or not scope_for(user, spec.view_perm).covers(unit.path):
+        raise NotFound()
+    return unit

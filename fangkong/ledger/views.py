@@ -1,0 +1,432 @@
+"""Ledger pages: the 台账 per kind, the item page, the tracker's worklist, the calendar.
+
+Thin: selectors read, services write. Every action on an item is one POST to
+``item_action``; its outcome comes back as a message on the page it was sent from.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from fangkong.accounts.roles import Perm
+from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
+from fangkong.core import calendar
+from fangkong.core.audit import audit_record
+from fangkong.core.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied
+from fangkong.core.models import AuditLog, CalendarNotice
+from fangkong.core.web import page_context, renders_app_errors, spreadsheet_response
+from fangkong.orgs.selectors import person_public_fields, sensitive_view_log
+
+from . import kinds, selectors, services
+from .forms import FollowUpForm, ItemFilterForm, OverrideForm, year_param
+from .kinds import FOLLOW_UP_CLOCK, Kind
+from .models import Item
+
+EXPORT_LIMIT = 200_000
+
+
+# ------------------------------------------------------------------ index and lists
+
+
+@login_required
+@renders_app_errors
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """The ledgers the user may see, with their open, overdue and waiting counts."""
+    visible = selectors.kinds_visible(request.user)
+    if not visible:
+        raise PermissionDenied()
+    rows = [(spec, selectors.kind_totals(request.user, kind=spec.key)) for spec in visible]
+    return render(
+        request,
+        "ledger/index.html",
+        {
+            "rows": rows,
+            "can_calendar": user_has_perm_anywhere(request.user, Perm.MANAGE_OUTBREAK),
+        },
+    )
+
+
+def _list_query(request: HttpRequest, spec: Kind) -> tuple[ItemFilterForm, Any, Any]:
+    params = request.GET.copy()
+    if "state" not in params:  # open items unless "all" was chosen on purpose
+        params["state"] = "open"
+    form = ItemFilterForm(params, kind=spec)
+    data = form.cleaned_data if form.is_valid() else {"state": "open"}
+    key = (data.get("unit") or "").strip()
+    unit = selectors.unit_for_ledger(request.user, kind=spec.key, key=key) if key else None
+    overdue = {"1": True, "0": False}.get(data.get("overdue") or "")
+    items = selectors.items_for(
+        request.user,
+        kind=spec.key,
+        unit=unit,
+        state=data.get("state") or None,
+        overdue=overdue,
+        owner=request.user if data.get("owner") == "me" else None,
+        q=data.get("q") or None,
+    )
+    if data.get("owner") == "none":
+        items = items.filter(owners__isnull=True)
+    return form, items, unit
+
+
+@login_required
+@renders_app_errors
+@require_GET
+def item_list(request: HttpRequest, kind: str) -> HttpResponse:
+    """The 台账 of one kind: filters, search, paging, export."""
+    spec = kinds.get(kind)
+    form, items, unit = _list_query(request, spec)
+    context = page_context(request, items.prefetch_related("owners"), 50)
+    return render(
+        request,
+        "ledger/list.html",
+        {
+            **context,
+            "spec": spec,
+            "form": form,
+            "unit": unit,
+            "rows": [_row(spec, item) for item in context["page_obj"]],
+            "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
+            "can_open": user_has_perm_anywhere(request.user, spec.track_perm),
+        },
+    )
+
+
+def _row(spec: Kind, item: Item) -> dict[str, Any]:
+    return {
+        "item": item,
+        "state": spec.state_label(item.state),
+        "subject": _subject_label(spec, item),
+        "owners": "、".join(_user_name(u) for u in item.owners.all()),
+    }
+
+
+def _subject_label(spec: Kind, item: Item) -> str:
+    if spec.subject_label is not None:
+        return spec.subject_label(item)
+    return item.person.name if item.person_id and item.person else ""
+
+
+def _user_name(user: Any) -> str:
+    return getattr(user, "display_name", "") or user.get_full_name() or user.username
+
+
+@login_required
+@renders_app_errors
+@require_GET
+def item_export(request: HttpRequest, kind: str) -> HttpResponse:
+    """Download the filtered 台账 (xlsx or csv); ID and phone masked where the user may not
+    see them; every export is audited.
+    """
+    spec = kinds.get(kind)
+    export_scope = scope_for(request.user, Perm.EXPORT)
+    if export_scope.is_empty:
+        raise PermissionDenied()
+    _form, items, unit = _list_query(request, spec)
+    items = export_scope.filter(items, "unit_path").prefetch_related("owners")
+    total = items.count()
+    if total > EXPORT_LIMIT:
+        raise InvalidInput(
+            _("Narrow the list to at most %(n)d items to export.") % {"n": EXPORT_LIMIT}
+        )
+    sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
+    headers = [
+        _("No."),
+        _("Title"),
+        _("Name"),
+        _("ID number"),
+        _("Phone"),
+        _("Unit"),
+        _("State"),
+        _("Owners"),
+        _("Opened at"),
+        _("Next due"),
+        _("Overdue"),
+        _("Closed at"),
+        _("Close-out reason"),
+    ]
+
+    def when(value: Any) -> str:
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    def lines() -> Any:
+        for item in items.iterator(chunk_size=2000):
+            person = item.person
+            shown = person_public_fields(person, sensitive_scope=sensitive) if person else {}
+            yield [
+                item.pk,
+                item.title,
+                _subject_label(spec, item),
+                shown.get("id_number", ""),
+                shown.get("phone", ""),
+                item.unit.name,
+                str(spec.state_label(item.state)),
+                "、".join(_user_name(u) for u in item.owners.all()),
+                when(item.opened_at),
+                when(item.next_due_at) + (_(" (estimated)") if item.next_due_estimated else ""),
+                _("Yes") if item.is_overdue else _("No"),
+                when(item.closed_at),
+                item.close_reason,
+            ]
+
+    fmt = request.GET.get("format", "xlsx")
+    paths = export_scope.paths
+    audit_record(
+        actor=request.user,
+        action=AuditLog.Action.EXPORT,
+        object_type="ledger.item",
+        object_repr=f"{spec.key} export ({total})",
+        scope_path=unit.path if unit else (paths[0] if len(paths) == 1 else ""),
+        after={"kind": spec.key, "rows": total, "format": fmt, "filters": request.GET.dict()},
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return spreadsheet_response(
+        filename=f"ledger-{spec.key}-{stamp}", headers=headers, rows=lines(), fmt=fmt
+    )
+
+
+# ------------------------------------------------------------------ item page
+
+
+def _may(user: Any, perm: Perm, item: Item) -> bool:
+    return scope_for(user, perm).covers(item.unit_path)
+
+
+def _clock_label(spec: Kind, key: str) -> Any:
+    if key == FOLLOW_UP_CLOCK:
+        return _("Next follow-up")
+    clock = spec.clock(key)
+    return clock.label if clock else key
+
+
+@login_required
+@renders_app_errors
+@require_GET
+def item_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """One item: its deadlines, history, follow-up form and the actions the user may take."""
+    item = selectors.item_get(request.user, pk)
+    spec = kinds.get(item.kind)
+    user = request.user
+    person_fields: dict[str, Any] = {}
+    if item.person is not None:
+        person_fields = person_public_fields(
+            item.person, sensitive_scope=scope_for(user, Perm.VIEW_SENSITIVE)
+        )
+        if not person_fields["masked"]:
+            sensitive_view_log(user, item.person)
+    can_track = item.is_open and _may(user, spec.track_perm, item)
+    transitions = [
+        t
+        for t in spec.transitions_from(item.state)
+        if item.is_open and t.target not in spec.closed_states and _may(user, t.perm, item)
+    ]
+    closing = item.is_open and item.state == spec.closing_state and spec.close_needs_approval
+    history = [
+        (entry, _entry_summary(spec, entry.kind, entry.data))
+        for entry in selectors.item_history(item)
+    ]
+    return render(
+        request,
+        "ledger/item.html",
+        {
+            "item": item,
+            "spec": spec,
+            "state": spec.state_label(item.state),
+            "subject": _subject_label(spec, item),
+            "person_fields": person_fields,
+            "owners": list(item.owners.all()),
+            "clocks": [(c, _clock_label(spec, c.key)) for c in selectors.item_clocks(item)],
+            "history": history,
+            "follow_up_form": FollowUpForm(),
+            "can_track": can_track,
+            "transitions": transitions,
+            "can_request_close": item.is_open and not closing and _may(user, spec.close_perm, item),
+            "can_approve": closing and _may(user, spec.approve_perm, item),
+            "can_reopen": not item.is_open and _may(user, spec.approve_perm, item),
+            "can_escalate": can_track
+            and spec.has_escalation
+            and item.state != spec.escalated_state,
+            "is_owner": any(o.pk == user.pk for o in item.owners.all()),
+        },
+    )
+
+
+def _entry_summary(spec: Kind, kind: str, data: dict[str, Any]) -> str:
+    """Describe a state change in words: “Open → Following up”."""
+    if "from" in data and "to" in data:
+        return f"{spec.state_label(data['from'])} → {spec.state_label(data['to'])}"
+    return ""
+
+
+ACTIONS = (
+    "follow_up",
+    "transition",
+    "request_close",
+    "approve",
+    "reject",
+    "reopen",
+    "escalate",
+    "take",
+)
+
+
+@login_required
+@renders_app_errors
+@require_POST
+def item_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Apply one action to an item and go back where the form was."""
+    item = selectors.item_get(request.user, pk)
+    if action not in ACTIONS:
+        raise NotFound()
+    back = _back(request, pk)
+    try:
+        done = _apply(request, item, action)
+    except ApplicationError as exc:
+        messages.error(request, exc.as_text())
+        return redirect(back)
+    messages.success(request, done)
+    return redirect(back)
+
+
+def _back(request: HttpRequest, pk: int) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("ledger:item", args=[pk])
+
+
+def _apply(request: HttpRequest, item: Item, action: str) -> str:
+    user, post = request.user, request.POST
+    if action == "follow_up":
+        form = FollowUpForm(post, request.FILES)
+        if not form.is_valid():
+            raise InvalidInput(detail={k: [str(m) for m in v] for k, v in form.errors.items()})
+        services.item_follow_up(
+            actor=user,
+            item=item,
+            text=form.cleaned_data["text"],
+            value=form.cleaned_data["value"],
+            unit=form.cleaned_data["unit"] or "",
+            file=form.cleaned_data["file"],
+        )
+        return _("Follow-up recorded.")
+    if action == "transition":
+        services.item_transition(
+            actor=user, item=item, target=post.get("target", ""), note=post.get("note", "")
+        )
+        return _("State changed.")
+    if action == "request_close":
+        item = services.item_request_close(actor=user, item=item, reason=post.get("reason", ""))
+        if item.is_open:
+            return _("Close-out requested; it waits for approval.")
+        return _("Closed out.")
+    if action == "approve":
+        services.item_approve_close(actor=user, item=item, note=post.get("note", ""))
+        return _("Close-out approved.")
+    if action == "reject":
+        services.item_reject_close(actor=user, item=item, reason=post.get("reason", ""))
+        return _("Close-out rejected.")
+    if action == "reopen":
+        services.item_reopen(actor=user, item=item, reason=post.get("reason", ""))
+        return _("Reopened.")
+    if action == "escalate":
+        services.item_escalate(actor=user, item=item, reason=post.get("reason", ""))
+        return _("Escalated; the parent unit's admins were told.")
+    services.item_assign(actor=user, item=item, owners=[user])  # type: ignore[list-item]
+    return _("You own this item now.")
+
+
+# ------------------------------------------------------------------ tracker's worklist
+
+
+@login_required
+@renders_app_errors
+@require_GET
+def today(request: HttpRequest) -> HttpResponse:
+    """The tracker's follow-ups due by tonight (overdue first), built for a phone."""
+    if not user_has_perm_anywhere(request.user, Perm.TRACK):
+        raise PermissionDenied()
+    items = list(selectors.my_due_today(request.user)[:200])
+    rows = []
+    for item in items:
+        spec = kinds.find(item.kind)
+        if spec is not None:
+            rows.append({**_row(spec, item), "spec": spec})
+    return render(
+        request,
+        "ledger/today.html",
+        {"rows": rows, "now": timezone.now(), "follow_up_form": FollowUpForm()},
+    )
+
+
+# ------------------------------------------------------------------ calendar
+
+
+@login_required
+@renders_app_errors
+@require_http_methods(["GET", "POST"])
+def calendar_page(request: HttpRequest) -> HttpResponse:
+    """A year's holidays and make-up days; group admins enter the State Council's notice."""
+    if not user_has_perm_anywhere(request.user, Perm.MANAGE_OUTBREAK):
+        raise PermissionDenied()
+    year = year_param(request.GET.get("year") or request.POST.get("year"))
+    form = OverrideForm(initial={"is_working": "0"})
+    if request.method == "POST":
+        outcome = _calendar_post(request, year)
+        if isinstance(outcome, OverrideForm):
+            form = outcome
+        else:
+            return redirect(f"{reverse('ledger:calendar')}?year={year}")
+    return render(
+        request,
+        "ledger/calendar.html",
+        {
+            "year": year,
+            "years": [year - 1, year + 1],
+            "entries": calendar.special_days(year),
+            "in_package": year in calendar.PACKAGE_OFFICIAL_YEARS,
+            "notice": CalendarNotice.objects.filter(year=year).select_related("entered_by").first(),
+            "official": calendar.year_is_official(year),
+            "form": form,
+        },
+    )
+
+
+def _calendar_post(request: HttpRequest, year: int) -> OverrideForm | None:
+    action = request.POST.get("action", "")
+    try:
+        if action == "save":
+            form = OverrideForm(request.POST)
+            if not form.is_valid():
+                return form
+            services.calendar_day_save(actor=request.user, **form.cleaned_data)
+            messages.success(request, _("The override was saved."))
+        elif action == "delete":
+            raw = request.POST.get("override", "")
+            services.calendar_day_delete(
+                actor=request.user, override_id=int(raw) if raw.isdigit() else 0
+            )
+            messages.success(request, _("The override was removed."))
+        elif action == "notice":
+            services.calendar_notice_enter(
+                actor=request.user, year=year, note=request.POST.get("note", "")
+            )
+            messages.success(request, _("The year's notice is marked as entered."))
+        else:
+            raise NotFound()
+    except ApplicationError as exc:
+        if exc.status in (403, 404):
+            raise
+        messages.error(request, exc.as_text())
+    return None

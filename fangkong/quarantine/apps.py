@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class QuarantineConfig(AppConfig):
+    name = "fangkong.quarantine"
+    label = "quarantine"
+    verbose_name = _("Quarantine")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (path copies; placements follow their items)
+        from .ledger_kind import register_kind
+
+        register_kind()

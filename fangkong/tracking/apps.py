@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TrackingConfig(AppConfig):
+    name = "fangkong.tracking"
+    label = "tracking"
+    verbose_name = _("Tracking")
+
+    def ready(self) -> None:
+        from . import kinds, receivers  # noqa: F401  (cards from declarations, travel, quarantine)
+
+        kinds.register_kinds()

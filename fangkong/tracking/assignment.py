@@ -1,0 +1,63 @@
+"""Who gets a card: the tracker nearest above the person's unit, else the nearest unit admin.
+
+Configurable in settings: ``TRACKING_ASSIGNEE_ROLES`` (roles searched first, nearest unit
+upwards; default tracker) and ``TRACKING_FALLBACK_ROLES`` (searched when no unit on the
+way up has the first roles; default unit admin). Everyone holding the winning role on the
+nearest unit that has it becomes an owner. One query for any number of people.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+
+from fangkong.accounts.models import RoleAssignment
+from fangkong.accounts.roles import Role
+from fangkong.core.paths import ancestor_paths
+
+
+def assignee_roles() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return (roles searched first, fallback roles) from the settings."""
+    first = tuple(getattr(settings, "TRACKING_ASSIGNEE_ROLES", (Role.TRACKER,)))
+    fallback = tuple(getattr(settings, "TRACKING_FALLBACK_ROLES", (Role.UNIT_ADMIN,)))
+    return first, fallback
+
+
+def owners_for_paths(paths: Iterable[str]) -> dict[str, list[Any]]:
+    """Return {unit path: [owner users]} for every given unit path ([] when nobody fits)."""
+    wanted = set(paths)
+    if not wanted:
+        return {}
+    first, fallback = assignee_roles()
+    ancestors = {ancestor for path in wanted for ancestor in ancestor_paths(path)}
+    holders: dict[tuple[str, str], list[Any]] = {}
+    rows = (
+        RoleAssignment.objects.filter(
+            unit__path__in=ancestors,
+            unit__valid_to__isnull=True,
+            role__in={*first, *fallback},
+            user__is_active=True,
+        )
+        .select_related("user", "unit")
+        .order_by("user_id")
+    )
+    for row in rows:
+        holders.setdefault((row.unit.path, row.role), []).append(row.user)
+    return {
+        path: _nearest(path, holders, first) or _nearest(path, holders, fallback) for path in wanted
+    }
+
+
+def _nearest(
+    path: str, holders: dict[tuple[str, str], list[Any]], roles: tuple[str, ...]
+) -> list[Any]:
+    for ancestor in reversed(ancestor_paths(path)):
+        found = [user for role in roles for user in holders.get((ancestor, role), [])]
+        if found:
+            return list({user.pk: user for user in found}.values())
+    return []
+
+
+def owners_for(unit_path: str) -> list[Any]:
+    """Return the owners of a card for a person in the unit at ``unit_path``."""
+    return owners_for_paths([unit_path])[unit_path]

@@ -1,0 +1,35 @@
+"""Open and adjust cards when lower apps report events (declarations, quarantine, travel).
+
+Each receiver runs inside the sender's transaction: if opening a card fails, the event
+(the declaration, the placement, the risk-area raise) is rolled back with it.
+"""
+
+from typing import Any
+
+from django.dispatch import receiver
+
+from fangkong.health.signals import abnormal_declared
+from fangkong.quarantine.signals import placement_released, placement_started
+from fangkong.travel.signals import exposures_found
+
+from . import services
+
+
+@receiver(abnormal_declared)
+def open_cards_for_abnormal(*, declarations: Any, **kwargs: Any) -> None:
+    services.cards_for_declarations(declarations=declarations)
+
+
+@receiver(exposures_found)
+def open_cards_for_exposures(*, exposures: Any, **kwargs: Any) -> None:
+    services.cards_for_exposures(exposures=exposures)
+
+
+@receiver(placement_started)
+def twice_daily_in_quarantine(*, person_id: int, **kwargs: Any) -> None:
+    services.cadence_follow_quarantine(person_id=person_id, in_quarantine=True)
+
+
+@receiver(placement_released)
+def daily_after_quarantine(*, person_id: int, **kwargs: Any) -> None:
+    services.cadence_follow_quarantine(person_id=person_id, in_quarantine=False)

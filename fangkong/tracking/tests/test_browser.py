@@ -1,0 +1,120 @@
+"""A tracker works through the day's follow-ups on a phone (390×844) in a real browser.
+
+Two cards opened yesterday from fevers are due (overdue) today, a third opened just now is
+due tomorrow. The tracker records a follow-up with a temperature on each due card from
+the ledger's worklist; each one leaves the list, and the third never shows.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+from playwright.sync_api import sync_playwright
+
+from fangkong.core.divisions import load_divisions
+from fangkong.health.defaults import install_defaults
+from fangkong.health.models import HealthRule, Symptom
+from fangkong.ledger.models import Entry, Item
+from fangkong.ledger.services import NewItem, items_open_bulk
+from fangkong.orgs.models import Person
+from fangkong.orgs.services import person_create
+from fangkong.orgs.tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD
+from fangkong.testing import build_org, valid_resident_id
+from fangkong.tracking.kinds import ABNORMAL, person_key
+
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = [
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _allow_orm_beside_playwright(monkeypatch):
+    """Playwright's sync API runs an event loop in this thread (see orgs' browser test)."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    load_divisions()
+    install_defaults(Symptom, HealthRule)
+
+
+@pytest.fixture
+def phone():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
+            context.set_default_timeout(15_000)
+            yield context.new_page()
+        finally:
+            browser.close()
+
+
+def open_cards(tracker, people: list[Person], opened_at: dt.datetime) -> list[Item]:
+    person_type = ContentType.objects.get_for_model(Person)
+    items_open_bulk(
+        actor=None,
+        kind=ABNORMAL,
+        rows=[
+            NewItem(
+                subject=None,
+                content_type=person_type,
+                object_id=person.pk,
+                unit=person.unit,
+                title=f"{person.name}：发热",
+                person=person,
+                owner_ids=[tracker.pk],
+                open_key=person_key(person.pk),
+                opened_at=opened_at,
+            )
+            for person in people
+        ],
+    )
+    return [Item.objects.get(open_key=person_key(person.pk), is_open=True) for person in people]
+
+
+def test_a_tracker_works_through_the_days_follow_ups_on_a_phone(live_server, reference_data, phone):
+    org = build_org()
+    tracker = org.user("tracker", org.plant_a)
+    second = person_create(
+        actor=None, unit=org.shop_a, name="王芳", id_number=valid_resident_id(601)
+    )
+    later = person_create(
+        actor=None, unit=org.shop_a, name="刘洋", id_number=valid_resident_id(602)
+    )
+    due = open_cards(tracker, [org.person_a, second], timezone.now() - dt.timedelta(hours=25))
+    [not_due] = open_cards(tracker, [later], timezone.now())
+
+    phone.goto(live_server.url + "/accounts/login/")
+    phone.fill("#id_username", tracker.username)
+    phone.fill("#id_password", PASSWORD)
+    with phone.expect_navigation():
+        phone.click(".login button[type=submit]")
+    phone.goto(live_server.url + "/ledger/today/")
+    assert phone.locator(".worklist > li[id^=item-]").count() == 2
+    assert phone.locator(f"#item-{not_due.pk}").count() == 0
+    # Nothing wider than the phone: no sideways scrolling on the worklist.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    for card, temperature in zip(due, ("37.9", "36.6"), strict=True):
+        row = phone.locator(f"#item-{card.pk}")
+        if row.locator("details").get_attribute("open") is None:
+            row.locator("summary").click()
+        row.locator(f"#fu-text-{card.pk}").fill("电话随访，本人无不适")
+        row.locator(f"#fu-value-{card.pk}").fill(temperature)
+        with phone.expect_navigation():
+            row.locator("button[type=submit]").click()
+        phone.wait_for_selector(f"#item-{card.pk}", state="detached")
+
+    assert phone.locator(".worklist > li[id^=item-]").count() == 0
+    for card, temperature in zip(due, ("37.9", "36.6"), strict=True):
+        entry = Entry.objects.get(item=card, kind=Entry.Kind.MEASUREMENT)
+        assert (entry.value, entry.author_id) == (Decimal(temperature), tracker.pk)
+        card.refresh_from_db()
+        assert not card.is_overdue and card.next_due_at > timezone.now() + dt.timedelta(hours=23)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "tracking"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("open/", views.card_open, name="open"),
+    path("card/<int:pk>/close/", views.card_close, name="close"),
+    path("contacts/", views.contacts, name="contacts"),
+    path("contacts/export/", views.contacts_export, name="contacts_export"),
+    path("cases/", views.cases, name="cases"),
+    path("cases/<int:person_id>/", views.case_tree, name="case"),
+]
