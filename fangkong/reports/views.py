@@ -21,6 +21,8 @@ from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, InvalidInput, PermissionDenied
 from fangkong.core.models import AuditLog
 from fangkong.core.web import page_context, renders_app_errors, spreadsheet_response
+from fangkong.ledger.selectors import open_counts_by_unit
+from fangkong.tracking.kinds import ABNORMAL
 
 from . import selectors, services
 
@@ -262,6 +264,7 @@ def rollup(request: HttpRequest) -> HttpResponse:
     """The drill-down: a unit's live figures, its children's, and a 30-day trend."""
     unit = selectors.rollup_unit_or_default(request.user, request.GET.get("unit"))
     day = _day(request)
+    today = timezone.localdate()
     data = selectors.rollup(user=request.user, unit=unit, day=day)
     if request.GET.get("format") in ("xlsx", "csv"):
         return _rollup_export(request, data)
@@ -271,7 +274,7 @@ def rollup(request: HttpRequest) -> HttpResponse:
         {
             "unit": unit,
             "day": day,
-            "today": timezone.localdate(),
+            "today": today,
             "data": data,
             "breadcrumbs": selectors.rollup_breadcrumbs(request.user, unit),
             "trend": [
@@ -287,8 +290,22 @@ def rollup(request: HttpRequest) -> HttpResponse:
             },
             "figure_columns": FIGURE_COLUMNS,
             "report_columns": REPORT_COLUMNS,
+            # Cards are counted as they stand now, so only today's page shows them.
+            "cards": _abnormal_cards(request.user, unit, data) if day == today else None,
         },
     )
+
+
+def _abnormal_cards(user: Any, unit: Any, data: Any) -> dict[str, Any]:
+    """Open abnormal-person cards in all and per child (set on each child's unit)."""
+    by_unit = open_counts_by_unit(user, kind=ABNORMAL, unit=unit)
+    for row in data.children:
+        row.unit.cards = by_unit.get(row.unit.pk)
+    total = {
+        name: sum(counts[name] for counts in by_unit.values())
+        for name in ("open", "overdue", "closing")
+    }
+    return {"total": total, "kind": ABNORMAL}
 
 
 def _rollup_export(request: HttpRequest, data: Any) -> HttpResponse:

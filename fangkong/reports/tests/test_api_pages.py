@@ -1,5 +1,6 @@
 """The reports API and pages: same figures as the selectors, scope, idempotent attesting."""
 
+import datetime as dt
 import uuid
 
 import openpyxl
@@ -117,6 +118,20 @@ def test_rollup_page_shows_breadcrumbs_children_chart_and_exports(client, org, l
     export = client.get(f"/reports/rollup/?unit={org.ent_a.pk}&format=csv")
     assert export["Content-Type"].startswith("text/csv")
     assert "A1" in export.content.decode("utf-8-sig")
+
+
+def test_rollup_page_counts_the_open_abnormal_cards_today_only(client, org, login_as, today):
+    declare(org.person_a, temperature="38.6")
+    login_as("viewer", org.group)
+    page = client.get(f"/reports/rollup/?unit={org.group.pk}")
+    assert page.context["cards"]["total"]["open"] == 1
+    assert 'id="total-cards"' in page.content.decode()
+    [ent_a] = [row for row in page.context["data"].children if row.unit.code == "A"]
+    assert ent_a.unit.cards["open"] == 1
+    yesterday = today - dt.timedelta(days=1)
+    assert (
+        client.get(f"/reports/rollup/?unit={org.group.pk}&day={yesterday}").context["cards"] is None
+    )
 
 
 def test_rollup_page_outside_the_scope_is_404(client, org, login_as):
