@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_q.tasks import async_task
 
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm, Role
@@ -791,14 +792,32 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
         yield ids[start : start + _CHUNK]
 
 
+def _by_ids(sql: str, ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """Run ``sql`` whose ``{ids}`` names the id list: one array parameter on PostgreSQL
+    (one statement for 10,000 ids), chunks of ``IN (…)`` on SQLite; return all rows.
+    """
+    rows: list[tuple[Any, ...]] = []
+    if not ids:
+        return rows
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(sql.format(ids="= ANY(%s)"), [list(ids)])
+            return list(cursor.fetchall()) if cursor.description else rows
+        for chunk in _chunks(ids):
+            cursor.execute(sql.format(ids=f"IN ({', '.join(['%s'] * len(chunk))})"), chunk)
+            if cursor.description:
+                rows.extend(cursor.fetchall())
+    return rows
+
+
 @transaction.atomic
 def overdue_sweep(now: dt.datetime | None = None) -> dict[str, Any]:
     """Warn about clocks due soon, mark breached clocks and their items overdue, notify.
 
     Set-based: two UPDATE … RETURNING statements over the pending-clock partial indexes
-    claim the clocks (a concurrent sweep gets none of them), then one notification per
-    unit and event: warnings to the items' owners and the unit's trackers, breaches to
-    the parent unit's admins (and the owners) with the counts per kind.
+    claim the clocks (a concurrent sweep gets none of them); the items are grouped by unit
+    and one queued job sends one notification per unit and event with the counts per
+    kind (``sweep_notices_send``). Returns the counts and the number of notifications.
     """
     now = now or timezone.now()
     table = connection.ops.quote_name(ItemClock._meta.db_table)
@@ -817,71 +836,93 @@ def overdue_sweep(now: dt.datetime | None = None) -> dict[str, Any]:
         [stamp, stamp, stamp],
     )
     breached_items = sorted(set(breached))
-    for chunk in _chunks(breached_items):
-        Item.objects.filter(pk__in=chunk, is_overdue=False).update(is_overdue=True)
-    warned_units = _counts_by_unit(sorted(set(warned)))
-    breached_units = _counts_by_unit(breached_items)
-    sent = _notify_units(warned_units, breached=False) + _notify_units(
-        breached_units, breached=True
+    items = connection.ops.quote_name(Item._meta.db_table)
+    _by_ids(
+        f"UPDATE {items} SET is_overdue = TRUE WHERE id {{ids}} AND NOT is_overdue",  # noqa: S608
+        breached_items,
     )
-    if breached_items or warned:
+    batches = [
+        *_unit_batches(sorted(set(warned)), Event.ITEM_DUE_SOON),
+        *_unit_batches(breached_items, Event.ITEM_OVERDUE),
+    ]
+    if batches:
         audit_record(
             actor=None,
             action=AuditLog.Action.UPDATE,
             object_type="ledger.sweep",
             object_id=now.isoformat(),
             object_repr=f"{len(set(warned))} warned, {len(breached_items)} overdue",
-            after={"warned": len(set(warned)), "overdue": len(breached_items), "sent": sent},
+            after={"warned": len(set(warned)), "overdue": len(breached_items)},
         )
+        # Sent by the queue (the same database carries it: the job appears with these rows),
+        # so a sweep holds its transaction only for the set-based marking.
+        async_task("fangkong.ledger.tasks.send_sweep_notices", batches, task_name="ledger-sweep")
     return {
         "warned": len(set(warned)),
         "overdue": len(breached_items),
-        "notifications": sent,
+        "notifications": len(batches),
     }
 
 
-@dataclass
-class _UnitBatch:
-    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    owner_ids: set[int] = field(default_factory=set)
+def _unit_batches(item_ids: Sequence[int], event: str) -> list[dict[str, Any]]:
+    """Group items by unit: counts per kind and owners, as JSON for the queued job."""
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    owners: dict[int, set[int]] = defaultdict(set)
+    quote = connection.ops.quote_name
+    by_unit = _by_ids(
+        f"SELECT unit_id, kind, COUNT(*) FROM {quote(Item._meta.db_table)} "  # noqa: S608
+        "WHERE id {ids} GROUP BY unit_id, kind",
+        item_ids,
+    )
+    for unit_id, kind, count in by_unit:
+        counts[unit_id][kind] += count
+    through = Item.owners.through._meta.db_table
+    owned = _by_ids(
+        f"SELECT DISTINCT i.unit_id, o.user_id FROM {quote(through)} o "  # noqa: S608
+        f"JOIN {quote(Item._meta.db_table)} i ON i.id = o.item_id WHERE o.item_id {{ids}}",
+        item_ids,
+    )
+    for unit_id, user_id in owned:
+        owners[unit_id].add(user_id)
+    return [
+        {
+            "event": event,
+            "unit": unit_id,
+            "counts": dict(counts[unit_id]),
+            "owners": sorted(owners[unit_id]),
+        }
+        for unit_id in sorted(counts)
+    ]
 
 
-def _counts_by_unit(item_ids: Sequence[int]) -> dict[int, _UnitBatch]:
-    """Group items by unit: the count per kind and the owners, a few queries per 500 ids."""
-    batches: dict[int, _UnitBatch] = defaultdict(_UnitBatch)
-    unit_of: dict[int, int] = {}
-    for chunk in _chunks(item_ids):
-        for pk, unit_id, kind in Item.objects.filter(pk__in=chunk).values_list(
-            "pk", "unit_id", "kind"
-        ):
-            unit_of[pk] = unit_id
-            batches[unit_id].counts[kind] += 1
-        through = Item.owners.through.objects.filter(item_id__in=chunk)
-        for item_id, user_id in through.values_list("item_id", "user_id"):
-            batches[unit_of[item_id]].owner_ids.add(user_id)
-    return batches
+def sweep_notices_send(*, batches: Sequence[Mapping[str, Any]]) -> int:
+    """Send one notification per unit batch of a sweep; return how many were sent.
 
-
-def _notify_units(batches: dict[int, _UnitBatch], *, breached: bool) -> int:
-    """Send one notification per unit for its batch; return how many were sent."""
+    Due-soon goes to the unit's trackers and the items' owners; overdue to the parent
+    unit's admins (a root's own admins) and the owners.
+    """
     if not batches:
         return 0
-    units = OrgUnit.objects.select_related("parent").in_bulk(list(batches))
-    owner_ids = {pk for batch in batches.values() for pk in batch.owner_ids}
-    users = User.objects.in_bulk(list(owner_ids)) if owner_ids else {}
+    units = OrgUnit.objects.select_related("parent").in_bulk([b["unit"] for b in batches])
+    users = User.objects.in_bulk(sorted({pk for b in batches for pk in b["owners"]}))
     sent = 0
-    for unit_id in sorted(batches):
-        batch, unit = batches[unit_id], units[unit_id]
+    for batch in batches:
+        unit = units.get(batch["unit"])
+        if unit is None:
+            continue
         parts = []
-        for key in sorted(batch.counts):
+        for key, count in sorted(batch["counts"].items()):
             spec = kinds.find(key)
-            label = spec.label_plural if spec else key
-            parts.append(f"{label} {batch.counts[key]}")
-        total = sum(batch.counts.values())
-        names = {"unit": unit.name, "count": total, "detail": "，".join(parts)}
-        only_kind = next(iter(batch.counts)) if len(batch.counts) == 1 else None
+            parts.append(f"{spec.label_plural if spec else key} {count}")
+        names = {
+            "unit": unit.name,
+            "count": sum(batch["counts"].values()),
+            "detail": "，".join(parts),
+        }
+        breached = batch["event"] == Event.ITEM_OVERDUE
+        only_kind = next(iter(batch["counts"])) if len(batch["counts"]) == 1 else None
         link = kind_link(only_kind, unit.pk, overdue=breached) if only_kind else ""
-        owners = [users[pk] for pk in sorted(batch.owner_ids) if pk in users]
+        owners = [users[pk] for pk in batch["owners"] if pk in users]
         if breached:
             notify(
                 event=Event.ITEM_OVERDUE,

@@ -10,6 +10,7 @@ from fangkong.core.models import CalendarDay, CalendarNotice
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 D = dt.date
+pytestmark = pytest.mark.django_db
 
 
 def test_national_day_2025_and_its_make_up_days():
@@ -21,7 +22,6 @@ def test_national_day_2025_and_its_make_up_days():
     assert not calendar.is_working_day(D(2025, 10, 12))
 
 
-@pytest.mark.django_db
 def test_working_day_deadline_spans_national_day_and_the_make_up_saturday():
     opened = dt.datetime(2025, 9, 30, 16, 30, tzinfo=SHANGHAI)  # Tuesday before the holiday
     # Counting starts on the next working day: Thu 9 Oct, Fri 10 Oct, Sat 11 Oct (make-up).
@@ -33,14 +33,12 @@ def test_working_day_deadline_spans_national_day_and_the_make_up_saturday():
     assert calendar.add_working_days(D(2025, 9, 26), 1) == D(2025, 9, 28)
 
 
-@pytest.mark.django_db
 def test_counting_starts_on_the_next_working_day():
     assert calendar.add_working_days(D(2025, 3, 7), 1) == D(2025, 3, 10)  # Friday → Monday
     assert calendar.add_working_days(D(2025, 3, 8), 1) == D(2025, 3, 10)  # Saturday → Monday
     assert calendar.add_working_days(D(2025, 3, 10), 0) == D(2025, 3, 10)
 
 
-@pytest.mark.django_db
 def test_deadline_in_a_year_without_a_notice_is_estimated_until_the_notice_is_entered():
     assert calendar.year_is_official(2026)
     assert not calendar.year_is_official(2099)
@@ -51,7 +49,6 @@ def test_deadline_in_a_year_without_a_notice_is_estimated_until_the_notice_is_en
     assert calendar.working_deadline(opened, 5).estimated is False
 
 
-@pytest.mark.django_db
 def test_a_deadline_crossing_into_an_unknown_year_is_estimated():
     opened = dt.datetime(2026, 12, 29, 9, 0, tzinfo=SHANGHAI)
     deadline = calendar.working_deadline(opened, 10)
@@ -59,7 +56,6 @@ def test_a_deadline_crossing_into_an_unknown_year_is_estimated():
     assert deadline.estimated is True
 
 
-@pytest.mark.django_db
 def test_overrides_win_and_the_cache_follows_them():
     day = D(2099, 3, 3)  # a Tuesday
     assert calendar.is_working_day(day)
@@ -70,7 +66,6 @@ def test_overrides_win_and_the_cache_follows_them():
     assert calendar.is_working_day(day)
 
 
-@pytest.mark.django_db
 def test_special_days_list_the_years_holidays_and_make_up_days():
     days = {entry.day: entry for entry in calendar.special_days(2025)}
     assert days[D(2025, 10, 1)].is_working is False
