@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "fangkong.ledger",
     "fangkong.health",
     "fangkong.quarantine",
+    "fangkong.travel",
     "fangkong.reports",
     "fangkong.api",
 ]

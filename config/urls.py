@@ -19,6 +19,7 @@ urlpatterns = [
     path("ledger/", include("fangkong.ledger.urls")),
     path("health/", include("fangkong.health.urls")),
     path("quarantine/", include("fangkong.quarantine.urls")),
+    path("travel/", include("fangkong.travel.urls")),
     path("reports/", include("fangkong.reports.urls")),
     path("", include("fangkong.orgs.urls")),
 ]

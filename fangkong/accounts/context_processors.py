@@ -29,5 +29,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             or user_has_perm_anywhere(user, Perm.MANAGE_QUARANTINE),
             "ledger": user_has_perm_anywhere(user, Perm.VIEW_HEALTH),
             "track": user_has_perm_anywhere(user, Perm.TRACK),
+            "travel": user_has_perm_anywhere(user, Perm.VIEW_HEALTH),
+            "return_rules": user_has_perm_anywhere(user, Perm.MANAGE_RETURN_RULES),
         }
     }

@@ -20,6 +20,7 @@ from fangkong.notify.api import router as notify_router
 from fangkong.orgs.api import router as orgs_router
 from fangkong.quarantine.api import router as quarantine_router
 from fangkong.reports.api import router as reports_router
+from fangkong.travel.api import router as travel_router
 
 
 class TokenAuth(HttpBearer):
@@ -163,3 +164,4 @@ api.add_router("/", reports_router)
 api.add_router("/", notify_router)
 api.add_router("/", quarantine_router)
 api.add_router("/", ledger_router)
+api.add_router("/", travel_router)

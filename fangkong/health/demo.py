@@ -17,6 +17,7 @@ from django.utils import timezone
 from fangkong.core.models import Division
 from fangkong.orgs.models import Person
 
+from . import tally
 from .defaults import DEFAULT_SYMPTOMS
 from .models import Contact, Declaration, TestResult, Whereabouts
 from .status import RuleSpec, active_rules, assess
@@ -141,4 +142,5 @@ def seed_declarations(
                 Declaration.objects.bulk_create(chunk)
                 made, chunk = made + len(chunk), []
         Declaration.objects.bulk_create(chunk)
+        tally.rebuild(window)
     return made + len(chunk)

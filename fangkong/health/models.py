@@ -292,3 +292,34 @@ class PersonLink(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.person_id}:{self.key[:4]}…"
+
+
+class DayTally(models.Model):
+    """Counts of one day's current declarations filed in one unit (not its subtree).
+
+    Kept exact in the same transaction as the declarations (``tally.py`` adds each write's
+    deltas with an atomic upsert), so the roll-up sums a few thousand of these rows per
+    subtree instead of counting every declaration — live, with no batch job in between.
+    """
+
+    day = models.DateField(_("date"))
+    unit_path = PathField(_("unit path"), max_length=255)
+    declared = models.IntegerField(default=0)
+    abnormal = models.IntegerField(default=0)
+    fever = models.IntegerField(default=0)
+    symptom = models.IntegerField(default=0)
+    contact = models.IntegerField(default=0)
+    risk_area = models.IntegerField(default=0)
+    positive = models.IntegerField(default=0)
+    quarantine = models.IntegerField(default=0)
+    returnees = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily declaration tally")
+        verbose_name_plural = _("daily declaration tallies")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "unit_path"], name="one_tally_per_day_and_unit")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.unit_path} {self.declared}"

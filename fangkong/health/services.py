@@ -23,6 +23,7 @@ from fangkong.notify.models import Event
 from fangkong.notify.services import notify
 from fangkong.orgs.models import OrgUnit, Person
 
+from . import tally
 from .models import (
     TEMPERATURE_MAX,
     TEMPERATURE_MIN,
@@ -305,7 +306,8 @@ def _store(
     latest: dict[tuple[int, dt.date], uuid_lib.UUID] = {}
     for data in fresh.values():
         latest[(data.person_id, data.day)] = data.uuid
-    _supersede(latest.keys())
+    deltas = tally.Deltas()
+    _supersede(latest.keys(), deltas)
     proxy = None if via_link is not None else actor
     rows = [
         _build(
@@ -318,6 +320,8 @@ def _store(
         for data in fresh.values()
     ]
     insert_returning_pks(rows)
+    deltas.add_rows(row for row in rows if row.is_current)
+    deltas.apply()
     _announce_abnormal([row for row in rows if row.is_current], people=people)
     created = {row.uuid: row for row in rows}
     return [
@@ -359,15 +363,15 @@ def _announce_abnormal(rows: list[Declaration], *, people: dict[int, tuple[int, 
         )
 
 
-def _supersede(keys: Any) -> None:
+def _supersede(keys: Any, deltas: tally.Deltas) -> None:
     """Make earlier declarations of these (person, day) pairs history, one UPDATE per day."""
     by_day: dict[dt.date, list[int]] = {}
     for person_id, day in keys:
         by_day.setdefault(day, []).append(person_id)
     for day, person_ids in by_day.items():
-        Declaration.objects.filter(day=day, person_id__in=person_ids, is_current=True).update(
-            is_current=False
-        )
+        earlier = Declaration.objects.filter(day=day, person_id__in=person_ids, is_current=True)
+        deltas.add_rows(tally.current_rows(earlier), sign=-1)
+        earlier.update(is_current=False)
 
 
 def _build(

@@ -1,8 +1,9 @@
 """The counts behind reports and the roll-up, computed live from the source rows.
 
-No snapshot tables: every figure is counted from people and current declarations on the
-day asked for, with range scans over path indexes. Rows fetched for several subtrees at
-once are summed per subtree with prefix sums over their sorted paths.
+No snapshot tables and no batch job: head-counts are counted from people, declaration
+figures are summed from the per-unit day tallies that each declaration write keeps exact
+(``health.tally``), both with range scans over path indexes. Rows fetched for several
+subtrees at once are summed per subtree with prefix sums over their sorted paths.
 """
 
 import bisect
@@ -15,7 +16,8 @@ from django.db.models import Count, Q, QuerySet
 
 from fangkong.accounts.selectors import Scope
 from fangkong.core.paths import is_within, subtree_q, subtree_upper_bound
-from fangkong.health.models import Colour, Declaration, Whereabouts
+from fangkong.health import tally
+from fangkong.health.models import DayTally
 from fangkong.orgs.models import Person
 
 
@@ -55,12 +57,8 @@ class DeclarationFigures:
         return {"headcount": figures.pop("expected"), **figures}
 
 
-# Above this many subtrees, head-counts and declarations come grouped by path instead.
+# Above this many subtrees, head-counts and tallies come grouped by path instead.
 PER_SUBTREE_LIMIT = 12
-ABNORMAL = [colour for colour in Colour.values if colour != Colour.GREEN]
-AWAY = [Whereabouts.QUARANTINE, Whereabouts.TRAVELLING]
-REASONS = ["fever", "symptom", "contact", "risk_area", "positive"]
-FLAGS = [f"flag_{reason}" for reason in REASONS]
 
 
 def expected_people(day: dt.date) -> QuerySet[Person]:
@@ -77,10 +75,6 @@ def outermost(paths: Iterable[str]) -> tuple[str, ...]:
         if not (roots and is_within(path, roots[-1])):
             roots.append(path)
     return tuple(roots)
-
-
-def current_declarations(day: dt.date) -> QuerySet[Declaration]:
-    return Declaration.objects.filter(day=day, is_current=True)
 
 
 def subtree_figures(path: str, day: dt.date) -> DeclarationFigures:
@@ -112,16 +106,16 @@ class PathSums:
 def figures_by_subtree(paths: Sequence[str], day: dt.date) -> dict[str, DeclarationFigures]:
     """Return the figures of many subtrees (given by root path) for one day.
 
-    Head-counts and declarations are index-only range counts, one per subtree while there
-    are few (a count is far cheaper than grouping every row by path), else one grouped
-    query. Everything else concerns a few rows found by seeking an index: people who joined
-    after the day, abnormal declarations, people in quarantine or travelling.
+    Head-counts are index-only range counts of people, one per subtree while there are
+    few (a count is far cheaper than grouping every row by path), else one grouped query.
+    Declaration figures are sums of the day's tallies (one row per unit with declarants).
+    People who joined after the day are few rows found by seeking an index.
     """
     if not paths:
         return {}
-    declared = _range_counts(current_declarations(day), paths)
+    tallies = _tally_sums(day, paths)
     active = _range_counts(Person.objects.filter(is_active=True), paths)
-    return _with_sparse_figures(paths, day, declared=declared, active=active)
+    return _assemble(paths, day, tallies=tallies, active=active)
 
 
 def unit_and_children_figures(
@@ -132,9 +126,17 @@ def unit_and_children_figures(
     ``child_paths`` must list every child (closed ones too): the unit's counts are its own
     rows plus its children's.
     """
-    declared = _unit_counts(current_declarations(day), unit_path, child_paths)
+    paths = [unit_path, *child_paths]
+    if len(child_paths) > PER_SUBTREE_LIMIT:
+        tallies = _tally_sums(day, paths)
+    else:
+        tallies = _unit_sums(day_tallies(day), unit_path, child_paths)
     active = _unit_counts(Person.objects.filter(is_active=True), unit_path, child_paths)
-    return _with_sparse_figures([unit_path, *child_paths], day, declared=declared, active=active)
+    return _assemble(paths, day, tallies=tallies, active=active)
+
+
+def day_tallies(day: dt.date) -> QuerySet[DayTally]:
+    return DayTally.objects.filter(day=day)
 
 
 def _unit_counts(rows: QuerySet[Any], unit_path: str, child_paths: Sequence[str]) -> dict[str, int]:
@@ -145,39 +147,46 @@ def _unit_counts(rows: QuerySet[Any], unit_path: str, child_paths: Sequence[str]
     return {unit_path: own + sum(counts.values()), **counts}
 
 
-def _with_sparse_figures(
-    paths: Sequence[str], day: dt.date, *, declared: dict[str, int], active: dict[str, int]
+def _unit_sums(
+    rows: QuerySet[DayTally], unit_path: str, child_paths: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    sums = {
+        path: tally.subtree_sums(rows.filter(subtree_q("unit_path", path))) for path in child_paths
+    }
+    own = tally.subtree_sums(rows.filter(unit_path=unit_path))
+    total = {name: own[name] + sum(s[name] for s in sums.values()) for name in tally.COUNTS}
+    return {unit_path: total, **sums}
+
+
+def _tally_sums(day: dt.date, paths: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Sum the day's tallies per subtree: in SQL while few subtrees, else by prefix sums."""
+    rows = day_tallies(day)
+    if len(paths) <= PER_SUBTREE_LIMIT:
+        return {
+            path: tally.subtree_sums(rows.filter(subtree_q("unit_path", path))) for path in paths
+        }
+    sums = PathSums(
+        rows.filter(Scope(paths=outermost(paths)).q("unit_path"))
+        .order_by()
+        .values_list("unit_path", *tally.COUNTS),
+        tally.COUNTS,
+    )
+    return {path: sums.subtree(path) for path in paths}
+
+
+def _assemble(
+    paths: Sequence[str],
+    day: dt.date,
+    *,
+    tallies: dict[str, dict[str, int]],
+    active: dict[str, int],
 ) -> dict[str, DeclarationFigures]:
-    """Add the figures that come from a few rows found by seeking an index."""
-    roots = Scope(paths=outermost(paths)).q("unit_path")
     # Few people join after a given day: fetch them all (index on joined_on), then sum.
     joined_later = PathSums(((path, 1) for path in _people_joined_after(day)), ["joined_later"])
-    abnormal = PathSums(
-        (
-            (path, 1, *flags)
-            for path, *flags in current_declarations(day)
-            .filter(roots, status__in=ABNORMAL, whereabouts__in=Whereabouts.values)
-            .order_by()
-            .values_list("unit_path", *FLAGS)
-        ),
-        ["abnormal", *REASONS],
-    )
-    away = PathSums(
-        (
-            (path, where == Whereabouts.QUARANTINE, where == Whereabouts.TRAVELLING)
-            for path, where in current_declarations(day)
-            .filter(roots, status__in=Colour.values, whereabouts__in=AWAY)
-            .order_by()
-            .values_list("unit_path", "whereabouts")
-        ),
-        ["quarantine", "returnees"],
-    )
     return {
         path: DeclarationFigures(
             expected=active[path] - joined_later.subtree(path)["joined_later"],
-            declared=declared[path],
-            **abnormal.subtree(path),
-            **away.subtree(path),
+            **tallies[path],
         )
         for path in paths
     }

@@ -9,14 +9,14 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db.models import Count, FilteredRelation, Q, QuerySet
+from django.db.models import Count, FilteredRelation, Q, QuerySet, Sum
 from django.utils import timezone
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.paths import ancestor_paths, subtree_q
-from fangkong.health.models import Colour, Declaration
+from fangkong.health.models import DayTally
 from fangkong.orgs.models import OrgUnit
 
 from . import plans
@@ -237,10 +237,10 @@ def trend(
     inside = subtree_q("unit_path", unit.path)
     declared = {
         row["day"]: row
-        for row in Declaration.objects.filter(is_current=True, day__in=window)
+        for row in DayTally.objects.filter(day__in=window)
         .filter(inside)
         .values("day")
-        .annotate(declared=Count("id"), abnormal=Count("id", filter=~Q(status=Colour.GREEN)))
+        .annotate(declared=Sum("declared"), abnormal=Sum("abnormal"))
         .order_by()
     }
     expected = _expected_by_day(unit, window)

@@ -26,6 +26,9 @@ from fangkong.orgs.models import OrgUnit, Person, UnitKind
 from fangkong.orgs.services import unit_create
 from fangkong.quarantine.tests import factories as quarantine
 from fangkong.testing import valid_resident_id
+from fangkong.travel.importing import template_workbook
+from fangkong.travel.models import Itinerary
+from fangkong.travel.services import card_file
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +115,18 @@ def ledger_item(s: Side, state: str = "open") -> int:
 
 def duplicate_of(person: Person) -> int:
     return Person.objects.filter(id_number=person.id_number).exclude(pk=person.pk).get().pk
+
+
+def travel_card(person: Person) -> int:
+    """A returnee card of ``person`` (made inside the case's rolled-back savepoint)."""
+    return card_file(actor=None, person=person, raw={"no_travel": True}).pk
+
+
+def travel_itinerary(person: Person) -> int:
+    row = Itinerary.objects.create(
+        person=person, division_id="420102", from_day="2020-01-20", to_day="2020-01-22"
+    )
+    return row.pk
 
 
 # (name, permission needed, request builder)
@@ -388,6 +403,81 @@ ENDPOINTS = [
         Perm.APPROVE_CLOSE,
         lambda s: ("post", f"/ledger/items/{ledger_item(s, 'closed')}/reopen", {"reason": "复发"}),
     ),
+    (
+        "travel itineraries",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/people/{s.person.pk}/itineraries", None),
+    ),
+    (
+        "travel itinerary add",
+        Perm.DECLARE_FOR_OTHERS,
+        lambda s: (
+            "post",
+            f"/people/{s.person.pk}/itineraries",
+            {"division": "420102", "from_day": "2020-01-20", "transport": "train"},
+        ),
+    ),
+    (
+        "travel itinerary delete",
+        Perm.DECLARE_FOR_OTHERS,
+        lambda s: ("delete", f"/itineraries/{travel_itinerary(s.person)}", None),
+    ),
+    (
+        "travel card file",
+        Perm.DECLARE_FOR_OTHERS,
+        lambda s: ("post", f"/people/{s.person.pk}/returnee-card", {"no_travel": True}),
+    ),
+    (
+        "travel cards list",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/returnee-cards?unit_id={s.unit.pk}", None),
+    ),
+    (
+        "travel card get",
+        Perm.VIEW_HEALTH,
+        lambda s: ("get", f"/returnee-cards/{travel_card(s.person)}", None),
+    ),
+    (
+        "travel card redecide",
+        Perm.VIEW_HEALTH,
+        lambda s: ("post", f"/returnee-cards/{travel_card(s.person)}/redecide", {}),
+    ),
+    (
+        "travel unit rules",
+        Perm.VIEW_UNITS,
+        lambda s: ("get", f"/return-rules?unit_id={s.unit.pk}", None),
+    ),
+    (
+        "travel rule override",
+        Perm.MANAGE_RETURN_RULES,
+        lambda s: (
+            "post",
+            "/return-rules",
+            {"unit_id": s.unit.pk, "level": "high", "quarantine_days": 21},
+        ),
+    ),
+]
+
+# Group-wide objects with no subtree (the risk-area list, the group rules): allowed by the
+# permission held anywhere (None: every signed-in user), else 403.
+GROUP_WIDE_ENDPOINTS = [
+    ("risk areas list", None, ("get", "/risk-areas", None)),
+    (
+        "risk area set",
+        Perm.MANAGE_OUTBREAK,
+        (
+            "post",
+            "/risk-areas",
+            {"division": "420100", "level": "high", "effective_from": "2020-01-23"},
+        ),
+    ),
+    ("risk areas import", Perm.MANAGE_OUTBREAK, ("risk_import", "/risk-areas/import", None)),
+    ("group rules list", None, ("get", "/return-rules", None)),
+    (
+        "group rule save",
+        Perm.MANAGE_OUTBREAK,
+        ("post", "/return-rules", {"level": "high", "quarantine_days": 14}),
+    ),
 ]
 
 
@@ -395,6 +485,8 @@ def send(client, method: str, url: str, payload: Any):
     url = "/api/v1" + url
     if method == "get":
         return client.get(url)
+    if method == "risk_import":
+        return client.post(url, {"file": SimpleUploadedFile("areas.xlsx", template_workbook())})
     if method == "upload":
         return client.post(
             url,
@@ -434,6 +526,27 @@ def test_permission_matrix(client, org, sides, login_as, role):
         for where in ("in", "out")
         if (failure := check_case(client, sides, role, perm, build, where))
     ]
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_group_wide_endpoints_follow_the_permission_held_anywhere(client, org, login_as, role):
+    login_as(role, org.ent_a)
+    failures = []
+    for name, perm, (method, url, payload) in GROUP_WIDE_ENDPOINTS:
+        with transaction.atomic():
+            response = send(client, method, url, payload)
+            transaction.set_rollback(True)
+        if perm is None or perm in ROLE_PERMS[role]:
+            ok = response.status_code in (200, 201)
+        else:
+            ok = response.status_code == 403 and set(response.json()) == {
+                "code",
+                "message",
+                "detail",
+            }
+        if not ok:
+            failures.append(f"{name}: {url} → {response.status_code} {response.content[:200]!r}")
     assert not failures, "\n".join(failures)
 
 

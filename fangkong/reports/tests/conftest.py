@@ -1,22 +1,26 @@
-"""Helpers for the reports tests: declarations inserted directly, a controllable clock."""
+"""Helpers for the reports tests: declarations through the service, a controllable clock."""
 
 import datetime as dt
 
 import pytest
 from django.utils import timezone
 
-from fangkong.health.demo import declaration
+from fangkong.accounts.models import User
 from fangkong.health.models import Declaration
+from fangkong.health.services import declarations_submit
+from fangkong.health.tests.factories import raw_declaration
 from fangkong.reports.plans import local_moment
 
 
 def declare(person, day=None, **fields) -> Declaration:
-    """Save ``person``'s declaration for ``day`` (today), superseding an earlier one."""
+    """File ``person``'s declaration for ``day`` (today) as the office would, superseding."""
     day = day or timezone.localdate()
-    Declaration.objects.filter(person=person, day=day, is_current=True).update(is_current=False)
-    row = declaration(person, day, **fields)
-    row.save()
-    return row
+    office, _created = User.objects.get_or_create(
+        username="test-office", defaults={"is_superuser": True}
+    )
+    items = [raw_declaration(person, day=day.isoformat(), **fields)]
+    [stored] = declarations_submit(actor=office, items=items, today=day)
+    return stored.declaration
 
 
 @pytest.fixture

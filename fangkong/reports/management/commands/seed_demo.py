@@ -17,6 +17,7 @@ from fangkong.orgs.demo import DEMO_PASSWORD, SCALES, seed
 from fangkong.orgs.models import OrgUnit, Person
 from fangkong.quarantine.demo import seed_quarantine
 from fangkong.reports.demo import create_report_accounts, seed_reports
+from fangkong.travel.demo import RAISE_IN_DEMO, demo_summary, seed_travel
 
 # The small demo gets a week of declarations and reports; the large scales one day (today),
 # enough for the roll-up and the benchmarks without minutes of loading.
@@ -65,6 +66,7 @@ class Command(BaseCommand):
             accounts += create_report_accounts()
             made = seed_reports(days=DAYS[scale])
             quarantine = seed_quarantine()
+            travel = seed_travel()
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Loaded {declared} declarations, {made['reports']} daily reports and "
@@ -76,6 +78,12 @@ class Command(BaseCommand):
                 f"Quarantine: {quarantine['sites']} sites, {quarantine['placements']} placements, "
                 f"{quarantine['trips']} trip."
             )
+            self.stdout.write(
+                f"\nReturnees ({travel['cards']} cards; raise region {RAISE_IN_DEMO} to high "
+                "on /travel/risk-areas/ to flag the one who passed through it):"
+            )
+            for line in demo_summary():
+                self.stdout.write(f"  {line}")
         self.stdout.write(f"\nDemo accounts (password: {DEMO_PASSWORD}):")
         for username, role, unit in accounts:
             self.stdout.write(f"  {username:<18} {role:<10} {unit}")

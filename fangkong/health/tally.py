@@ -1,0 +1,170 @@
+"""Keep ``DayTally`` exact: every write of current declarations adds its deltas.
+
+A declaration counts in the tally of its day and unit while it is current. Each writer
+collects what it adds (new current rows) and takes away (rows superseded or moved), and
+``apply`` turns that into one ``INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n``:
+atomic on PostgreSQL under concurrent writers, and the same SQL on SQLite.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Q, QuerySet, Sum
+
+from fangkong.core.bulk import insert_target
+
+from .models import Colour, DayTally, Declaration, Whereabouts
+
+COUNTS = (
+    "declared",
+    "abnormal",
+    "fever",
+    "symptom",
+    "contact",
+    "risk_area",
+    "positive",
+    "quarantine",
+    "returnees",
+)
+# What each declaration contributes, read from these columns (see ``contribution``).
+SOURCE_COLUMNS = (
+    "day",
+    "unit_path",
+    "status",
+    "whereabouts",
+    "flag_fever",
+    "flag_symptom",
+    "flag_contact",
+    "flag_risk_area",
+    "flag_positive",
+)
+Key = tuple[dt.date, str]
+
+
+def contribution(
+    status: str, whereabouts: str, *flags: bool
+) -> tuple[int, int, int, int, int, int, int, int, int]:
+    """Return one current declaration's counts, in ``COUNTS`` order."""
+    abnormal = status != Colour.GREEN
+    fever, symptom, contact, risk_area, positive = (int(abnormal and flag) for flag in flags)
+    return (
+        1,
+        int(abnormal),
+        fever,
+        symptom,
+        contact,
+        risk_area,
+        positive,
+        int(whereabouts == Whereabouts.QUARANTINE),
+        int(whereabouts == Whereabouts.TRAVELLING),
+    )
+
+
+class Deltas:
+    """Counts to add per (day, unit path); ``apply`` writes them in one statement."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[Key, list[int]] = defaultdict(lambda: [0] * len(COUNTS))
+
+    def add_row(self, row: Any, *, sign: int = 1, path: str | None = None) -> None:
+        """Count a ``SOURCE_COLUMNS`` tuple or a Declaration, optionally under another path."""
+        if isinstance(row, Declaration):
+            row = tuple(getattr(row, column) for column in SOURCE_COLUMNS)
+        day, unit_path, status, whereabouts, *flags = row
+        totals = self.by_key[(day, path or unit_path)]
+        for index, value in enumerate(contribution(status, whereabouts, *flags)):
+            totals[index] += sign * value
+
+    def add_rows(self, rows: Iterable[Any], *, sign: int = 1, path: str | None = None) -> None:
+        for row in rows:
+            self.add_row(row, sign=sign, path=path)
+
+    def apply(self) -> None:
+        changes = [(key, totals) for key, totals in self.by_key.items() if any(totals)]
+        if changes:
+            _upsert(changes)
+        self.by_key.clear()
+
+
+def current_rows(declarations: QuerySet[Declaration]) -> list[tuple[Any, ...]]:
+    """Return the ``SOURCE_COLUMNS`` of the current rows among ``declarations``."""
+    return list(declarations.filter(is_current=True).order_by().values_list(*SOURCE_COLUMNS))
+
+
+def _upsert(changes: list[tuple[Key, list[int]]]) -> None:
+    fields = [DayTally._meta.get_field(name) for name in ("day", "unit_path", *COUNTS)]
+    table = connection.ops.quote_name(DayTally._meta.db_table)
+    increments = ", ".join(
+        f"{name} = {table}.{name} + excluded.{name}"
+        for name in map(connection.ops.quote_name, COUNTS)
+    )
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    day_field: Any = fields[0]
+    for start in range(0, len(changes), 500):
+        chunk = changes[start : start + 500]
+        params: list[Any] = []
+        for (day, path), totals in chunk:
+            params += [day_field.get_db_prep_save(day, connection), path, *totals]
+        # Identifiers come from the model, values are parameters.
+        values = ", ".join([placeholders] * len(chunk))
+        target = insert_target(DayTally, fields, connection)
+        sql = f"INSERT INTO {target} VALUES {values} ON CONFLICT (day, unit_path) DO UPDATE SET "  # noqa: S608
+        sql += increments
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+@transaction.atomic
+def rebuild(days: Iterable[dt.date]) -> int:
+    """Recount the tallies of ``days`` from the declarations (bulk loads, repairs)."""
+    days = sorted(set(days))
+    DayTally.objects.filter(day__in=days).delete()
+    abnormal = ~Q(status=Colour.GREEN)
+    grouped = (
+        Declaration.objects.filter(is_current=True, day__in=days)
+        .values("day", "unit_path")
+        .annotate(
+            declared=Count("id"),
+            abnormal=Count("id", filter=abnormal),
+            fever=Count("id", filter=abnormal & Q(flag_fever=True)),
+            symptom=Count("id", filter=abnormal & Q(flag_symptom=True)),
+            contact=Count("id", filter=abnormal & Q(flag_contact=True)),
+            risk_area=Count("id", filter=abnormal & Q(flag_risk_area=True)),
+            positive=Count("id", filter=abnormal & Q(flag_positive=True)),
+            quarantine=Count("id", filter=Q(whereabouts=Whereabouts.QUARANTINE)),
+            returnees=Count("id", filter=Q(whereabouts=Whereabouts.TRAVELLING)),
+        )
+        .order_by()
+    )
+    rows = [DayTally(**row) for row in grouped]
+    DayTally.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)
+
+
+def differences(days: Iterable[dt.date]) -> list[str]:
+    """Describe where the stored tallies disagree with a recount (empty when exact)."""
+    stored = {
+        (row["day"], row["unit_path"]): tuple(row[name] for name in COUNTS)
+        for row in DayTally.objects.filter(day__in=list(days)).values("day", "unit_path", *COUNTS)
+    }
+    recount: dict[Key, list[int]] = defaultdict(lambda: [0] * len(COUNTS))
+    deltas = Deltas()
+    deltas.add_rows(current_rows(Declaration.objects.filter(day__in=list(days))))
+    recount.update(deltas.by_key)
+    keys = set(stored) | set(recount)
+    zero = tuple([0] * len(COUNTS))
+    found = []
+    for key in sorted(keys):
+        kept, counted = stored.get(key, zero), tuple(recount[key])
+        if kept != counted:
+            found.append(f"{key[0]} {key[1]}: stored {kept}, counted {counted}")
+    return found
+
+
+def subtree_sums(rows: QuerySet[DayTally]) -> dict[str, int]:
+    """Sum the counts of ``rows`` (already filtered to a day and subtree)."""
+    sums = rows.aggregate(**{name: Sum(name) for name in COUNTS})
+    return {name: int(sums[name] or 0) for name in COUNTS}

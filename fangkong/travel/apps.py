@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TravelConfig(AppConfig):
+    name = "fangkong.travel"
+    label = "travel"
+    verbose_name = _("Travel and return to post")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (keeps itineraries and cards with merged people)

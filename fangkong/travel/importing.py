@@ -1,0 +1,223 @@
+"""Excel import of the risk-area list: every row checked, then all rows or none.
+
+Synchronous: a notice lists tens to a few hundred regions. Columns: 地区代码 and/or
+地区名称, 风险等级 (高/中/低), 生效日期. Each bad row is reported with its row number as
+Excel shows it, the column and the reason; one bad row and nothing is imported.
+"""
+
+import io
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.core.errors import InvalidInput
+from fangkong.core.models import Division
+from fangkong.core.text import clean_cell, compact, parse_date
+from fangkong.orgs.importing import read_table
+
+from .models import RiskAreaBatch, RiskLevel
+from .services import AreaChange, ListChange, _require_outbreak_admin, risk_areas_apply
+
+MAX_ROWS = 5_000
+ALLOWED_SUFFIXES = {".xlsx", ".xls", ".ods", ".csv"}
+COLUMNS = {
+    "code": ("地区代码", "区划代码", "行政区划代码", "code"),
+    "name": ("地区名称", "地区", "name"),
+    "level": ("风险等级", "等级", "level"),
+    "effective_from": ("生效日期", "生效时间", "effective_from"),
+}
+LEVEL_WORDS = {
+    "高": RiskLevel.HIGH,
+    "高风险": RiskLevel.HIGH,
+    "high": RiskLevel.HIGH,
+    "中": RiskLevel.MEDIUM,
+    "中风险": RiskLevel.MEDIUM,
+    "medium": RiskLevel.MEDIUM,
+    "低": RiskLevel.LOW,
+    "低风险": RiskLevel.LOW,
+    "low": RiskLevel.LOW,
+}
+TEMPLATE_EXAMPLES = [
+    ["420100", "湖北省 武汉市", "高", "2020-01-23"],
+    ["370303", "山东省 淄博市 张店区", "低", "2020-02-20"],
+]
+
+
+def template_headers() -> list[str]:
+    return [aliases[0] for aliases in COLUMNS.values()]
+
+
+def template_workbook() -> bytes:
+    """Return the import template: the Chinese headers and two example rows."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "风险地区"
+    sheet.append(template_headers())
+    for row in TEMPLATE_EXAMPLES:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _positions(headers: list[str]) -> dict[str, int]:
+    lowered = [header.lower() for header in headers]
+    positions = {}
+    for key, aliases in COLUMNS.items():
+        for alias in aliases:
+            if alias.lower() in lowered:
+                positions[key] = lowered.index(alias.lower())
+                break
+    missing = [COLUMNS[key][0] for key in ("level", "effective_from") if key not in positions]
+    if "code" not in positions and "name" not in positions:
+        missing.insert(0, f"{COLUMNS['code'][0]}/{COLUMNS['name'][0]}")
+    if missing:
+        raise InvalidInput(
+            _("The file lacks the required columns: %(columns)s.") % {"columns": "、".join(missing)}
+        )
+    return positions
+
+
+class _Divisions:
+    """Look regions up by code or by name, loading each once."""
+
+    def __init__(self) -> None:
+        self.by_code: dict[str, Division | None] = {}
+
+    def code(self, code: str) -> Division | None:
+        if code not in self.by_code:
+            self.by_code[code] = Division.objects.filter(code=code).first()
+        return self.by_code[code]
+
+    def name(self, name: str) -> list[Division]:
+        spaced = name.replace(" ", "")
+        return list(
+            Division.objects.filter(Q(full_name=name) | Q(name=name) | Q(full_name=spaced))[:3]
+        )
+
+
+def _cell(row: list[Any], positions: dict[str, int], key: str) -> Any:
+    index = positions.get(key)
+    return row[index] if index is not None and index < len(row) else None
+
+
+def _read_row(
+    row: list[Any], positions: dict[str, int], divisions: _Divisions, today: Any
+) -> tuple[AreaChange | None, list[tuple[str, str, str]]]:
+    """Return the row's change, or its problems as (column, value, message)."""
+    problems: list[tuple[str, str, str]] = []
+    code = compact(_cell(row, positions, "code"))
+    name = clean_cell(_cell(row, positions, "name"))
+    division: Division | None = None
+    if code:
+        division = divisions.code(code)
+        if division is None:
+            problems.append(("地区代码", code, _("Unknown region code.")))
+        elif name and name.replace(" ", "") not in division.full_name.replace(" ", ""):
+            problems.append(
+                (
+                    "地区名称",
+                    name,
+                    _("The name does not match the code (%(name)s).")
+                    % {"name": division.full_name},
+                )
+            )
+    elif name:
+        found = divisions.name(name)
+        if len(found) == 1:
+            division = found[0]
+        else:
+            message = (
+                _("No region has this name.")
+                if not found
+                else _("Several regions have this name; give the code.")
+            )
+            problems.append(("地区名称", name, message))
+    else:
+        problems.append(("地区代码", "", _("Give the region code or name.")))
+    level_text = compact(_cell(row, positions, "level")).lower()
+    level = LEVEL_WORDS.get(level_text)
+    if level is None:
+        problems.append(("风险等级", level_text, _("The risk level must be 高, 中 or 低.")))
+    raw_day = _cell(row, positions, "effective_from")
+    try:
+        day = parse_date(raw_day)
+    except (ValueError, OverflowError):
+        day = None
+        problems.append(("生效日期", clean_cell(raw_day), _("Not a date.")))
+    else:
+        if day is None:
+            problems.append(("生效日期", "", _("The effective date is required.")))
+        elif day > today:
+            problems.append(
+                ("生效日期", day.isoformat(), _("The effective date lies in the future."))
+            )
+    if problems or division is None or level is None or day is None:
+        return None, problems
+    return AreaChange(division, level, day), []
+
+
+def parse_rows(path: Path) -> list[AreaChange]:
+    """Read and check every row; raise InvalidInput listing every bad row."""
+    table = read_table(path)
+    positions = _positions(table.headers)
+    divisions, today = _Divisions(), timezone.localdate()
+    changes: list[AreaChange] = []
+    errors: list[dict[str, Any]] = []
+    first_row: dict[str, int] = {}
+    for number, row in table.rows:
+        if number > MAX_ROWS + 1:
+            raise InvalidInput(_("At most %(n)d rows per file.") % {"n": MAX_ROWS})
+        change, problems = _read_row(row, positions, divisions, today)
+        if change is not None and change.division.code in first_row:
+            problems = [
+                (
+                    "地区代码",
+                    change.division.code,
+                    _("The region is already listed in row %(row)d.")
+                    % {"row": first_row[change.division.code]},
+                )
+            ]
+        for column, value, message in problems:
+            errors.append({"row": number, "column": column, "value": value, "message": message})
+        if change is not None and not problems:
+            first_row[change.division.code] = number
+            changes.append(change)
+    if errors:
+        rows = len({error["row"] for error in errors})
+        raise InvalidInput(
+            _("%(rows)d row(s) have errors; nothing was imported.") % {"rows": rows},
+            detail={"rows": errors[:1000]},
+        )
+    if not changes:
+        raise InvalidInput(_("The file has no rows."))
+    return changes
+
+
+def risk_areas_import(*, actor: Any, upload: UploadedFile, notice: str = "") -> ListChange:
+    """Import a risk-area notice from a spreadsheet: all rows or none; re-check the raises."""
+    _require_outbreak_admin(actor)
+    name = upload.name or "upload.xlsx"
+    suffix = Path(name).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise InvalidInput(_("Upload an .xlsx, .xls, .ods or .csv file."))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"areas{suffix}"
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        changes = parse_rows(path)
+    return risk_areas_apply(
+        actor=actor,
+        changes=changes,
+        kind=RiskAreaBatch.Kind.IMPORT,
+        notice=notice,
+        original_name=name,
+    )

@@ -1,0 +1,126 @@
+"""API shapes of itineraries, returnee cards, decisions, risk areas and return rules."""
+
+import datetime as dt
+from typing import Any
+
+from ninja import Schema
+
+
+class ItineraryIn(Schema):
+    division: str
+    from_day: dt.date
+    to_day: dt.date | None = None
+    transport: str = "other"
+    transport_number: str = ""
+    note: str = ""
+
+
+class ItineraryOut(Schema):
+    id: int
+    person: int
+    division: str
+    division_name: str
+    from_day: dt.date
+    to_day: dt.date
+    transport: str
+    transport_number: str
+    note: str
+    source: str
+    card: int | None
+
+
+class DeletedOut(Schema):
+    id: int
+    deleted: bool
+
+
+class CardIn(Schema):
+    planned_return: dt.date | None = None
+    coming_from: str = ""
+    no_travel: bool = False
+    fever: bool | None = None
+    symptoms: bool | None = None
+    contact: str = ""
+    note: str = ""
+    itineraries: list[ItineraryIn] = []
+
+
+class DecisionOut(Schema):
+    outcome: str
+    outcome_label: str
+    level: str
+    rule_id: int | None
+    rule_label: str
+    areas: list[dict[str, Any]]
+    quarantine_days: int
+    quarantine_until: dt.date | None
+    mode: str
+    tests: int
+    monitoring_days: int
+    explanation: str
+    decided_at: dt.datetime
+
+
+class CardOut(Schema):
+    id: int
+    person: int
+    person_name: str
+    unit_id: int
+    planned_return: dt.date | None
+    coming_from: str | None
+    no_travel: bool
+    fever: bool | None
+    symptoms: bool | None
+    contact: str
+    note: str
+    filed_by: str
+    is_open: bool
+    outcome: str
+    decision: DecisionOut | None
+    itineraries: list[ItineraryOut] | None = None
+
+
+class RiskAreaIn(Schema):
+    division: str
+    level: str
+    effective_from: dt.date
+    notice: str = ""
+
+
+class RiskAreaOut(Schema):
+    id: int
+    division: str
+    division_name: str
+    level: str
+    effective_from: dt.date
+    effective_to: dt.date | None
+    version: int
+
+
+class ListChangeOut(Schema):
+    version: int
+    changed: int
+    raised: int
+    exposures: int
+    redecided: int
+
+
+class RuleIn(Schema):
+    unit_id: int | None = None
+    level: str
+    quarantine_days: int | None = None
+    mode: str = "centralised"
+    tests: int = 0
+    monitoring_days: int = 0
+    note: str = ""
+
+
+class RuleOut(Schema):
+    id: int
+    unit_id: int | None
+    level: str
+    quarantine_days: int | None
+    mode: str
+    tests: int
+    monitoring_days: int
+    note: str
