@@ -77,6 +77,19 @@ def outermost(paths: Iterable[str]) -> tuple[str, ...]:
     return tuple(roots)
 
 
+# Above this many separate subtrees, one range from the first to the last replaces their OR
+# (SQLite refuses expressions deeper than 1,000; the extra rows are left out by the sums).
+RANGES_LIMIT = 50
+
+
+def within_q(paths: Sequence[str]) -> Q:
+    """Return a condition on ``unit_path`` covering every subtree rooted at ``paths``."""
+    roots = outermost(paths)
+    if len(roots) <= RANGES_LIMIT:
+        return Scope(paths=roots).q("unit_path")
+    return Q(unit_path__gte=roots[0], unit_path__lt=subtree_upper_bound(roots[-1]))
+
+
 def subtree_figures(path: str, day: dt.date) -> DeclarationFigures:
     """Return the figures of one subtree for one day (two range scans)."""
     return figures_by_subtree([path], day)[path]
@@ -166,9 +179,7 @@ def _tally_sums(day: dt.date, paths: Sequence[str]) -> dict[str, dict[str, int]]
             path: tally.subtree_sums(rows.filter(subtree_q("unit_path", path))) for path in paths
         }
     sums = PathSums(
-        rows.filter(Scope(paths=outermost(paths)).q("unit_path"))
-        .order_by()
-        .values_list("unit_path", *tally.COUNTS),
+        rows.filter(within_q(paths)).order_by().values_list("unit_path", *tally.COUNTS),
         tally.COUNTS,
     )
     return {path: sums.subtree(path) for path in paths}
@@ -203,7 +214,7 @@ def _range_counts(rows: QuerySet[Any], paths: Sequence[str]) -> dict[str, int]:
     if len(paths) <= PER_SUBTREE_LIMIT:
         return {path: rows.filter(subtree_q("unit_path", path)).count() for path in paths}
     sums = PathSums(
-        rows.filter(Scope(paths=outermost(paths)).q("unit_path"))
+        rows.filter(within_q(paths))
         .values("unit_path")
         .annotate(n=Count("pk"))
         .order_by()

@@ -11,6 +11,7 @@ from fangkong.health.tests.factories import raw_declaration
 from fangkong.notify.models import InboxItem, Notification
 from fangkong.orgs.models import Person
 from fangkong.orgs.services import person_create, person_update, unit_close, unit_create
+from fangkong.reports import figures as live_figures
 from fangkong.reports import selectors, services
 from fangkong.reports.models import ReportAlarm, ReportPlan, UnitReport
 from fangkong.reports.plans import reporting_units
@@ -303,3 +304,14 @@ def test_the_roll_up_applies_each_units_earliest_plan_deadline(org, today, at):
     }
     assert (counts["A"]["late"], counts["A"]["missing"], counts["A"]["pending"]) == (1, 1, 1)
     assert (counts["B"]["late"], counts["B"]["missing"], counts["B"]["pending"]) == (0, 1, 2)
+
+
+def test_many_subtrees_sum_the_same_through_one_covering_range(org, monkeypatch, today):
+    declare(org.person_a, temperature="38.2")
+    declare(org.person_b, whereabouts="travelling")
+    paths = [org.shop_a.path, org.plant_b.path, org.community.path, org.ent_a.path]
+    paths += [f"/{n}/" for n in range(900, 915)]  # more subtrees than the per-subtree limit
+    exact = live_figures.figures_by_subtree(paths, today)
+    monkeypatch.setattr(live_figures, "RANGES_LIMIT", 1)
+    assert live_figures.figures_by_subtree(paths, today) == exact
+    assert exact[org.ent_a.path].fever == 1 and exact[org.plant_b.path].returnees == 1
