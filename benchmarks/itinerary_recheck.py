@@ -4,11 +4,12 @@ Claim: with the documents' organisation (``seed("seeds")``: 170,000 employees) a
 itinerary per employee (170,000 rows, days spread over the last 40 days, regions spread
 over the country's counties, about 10 % of them in Hubei), raising Hubei province to high
 risk re-checks every itinerary of the 15-day look-back window that overlaps the period
-and sends ``exposures_found`` with the exposures in at most 5 s. The timed re-check is
-the query, building the Exposure list and sending the signal (no receiver is connected on
-this branch: the cards tracking opens are measured after merging). The whole
-``risk_areas_apply`` service (new list version, closing the old row, re-check, signal,
-re-deciding open returnee cards — none here) is timed once as well.
+and opens the exposed people's cards in at most 5 s. The headline is the whole
+``risk_area_set`` service, timed once: new list version, closing the old row, the
+re-check, the ``exposures_found`` signal and tracking's receiver opening one
+abnormal-person card per exposed person (set-based), re-deciding open returnee cards
+(none here). The re-check alone (query, Exposure list, signal; the cards are open by then,
+so the receiver only adds notes) is then timed five times.
 
 Itineraries are inserted set-based with the ``core.bulk`` helpers (COPY on PostgreSQL,
 one prepared INSERT run per row on SQLite); the load is not timed.
@@ -142,9 +143,13 @@ def main() -> None:
             effective_from=today - dt.timedelta(days=20),
         )
         service_s = time.perf_counter() - started
+        from fangkong.ledger.models import Item
+
+        cards = Item.objects.filter(kind="abnormal", is_open=True).count()
         print(
             f"risk_area_set (whole service): {service_s:.3f} s, "
-            f"{len(change.exposures)} exposures, {change.redecided} cards re-decided"
+            f"{len(change.exposures)} exposures, {cards} cards open, "
+            f"{change.redecided} returnee cards re-decided"
         )
 
         area = RiskArea.objects.select_related("division").get(division=hubei, effective_to=None)
@@ -157,7 +162,7 @@ def main() -> None:
                 announce(exposures)
                 samples.append(time.perf_counter() - started)
         median = statistics.median(samples)
-        verdict = "met" if max(samples) <= GOAL_S else "MISSED"
+        verdict = "met" if max(*samples, service_s) <= GOAL_S else "MISSED"
         print(
             f"re-check (query + exposures + signal), {REPEATS} runs: median {median:.3f} s, "
             f"max {max(samples):.3f} s, {len(exposures)} exposures; goal ≤ {GOAL_S} s: {verdict}"
@@ -172,6 +177,7 @@ def main() -> None:
                 "recheck_median_s": round(median, 3),
                 "recheck_max_s": round(max(samples), 3),
                 "service_s": round(service_s, 3),
+                "cards_opened": cards,
                 "goal_s": GOAL_S,
             }
         )

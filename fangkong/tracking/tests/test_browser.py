@@ -96,6 +96,15 @@ def test_a_tracker_works_through_the_days_follow_ups_on_a_phone(live_server, ref
     phone.fill("#id_password", PASSWORD)
     with phone.expect_navigation():
         phone.click(".login button[type=submit]")
+    # The navigation fits the phone: grouped menus open on a tap and close on a tap elsewhere.
+    ledgers = phone.locator("nav a[href='/ledger/']")
+    assert not ledgers.is_visible()
+    menu = phone.locator("nav details.menu", has=phone.locator("a[href='/ledger/']"))
+    menu.locator("summary").click()
+    assert ledgers.is_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.locator("main").click(position={"x": 5, "y": 5})
+    assert not ledgers.is_visible()
     phone.goto(live_server.url + "/ledger/today/")
     assert phone.locator(".worklist > li[id^=item-]").count() == 2
     assert phone.locator(f"#item-{not_due.pk}").count() == 0
