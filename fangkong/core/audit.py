@@ -6,6 +6,7 @@ from typing import Any
 from django.db import models
 from django.forms.models import model_to_dict
 
+from .bulk import insert_values
 from .middleware import current_ip
 from .models import AuditLog
 
@@ -18,6 +19,42 @@ def snapshot(obj: models.Model, *, exclude: Iterable[str] = ()) -> dict[str, Any
         for key, value in data.items()
         if key not in set(exclude)
     }
+
+
+def audit_rows(*, actor: Any, action: str, rows: Iterable[dict[str, Any]]) -> None:
+    """Append many rows at once (set-based writes audit per unit); each dict holds
+    ``object_type``, ``object_id``, ``object_repr``, ``scope_path`` and optionally
+    ``before``/``after``."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    ip_address = current_ip.get()
+    insert_values(
+        AuditLog,
+        [
+            "actor_id",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "scope_path",
+            "before",
+            "after",
+            "ip_address",
+        ],
+        [
+            (
+                user.pk if user else None,
+                action,
+                row.get("object_type", ""),
+                row.get("object_id", ""),
+                row.get("object_repr", "")[:200],
+                row.get("scope_path", ""),
+                row.get("before"),
+                row.get("after"),
+                ip_address,
+            )
+            for row in rows
+        ],
+    )
 
 
 def audit_record(

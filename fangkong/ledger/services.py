@@ -23,8 +23,8 @@ from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm, Role
 from fangkong.accounts.selectors import scope_for
 from fangkong.core import calendar
-from fangkong.core.audit import audit_record, snapshot
-from fangkong.core.bulk import insert_returning_pks
+from fangkong.core.audit import audit_record, audit_rows, snapshot
+from fangkong.core.bulk import insert_returning_pks, insert_values
 from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog, CalendarDay, CalendarNotice
 from fangkong.notify.models import Event
@@ -115,6 +115,29 @@ def clock_due(
     return calendar.working_deadline(start, clock.working_days or 0)
 
 
+def _deadlines(
+    kind: Kind,
+    opened_at: dt.datetime,
+    every_hours: int | None,
+    clock_starts: Mapping[str, dt.datetime] | None,
+    known: dict[tuple[Any, ...], calendar.Deadline],
+) -> list[tuple[str, calendar.Deadline]]:
+    """Return (clock key, deadline) of a new item; ``known`` remembers them across items."""
+    starts = clock_starts or {}
+    keys = [clock.key for clock in kind.clocks]
+    if every_hours:
+        keys.append(FOLLOW_UP_CLOCK)
+    found = []
+    for key in keys:
+        start = starts.get(key, opened_at)
+        deadline = known.get((key, start, every_hours))
+        if deadline is None:
+            deadline = clock_due(kind=kind, key=key, start=start, every_hours=every_hours)
+            known[(key, start, every_hours)] = deadline
+        found.append((key, deadline))
+    return found
+
+
 def _clock_rows(
     kind: Kind,
     item_id: int,
@@ -122,26 +145,17 @@ def _clock_rows(
     every_hours: int | None,
     clock_starts: Mapping[str, dt.datetime] | None,
 ) -> list[ItemClock]:
-    starts = clock_starts or {}
     warn = dt.timedelta(hours=kind.warn_before_hours)
-    rows = []
-    keys = [clock.key for clock in kind.clocks]
-    if every_hours:
-        keys.append(FOLLOW_UP_CLOCK)
-    for key in keys:
-        deadline = clock_due(
-            kind=kind, key=key, start=starts.get(key, opened_at), every_hours=every_hours
+    return [
+        ItemClock(
+            item_id=item_id,
+            key=key,
+            due_at=deadline.due_at,
+            warn_at=deadline.due_at - warn,
+            estimated=deadline.estimated,
         )
-        rows.append(
-            ItemClock(
-                item_id=item_id,
-                key=key,
-                due_at=deadline.due_at,
-                warn_at=deadline.due_at - warn,
-                estimated=deadline.estimated,
-            )
-        )
-    return rows
+        for key, deadline in _deadlines(kind, opened_at, every_hours, clock_starts, {})
+    ]
 
 
 def _set_clock(item: Item, kind: Kind, key: str, deadline: calendar.Deadline) -> None:
@@ -353,53 +367,64 @@ def _insert_new(actor: Any, spec: Kind, rows: Sequence[NewItem]) -> int:
     if not items:
         return 0
     insert_returning_pks(items)
-    clocks: list[ItemClock] = []
+    # Clocks, owners and entries go as plain rows: an instance each cost more than the INSERT.
+    clocks: list[tuple[Any, ...]] = []
+    known: dict[tuple[Any, ...], calendar.Deadline] = {}
+    warn = dt.timedelta(hours=spec.warn_before_hours)
     for item, row in zip(items, chosen, strict=True):
-        item_clocks = _clock_rows(
-            spec, item.pk, item.opened_at, item.follow_up_every_hours, row.clock_starts
+        deadlines = _deadlines(
+            spec, item.opened_at, item.follow_up_every_hours, row.clock_starts, known
         )
-        clocks.extend(item_clocks)
-        first = min(item_clocks, key=lambda c: c.due_at) if item_clocks else None
+        clocks.extend(
+            (item.pk, key, d.due_at, d.due_at - warn, d.estimated) for key, d in deadlines
+        )
+        first = min((d for _key, d in deadlines), key=lambda d: d.due_at, default=None)
         item.next_due_at = first.due_at if first else None
         item.next_due_estimated = first.estimated if first else False
-    ItemClock.objects.bulk_create(clocks, batch_size=_CHUNK)
+    insert_values(ItemClock, ["item_id", "key", "due_at", "warn_at", "estimated"], clocks)
     _copy_next_due(items)
-    through = Item.owners.through
-    through.objects.bulk_create(
+    insert_values(
+        Item.owners.through,
+        ["item_id", "user_id"],
         [
-            through(item_id=item.pk, user_id=user_id)
+            (item.pk, user_id)
             for item, row in zip(items, chosen, strict=True)
             for user_id in {*row.owner_ids, *(u.pk for u in row.owners)}
         ],
-        batch_size=_CHUNK,
     )
-    Entry.objects.bulk_create(
+    author, opened = _user(actor), _("Opened")
+    insert_values(
+        Entry,
+        ["item_id", "kind", "author_id", "at", "text", "data"],
         [
-            Entry(
-                item_id=item.pk,
-                kind=Entry.Kind.SYSTEM,
-                author=_user(actor),
-                at=now,
-                text=_("Opened"),
-                data={"state": item.state},
+            (
+                item.pk,
+                Entry.Kind.SYSTEM,
+                author.pk if author else None,
+                now,
+                opened,
+                {"state": item.state},
             )
             for item in items
         ],
-        batch_size=_CHUNK,
     )
     by_path: dict[str, list[int]] = defaultdict(list)
     for item in items:
         by_path[item.unit_path].append(item.pk)
-    for path, ids in by_path.items():
-        audit_record(
-            actor=actor,
-            action=AuditLog.Action.CREATE,
-            object_type="ledger.item",
-            object_id=str(ids[0]),
-            object_repr=f"{spec.key}: {len(ids)} item(s) opened",
-            scope_path=path,
-            after={"kind": spec.key, "ids": ids},
-        )
+    audit_rows(
+        actor=actor,
+        action=AuditLog.Action.CREATE,
+        rows=(
+            {
+                "object_type": "ledger.item",
+                "object_id": str(ids[0]),
+                "object_repr": f"{spec.key}: {len(ids)} item(s) opened",
+                "scope_path": path,
+                "after": {"kind": spec.key, "ids": ids},
+            }
+            for path, ids in by_path.items()
+        ),
+    )
     return len(items)
 
 

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
-from fangkong.core.audit import audit_record, snapshot
+from fangkong.core.audit import audit_record, audit_rows, snapshot
+from fangkong.core.bulk import insert_values
 from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog, Division
 from fangkong.health.models import Declaration
@@ -74,34 +75,34 @@ def _people(person_ids: Iterable[int]) -> dict[int, Person]:
 
 
 def _add_notes(cards: dict[int, Item], texts: dict[int, tuple[str, dict[str, Any]]]) -> None:
-    """Add a system entry to each refreshed card (one INSERT) and audit per unit."""
+    """Add a system entry to each refreshed card (multi-row INSERTs) and audit per unit."""
     now = timezone.now()
-    Entry.objects.bulk_create(
+    insert_values(
+        Entry,
+        ["item_id", "kind", "at", "text", "data"],
         [
-            Entry(
-                item_id=item.pk,
-                kind=Entry.Kind.SYSTEM,
-                at=now,
-                text=texts[pid][0],
-                data=texts[pid][1],
-            )
+            (item.pk, Entry.Kind.SYSTEM, now, texts[pid][0], texts[pid][1])
             for pid, item in cards.items()
         ],
-        batch_size=_CHUNK,
     )
     by_path: dict[str, list[int]] = defaultdict(list)
     for item in cards.values():
         by_path[item.unit_path].append(item.pk)
-    for path, ids in by_path.items():
-        audit_record(
-            actor=None,
-            action=AuditLog.Action.UPDATE,
-            object_type="ledger.item",
-            object_id=str(ids[0]),
-            object_repr=f"{cards[next(iter(cards))].kind}: {len(ids)} card(s) refreshed",
-            scope_path=path,
-            after={"ids": ids},
-        )
+    kind = next(iter(cards.values())).kind
+    audit_rows(
+        actor=None,
+        action=AuditLog.Action.UPDATE,
+        rows=(
+            {
+                "object_type": "ledger.item",
+                "object_id": str(ids[0]),
+                "object_repr": f"{kind}: {len(ids)} card(s) refreshed",
+                "scope_path": path,
+                "after": {"ids": ids},
+            }
+            for path, ids in by_path.items()
+        ),
+    )
 
 
 def _open_many(
