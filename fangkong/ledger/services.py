@@ -366,23 +366,29 @@ def _insert_new(actor: Any, spec: Kind, rows: Sequence[NewItem]) -> int:
         chosen.append(row)
     if not items:
         return 0
-    insert_returning_pks(items)
-    # Clocks, owners and entries go as plain rows: an instance each cost more than the INSERT.
-    clocks: list[tuple[Any, ...]] = []
+    # Deadlines first, so each item is inserted with its earliest one (no UPDATE after).
     known: dict[tuple[Any, ...], calendar.Deadline] = {}
-    warn = dt.timedelta(hours=spec.warn_before_hours)
+    deadlines = []
     for item, row in zip(items, chosen, strict=True):
-        deadlines = _deadlines(
+        found = _deadlines(
             spec, item.opened_at, item.follow_up_every_hours, row.clock_starts, known
         )
-        clocks.extend(
-            (item.pk, key, d.due_at, d.due_at - warn, d.estimated) for key, d in deadlines
-        )
-        first = min((d for _key, d in deadlines), key=lambda d: d.due_at, default=None)
+        first = min((d for _key, d in found), key=lambda d: d.due_at, default=None)
         item.next_due_at = first.due_at if first else None
         item.next_due_estimated = first.estimated if first else False
-    insert_values(ItemClock, ["item_id", "key", "due_at", "warn_at", "estimated"], clocks)
-    _copy_next_due(items)
+        deadlines.append(found)
+    insert_returning_pks(items)
+    # Clocks, owners and entries go as plain rows: an instance each cost more than the INSERT.
+    warn = dt.timedelta(hours=spec.warn_before_hours)
+    insert_values(
+        ItemClock,
+        ["item_id", "key", "due_at", "warn_at", "estimated"],
+        [
+            (item.pk, key, d.due_at, d.due_at - warn, d.estimated)
+            for item, found in zip(items, deadlines, strict=True)
+            for key, d in found
+        ],
+    )
     insert_values(
         Item.owners.through,
         ["item_id", "user_id"],
@@ -426,19 +432,6 @@ def _insert_new(actor: Any, spec: Kind, rows: Sequence[NewItem]) -> int:
         ),
     )
     return len(items)
-
-
-def _copy_next_due(items: list[Item]) -> None:
-    """Store each new item's earliest deadline (grouped: most rows share one)."""
-    groups: dict[tuple[Any, bool], list[int]] = defaultdict(list)
-    for item in items:
-        if item.next_due_at is not None:
-            groups[(item.next_due_at, item.next_due_estimated)].append(item.pk)
-    for (due, estimated), ids in groups.items():
-        for start in range(0, len(ids), _CHUNK):
-            Item.objects.filter(pk__in=ids[start : start + _CHUNK]).update(
-                next_due_at=due, next_due_estimated=estimated
-            )
 
 
 # ------------------------------------------------------------------ working an item
