@@ -13,11 +13,10 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from fangkong.core.paths import ancestor_paths
-from fangkong.health.models import OutbreakProfile
+from fangkong.health.models import Contact, OutbreakProfile
 
 from .models import (
     LEVEL_RANK,
-    ContactAnswer,
     Itinerary,
     Outcome,
     QuarantineMode,
@@ -31,7 +30,7 @@ from .recheck import area_days, look_back_window
 from .regions import covering_codes
 
 # A confirmed contact is treated like a stay in a high-risk area, a suspected one medium.
-CONTACT_LEVEL = {ContactAnswer.CONFIRMED: RiskLevel.HIGH, ContactAnswer.SUSPECTED: RiskLevel.MEDIUM}
+CONTACT_LEVEL = {Contact.CONFIRMED: RiskLevel.HIGH, Contact.SUSPECTED: RiskLevel.MEDIUM}
 # Without any rule rows: the profile's days, centralised after high risk, else at home.
 DEFAULT_MODE = {RiskLevel.HIGH: QuarantineMode.CENTRALISED}
 
@@ -201,7 +200,7 @@ def decide(card: ReturneeCard, *, today: dt.date | None = None) -> Verdict:
     reasons = [hit.label() for hit in hits if hit.level == level]
     contact_level = CONTACT_LEVEL.get(card.contact, "")  # type: ignore[call-overload]
     if LEVEL_RANK[contact_level] > LEVEL_RANK[level]:
-        level, reasons = contact_level, [str(ContactAnswer(card.contact).label)]
+        level, reasons = contact_level, [str(Contact(card.contact).label)]
     if not level:
         days = window[1] - window[0]
         return Verdict(

@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from fangkong.core.models import Division
 from fangkong.health.forms import division_lookup
+from fangkong.health.models import Contact
 
-from .models import ContactAnswer, Outcome, ReturneeCard, RiskLevel, Transport
+from .models import Outcome, ReturneeCard, RiskLevel, Transport
 
 ITINERARY_ROWS = 5  # blank rows offered on the form (more: save and edit again)
 CARD_FIELDS = ("planned_return", "fever", "symptoms", "contact", "note")
@@ -122,7 +123,7 @@ def form_rows(values: dict[str, Any], errors: dict[str, Any]) -> list[dict[str, 
 def form_choices() -> dict[str, Any]:
     return {
         "transport_choices": Transport.choices,
-        "contact_choices": ContactAnswer.choices,
+        "contact_choices": Contact.choices,
     }
 
 

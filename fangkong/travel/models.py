@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.models import Division, TimeStampedModel
+from fangkong.health.models import Contact, FiledBy
 from fangkong.orgs.models import OrgUnit, Person
 
 
@@ -28,12 +29,6 @@ class Transport(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class ContactAnswer(models.TextChoices):
-    NONE = "none", _("No contact")
-    SUSPECTED = "suspected", _("Contact with a suspected case")
-    CONFIRMED = "confirmed", _("Contact with a confirmed case")
-
-
 class Outcome(models.TextChoices):
     MAY_RETURN = "may_return", _("May return")
     MUST_QUARANTINE = "must_quarantine", _("Must quarantine")
@@ -43,11 +38,6 @@ class Outcome(models.TextChoices):
 class QuarantineMode(models.TextChoices):
     CENTRALISED = "centralised", _("Centralised quarantine")
     HOME = "home", _("Home quarantine")
-
-
-class FiledBy(models.TextChoices):
-    SELF = "self", _("Self")
-    PROXY = "proxy", _("On behalf")
 
 
 class ReturneeCard(TimeStampedModel):
@@ -77,7 +67,7 @@ class ReturneeCard(TimeStampedModel):
     fever = models.BooleanField(_("fever in the last 14 days"), null=True, blank=True)
     symptoms = models.BooleanField(_("cough, fatigue or other symptoms"), null=True, blank=True)
     contact = models.CharField(
-        _("contact with a case"), max_length=16, choices=ContactAnswer.choices, blank=True
+        _("contact with a case"), max_length=16, choices=Contact.choices, blank=True
     )
     note = models.TextField(_("note"), blank=True)
     filed_by = models.CharField(

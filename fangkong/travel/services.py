@@ -17,15 +17,13 @@ from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog, Division
 from fangkong.core.paths import subtree_q
 from fangkong.core.text import clean_cell, parse_date
-from fangkong.health.models import PersonLink
+from fangkong.health.models import Contact, FiledBy, PersonLink
 from fangkong.orgs.models import OrgUnit, Person
 
 from .decide import decide
 from .models import (
     LEVEL_RANK,
-    ContactAnswer,
     Decision,
-    FiledBy,
     Itinerary,
     QuarantineMode,
     ReturneeCard,
@@ -178,7 +176,7 @@ def card_clean(raw: dict[str, Any], *, today: dt.date) -> CardData:
     if coming_from:
         _clean_division(coming_from, errors, "coming_from")
     contact = clean_cell(raw.get("contact"))
-    if contact and contact not in ContactAnswer.values:
+    if contact and contact not in Contact.values:
         errors["contact"] = [_("Unknown answer.")]
     rows = [row for row in raw.get("itineraries") or [] if _has_content(row)]
     if len(rows) > MAX_ITINERARY_ROWS:
