@@ -17,6 +17,22 @@ from fangkong.orgs.models import OrgUnit, Person
 
 from .models import Declaration, PersonLink, Symptom
 
+
+def covers_person(scope: Any, unit_path: str, household_path: str | None) -> bool:
+    """Tell whether a proxy scope reaches a person: by the employing unit or the household.
+
+    A community grid worker acts for the residents of the households in the grid, whoever
+    employs them (the proxy roster lists household members the same way).
+    """
+    return scope.covers(unit_path) or bool(household_path and scope.covers(household_path))
+
+
+def may_declare_for(user: Any, person: Person) -> bool:
+    """Tell whether ``user`` may declare (and file cards) on ``person``'s behalf."""
+    household = person.household.path if person.household_id and person.household else None
+    return covers_person(scope_for(user, Perm.DECLARE_FOR_OTHERS), person.unit_path, household)
+
+
 _LINK_SALT = "fangkong.health.link"
 
 

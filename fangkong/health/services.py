@@ -45,6 +45,7 @@ from .models import (
     TestResult,
     Whereabouts,
 )
+from .selectors import covers_person, may_declare_for
 from .status import RuleSpec, active_rules, assess
 
 BATCH_LIMIT = 1000
@@ -273,7 +274,7 @@ def _people_for(
     unknown = sorted(
         pk
         for pk in ids
-        if pk not in people or not _covers_person(scope, people[pk][1], households[pk])
+        if pk not in people or not covers_person(scope, people[pk][1], households[pk])
     )
     if unknown:
         raise NotFound(
@@ -282,15 +283,6 @@ def _people_for(
             detail={"people": unknown[:100]},
         )
     return people
-
-
-def _covers_person(scope: Any, unit_path: str, household_path: str | None) -> bool:
-    """Tell whether a proxy may act for a person: by the employing unit or the household.
-
-    A community grid worker declares for the residents of the households in the grid,
-    whoever employs them (the proxy roster lists household members the same way).
-    """
-    return scope.covers(unit_path) or bool(household_path and scope.covers(household_path))
 
 
 @transaction.atomic
@@ -421,8 +413,7 @@ def _build(
 
 def _require_proxy(actor: Any, person: Person) -> None:
     """Refuse (403) unless ``actor`` may act for ``person``: links are a proxy's tool."""
-    household = person.household.path if person.household is not None else None
-    if not _covers_person(scope_for(actor, Perm.DECLARE_FOR_OTHERS), person.unit_path, household):
+    if not may_declare_for(actor, person):
         raise PermissionDenied()
 
 
@@ -453,7 +444,7 @@ def links_issue_missing(*, actor: Any, unit: OrgUnit, people: Sequence[Person]) 
     scope = scope_for(actor, Perm.DECLARE_FOR_OTHERS)
     ids = [person.pk for person in people]
     paths = Person.objects.filter(pk__in=ids).values_list("unit_path", "household__path")
-    if any(not _covers_person(scope, path, household) for path, household in paths):
+    if any(not covers_person(scope, path, household) for path, household in paths):
         raise PermissionDenied()
     have = set(
         PersonLink.objects.filter(person_id__in=ids, revoked_at__isnull=True).values_list(

@@ -16,6 +16,7 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.errors import NotFound
 from fangkong.core.paths import subtree_q
+from fangkong.health.selectors import covers_person
 from fangkong.orgs.models import OrgUnit, Person
 
 from .models import Decision, Itinerary, ReturneeCard, ReturnRule, RiskArea, RiskAreaBatch
@@ -41,9 +42,8 @@ def person_for_travel(user: Any, person_id: Any, perm: Perm = Perm.VIEW_HEALTH) 
     )
     if person is None:
         raise NotFound()
-    scope = scope_for(user, perm)
-    household = person.household.path if person.household_id and person.household else ""
-    if not (scope.covers(person.unit_path) or (household and scope.covers(household))):
+    household = person.household.path if person.household_id and person.household else None
+    if not covers_person(scope_for(user, perm), person.unit_path, household):
         raise NotFound()
     return person
 

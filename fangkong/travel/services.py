@@ -18,6 +18,7 @@ from fangkong.core.models import AuditLog, Division
 from fangkong.core.paths import subtree_q
 from fangkong.core.text import clean_cell, parse_date
 from fangkong.health.models import Contact, FiledBy, PersonLink
+from fangkong.health.selectors import may_declare_for
 from fangkong.orgs.models import OrgUnit, Person
 
 from .decide import decide
@@ -44,15 +45,9 @@ MAX_DAYS_AHEAD = 60
 # ---------------------------------------------------------------- permissions
 
 
-def _covers_person(scope: Any, person: Person) -> bool:
-    """A proxy acts for a person by the employing unit or by the household (grid workers)."""
-    household = person.household.path if person.household is not None else None
-    return scope.covers(person.unit_path) or bool(household and scope.covers(household))
-
-
 def _require_proxy(actor: Any, person: Person) -> None:
     """Refuse unless ``actor`` may declare for ``person`` (404 when the person is not visible)."""
-    if actor is None or _covers_person(scope_for(actor, Perm.DECLARE_FOR_OTHERS), person):
+    if actor is None or may_declare_for(actor, person):
         return
     if scope_for(actor, Perm.VIEW_HEALTH).covers(person.unit_path):
         raise PermissionDenied()

@@ -171,7 +171,7 @@ def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A card: answers, itinerary, the current decision with its explanation, the history."""
     card = selectors.card_get(request.user, pk)
     person = card.person
-    can_file = _can_file(request.user, person)
+    can_file = health_selectors.may_declare_for(request.user, person)
     link = health_selectors.live_link(person) if can_file else None
     link_url = (
         request.build_absolute_uri(reverse("travel:link", args=[health_selectors.link_token(link)]))
@@ -191,12 +191,6 @@ def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "link_url": link_url,
         },
     )
-
-
-def _can_file(user: Any, person: Any) -> bool:
-    scope = scope_for(user, Perm.DECLARE_FOR_OTHERS)
-    household = person.household.path if person.household_id and person.household else ""
-    return scope.covers(person.unit_path) or bool(household and scope.covers(household))
 
 
 @login_required
@@ -227,7 +221,7 @@ def card_close(request: HttpRequest, pk: int) -> HttpResponse:
 def person_itineraries(request: HttpRequest, person_id: int) -> HttpResponse:
     """A person's itinerary entries; proxies add a trip declared by phone or delete one."""
     person = selectors.person_for_travel(request.user, person_id)
-    can_file = _can_file(request.user, person)
+    can_file = health_selectors.may_declare_for(request.user, person)
     error: ApplicationError | None = None
     posted: dict[str, Any] = {}
     if request.method == "POST":
