@@ -31,7 +31,7 @@ from fangkong.notify.models import Event
 from fangkong.notify.services import notify
 from fangkong.orgs.models import OrgUnit, Person
 
-from . import kinds
+from . import kinds, signals
 from .kinds import FOLLOW_UP_CLOCK, Kind
 from .models import Entry, Item, ItemClock
 
@@ -199,6 +199,17 @@ def _restart_clocks(item: Item, kind: Kind, at: dt.datetime) -> None:
 
 
 # ------------------------------------------------------------------ opening
+
+
+def _set_state(item: Item, state: str, **fields: Any) -> None:
+    """Save ``item`` in ``state`` (with ``fields``) and tell the kind's app when it changed."""
+    previous = item.state
+    item.state = state
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item.save(update_fields=["state", *fields])
+    if state != previous:
+        signals.item_state_changed.send(sender=Item, item=item, previous=previous)
 
 
 def _state_snapshot(item: Item) -> dict[str, Any]:
@@ -515,8 +526,7 @@ def item_transition(*, actor: Any, item: Item, target: str, note: str = "") -> I
         raise Conflict(_("Close an item out with a reason (and an approval where needed)."))
     before = _state_snapshot(item)
     previous = item.state
-    item.state = target
-    item.save(update_fields=["state"])
+    _set_state(item, target)
     _entry(
         item,
         Entry.Kind.TRANSITION,
@@ -612,11 +622,7 @@ def item_set_cadence(*, actor: Any, item: Item, every_hours: int | None) -> Item
 
 def _close(item: Item, reason: str, at: dt.datetime) -> None:
     spec = kinds.get(item.kind)
-    item.state = spec.close_state
-    item.is_open = False
-    item.closed_at = at
-    item.close_reason = reason
-    item.save(update_fields=["state", "is_open", "closed_at", "close_reason"])
+    _set_state(item, spec.close_state, is_open=False, closed_at=at, close_reason=reason)
     _stop_clocks(item, at)
     refresh_due(item)
 
@@ -644,9 +650,7 @@ def item_request_close(*, actor: Any, item: Item, reason: str) -> Item:
     previous = item.state
     _entry(item, Entry.Kind.CLOSE_REQUEST, actor, now, reason, data={"from": previous})
     if spec.close_needs_approval:
-        item.state = spec.closing_state
-        item.close_reason = reason
-        item.save(update_fields=["state", "close_reason"])
+        _set_state(item, spec.closing_state, close_reason=reason)
         _audit(actor, AuditLog.Action.UPDATE, item, before, _state_snapshot(item))
     else:
         _close(item, reason, now)
@@ -703,9 +707,7 @@ def item_reject_close(*, actor: Any, item: Item, reason: str) -> Item:
     item = _locked(item)
     request = _waiting_close(item, spec)
     before = _state_snapshot(item)
-    item.state = request.data.get("from") or spec.initial
-    item.close_reason = ""
-    item.save(update_fields=["state", "close_reason"])
+    _set_state(item, request.data.get("from") or spec.initial, close_reason="")
     _entry(item, Entry.Kind.REJECTION, actor, timezone.now(), reason, data={"request": request.pk})
     _audit(actor, AuditLog.Action.UPDATE, item, before, _state_snapshot(item))
     return item
@@ -733,11 +735,9 @@ def item_reopen(*, actor: Any, item: Item, reason: str) -> Item:
         raise Conflict(_("Another open item covers the same case; work on that one."))
     before = _state_snapshot(item)
     now = timezone.now()
-    item.state = spec.reopen_state or spec.initial
-    item.is_open = True
-    item.closed_at = None
-    item.close_reason = ""
-    item.save(update_fields=["state", "is_open", "closed_at", "close_reason"])
+    _set_state(
+        item, spec.reopen_state or spec.initial, is_open=True, closed_at=None, close_reason=""
+    )
     _restart_clocks(item, spec, now)
     refresh_due(item)
     _entry(item, Entry.Kind.REOPEN, actor, now, reason, data={"to": item.state})
@@ -761,8 +761,7 @@ def item_escalate(*, actor: Any, item: Item, reason: str) -> Item:
         raise Conflict(_("This item is already escalated."))
     before = _state_snapshot(item)
     previous = item.state
-    item.state = spec.escalated_state or item.state
-    item.save(update_fields=["state"])
+    _set_state(item, spec.escalated_state or item.state)
     _entry(
         item,
         Entry.Kind.TRANSITION,

@@ -4,10 +4,10 @@ from typing import Any
 
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
-from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from fangkong.core.paths import subtree_q
+from fangkong.ledger import signals as ledger_signals
 from fangkong.ledger.models import Item
 from fangkong.orgs import signals
 
@@ -54,17 +54,11 @@ def merge_placements(*, survivor: Any, duplicate: Any, **kwargs: Any) -> None:
         trip.people.add(survivor)
 
 
-@receiver(post_save, sender=Item)
-def follow_item(*, instance: Item, created: bool, update_fields: Any = None, **kwargs: Any) -> None:
-    """Keep a placement in the state of its ledger item, wherever the item was worked on.
-
-    The ledger saves ``state`` with ``update_fields`` on each close-out request, approval,
-    rejection and reopening; other saves (clocks, due dates) are ignored.
-    """
-    if created or instance.kind != KIND:
-        return
-    if update_fields is not None and "state" not in update_fields:
+@receiver(ledger_signals.item_state_changed)
+def follow_item(*, item: Item, **kwargs: Any) -> None:
+    """Keep a placement in the state of its ledger item, wherever the item was worked on."""
+    if item.kind != KIND:
         return
     from .services import placement_follow_item
 
-    placement_follow_item(instance)
+    placement_follow_item(item)
