@@ -112,7 +112,7 @@ class ItemPage:
         return self.items.count()
 
     def __getitem__(self, window: slice) -> list[dict[str, Any]]:
-        page = self.items[window].select_related("content_type").prefetch_related("owners")
+        page = self.items[window].select_related("content_type")
         return [item_out(item) for item in page]
 
 
@@ -149,7 +149,7 @@ def list_due_today(request: HttpRequest, unit_id: int | None = None) -> Any:
     if unit_id is not None:
         unit = unit_get(request.user, unit_id, Perm.TRACK)
         items = items.filter(subtree_q("unit_path", unit.path))
-    return [item_out(item) for item in items.prefetch_related("owners")[:200]]
+    return [item_out(item) for item in items[:200]]
 
 
 @router.get("/ledger/counts", response=list[CountsOut])

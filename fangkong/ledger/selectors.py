@@ -83,8 +83,10 @@ def items_for(
             | Q(person__id_number=q.upper())
             | Q(person__phone=q)
         )
-    return items.select_related("person", "unit").order_by(
-        "-is_open", "-is_overdue", "next_due_at", "-opened_at", "-id"
+    return (
+        items.select_related("person", "unit")
+        .prefetch_related("owners")
+        .order_by("-is_open", "-is_overdue", "next_due_at", "-opened_at", "-id")
     )
 
 
@@ -156,6 +158,7 @@ def my_due_today(user: Any, *, day: dt.date | None = None) -> QuerySet[Item]:
         Item.objects.filter(visible, owners=user, is_open=True)
         .filter(next_due_at__lte=calendar.end_of_day(day))
         .select_related("person", "unit")
+        .prefetch_related("owners")
         .order_by("next_due_at", "id")
     )
 

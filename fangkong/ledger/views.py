@@ -85,7 +85,7 @@ def item_list(request: HttpRequest, kind: str) -> HttpResponse:
     """The 台账 of one kind: filters, search, paging, export."""
     spec = kinds.get(kind)
     form, items, unit = _list_query(request, spec)
-    context = page_context(request, items.prefetch_related("owners"), 50)
+    context = page_context(request, items, 50)
     return render(
         request,
         "ledger/list.html",
@@ -132,7 +132,7 @@ def item_export(request: HttpRequest, kind: str) -> HttpResponse:
     if export_scope.is_empty:
         raise PermissionDenied()
     _form, items, unit = _list_query(request, spec)
-    items = export_scope.filter(items, "unit_path").prefetch_related("owners")
+    items = export_scope.filter(items, "unit_path")
     total = items.count()
     if total > EXPORT_LIMIT:
         raise InvalidInput(
