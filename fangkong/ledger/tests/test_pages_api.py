@@ -192,3 +192,26 @@ def test_api_list_detail_follow_up_and_close(client, org, login_as):
     counts = client.get(f"/api/v1/ledger/counts?kind=testcase&unit_id={org.ent_a.pk}").json()
     assert {"unit_id": org.plant_a.pk, "open": 1, "overdue": 0, "closing": 1} in counts
     assert Item.objects.get(pk=item.pk).state == "closing"
+
+
+def test_the_worklist_costs_the_same_queries_for_one_item_or_many(client, org, login_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fangkong.orgs.services import person_create
+    from fangkong.testing import valid_resident_id
+
+    tracker = login_as(Role.TRACKER, org.ent_a)
+    opened = timezone.now() - dt.timedelta(hours=20)
+    card(org, opened_at=opened, owners=[tracker])
+    with CaptureQueriesContext(connection) as one:
+        client.get("/ledger/today/")
+    for n in range(4):
+        person = person_create(
+            actor=None, unit=org.shop_a, name=f"工人{n}", id_number=valid_resident_id(700 + n)
+        )
+        card(org, person, opened_at=opened, owners=[tracker])
+    with CaptureQueriesContext(connection) as five:
+        page = client.get("/ledger/today/").content.decode()
+    assert page.count('id="item-') == 5
+    assert len(five) == len(one)
