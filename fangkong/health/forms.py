@@ -24,6 +24,7 @@ from .models import (
     TestResult,
     Whereabouts,
 )
+from .services import PROFILE_FIELDS
 
 DEFAULT_TEMPERATURE = "36.5"
 FIELDS = ("temperature", "division", "whereabouts", "contact", "test_result")
@@ -97,16 +98,7 @@ class OutbreakProfileForm(forms.ModelForm):
 
     class Meta:
         model = OutbreakProfile
-        fields = [
-            "disease_name",
-            "lookback_days",
-            "follow_up_days",
-            "normal_days_to_close",
-            "quarantine_days_high",
-            "quarantine_days_medium",
-            "quarantine_days_low",
-            "fever_threshold",
-        ]
+        fields = list(PROFILE_FIELDS)
 
 
 class SymptomForm(forms.ModelForm):
