@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 
-from fangkong.core.errors import PermissionDenied
+from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.models import AuditLog
 from fangkong.core.paths import is_within, subtree_q
 
@@ -178,3 +178,15 @@ def finished_tasks(user: Any, *, outcome: str = "", query: str = "") -> QuerySet
 def schedules(user: Any) -> QuerySet[Schedule]:
     require_jobs_access(user)
     return Schedule.objects.order_by("next_run", "name")
+
+
+def require_perm(actor: Any, perm: Perm, path: str) -> None:
+    """Raise unless ``actor`` holds ``perm`` at ``path``: 404 where the actor cannot even
+    see the unit (its existence stays hidden), 403 where it can. System writes (actor None,
+    from seeding and tasks) pass.
+    """
+    if actor is None or scope_for(actor, perm).covers(path):
+        return
+    if scope_for(actor, Perm.VIEW_UNITS).covers(path):
+        raise PermissionDenied()
+    raise NotFound()

@@ -7,7 +7,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from fangkong.accounts.roles import Perm
-from fangkong.accounts.selectors import scope_for
+from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.paths import subtree_q
 from fangkong.orgs.models import OrgUnit
@@ -78,10 +78,7 @@ def channel_get(user: Any, channel_id: Any) -> Channel:
 
 def require_manage(user: Any, path: str) -> None:
     """Raise unless ``user`` manages notifications at ``path`` (403 if visible, else 404)."""
-    if not scope_for(user, Perm.MANAGE_NOTIFY).covers(path):
-        if scope_for(user, Perm.VIEW_UNITS).covers(path):
-            raise PermissionDenied()
-        raise NotFound()
+    require_perm(user, Perm.MANAGE_NOTIFY, path)
 
 
 def subscriptions_of(channel: Channel) -> QuerySet[Subscription]:

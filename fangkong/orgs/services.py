@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.roles import Perm
-from fangkong.accounts.selectors import scope_for
+from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.audit import audit_record, snapshot
-from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fangkong.core.errors import Conflict, InvalidInput, PermissionDenied
 from fangkong.core.models import AuditLog
 from fangkong.core.paths import child_path, is_within, subtree_q
 from fangkong.core.pinyin import name_initials, name_pinyin
@@ -22,19 +22,6 @@ from fangkong.core.text import clean_cell
 from . import signals
 from .models import IdType, OrgUnit, Person, UnitKind
 from .validators import normalize_document, normalize_phone
-
-
-def _require(actor: Any, perm: Perm, path: str) -> None:
-    """Raise NotFound unless the actor holds ``perm`` on the node at ``path``.
-
-    System writes (actor None) are allowed: they come from seeding and tasks.
-    """
-    if actor is None:
-        return
-    if not scope_for(actor, perm).covers(path):
-        if scope_for(actor, Perm.VIEW_UNITS).covers(path):
-            raise PermissionDenied()
-        raise NotFound()
 
 
 def _clean_unit_fields(*, code: str, name: str, kind: str) -> tuple[str, str]:
@@ -67,7 +54,7 @@ def unit_create(
         if actor is not None and not actor.is_superuser:
             raise PermissionDenied()
     else:
-        _require(actor, Perm.MANAGE_UNITS, parent.path)
+        require_perm(actor, Perm.MANAGE_UNITS, parent.path)
         if not parent.is_open:
             raise Conflict(_("The parent unit is closed."))
     if OrgUnit.objects.filter(code=code).exists():
@@ -102,7 +89,7 @@ def unit_create(
 @transaction.atomic
 def unit_rename(*, actor: Any, unit: OrgUnit, name: str) -> OrgUnit:
     """Change a unit's name (its code never changes)."""
-    _require(actor, Perm.MANAGE_UNITS, unit.path)
+    require_perm(actor, Perm.MANAGE_UNITS, unit.path)
     name = clean_cell(name)
     if not name:
         raise InvalidInput(detail={"name": [_("The name is required.")]})
@@ -123,8 +110,8 @@ def unit_rename(*, actor: Any, unit: OrgUnit, name: str) -> OrgUnit:
 @transaction.atomic
 def unit_move(*, actor: Any, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
     """Move ``unit`` and its subtree under ``new_parent``; paths of units and people follow."""
-    _require(actor, Perm.MANAGE_UNITS, unit.path)
-    _require(actor, Perm.MANAGE_UNITS, new_parent.path)
+    require_perm(actor, Perm.MANAGE_UNITS, unit.path)
+    require_perm(actor, Perm.MANAGE_UNITS, new_parent.path)
     if is_within(new_parent.path, unit.path):
         raise Conflict(_("A unit cannot be moved under itself or its own sub-units."))
     if not new_parent.is_open:
@@ -160,7 +147,7 @@ def unit_close(*, actor: Any, unit: OrgUnit, on: dt.date | None = None) -> OrgUn
 
     Refused while active people still belong to the subtree: move them first.
     """
-    _require(actor, Perm.MANAGE_UNITS, unit.path)
+    require_perm(actor, Perm.MANAGE_UNITS, unit.path)
     on = on or timezone.localdate()
     if on < unit.valid_from:
         raise InvalidInput(detail={"valid_to": [_("A unit cannot close before it opened.")]})
@@ -245,7 +232,7 @@ def person_create(
     joined_on: dt.date | None = None,
 ) -> Person:
     """Register a person in ``unit``; refused when the same document is already active there."""
-    _require(actor, Perm.MANAGE_PEOPLE, unit.path)
+    require_perm(actor, Perm.MANAGE_PEOPLE, unit.path)
     cleaned = person_clean(
         name=name,
         id_type=id_type,
@@ -283,7 +270,7 @@ def person_create(
 @transaction.atomic
 def person_update(*, actor: Any, person: Person, **changes: Any) -> Person:
     """Change a person's fields; moving to another unit needs rights on both units."""
-    _require(actor, Perm.MANAGE_PEOPLE, person.unit_path)
+    require_perm(actor, Perm.MANAGE_PEOPLE, person.unit_path)
     before = snapshot(person, exclude=["id_number", "phone"])
     old_path = person.unit_path
     new_unit = changes.pop("unit", None)
@@ -306,7 +293,7 @@ def person_update(*, actor: Any, person: Person, **changes: Any) -> Person:
         _check_household(changes["household"])
         person.household = changes["household"]
     if new_unit is not None and new_unit.pk != person.unit_id:
-        _require(actor, Perm.MANAGE_PEOPLE, new_unit.path)
+        require_perm(actor, Perm.MANAGE_PEOPLE, new_unit.path)
         if not new_unit.is_open:
             raise Conflict(_("The unit is closed."))
         person.unit, person.unit_path = new_unit, new_unit.path
@@ -334,7 +321,7 @@ def person_merge(*, actor: Any, survivor: Person, duplicate: Person) -> Person:
     filled from the duplicate.
     """
     for person in (survivor, duplicate):
-        _require(actor, Perm.MANAGE_PEOPLE, person.unit_path)
+        require_perm(actor, Perm.MANAGE_PEOPLE, person.unit_path)
     if survivor.pk == duplicate.pk:
         raise InvalidInput(_("Choose two different records."))
     if not (survivor.is_active and duplicate.is_active):

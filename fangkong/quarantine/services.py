@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from fangkong.accounts.models import RoleAssignment, User
 from fangkong.accounts.roles import Perm, Role
-from fangkong.accounts.selectors import scope_for
+from fangkong.accounts.selectors import require_perm
 from fangkong.core.audit import audit_record, snapshot
-from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fangkong.core.errors import Conflict, InvalidInput
 from fangkong.core.models import AuditLog
 from fangkong.core.paths import ancestor_paths
 from fangkong.core.text import clean_cell
@@ -34,20 +34,6 @@ from .ledger_kind import ACTIVE, CLOSED, CLOSING, KIND, RELEASE_CLOCK
 from .models import Level, Mode, Placement, Room, Site, Trip
 
 MAX_DAYS = 60
-
-
-def _require(actor: Any, perm: Perm, path: str) -> None:
-    """Raise NotFound unless the actor holds ``perm`` on the node at ``path``.
-
-    Visible (the actor may see the unit) but not allowed answers PermissionDenied. System
-    writes (actor None) are allowed: they come from seeding and tasks.
-    """
-    if actor is None:
-        return
-    if not scope_for(actor, perm).covers(path):
-        if scope_for(actor, Perm.VIEW_UNITS).covers(path):
-            raise PermissionDenied()
-        raise NotFound()
 
 
 def _audit(actor: Any, action: str, obj: Any, scope_path: str, before: Any = None) -> None:
@@ -87,7 +73,7 @@ def site_create(
     contact_phone: str = "",
 ) -> Site:
     """Register a centralised quarantine site run by ``unit``."""
-    _require(actor, Perm.MANAGE_QUARANTINE, unit.path)
+    require_perm(actor, Perm.MANAGE_QUARANTINE, unit.path)
     site = Site.objects.create(
         unit=unit,
         unit_path=unit.path,
@@ -109,7 +95,7 @@ def site_update(
     is_active: bool = True,
 ) -> Site:
     """Change a site's name, address, contact or whether it is in use."""
-    _require(actor, Perm.MANAGE_QUARANTINE, site.unit_path)
+    require_perm(actor, Perm.MANAGE_QUARANTINE, site.unit_path)
     before = snapshot(site)
     for name_, value in _site_fields(name, address, contact_name, contact_phone).items():
         setattr(site, name_, value)
@@ -147,7 +133,7 @@ def _occupied(room: Room) -> int:
 @transaction.atomic
 def room_create(*, actor: Any, site: Site, number: str, capacity: int, note: str = "") -> Room:
     """Add a room with its number of beds to a site."""
-    _require(actor, Perm.MANAGE_QUARANTINE, site.unit_path)
+    require_perm(actor, Perm.MANAGE_QUARANTINE, site.unit_path)
     number = clean_cell(number)
     if not number:
         raise InvalidInput(detail={"number": [_("The room number is required.")]})
@@ -165,7 +151,7 @@ def room_create(*, actor: Any, site: Site, number: str, capacity: int, note: str
 @transaction.atomic
 def room_update(*, actor: Any, room: Room, capacity: int, note: str = "") -> Room:
     """Change a room's beds; never below the people in it now."""
-    _require(actor, Perm.MANAGE_QUARANTINE, room.site.unit_path)
+    require_perm(actor, Perm.MANAGE_QUARANTINE, room.site.unit_path)
     room = Room.objects.select_for_update().select_related("site").get(pk=room.pk)
     before = snapshot(room)
     capacity = _room_capacity(capacity)
@@ -184,7 +170,7 @@ def room_update(*, actor: Any, room: Room, capacity: int, note: str = "") -> Roo
 @transaction.atomic
 def room_delete(*, actor: Any, room: Room) -> None:
     """Delete a room nobody was ever placed in (placements keep their room otherwise)."""
-    _require(actor, Perm.MANAGE_QUARANTINE, room.site.unit_path)
+    require_perm(actor, Perm.MANAGE_QUARANTINE, room.site.unit_path)
     if room.placements.exists():
         raise Conflict(_("People have stayed in this room; it is kept for the records."))
     before = snapshot(room)
@@ -276,10 +262,10 @@ def placement_start(
     The planned release is ``start + days``; days come from the outbreak profile for the
     risk level unless given. A person has at most one open placement (Conflict).
     """
-    _require(actor, Perm.MANAGE_QUARANTINE, person.unit_path)
+    require_perm(actor, Perm.MANAGE_QUARANTINE, person.unit_path)
     site, room = _check_place(mode, site, room, address)
     if site is not None and room is not None:
-        _require(actor, Perm.MANAGE_QUARANTINE, site.unit_path)
+        require_perm(actor, Perm.MANAGE_QUARANTINE, site.unit_path)
         room = _lock_room_with_a_bed(room, site=site)
     days = planned_days(level, days)
     start = start or timezone.localdate()
@@ -492,10 +478,10 @@ def placement_follow_item(item: Item) -> Placement | None:
 @transaction.atomic
 def placement_move(*, actor: Any, placement: Placement, room: Room) -> Placement:
     """Move a person in centralised quarantine to another room (with a free bed)."""
-    _require(actor, Perm.MANAGE_QUARANTINE, placement.unit_path)
+    require_perm(actor, Perm.MANAGE_QUARANTINE, placement.unit_path)
     if not placement.is_open or placement.mode != Mode.CENTRALISED:
         raise Conflict(_("Only a person in centralised quarantine can change rooms."))
-    _require(actor, Perm.MANAGE_QUARANTINE, room.site.unit_path)
+    require_perm(actor, Perm.MANAGE_QUARANTINE, room.site.unit_path)
     if room.pk == placement.room_id:
         return placement
     before = snapshot(placement)
@@ -547,14 +533,14 @@ def trip_create(
     note: str = "",
 ) -> Trip:
     """Record a transport run and who was carried (each must be in the actor's scope)."""
-    _require(actor, Perm.MANAGE_QUARANTINE, unit.path)
+    require_perm(actor, Perm.MANAGE_QUARANTINE, unit.path)
     if site is not None:
-        _require(actor, Perm.MANAGE_QUARANTINE, site.unit_path)
+        require_perm(actor, Perm.MANAGE_QUARANTINE, site.unit_path)
     fields = _trip_fields(vehicle_plate, driver_name, origin, destination)
     if not people:
         raise InvalidInput(detail={"people": [_("Name at least one person carried.")]})
     for person in people:
-        _require(actor, Perm.MANAGE_QUARANTINE, person.unit_path)
+        require_perm(actor, Perm.MANAGE_QUARANTINE, person.unit_path)
     if arrived_at is not None and arrived_at < departed_at:
         raise InvalidInput(detail={"arrived_at": [_("The arrival is before the departure.")]})
     trip = Trip.objects.create(
@@ -582,7 +568,7 @@ def trip_create(
 @transaction.atomic
 def trip_arrive(*, actor: Any, trip: Trip, arrived_at: dt.datetime | None = None) -> Trip:
     """Record when the vehicle arrived."""
-    _require(actor, Perm.MANAGE_QUARANTINE, trip.unit_path)
+    require_perm(actor, Perm.MANAGE_QUARANTINE, trip.unit_path)
     arrived_at = arrived_at or timezone.now()
     if arrived_at < trip.departed_at:
         raise InvalidInput(detail={"arrived_at": [_("The arrival is before the departure.")]})

@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from fangkong.accounts.roles import Perm, Role
-from fangkong.accounts.selectors import scope_for
+from fangkong.accounts.selectors import require_perm
 from fangkong.core.audit import audit_record, snapshot
-from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fangkong.core.errors import Conflict, InvalidInput
 from fangkong.core.models import AuditLog
 from fangkong.notify.models import Event
 from fangkong.notify.services import notify
@@ -23,16 +23,6 @@ from fangkong.orgs.models import OrgUnit
 from . import plans
 from .figures import subtree_figures
 from .models import ReportAlarm, UnitReport
-
-
-def _require(actor: Any, perm: Perm, path: str) -> None:
-    """Raise NotFound outside the actor's sight, PermissionDenied when seen but not allowed."""
-    if actor is None:
-        return
-    if not scope_for(actor, perm).covers(path):
-        if scope_for(actor, Perm.VIEW_UNITS).covers(path):
-            raise PermissionDenied()
-        raise NotFound()
 
 
 def _invalid(field: str, message: str) -> InvalidInput:
@@ -57,7 +47,7 @@ def report_attest(
     is a correction: version n+1 becomes current and the earlier versions stay. Retrying
     with the same ``client_uuid`` returns the report already made.
     """
-    _require(actor, Perm.ATTEST_REPORT, unit.path)
+    require_perm(actor, Perm.ATTEST_REPORT, unit.path)
     if client_uuid is not None:
         existing = UnitReport.objects.filter(uuid=client_uuid).first()
         if existing is not None:

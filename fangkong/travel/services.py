@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.roles import Perm
-from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
+from fangkong.accounts.selectors import require_perm, scope_for, user_has_perm_anywhere
 from fangkong.core.audit import audit_record, snapshot
 from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog, Division
@@ -61,11 +61,7 @@ def _require_outbreak_admin(actor: Any) -> None:
 
 
 def _require_rules_admin(actor: Any, unit: OrgUnit) -> None:
-    if actor is None or scope_for(actor, Perm.MANAGE_RETURN_RULES).covers(unit.path):
-        return
-    if scope_for(actor, Perm.VIEW_UNITS).covers(unit.path):
-        raise PermissionDenied()
-    raise NotFound()
+    require_perm(actor, Perm.MANAGE_RETURN_RULES, unit.path)
 
 
 # ---------------------------------------------------------------- cleaning input
