@@ -2,7 +2,7 @@
 
 import pytest
 
-from fangkong.testing import OrgFixture, build_org
+from fangkong.testing import CHROMIUM, CHROMIUM_ARGS, PHONE, OrgFixture, build_org
 
 
 @pytest.fixture(autouse=True)
@@ -40,3 +40,34 @@ def _end_stray_postgres_sessions(django_db_setup, django_db_blocker):
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """Put back the divisions, symptoms and rules: a transactional test empties every table."""
+    from fangkong.core.divisions import load_divisions
+    from fangkong.health.defaults import install_defaults
+    from fangkong.health.models import HealthRule, Symptom
+
+    load_divisions()
+    install_defaults(Symptom, HealthRule)
+
+
+@pytest.fixture
+def phone(monkeypatch):
+    """A Chromium page the size of a phone, in Chinese.
+
+    Playwright's sync API runs an event loop in this thread; Django's ORM calls from the
+    test body would otherwise be refused as "async unsafe".
+    """
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
+            context.set_default_timeout(15_000)
+            yield context.new_page()
+        finally:
+            browser.close()

@@ -11,8 +11,8 @@ abnormal-person card per exposed person (set-based), re-deciding open returnee c
 (none here). The re-check alone (query, Exposure list, signal; the cards are open by then,
 so the receiver only adds notes) is then timed five times.
 
-Itineraries are inserted set-based with the ``core.bulk`` helpers (COPY on PostgreSQL,
-one prepared INSERT run per row on SQLite); the load is not timed.
+Itineraries are inserted set-based with ``core.bulk.insert_values`` (COPY on PostgreSQL,
+multi-row INSERTs on SQLite); the load is not timed.
 
 Run: ``.venv/bin/python benchmarks/itinerary_recheck.py`` (SQLite) or inside
 ``bash scripts/with-postgres.sh`` (PostgreSQL). The last stdout line is JSON.
@@ -60,40 +60,13 @@ def _rows(today: dt.date) -> list[dict[str, Any]]:
     return rows
 
 
-def insert_itineraries(rows: list[dict[str, Any]], *, batch: int = 5_000) -> None:
-    """Insert the rows set-based: columns prepared by their fields, COPY or executemany."""
-    from django.db import connection
-    from django.utils import timezone
-
-    from fangkong.core.bulk import db_column, insert_fields, insert_target
+def insert_itineraries(rows: list[dict[str, Any]]) -> None:
+    """Insert the rows set-based (COPY on PostgreSQL, multi-row INSERTs on SQLite)."""
+    from fangkong.core.bulk import insert_values
     from fangkong.travel.models import Itinerary
 
-    fields = insert_fields(Itinerary)
-    target = insert_target(Itinerary, fields, connection)
-    now = timezone.now()
-
-    def column(field: Any, chunk: list[dict[str, Any]]) -> list[Any]:
-        if field.attname in chunk[0]:
-            return db_column(field, [row[field.attname] for row in chunk], connection)
-        auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-        [value] = db_column(field, [now if auto else field.get_default()], connection)
-        return [value] * len(chunk)
-
-    batches = (
-        list(zip(*(column(field, rows[i : i + batch]) for field in fields), strict=True))
-        for i in range(0, len(rows), batch)
-    )
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        if connection.vendor == "postgresql" and hasattr(raw, "copy"):
-            with raw.copy(f"COPY {target} FROM STDIN") as copy:
-                for values in batches:
-                    for row in values:
-                        copy.write_row(row)
-            return
-        placeholders = ", ".join(["%s"] * len(fields))
-        for values in batches:
-            cursor.executemany(f"INSERT INTO {target} VALUES ({placeholders})", values)
+    names = list(rows[0])
+    insert_values(Itinerary, names, [tuple(row[name] for name in names) for row in rows])
 
 
 def load(today: dt.date) -> None:

@@ -10,6 +10,18 @@ from fangkong.orgs.services import person_create, unit_create
 from fangkong.orgs.validators import resident_id_check_char
 
 _serial = itertools.count(1)
+PASSWORD = "pw-Test-123"  # every ``OrgFixture.user``
+# Browser tests drive Debian's Chromium (never a downloaded one) through Playwright.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}  # a common phone's viewport
 
 
 def valid_resident_id(
@@ -52,7 +64,7 @@ class OrgFixture:
         key = (role, unit.pk)
         if key not in self.users:
             user = User.objects.create_user(
-                username=f"{role}-{unit.code}".lower(), password="pw-Test-123"
+                username=f"{role}-{unit.code}".lower(), password=PASSWORD
             )
             RoleAssignment.objects.create(user=user, role=role, unit=unit)
             self.users[key] = user

@@ -11,51 +11,20 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import sync_playwright
 
-from fangkong.core.divisions import load_divisions
 from fangkong.health import services
-from fangkong.health.defaults import install_defaults
-from fangkong.health.models import Declaration, HealthRule, Symptom
+from fangkong.health.models import Declaration
 from fangkong.health.selectors import link_token
 from fangkong.orgs.services import person_create
-from fangkong.orgs.tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD
-from fangkong.testing import build_org, valid_resident_id
+from fangkong.testing import CHROMIUM, PASSWORD, build_org, valid_resident_id
 
 from .factories import ZIBO_ZHANGDIAN, raw_declaration
 
-PHONE = {"width": 390, "height": 844}
 OUTBOX = "fangkong.outbox.v1"
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _allow_orm_beside_playwright(monkeypatch):
-    """Playwright's sync API runs an event loop in this thread (see orgs' browser test)."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    """Put back the divisions, symptoms and rules: a transactional test empties every table."""
-    load_divisions()
-    install_defaults(Symptom, HealthRule)
-
-
-@pytest.fixture
-def phone():
-    """A Chromium page the size of a phone, in Chinese."""
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
-            context.set_default_timeout(15_000)
-            yield context.new_page()
-        finally:
-            browser.close()
 
 
 def personal_link(org, person) -> str:

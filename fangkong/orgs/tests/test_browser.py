@@ -17,7 +17,7 @@ from playwright.sync_api import sync_playwright
 
 from fangkong.orgs import importing
 from fangkong.orgs.models import ImportJob, Person
-from fangkong.testing import build_org, valid_resident_id
+from fangkong.testing import CHROMIUM, CHROMIUM_ARGS, PASSWORD, build_org, valid_resident_id
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -30,16 +30,6 @@ def _allow_orm_beside_playwright(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PASSWORD = "pw-Test-123"
 NAMES = ["王芳", "刘洋", "陈静"]
 BAD_ROW = 3  # spreadsheet row number (row 1 holds the headers)
 SCREENSHOT = Path("/tmp/import-done.png")

@@ -6,15 +6,11 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from fangkong.ledger.models import Entry
-from fangkong.testing import build_org
+from fangkong.testing import CHROMIUM, CHROMIUM_ARGS, PASSWORD, PHONE, build_org
 
 from .. import services
 from ..models import Mode
 from .factories import make_site
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
-PASSWORD = "pw-Test-123"
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed")
 
@@ -40,9 +36,7 @@ def test_tracker_records_a_check_on_a_phone(live_server, transactional_db):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(
-                viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True
-            )
+            context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
             context.set_default_timeout(10_000)
             page = context.new_page()
             page.goto(f"{base}/accounts/login/")

@@ -12,48 +12,17 @@ from pathlib import Path
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
-from playwright.sync_api import sync_playwright
 
-from fangkong.core.divisions import load_divisions
-from fangkong.health.defaults import install_defaults
-from fangkong.health.models import HealthRule, Symptom
 from fangkong.ledger.models import Entry, Item
 from fangkong.ledger.services import NewItem, items_open_bulk
 from fangkong.orgs.models import Person
 from fangkong.orgs.services import person_create
-from fangkong.orgs.tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD
-from fangkong.testing import build_org, valid_resident_id
+from fangkong.testing import CHROMIUM, PASSWORD, PHONE, build_org, valid_resident_id
 from fangkong.tracking.kinds import ABNORMAL, person_key
-
-PHONE = {"width": 390, "height": 844}
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _allow_orm_beside_playwright(monkeypatch):
-    """Playwright's sync API runs an event loop in this thread (see orgs' browser test)."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    load_divisions()
-    install_defaults(Symptom, HealthRule)
-
-
-@pytest.fixture
-def phone():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
-            context.set_default_timeout(15_000)
-            yield context.new_page()
-        finally:
-            browser.close()
 
 
 def open_cards(tracker, people: list[Person], opened_at: dt.datetime) -> list[Item]:
