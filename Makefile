@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export FANGKONG_ENV ?= development
 
-.PHONY: demo test lint typecheck test-sqlite test-postgres bench system-deps messages clean
+.PHONY: demo test lint typecheck test-sqlite test-postgres test-clock bench system-deps messages clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ demo: $(VENV)/.installed
 	bash scripts/demo.sh
 
 ## Lint, type-check and run the whole suite on SQLite, then on a real PostgreSQL 15
-test: $(VENV)/.installed system-deps lint typecheck test-sqlite test-postgres
+test: $(VENV)/.installed system-deps lint typecheck test-sqlite test-postgres test-clock
 
 system-deps:
 	bash scripts/install-system-deps.sh
@@ -37,6 +37,15 @@ test-sqlite: $(VENV)/.installed
 
 test-postgres: $(VENV)/.installed
 	FANGKONG_ENV=test bash scripts/with-postgres.sh $(PY) -m pytest -q
+
+## The suite (without the browser) again at two awkward instants, Asia/Shanghai: the eve of
+## National Day just before midnight, and just after midnight on the holiday
+CLOCK_INSTANTS := 2026-09-30T23:50:00+08:00 2026-10-01T00:10:00+08:00
+test-clock: $(VENV)/.installed
+	for now in $(CLOCK_INSTANTS); do \
+	  echo "Suite with now = $$now"; \
+	  FANGKONG_ENV=test FANGKONG_TEST_NOW=$$now $(PY) -m pytest -q -m "not browser" || exit 1; \
+	done
 
 ## Run every benchmark (SQLite and PostgreSQL); figures go to BENCHMARKS.md by hand
 bench: $(VENV)/.installed system-deps

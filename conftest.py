@@ -1,5 +1,8 @@
 """Project-wide test fixtures: a small org tree, people, and one user per role."""
 
+import datetime as dt
+import os
+
 import pytest
 
 from fangkong.testing import CHROMIUM, CHROMIUM_ARGS, PHONE, OrgFixture, build_org
@@ -71,3 +74,28 @@ def phone(monkeypatch):
             yield context.new_page()
         finally:
             browser.close()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives Chromium against a live server")
+    _travel_to_the_fixed_instant()
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name == "test_browser.py":
+            item.add_marker(pytest.mark.browser)
+
+
+def _travel_to_the_fixed_instant():
+    """Run the whole session at FANGKONG_TEST_NOW (ISO 8601 with offset), the clock ticking.
+
+    `make test` runs the suite again at awkward instants (before and after midnight, either
+    side of a holiday) to prove that no test depends on the hour or the date.
+    """
+    instant = os.environ.get("FANGKONG_TEST_NOW")
+    if not instant:
+        return
+    import time_machine
+
+    time_machine.travel(dt.datetime.fromisoformat(instant), tick=True).start()

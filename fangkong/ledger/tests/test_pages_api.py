@@ -114,7 +114,8 @@ def test_item_page_hides_other_scopes(client, org, login_as):
 
 def test_today_worklist(client, org, login_as):
     tracker = login_as(Role.TRACKER, org.ent_a)
-    item = card(org, opened_at=timezone.now() - dt.timedelta(hours=20), owners=[tracker])
+    # Opened 30 hours ago, its daily follow-up is overdue: on today's list at any hour.
+    item = card(org, opened_at=timezone.now() - dt.timedelta(hours=30), owners=[tracker])
     page = client.get("/ledger/today/").content.decode()
     assert f'id="item-{item.pk}"' in page
     response = client.post(
@@ -202,7 +203,7 @@ def test_the_worklist_costs_the_same_queries_for_one_item_or_many(client, org, l
     from fangkong.testing import valid_resident_id
 
     tracker = login_as(Role.TRACKER, org.ent_a)
-    opened = timezone.now() - dt.timedelta(hours=20)
+    opened = timezone.now() - dt.timedelta(hours=30)  # overdue: due today at any hour
     card(org, opened_at=opened, owners=[tracker])
     with CaptureQueriesContext(connection) as one:
         client.get("/ledger/today/")

@@ -149,8 +149,9 @@ def test_open_counts_by_unit(org):
 def test_my_due_today(org):
     now = timezone.now()
     tracker = org.user(Role.TRACKER, org.ent_a)
-    due = open_for(org.person_a, now - dt.timedelta(hours=20), [tracker])
+    # Opened 30 hours ago, its daily follow-up is overdue, so due today at any hour.
+    due = open_for(org.person_a, now - dt.timedelta(hours=30), [tracker])
     later = people(org, org.shop_a, 1, 500)[0]
     open_for(later, now + dt.timedelta(days=2), [tracker])
-    open_for(org.person_b, now - dt.timedelta(hours=20))  # not the tracker's
+    open_for(org.person_b, now - dt.timedelta(hours=30))  # not the tracker's
     assert list(selectors.my_due_today(tracker)) == [due]
