@@ -153,3 +153,18 @@ class CalendarNotice(models.Model):
 
     def __str__(self) -> str:
         return str(self.year)
+
+
+class ThrottleBucket(models.Model):
+    """One rate-limit window and its hit count, shared by every web process.
+
+    ``core.throttle`` counts with one upsert (see there why not the cache's ``incr``);
+    ``expires`` is in Unix seconds so the same SQL compares it on SQLite and PostgreSQL.
+    """
+
+    key = models.CharField(max_length=80, primary_key=True)
+    hits = models.PositiveIntegerField(default=0)
+    expires = models.BigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.hits}"
