@@ -56,6 +56,20 @@ class Conflict(ApplicationError):
     default_message = _("The request conflicts with the current state.")
 
 
+class KeyReused(Conflict):
+    """An idempotency key (a client UUID) sent again with other content.
+
+    A true retry answers what was stored; this answers nothing about it, since the first
+    use may belong to someone outside the caller's scope. Clients must not retry it.
+    """
+
+    code = "key_reused"
+    default_message = _(
+        "This identifier was already used for different data; nothing was saved. "
+        "Send it again as a new submission."
+    )
+
+
 def validation_detail(error: Any) -> Any:
     """Turn a Django ValidationError into a JSON-friendly detail."""
     if hasattr(error, "message_dict"):

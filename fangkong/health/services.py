@@ -21,6 +21,7 @@ from fangkong.core.bulk import insert_returning_pks
 from fangkong.core.errors import (
     Conflict,
     InvalidInput,
+    KeyReused,
     NotFound,
     PermissionDenied,
     validation_detail,
@@ -67,6 +68,21 @@ class DeclarationData:
     contact: str = Contact.NONE
     risk_area_stay: bool = False
     test_result: str = TestResult.NONE
+    # The phone form leaves the day out (it means today); a retry after midnight is the same.
+    day_given: bool = True
+
+    def same_content(self, row: Declaration) -> bool:
+        """Is ``row`` this declaration, stored before (a retry), rather than another one?"""
+        return (
+            row.person_id == self.person_id
+            and (row.day == self.day or not self.day_given)
+            and row.temperature == self.temperature
+            and row.division_id == self.division_code
+            and sorted(row.symptoms) == self.symptoms
+            and (row.whereabouts, row.contact, row.test_result)
+            == (self.whereabouts, self.contact, self.test_result)
+            and row.risk_area_stay == self.risk_area_stay
+        )
 
 
 @dataclass
@@ -180,6 +196,7 @@ def declaration_clean(
             contact=contact,
             risk_area_stay=bool(raw.get("risk_area_stay")),
             test_result=test_result,
+            day_given=raw.get("day") not in (None, ""),
         ),
         {},
     )
@@ -298,10 +315,7 @@ def _store(
         row.uuid: row
         for row in Declaration.objects.filter(uuid__in=[data.uuid for data in cleaned])
     }
-    fresh: dict[uuid_lib.UUID, DeclarationData] = {}
-    for data in cleaned:
-        if data.uuid not in seen:
-            fresh[data.uuid] = data
+    fresh = _fresh_by_uuid(cleaned, seen)
     # Within one batch the last declaration for a person and day is the current one.
     latest: dict[tuple[int, dt.date], uuid_lib.UUID] = {}
     for data in fresh.values():
@@ -327,11 +341,46 @@ def _store(
     if abnormal:
         signals.abnormal_declared.send(sender=Declaration, declarations=abnormal, actor=actor)
     _announce_abnormal(current, people=people)
-    created = {row.uuid: row for row in rows}
-    return [
-        Stored(created[data.uuid], True) if data.uuid in created else Stored(seen[data.uuid], False)
-        for data in cleaned
-    ]
+    return _results(cleaned, created={row.uuid: row for row in rows}, seen=seen)
+
+
+def _results(
+    cleaned: list[DeclarationData],
+    *,
+    created: dict[uuid_lib.UUID, Declaration],
+    seen: dict[uuid_lib.UUID, Declaration],
+) -> list[Stored]:
+    """One result per item sent; a UUID repeated in the batch is created once, then a duplicate."""
+    results = []
+    reported: set[uuid_lib.UUID] = set()
+    for data in cleaned:
+        if data.uuid in created and data.uuid not in reported:
+            results.append(Stored(created[data.uuid], True))
+        else:
+            results.append(Stored(seen.get(data.uuid) or created[data.uuid], False))
+        reported.add(data.uuid)
+    return results
+
+
+def _fresh_by_uuid(
+    cleaned: list[DeclarationData], seen: dict[uuid_lib.UUID, Declaration]
+) -> dict[uuid_lib.UUID, DeclarationData]:
+    """Return the declarations to store, by UUID; refuse a UUID that names another one.
+
+    A UUID is the client's idempotency key: sent again with the same content it is a retry
+    and answers the stored row. Sent with another person or other content it is a
+    client bug or a probe, and it must neither reveal the stored declaration (whose person
+    may be out of the sender's scope) nor silently drop the new one.
+    """
+    fresh: dict[uuid_lib.UUID, DeclarationData] = {}
+    for data in cleaned:
+        earlier = seen.get(data.uuid)
+        first = fresh.setdefault(data.uuid, data) if earlier is None else None
+        if (earlier is not None and not data.same_content(earlier)) or (
+            first is not None and first is not data and first != data
+        ):
+            raise KeyReused(detail={"uuid": [str(KeyReused.default_message)]})
+    return fresh
 
 
 def _announce_abnormal(rows: list[Declaration], *, people: dict[int, tuple[int, str]]) -> None:

@@ -14,7 +14,7 @@ from django_q.tasks import async_task
 from fangkong.accounts.roles import Perm, Role
 from fangkong.accounts.selectors import require_perm
 from fangkong.core.audit import audit_record, snapshot
-from fangkong.core.errors import Conflict, InvalidInput
+from fangkong.core.errors import Conflict, InvalidInput, KeyReused
 from fangkong.core.models import AuditLog
 from fangkong.notify.models import Event
 from fangkong.notify.services import notify
@@ -51,8 +51,13 @@ def report_attest(
     if client_uuid is not None:
         existing = UnitReport.objects.filter(uuid=client_uuid).first()
         if existing is not None:
-            if (existing.unit_id, existing.day) != (unit.pk, day):
-                raise Conflict(_("This request id was already used for another report."))
+            if (existing.unit_id, existing.day, existing.is_zero, existing.note) != (
+                unit.pk,
+                day,
+                zero,
+                note.strip(),
+            ):
+                raise KeyReused(detail={"uuid": [str(KeyReused.default_message)]})
             return existing
     now = now or timezone.now()
     if day > timezone.localdate(now):

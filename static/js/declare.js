@@ -71,6 +71,7 @@
   function outcome(result) {
     if (result.status >= 200 && result.status < 300) { return "sent"; }
     if (result.status === 0) { return "login"; }  // redirected to the log-in page
+    if (result.status === 409 && result.body && result.body.code === "key_reused") { return "rejected"; }
     if (result.status === 429 || result.status === 409 || result.status >= 500) { return "retry"; }
     return "rejected";
   }

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from fangkong.core.errors import InvalidInput, NotFound
+from fangkong.core.errors import InvalidInput, KeyReused, NotFound
 from fangkong.health import services
 from fangkong.health.models import Declaration, HealthRule, OutbreakProfile, PersonLink, Symptom
 from fangkong.health.selectors import link_from_token, link_token
@@ -180,11 +180,12 @@ def test_reissuing_a_link_kills_the_old_one(org):
         link_from_token(old)
 
 
-def test_a_uuid_reused_for_another_day_returns_the_original(org):
+def test_a_uuid_reused_for_other_content_is_refused(org):
     client_uuid = str(uuid.uuid4())
     declare(org, org.person_a, uuid=client_uuid, temperature="36.6")
-    [again] = declare(org, org.person_a, uuid=client_uuid, temperature="39.0")
-    assert not again.created and str(again.declaration.temperature) == "36.6"
+    with pytest.raises(KeyReused):
+        declare(org, org.person_a, uuid=client_uuid, temperature="39.0")
+    assert [str(t) for t in Declaration.objects.values_list("temperature", flat=True)] == ["36.6"]
 
 
 def test_a_grid_worker_declares_for_household_members_employed_elsewhere(org):

@@ -111,6 +111,21 @@ def test_retrying_with_the_same_client_uuid_returns_the_same_report(org, today, 
     assert one.pk == two.pk and UnitReport.objects.count() == 1
 
 
+def test_the_same_client_uuid_for_another_report_is_refused(org, today, at):
+    import uuid
+
+    from fangkong.core.errors import KeyReused
+
+    key = uuid.uuid4()
+    services.report_attest(
+        actor=None, unit=org.plant_a, day=today, client_uuid=key, now=at("09:00")
+    )
+    for other in ({"unit": org.plant_b}, {"unit": org.plant_a, "zero": True}):
+        with pytest.raises(KeyReused):
+            services.report_attest(actor=None, day=today, client_uuid=key, now=at("09:01"), **other)
+    assert UnitReport.objects.count() == 1
+
+
 def test_units_outside_a_plan_and_future_days_are_refused(org, today, at):
     import datetime as dt
 
