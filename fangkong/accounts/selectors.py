@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 
 from fangkong.core.errors import NotFound, PermissionDenied
-from fangkong.core.models import AuditLog
+from fangkong.core.models import AuditLog, AuditScope
 from fangkong.core.paths import is_within, subtree_q
 
 from .models import ApiToken, RoleAssignment, User
@@ -95,7 +95,9 @@ def api_tokens_for(user: User) -> QuerySet[ApiToken]:
 def audit_entries_visible(user: Any) -> QuerySet[Any]:
     """Return the audit rows of the subtrees where the user may read the audit log.
 
-    Rows without a scope path (log-ins, tokens) are shown to superusers only.
+    A row about several subtrees (an export over two enterprises) is shown to whoever may
+    read the log of any of them. Rows without a scope (log-ins, tokens) are shown to
+    superusers only.
     """
     scope = scope_for(user, Perm.VIEW_AUDIT)
     if scope.is_empty:
@@ -103,7 +105,8 @@ def audit_entries_visible(user: Any) -> QuerySet[Any]:
     entries = AuditLog.objects.select_related("actor")
     if scope.everything:
         return entries
-    return entries.filter(scope.q("scope_path")).exclude(scope_path="")
+    in_parts = AuditScope.objects.filter(scope.q("path")).values("entry_id")
+    return entries.filter(scope.q("scope_path") | Q(pk__in=in_parts))
 
 
 def audit_entries_filtered(

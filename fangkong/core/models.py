@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .paths import PathField
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -17,7 +19,10 @@ class AuditLog(models.Model):
     """Who did what to which object, when, with the state before and after.
 
     ``scope_path`` is the org-unit path the object belongs to, so unit admins can browse
-    the rows of their own subtree and nothing else.
+    the rows of their own subtree and nothing else. A row about several subtrees (an export
+    by someone who exports from two enterprises) keeps their nearest common ancestor here
+    ("" when they have none) and each subtree in an ``AuditScope`` row, so the admin of
+    each one sees it too.
     """
 
     class Action(models.TextChoices):
@@ -51,7 +56,7 @@ class AuditLog(models.Model):
     object_type = models.CharField(_("object type"), max_length=64, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
-    scope_path = models.CharField(_("scope path"), max_length=255, blank=True, db_index=True)
+    scope_path = PathField(_("scope path"), max_length=255, blank=True, db_index=True)
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
@@ -64,6 +69,23 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+
+class AuditScope(models.Model):
+    """One of the subtrees an audit row is about, when it is about more than one."""
+
+    entry = models.ForeignKey(AuditLog, on_delete=models.CASCADE, related_name="scopes")
+    path = PathField(_("scope path"), max_length=255, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit log scope")
+        verbose_name_plural = _("audit log scopes")
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "path"], name="uniq_audit_scope_path")
+        ]
+
+    def __str__(self) -> str:
+        return self.path
 
 
 class QueueHeartbeat(models.Model):

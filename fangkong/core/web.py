@@ -1,19 +1,17 @@
 """Helpers shared by the HTML views: error pages, paging and spreadsheet downloads."""
 
-import csv
 import functools
-import io
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import openpyxl
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from .errors import ApplicationError
+from .exports import XLSX, csv_text, xlsx_bytes
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+__all__ = ["XLSX", "page_context", "renders_app_errors", "spreadsheet_response"]
 
 
 def renders_app_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -44,26 +42,17 @@ def page_context(request: HttpRequest, items: Any, per_page: int = 50) -> dict[s
 
 
 def spreadsheet_response(
-    *, filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str
+    *, filename: str, headers: Sequence[Any], rows: Iterable[Sequence[Any]], fmt: str
 ) -> HttpResponse:
-    """Return rows as an .xlsx (default) or UTF-8 .csv download that Excel opens correctly."""
+    """Return rows as an .xlsx (default) or .csv download, cells neutralised.
+
+    Lists of personal data go through ``core.exports.Export``, which also masks and audits.
+    """
     if fmt == "csv":
-        buffer = io.StringIO()
-        buffer.write("\ufeff")  # BOM: Excel on Windows then reads the Chinese correctly
-        writer = csv.writer(buffer)
-        writer.writerow(headers)
-        writer.writerows(rows)
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(csv_text(headers, rows), content_type="text/csv; charset=utf-8")
         extension = "csv"
     else:
-        book = openpyxl.Workbook(write_only=True)
-        sheet = book.create_sheet()
-        sheet.append(list(headers))
-        for row in rows:
-            sheet.append(list(row))
-        data = io.BytesIO()
-        book.save(data)
-        response = HttpResponse(data.getvalue(), content_type=XLSX)
+        response = HttpResponse(xlsx_bytes(headers, rows), content_type=XLSX)
         extension = "xlsx"
     response["Content-Disposition"] = f'attachment; filename="{filename}.{extension}"'
     return response

@@ -11,9 +11,10 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import Scope, scope_for
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import NotFound
+from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.models import AuditLog
 from fangkong.core.paths import ancestor_paths, subtree_q, subtree_upper_bound
-from fangkong.core.text import clean_cell, mask_middle
+from fangkong.core.text import clean_cell
 
 from .models import ImportJob, OrgUnit, Person
 
@@ -174,16 +175,6 @@ def can_see_sensitive(user: Any, person: Person) -> bool:
     return scope_for(user, Perm.VIEW_SENSITIVE).covers(person.unit_path)
 
 
-def mask_id_number(number: str) -> str:
-    """Mask a document number: 3703**********123X."""
-    return mask_middle(number, keep_start=4, keep_end=4 if len(number) > 10 else 2)
-
-
-def mask_phone(number: str) -> str:
-    """Mask a phone number: 138****5678."""
-    return mask_middle(number, keep_start=3, keep_end=4)
-
-
 def person_public_fields(person: Person, *, sensitive_scope: Scope) -> dict[str, Any]:
     """Return the document and phone numbers as this viewer may see them, and ``masked``."""
     if sensitive_scope.covers(person.unit_path):
@@ -205,11 +196,13 @@ def sensitive_view_log(user: Any, person: Person) -> None:
 def sensitive_list_view_log(user: Any, person_ids: list[int]) -> None:
     """Record that ``user`` saw a page of people with their full numbers (if any were shown)."""
     if person_ids:
+        units = Person.objects.filter(pk__in=person_ids).values_list("unit_path", flat=True)
         audit_record(
             actor=user,
             action=AuditLog.Action.VIEW_SENSITIVE,
             object_type="orgs.person",
             object_repr=f"list ({len(person_ids)})",
+            scope_paths=units.distinct(),
             after={"ids": person_ids},
         )
 
