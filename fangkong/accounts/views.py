@@ -15,10 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fangkong.core.audit import audit_record
 from fangkong.core.errors import ApplicationError, NotFound
+from fangkong.core.exports import Export
 from fangkong.core.models import AuditLog
-from fangkong.core.web import page_context, renders_app_errors, spreadsheet_response
+from fangkong.core.web import page_context, renders_app_errors
 
 from . import selectors, services
 from .forms import LoginForm, RoleGrantForm, TokenForm
@@ -102,6 +102,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 def _audit_export(request: HttpRequest, entries: Any) -> HttpResponse:
     """Download the filtered audit rows; the download is itself recorded."""
+    scope = selectors.scope_for(request.user, Perm.VIEW_AUDIT)
+    export = Export(request, object_type="core.auditlog", scope=scope)
     entries = entries[:EXPORT_LIMIT]
     headers = [
         _("Time"),
@@ -128,16 +130,7 @@ def _audit_export(request: HttpRequest, entries: Any) -> HttpResponse:
         ]
         for e in entries.iterator(chunk_size=2000)
     )
-    audit_record(
-        actor=request.user,
-        action=AuditLog.Action.EXPORT,
-        object_type="core.auditlog",
-        object_repr="audit log export",
-        after={"filters": request.GET.dict()},
-    )
-    return spreadsheet_response(
-        filename="audit-log", headers=headers, rows=rows, fmt=request.GET["format"]
-    )
+    return export.response(name="audit-log", headers=headers, rows=rows, label="audit log export")
 
 
 def _unit_by_code(user: Any, code: str) -> Any:

@@ -23,11 +23,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
-from fangkong.core.audit import audit_record
 from fangkong.core.divisions import division_search
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied
-from fangkong.core.models import AuditLog, Division
-from fangkong.core.web import page_context, renders_app_errors, spreadsheet_response
+from fangkong.core.exports import Export
+from fangkong.core.models import Division
+from fangkong.core.web import page_context, renders_app_errors
 from fangkong.orgs.models import Person
 
 from . import selectors, services
@@ -505,16 +505,11 @@ def declarations(request: HttpRequest) -> HttpResponse:
 @renders_app_errors
 def declarations_export(request: HttpRequest) -> HttpResponse:
     """Download the filtered declarations; health data is sensitive, so every export is audited."""
-    if not user_has_perm_anywhere(request.user, Perm.EXPORT):
-        raise PermissionDenied()
+    scope = scope_for(request.user, Perm.EXPORT)
+    export = Export(request, object_type="health.declaration", scope=scope)
     _form, rows, unit = _declarations_query(request)
-    export_scope = scope_for(request.user, Perm.EXPORT)
-    rows = export_scope.filter(rows, "unit_path")
-    total = rows.count()
-    if total > EXPORT_LIMIT:
-        raise InvalidInput(
-            _("Narrow the list to at most %(n)d declarations to export.") % {"n": EXPORT_LIMIT}
-        )
+    rows = scope.filter(rows, "unit_path")
+    export.check_size(rows.count(), EXPORT_LIMIT)
     symptom_names = {s.code: s.name for s in selectors.symptoms_active()}
     headers = [
         _("Date"),
@@ -556,24 +551,9 @@ def declarations_export(request: HttpRequest) -> HttpResponse:
                 timezone.localtime(row.created_at).strftime("%Y-%m-%d %H:%M"),
             ]
 
-    fmt = request.GET.get("format", "xlsx")
-    audit_record(
-        actor=request.user,
-        action=AuditLog.Action.EXPORT,
-        object_type="health.declaration",
-        object_repr=f"declarations export ({total})",
-        scope_path=unit.path if unit else _single_root(export_scope.paths),
-        after={"rows": total, "format": fmt, "filters": request.GET.dict()},
+    return export.response(
+        name="declarations", headers=headers, rows=lines(), unit_path=unit.path if unit else ""
     )
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return spreadsheet_response(
-        filename=f"declarations-{stamp}", headers=headers, rows=lines(), fmt=fmt
-    )
-
-
-def _single_root(paths: tuple[str, ...]) -> str:
-    """Scope an audit row to the exporter's subtree when there is exactly one."""
-    return paths[0] if len(paths) == 1 else ""
 
 
 # ------------------------------------------------------------------ outbreak profile

@@ -19,10 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
 from fangkong.core import calendar
-from fangkong.core.audit import audit_record
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied
-from fangkong.core.models import AuditLog, CalendarNotice
-from fangkong.core.web import page_context, renders_app_errors, spreadsheet_response
+from fangkong.core.exports import Export
+from fangkong.core.models import CalendarNotice
+from fangkong.core.web import page_context, renders_app_errors
 from fangkong.orgs.selectors import person_public_fields, sensitive_view_log
 
 from . import kinds, selectors, services
@@ -128,17 +128,16 @@ def item_export(request: HttpRequest, kind: str) -> HttpResponse:
     see them; every export is audited.
     """
     spec = kinds.get(kind)
-    export_scope = scope_for(request.user, Perm.EXPORT)
-    if export_scope.is_empty:
-        raise PermissionDenied()
+    scope = scope_for(request.user, Perm.EXPORT)
+    export = Export(
+        request,
+        object_type="ledger.item",
+        scope=scope,
+        sensitive=scope_for(request.user, Perm.VIEW_SENSITIVE),
+    )
     _form, items, unit = _list_query(request, spec)
-    items = export_scope.filter(items, "unit_path")
-    total = items.count()
-    if total > EXPORT_LIMIT:
-        raise InvalidInput(
-            _("Narrow the list to at most %(n)d items to export.") % {"n": EXPORT_LIMIT}
-        )
-    sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
+    items = scope.filter(items, "unit_path")
+    export.check_size(items.count(), EXPORT_LIMIT)
     headers = [
         _("No."),
         _("Title"),
@@ -160,14 +159,13 @@ def item_export(request: HttpRequest, kind: str) -> HttpResponse:
 
     def lines() -> Any:
         for item in items.iterator(chunk_size=2000):
-            person = item.person
-            shown = person_public_fields(person, sensitive_scope=sensitive) if person else {}
+            id_number, phone = export.numbers(item.person) if item.person else ("", "")
             yield [
                 item.pk,
                 item.title,
                 _subject_label(spec, item),
-                shown.get("id_number", ""),
-                shown.get("phone", ""),
+                id_number,
+                phone,
                 item.unit.name,
                 str(spec.state_label(item.state)),
                 "、".join(_user_name(u) for u in item.owners.all()),
@@ -178,19 +176,13 @@ def item_export(request: HttpRequest, kind: str) -> HttpResponse:
                 item.close_reason,
             ]
 
-    fmt = request.GET.get("format", "xlsx")
-    paths = export_scope.paths
-    audit_record(
-        actor=request.user,
-        action=AuditLog.Action.EXPORT,
-        object_type="ledger.item",
-        object_repr=f"{spec.key} export ({total})",
-        scope_path=unit.path if unit else (paths[0] if len(paths) == 1 else ""),
-        after={"kind": spec.key, "rows": total, "format": fmt, "filters": request.GET.dict()},
-    )
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return spreadsheet_response(
-        filename=f"ledger-{spec.key}-{stamp}", headers=headers, rows=lines(), fmt=fmt
+    return export.response(
+        name=f"ledger-{spec.key}",
+        headers=headers,
+        rows=lines(),
+        unit_path=unit.path if unit else "",
+        label=f"{spec.key} export",
+        details={"kind": spec.key},
     )
 
 

@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fangkong.accounts.roles import Perm
-from fangkong.core.audit import audit_record
+from fangkong.accounts.selectors import scope_for
 from fangkong.core.errors import ApplicationError, NotFound
-from fangkong.core.models import AuditLog
+from fangkong.core.exports import Export
 from fangkong.core.pagination import MappedQuerySet
-from fangkong.core.web import page_context, renders_app_errors, spreadsheet_response
+from fangkong.core.web import page_context, renders_app_errors
 from fangkong.orgs.selectors import unit_get_by_code
 
 from . import selectors, services
@@ -266,6 +266,12 @@ def deliveries(request: HttpRequest) -> HttpResponse:
 
 
 def _deliveries_export(request: HttpRequest, rows: Any) -> HttpResponse:
+    # The delivery log is read where the user manages notifications: that is what it exports.
+    export = Export(
+        request,
+        object_type="notify.delivery",
+        scope=scope_for(request.user, Perm.MANAGE_NOTIFY),
+    )
     headers = [
         _("Created"),
         _("Event"),
@@ -299,15 +305,8 @@ def _deliveries_export(request: HttpRequest, rows: Any) -> HttpResponse:
         ]
         for d in rows[:EXPORT_LIMIT].iterator(chunk_size=2000)
     )
-    audit_record(
-        actor=request.user,
-        action=AuditLog.Action.EXPORT,
-        object_type="notify.delivery",
-        object_repr="delivery log export",
-        after={"filters": request.GET.dict()},
-    )
-    return spreadsheet_response(
-        filename="deliveries", headers=headers, rows=data, fmt=request.GET["format"]
+    return export.response(
+        name="deliveries", headers=headers, rows=data, label="delivery log export"
     )
 
 

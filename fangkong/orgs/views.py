@@ -6,21 +6,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
-from fangkong.core.audit import audit_record
 from fangkong.core.errors import (
     Conflict,
     InvalidInput,
     NotFound,
     PermissionDenied,
 )
-from fangkong.core.models import AuditLog
-from fangkong.core.web import XLSX, page_context, renders_app_errors, spreadsheet_response
+from fangkong.core.exports import Export
+from fangkong.core.web import XLSX, page_context, renders_app_errors
 
 from . import importing, selectors, services
 from .forms import (
@@ -165,11 +163,11 @@ _UNIT_ACTIONS = {
 @renders_app_errors
 def units_export(request: HttpRequest) -> HttpResponse:
     """Download the units matching the tree search (or every unit in scope) with head-counts."""
-    if not user_has_perm_anywhere(request.user, Perm.EXPORT):
-        raise PermissionDenied()
+    scope = scope_for(request.user, Perm.EXPORT)
+    export = Export(request, object_type="orgs.orgunit", scope=scope)
     units = list(
         selectors.unit_search(request.user, request.GET.get("q", ""), include_closed=True)
-        .filter(scope_for(request.user, Perm.EXPORT).q("path"))
+        .filter(scope.q("path"))
         .select_related("parent")[:EXPORT_LIMIT]
     )
     counts = selectors.headcounts_by_subtree(units)
@@ -194,17 +192,7 @@ def units_export(request: HttpRequest) -> HttpResponse:
         ]
         for u in units
     )
-    audit_record(
-        actor=request.user,
-        action=AuditLog.Action.EXPORT,
-        object_type="orgs.orgunit",
-        object_repr=f"units export ({len(units)})",
-        after={"rows": len(units)},
-    )
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return spreadsheet_response(
-        filename=f"units-{stamp}", headers=headers, rows=rows, fmt=request.GET.get("format", "xlsx")
-    )
+    return export.response(name="units", headers=headers, rows=rows)
 
 
 def _people_query(request: HttpRequest) -> tuple[PeopleFilterForm, Any]:
@@ -259,16 +247,16 @@ def people(request: HttpRequest) -> HttpResponse:
 @renders_app_errors
 def people_export(request: HttpRequest) -> HttpResponse:
     """Download the filtered list as .xlsx or .csv, masked exactly as on screen."""
-    if not user_has_perm_anywhere(request.user, Perm.EXPORT):
-        raise PermissionDenied()
-    _form, (people, _unit) = _people_query(request)
-    people = scope_for(request.user, Perm.EXPORT).filter(people, "unit_path")
-    total = people.count()
-    if total > EXPORT_LIMIT:
-        raise InvalidInput(
-            _("Narrow the list to at most %(n)d people to export.") % {"n": EXPORT_LIMIT}
-        )
-    sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
+    scope = scope_for(request.user, Perm.EXPORT)
+    export = Export(
+        request,
+        object_type="orgs.person",
+        scope=scope,
+        sensitive=scope_for(request.user, Perm.VIEW_SENSITIVE),
+    )
+    _form, (people, unit) = _people_query(request)
+    people = scope.filter(people, "unit_path")
+    export.check_size(people.count(), EXPORT_LIMIT)
     headers = [
         _("Name"),
         _("Gender"),
@@ -283,34 +271,22 @@ def people_export(request: HttpRequest) -> HttpResponse:
 
     def rows() -> Any:
         for p in people.iterator(chunk_size=2000):
-            shown = selectors.person_public_fields(p, sensitive_scope=sensitive)
+            id_number, phone = export.numbers(p)
             yield [
                 p.name,
                 p.get_gender_display(),
                 p.get_id_type_display(),
-                shown["id_number"],
-                shown["phone"],
+                id_number,
+                phone,
                 p.get_category_display(),
                 p.unit.name,
                 p.unit.code,
                 _("Yes") if p.is_party_member else _("No"),
             ]
 
-    fmt = request.GET.get("format", "xlsx")
-    audit_record(
-        actor=request.user,
-        action=AuditLog.Action.EXPORT,
-        object_type="orgs.person",
-        object_repr=f"people export ({total})",
-        after={
-            "rows": total,
-            "format": fmt,
-            "filters": request.GET.dict(),
-            "unmasked": not sensitive.is_empty,
-        },
+    return export.response(
+        name="people", headers=headers, rows=rows(), unit_path=unit.path if unit else ""
     )
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return spreadsheet_response(filename=f"people-{stamp}", headers=headers, rows=rows(), fmt=fmt)
 
 
 @login_required

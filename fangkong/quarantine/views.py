@@ -18,11 +18,12 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fangkong.core.exports import Export
 from fangkong.core.models import AuditLog
-from fangkong.core.web import page_context, renders_app_errors, spreadsheet_response
+from fangkong.core.web import page_context, renders_app_errors
 from fangkong.ledger import services as ledger_services
 from fangkong.ledger.models import Item
-from fangkong.orgs.selectors import mask_id_number, mask_phone, unit_get_by_code
+from fangkong.orgs.selectors import mask_id_number, unit_get_by_code
 
 from . import selectors, services
 from .forms import (
@@ -105,15 +106,16 @@ def placements(request: HttpRequest) -> HttpResponse:
 @renders_app_errors
 def placements_export(request: HttpRequest) -> HttpResponse:
     """Download the filtered placements; numbers masked unless the user may see them."""
-    _require_any(request.user, Perm.EXPORT)
+    scope = scope_for(request.user, Perm.EXPORT)
+    export = Export(
+        request,
+        object_type="quarantine.placement",
+        scope=scope,
+        sensitive=scope_for(request.user, Perm.VIEW_SENSITIVE),
+    )
     _form, rows, site = _placements_query(request)
-    rows = scope_for(request.user, Perm.EXPORT).filter(rows, "unit_path")
-    total = rows.count()
-    if total > EXPORT_LIMIT:
-        raise InvalidInput(
-            _("Narrow the list to at most %(n)d placements to export.") % {"n": EXPORT_LIMIT}
-        )
-    sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
+    rows = scope.filter(rows, "unit_path")
+    export.check_size(rows.count(), EXPORT_LIMIT)
     headers = [
         _("Name"),
         _("Document number"),
@@ -132,11 +134,12 @@ def placements_export(request: HttpRequest) -> HttpResponse:
 
     def lines() -> Any:
         for row in rows.iterator(chunk_size=2000):
-            person, full = row.person, sensitive.covers(row.unit_path)
+            person = row.person
+            id_number, phone = export.numbers(person)
             yield [
                 person.name,
-                person.id_number if full else mask_id_number(person.id_number),
-                person.phone if full else mask_phone(person.phone),
+                id_number,
+                phone,
                 person.unit.name,
                 row.get_mode_display(),
                 row.site.name if row.site else "",
@@ -151,18 +154,12 @@ def placements_export(request: HttpRequest) -> HttpResponse:
                 else "",
             ]
 
-    audit_record(
-        actor=request.user,
-        action=AuditLog.Action.EXPORT,
-        object_type="quarantine.placement",
-        object_repr=f"placements export ({total})",
-        scope_path=site.unit_path if site else "",
-    )
-    return spreadsheet_response(
-        filename="quarantine-placements",
+    return export.response(
+        name="quarantine-placements",
         headers=headers,
         rows=lines(),
-        fmt=request.GET.get("format", "xlsx"),
+        unit_path=site.unit_path if site else "",
+        label="placements export",
     )
 
 
@@ -513,10 +510,11 @@ def trips(request: HttpRequest) -> HttpResponse:
 @login_required
 @renders_app_errors
 def trips_export(request: HttpRequest) -> HttpResponse:
-    _require_any(request.user, Perm.EXPORT)
+    scope = scope_for(request.user, Perm.EXPORT)
+    export = Export(request, object_type="quarantine.trip", scope=scope)
     _form, rows = _trips_query(request)
-    rows = scope_for(request.user, Perm.EXPORT).filter(rows, "unit_path").prefetch_related("people")
-    total = rows.count()
+    rows = scope.filter(rows, "unit_path").prefetch_related("people")
+    export.check_size(rows.count(), EXPORT_LIMIT)
     headers = [
         _("Departed at"),
         _("Arrived at"),
@@ -533,7 +531,7 @@ def trips_export(request: HttpRequest) -> HttpResponse:
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
     def lines() -> Any:
-        for trip in rows[:EXPORT_LIMIT]:
+        for trip in rows:
             yield [
                 when(trip.departed_at),
                 when(trip.arrived_at),
@@ -546,17 +544,8 @@ def trips_export(request: HttpRequest) -> HttpResponse:
                 trip.unit.name,
             ]
 
-    audit_record(
-        actor=request.user,
-        action=AuditLog.Action.EXPORT,
-        object_type="quarantine.trip",
-        object_repr=f"trips export ({total})",
-    )
-    return spreadsheet_response(
-        filename="quarantine-trips",
-        headers=headers,
-        rows=lines(),
-        fmt=request.GET.get("format", "xlsx"),
+    return export.response(
+        name="quarantine-trips", headers=headers, rows=lines(), label="trips export"
     )
 
 

@@ -17,10 +17,9 @@ from django.views.decorators.http import require_POST
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
-from fangkong.core.audit import audit_record
-from fangkong.core.errors import Conflict, InvalidInput, PermissionDenied
-from fangkong.core.models import AuditLog
-from fangkong.core.web import page_context, renders_app_errors, spreadsheet_response
+from fangkong.core.errors import Conflict, InvalidInput
+from fangkong.core.exports import Export
+from fangkong.core.web import page_context, renders_app_errors
 from fangkong.ledger.selectors import open_counts_by_unit
 from fangkong.tracking.kinds import ABNORMAL
 
@@ -165,10 +164,10 @@ def board(request: HttpRequest) -> HttpResponse:
 @renders_app_errors
 def board_export(request: HttpRequest) -> HttpResponse:
     """Download the filtered board as .xlsx or .csv."""
-    if not user_has_perm_anywhere(request.user, Perm.EXPORT):
-        raise PermissionDenied()
+    scope = scope_for(request.user, Perm.EXPORT)
+    export = Export(request, object_type="reports.unitreport", scope=scope)
     filters, units = _board_query(request)
-    units = scope_for(request.user, Perm.EXPORT).filter(units)
+    units = scope.filter(units)
     rows = selectors.board_rows(units, filters.day)
     labels = state_labels()
     headers = [
@@ -218,19 +217,12 @@ def board_export(request: HttpRequest) -> HttpResponse:
             r.note,
         ]
 
-    fmt = request.GET.get("format", "xlsx")
-    audit_record(
-        actor=request.user,
-        action=AuditLog.Action.EXPORT,
-        object_type="reports.unitreport",
-        object_repr=f"reports export ({len(rows)})",
-        after={"rows": len(rows), "format": fmt, "filters": request.GET.dict()},
-    )
-    return spreadsheet_response(
-        filename=f"reports-{filters.day:%Y%m%d}",
+    return export.response(
+        name=f"reports-{filters.day:%Y%m%d}",
         headers=headers,
         rows=(line(row) for row in rows),
-        fmt=fmt,
+        unit_path=filters.unit.path if filters.unit else "",
+        label="reports export",
     )
 
 
@@ -309,8 +301,9 @@ def _abnormal_cards(user: Any, unit: Any, data: Any) -> dict[str, Any]:
 
 
 def _rollup_export(request: HttpRequest, data: Any) -> HttpResponse:
-    if not user_has_perm_anywhere(request.user, Perm.EXPORT):
-        raise PermissionDenied()
+    export = Export(
+        request, object_type="reports.rollup", scope=scope_for(request.user, Perm.EXPORT)
+    )
     headers = [_("Unit code"), _("Unit")]
     headers += [str(label) for _key, label in FIGURE_COLUMNS]
     headers += [str(label) for _key, label in REPORT_COLUMNS]
@@ -324,19 +317,10 @@ def _rollup_export(request: HttpRequest, data: Any) -> HttpResponse:
             *[reports[key] for key, _label in REPORT_COLUMNS],
         ]
 
-    rows = [line(row) for row in [data.total, *data.children]]
-    fmt = request.GET.get("format", "xlsx")
-    audit_record(
-        actor=request.user,
-        action=AuditLog.Action.EXPORT,
-        object_type="reports.rollup",
-        object_repr=f"roll-up {data.total.unit.code} {data.day}",
-        scope_path=data.total.unit.path,
-        after={"rows": len(rows), "format": fmt},
-    )
-    return spreadsheet_response(
-        filename=f"rollup-{data.total.unit.code}-{data.day:%Y%m%d}",
+    return export.response(
+        name=f"rollup-{data.total.unit.code}-{data.day:%Y%m%d}",
         headers=headers,
-        rows=rows,
-        fmt=fmt,
+        rows=(line(row) for row in [data.total, *data.children]),
+        unit_path=data.total.unit.path,
+        label=f"roll-up {data.total.unit.code} {data.day}",
     )

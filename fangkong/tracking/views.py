@@ -17,10 +17,9 @@ from django.views.decorators.http import require_http_methods
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
-from fangkong.core.audit import audit_record
 from fangkong.core.errors import ApplicationError, InvalidInput, PermissionDenied
-from fangkong.core.models import AuditLog
-from fangkong.core.web import page_context, renders_app_errors, spreadsheet_response
+from fangkong.core.exports import Export
+from fangkong.core.web import page_context, renders_app_errors
 from fangkong.health.models import OutbreakProfile
 from fangkong.orgs.selectors import mask_id_number
 
@@ -202,17 +201,13 @@ def _doc(person: Any, sensitive: Any) -> str:
 @login_required
 @renders_app_errors
 def contacts_export(request: HttpRequest) -> HttpResponse:
-    """Download the filtered contacts (masked numbers); every export is audited."""
-    if not user_has_perm_anywhere(request.user, Perm.EXPORT):
-        raise PermissionDenied()
+    """Download the filtered contacts (document numbers masked); every export is audited."""
+    scope = scope_for(request.user, Perm.EXPORT)
+    export = Export(request, object_type="tracking.closecontact", scope=scope)
     _require_health(request)
     links, _case = _contacts_query(request)
-    links = scope_for(request.user, Perm.EXPORT).filter(links, "person__unit_path")
-    total = links.count()
-    if total > EXPORT_LIMIT:
-        raise InvalidInput(
-            _("Narrow the list to at most %(n)d rows to export.") % {"n": EXPORT_LIMIT}
-        )
+    links = scope.filter(links, "person__unit_path")
+    export.check_size(links.count(), EXPORT_LIMIT)
     headers = [
         _("Close contact"),
         _("Document number"),
@@ -226,9 +221,10 @@ def contacts_export(request: HttpRequest) -> HttpResponse:
 
     def lines() -> Any:
         for link in links.iterator(chunk_size=2000):
+            id_number, _phone = export.numbers(link.person)
             yield [
                 link.person.name,
-                mask_id_number(link.person.id_number),
+                id_number,
                 link.person.unit.name,
                 link.case.name,
                 link.get_relation_display(),
@@ -237,18 +233,9 @@ def contacts_export(request: HttpRequest) -> HttpResponse:
                 link.note,
             ]
 
-    fmt = request.GET.get("format", "xlsx")
     observed_until = _observed_until()
-    audit_record(
-        actor=request.user,
-        action=AuditLog.Action.EXPORT,
-        object_type="tracking.closecontact",
-        object_repr=f"close contacts export ({total})",
-        after={"rows": total, "format": fmt, "filters": request.GET.dict()},
-    )
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return spreadsheet_response(
-        filename=f"contacts-{stamp}", headers=headers, rows=lines(), fmt=fmt
+    return export.response(
+        name="contacts", headers=headers, rows=lines(), label="close contacts export"
     )
 
 

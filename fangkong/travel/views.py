@@ -18,15 +18,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
-from fangkong.core.audit import audit_record
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied
-from fangkong.core.models import AuditLog, Division
+from fangkong.core.exports import Export
+from fangkong.core.models import Division
 from fangkong.core.text import parse_date
-from fangkong.core.web import XLSX, page_context, renders_app_errors, spreadsheet_response
+from fangkong.core.web import XLSX, page_context, renders_app_errors
 from fangkong.health import selectors as health_selectors
 from fangkong.health.models import PersonLink
 from fangkong.health.throttle import client_address, hit
-from fangkong.orgs.selectors import mask_id_number, mask_phone
 
 from . import importing, selectors, services
 from .forms import (
@@ -317,19 +316,16 @@ def returnees(request: HttpRequest) -> HttpResponse:
 @renders_app_errors
 def returnees_export(request: HttpRequest) -> HttpResponse:
     """Download the filtered list; ID and phone masked unless the caller may see them."""
-    if not user_has_perm_anywhere(request.user, Perm.EXPORT):
-        raise PermissionDenied()
-    _form, filters, unit = _returnee_query(request)
-    export_scope = scope_for(request.user, Perm.EXPORT)
-    cards = export_scope.filter(
-        selectors.returnees_search(request.user, filters), "person__unit_path"
+    scope = scope_for(request.user, Perm.EXPORT)
+    export = Export(
+        request,
+        object_type="travel.returneecard",
+        scope=scope,
+        sensitive=scope_for(request.user, Perm.VIEW_SENSITIVE),
     )
-    total = cards.count()
-    if total > EXPORT_LIMIT:
-        raise InvalidInput(
-            _("Narrow the list to at most %(n)d cards to export.") % {"n": EXPORT_LIMIT}
-        )
-    sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
+    _form, filters, unit = _returnee_query(request)
+    cards = scope.filter(selectors.returnees_search(request.user, filters), "person__unit_path")
+    export.check_size(cards.count(), EXPORT_LIMIT)
     headers = [
         _("Name"),
         _("Document number"),
@@ -349,11 +345,11 @@ def returnees_export(request: HttpRequest) -> HttpResponse:
     def lines() -> Any:
         for card in cards.iterator(chunk_size=2000):
             person = card.person
-            full = sensitive.covers(person.unit_path)
+            id_number, phone = export.numbers(person)
             yield [
                 person.name,
-                person.id_number if full else mask_id_number(person.id_number),
-                person.phone if full else mask_phone(person.phone),
+                id_number,
+                phone,
                 person.unit.name,
                 card.planned_return.isoformat() if card.planned_return else "",
                 card.get_outcome_display(),
@@ -365,23 +361,9 @@ def returnees_export(request: HttpRequest) -> HttpResponse:
                 timezone.localtime(card.updated_at).strftime("%Y-%m-%d %H:%M"),
             ]
 
-    fmt = request.GET.get("format", "xlsx")
-    audit_record(
-        actor=request.user,
-        action=AuditLog.Action.EXPORT,
-        object_type="travel.returneecard",
-        object_repr=f"returnees export ({total})",
-        scope_path=unit.path if unit else _single_root(export_scope.paths),
-        after={"rows": total, "format": fmt, "filters": request.GET.dict()},
+    return export.response(
+        name="returnees", headers=headers, rows=lines(), unit_path=unit.path if unit else ""
     )
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return spreadsheet_response(
-        filename=f"returnees-{stamp}", headers=headers, rows=lines(), fmt=fmt
-    )
-
-
-def _single_root(paths: tuple[str, ...]) -> str:
-    return paths[0] if len(paths) == 1 else ""
 
 
 # ------------------------------------------------------------------ risk areas
