@@ -8,6 +8,7 @@ PERIODIC_JOBS = [
     ("fangkong.notify.tasks.deliver_due", 1),
     ("fangkong.reports.tasks.deadline_sweep", 5),  # report reminders and escalations
     ("fangkong.ledger.tasks.overdue_sweep", 5),  # ledger deadlines: warnings and breaches
+    ("fangkong.health.tasks.purge_personal_data", 1440),  # personal data past retention (daily)
 ]
 
 

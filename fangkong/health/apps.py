@@ -9,3 +9,6 @@ class HealthConfig(AppConfig):
 
     def ready(self) -> None:
         from . import receivers  # noqa: F401  (keeps declarations with their people)
+        from . import retention
+
+        retention.register()  # erasing declarations of a past outbreak

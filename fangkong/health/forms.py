@@ -101,6 +101,21 @@ class OutbreakProfileForm(forms.ModelForm):
         fields = list(PROFILE_FIELDS)
 
 
+class OutbreakCloseForm(forms.Form):
+    """Closing the open outbreak: how long its personal data stays, and a confirmation."""
+
+    outbreak = forms.IntegerField(widget=forms.HiddenInput)
+    purge_after_days = forms.IntegerField(
+        label=_("Erase its personal data after (days)"), min_value=1, max_value=3650
+    )
+    confirm = forms.BooleanField(
+        label=_(
+            "I understand that closing is final and that this outbreak's personal data "
+            "will be erased after these days."
+        )
+    )
+
+
 class SymptomForm(forms.ModelForm):
     """One row of the symptom list (the code is fixed once declarations use it)."""
 

@@ -1,5 +1,6 @@
 """Health card: daily declarations, the configurable symptom list and status rules."""
 
+import datetime as dt
 import secrets
 import uuid
 from decimal import Decimal
@@ -66,11 +67,16 @@ class Symptom(models.Model):
 
 
 class OutbreakProfile(TimeStampedModel):
-    """The disease being fought and its numbers; one row, edited by group admins.
+    """The disease being fought and its numbers, edited by group admins; one row per outbreak.
 
     Declarations (fever threshold), the tracking cards (follow-up and close-out days),
-    the travel rules (look-back window) and quarantine (days per risk level) all read it,
-    so a new outbreak is a change here, not in code.
+    the travel rules (look-back window) and quarantine (days per risk level) all read the
+    open row (``current``), so a new outbreak is a change here, not in code.
+
+    Closing an outbreak ends its period on the day of the close and opens the next one the
+    day after, with the same numbers: the outbreaks split the calendar with neither gap nor
+    overlap. ``purge_after_days`` after the close, the personal data of the closed period is
+    erased (``health.retention``); the day tallies stay.
     """
 
     disease_name = models.CharField(_("disease"), max_length=64, default="新型冠状病毒肺炎")
@@ -114,19 +120,50 @@ class OutbreakProfile(TimeStampedModel):
         default=Decimal("37.3"),
         validators=[MinValueValidator(Decimal("36.5")), MaxValueValidator(Decimal("39.0"))],
     )
+    started_on = models.DateField(
+        _("first day"), null=True, blank=True, help_text=_("Empty: since records began.")
+    )
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    purge_after_days = models.PositiveSmallIntegerField(
+        _("erase personal data after (days)"),
+        default=180,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_(
+            "Days after the close at which the outbreak's declarations, follow-ups, "
+            "itineraries and quarantine checks are erased; the daily figures stay."
+        ),
+    )
+    purged_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("outbreak profile")
         verbose_name_plural = _("outbreak profiles")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closed_on__isnull=True)
+                | models.Q(started_on__isnull=True)
+                | models.Q(closed_on__gte=models.F("started_on")),
+                name="outbreak_closed_after_start",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.disease_name
 
     @classmethod
     def current(cls) -> "OutbreakProfile":
-        """Return the profile, creating the defaults on a fresh database."""
-        profile, _created = cls.objects.get_or_create(pk=1)
+        """Return the open outbreak's profile, creating the defaults on a fresh database."""
+        profile = cls.objects.filter(closed_on__isnull=True).order_by("-pk").first()
+        if profile is None:
+            profile, _created = cls.objects.get_or_create(pk=1)
         return profile
+
+    @property
+    def purge_due_on(self) -> dt.date | None:
+        """The first day the closed outbreak's personal data may be erased."""
+        if self.closed_on is None:
+            return None
+        return self.closed_on + dt.timedelta(days=self.purge_after_days)
 
     def quarantine_days(self, level: str) -> int:
         """Days of quarantine after a stay in an area of ``level`` (high/medium/low)."""

@@ -30,9 +30,10 @@ from fangkong.core.models import Division
 from fangkong.core.web import page_context, renders_app_errors
 from fangkong.orgs.models import Person
 
-from . import selectors, services
+from . import retention, selectors, services
 from .forms import (
     DeclarationFilterForm,
+    OutbreakCloseForm,
     OutbreakProfileForm,
     SymptomForm,
     declaration_from_post,
@@ -570,10 +571,28 @@ def outbreak_profile(request: HttpRequest) -> HttpResponse:
     profile_form = OutbreakProfileForm(instance=profile)
     symptom_forms = {s.pk: SymptomForm(instance=s, prefix=f"s{s.pk}") for s in symptoms}
     new_form = SymptomForm(prefix="new", initial={"order": len(symptoms), "is_active": True})
+    close_form = OutbreakCloseForm(
+        prefix="close",
+        initial={"outbreak": profile.pk, "purge_after_days": profile.purge_after_days},
+    )
     status = 200
     if request.method == "POST":
         which = request.POST.get("save", "")
-        if which == "profile":
+        if which == "close":
+            close_form = OutbreakCloseForm(request.POST, prefix="close")
+            if close_form.is_valid():
+                closed = retention.outbreak_close(
+                    actor=request.user,
+                    outbreak_id=close_form.cleaned_data["outbreak"],
+                    purge_after_days=close_form.cleaned_data["purge_after_days"],
+                )
+                messages.success(
+                    request,
+                    _("The outbreak was closed. Its personal data will be erased on %(day)s.")
+                    % {"day": closed.purge_due_on},
+                )
+                return redirect("health:outbreak")
+        elif which == "profile":
             profile_form = OutbreakProfileForm(request.POST, instance=OutbreakProfile.current())
             if profile_form.is_valid():
                 services.outbreak_profile_update(
@@ -606,6 +625,9 @@ def outbreak_profile(request: HttpRequest) -> HttpResponse:
             "profile_form": profile_form,
             "symptom_rows": [(s, symptom_forms[s.pk]) for s in symptoms],
             "new_form": new_form,
+            "profile": profile,
+            "close_form": close_form,
+            "closed_outbreaks": retention.closed_outbreaks(),
         },
         status=status,
     )
