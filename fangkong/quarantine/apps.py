@@ -12,3 +12,6 @@ class QuarantineConfig(AppConfig):
         from .ledger_kind import register_kind
 
         register_kind()
+        from . import retention
+
+        retention.register()  # erasing quarantine checks of a past outbreak

@@ -11,3 +11,6 @@ class TrackingConfig(AppConfig):
         from . import kinds, receivers  # noqa: F401  (cards from declarations, travel, quarantine)
 
         kinds.register_kinds()
+        from . import retention
+
+        retention.register()  # erasing cards' follow-ups of a past outbreak

@@ -9,3 +9,6 @@ class TravelConfig(AppConfig):
 
     def ready(self) -> None:
         from . import receivers  # noqa: F401  (keeps itineraries and cards with merged people)
+        from . import retention
+
+        retention.register()  # erasing itineraries of a past outbreak
