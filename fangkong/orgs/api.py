@@ -88,6 +88,8 @@ def job_out(job: ImportJob) -> dict[str, Any]:
         "message": job.message,
         "skip_bad_rows": job.skip_bad_rows,
         "errors": job.errors[:1000],
+        "header_row": job.header_row,
+        "ignored_columns": job.ignored_columns,
         "created_at": job.created_at,
     }
 

@@ -5,10 +5,9 @@ committing → done. The commit re-validates (the database may have changed sinc
 preview) and writes inside one transaction, so a failure leaves nothing half-written.
 """
 
-import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
-from python_calamine import CalamineWorkbook
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
@@ -30,6 +28,7 @@ from fangkong.core.errors import Conflict, InvalidInput, PermissionDenied
 from fangkong.core.models import AuditLog
 from fangkong.core.paths import subtree_q
 from fangkong.core.pinyin import name_initials
+from fangkong.core.sheets import Columns, Row, Table, read_table, visible
 from fangkong.core.text import clean_cell, compact, parse_date
 
 from .models import Gender, IdType, ImportJob, OrgUnit, Person, PersonCategory, UnitKind
@@ -40,121 +39,76 @@ MAX_ROWS = 300_000
 PROGRESS_EVERY = 5_000
 ALLOWED_SUFFIXES = {".xlsx", ".xls", ".ods", ".csv"}
 
-# Column headers accepted for each field: Chinese first, English second.
-UNIT_COLUMNS = {
-    "code": ("编码", "单位编码", "code"),
-    "name": ("名称", "单位名称", "name"),
-    "kind": ("类型", "单位类型", "kind"),
-    "parent_code": ("上级编码", "上级单位编码", "parent_code", "parent"),
-    "valid_from": ("生效日期", "成立日期", "valid_from"),
-}
-PEOPLE_COLUMNS = {
-    "name": ("姓名", "name"),
-    "gender": ("性别", "gender"),
-    "id_type": ("证件类型", "id_type"),
-    "id_number": ("证件号码", "身份证号", "身份证号码", "id_number"),
-    "phone": ("手机号码", "手机号", "联系电话", "phone"),
-    "category": ("人员类别", "类别", "category"),
-    "unit_code": ("所属单位编码", "单位编码", "unit_code"),
-    "household_code": ("住户编码", "household_code"),
-    "party_member": ("是否党员", "党员", "party_member"),
-    "joined_on": ("入职日期", "joined_on"),
-}
-REQUIRED: dict[str, tuple[str, ...]] = {
-    ImportJob.Kind.UNITS: ("code", "name", "kind", "parent_code"),
-    ImportJob.Kind.PEOPLE: ("name", "id_number", "unit_code"),
-}
+# Column headers accepted for each field: the template's header first, then the synonyms
+# real rosters use, then the English field name. Matching ignores case, spaces, "*" and
+# notes in brackets ("手机号码（必填）").
+UNIT_COLUMNS = Columns(
+    fields={
+        "code": ("编码", "单位编码", "单位代码", "代码", "code"),
+        "name": ("名称", "单位名称", "name"),
+        "kind": ("类型", "单位类型", "kind"),
+        "parent_code": ("上级编码", "上级单位编码", "上级代码", "parent_code", "parent"),
+        "valid_from": ("生效日期", "成立日期", "valid_from"),
+    },
+    required=(("code",), ("name",), ("kind",), ("parent_code",)),
+)
+PEOPLE_COLUMNS = Columns(
+    fields={
+        "name": ("姓名", "名字", "员工姓名", "人员姓名", "name"),
+        "gender": ("性别", "gender"),
+        "id_type": ("证件类型", "id_type"),
+        "id_number": (
+            "证件号码",
+            "身份证",
+            "身份证号",
+            "身份证号码",
+            "公民身份号码",
+            "证件号",
+            "id_number",
+        ),
+        "phone": (
+            "手机号码",
+            "手机",
+            "手机号",
+            "联系电话",
+            "电话",
+            "电话号码",
+            "移动电话",
+            "联系方式",
+            "phone",
+        ),
+        "category": ("人员类别", "类别", "人员类型", "category"),
+        # A unit column holds a unit's code or, in most rosters, its name (see _UnitIndex).
+        "unit_code": (
+            "所属单位编码",
+            "单位编码",
+            "部门编码",
+            "所属单位",
+            "所在单位",
+            "单位",
+            "所属部门",
+            "所在部门",
+            "部门",
+            "unit_code",
+        ),
+        "household_code": ("住户编码", "household_code"),
+        "party_member": ("是否党员", "党员", "party_member"),
+        "joined_on": ("入职日期", "入职时间", "joined_on"),
+    },
+    required=(("name",), ("id_number",), ("unit_code",)),
+)
 TRUE_WORDS = {"是", "y", "yes", "true", "1", "党员", "中共党员"}
 FALSE_WORDS = {"否", "n", "no", "false", "0", "", "群众"}
 
 
-def columns_for(kind: str) -> dict[str, tuple[str, ...]]:
-    """Return the accepted headers per field for an import kind."""
+def columns_for(kind: str) -> Columns:
+    """Return the columns of an import kind."""
     return UNIT_COLUMNS if kind == ImportJob.Kind.UNITS else PEOPLE_COLUMNS
 
 
 def template_headers(kind: str) -> list[str]:
     """Return the Chinese headers of the import template."""
-    return [aliases[0] for aliases in columns_for(kind).values()]
-
-
-# ---------------------------------------------------------------- reading files
-
-
-@dataclass
-class SourceTable:
-    headers: list[str]
-    rows: Iterator[tuple[int, list[Any]]]  # (row number as the user sees it, raw cells)
-
-
-def read_table(path: Path) -> SourceTable:
-    """Open an .xlsx or .csv file and return its header and an iterator over its rows."""
-    if path.suffix.lower() == ".csv":
-        return _read_csv(path)
-    return _read_xlsx(path)
-
-
-def _read_xlsx(path: Path) -> SourceTable:
-    """Read the first sheet with calamine (Rust): 170,000 rows in a few seconds.
-
-    The header is the first non-empty row; row numbers are the sheet's own, as Excel shows
-    them. Old .xls and .ods files are read the same way.
-    """
-    try:
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        rows = enumerate(sheet.iter_rows(), start=1)
-        header = next((row for _number, row in rows if _has_content(row)), [])
-    except Exception as exc:  # calamine raises several kinds for a broken file
-        raise InvalidInput(_("The file is not a readable Excel workbook.")) from exc
-
-    def body() -> Iterator[tuple[int, list[Any]]]:
-        for number, row in rows:
-            if _has_content(row):
-                yield number, list(row)
-
-    return SourceTable([clean_cell(h) for h in header], body())
-
-
-def _has_content(row: Sequence[Any]) -> bool:
-    return any(cell not in (None, "") for cell in row)
-
-
-def _read_csv(path: Path) -> SourceTable:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InvalidInput(_("The CSV file is neither UTF-8 nor GB18030 encoded."))
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, [])
-
-    def body() -> Iterator[tuple[int, list[Any]]]:
-        for number, row in enumerate(reader, start=2):
-            if any(cell.strip() for cell in row):
-                yield number, row
-
-    return SourceTable([clean_cell(h) for h in header], body())
-
-
-def map_headers(kind: str, headers: list[str]) -> dict[str, int]:
-    """Return field → column index; raise InvalidInput naming the missing columns."""
-    positions: dict[str, int] = {}
-    lowered = [h.lower() for h in headers]
-    for key, aliases in columns_for(kind).items():
-        for alias in aliases:
-            if alias.lower() in lowered:
-                positions[key] = lowered.index(alias.lower())
-                break
-    missing = [columns_for(kind)[key][0] for key in REQUIRED[kind] if key not in positions]
-    if missing:
-        raise InvalidInput(
-            _("The file lacks the required columns: %(columns)s.") % {"columns": "、".join(missing)}
-        )
-    return positions
+    return columns_for(kind).template_headers()
 
 
 # ---------------------------------------------------------------- validating rows
@@ -185,6 +139,25 @@ class Validation:
     @property
     def bad_rows(self) -> set[int]:
         return {error.row for error in self.errors}
+
+    def rows_to_check(self, table: Table, on_progress: Callable[[int], None]) -> Iterator[Row]:
+        """Count every row read, reject those the reader could not read, yield the others.
+
+        Each row read ends up either good or with at least one error, so the summary
+        always adds up: rows read = imported + rejected.
+        """
+        for row in table.rows:
+            self.rows_total += 1
+            if self.rows_total > MAX_ROWS:
+                raise InvalidInput(_("A file may hold at most %(n)d rows.") % {"n": MAX_ROWS})
+            on_progress(self.rows_total)
+            if row.problem is None:
+                yield row
+            else:
+                problem = row.problem
+                self.errors.append(
+                    RowError(row.number, problem.column, problem.value, problem.message)
+                )
 
 
 def _choice(value: Any, choices: type, aliases: dict[str, str]) -> str | None:
@@ -245,10 +218,9 @@ _CATEGORY_ZH = {
 class _RowChecker:
     """Collect the problems of one row, each with its Chinese reason."""
 
-    def __init__(
-        self, number: int, cells: list[Any], positions: dict[str, int], headers: list[str]
-    ) -> None:
-        self.number, self.cells, self.positions, self.headers = number, cells, positions, headers
+    def __init__(self, row: Row, table: Table) -> None:
+        self.number, self.cells = row.number, row.cells
+        self.positions, self.headers = table.positions, table.headers
         self.errors: list[RowError] = []
 
     def raw(self, key: str) -> Any:
@@ -275,21 +247,16 @@ class _RowChecker:
             return None
 
 
-def validate_units(
-    job: ImportJob,
-    table: SourceTable,
-    positions: dict[str, int],
-    on_progress: Callable[[int], None],
-) -> Validation:
+def validate_units(job: ImportJob, table: Table, on_progress: Callable[[int], None]) -> Validation:
     """Check unit rows: codes unique, kinds known, parents known and inside the job's unit."""
     result = Validation()
     scope_q = subtree_q("path", job.scope_path)
     known = dict(OrgUnit.objects.filter(scope_q, valid_to__isnull=True).values_list("code", "path"))
     taken = set(OrgUnit.objects.values_list("code", flat=True))
     in_file: dict[str, int] = {}
-    for number, cells in table.rows:
-        result.rows_total += 1
-        check = _RowChecker(number, cells, positions, table.headers)
+    for row in result.rows_to_check(table, on_progress):
+        number = row.number
+        check = _RowChecker(row, table)
         code = check.required("code", compact(check.raw("code")))
         name = check.required("name", clean_cell(check.raw("name")))
         kind = _choice(check.raw("kind"), UnitKind, _UNIT_KIND_ZH)
@@ -321,53 +288,66 @@ def validate_units(
                 }
             )
             known.setdefault(code, "")  # later rows may hang under this good one
-        on_progress(result.rows_total)
     return result
 
 
-def validate_people(
-    job: ImportJob,
-    table: SourceTable,
-    positions: dict[str, int],
-    on_progress: Callable[[int], None],
-) -> Validation:
+def validate_people(job: ImportJob, table: Table, on_progress: Callable[[int], None]) -> Validation:
     """Check people rows: documents, phones, units, duplicates in the file and in scope."""
     result = Validation()
-    units = {
-        code: (pk, path, kind)
-        for code, pk, path, kind in OrgUnit.objects.filter(
-            subtree_q("path", job.scope_path), valid_to__isnull=True
-        ).values_list("code", "id", "path", "kind")
-    }
+    units = _UnitIndex(job.scope_path)
     visible = scope_for(job.created_by, Perm.VIEW_PEOPLE).filter(
         Person.objects.filter(is_active=True), "unit_path"
     )
     registered = set(visible.values_list("id_type", "id_number"))
     in_file: dict[tuple[str, str], int] = {}
-    for number, cells in table.rows:
-        result.rows_total += 1
-        if result.rows_total > MAX_ROWS:
-            raise InvalidInput(_("A file may hold at most %(n)d rows.") % {"n": MAX_ROWS})
-        check = _RowChecker(number, cells, positions, table.headers)
-        row = _check_person_row(check, units)
-        if row is not None:
-            key = (row["id_type"], row["id_number"])
+    for row in result.rows_to_check(table, on_progress):
+        check = _RowChecker(row, table)
+        person = _check_person_row(check, units)
+        if person is not None:
+            key = (person["id_type"], person["id_number"])
             if key in in_file:
                 message = _("The same document number is on row %(row)d.") % {"row": in_file[key]}
                 check.fail("id_number", message)
             elif key in registered:
                 check.fail("id_number", _("This document number is already registered."))
             else:
-                in_file[key] = number
-                result.good.append(row)
+                in_file[key] = row.number
+                result.good.append(person)
         result.errors.extend(check.errors)
-        on_progress(result.rows_total)
     return result
 
 
-def _check_person_row(
-    check: _RowChecker, units: dict[str, tuple[int, str, str]]
-) -> dict[str, Any] | None:
+Unit = tuple[int, str, str]  # id, path, kind
+
+
+class _UnitIndex:
+    """The open units of the import scope, found by code or, when unique, by name.
+
+    Rosters name the department (部门) rather than giving its code; a name shared by
+    several units in scope is refused so that nobody lands in the wrong one.
+    """
+
+    def __init__(self, scope_path: str) -> None:
+        self.by_code: dict[str, Unit] = {}
+        self.by_name: dict[str, list[Unit]] = {}
+        units = OrgUnit.objects.filter(subtree_q("path", scope_path), valid_to__isnull=True)
+        for code, name, pk, path, kind in units.values_list("code", "name", "id", "path", "kind"):
+            self.by_code[code] = (pk, path, kind)
+            self.by_name.setdefault(compact(name), []).append((pk, path, kind))
+
+    def find(self, text: str) -> tuple[Unit | None, str]:
+        """Return the unit a cell names, or None and the reason."""
+        if text in self.by_code:
+            return self.by_code[text], ""
+        named = self.by_name.get(text, [])
+        if len(named) == 1:
+            return named[0], ""
+        if named:
+            return None, _("Several units in your import scope have this name; give the code.")
+        return None, _("Unknown unit code, or a unit outside your import scope.")
+
+
+def _check_person_row(check: _RowChecker, units: _UnitIndex) -> dict[str, Any] | None:
     name = check.required("name", clean_cell(check.raw("name")))
     id_type = (
         _choice(check.raw("id_type"), IdType, _ID_TYPE_ZH)
@@ -395,13 +375,16 @@ def _check_person_row(
     )
     if category is None:
         check.fail("category", _("Unknown person category."))
-    unit = units.get(check.required("unit_code", compact(check.raw("unit_code"))))
-    if unit is None and compact(check.raw("unit_code")):
-        check.fail("unit_code", _("Unknown unit code, or a unit outside your import scope."))
+    unit: Unit | None = None
+    unit_text = check.required("unit_code", compact(check.raw("unit_code")))
+    if unit_text:
+        unit, reason = units.find(unit_text)
+        if unit is None:
+            check.fail("unit_code", reason)
     household = None
     household_code = compact(check.raw("household_code"))
     if household_code:
-        household = units.get(household_code)
+        household = units.by_code.get(household_code)
         if household is None or household[2] != UnitKind.HOUSEHOLD:
             check.fail("household_code", _("Unknown household code."))
     party = clean_cell(check.raw("party_member")).lower()
@@ -488,11 +471,10 @@ def _progress_saver(job: ImportJob) -> Callable[[int], None]:
     return save
 
 
-def _validate(job: ImportJob) -> Validation:
-    table = read_table(Path(job.file.path))
-    positions = map_headers(job.kind, table.headers)
+def _validate(job: ImportJob) -> tuple[Table, Validation]:
+    table = read_table(Path(job.file.path), columns_for(job.kind))
     validator = validate_units if job.kind == ImportJob.Kind.UNITS else validate_people
-    return validator(job, table, positions, _progress_saver(job))
+    return table, validator(job, table, _progress_saver(job))
 
 
 def import_job_crashed(job: ImportJob) -> ImportJob:
@@ -512,11 +494,12 @@ def import_job_validate(job: ImportJob) -> ImportJob:
     with translation.override(job.language):
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.VALIDATING)
         try:
-            result = _validate(job)
+            table, result = _validate(job)
         except InvalidInput as exc:
             return _fail(job, str(exc.message))
         if result.rows_total == 0:
             return _fail(job, _("The file has no data rows."))
+        job.header_row, job.ignored_columns = table.header_row, table.ignored
         job.rows_total = job.rows_done = result.rows_total
         job.rows_bad = len(result.bad_rows)
         job.errors = [error.as_dict() for error in result.errors]
@@ -565,7 +548,7 @@ def import_job_write(job: ImportJob) -> ImportJob:
     """Re-validate and write the rows of a job in one transaction (run by the queue)."""
     with translation.override(job.language):
         try:
-            result = _validate(job)
+            _table, result = _validate(job)
         except InvalidInput as exc:
             return _fail(job, str(exc.message))
         if result.errors and not job.skip_bad_rows:
@@ -678,15 +661,18 @@ def rejected_rows_workbook(job: ImportJob) -> bytes:
     """Return an .xlsx of the rejected rows as uploaded, with a column of reasons."""
     reasons: dict[int, list[str]] = {}
     for error in job.errors:
-        reasons.setdefault(error["row"], []).append(f"{error['column']}：{error['message']}")
-    table = read_table(Path(job.file.path))
+        where = f"{error['column']}：" if error["column"] else ""
+        reasons.setdefault(error["row"], []).append(where + error["message"])
+    table = read_table(Path(job.file.path), columns_for(job.kind))
+    width = len(table.headers)
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(_("Rejected rows"))
-    sheet.append([*table.headers, _("Reason")])
-    for number, cells in table.rows:
-        if number in reasons:
-            padded = [*cells, *[None] * (len(table.headers) - len(cells))][: len(table.headers)]
-            sheet.append([*padded, "；".join(reasons[number])])
+    sheet.append([*table.headers, _("Row"), _("Reason")])
+    for row in table.rows:
+        if row.number in reasons:
+            padded = [*row.cells, *[None] * (width - len(row.cells))][:width]
+            cells = [visible(cell) if isinstance(cell, str) else cell for cell in padded]
+            sheet.append([*cells, row.number, "；".join(reasons[row.number])])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -212,6 +212,8 @@ class ImportJob(TimeStampedModel):
     rows_bad = models.PositiveIntegerField(_("rejected rows"), default=0)
     rows_imported = models.PositiveIntegerField(_("imported rows"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)
+    header_row = models.PositiveIntegerField(_("header row"), default=1)
+    ignored_columns = models.JSONField(_("ignored columns"), default=list, blank=True)
     message = models.TextField(_("message"), blank=True)
     skip_bad_rows = models.BooleanField(_("import the valid rows only"), default=False)
     language = models.CharField(_("language"), max_length=16, default="zh-hans")

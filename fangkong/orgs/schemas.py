@@ -116,6 +116,8 @@ class ImportJobOut(Schema):
     message: str
     skip_bad_rows: bool
     errors: list[ImportErrorOut]
+    header_row: int
+    ignored_columns: list[str]
     created_at: dt.datetime
 
 

@@ -1,12 +1,15 @@
 """Excel import of the risk-area list: every row checked, then all rows or none.
 
 Synchronous: a notice lists tens to a few hundred regions. Columns: 地区代码 and/or
-地区名称, 风险等级 (高/中/低), 生效日期. Each bad row is reported with its row number as
-Excel shows it, the column and the reason; one bad row and nothing is imported.
+地区名称, 风险等级 (高/中/低), 生效日期. The file is read by the shared reader
+(``core.sheets``: title rows, header synonyms, CSV line endings and quotes). Each bad row
+is reported with its row number as Excel shows it, the column and the reason; one bad row
+and nothing is imported.
 """
 
 import io
 import tempfile
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +21,23 @@ from django.utils.translation import gettext as _
 
 from fangkong.core.errors import InvalidInput
 from fangkong.core.models import Division
+from fangkong.core.sheets import Columns, read_table
 from fangkong.core.text import clean_cell, compact, parse_date
-from fangkong.orgs.importing import read_table
 
 from .models import RiskAreaBatch, RiskLevel
 from .services import AreaChange, ListChange, _require_outbreak_admin, risk_areas_apply
 
 MAX_ROWS = 5_000
 ALLOWED_SUFFIXES = {".xlsx", ".xls", ".ods", ".csv"}
-COLUMNS = {
-    "code": ("地区代码", "区划代码", "行政区划代码", "code"),
-    "name": ("地区名称", "地区", "name"),
-    "level": ("风险等级", "等级", "level"),
-    "effective_from": ("生效日期", "生效时间", "effective_from"),
-}
+COLUMNS = Columns(
+    fields={
+        "code": ("地区代码", "区划代码", "行政区划代码", "地区编码", "代码", "code"),
+        "name": ("地区名称", "地区", "地名", "名称", "name"),
+        "level": ("风险等级", "等级", "风险级别", "级别", "level"),
+        "effective_from": ("生效日期", "生效时间", "日期", "effective_from"),
+    },
+    required=(("code", "name"), ("level",), ("effective_from",)),
+)
 LEVEL_WORDS = {
     "高": RiskLevel.HIGH,
     "高风险": RiskLevel.HIGH,
@@ -50,7 +56,7 @@ TEMPLATE_EXAMPLES = [
 
 
 def template_headers() -> list[str]:
-    return [aliases[0] for aliases in COLUMNS.values()]
+    return COLUMNS.template_headers()
 
 
 def template_workbook() -> bytes:
@@ -67,22 +73,11 @@ def template_workbook() -> bytes:
     return buffer.getvalue()
 
 
-def _positions(headers: list[str]) -> dict[str, int]:
-    lowered = [header.lower() for header in headers]
-    positions = {}
-    for key, aliases in COLUMNS.items():
-        for alias in aliases:
-            if alias.lower() in lowered:
-                positions[key] = lowered.index(alias.lower())
-                break
-    missing = [COLUMNS[key][0] for key in ("level", "effective_from") if key not in positions]
-    if "code" not in positions and "name" not in positions:
-        missing.insert(0, f"{COLUMNS['code'][0]}/{COLUMNS['name'][0]}")
-    if missing:
-        raise InvalidInput(
-            _("The file lacks the required columns: %(columns)s.") % {"columns": "、".join(missing)}
-        )
-    return positions
+@dataclass
+class ImportedList(ListChange):
+    """The new version of the list, and the columns of the file that were not read."""
+
+    ignored_columns: list[str] = field(default_factory=list)
 
 
 class _Divisions:
@@ -164,18 +159,25 @@ def _read_row(
     return AreaChange(division, level, day), []
 
 
-def parse_rows(path: Path) -> list[AreaChange]:
-    """Read and check every row; raise InvalidInput listing every bad row."""
-    table = read_table(path)
-    positions = _positions(table.headers)
+def parse_rows(path: Path) -> tuple[list[AreaChange], list[str]]:
+    """Read and check every row; return the changes and the ignored columns.
+
+    Raise InvalidInput listing every bad row, unreadable lines included.
+    """
+    table = read_table(path, COLUMNS)
+    positions = table.positions
     divisions, today = _Divisions(), timezone.localdate()
     changes: list[AreaChange] = []
     errors: list[dict[str, Any]] = []
     first_row: dict[str, int] = {}
-    for number, row in table.rows:
-        if number > MAX_ROWS + 1:
+    for rows_read, row in enumerate(table.rows, start=1):
+        if rows_read > MAX_ROWS:
             raise InvalidInput(_("At most %(n)d rows per file.") % {"n": MAX_ROWS})
-        change, problems = _read_row(row, positions, divisions, today)
+        number = row.number
+        if row.problem is not None:
+            change, problems = None, [(row.problem.column, row.problem.value, row.problem.message)]
+        else:
+            change, problems = _read_row(row.cells, positions, divisions, today)
         if change is not None and change.division.code in first_row:
             problems = [
                 (
@@ -190,18 +192,19 @@ def parse_rows(path: Path) -> list[AreaChange]:
         if change is not None and not problems:
             first_row[change.division.code] = number
             changes.append(change)
+    ignored = table.ignored
     if errors:
         rows = len({error["row"] for error in errors})
         raise InvalidInput(
             _("%(rows)d row(s) have errors; nothing was imported.") % {"rows": rows},
-            detail={"rows": errors[:1000]},
+            detail={"rows": errors[:1000], "ignored_columns": ignored},
         )
     if not changes:
         raise InvalidInput(_("The file has no rows."))
-    return changes
+    return changes, ignored
 
 
-def risk_areas_import(*, actor: Any, upload: UploadedFile, notice: str = "") -> ListChange:
+def risk_areas_import(*, actor: Any, upload: UploadedFile, notice: str = "") -> ImportedList:
     """Import a risk-area notice from a spreadsheet: all rows or none; re-check the raises."""
     _require_outbreak_admin(actor)
     name = upload.name or "upload.xlsx"
@@ -213,11 +216,13 @@ def risk_areas_import(*, actor: Any, upload: UploadedFile, notice: str = "") -> 
         with path.open("wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
-        changes = parse_rows(path)
-    return risk_areas_apply(
+        changes, ignored = parse_rows(path)
+    change = risk_areas_apply(
         actor=actor,
         changes=changes,
         kind=RiskAreaBatch.Kind.IMPORT,
         notice=notice,
         original_name=name,
     )
+    done = {item.name: getattr(change, item.name) for item in fields(ListChange)}
+    return ImportedList(**done, ignored_columns=ignored)

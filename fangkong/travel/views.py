@@ -463,6 +463,12 @@ def risk_area_import(request: HttpRequest) -> HttpResponse:
             error = exc
         else:
             _report_change(request, change)
+            if change.ignored_columns:  # never dropped silently
+                messages.warning(
+                    request,
+                    _("Ignored columns: %(columns)s.")
+                    % {"columns": "、".join(change.ignored_columns)},
+                )
             return redirect("travel:risk_areas")
     detail = error.detail if error is not None and isinstance(error.detail, dict) else {}
     return render(

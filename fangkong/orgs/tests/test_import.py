@@ -3,12 +3,13 @@ import io
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import translation
 
 from fangkong.core.errors import Conflict
 from fangkong.orgs import importing
 from fangkong.orgs.models import ImportJob, OrgUnit, Person
-from fangkong.testing import valid_resident_id
+from fangkong.testing import make_id_pool, valid_resident_id
 
 pytestmark = pytest.mark.django_db
 HEADERS = importing.template_headers("people")
@@ -71,6 +72,12 @@ def upload(create_job):
 
 def reasons(job):
     return {(e["row"], e["column"]): e["message"] for e in job.errors}
+
+
+def zh(message):
+    """Return a message as a Chinese user reads it (the catalogue's translation)."""
+    with translation.override("zh-hans"):
+        return translation.gettext(message)
 
 
 def test_bad_rows_are_listed_with_chinese_reasons_and_nothing_is_written(org, upload):
@@ -255,8 +262,217 @@ def test_rows_are_numbered_as_excel_shows_them_below_blank_rows(org, upload):
     assert [e["row"] for e in job.errors] == [5]
 
 
-def test_a_title_above_the_header_is_reported_as_missing_columns(org, upload):
-    job = upload(
-        org, [person_row("王芳", valid_resident_id(901))], above=[["山东铝业人员名单"], []]
+def test_missing_columns_name_the_columns_that_were_not_recognised(org, upload):
+    job = upload(org, [["王芳", "8801"]], headers=["姓名", "工号"])
+    assert job.status == ImportJob.Status.FAILED
+    assert "证件号码" in job.message and "工号" in job.message
+
+
+# ---------------------------------------------------------------- every row accounted for
+
+
+def assert_adds_up(job):
+    """The summary users see: rows read = imported + rejected, and each rejection listed."""
+    job.refresh_from_db()
+    assert job.rows_bad == len({e["row"] for e in job.errors})
+    if job.status == ImportJob.Status.DONE:
+        assert job.rows_total == job.rows_imported + job.rows_bad
+    return job
+
+
+def csv_upload(create_job, org, lines, *, encoding="utf-8", newline="\r\n", name="people.csv"):
+    data = newline.join(lines).encode(encoding)
+    return create_job(
+        actor=org.user("unit_admin", org.group),
+        kind="people",
+        scope_unit=org.group,
+        upload=SimpleUploadedFile(name, data),
     )
-    assert job.status == ImportJob.Status.FAILED and "证件号码" in job.message
+
+
+def csv_line(*cells):
+    return ",".join(cells)
+
+
+def test_csv_with_bare_cr_line_endings_imports(org, create_job):
+    lines = [
+        csv_line(*HEADERS),
+        csv_line(*person_row("王芳", valid_resident_id(911))),
+        csv_line(*person_row("赵强", valid_resident_id(912))),
+    ]
+    job = csv_upload(create_job, org, lines, newline="\r", encoding="gb18030")
+    assert job.status == ImportJob.Status.PREVIEW, job.message
+    assert (job.rows_total, job.rows_bad) == (2, 0)
+    job = assert_adds_up(importing.import_job_commit(actor=job.created_by, job=job))
+    assert job.rows_imported == 2 and Person.objects.filter(name="赵强").exists()
+
+
+def test_an_unbalanced_quote_in_50000_rows_rejects_one_line_and_swallows_none(org, create_job):
+    ids = make_id_pool(50_000)
+    lines = [csv_line(*HEADERS)]
+    for index, number in enumerate(ids):
+        name = f"员工{index}"
+        if index == 25_000:
+            name = '"王五'  # opens a quote that never closes
+        if index == 25_065:
+            name = '李"四'  # a quote inside a cell: the old reader closed the first one here
+        lines.append(csv_line(*person_row(name, number)))
+    before = Person.objects.count()
+    job = csv_upload(create_job, org, lines)
+    assert job.status == ImportJob.Status.PREVIEW, job.message
+    assert (job.rows_total, job.rows_bad) == (50_000, 1)
+    [error] = job.errors
+    assert error["row"] == 25_002  # the line in the file: header on line 1
+    assert error["message"] and error["value"].startswith('"王五') and error["column"] == ""
+    job = assert_adds_up(
+        importing.import_job_commit(actor=job.created_by, job=job, skip_bad_rows=True)
+    )
+    assert job.rows_imported == 49_999
+    assert Person.objects.count() == before + 49_999
+    assert Person.objects.filter(name='李"四').exists()
+
+
+def test_a_file_ending_inside_a_quote_rejects_the_last_line(org, create_job):
+    lines = [
+        csv_line(*HEADERS),
+        csv_line(*person_row("王芳", valid_resident_id(921))),
+        csv_line(*person_row("赵强", valid_resident_id(922))),
+        '"钱明,' + valid_resident_id(923),  # the quote runs to the end of the file
+    ]
+    job = csv_upload(create_job, org, lines, newline="\n")
+    assert (job.rows_total, job.rows_bad) == (3, 1)
+    assert [e["row"] for e in job.errors] == [4] and job.errors[0]["column"] == ""
+    job = assert_adds_up(
+        importing.import_job_commit(actor=job.created_by, job=job, skip_bad_rows=True)
+    )
+    assert job.rows_imported == 2
+
+
+def test_a_quoted_cell_over_two_lines_is_one_row_numbered_by_its_first_line(org, create_job):
+    lines = [
+        csv_line(*HEADERS, "备注"),
+        csv_line(*person_row("王芳", valid_resident_id(931)), '"夜班\n二号楼"'),
+        csv_line(*person_row("赵强", "123"), ""),
+    ]
+    job = csv_upload(create_job, org, lines)
+    assert (job.rows_total, job.rows_bad) == (2, 1)
+    assert [e["row"] for e in job.errors] == [4]  # lines 2–3 are 王芳's row
+    assert job.ignored_columns == ["备注"]
+
+
+def test_control_characters_reject_the_row_and_nothing_of_it_is_stored(org, create_job):
+    lines = [
+        csv_line(*HEADERS),
+        csv_line(*person_row("王\x00芳", valid_resident_id(941))),
+        csv_line(*person_row("赵\x1b强", valid_resident_id(942))),
+        csv_line(*person_row("钱明\t", valid_resident_id(943))),  # a tab is only a space
+    ]
+    job = csv_upload(create_job, org, lines)
+    assert (job.rows_total, job.rows_bad) == (3, 2)
+    assert set(reasons(job)) == {(2, "姓名"), (3, "姓名")}
+    assert {e["value"] for e in job.errors} == {"王␀芳", "赵␛强"}
+    sheet = openpyxl.load_workbook(io.BytesIO(importing.rejected_rows_workbook(job))).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["王␀芳", "赵␛强"]
+    job = assert_adds_up(
+        importing.import_job_commit(actor=job.created_by, job=job, skip_bad_rows=True)
+    )
+    assert list(Person.objects.filter(name__startswith="钱").values_list("name", flat=True)) == [
+        "钱明"
+    ]
+    assert not Person.objects.filter(name__contains="芳").exists()
+
+
+def merged_title_workbook(title, headers, rows):
+    """Return a roster as offices make them: a title merged across the columns, then the header."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([title])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    return SimpleUploadedFile("花名册.xlsx", data.getvalue())
+
+
+def test_a_merged_title_row_above_the_header_is_skipped(org, create_job):
+    upload_file = merged_title_workbook(
+        "XX厂 人员花名册（2020年2月）",
+        HEADERS,
+        [person_row("王芳", valid_resident_id(951)), person_row("赵强", "123")],
+    )
+    job = create_job(
+        actor=org.user("unit_admin", org.group),
+        kind="people",
+        scope_unit=org.group,
+        upload=upload_file,
+    )
+    assert job.status == ImportJob.Status.PREVIEW, job.message
+    assert job.header_row == 2 and job.rows_total == 2
+    assert [e["row"] for e in job.errors] == [4]  # as Excel shows it
+    assert job.ignored_columns == []
+
+
+def test_roster_headers_are_recognised_and_unknown_ones_are_shown_as_ignored(
+    org, create_job, client, login_as
+):
+    headers = ["序号", "姓名", "身份证号码", "手机", "部门", "岗位"]
+    upload_file = merged_title_workbook(
+        "XX厂 人员花名册（2020年2月）",
+        headers,
+        [
+            [1, "王芳", valid_resident_id(961), "138 0013 8000", "一车间", "电工"],
+            [2, "赵强", valid_resident_id(962), "13900139000", "A1", "司机"],
+            [3, "钱明", valid_resident_id(963), "13700137000", "不存在的部门", "司机"],
+        ],
+    )
+    admin = login_as("unit_admin", org.group)
+    job = create_job(actor=admin, kind="people", scope_unit=org.group, upload=upload_file)
+    assert job.ignored_columns == ["序号", "岗位"]
+    assert [(e["row"], e["column"]) for e in job.errors] == [(5, "部门")]
+    page = client.get(reverse("orgs:import_detail", args=[job.pk])).content.decode()
+    assert zh("Ignored columns") in page and "序号、岗位" in page
+    assert client.get(f"/api/v1/imports/{job.pk}").json()["ignored_columns"] == ["序号", "岗位"]
+    job = assert_adds_up(importing.import_job_commit(actor=admin, job=job, skip_bad_rows=True))
+    wang = Person.objects.get(name="王芳")
+    assert (wang.phone, wang.unit) == ("13800138000", org.shop_a)  # 手机 is read, 部门 by name
+    assert Person.objects.get(name="赵强").unit == org.plant_a  # or by code
+
+
+def test_a_unit_name_shared_by_two_units_is_refused(org, upload):
+    from fangkong.orgs.services import unit_create
+
+    for parent, code in ((org.plant_a, "A1W9"), (org.plant_b, "B1W9")):
+        unit_create(actor=None, code=code, name="机修车间", kind="workshop", parent=parent)
+    job = upload(org, [person_row("王芳", valid_resident_id(971), unit="机修车间")])
+    assert reasons(job)[(2, "所属单位编码")] == zh(
+        "Several units in your import scope have this name; give the code."
+    )
+
+
+def test_utf8_csv_with_synonyms_and_a_title_line(org, create_job):
+    lines = [
+        "XX厂 人员花名册（2020年2月）,,,",
+        "",
+        csv_line("姓名*", "身份证", "联系电话", "单位编码"),
+        csv_line("王芳", valid_resident_id(981), "13800138000", "A1W1"),
+    ]
+    job = csv_upload(create_job, org, lines, encoding="utf-8-sig")
+    assert job.status == ImportJob.Status.PREVIEW, job.message
+    assert (job.header_row, job.rows_total, job.rows_bad) == (3, 1, 0)
+    importing.import_job_commit(actor=job.created_by, job=job)
+    assert Person.objects.get(name="王芳").phone == "13800138000"
+
+
+def test_the_units_import_finds_its_header_below_a_title(org, create_job):
+    upload_file = merged_title_workbook(
+        "新建单位",
+        ["单位编码", "单位名称", "单位类型", "上级单位编码"],
+        [["A3", "动力厂", "厂", "A"]],
+    )
+    admin = org.user("unit_admin", org.ent_a)
+    job = create_job(actor=admin, kind="units", scope_unit=org.ent_a, upload=upload_file)
+    assert (job.header_row, job.rows_total, job.rows_bad) == (2, 1, 0), job.message
+    importing.import_job_commit(actor=admin, job=job)
+    assert OrgUnit.objects.get(code="A3").parent == org.ent_a

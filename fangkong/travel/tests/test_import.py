@@ -5,6 +5,8 @@ import io
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import translation
 from python_calamine import CalamineWorkbook
 
 from fangkong.core.errors import InvalidInput, PermissionDenied
@@ -98,3 +100,81 @@ def test_the_template_has_the_headers_and_imports_as_is(org, tmp_path):
     assert rows[0] == ["地区代码", "地区名称", "风险等级", "生效日期"]
     risk_areas_import(actor=admin(org), upload=SimpleUploadedFile("t.xlsx", template_workbook()))
     assert RiskArea.objects.count() == 2
+
+
+# ---------------------------------------------------------------- the shared reader
+
+
+def csv_file(lines, *, encoding="utf-8", newline="\r\n") -> SimpleUploadedFile:
+    return SimpleUploadedFile("通知.csv", newline.join(lines).encode(encoding))
+
+
+def test_a_gb18030_csv_with_bare_cr_a_title_and_synonyms_imports(org):
+    upload = csv_file(
+        [
+            "湖北省新冠肺炎风险地区名单（第5号）,,,,",
+            "区划代码,地名,风险级别,生效时间,备注",
+            f"420100,武汉市,高风险,{days_ago(3).isoformat()},封控",
+            f"370303,张店区,低,{days_ago(2).isoformat()},",
+        ],
+        encoding="gb18030",
+        newline="\r",
+    )
+    change = risk_areas_import(actor=admin(org), upload=upload)
+    assert change.batch.rows == 2 and change.ignored_columns == ["备注"]
+    assert dict(RiskArea.objects.values_list("division_id", "level")) == {
+        "420100": "high",
+        "370303": "low",
+    }
+
+
+def test_a_merged_title_row_in_excel_is_skipped(org):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["风险地区名单（2020年2月）"])
+    sheet.merge_cells("A1:D1")
+    sheet.append(template_headers())
+    sheet.append(["420100", "武汉市", "高", days_ago(3)])
+    data = io.BytesIO()
+    book.save(data)
+    risk_areas_import(actor=admin(org), upload=SimpleUploadedFile("名单.xlsx", data.getvalue()))
+    assert RiskArea.objects.get().division_id == "420100"
+
+
+def test_unreadable_lines_are_listed_and_nothing_is_imported(org):
+    day = days_ago(3).isoformat()
+    upload = csv_file(
+        [
+            ",".join(template_headers()),
+            f"420100,武汉市,高,{day}",
+            f'"110101,东城区,中,{day}',  # a quote that never closes
+            f"370303,张店\x07区,低,{day}",  # a control character
+            f"110102,西城区,中,{day}",
+            f'"120101,和平区,中,{day}',  # and the file ends inside a quote
+        ],
+    )
+    with pytest.raises(InvalidInput) as caught:
+        risk_areas_import(actor=admin(org), upload=upload)
+    errors = caught.value.detail["rows"]
+    assert [(e["row"], e["column"]) for e in errors] == [(3, ""), (4, "地区名称"), (6, "")]
+    assert errors[1]["value"] == "张店␇区" and all(e["message"] for e in errors)
+    assert not RiskArea.objects.exists() and not RiskAreaBatch.objects.exists()
+
+
+def test_the_import_page_shows_ignored_columns(client, org):
+    client.force_login(admin(org))
+    url = reverse("travel:risk_area_import")
+    headers = [*template_headers(), "备注"]
+    bad = client.post(url, {"file": workbook([["9", "", "高", days_ago(1)]], headers=headers)})
+    assert bad.status_code == 422
+    assert 'id="ignored-columns"' in bad.content.decode() and "备注" in bad.content.decode()
+    good = workbook([["420100", "", "高", days_ago(1), "封控"]], headers=headers)
+    response = client.post(url, {"file": good}, follow=True)
+    assert zh("Ignored columns: %(columns)s.") % {"columns": "备注"} in [
+        str(m) for m in response.context["messages"]
+    ]
+
+
+def zh(message):
+    with translation.override("zh-hans"):
+        return translation.gettext(message)
