@@ -1,7 +1,7 @@
-"""Helpers shared by the HTML views: error pages, paging and spreadsheet downloads."""
+"""Helpers shared by the HTML views: error pages and paging (downloads: ``core.exports``)."""
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -9,9 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from .errors import ApplicationError
-from .exports import XLSX, csv_text, xlsx_bytes
+from .exports import XLSX
 
-__all__ = ["XLSX", "page_context", "renders_app_errors", "spreadsheet_response"]
+__all__ = ["XLSX", "page_context", "renders_app_errors"]
 
 
 def renders_app_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -39,20 +39,3 @@ def page_context(request: HttpRequest, items: Any, per_page: int = 50) -> dict[s
     query = request.GET.copy()
     query.pop("page", None)
     return {"page_obj": page, "query_without_page": query.urlencode()}
-
-
-def spreadsheet_response(
-    *, filename: str, headers: Sequence[Any], rows: Iterable[Sequence[Any]], fmt: str
-) -> HttpResponse:
-    """Return rows as an .xlsx (default) or .csv download, cells neutralised.
-
-    Lists of personal data go through ``core.exports.Export``, which also masks and audits.
-    """
-    if fmt == "csv":
-        response = HttpResponse(csv_text(headers, rows), content_type="text/csv; charset=utf-8")
-        extension = "csv"
-    else:
-        response = HttpResponse(xlsx_bytes(headers, rows), content_type=XLSX)
-        extension = "xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{extension}"'
-    return response
