@@ -99,3 +99,33 @@ def test_the_migration_scopes_past_exports_and_list_views_where_it_can(org):
     assert sorted(listing.scopes.values_list("path", flat=True)) == sorted(
         [org.person_a.unit_path, org.person_b.unit_path]
     )
+
+
+EXPORTS = [
+    ("/people/export/", {}),
+    ("/units/export/", {}),
+    ("/health/declarations/export/", {"day": ""}),
+    ("/ledger/abnormal/export/", {}),
+    ("/ledger/quarantine/export/", {}),
+    ("/quarantine/export/", {"state": ""}),
+    ("/quarantine/trips/export/", {}),
+    ("/reports/export/", {}),
+    ("/reports/rollup/", {"format": "csv"}),
+    ("/tracking/contacts/export/", {}),
+    ("/travel/returnees/export/", {}),
+    ("/notify/deliveries/", {"format": "csv"}),
+    ("/accounts/audit/", {"format": "csv"}),
+]
+
+
+@pytest.mark.parametrize(("url", "params"), EXPORTS)
+def test_every_export_is_audited_within_the_exporters_enterprise(client, org, url, params):
+    admin = org.user("unit_admin", org.ent_a)
+    client.force_login(admin)
+    response = client.get(url, {"format": "xlsx", **params})
+    assert response.status_code == 200, url
+    assert "attachment" in response["Content-Disposition"]
+    entry = AuditLog.objects.get(action="export", actor=admin)
+    assert entry.scope_path.startswith(org.ent_a.path)
+    assert entry in audit_page_rows(client, org.user("group_admin", org.group))
+    assert entry not in audit_page_rows(client, org.user("unit_admin", org.ent_b))
