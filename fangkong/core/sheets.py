@@ -31,9 +31,11 @@ HEADER_SEARCH_ROWS = 10
 # A quoted CSV cell may hold line breaks; one that runs on for more lines than this is a
 # quotation mark left open, and reading on would swallow the rows below it.
 MAX_LINES_PER_CELL = 10
-# Control characters other than tab and line feed (C0, DEL, C1): they break exports and
-# PostgreSQL refuses NUL. Private until the project's own check lands in core.text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# The project's rule for text at the boundary: C0 and C1 control characters, DEL and lone
+# surrogates are refused; tab, line feed and carriage return are text. PostgreSQL refuses
+# NUL, and the rest break exports. (The same set as core.text's rule, which was not yet
+# committed when this was written.)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _HEADER_NOISE = re.compile(r"[\s*＊:：]|[(（][^)）]*[)）]")  # "手机号码（必填）*" → "手机号码"
 
 

@@ -25,6 +25,7 @@ from fangkong.accounts.selectors import scope_for
 from fangkong.core.audit import audit_record
 from fangkong.core.bulk import db_column, insert_fields, insert_target
 from fangkong.core.errors import Conflict, InvalidInput, PermissionDenied
+from fangkong.core.exports import xlsx_bytes
 from fangkong.core.models import AuditLog
 from fangkong.core.paths import subtree_q
 from fangkong.core.pinyin import name_initials
@@ -658,24 +659,26 @@ def _person_columns(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def rejected_rows_workbook(job: ImportJob) -> bytes:
-    """Return an .xlsx of the rejected rows as uploaded, with a column of reasons."""
+    """Return an .xlsx of the rejected rows as uploaded, with their row numbers and reasons.
+
+    Written by the export helper, so a cell that would start a formula stays text.
+    """
     reasons: dict[int, list[str]] = {}
     for error in job.errors:
         where = f"{error['column']}：" if error["column"] else ""
         reasons.setdefault(error["row"], []).append(where + error["message"])
     table = read_table(Path(job.file.path), columns_for(job.kind))
     width = len(table.headers)
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet(_("Rejected rows"))
-    sheet.append([*table.headers, _("Row"), _("Reason")])
-    for row in table.rows:
-        if row.number in reasons:
-            padded = [*row.cells, *[None] * (width - len(row.cells))][:width]
-            cells = [visible(cell) if isinstance(cell, str) else cell for cell in padded]
-            sheet.append([*cells, row.number, "；".join(reasons[row.number])])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+
+    def rejected() -> Iterator[list[Any]]:
+        for row in table.rows:
+            if row.number in reasons:
+                padded = [*row.cells, *[None] * (width - len(row.cells))][:width]
+                cells = [visible(cell) if isinstance(cell, str) else cell for cell in padded]
+                yield [*cells, row.number, "；".join(reasons[row.number])]
+
+    headers = [*table.headers, _("Row"), _("Reason")]
+    return xlsx_bytes(headers, rejected(), title=_("Rejected rows"))
 
 
 def template_workbook(kind: str) -> bytes:

@@ -116,7 +116,15 @@ def test_rejected_rows_download_has_the_rows_and_reasons(org, upload):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][-1] in ("原因", "Reason")
     assert len(rows) == 2 and rows[1][0] == "赵强"
-    assert "证件号码" in rows[1][-1]
+    assert rows[1][-2] == 3 and "证件号码" in rows[1][-1]  # its row in the upload
+
+
+def test_a_rejected_formula_comes_back_as_text_not_a_formula(org, create_job):
+    formula = '=HYPERLINK("http://evil.example")'
+    job = csv_upload(create_job, org, [csv_line(*HEADERS), csv_line(*person_row(formula, "123"))])
+    sheet = openpyxl.load_workbook(io.BytesIO(importing.rejected_rows_workbook(job))).active
+    cell = sheet.cell(row=2, column=1)
+    assert cell.data_type != "f" and cell.value == "'" + formula
 
 
 def test_a_clean_file_commits_every_row(org, upload):
