@@ -16,6 +16,7 @@ $(VENV)/.installed: requirements.txt
 demo: $(VENV)/.installed
 	mkdir -p var
 	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo --scale small --if-empty
 	bash scripts/demo.sh
 

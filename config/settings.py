@@ -4,6 +4,7 @@ FANGKONG_ENV selects the profile: ``development`` (default), ``test`` or ``produ
 Production refuses to start without SECRET_KEY and ALLOWED_HOSTS.
 """
 
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -109,6 +110,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The cache every web process shares (rate-limit counts live there or beside it, see
+# fangkong/core/throttle.py): Redis when REDIS_URL names one, else a database table made
+# by `manage.py createcachetable`. A per-process memory cache would let each worker count
+# on its own.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "fangkong_cache"}
+}
+# Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; from
+# anyone else the header is ignored, since a client can write whatever it likes there.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    ipaddress.ip_network(_proxy, strict=False)  # a typo stops start-up, not every request
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["fangkong.accounts.backends.LockoutModelBackend"]

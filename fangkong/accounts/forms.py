@@ -2,27 +2,27 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import User
+from .backends import login_refusal
 from .roles import Role
 
 
 class LoginForm(AuthenticationForm):
-    """Password log-in that says so when the account is locked."""
+    """Password log-in that says so when log-ins are locked out.
+
+    The backend decides; a refused log-in then shows why, with the same words whether or
+    not the account exists.
+    """
 
     def clean(self) -> dict[str, Any]:
-        username = self.cleaned_data.get("username")
-        user = User.objects.filter(username=username).first() if username else None
-        if user is not None and user.is_locked:
-            until = timezone.localtime(user.locked_until)
-            raise forms.ValidationError(
-                _("Too many failed log-ins: the account is locked until %(time)s.")
-                % {"time": f"{until:%H:%M}"},
-                code="locked",
-            )
-        return super().clean()
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            refusal = login_refusal(self.request, self.cleaned_data.get("username") or "")
+            if refusal is None:
+                raise
+            raise forms.ValidationError(refusal, code="locked") from None
 
 
 class TokenForm(forms.Form):

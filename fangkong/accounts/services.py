@@ -3,14 +3,12 @@
 import ast
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.models import Schedule
@@ -174,15 +172,17 @@ def api_token_authenticate(key: str) -> User | None:
     return token.user
 
 
-def login_failure_record(*, user: User) -> None:
-    """Count a failed log-in; lock the account once the limit is reached."""
-    User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
-    user.refresh_from_db(fields=["failed_login_count"])
+def login_failure_record(*, user: User, failures: int, locked_until: datetime | None) -> None:
+    """Record a failed log-in counted by the log-in backend, and the lock-out it caused.
+
+    The backend counts the attempts atomically; the user row keeps a copy for the admin.
+    """
+    changes: dict[str, Any] = {"failed_login_count": failures}
+    if locked_until is not None:
+        changes["locked_until"] = locked_until
+    User.objects.filter(pk=user.pk).update(**changes)
     audit_record(actor=None, action=AuditLog.Action.LOGIN_FAILED, obj=user)
-    if user.failed_login_count >= settings.LOGIN_FAILURE_LIMIT:
-        user.locked_until = timezone.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-        user.failed_login_count = 0
-        user.save(update_fields=["locked_until", "failed_login_count"])
+    if locked_until is not None:
         audit_record(actor=None, action=AuditLog.Action.LOCKED, obj=user)
 
 

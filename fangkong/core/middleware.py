@@ -5,6 +5,8 @@ from contextvars import ContextVar
 
 from django.http import HttpRequest, HttpResponse
 
+from .network import client_address
+
 current_ip: ContextVar[str | None] = ContextVar("current_ip", default=None)
 
 
@@ -15,7 +17,7 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = current_ip.set(request.META.get("REMOTE_ADDR"))
+        token = current_ip.set(client_address(request))
         try:
             return self.get_response(request)
         finally:

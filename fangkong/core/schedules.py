@@ -5,6 +5,7 @@ from typing import Any
 # (task path, minutes between runs); later apps add deadline checks and reminders here.
 PERIODIC_JOBS = [
     ("fangkong.core.tasks.queue_heartbeat", 1),
+    ("fangkong.core.throttle.sweep", 15),  # rate-limit windows that have ended
     ("fangkong.notify.tasks.deliver_due", 1),
     ("fangkong.reports.tasks.deadline_sweep", 5),  # report reminders and escalations
     ("fangkong.ledger.tasks.overdue_sweep", 5),  # ledger deadlines: warnings and breaches

@@ -5,7 +5,6 @@ plain POST with a server-generated UUID, then a redirect); with JavaScript they 
 same fields with ``Accept: application/json`` and get JSON back (static/js/declare.js).
 """
 
-import hashlib
 import uuid
 from typing import Any
 
@@ -27,6 +26,7 @@ from fangkong.core.divisions import division_search
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied
 from fangkong.core.exports import Export
 from fangkong.core.models import Division
+from fangkong.core.throttle import hit, hit_address
 from fangkong.core.web import page_context, renders_app_errors
 from fangkong.orgs.models import Person
 
@@ -51,7 +51,6 @@ from .models import (
 )
 from .qr import qr_data_uri
 from .status import reason_labels
-from .throttle import client_address, hit
 
 EXPORT_LIMIT = 200_000
 
@@ -137,22 +136,20 @@ def _resolve_typed_division(request: HttpRequest, raw: dict[str, Any]) -> list[D
 # ------------------------------------------------------------------ personal link
 
 
-def _link_throttled(request: HttpRequest, token: str) -> int:
-    key = hashlib.sha256(token.encode()).hexdigest()[:24]
-    return hit("link_ip", client_address(request)) or hit("link_token", key)
-
-
 @csrf_exempt  # The token in the URL is the credential; no cookie grants anything here.
 @require_http_methods(["GET", "POST"])
 def link_page(request: HttpRequest, token: str) -> HttpResponse:
     """A person's own declaration page, opened from the personal link or QR code."""
-    wait = _link_throttled(request, token)
-    if wait:
-        return _too_many(request, wait)
+    # A valid link is limited per link: a whole plant may come through one NAT address.
+    # Only tokens that open nothing (forged, re-issued, revoked) are counted per address.
     try:
         link = selectors.link_from_token(token)
     except NotFound:
-        return _private(_link_missing(request))
+        wait = hit_address("link_ip", request)
+        return _private(_too_many(request, wait) if wait else _link_missing(request))
+    wait = hit("link_token", str(link.pk))
+    if wait:
+        return _private(_too_many(request, wait))
     if request.method == "POST":
         return _private(_link_post(request, link))
     return _private(_link_render(request, link))
@@ -233,7 +230,7 @@ def _symptom_names(codes: list[str]) -> list[str]:
 @cache_control(public=True, max_age=86400)
 def divisions(request: HttpRequest) -> HttpResponse:
     """Search provinces, cities and counties for the location field (public, cacheable)."""
-    wait = hit("divisions_ip", client_address(request))
+    wait = hit_address("divisions_ip", request)
     if wait:
         return _too_many(request, wait)
     found = division_search(request.GET.get("q", "")[:32])

@@ -3,7 +3,6 @@
 Thin: selectors read, services write. Forms work without JavaScript.
 """
 
-import hashlib
 from typing import Any
 
 from django.contrib import messages
@@ -22,10 +21,10 @@ from fangkong.core.errors import ApplicationError, InvalidInput, NotFound, Permi
 from fangkong.core.exports import Export
 from fangkong.core.models import Division
 from fangkong.core.text import parse_date
+from fangkong.core.throttle import hit, hit_address
 from fangkong.core.web import XLSX, page_context, renders_app_errors
 from fangkong.health import selectors as health_selectors
 from fangkong.health.models import PersonLink
-from fangkong.health.throttle import client_address, hit
 
 from . import importing, selectors, services
 from .forms import (
@@ -98,22 +97,24 @@ def _card_context(
 # ------------------------------------------------------------------ personal link (phone)
 
 
+def _too_many(request: HttpRequest) -> HttpResponse:
+    message = _("Too many requests. Please wait a minute and try again.")
+    return render(request, "health/message.html", {"message": message}, status=429)
+
+
 @csrf_exempt  # The token in the URL is the credential; no cookie grants anything here.
 @require_http_methods(["GET", "POST"])
 def link_card(request: HttpRequest, token: str) -> HttpResponse:
     """The person's own returnee card, opened from the personal link (the same token)."""
-    key = hashlib.sha256(token.encode()).hexdigest()[:24]
-    if hit("link_ip", client_address(request)) or hit("link_token", key):
-        return render(
-            request,
-            "health/message.html",
-            {"message": _("Too many requests. Please wait a minute and try again.")},
-            status=429,
-        )
+    # Limited per link, like the declaration page; only dead tokens count per address.
     try:
         link = health_selectors.link_from_token(token)
     except NotFound:
+        if hit_address("link_ip", request):
+            return _private(_too_many(request))
         return _private(render(request, "health/link_missing.html", status=404))
+    if hit("link_token", str(link.pk)):
+        return _private(_too_many(request))
     person = link.person
     card = selectors.open_card(person)
     error = None

@@ -160,7 +160,7 @@ def test_forged_and_revoked_links_answer_a_friendly_404(client, org):
 
 
 def test_a_flood_on_one_link_is_throttled_with_429(client, org, settings):
-    settings.HEALTH_THROTTLE = {"link_token": (3, 60)}
+    settings.THROTTLE_LIMITS = {"link_token": (3, 60)}
     url = link_url(org)
     codes = [client.get(url).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
@@ -171,7 +171,7 @@ def test_a_flood_on_one_link_is_throttled_with_429(client, org, settings):
 
 
 def test_forged_tokens_are_throttled_per_address(client, settings):
-    settings.HEALTH_THROTTLE = {"link_ip": (2, 60)}
+    settings.THROTTLE_LIMITS = {"link_ip": (2, 60)}
     codes = [client.get(f"/health/d/forged-{n}:x/").status_code for n in range(3)]
     assert codes == [404, 404, 429]
 
