@@ -217,9 +217,22 @@ if PRODUCTION:
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# The task queue logs what it does at INFO (started, each task run, stopping), with the
+# time and process, whatever LOG_LEVEL says: django-q2 only adds a handler of its own when
+# no logger above it has one, so without the entries below its lines were dropped.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "queue": {"format": "{asctime} {levelname} [{process}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "queue": {"class": "logging.StreamHandler", "formatter": "queue"},
+    },
+    "loggers": {
+        name: {"handlers": ["queue"], "level": "INFO", "propagate": False}
+        for name in ("django-q", "fangkong.worker")
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
