@@ -1,16 +1,19 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from fangkong.accounts.views import jobs, schedule_run
 from fangkong.api.api import api
+from fangkong.core.converters import ObjectIdConverter
 from fangkong.core.views import healthz
+
+register_converter(ObjectIdConverter, "id")  # before the apps' urls.py are included
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("jobs/", jobs, name="jobs"),
-    path("jobs/schedules/<int:schedule_id>/run/", schedule_run, name="schedule_run"),
+    path("jobs/schedules/<id:schedule_id>/run/", schedule_run, name="schedule_run"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -8,8 +8,8 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tokens/", views.tokens, name="tokens"),
-    path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    path("tokens/<id:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("audit/", views.audit_log, name="audit"),
     path("users/", views.users, name="users"),
-    path("users/roles/<int:assignment_id>/revoke/", views.role_revoke, name="role_revoke"),
+    path("users/roles/<id:assignment_id>/revoke/", views.role_revoke, name="role_revoke"),
 ]

@@ -46,7 +46,53 @@ class TokenHeaderAuth(APIKeyHeader):
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
+# Every operation may answer these with the one error body (the handlers below).
+ERROR_STATUSES = {
+    400: "Malformed request (bad JSON, control characters)",
+    401: "Not logged in and no valid API token",
+    403: "Not permitted in this scope",
+    404: "Not found, or outside the caller's scope",
+    409: "Conflicts with the current state, or an identifier reused for other data",
+    413: "Request body too large",
+    422: "Some fields are not valid",
+    429: "Too many requests; see Retry-After",
+}
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "properties": {
+        "code": {"type": "string"},
+        "message": {"type": "string", "description": "In the request's language"},
+        "detail": {"description": "Field problems, row problems or null"},
+    },
+    "required": ["code", "message", "detail"],
+}
+
+
+class FangkongAPI(NinjaAPI):
+    """The NinjaAPI whose OpenAPI document also describes the error answers."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        for methods in schema["paths"].values():
+            for operation in methods.values():
+                _document_errors(operation["responses"])
+        return schema
+
+
+def _document_errors(responses: dict[Any, Any]) -> None:
+    for status, description in ERROR_STATUSES.items():
+        responses.setdefault(
+            status,
+            {
+                "description": description,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            },
+        )
+
+
+api = FangkongAPI(
     title="fangkong API",
     version="1",
     description="防控 fangkong — org tree, people, imports. Errors: {code, message, detail}.",

@@ -7,6 +7,16 @@ from typing import Any
 
 _SPACES = re.compile(r"\s+")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+# The one rule for text at the boundary: C0 and C1 control characters, DEL and lone UTF-16
+# surrogates are refused; tab, line feed and carriage return are text. PostgreSQL refuses
+# NUL and surrogates outright, and the rest break exports, terminals and XML (xlsx).
+FORBIDDEN_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def forbidden_character_in(text: str) -> str | None:
+    """Return the first forbidden character of ``text`` (see FORBIDDEN_CHARACTERS), or None."""
+    found = FORBIDDEN_CHARACTERS.search(text)
+    return found.group() if found else None
 
 
 def clean_cell(value: Any) -> str:
@@ -24,11 +34,25 @@ def compact(value: Any) -> str:
     return _SPACES.sub("", clean_cell(value))
 
 
+# Every date anyone types here (birth, declaration, report, quarantine, calendar) lies in
+# this window; outside it, date arithmetic (a 30-day trend, a 14-day quarantine) overflows.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2099, 12, 31)
+
+
 def parse_date(value: Any) -> dt.date | None:
     """Read a date from a datetime, an Excel serial number or a common text form.
 
-    Raise ValueError when the value is not empty and not a date.
+    Raise ValueError when the value is not empty and not a date between FIRST_DAY and
+    LAST_DAY.
     """
+    day = _read_date(value)
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(day)
+    return day
+
+
+def _read_date(value: Any) -> dt.date | None:
     if value in (None, ""):
         return None
     if isinstance(value, dt.datetime):

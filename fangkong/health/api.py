@@ -1,15 +1,15 @@
 """/api/v1 endpoints of the health card: declare one or a batch, read statuses."""
 
-import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import get_language
 from ninja import Router, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from fangkong.core.divisions import division_search
 from fangkong.core.pagination import MappedQuerySet
+from fangkong.core.schema import Day, ObjectId, Pages
 
 from . import selectors, services
 from .models import Declaration
@@ -89,11 +89,11 @@ def declare_batch(request: HttpRequest, payload: BatchIn) -> Any:
 
 
 @router.get("/declarations", response=list[DeclarationOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_declarations(
     request: HttpRequest,
-    day: dt.date | None = None,
-    unit_id: int | None = None,
+    day: Day | None = None,
+    unit_id: ObjectId | None = None,
     status: str = "",
     include_history: bool = False,
 ) -> Any:
@@ -106,7 +106,7 @@ def list_declarations(
 
 
 @router.get("/people/{person_id}/health", response=PersonHealthOut)
-def person_health(request: HttpRequest, person_id: int) -> Any:
+def person_health(request: HttpRequest, person_id: ObjectId) -> Any:
     """A person's current health status and the last 30 days of declarations."""
     person = selectors.person_for_health(request.user, person_id)
     history = list(selectors.person_status_history(person))

@@ -8,7 +8,9 @@ class HealthConfig(AppConfig):
     verbose_name = _("Health card")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (keeps declarations with their people)
-        from . import retention
+        from . import (
+            receivers,  # noqa: F401  (keeps declarations with their people)
+            retention,
+        )
 
         retention.register()  # erasing declarations of a past outbreak

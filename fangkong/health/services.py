@@ -5,7 +5,7 @@ import uuid as uuid_lib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -27,6 +27,8 @@ from fangkong.core.errors import (
     validation_detail,
 )
 from fangkong.core.models import AuditLog, Division
+from fangkong.core.numbers import to_decimal
+from fangkong.core.schema import MAX_ID
 from fangkong.notify.models import Event
 from fangkong.notify.services import notify
 from fangkong.orgs.models import OrgUnit, Person
@@ -106,8 +108,8 @@ class Catalogue:
 
 def _clean_temperature(value: Any, errors: dict[str, str]) -> Decimal:
     try:
-        temperature = Decimal(str(value)).quantize(Decimal("0.1"))
-    except (InvalidOperation, ValueError):
+        temperature = to_decimal(value, places=1)
+    except ValueError:
         errors["temperature"] = _("Enter the temperature as a number, e.g. 36.5.")
         return Decimal(0)
     if not TEMPERATURE_MIN <= temperature <= TEMPERATURE_MAX:
@@ -169,7 +171,7 @@ def declaration_clean(
         person_id = int(raw.get("person") or raw.get("person_id") or 0)
     except (TypeError, ValueError):
         person_id = 0
-    if person_id <= 0:
+    if not 0 < person_id <= MAX_ID:
         errors["person"] = _("Choose the person.")
     temperature = _clean_temperature(raw.get("temperature"), errors)
     day = _clean_day(raw.get("day"), catalogue.today, errors)

@@ -8,11 +8,12 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from fangkong.accounts.roles import Perm
 from fangkong.core.errors import NotFound
 from fangkong.core.paths import subtree_q
+from fangkong.core.schema import ObjectId, Pages
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.selectors import unit_get
 
@@ -117,11 +118,11 @@ class ItemPage:
 
 
 @router.get("/ledger/items", response=list[ItemOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_items(
     request: HttpRequest,
     kind: str,
-    unit_id: int | None = None,
+    unit_id: ObjectId | None = None,
     state: str = "open",
     overdue: bool | None = None,
     mine: bool = False,
@@ -143,7 +144,7 @@ def list_items(
 
 
 @router.get("/ledger/today", response=list[ItemOut])
-def list_due_today(request: HttpRequest, unit_id: int | None = None) -> Any:
+def list_due_today(request: HttpRequest, unit_id: ObjectId | None = None) -> Any:
     """The caller's own items due by tonight, the most urgent first (at most 200)."""
     items = selectors.my_due_today(request.user)
     if unit_id is not None:
@@ -153,7 +154,7 @@ def list_due_today(request: HttpRequest, unit_id: int | None = None) -> Any:
 
 
 @router.get("/ledger/counts", response=list[CountsOut])
-def unit_counts(request: HttpRequest, kind: str, unit_id: int) -> Any:
+def unit_counts(request: HttpRequest, kind: str, unit_id: ObjectId) -> Any:
     """Open, overdue and awaiting-approval counts for a unit and each of its children."""
     unit = OrgUnit.objects.filter(pk=unit_id).first()
     if unit is None:
@@ -163,25 +164,25 @@ def unit_counts(request: HttpRequest, kind: str, unit_id: int) -> Any:
 
 
 @router.get("/ledger/items/{item_id}", response=ItemDetailOut)
-def get_item(request: HttpRequest, item_id: int) -> Any:
+def get_item(request: HttpRequest, item_id: ObjectId) -> Any:
     return item_detail_out(selectors.item_get(request.user, item_id))
 
 
 @router.get("/ledger/items/{item_id}/history", response=list[EntryOut])
-def get_history(request: HttpRequest, item_id: int) -> Any:
+def get_history(request: HttpRequest, item_id: ObjectId) -> Any:
     item = selectors.item_get(request.user, item_id)
     return [entry_out(entry) for entry in selectors.item_history(item)]
 
 
 @router.post("/ledger/items/{item_id}/follow-ups", response={201: EntryOut})
-def post_follow_up(request: HttpRequest, item_id: int, payload: FollowUpIn) -> Any:
+def post_follow_up(request: HttpRequest, item_id: ObjectId, payload: FollowUpIn) -> Any:
     item = selectors.item_get(request.user, item_id)
     entry = services.item_follow_up(actor=request.user, item=item, **payload.dict())
     return Status(201, entry_out(entry))
 
 
 @router.post("/ledger/items/{item_id}/transition", response=ItemDetailOut)
-def post_transition(request: HttpRequest, item_id: int, payload: TransitionIn) -> Any:
+def post_transition(request: HttpRequest, item_id: ObjectId, payload: TransitionIn) -> Any:
     item = selectors.item_get(request.user, item_id)
     item = services.item_transition(
         actor=request.user, item=item, target=payload.target, note=payload.note
@@ -190,7 +191,7 @@ def post_transition(request: HttpRequest, item_id: int, payload: TransitionIn) -
 
 
 @router.post("/ledger/items/{item_id}/close", response=ItemDetailOut)
-def post_close(request: HttpRequest, item_id: int, payload: ReasonIn) -> Any:
+def post_close(request: HttpRequest, item_id: ObjectId, payload: ReasonIn) -> Any:
     """Request the close-out (销号): closed at once, or waiting for approval."""
     item = selectors.item_get(request.user, item_id)
     item = services.item_request_close(actor=request.user, item=item, reason=payload.reason)
@@ -198,28 +199,28 @@ def post_close(request: HttpRequest, item_id: int, payload: ReasonIn) -> Any:
 
 
 @router.post("/ledger/items/{item_id}/approve", response=ItemDetailOut)
-def post_approve(request: HttpRequest, item_id: int, payload: NoteIn) -> Any:
+def post_approve(request: HttpRequest, item_id: ObjectId, payload: NoteIn) -> Any:
     item = selectors.item_get(request.user, item_id)
     item = services.item_approve_close(actor=request.user, item=item, note=payload.note)
     return item_detail_out(item)
 
 
 @router.post("/ledger/items/{item_id}/reject", response=ItemDetailOut)
-def post_reject(request: HttpRequest, item_id: int, payload: ReasonIn) -> Any:
+def post_reject(request: HttpRequest, item_id: ObjectId, payload: ReasonIn) -> Any:
     item = selectors.item_get(request.user, item_id)
     item = services.item_reject_close(actor=request.user, item=item, reason=payload.reason)
     return item_detail_out(item)
 
 
 @router.post("/ledger/items/{item_id}/reopen", response=ItemDetailOut)
-def post_reopen(request: HttpRequest, item_id: int, payload: ReasonIn) -> Any:
+def post_reopen(request: HttpRequest, item_id: ObjectId, payload: ReasonIn) -> Any:
     item = selectors.item_get(request.user, item_id)
     item = services.item_reopen(actor=request.user, item=item, reason=payload.reason)
     return item_detail_out(item)
 
 
 @router.post("/ledger/items/{item_id}/escalate", response=ItemDetailOut)
-def post_escalate(request: HttpRequest, item_id: int, payload: ReasonIn) -> Any:
+def post_escalate(request: HttpRequest, item_id: ObjectId, payload: ReasonIn) -> Any:
     item = selectors.item_get(request.user, item_id)
     item = services.item_escalate(actor=request.user, item=item, reason=payload.reason)
     return item_detail_out(item)

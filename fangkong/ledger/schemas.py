@@ -6,6 +6,8 @@ from typing import Any
 
 from ninja import Schema
 
+from fangkong.core.schema import ObjectId
+
 
 class ClockOut(Schema):
     key: str
@@ -23,10 +25,10 @@ class ItemOut(Schema):
     kind_label: str
     title: str
     subject_type: str
-    subject_id: int
-    person_id: int | None
+    subject_id: ObjectId
+    person_id: ObjectId | None
     person_name: str
-    unit_id: int
+    unit_id: ObjectId
     unit_name: str
     state: str
     state_label: str
@@ -82,7 +84,7 @@ class NoteIn(Schema):
 
 
 class CountsOut(Schema):
-    unit_id: int
+    unit_id: ObjectId
     open: int
     overdue: int
     closing: int

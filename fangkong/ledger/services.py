@@ -27,6 +27,7 @@ from fangkong.core.audit import audit_record, audit_rows, snapshot
 from fangkong.core.bulk import insert_returning_pks, insert_values
 from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog, CalendarDay, CalendarNotice
+from fangkong.core.numbers import fits_column, to_decimal
 from fangkong.notify.models import Event
 from fangkong.notify.services import notify
 from fangkong.orgs.models import OrgUnit, Person
@@ -472,6 +473,8 @@ def item_follow_up(
     text = (text or "").strip()
     if not text and value is None and file is None and not data:
         raise _invalid("text", _("Write what the follow-up found."))
+    if value is not None:
+        value = _measurement(value)
     now = timezone.now()
     at = at or now
     if at > now + dt.timedelta(minutes=5):
@@ -506,6 +509,22 @@ def item_follow_up(
         actor, AuditLog.Action.UPDATE, item, before, {**_state_snapshot(item), "entry": entry.pk}
     )
     return entry
+
+
+def _measurement(value: Any) -> Decimal:
+    """A follow-up's value as its column holds it (10 digits, 2 decimals), or a 422."""
+    field = Entry._meta.get_field("value")
+    try:
+        number = to_decimal(value, places=field.decimal_places)
+    except ValueError:
+        raise _invalid("value", _("Enter the measurement as a number, e.g. 37.2.")) from None
+    if not fits_column(number, max_digits=field.max_digits, places=field.decimal_places):
+        raise _invalid(
+            "value",
+            _("The measurement is too large: at most %(digits)d digits before the point.")
+            % {"digits": field.max_digits - field.decimal_places},
+        )
+    return number
 
 
 @transaction.atomic

@@ -4,9 +4,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from fangkong.core.pagination import MappedQuerySet
+from fangkong.core.schema import ObjectId, Pages
 from fangkong.orgs.selectors import unit_get
 
 from . import selectors, services
@@ -33,8 +34,8 @@ def inbox_item_out(item: InboxItem) -> dict[str, Any]:
 
 
 @router.get("/inbox", response=list[InboxItemOut])
-@paginate(PageNumberPagination, page_size=50)
-def list_inbox(request: HttpRequest, unread: bool = False, unit_id: int | None = None) -> Any:
+@paginate(Pages, page_size=50)
+def list_inbox(request: HttpRequest, unread: bool = False, unit_id: ObjectId | None = None) -> Any:
     """The caller's notifications, unread first; optionally only about one unit's subtree."""
     unit = unit_get(request.user, unit_id) if unit_id else None
     items = selectors.inbox_items(request.user, unread_only=unread, unit=unit)
@@ -42,7 +43,7 @@ def list_inbox(request: HttpRequest, unread: bool = False, unit_id: int | None =
 
 
 @router.post("/inbox/{notification_id}/read", response=InboxReadOut)
-def read_inbox_item(request: HttpRequest, notification_id: int) -> Any:
+def read_inbox_item(request: HttpRequest, notification_id: ObjectId) -> Any:
     """Mark one notification read in the caller's inbox (404 if it is not there)."""
     services.inbox_mark_read(user=request.user, notification_id=notification_id)
     item = selectors.inbox_item_get(request.user, notification_id)

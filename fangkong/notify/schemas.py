@@ -2,12 +2,14 @@ import datetime as dt
 
 from ninja import Schema
 
+from fangkong.core.schema import ObjectId
+
 
 class InboxItemOut(Schema):
     id: int  # the notification's id: each notification appears once in an inbox
     event: str
     event_label: str
-    unit_id: int
+    unit_id: ObjectId
     unit_name: str
     subject: str
     body: str

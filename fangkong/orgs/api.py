@@ -5,11 +5,12 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.pagination import MappedQuerySet
+from fangkong.core.schema import ObjectId, Pages
 
 from . import importing, selectors, services
 from .models import ImportJob, OrgUnit, Person
@@ -98,7 +99,7 @@ def job_out(job: ImportJob) -> dict[str, Any]:
 
 
 @router.get("/units", response=list[UnitOut], tags=["units"])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_units(
     request: HttpRequest, q: str = "", kind: str = "", include_closed: bool = False
 ) -> Any:
@@ -108,19 +109,19 @@ def list_units(
 
 
 @router.get("/units/{unit_id}", response=UnitOut, tags=["units"])
-def get_unit(request: HttpRequest, unit_id: int) -> Any:
+def get_unit(request: HttpRequest, unit_id: ObjectId) -> Any:
     return unit_out(selectors.unit_get(request.user, unit_id))
 
 
 @router.get("/units/{unit_id}/children", response=list[ChildOut], tags=["units"])
-def unit_children(request: HttpRequest, unit_id: int) -> Any:
+def unit_children(request: HttpRequest, unit_id: ObjectId) -> Any:
     """Return the unit's children with their subtree head-counts."""
     unit = selectors.unit_get(request.user, unit_id)
     return [unit_out(child) for child in selectors.unit_children(request.user, unit)]
 
 
 @router.get("/units/{unit_id}/headcount", response=HeadcountOut, tags=["units"])
-def unit_headcount(request: HttpRequest, unit_id: int) -> Any:
+def unit_headcount(request: HttpRequest, unit_id: ObjectId) -> Any:
     """Count active people and open units in the unit's subtree."""
     unit = selectors.unit_get(request.user, unit_id)
     return {
@@ -145,20 +146,20 @@ def create_unit(request: HttpRequest, payload: UnitIn) -> Any:
 
 
 @router.patch("/units/{unit_id}", response=UnitOut, tags=["units"])
-def rename_unit(request: HttpRequest, unit_id: int, payload: UnitPatch) -> Any:
+def rename_unit(request: HttpRequest, unit_id: ObjectId, payload: UnitPatch) -> Any:
     unit = selectors.unit_get(request.user, unit_id)
     return unit_out(services.unit_rename(actor=request.user, unit=unit, name=payload.name))
 
 
 @router.post("/units/{unit_id}/move", response=UnitOut, tags=["units"])
-def move_unit(request: HttpRequest, unit_id: int, payload: UnitMoveIn) -> Any:
+def move_unit(request: HttpRequest, unit_id: ObjectId, payload: UnitMoveIn) -> Any:
     unit = selectors.unit_get(request.user, unit_id)
     parent = selectors.unit_get(request.user, payload.parent_id)
     return unit_out(services.unit_move(actor=request.user, unit=unit, new_parent=parent))
 
 
 @router.post("/units/{unit_id}/close", response=UnitOut, tags=["units"])
-def close_unit(request: HttpRequest, unit_id: int, payload: UnitCloseIn) -> Any:
+def close_unit(request: HttpRequest, unit_id: ObjectId, payload: UnitCloseIn) -> Any:
     unit = selectors.unit_get(request.user, unit_id)
     return unit_out(services.unit_close(actor=request.user, unit=unit, on=payload.on))
 
@@ -167,11 +168,11 @@ def close_unit(request: HttpRequest, unit_id: int, payload: UnitCloseIn) -> Any:
 
 
 @router.get("/people", response=list[PersonOut], tags=["people"])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_people(
     request: HttpRequest,
     q: str = "",
-    unit_id: int | None = None,
+    unit_id: ObjectId | None = None,
     category: str = "",
     party_member: bool | None = None,
 ) -> Any:
@@ -202,7 +203,7 @@ def people_duplicates(request: HttpRequest) -> Any:
 
 
 @router.get("/people/{person_id}", response=PersonOut, tags=["people"])
-def get_person(request: HttpRequest, person_id: int) -> Any:
+def get_person(request: HttpRequest, person_id: ObjectId) -> Any:
     """One person; full numbers (and an audit row) when the caller may see them."""
     person = selectors.person_get(request.user, person_id)
     sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
@@ -223,7 +224,7 @@ def create_person(request: HttpRequest, payload: PersonIn) -> Any:
 
 
 @router.patch("/people/{person_id}", response=PersonOut, tags=["people"])
-def update_person(request: HttpRequest, person_id: int, payload: PersonPatch) -> Any:
+def update_person(request: HttpRequest, person_id: ObjectId, payload: PersonPatch) -> Any:
     person = selectors.person_get(request.user, person_id)
     changes = payload.dict(exclude_unset=True)
     if changes.get("unit_id"):
@@ -233,7 +234,7 @@ def update_person(request: HttpRequest, person_id: int, payload: PersonPatch) ->
 
 
 @router.post("/people/{person_id}/merge", response=PersonOut, tags=["people"])
-def merge_person(request: HttpRequest, person_id: int, payload: MergeIn) -> Any:
+def merge_person(request: HttpRequest, person_id: ObjectId, payload: MergeIn) -> Any:
     """Merge another record with the same document number into this one."""
     survivor = selectors.person_get(request.user, person_id)
     duplicate = selectors.person_get(request.user, payload.duplicate_id)
@@ -245,7 +246,7 @@ def merge_person(request: HttpRequest, person_id: int, payload: MergeIn) -> Any:
 
 
 @router.get("/imports", response=list[ImportJobOut], tags=["imports"])
-@paginate(PageNumberPagination, page_size=20)
+@paginate(Pages, page_size=20)
 def list_imports(request: HttpRequest) -> Any:
     return MappedQuerySet(selectors.import_jobs_visible(request.user), job_out)
 
@@ -268,12 +269,12 @@ def create_import(
 
 
 @router.get("/imports/{job_id}", response=ImportJobOut, tags=["imports"])
-def get_import(request: HttpRequest, job_id: int) -> Any:
+def get_import(request: HttpRequest, job_id: ObjectId) -> Any:
     return job_out(selectors.import_job_get(request.user, job_id))
 
 
 @router.post("/imports/{job_id}/commit", response=ImportJobOut, tags=["imports"])
-def commit_import(request: HttpRequest, job_id: int, payload: CommitIn) -> Any:
+def commit_import(request: HttpRequest, job_id: ObjectId, payload: CommitIn) -> Any:
     """Write every row (or, when asked, every valid row) in one transaction."""
     job = selectors.import_job_get(request.user, job_id)
     return job_out(
@@ -284,7 +285,7 @@ def commit_import(request: HttpRequest, job_id: int, payload: CommitIn) -> Any:
 
 
 @router.get("/imports/{job_id}/rejected", tags=["imports"])
-def rejected_rows(request: HttpRequest, job_id: int) -> HttpResponse:
+def rejected_rows(request: HttpRequest, job_id: ObjectId) -> HttpResponse:
     """Download the rejected rows with their reasons as .xlsx."""
     job = selectors.import_job_get(request.user, job_id)
     response = HttpResponse(importing.rejected_rows_workbook(job), content_type=XLSX)

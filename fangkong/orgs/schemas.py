@@ -4,6 +4,8 @@ import datetime as dt
 
 from ninja import Schema
 
+from fangkong.core.schema import Day, ObjectId
+
 
 class UnitOut(Schema):
     id: int
@@ -11,19 +13,19 @@ class UnitOut(Schema):
     name: str
     kind: str
     kind_label: str
-    parent_id: int | None
+    parent_id: ObjectId | None
     depth: int
     path: str
-    valid_from: dt.date
-    valid_to: dt.date | None
+    valid_from: Day
+    valid_to: Day | None
 
 
 class UnitIn(Schema):
     code: str
     name: str
     kind: str
-    parent_id: int
-    valid_from: dt.date | None = None
+    parent_id: ObjectId
+    valid_from: Day | None = None
 
 
 class UnitPatch(Schema):
@@ -31,15 +33,15 @@ class UnitPatch(Schema):
 
 
 class UnitMoveIn(Schema):
-    parent_id: int
+    parent_id: ObjectId
 
 
 class UnitCloseIn(Schema):
-    on: dt.date | None = None
+    on: Day | None = None
 
 
 class HeadcountOut(Schema):
-    unit_id: int
+    unit_id: ObjectId
     headcount: int
     units: int
 
@@ -57,13 +59,13 @@ class PersonOut(Schema):
     id_number: str
     phone: str
     category: str
-    unit_id: int
+    unit_id: ObjectId
     unit_name: str
-    household_id: int | None
+    household_id: ObjectId | None
     is_party_member: bool
-    joined_on: dt.date | None
+    joined_on: Day | None
     is_active: bool
-    merged_into_id: int | None
+    merged_into_id: ObjectId | None
     masked: bool
 
 
@@ -74,10 +76,10 @@ class PersonIn(Schema):
     phone: str = ""
     gender: str = "unknown"
     category: str = "employee"
-    unit_id: int
-    household_id: int | None = None
+    unit_id: ObjectId
+    household_id: ObjectId | None = None
     is_party_member: bool = False
-    joined_on: dt.date | None = None
+    joined_on: Day | None = None
 
 
 class PersonPatch(Schema):
@@ -85,13 +87,13 @@ class PersonPatch(Schema):
     phone: str | None = None
     gender: str | None = None
     category: str | None = None
-    unit_id: int | None = None
+    unit_id: ObjectId | None = None
     is_party_member: bool | None = None
-    joined_on: dt.date | None = None
+    joined_on: Day | None = None
 
 
 class MergeIn(Schema):
-    duplicate_id: int
+    duplicate_id: ObjectId
 
 
 class ImportErrorOut(Schema):
@@ -106,7 +108,7 @@ class ImportJobOut(Schema):
     kind: str
     status: str
     status_label: str
-    unit_id: int
+    unit_id: ObjectId
     original_name: str
     rows_total: int
     rows_done: int

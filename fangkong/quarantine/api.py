@@ -4,11 +4,12 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from fangkong.accounts.roles import Perm
 from fangkong.core.errors import NotFound
 from fangkong.core.pagination import MappedQuerySet
+from fangkong.core.schema import ObjectId, Pages
 from fangkong.ledger.models import Entry
 from fangkong.orgs.selectors import unit_get
 
@@ -137,7 +138,7 @@ def list_sites(request: HttpRequest) -> Any:
 
 
 @router.get("/quarantine/sites/{site_id}", response=SiteOut)
-def get_site(request: HttpRequest, site_id: int) -> Any:
+def get_site(request: HttpRequest, site_id: ObjectId) -> Any:
     site = selectors.site_get(request.user, site_id)
     [row] = selectors.occupancy(request.user, sites=[site])
     return site_out(row)
@@ -164,7 +165,7 @@ def _room_row(request: HttpRequest, room: Any) -> dict[str, Any]:
 
 
 @router.post("/quarantine/sites/{site_id}/rooms", response={201: RoomOut})
-def create_room(request: HttpRequest, site_id: int, payload: RoomIn) -> Any:
+def create_room(request: HttpRequest, site_id: ObjectId, payload: RoomIn) -> Any:
     site = selectors.site_get(request.user, site_id)
     room = services.room_create(
         actor=request.user,
@@ -177,7 +178,7 @@ def create_room(request: HttpRequest, site_id: int, payload: RoomIn) -> Any:
 
 
 @router.patch("/quarantine/rooms/{room_id}", response=RoomOut)
-def update_room(request: HttpRequest, room_id: int, payload: RoomPatch) -> Any:
+def update_room(request: HttpRequest, room_id: ObjectId, payload: RoomPatch) -> Any:
     room = selectors.room_get(request.user, room_id)
     room = services.room_update(
         actor=request.user, room=room, capacity=payload.capacity, note=payload.note
@@ -189,13 +190,13 @@ def update_room(request: HttpRequest, room_id: int, payload: RoomPatch) -> Any:
 
 
 @router.get("/quarantine/placements", response=list[PlacementOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_placements(
     request: HttpRequest,
     q: str = "",
     state: str = "open",
     mode: str = "",
-    site_id: int | None = None,
+    site_id: ObjectId | None = None,
     ending: str = "",
 ) -> Any:
     """Placements in scope; ``state`` "open" (default), "" for all, or one state."""
@@ -208,7 +209,7 @@ def list_placements(
 
 
 @router.get("/quarantine/placements/{placement_id}", response=PlacementOut)
-def get_placement(request: HttpRequest, placement_id: int) -> Any:
+def get_placement(request: HttpRequest, placement_id: ObjectId) -> Any:
     return _with_item(selectors.placement_get(request.user, placement_id))
 
 
@@ -234,14 +235,14 @@ def create_placement(request: HttpRequest, payload: PlacementIn) -> Any:
 
 
 @router.post("/quarantine/placements/{placement_id}/move", response=PlacementOut)
-def move_placement(request: HttpRequest, placement_id: int, payload: PlacementMoveIn) -> Any:
+def move_placement(request: HttpRequest, placement_id: ObjectId, payload: PlacementMoveIn) -> Any:
     placement = selectors.placement_get(request.user, placement_id)
     room = selectors.room_get(request.user, payload.room_id)
     return _with_item(services.placement_move(actor=request.user, placement=placement, room=room))
 
 
 @router.post("/quarantine/placements/{placement_id}/checks", response={201: EntryOut})
-def add_check(request: HttpRequest, placement_id: int, payload: CheckIn) -> Any:
+def add_check(request: HttpRequest, placement_id: ObjectId, payload: CheckIn) -> Any:
     """Record a twice-daily check: temperature (°C) and a note."""
     placement = selectors.placement_get(request.user, placement_id)
     entry = services.placement_check(
@@ -255,7 +256,7 @@ def add_check(request: HttpRequest, placement_id: int, payload: CheckIn) -> Any:
 
 
 @router.post("/quarantine/placements/{placement_id}/tests", response={201: EntryOut})
-def add_test(request: HttpRequest, placement_id: int, payload: TestIn) -> Any:
+def add_test(request: HttpRequest, placement_id: ObjectId, payload: TestIn) -> Any:
     """Record a test result: negative, positive or pending."""
     placement = selectors.placement_get(request.user, placement_id)
     entry = services.placement_test(
@@ -270,7 +271,7 @@ def add_test(request: HttpRequest, placement_id: int, payload: TestIn) -> Any:
 
 
 @router.post("/quarantine/placements/{placement_id}/release", response=PlacementOut)
-def request_release(request: HttpRequest, placement_id: int, payload: ReasonIn) -> Any:
+def request_release(request: HttpRequest, placement_id: ObjectId, payload: ReasonIn) -> Any:
     """Propose the release (a close-out waiting for approval)."""
     placement = selectors.placement_get(request.user, placement_id)
     return _with_item(
@@ -281,7 +282,7 @@ def request_release(request: HttpRequest, placement_id: int, payload: ReasonIn) 
 
 
 @router.post("/quarantine/placements/{placement_id}/release/approve", response=PlacementOut)
-def approve_release(request: HttpRequest, placement_id: int, payload: NoteIn) -> Any:
+def approve_release(request: HttpRequest, placement_id: ObjectId, payload: NoteIn) -> Any:
     placement = selectors.placement_get(request.user, placement_id)
     return _with_item(
         services.placement_release_approve(
@@ -291,7 +292,7 @@ def approve_release(request: HttpRequest, placement_id: int, payload: NoteIn) ->
 
 
 @router.post("/quarantine/placements/{placement_id}/release/reject", response=PlacementOut)
-def reject_release(request: HttpRequest, placement_id: int, payload: ReasonIn) -> Any:
+def reject_release(request: HttpRequest, placement_id: ObjectId, payload: ReasonIn) -> Any:
     placement = selectors.placement_get(request.user, placement_id)
     return _with_item(
         services.placement_release_reject(
@@ -301,7 +302,7 @@ def reject_release(request: HttpRequest, placement_id: int, payload: ReasonIn) -
 
 
 @router.get("/quarantine/placements/{placement_id}/notice.pdf")
-def placement_notice(request: HttpRequest, placement_id: int) -> HttpResponse:
+def placement_notice(request: HttpRequest, placement_id: ObjectId) -> HttpResponse:
     """The quarantine notice as PDF (document number masked)."""
     placement = selectors.placement_get(request.user, placement_id)
     response = HttpResponse(notice_pdf(placement), content_type="application/pdf")
@@ -313,8 +314,8 @@ def placement_notice(request: HttpRequest, placement_id: int) -> HttpResponse:
 
 
 @router.get("/quarantine/trips", response=list[TripOut])
-@paginate(PageNumberPagination, page_size=50)
-def list_trips(request: HttpRequest, q: str = "", site_id: int | None = None) -> Any:
+@paginate(Pages, page_size=50)
+def list_trips(request: HttpRequest, q: str = "", site_id: ObjectId | None = None) -> Any:
     site = selectors.site_get(request.user, site_id) if site_id else None
     selectors.require_placement_access(request.user)
     rows = selectors.trips_for(request.user, q=q, site=site).prefetch_related("people")
@@ -322,7 +323,7 @@ def list_trips(request: HttpRequest, q: str = "", site_id: int | None = None) ->
 
 
 @router.get("/quarantine/trips/{trip_id}", response=TripOut)
-def get_trip(request: HttpRequest, trip_id: int) -> Any:
+def get_trip(request: HttpRequest, trip_id: ObjectId) -> Any:
     return trip_out(selectors.trip_get(request.user, trip_id))
 
 

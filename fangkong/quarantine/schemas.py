@@ -5,9 +5,11 @@ from decimal import Decimal
 
 from ninja import Schema
 
+from fangkong.core.schema import Day, ObjectId
+
 
 class SiteIn(Schema):
-    unit_id: int
+    unit_id: ObjectId
     name: str
     address: str = ""
     contact_name: str = ""
@@ -27,7 +29,7 @@ class RoomPatch(Schema):
 
 class RoomOut(Schema):
     id: int
-    site_id: int
+    site_id: ObjectId
     number: str
     capacity: int
     occupied: int
@@ -41,7 +43,7 @@ class RoomOut(Schema):
 class SiteOut(Schema):
     id: int
     name: str
-    unit_id: int
+    unit_id: ObjectId
     unit_name: str
     address: str
     is_active: bool
@@ -55,39 +57,39 @@ class SiteOut(Schema):
 
 
 class PlacementIn(Schema):
-    person_id: int
+    person_id: ObjectId
     mode: str
     level: str
-    room_id: int | None = None
+    room_id: ObjectId | None = None
     address: str = ""
-    start: dt.date | None = None
+    start: Day | None = None
     days: int | None = None
     reason: str = ""
 
 
 class PlacementMoveIn(Schema):
-    room_id: int
+    room_id: ObjectId
 
 
 class PlacementOut(Schema):
     id: int
-    person_id: int
+    person_id: ObjectId
     person_name: str
     unit_name: str
     mode: str
-    site_id: int | None
+    site_id: ObjectId | None
     site_name: str
-    room_id: int | None
+    room_id: ObjectId | None
     room_number: str
     level: str
     reason: str
-    start: dt.date
+    start: Day
     days: int
-    planned_end: dt.date
+    planned_end: Day
     state: str
     state_label: str
     released_at: dt.datetime | None
-    item_id: int | None
+    item_id: ObjectId | None
 
 
 class CheckIn(Schema):
@@ -122,8 +124,8 @@ class NoteIn(Schema):
 
 
 class TripIn(Schema):
-    unit_id: int
-    site_id: int | None = None
+    unit_id: ObjectId
+    site_id: ObjectId | None = None
     vehicle_plate: str
     driver_name: str
     driver_phone: str = ""
@@ -137,8 +139,8 @@ class TripIn(Schema):
 
 class TripOut(Schema):
     id: int
-    unit_id: int
-    site_id: int | None
+    unit_id: ObjectId
+    site_id: ObjectId | None
     vehicle_plate: str
     driver_name: str
     driver_phone: str

@@ -22,8 +22,9 @@ from fangkong.accounts.selectors import require_perm
 from fangkong.core.audit import audit_record, snapshot
 from fangkong.core.errors import Conflict, InvalidInput
 from fangkong.core.models import AuditLog
+from fangkong.core.numbers import to_decimal
 from fangkong.core.paths import ancestor_paths
-from fangkong.core.text import clean_cell
+from fangkong.core.text import FIRST_DAY, LAST_DAY, clean_cell
 from fangkong.health.models import OutbreakProfile
 from fangkong.ledger import services as ledger
 from fangkong.ledger.models import Entry, Item
@@ -243,6 +244,21 @@ def _check_place(
     return site, room
 
 
+def _start_day(start: dt.date | None) -> dt.date:
+    if start is None:
+        return timezone.localdate()
+    if not FIRST_DAY <= start <= LAST_DAY:  # the window of every date here (core.text)
+        raise InvalidInput(
+            detail={
+                "start": [
+                    _("Give a date between %(first)s and %(last)s.")
+                    % {"first": FIRST_DAY, "last": LAST_DAY}
+                ]
+            }
+        )
+    return start
+
+
 @transaction.atomic
 def placement_start(
     *,
@@ -268,7 +284,7 @@ def placement_start(
         require_perm(actor, Perm.MANAGE_QUARANTINE, site.unit_path)
         room = _lock_room_with_a_bed(room, site=site)
     days = planned_days(level, days)
-    start = start or timezone.localdate()
+    start = _start_day(start)
     if Placement.objects.filter(person=person, state__in=Placement.OPEN_STATES).exists():
         raise Conflict(_("%(name)s is already in quarantine.") % {"name": person.name})
     try:
@@ -367,8 +383,8 @@ def placement_check(
 ) -> Entry:
     """Record a twice-daily check (temperature and a note) as a follow-up of the item."""
     try:
-        value = Decimal(str(temperature)).quantize(Decimal("0.1"))
-    except (ArithmeticError, ValueError):
+        value = to_decimal(temperature, places=1)
+    except ValueError:
         value = Decimal(0)
     if not Decimal(34) <= value <= Decimal(43):
         raise InvalidInput(detail={"temperature": [_("Give a temperature between 34 and 43 °C.")]})

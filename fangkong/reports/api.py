@@ -1,13 +1,13 @@
 """/api/v1 endpoints of daily reports and the roll-up. Thin: selectors and services work."""
 
-import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja import Query, Router, Status
+from ninja.pagination import paginate
 
+from fangkong.core.schema import Day, ObjectId, Pages
 from fangkong.orgs.selectors import unit_get
 
 from . import selectors, services
@@ -31,7 +31,7 @@ def report_out(report: UnitReport) -> dict[str, Any]:
 class BoardPage:
     """The board's units, turned into rows (with their reports) one page at a time."""
 
-    def __init__(self, units: Any, day: dt.date) -> None:
+    def __init__(self, units: Any, day: Day) -> None:
         self.units, self.day = units, day
 
     def __len__(self) -> int:
@@ -53,9 +53,9 @@ class BoardPage:
 
 
 @router.get("/reports", response=list[BoardRowOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_reports(
-    request: HttpRequest, unit: int | None = None, day: dt.date | None = None, state: str = ""
+    request: HttpRequest, unit: ObjectId | None = None, day: Day | None = None, state: str = ""
 ) -> Any:
     """The reporting units of a day under ``unit`` with their current report and state."""
     day = day or timezone.localdate()
@@ -81,7 +81,7 @@ def attest_report(request: HttpRequest, payload: ReportIn) -> Any:
 
 
 @router.get("/rollup", response=RollupOut)
-def rollup(request: HttpRequest, unit: int | None = None, day: dt.date | None = None) -> Any:
+def rollup(request: HttpRequest, unit: ObjectId | None = None, day: Day | None = None) -> Any:
     """Live figures of a unit and each of its open children for one day."""
     data = selectors.rollup(
         user=request.user,
@@ -96,7 +96,9 @@ def rollup(request: HttpRequest, unit: int | None = None, day: dt.date | None = 
 
 
 @router.get("/rollup/trend", response=list[TrendOut])
-def rollup_trend(request: HttpRequest, unit: int | None = None, days: int = 30) -> Any:
+def rollup_trend(
+    request: HttpRequest, unit: ObjectId | None = None, days: int = Query(30, ge=1, le=92)
+) -> Any:
     """Per day for the last ``days`` (at most 92): expected, declared, abnormal, reports."""
     return selectors.trend(
         user=request.user, unit=selectors.rollup_unit_or_default(request.user, unit), days=days

@@ -5,12 +5,14 @@ from uuid import UUID
 
 from ninja import Schema
 
+from fangkong.core.schema import Day, LocalTime, ObjectId
+
 
 class ReportOut(Schema):
     id: int
     uuid: UUID
-    unit_id: int
-    day: dt.date
+    unit_id: ObjectId
+    day: Day
     version: int
     is_current: bool
     headcount: int
@@ -31,19 +33,19 @@ class ReportOut(Schema):
 
 
 class ReportIn(Schema):
-    unit_id: int
-    day: dt.date | None = None
+    unit_id: ObjectId
+    day: Day | None = None
     zero: bool = False
     note: str = ""
     uuid: UUID | None = None
 
 
 class BoardRowOut(Schema):
-    unit_id: int
+    unit_id: ObjectId
     code: str
     name: str
-    day: dt.date
-    deadline: dt.time
+    day: Day
+    deadline: LocalTime
     state: str
     report: ReportOut | None
 
@@ -59,7 +61,7 @@ class ReportCountsOut(Schema):
 
 
 class RollupRowOut(Schema):
-    unit_id: int
+    unit_id: ObjectId
     code: str
     name: str
     kind: str
@@ -79,13 +81,13 @@ class RollupRowOut(Schema):
 
 
 class RollupOut(Schema):
-    day: dt.date
+    day: Day
     unit: RollupRowOut
     children: list[RollupRowOut]
 
 
 class TrendOut(Schema):
-    day: dt.date
+    day: Day
     expected: int
     declared: int
     abnormal: int

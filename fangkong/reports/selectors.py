@@ -171,6 +171,10 @@ def report_counts_by_child(
     spares parsing a time per row.
     """
     plan_list = plans.plans_in_force(day)
+    total = ReportCounts()
+    by_child = {child.pk: ReportCounts() for child in children}
+    if not plan_list:  # a day before any report plan (2019-12-30): nobody reported
+        return total, by_child
     rows = (
         with_current_report(plans.reporting_units(day, plan_list), day)
         .filter(subtree_q("path", unit.path))
@@ -183,8 +187,6 @@ def report_counts_by_child(
         parts = path.split("/")
         child = int(parts[position]) if len(parts) > position + 1 else None
         tally[child, rank, late, bool(zero)] += 1
-    total = ReportCounts()
-    by_child = {child.pk: ReportCounts() for child in children}
     for (child, rank, late, zero), n in tally.items():
         state = report_state(late=late, deadline=plan_list[rank].deadline, day=day, now=now)
         total.add(state, zero, n)

@@ -10,7 +10,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -19,6 +18,7 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
 from fangkong.core.errors import Conflict, InvalidInput
 from fangkong.core.exports import Export
+from fangkong.core.text import parse_date
 from fangkong.core.web import page_context, renders_app_errors
 from fangkong.ledger.selectors import open_counts_by_unit
 from fangkong.tracking.kinds import ABNORMAL
@@ -41,7 +41,10 @@ def state_labels() -> dict[str, str]:
 def _day(request: HttpRequest) -> dt.date:
     """Return the ``day`` query parameter, today when absent; never after today."""
     value = request.GET.get("day") or request.POST.get("day") or ""
-    day = parse_date(value) if value else None
+    try:
+        day = parse_date(value)
+    except ValueError:
+        raise InvalidInput(detail={"day": [_("Enter the date as YYYY-MM-DD.")]}) from None
     today = timezone.localdate()
     return min(day, today) if day else today
 

@@ -9,10 +9,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from fangkong.accounts.roles import Perm
 from fangkong.core.pagination import MappedQuerySet
+from fangkong.core.schema import ObjectId, Pages
 from fangkong.health.models import OutbreakProfile
 from fangkong.ledger.models import Item
 
@@ -78,13 +79,13 @@ def card_open(request: HttpRequest, payload: CardOpenIn) -> Any:
 
 
 @router.get("/tracking/cards/{card_id}/readiness", response=ReadinessOut)
-def card_readiness(request: HttpRequest, card_id: int) -> Any:
+def card_readiness(request: HttpRequest, card_id: ObjectId) -> Any:
     """May the card be closed out now? The consecutive normal days and the rule's sentence."""
     return asdict(services.readiness(selectors.card_get(request.user, card_id)))
 
 
 @router.post("/tracking/cards/{card_id}/close", response=CardOut)
-def card_close(request: HttpRequest, card_id: int, payload: ReasonIn) -> Any:
+def card_close(request: HttpRequest, card_id: ObjectId, payload: ReasonIn) -> Any:
     """Request the close-out (it waits for approval); 422 while the rule does not hold."""
     item = selectors.card_get(request.user, card_id)
     return card_out(
@@ -93,14 +94,14 @@ def card_close(request: HttpRequest, card_id: int, payload: ReasonIn) -> Any:
 
 
 @router.post("/tracking/cards/{card_id}/escalate", response=CardOut)
-def card_escalate(request: HttpRequest, card_id: int, payload: ReasonIn) -> Any:
+def card_escalate(request: HttpRequest, card_id: ObjectId, payload: ReasonIn) -> Any:
     item = selectors.card_get(request.user, card_id)
     return card_out(services.card_escalate(actor=request.user, item=item, reason=payload.reason))
 
 
 @router.get("/tracking/contacts", response=list[ContactOut])
-@paginate(PageNumberPagination, page_size=50)
-def contacts_list(request: HttpRequest, case_id: int | None = None, q: str = "") -> Any:
+@paginate(Pages, page_size=50)
+def contacts_list(request: HttpRequest, case_id: ObjectId | None = None, q: str = "") -> Any:
     """Close contacts in the caller's health scope (optionally of one case)."""
     case = selectors.person_for_tracking(request.user, case_id) if case_id else None
     selectors.require_health(request.user)
@@ -126,7 +127,7 @@ def contact_create(request: HttpRequest, payload: ContactIn) -> Any:
 
 
 @router.get("/tracking/cases/{person_id}/tree", response=CaseTreeOut)
-def case_tree(request: HttpRequest, person_id: int) -> Any:
+def case_tree(request: HttpRequest, person_id: ObjectId) -> Any:
     """Who the case exposed, generation by generation, and who exposed the case."""
     case = selectors.person_for_tracking(request.user, person_id, Perm.VIEW_HEALTH)
     return asdict(selectors.case_tree(request.user, case))

@@ -2,9 +2,11 @@ import datetime as dt
 
 from ninja import Schema
 
+from fangkong.core.schema import Day, ObjectId
+
 
 class CardOpenIn(Schema):
-    person_id: int
+    person_id: ObjectId
     reason: str
 
 
@@ -13,8 +15,8 @@ class CardOut(Schema):
     kind: str
     title: str
     state: str
-    person_id: int | None
-    unit_id: int
+    person_id: ObjectId | None
+    unit_id: ObjectId
     is_open: bool
     next_due_at: dt.datetime | None
     follow_up_every_hours: int | None
@@ -27,7 +29,7 @@ class ReadinessOut(Schema):
     normal_days: int
     needed: int
     message: str
-    observe_until: dt.date | None
+    observe_until: Day | None
 
 
 class ReasonIn(Schema):
@@ -35,32 +37,32 @@ class ReasonIn(Schema):
 
 
 class ContactIn(Schema):
-    person_id: int
-    case_id: int
-    last_contact_day: dt.date
+    person_id: ObjectId
+    case_id: ObjectId
+    last_contact_day: Day
     relation: str = "other"
     note: str = ""
 
 
 class ContactOut(Schema):
     id: int
-    person_id: int
+    person_id: ObjectId
     person_name: str
-    case_id: int
+    case_id: ObjectId
     case_name: str
     relation: str
-    last_contact_day: dt.date
-    observe_until: dt.date
-    card_id: int | None = None
+    last_contact_day: Day
+    observe_until: Day
+    card_id: ObjectId | None = None
 
 
 class NodeOut(Schema):
-    person_id: int
+    person_id: ObjectId
     name: str
     unit: str
     hidden: bool
     relation: str
-    last_contact_day: dt.date | None
+    last_contact_day: Day | None
     children: list["NodeOut"]
 
 

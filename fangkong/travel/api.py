@@ -5,12 +5,13 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from fangkong.accounts.roles import Perm
 from fangkong.core.errors import NotFound
 from fangkong.core.models import Division
 from fangkong.core.pagination import MappedQuerySet
+from fangkong.core.schema import ObjectId, Pages
 
 from . import importing, selectors, services
 from .models import Decision, Itinerary, ReturneeCard, ReturnRule, RiskArea
@@ -129,14 +130,14 @@ def rule_out(rule: ReturnRule) -> dict[str, Any]:
 
 
 @router.get("/people/{person_id}/itineraries", response=list[ItineraryOut])
-def person_itineraries(request: HttpRequest, person_id: int) -> Any:
+def person_itineraries(request: HttpRequest, person_id: ObjectId) -> Any:
     """A person's itinerary entries, newest first (health data)."""
     person = selectors.person_for_travel(request.user, person_id)
     return [itinerary_out(row) for row in selectors.person_itineraries(person)[:500]]
 
 
 @router.post("/people/{person_id}/itineraries", response={201: ItineraryOut})
-def add_itinerary(request: HttpRequest, person_id: int, payload: ItineraryIn) -> Any:
+def add_itinerary(request: HttpRequest, person_id: ObjectId, payload: ItineraryIn) -> Any:
     """Record a trip declared by phone; the person's open card is decided again."""
     person = selectors.person_for_travel(request.user, person_id, Perm.VIEW_PEOPLE)
     row = services.itinerary_add(actor=request.user, person=person, raw=payload.dict())
@@ -144,7 +145,7 @@ def add_itinerary(request: HttpRequest, person_id: int, payload: ItineraryIn) ->
 
 
 @router.delete("/itineraries/{itinerary_id}", response=DeletedOut)
-def delete_itinerary(request: HttpRequest, itinerary_id: int) -> Any:
+def delete_itinerary(request: HttpRequest, itinerary_id: ObjectId) -> Any:
     row = selectors.itinerary_get(request.user, itinerary_id)
     services.itinerary_delete(actor=request.user, itinerary=row)
     return {"id": itinerary_id, "deleted": True}
@@ -154,7 +155,7 @@ def delete_itinerary(request: HttpRequest, itinerary_id: int) -> Any:
 
 
 @router.post("/people/{person_id}/returnee-card", response={200: CardOut, 201: CardOut})
-def file_card(request: HttpRequest, person_id: int, payload: CardIn) -> Any:
+def file_card(request: HttpRequest, person_id: ObjectId, payload: CardIn) -> Any:
     """File (201) or update (200) the person's open returnee card; the answer has the decision."""
     person = selectors.person_for_travel(request.user, person_id, Perm.VIEW_PEOPLE)
     existed = selectors.open_card(person) is not None
@@ -164,11 +165,11 @@ def file_card(request: HttpRequest, person_id: int, payload: CardIn) -> Any:
 
 
 @router.get("/returnee-cards", response=list[CardOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_cards(
     request: HttpRequest,
     outcome: str = "",
-    unit_id: int | None = None,
+    unit_id: ObjectId | None = None,
     q: str = "",
     level: str = "",
     include_closed: bool = False,
@@ -182,12 +183,12 @@ def list_cards(
 
 
 @router.get("/returnee-cards/{card_id}", response=CardOut)
-def get_card(request: HttpRequest, card_id: int) -> Any:
+def get_card(request: HttpRequest, card_id: ObjectId) -> Any:
     return card_out(selectors.card_get(request.user, card_id), detail=True)
 
 
 @router.post("/returnee-cards/{card_id}/redecide", response=CardOut)
-def redecide_card(request: HttpRequest, card_id: int) -> Any:
+def redecide_card(request: HttpRequest, card_id: ObjectId) -> Any:
     card = selectors.card_get(request.user, card_id)
     services.card_redecide(actor=request.user, card=card)
     return card_out(card, detail=True)
@@ -197,7 +198,7 @@ def redecide_card(request: HttpRequest, card_id: int) -> Any:
 
 
 @router.get("/risk-areas", response=list[RiskAreaOut])
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pages, page_size=100)
 def list_risk_areas(request: HttpRequest, q: str = "", level: str = "") -> Any:
     """The risk-area list in force today (a public notice: every signed-in caller)."""
     return MappedQuerySet(selectors.risk_areas_current(query=q, level=level), area_out)
@@ -232,7 +233,7 @@ def import_risk_areas(
 
 
 @router.get("/return-rules", response=list[RuleOut])
-def list_rules(request: HttpRequest, unit_id: int | None = None) -> Any:
+def list_rules(request: HttpRequest, unit_id: ObjectId | None = None) -> Any:
     """The group rules, or a unit's own overrides when ``unit_id`` is given."""
     if unit_id is None:
         return [rule_out(rule) for rule in selectors.group_rules().values()]

@@ -8,7 +8,9 @@ class TravelConfig(AppConfig):
     verbose_name = _("Travel and return to post")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (keeps itineraries and cards with merged people)
-        from . import retention
+        from . import (
+            receivers,  # noqa: F401  (keeps itineraries and cards with merged people)
+            retention,
+        )
 
         retention.register()  # erasing itineraries of a past outbreak

@@ -5,11 +5,13 @@ from typing import Any
 
 from ninja import Schema
 
+from fangkong.core.schema import Day, ObjectId
+
 
 class ItineraryIn(Schema):
     division: str
-    from_day: dt.date
-    to_day: dt.date | None = None
+    from_day: Day
+    to_day: Day | None = None
     transport: str = "other"
     transport_number: str = ""
     note: str = ""
@@ -17,11 +19,11 @@ class ItineraryIn(Schema):
 
 class ItineraryOut(Schema):
     id: int
-    person: int
+    person: ObjectId
     division: str
     division_name: str
-    from_day: dt.date
-    to_day: dt.date
+    from_day: Day
+    to_day: Day
     transport: str
     transport_number: str
     note: str
@@ -35,7 +37,7 @@ class DeletedOut(Schema):
 
 
 class CardIn(Schema):
-    planned_return: dt.date | None = None
+    planned_return: Day | None = None
     coming_from: str = ""
     no_travel: bool = False
     fever: bool | None = None
@@ -49,11 +51,11 @@ class DecisionOut(Schema):
     outcome: str
     outcome_label: str
     level: str
-    rule_id: int | None
+    rule_id: ObjectId | None
     rule_label: str
     areas: list[dict[str, Any]]
     quarantine_days: int
-    quarantine_until: dt.date | None
+    quarantine_until: Day | None
     mode: str
     tests: int
     monitoring_days: int
@@ -63,10 +65,10 @@ class DecisionOut(Schema):
 
 class CardOut(Schema):
     id: int
-    person: int
+    person: ObjectId
     person_name: str
-    unit_id: int
-    planned_return: dt.date | None
+    unit_id: ObjectId
+    planned_return: Day | None
     coming_from: str | None
     no_travel: bool
     fever: bool | None
@@ -83,7 +85,7 @@ class CardOut(Schema):
 class RiskAreaIn(Schema):
     division: str
     level: str
-    effective_from: dt.date
+    effective_from: Day
     notice: str = ""
 
 
@@ -92,8 +94,8 @@ class RiskAreaOut(Schema):
     division: str
     division_name: str
     level: str
-    effective_from: dt.date
-    effective_to: dt.date | None
+    effective_from: Day
+    effective_to: Day | None
     version: int
 
 
@@ -106,7 +108,7 @@ class ListChangeOut(Schema):
 
 
 class RuleIn(Schema):
-    unit_id: int | None = None
+    unit_id: ObjectId | None = None
     level: str
     quarantine_days: int | None = None
     mode: str = "centralised"
@@ -117,7 +119,7 @@ class RuleIn(Schema):
 
 class RuleOut(Schema):
     id: int
-    unit_id: int | None
+    unit_id: ObjectId | None
     level: str
     quarantine_days: int | None
     mode: str
