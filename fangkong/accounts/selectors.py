@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 
 from fangkong.core.errors import NotFound, PermissionDenied
+from fangkong.core.exports import Export
 from fangkong.core.models import AuditLog, AuditScope
 from fangkong.core.paths import is_within, subtree_q
 
@@ -193,3 +194,13 @@ def require_perm(actor: Any, perm: Perm, path: str) -> None:
     if scope_for(actor, Perm.VIEW_UNITS).covers(path):
         raise PermissionDenied()
     raise NotFound()
+
+
+def export_with_numbers(request: Any, object_type: str) -> tuple[Export, Scope]:
+    """An export of rows that carry ID numbers or phones, and the scope it may export from:
+    rows where the user may export, numbers in full only where they may see them (masked
+    as on screen elsewhere).
+    """
+    scope = scope_for(request.user, Perm.EXPORT)
+    sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
+    return Export(request, object_type=object_type, scope=scope, sensitive=sensitive), scope

@@ -4,7 +4,7 @@ One rule for every page and endpoint (docs/architecture.md, "Input at the bounda
 - a body larger than ``MAX_REQUEST_BYTES`` answers 413;
 - a query parameter, form field or JSON string holding a forbidden character (control
   characters other than tab and line breaks, lone surrogates: ``core.text``) answers 400;
-- a JSON body that is not JSON, or that holds NaN or Infinity, answers 400.
+- a JSON body that is not a JSON object, or that holds NaN or Infinity, answers 400.
 The answer is the standard error body (JSON for the API and for clients that ask for JSON,
 the error page otherwise), in the request's language, and nothing is stored.
 """
@@ -94,6 +94,8 @@ def _check_json(body: bytes) -> None:
         raise BadRequest(
             _("The request body is not valid JSON: %(reason)s") % {"reason": _reason(exc)}
         ) from None
+    if not isinstance(data, dict):  # every body here is an object; ``true`` is not {}
+        raise BadRequest(_("The request body must be a JSON object, {…}."))
     for path, text in _strings(data, ""):
         if forbidden_character_in(text) is not None:
             raise _forbidden(path or "body")

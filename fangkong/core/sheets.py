@@ -25,17 +25,14 @@ from django.utils.translation import gettext as _
 from python_calamine import CalamineWorkbook
 
 from .errors import InvalidInput
-from .text import clean_cell
+from .text import FORBIDDEN_CHARACTERS, clean_cell
 
 HEADER_SEARCH_ROWS = 10
 # A quoted CSV cell may hold line breaks; one that runs on for more lines than this is a
 # quotation mark left open, and reading on would swallow the rows below it.
 MAX_LINES_PER_CELL = 10
-# The project's rule for text at the boundary: C0 and C1 control characters, DEL and lone
-# surrogates are refused; tab, line feed and carriage return are text. PostgreSQL refuses
-# NUL, and the rest break exports. (The same set as core.text's rule, which was not yet
-# committed when this was written.)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# A cell with a character the project refuses everywhere (core.text) rejects its row.
+_CONTROL = FORBIDDEN_CHARACTERS
 _HEADER_NOISE = re.compile(r"[\s*＊:：]|[(（][^)）]*[)）]")  # "手机号码（必填）*" → "手机号码"
 
 

@@ -17,10 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangkong.accounts.roles import Perm
-from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
+from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has_perm_anywhere
 from fangkong.core import calendar
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied
-from fangkong.core.exports import Export
 from fangkong.core.models import CalendarNotice
 from fangkong.core.web import page_context, renders_app_errors
 from fangkong.orgs.selectors import person_public_fields, sensitive_view_log
@@ -128,13 +127,7 @@ def item_export(request: HttpRequest, kind: str) -> HttpResponse:
     see them; every export is audited.
     """
     spec = kinds.get(kind)
-    scope = scope_for(request.user, Perm.EXPORT)
-    export = Export(
-        request,
-        object_type="ledger.item",
-        scope=scope,
-        sensitive=scope_for(request.user, Perm.VIEW_SENSITIVE),
-    )
+    export, scope = export_with_numbers(request, "ledger.item")
     _form, items, unit = _list_query(request, spec)
     items = scope.filter(items, "unit_path")
     export.check_size(items.count(), EXPORT_LIMIT)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fangkong.accounts.roles import Perm
-from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
+from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has_perm_anywhere
 from fangkong.core.errors import (
     Conflict,
     InvalidInput,
@@ -247,13 +247,7 @@ def people(request: HttpRequest) -> HttpResponse:
 @renders_app_errors
 def people_export(request: HttpRequest) -> HttpResponse:
     """Download the filtered list as .xlsx or .csv, masked exactly as on screen."""
-    scope = scope_for(request.user, Perm.EXPORT)
-    export = Export(
-        request,
-        object_type="orgs.person",
-        scope=scope,
-        sensitive=scope_for(request.user, Perm.VIEW_SENSITIVE),
-    )
+    export, scope = export_with_numbers(request, "orgs.person")
     _form, (people, unit) = _people_query(request)
     people = scope.filter(people, "unit_path")
     export.check_size(people.count(), EXPORT_LIMIT)

@@ -18,12 +18,12 @@ from .models import Placement, Trip
 from .notice import notice_pdf
 from .schemas import (
     CheckIn,
-    EntryOut,
-    NoteIn,
+    PlacementEntryOut,
     PlacementIn,
     PlacementMoveIn,
+    PlacementNoteIn,
     PlacementOut,
-    ReasonIn,
+    PlacementReasonIn,
     RoomIn,
     RoomOut,
     RoomPatch,
@@ -241,7 +241,7 @@ def move_placement(request: HttpRequest, placement_id: ObjectId, payload: Placem
     return _with_item(services.placement_move(actor=request.user, placement=placement, room=room))
 
 
-@router.post("/quarantine/placements/{placement_id}/checks", response={201: EntryOut})
+@router.post("/quarantine/placements/{placement_id}/checks", response={201: PlacementEntryOut})
 def add_check(request: HttpRequest, placement_id: ObjectId, payload: CheckIn) -> Any:
     """Record a twice-daily check: temperature (°C) and a note."""
     placement = selectors.placement_get(request.user, placement_id)
@@ -255,7 +255,7 @@ def add_check(request: HttpRequest, placement_id: ObjectId, payload: CheckIn) ->
     return Status(201, entry_out(entry))
 
 
-@router.post("/quarantine/placements/{placement_id}/tests", response={201: EntryOut})
+@router.post("/quarantine/placements/{placement_id}/tests", response={201: PlacementEntryOut})
 def add_test(request: HttpRequest, placement_id: ObjectId, payload: TestIn) -> Any:
     """Record a test result: negative, positive or pending."""
     placement = selectors.placement_get(request.user, placement_id)
@@ -271,7 +271,9 @@ def add_test(request: HttpRequest, placement_id: ObjectId, payload: TestIn) -> A
 
 
 @router.post("/quarantine/placements/{placement_id}/release", response=PlacementOut)
-def request_release(request: HttpRequest, placement_id: ObjectId, payload: ReasonIn) -> Any:
+def request_release(
+    request: HttpRequest, placement_id: ObjectId, payload: PlacementReasonIn
+) -> Any:
     """Propose the release (a close-out waiting for approval)."""
     placement = selectors.placement_get(request.user, placement_id)
     return _with_item(
@@ -282,7 +284,7 @@ def request_release(request: HttpRequest, placement_id: ObjectId, payload: Reaso
 
 
 @router.post("/quarantine/placements/{placement_id}/release/approve", response=PlacementOut)
-def approve_release(request: HttpRequest, placement_id: ObjectId, payload: NoteIn) -> Any:
+def approve_release(request: HttpRequest, placement_id: ObjectId, payload: PlacementNoteIn) -> Any:
     placement = selectors.placement_get(request.user, placement_id)
     return _with_item(
         services.placement_release_approve(
@@ -292,7 +294,7 @@ def approve_release(request: HttpRequest, placement_id: ObjectId, payload: NoteI
 
 
 @router.post("/quarantine/placements/{placement_id}/release/reject", response=PlacementOut)
-def reject_release(request: HttpRequest, placement_id: ObjectId, payload: ReasonIn) -> Any:
+def reject_release(request: HttpRequest, placement_id: ObjectId, payload: PlacementReasonIn) -> Any:
     placement = selectors.placement_get(request.user, placement_id)
     return _with_item(
         services.placement_release_reject(

@@ -105,7 +105,7 @@ class TestIn(Schema):
     at: dt.datetime | None = None
 
 
-class EntryOut(Schema):
+class PlacementEntryOut(Schema):
     id: int
     kind: str
     at: dt.datetime
@@ -115,11 +115,11 @@ class EntryOut(Schema):
     data: dict
 
 
-class ReasonIn(Schema):
+class PlacementReasonIn(Schema):
     reason: str
 
 
-class NoteIn(Schema):
+class PlacementNoteIn(Schema):
     note: str = ""
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fangkong.accounts.roles import Perm
-from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
+from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has_perm_anywhere
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fangkong.core.exports import Export
@@ -106,13 +106,7 @@ def placements(request: HttpRequest) -> HttpResponse:
 @renders_app_errors
 def placements_export(request: HttpRequest) -> HttpResponse:
     """Download the filtered placements; numbers masked unless the user may see them."""
-    scope = scope_for(request.user, Perm.EXPORT)
-    export = Export(
-        request,
-        object_type="quarantine.placement",
-        scope=scope,
-        sensitive=scope_for(request.user, Perm.VIEW_SENSITIVE),
-    )
+    export, scope = export_with_numbers(request, "quarantine.placement")
     _form, rows, site = _placements_query(request)
     rows = scope.filter(rows, "unit_path")
     export.check_size(rows.count(), EXPORT_LIMIT)

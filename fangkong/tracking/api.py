@@ -22,12 +22,12 @@ from .models import CloseContact
 from .rules import observation_end
 from .schemas import (
     CardOpenIn,
-    CardOut,
+    CardReasonIn,
     CaseTreeOut,
     ContactIn,
     ContactOut,
     ReadinessOut,
-    ReasonIn,
+    TrackingCardOut,
 )
 
 router = Router(tags=["tracking"])
@@ -70,7 +70,7 @@ def contact_out(
     }
 
 
-@router.post("/tracking/cards", response={200: CardOut, 201: CardOut})
+@router.post("/tracking/cards", response={200: TrackingCardOut, 201: TrackingCardOut})
 def card_open(request: HttpRequest, payload: CardOpenIn) -> Any:
     """Open an abnormal-person card by hand (200 with the open card if there is one)."""
     person = selectors.person_for_tracking(request.user, payload.person_id)
@@ -84,8 +84,8 @@ def card_readiness(request: HttpRequest, card_id: ObjectId) -> Any:
     return asdict(services.readiness(selectors.card_get(request.user, card_id)))
 
 
-@router.post("/tracking/cards/{card_id}/close", response=CardOut)
-def card_close(request: HttpRequest, card_id: ObjectId, payload: ReasonIn) -> Any:
+@router.post("/tracking/cards/{card_id}/close", response=TrackingCardOut)
+def card_close(request: HttpRequest, card_id: ObjectId, payload: CardReasonIn) -> Any:
     """Request the close-out (it waits for approval); 422 while the rule does not hold."""
     item = selectors.card_get(request.user, card_id)
     return card_out(
@@ -93,8 +93,8 @@ def card_close(request: HttpRequest, card_id: ObjectId, payload: ReasonIn) -> An
     )
 
 
-@router.post("/tracking/cards/{card_id}/escalate", response=CardOut)
-def card_escalate(request: HttpRequest, card_id: ObjectId, payload: ReasonIn) -> Any:
+@router.post("/tracking/cards/{card_id}/escalate", response=TrackingCardOut)
+def card_escalate(request: HttpRequest, card_id: ObjectId, payload: CardReasonIn) -> Any:
     item = selectors.card_get(request.user, card_id)
     return card_out(services.card_escalate(actor=request.user, item=item, reason=payload.reason))
 

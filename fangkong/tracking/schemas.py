@@ -10,7 +10,7 @@ class CardOpenIn(Schema):
     reason: str
 
 
-class CardOut(Schema):
+class TrackingCardOut(Schema):
     id: int
     kind: str
     title: str
@@ -32,7 +32,7 @@ class ReadinessOut(Schema):
     observe_until: Day | None
 
 
-class ReasonIn(Schema):
+class CardReasonIn(Schema):
     reason: str
 
 

@@ -17,11 +17,11 @@ from . import importing, selectors, services
 from .models import Decision, Itinerary, ReturneeCard, ReturnRule, RiskArea
 from .schemas import (
     CardIn,
-    CardOut,
     DeletedOut,
     ItineraryIn,
     ItineraryOut,
     ListChangeOut,
+    ReturneeCardOut,
     RiskAreaIn,
     RiskAreaOut,
     RuleIn,
@@ -154,7 +154,9 @@ def delete_itinerary(request: HttpRequest, itinerary_id: ObjectId) -> Any:
 # ------------------------------------------------------------------ returnee cards
 
 
-@router.post("/people/{person_id}/returnee-card", response={200: CardOut, 201: CardOut})
+@router.post(
+    "/people/{person_id}/returnee-card", response={200: ReturneeCardOut, 201: ReturneeCardOut}
+)
 def file_card(request: HttpRequest, person_id: ObjectId, payload: CardIn) -> Any:
     """File (201) or update (200) the person's open returnee card; the answer has the decision."""
     person = selectors.person_for_travel(request.user, person_id, Perm.VIEW_PEOPLE)
@@ -164,7 +166,7 @@ def file_card(request: HttpRequest, person_id: ObjectId, payload: CardIn) -> Any
     return Status(200 if existed else 201, card_out(card, detail=True))
 
 
-@router.get("/returnee-cards", response=list[CardOut])
+@router.get("/returnee-cards", response=list[ReturneeCardOut])
 @paginate(Pages, page_size=50)
 def list_cards(
     request: HttpRequest,
@@ -182,12 +184,12 @@ def list_cards(
     return MappedQuerySet(selectors.returnees_search(request.user, filters), card_out)
 
 
-@router.get("/returnee-cards/{card_id}", response=CardOut)
+@router.get("/returnee-cards/{card_id}", response=ReturneeCardOut)
 def get_card(request: HttpRequest, card_id: ObjectId) -> Any:
     return card_out(selectors.card_get(request.user, card_id), detail=True)
 
 
-@router.post("/returnee-cards/{card_id}/redecide", response=CardOut)
+@router.post("/returnee-cards/{card_id}/redecide", response=ReturneeCardOut)
 def redecide_card(request: HttpRequest, card_id: ObjectId) -> Any:
     card = selectors.card_get(request.user, card_id)
     services.card_redecide(actor=request.user, card=card)

@@ -63,7 +63,7 @@ class DecisionOut(Schema):
     decided_at: dt.datetime
 
 
-class CardOut(Schema):
+class ReturneeCardOut(Schema):
     id: int
     person: ObjectId
     person_name: str

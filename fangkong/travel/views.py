@@ -16,9 +16,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fangkong.accounts.roles import Perm
-from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
+from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has_perm_anywhere
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied
-from fangkong.core.exports import Export
 from fangkong.core.models import Division
 from fangkong.core.text import parse_date
 from fangkong.core.throttle import hit, hit_address
@@ -317,13 +316,7 @@ def returnees(request: HttpRequest) -> HttpResponse:
 @renders_app_errors
 def returnees_export(request: HttpRequest) -> HttpResponse:
     """Download the filtered list; ID and phone masked unless the caller may see them."""
-    scope = scope_for(request.user, Perm.EXPORT)
-    export = Export(
-        request,
-        object_type="travel.returneecard",
-        scope=scope,
-        sensitive=scope_for(request.user, Perm.VIEW_SENSITIVE),
-    )
+    export, scope = export_with_numbers(request, "travel.returneecard")
     _form, filters, unit = _returnee_query(request)
     cards = scope.filter(selectors.returnees_search(request.user, filters), "person__unit_path")
     export.check_size(cards.count(), EXPORT_LIMIT)

@@ -8,11 +8,14 @@ derandomised and the examples per operation are bounded, so a run is repeatable 
 """
 
 import os
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import (
@@ -46,8 +49,29 @@ def some_data(org: Any) -> None:
         declarations_submit(actor=worker, items=[raw_declaration(person, temperature="38.0")])
 
 
+@contextmanager
+def connections_kept_open():
+    """Keep the test's database connection across requests, as Django's test client does.
+
+    The WSGI handler closes "old" connections when a request starts and ends; on
+    PostgreSQL that would end the test's transaction after the first request.
+    """
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        for signal in (request_started, request_finished):
+            signal.connect(close_old_connections)
+
+
 def fuzz(user: Any) -> list[str]:
     """Run every operation as ``user``; return one line per failing operation."""
+    with connections_kept_open():
+        return _fuzz(user)
+
+
+def _fuzz(user: Any) -> list[str]:
     _token, key = api_token_create(actor=None, user=user, name="fuzz")
     headers = {"Authorization": f"Bearer {key}"}
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
