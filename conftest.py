@@ -79,6 +79,7 @@ def phone(monkeypatch):
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives Chromium against a live server")
     config.addinivalue_line("markers", "fuzz: schemathesis against the OpenAPI document")
+    config.addinivalue_line("markers", "volume: thousands of requests; run once, on SQLite")
     _travel_to_the_fixed_instant()
 
 

@@ -56,6 +56,7 @@ def _declaration() -> dict[str, str]:
 # ------------------------------------------------------------------ per link, per address
 
 
+@pytest.mark.volume
 @pytest.mark.django_db
 def test_a_plant_of_5000_declares_through_one_address_without_a_429(client, org):
     """5,000 phones behind one NAT address, each with its own link, all get an answer.
