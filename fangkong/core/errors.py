@@ -65,8 +65,8 @@ class KeyReused(Conflict):
 
     code = "key_reused"
     default_message = _(
-        "This identifier was already used for different data; nothing was saved. "
-        "Send it again as a new submission."
+        "This submission was not saved: its number was already used for other data. "
+        "Please submit again."
     )
 
 

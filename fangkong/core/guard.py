@@ -128,7 +128,7 @@ def _forbidden(field: str) -> BadRequest:
         "Remove the control character from this field (only tab and line breaks are allowed)."
     )
     return BadRequest(
-        _("The request holds a control character that is not allowed; nothing was saved."),
+        _("The text holds an invisible control character, which is not allowed."),
         detail={_printable(field): [message]},
     )
 

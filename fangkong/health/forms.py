@@ -112,7 +112,8 @@ class OutbreakCloseForm(forms.Form):
         label=_(
             "I understand that closing is final and that this outbreak's personal data "
             "will be erased after these days."
-        )
+        ),
+        error_messages={"required": _("Tick the box to confirm that closing is final.")},
     )
 
 

@@ -624,6 +624,8 @@ def outbreak_profile(request: HttpRequest) -> HttpResponse:
             "new_form": new_form,
             "profile": profile,
             "close_form": close_form,
+            # The next outbreak starts the day after a close; it cannot close before then.
+            "may_close": profile.started_on is None or profile.started_on <= timezone.localdate(),
             "closed_outbreaks": retention.closed_outbreaks(),
         },
         status=status,

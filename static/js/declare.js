@@ -46,7 +46,9 @@
     if (!notice) { return; }
     notice.hidden = false;
     notice.setAttribute("data-state", state);
-    notice.textContent = (notice.getAttribute("data-" + state) || "") + (extra ? " " + extra : "");
+    var label = notice.getAttribute("data-" + state) || "";
+    var gap = /：$/.test(label) ? "" : " ";  // a full-width colon needs no space after it
+    notice.textContent = label + (extra ? gap + extra : "");
   }
 
   function send(entry) {

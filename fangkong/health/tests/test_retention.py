@@ -284,8 +284,13 @@ def test_a_group_admin_closes_the_outbreak_and_the_next_one_starts_tomorrow(clie
     assert successor.closed_on is None and successor.purge_after_days == 90
     row = AuditLog.objects.get(object_type="health.outbreakprofile", action="close")
     assert row.before["closed_on"] is None and row.after["purge_due_on"] == "2026-06-03"
-    page = client.get(URL).content.decode()
-    assert 'id="closed-outbreaks"' in page and "2026-06-03" in page
+    with at(CLOSE):
+        page = client.get(URL).content.decode()
+    assert 'id="closed-outbreaks"' in page and "2026-06-03" in page and "结束日期" in page
+    # The next outbreak starts tomorrow: no close form today, a sentence says when instead.
+    assert 'id="close-form"' not in page and 'id="close-not-yet"' in page
+    with at(NEXT):
+        assert 'id="close-form"' in client.get(URL).content.decode()
 
 
 def test_closing_needs_the_confirmation(client, org):
@@ -293,7 +298,8 @@ def test_closing_needs_the_confirmation(client, org):
     profile = OutbreakProfile.current()
     data = close_post(profile)
     del data["close-confirm"]
-    assert client.post(URL, data).status_code == 422
+    refused = client.post(URL, data)
+    assert refused.status_code == 422 and "请勾选确认" in refused.content.decode()
     assert (
         client.post(URL, close_post(profile, **{"close-purge_after_days": "0"})).status_code == 422
     )
