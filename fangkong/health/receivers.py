@@ -13,6 +13,7 @@ from django.dispatch import receiver
 
 from fangkong.core.paths import subtree_q
 from fangkong.orgs import signals
+from fangkong.orgs.models import Person
 
 from . import tally
 from .models import DayTally, Declaration
@@ -27,14 +28,14 @@ def repath_subtree(*, old_path: str, new_path: str, **kwargs: Any) -> None:
 
 
 @receiver(signals.person_moved)
-def follow_person(*, person: Any, **kwargs: Any) -> None:
+def follow_person(*, person: Person, **kwargs: Any) -> None:
     declarations = Declaration.objects.filter(person=person)
     _move_counts(tally.current_rows(declarations), to_path=person.unit_path)
     declarations.update(unit_path=person.unit_path)
 
 
 @receiver(signals.person_merged)
-def merge_declarations(*, survivor: Any, duplicate: Any, **kwargs: Any) -> None:
+def merge_declarations(*, survivor: Person, duplicate: Person, **kwargs: Any) -> None:
     """Give the duplicate's declarations to the survivor; the survivor's own day wins."""
     days_taken = Declaration.objects.filter(person=survivor, is_current=True).values("day")
     overlapping = Declaration.objects.filter(person=duplicate, is_current=True, day__in=days_taken)

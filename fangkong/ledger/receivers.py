@@ -8,6 +8,7 @@ from django.dispatch import receiver
 
 from fangkong.core.paths import subtree_q
 from fangkong.orgs import signals
+from fangkong.orgs.models import Person
 
 from .models import Item
 
@@ -20,7 +21,7 @@ def repath_subtree(*, old_path: str, new_path: str, **kwargs: Any) -> None:
 
 
 @receiver(signals.person_moved)
-def follow_person(*, person: Any, **kwargs: Any) -> None:
+def follow_person(*, person: Person, **kwargs: Any) -> None:
     """Open items about the person move with the person; closed ones stay where they were."""
     Item.objects.filter(person=person, is_open=True).update(
         unit_id=person.unit_id, unit_path=person.unit_path
@@ -28,5 +29,5 @@ def follow_person(*, person: Any, **kwargs: Any) -> None:
 
 
 @receiver(signals.person_merged)
-def merge_items(*, survivor: Any, duplicate: Any, **kwargs: Any) -> None:
+def merge_items(*, survivor: Person, duplicate: Person, **kwargs: Any) -> None:
     Item.objects.filter(person=duplicate).update(person=survivor)

@@ -10,6 +10,7 @@ from fangkong.core.paths import subtree_q
 from fangkong.ledger import signals as ledger_signals
 from fangkong.ledger.models import Item
 from fangkong.orgs import signals
+from fangkong.orgs.models import Person
 
 from .ledger_kind import KIND
 from .models import Placement, Site, Trip
@@ -33,12 +34,12 @@ def repath_subtree(*, old_path: str, new_path: str, **kwargs: Any) -> None:
 
 
 @receiver(signals.person_moved)
-def follow_person(*, person: Any, **kwargs: Any) -> None:
+def follow_person(*, person: Person, **kwargs: Any) -> None:
     Placement.objects.filter(person=person).update(unit_path=person.unit_path)
 
 
 @receiver(signals.person_merged)
-def merge_placements(*, survivor: Any, duplicate: Any, **kwargs: Any) -> None:
+def merge_placements(*, survivor: Person, duplicate: Person, **kwargs: Any) -> None:
     """Give the duplicate's placements and trips to the survivor.
 
     Should both records be in quarantine, the survivor's placement stands and the

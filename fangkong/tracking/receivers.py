@@ -8,20 +8,21 @@ from typing import Any
 
 from django.dispatch import receiver
 
+from fangkong.health.models import Declaration
 from fangkong.health.signals import abnormal_declared
 from fangkong.quarantine.signals import placement_released, placement_started
-from fangkong.travel.signals import exposures_found
+from fangkong.travel.signals import Exposure, exposures_found
 
 from . import services
 
 
 @receiver(abnormal_declared)
-def open_cards_for_abnormal(*, declarations: Any, **kwargs: Any) -> None:
+def open_cards_for_abnormal(*, declarations: list[Declaration], **kwargs: Any) -> None:
     services.cards_for_declarations(declarations=declarations)
 
 
 @receiver(exposures_found)
-def open_cards_for_exposures(*, exposures: Any, **kwargs: Any) -> None:
+def open_cards_for_exposures(*, exposures: list[Exposure], **kwargs: Any) -> None:
     services.cards_for_exposures(exposures=exposures)
 
 
