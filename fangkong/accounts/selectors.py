@@ -84,7 +84,10 @@ def scope_for(user: Any, perm: Perm) -> Scope:
 
 
 def user_has_perm_anywhere(user: Any, perm: Perm) -> bool:
-    """Tell whether ``user`` holds ``perm`` on at least one subtree."""
+    """Tell whether ``user`` holds ``perm`` on at least one subtree (False for None).
+
+    A read, for showing a link or a button; to refuse, call ``require_perm``.
+    """
     return not scope_for(user, perm).is_empty
 
 
@@ -184,15 +187,40 @@ def schedules(user: Any) -> QuerySet[Schedule]:
     return Schedule.objects.order_by("next_run", "name")
 
 
-def require_perm(actor: Any, perm: Perm, path: str) -> None:
-    """Raise unless ``actor`` holds ``perm`` at ``path``: 404 where the actor cannot even
-    see the unit (its existence stays hidden), 403 where it can. System writes (actor None,
-    from seeding and tasks) pass.
+def require_perm(
+    actor: Any,
+    perm: Perm,
+    path: str | None = None,
+    *,
+    seen_with: Perm = Perm.VIEW_UNITS,
+    message: Any = None,
+) -> None:
+    """Raise unless ``actor`` holds ``perm``: the one permission check of every app.
+
+    - With a ``path`` (the unit path of the object acted on): the actor must hold ``perm``
+      on a subtree containing it. An actor who may see the object (``seen_with`` at the
+      path: the unit by default, a ledger kind's or health data's view permission where
+      that is what shows the object) is refused with 403; anyone else gets 404, so the
+      object's existence stays hidden.
+    - Without a path ("anywhere"): the actor must hold ``perm`` on at least one subtree,
+      else 403. Lists and group-wide settings ask this; the rows are then scoped by
+      ``scope_for``.
+
+    ``actor`` None is the system (a queued job, a signal receiver, seeding, a command):
+    it passes every check. An anonymous or inactive user holds nothing. ``message``
+    replaces the default 403 text.
     """
-    if actor is None or scope_for(actor, perm).covers(path):
+    if actor is None:
         return
-    if scope_for(actor, Perm.VIEW_UNITS).covers(path):
-        raise PermissionDenied()
+    scope = scope_for(actor, perm)
+    if path is None:
+        if scope.is_empty:
+            raise PermissionDenied(message)
+        return
+    if scope.covers(path):
+        return
+    if scope_for(actor, seen_with).covers(path):
+        raise PermissionDenied(message)
     raise NotFound()
 
 
