@@ -25,7 +25,7 @@ from fangkong.core.models import AuditLog
 from fangkong.core.numbers import to_decimal
 from fangkong.core.paths import ancestor_paths
 from fangkong.core.text import FIRST_DAY, LAST_DAY, clean_cell
-from fangkong.health.models import OutbreakProfile
+from fangkong.health.models import TEMPERATURE_MAX, TEMPERATURE_MIN, OutbreakProfile
 from fangkong.ledger import services as ledger
 from fangkong.ledger.models import Entry, Item
 from fangkong.orgs.models import OrgUnit, Person
@@ -386,8 +386,15 @@ def placement_check(
         value = to_decimal(temperature, places=1)
     except ValueError:
         value = Decimal(0)
-    if not Decimal(34) <= value <= Decimal(43):
-        raise InvalidInput(detail={"temperature": [_("Give a temperature between 34 and 43 °C.")]})
+    if not TEMPERATURE_MIN <= value <= TEMPERATURE_MAX:  # the same range as a declaration
+        raise InvalidInput(
+            detail={
+                "temperature": [
+                    _("Give a temperature between %(low)d and %(high)d °C.")
+                    % {"low": TEMPERATURE_MIN, "high": TEMPERATURE_MAX}
+                ]
+            }
+        )
     return ledger.item_follow_up(
         actor=actor,
         item=placement_item(placement),
