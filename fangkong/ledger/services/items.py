@@ -1,0 +1,269 @@
+"""Working an open item: follow-ups, transitions, owners, cadence, escalation."""
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.models import User
+from fangkong.accounts.roles import Role
+from fangkong.core.errors import Conflict
+from fangkong.core.models import AuditLog
+from fangkong.core.numbers import fits_column, to_decimal
+from fangkong.notify.models import Event
+from fangkong.notify.services import notify
+from fangkong.orgs.models import OrgUnit
+
+from .. import kinds
+from ..kinds import FOLLOW_UP_CLOCK
+from ..models import Entry, Item, ItemClock
+from .clocks import _set_clock, clock_due, refresh_due
+from .common import (
+    _audit,
+    _entry,
+    _invalid,
+    _locked,
+    _reason,
+    _require,
+    _require_open,
+    _set_state,
+    _state_snapshot,
+    item_link,
+)
+
+MAX_CADENCE_HOURS = 24 * 14
+
+
+# ------------------------------------------------------------------ working an item
+
+
+@transaction.atomic
+def item_follow_up(
+    *,
+    actor: Any,
+    item: Item,
+    text: str,
+    value: Decimal | None = None,
+    unit: str = "",
+    file: UploadedFile | None = None,
+    at: dt.datetime | None = None,
+    data: dict[str, Any] | None = None,
+) -> Entry:
+    """Record a follow-up (note, measurement or attachment) on an open item.
+
+    It meets the clocks met by a follow-up (first_follow_up) and restarts the recurring
+    follow-up clock at ``at`` plus the item's cadence.
+    """
+    spec = kinds.get(item.kind)
+    _require(actor, spec, spec.track_perm, item.unit_path)
+    item = _locked(item)
+    _require_open(item)
+    text = (text or "").strip()
+    if not text and value is None and file is None and not data:
+        raise _invalid("text", _("Write what the follow-up found."))
+    if value is not None:
+        value = _measurement(value)
+    now = timezone.now()
+    at = at or now
+    if at > now + dt.timedelta(minutes=5):
+        raise _invalid("at", _("A follow-up cannot be in the future."))
+    kind = (
+        Entry.Kind.ATTACHMENT
+        if file is not None
+        else Entry.Kind.MEASUREMENT
+        if value is not None
+        else Entry.Kind.NOTE
+    )
+    entry = _entry(
+        item, kind, actor, at, text, value=value, unit=(unit or "")[:16], data=data or {}
+    )
+    if file is not None:
+        entry.file.save(file.name or "attachment", file, save=True)
+    met_keys = [clock.key for clock in spec.clocks if clock.met_by == "follow_up"]
+    if met_keys:
+        ItemClock.objects.filter(item=item, key__in=met_keys, met_at__isnull=True).update(met_at=at)
+    if item.follow_up_every_hours:
+        _set_clock(
+            item,
+            spec,
+            FOLLOW_UP_CLOCK,
+            clock_due(
+                kind=spec, key=FOLLOW_UP_CLOCK, start=at, every_hours=item.follow_up_every_hours
+            ),
+        )
+    before = _state_snapshot(item)
+    refresh_due(item)
+    _audit(
+        actor, AuditLog.Action.UPDATE, item, before, {**_state_snapshot(item), "entry": entry.pk}
+    )
+    return entry
+
+
+def _measurement(value: Any) -> Decimal:
+    """A follow-up's value as its column holds it (10 digits, 2 decimals), or a 422."""
+    field = Entry._meta.get_field("value")
+    try:
+        number = to_decimal(value, places=field.decimal_places)
+    except ValueError:
+        raise _invalid("value", _("Enter the measurement as a number, e.g. 37.2.")) from None
+    if not fits_column(number, max_digits=field.max_digits, places=field.decimal_places):
+        raise _invalid(
+            "value",
+            _("The measurement is too large: at most %(digits)d digits before the point.")
+            % {"digits": field.max_digits - field.decimal_places},
+        )
+    return number
+
+
+@transaction.atomic
+def item_transition(*, actor: Any, item: Item, target: str, note: str = "") -> Item:
+    """Move ``item`` along one of its kind's transitions to ``target``."""
+    spec = kinds.get(item.kind)
+    item = _locked(item)
+    transition = spec.transition(item.state, target)
+    if transition is None:
+        _require(actor, spec, spec.track_perm, item.unit_path)
+        raise Conflict(
+            _("An item in state “%(state)s” cannot move to “%(target)s”.")
+            % {"state": spec.state_label(item.state), "target": spec.state_label(target)}
+        )
+    _require(actor, spec, transition.perm, item.unit_path)
+    _require_open(item)
+    if target in spec.closed_states:
+        raise Conflict(_("Close an item out with a reason (and an approval where needed)."))
+    before = _state_snapshot(item)
+    previous = item.state
+    _set_state(item, target)
+    _entry(
+        item,
+        Entry.Kind.TRANSITION,
+        actor,
+        timezone.now(),
+        (note or "").strip(),
+        data={"from": previous, "to": target},
+    )
+    _audit(actor, AuditLog.Action.UPDATE, item, before, _state_snapshot(item))
+    return item
+
+
+@transaction.atomic
+def item_assign(*, actor: Any, item: Item, owners: Iterable[User]) -> Item:
+    """Make ``owners`` the people responsible for ``item`` (replacing the previous ones)."""
+    spec = kinds.get(item.kind)
+    _require(actor, spec, spec.track_perm, item.unit_path)
+    item = _locked(item)
+    owner_list = sorted({user for user in owners if user.is_active}, key=lambda u: u.pk)
+    before = sorted(item.owners.values_list("pk", flat=True))
+    item.owners.set(owner_list)
+    after = [user.pk for user in owner_list]
+    names = "、".join(user.get_full_name() or user.username for user in owner_list)
+    _entry(
+        item,
+        Entry.Kind.ASSIGNMENT,
+        actor,
+        timezone.now(),
+        names or _("No owner"),
+        data={"owners": after},
+    )
+    _audit(actor, AuditLog.Action.UPDATE, item, {"owners": before}, {"owners": after})
+    return item
+
+
+@transaction.atomic
+def item_set_cadence(*, actor: Any, item: Item, every_hours: int | None) -> Item:
+    """Change how often ``item`` must be followed up (None: no recurring clock).
+
+    The next follow-up falls due ``every_hours`` after the last one (or the opening).
+    """
+    spec = kinds.get(item.kind)
+    _require(actor, spec, spec.track_perm, item.unit_path)
+    if every_hours is not None and not 1 <= every_hours <= MAX_CADENCE_HOURS:
+        raise _invalid(
+            "every_hours",
+            _("Follow up between every 1 and every %(max)d hours.") % {"max": MAX_CADENCE_HOURS},
+        )
+    item = _locked(item)
+    if item.follow_up_every_hours == every_hours:
+        return item
+    before = {**_state_snapshot(item), "every_hours": item.follow_up_every_hours}
+    item.follow_up_every_hours = every_hours
+    item.save(update_fields=["follow_up_every_hours"])
+    if item.is_open:
+        if every_hours:
+            last = (
+                item.entries.filter(
+                    kind__in=[Entry.Kind.NOTE, Entry.Kind.MEASUREMENT, Entry.Kind.ATTACHMENT]
+                )
+                .order_by("-at")
+                .values_list("at", flat=True)
+                .first()
+            )
+            start = last or item.opened_at
+            _set_clock(
+                item,
+                spec,
+                FOLLOW_UP_CLOCK,
+                clock_due(kind=spec, key=FOLLOW_UP_CLOCK, start=start, every_hours=every_hours),
+            )
+        else:
+            ItemClock.objects.filter(item=item, key=FOLLOW_UP_CLOCK, met_at__isnull=True).delete()
+        refresh_due(item)
+    text = (
+        _("Follow up every %(hours)d hours") % {"hours": every_hours}
+        if every_hours
+        else _("No recurring follow-up")
+    )
+    _entry(item, Entry.Kind.SYSTEM, actor, timezone.now(), text, data={"every_hours": every_hours})
+    _audit(
+        actor,
+        AuditLog.Action.UPDATE,
+        item,
+        before,
+        {**_state_snapshot(item), "every_hours": every_hours},
+    )
+    return item
+
+
+@transaction.atomic
+def item_escalate(*, actor: Any, item: Item, reason: str) -> Item:
+    """Escalate ``item`` (e.g. not normal after the follow-up period): the parent unit's
+    admins are told.
+    """
+    spec = kinds.get(item.kind)
+    _require(actor, spec, spec.track_perm, item.unit_path)
+    if not spec.has_escalation:
+        raise Conflict(_("Items of this kind cannot be escalated."))
+    reason = _reason(reason)
+    item = _locked(item)
+    _require_open(item)
+    if item.state == spec.escalated_state:
+        raise Conflict(_("This item is already escalated."))
+    before = _state_snapshot(item)
+    previous = item.state
+    _set_state(item, spec.escalated_state or item.state)
+    _entry(
+        item,
+        Entry.Kind.TRANSITION,
+        actor,
+        timezone.now(),
+        reason,
+        data={"from": previous, "to": item.state, "escalated": True},
+    )
+    _audit(actor, AuditLog.Action.UPDATE, item, before, _state_snapshot(item))
+    unit = OrgUnit.objects.select_related("parent").get(pk=item.unit_id)
+    target = unit.parent or unit
+    notify(
+        event=Event.ITEM_ESCALATED,
+        unit=target,
+        subject=_("Escalated: %(title)s") % {"title": item.title},
+        body=_("%(kind)s “%(title)s” of %(unit)s was escalated: %(reason)s")
+        % {"kind": spec.label, "title": item.title, "unit": unit.name, "reason": reason},
+        link=item_link(item.pk),
+        to_roles=[Role.UNIT_ADMIN],
+    )
+    return item
