@@ -54,12 +54,17 @@ def _user(actor: Any) -> User | None:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
+def _item_repr(item: Item) -> str:
+    """How an audit row names an item."""
+    return f"{item.kind} #{item.pk} {item.title}"
+
+
 def _audit(actor: Any, action: str, item: Item, before: Any, after: Any) -> None:
     audit_record(
         actor=actor,
         action=action,
         obj=item,
-        object_repr=f"{item.kind} #{item.pk} {item.title}",
+        object_repr=_item_repr(item),
         scope_path=item.unit_path,
         before=before,
         after=after,

@@ -1,4 +1,9 @@
-"""Opening items: one at a time or thousands at once."""
+"""Opening items, one way: ``item_open`` is a one-row call of the bulk path.
+
+So one item and the thousands a risk-area raise opens keep the same rules: the permission
+in every unit, a title, one open item per key, clocks, owners, the opening entry and the
+audit row (one per unit).
+"""
 
 import datetime as dt
 from collections import defaultdict
@@ -22,10 +27,27 @@ from fangkong.orgs.models import OrgUnit, Person
 from .. import kinds
 from ..kinds import Kind
 from ..models import Entry, Item, ItemClock
-from .clocks import _clock_rows, _deadlines, refresh_due
-from .common import _CHUNK, _audit, _entry, _invalid, _require, _state_snapshot, _user
+from .clocks import _deadlines
+from .common import _CHUNK, _invalid, _item_repr, _require, _state_snapshot, _user
 
-# ------------------------------------------------------------------ opening
+
+@dataclass
+class NewItem:
+    """One item to open: the arguments of ``item_open`` but the kind."""
+
+    subject: models.Model | None
+    unit: OrgUnit
+    title: str
+    person: Person | None = None
+    owners: Sequence[User] = ()
+    open_key: str | None = None
+    data: dict[str, Any] | None = None
+    opened_at: dt.datetime | None = None
+    clock_starts: dict[str, dt.datetime] | None = None
+    # Set-based callers may name the subject by type and id instead of an instance.
+    content_type: ContentType | None = None
+    object_id: int | None = None
+    owner_ids: Sequence[int] = field(default_factory=tuple)
 
 
 @transaction.atomic
@@ -46,67 +68,58 @@ def item_open(
     """Open an item of ``kind`` about ``subject`` in ``unit``; return (item, created).
 
     With ``open_key`` an item still open for the same kind and key is returned instead of
-    a duplicate (created=False): receivers may call this for every event.
+    a duplicate (created=False): receivers may call this for every event. One row of the
+    bulk path, so both keep the same rules.
     """
-    spec = kinds.get(kind)
-    _require(actor, spec, spec.track_perm, unit.path)
-    title = (title or "").strip()[:200]
-    if not title:
-        raise _invalid("title", _("Give a title."))
-    if open_key:
-        existing = Item.objects.filter(kind=kind, open_key=open_key, is_open=True).first()
-        if existing is not None:
-            return existing, False
-    now = timezone.now()
-    item = Item(
-        kind=kind,
-        content_type=ContentType.objects.get_for_model(subject),
-        object_id=subject.pk,
-        person=person,
+    row = NewItem(
+        subject=subject,
         unit=unit,
-        unit_path=unit.path,
         title=title,
-        state=spec.initial,
-        open_key=open_key or None,
-        follow_up_every_hours=spec.follow_up_every_hours,
-        data=data or {},
-        opened_at=opened_at or now,
-        opened_by=_user(actor),
+        person=person,
+        owners=[user for user in owners if user is not None],
+        open_key=open_key,
+        data=data,
+        opened_at=opened_at,
+        clock_starts=clock_starts,
     )
-    try:
-        with transaction.atomic():
-            item.save()
-    except IntegrityError:  # opened at the same moment by someone else: theirs stands
-        return Item.objects.get(kind=kind, open_key=open_key, is_open=True), False
-    ItemClock.objects.bulk_create(
-        _clock_rows(spec, item.pk, item.opened_at, item.follow_up_every_hours, clock_starts)
-    )
-    refresh_due(item)
-    owner_list = [user for user in owners if user is not None]
-    if owner_list:
-        item.owners.set(owner_list)
-    _entry(item, Entry.Kind.SYSTEM, actor, now, _("Opened"), data={"state": item.state})
-    _audit(actor, AuditLog.Action.CREATE, item, None, _state_snapshot(item))
-    return item, True
+    opened = _open_rows(actor, kinds.get(kind), [row])
+    if opened:
+        return opened[0], True
+    existing = Item.objects.filter(kind=kind, open_key=open_key, is_open=True).first()
+    if existing is None:  # closed again between our look and this one
+        raise Conflict(_("Items are being opened concurrently; try again."))
+    return existing, False
 
 
-@dataclass
-class NewItem:
-    """One row for ``items_open_bulk``: the arguments of ``item_open`` but the kind."""
+@transaction.atomic
+def items_open_bulk(*, actor: Any, kind: str, rows: Sequence[NewItem]) -> int:
+    """Open many items of ``kind`` at once; return how many were opened.
 
-    subject: models.Model | None
-    unit: OrgUnit
-    title: str
-    person: Person | None = None
-    owners: Sequence[User] = ()
-    open_key: str | None = None
-    data: dict[str, Any] | None = None
-    opened_at: dt.datetime | None = None
-    clock_starts: dict[str, dt.datetime] | None = None
-    # Set-based callers may name the subject by type and id instead of an instance.
-    content_type: ContentType | None = None
-    object_id: int | None = None
-    owner_ids: Sequence[int] = field(default_factory=tuple)
+    Rows whose ``open_key`` is already open (or repeats an earlier row) are skipped. The
+    items, clocks, owners and opening entries go in a few multi-row INSERTs; one audit row
+    per unit records the ids. For re-checks that open thousands of cards.
+    """
+    return len(_open_rows(actor, kinds.get(kind), rows))
+
+
+def _open_rows(actor: Any, spec: Kind, rows: Sequence[NewItem]) -> list[Item]:
+    """Check, then insert the rows whose key is not open yet; return the items opened."""
+    if actor is not None:
+        for path in {row.unit.path for row in rows}:
+            _require(actor, spec, spec.track_perm, path)
+    if any(not _title(row) for row in rows):
+        raise _invalid("title", _("Give a title."))
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _insert_new(actor, spec, rows)
+        except IntegrityError:  # a key opened meanwhile: look again and skip it
+            continue
+    raise Conflict(_("Items are being opened concurrently; try again."))
+
+
+def _title(row: NewItem) -> str:
+    return (row.title or "").strip()[:200]
 
 
 def _open_keys(kind: str, keys: list[str]) -> set[str]:
@@ -122,72 +135,86 @@ def _open_keys(kind: str, keys: list[str]) -> set[str]:
     return found
 
 
-@transaction.atomic
-def items_open_bulk(*, actor: Any, kind: str, rows: Sequence[NewItem]) -> int:
-    """Open many items of ``kind`` at once; return how many were opened.
+def _insert_new(actor: Any, spec: Kind, rows: Sequence[NewItem]) -> list[Item]:
+    """Insert the rows whose open key is free (the first of repeated keys); return the items.
 
-    Rows whose ``open_key`` is already open (or repeats an earlier row) are skipped. The
-    items, clocks, owners and opening entries go in a few multi-row INSERTs; one audit row
-    per unit records the ids. For re-checks that open thousands of cards.
+    Items go in multi-row INSERTs that return their ids; clocks, owners and entries go as
+    plain rows: building an instance each cost more than the INSERT.
     """
-    spec = kinds.get(kind)
-    if actor is not None:
-        for path in {row.unit.path for row in rows}:
-            _require(actor, spec, spec.track_perm, path)
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                return _insert_new(actor, spec, rows)
-        except IntegrityError:  # a key opened meanwhile: look again and skip it
-            continue
-    raise Conflict(_("Items are being opened concurrently; try again."))
-
-
-def _insert_new(actor: Any, spec: Kind, rows: Sequence[NewItem]) -> int:
-    keys = [row.open_key for row in rows if row.open_key]
-    taken = _open_keys(spec.key, keys) if keys else set()
+    chosen = _free_rows(spec.key, rows)
+    if not chosen:
+        return []
     now = timezone.now()
-    items: list[Item] = []
-    chosen: list[NewItem] = []
     types: dict[type, ContentType] = {}
+    items = [_new_item(actor, spec, row, now, types) for row in chosen]
+    # Deadlines first, so each item is inserted with its earliest one (no UPDATE after).
+    deadlines = _first_deadlines(spec, items, chosen)
+    insert_returning_pks(items)
+    _insert_clocks(spec, items, deadlines)
+    insert_values(
+        Item.owners.through,
+        ["item_id", "user_id"],
+        [
+            (item.pk, user_id)
+            for item, row in zip(items, chosen, strict=True)
+            for user_id in {*row.owner_ids, *(u.pk for u in row.owners)}
+        ],
+    )
+    _insert_opening_entries(actor, items, now)
+    _audit_opened(actor, spec, items)
+    return items
+
+
+def _free_rows(kind: str, rows: Sequence[NewItem]) -> list[NewItem]:
+    """Return the rows without a key, and the first row of each key not open yet."""
+    keys = [row.open_key for row in rows if row.open_key]
+    taken = _open_keys(kind, keys) if keys else set()
+    free = []
     for row in rows:
         if row.open_key:
             if row.open_key in taken:
                 continue
             taken.add(row.open_key)
-        if row.subject is not None:
-            model = type(row.subject)
-            if model not in types:
-                types[model] = ContentType.objects.get_for_model(model)
-            content_type_id, object_id = types[model].pk, row.subject.pk
-        else:
-            if row.content_type is None or row.object_id is None:
-                raise ValueError("a row needs a subject or content_type and object_id")
-            content_type_id, object_id = row.content_type.pk, row.object_id
-        items.append(
-            Item(
-                kind=spec.key,
-                content_type_id=content_type_id,
-                object_id=object_id,
-                person=row.person,
-                unit=row.unit,
-                unit_path=row.unit.path,
-                title=row.title.strip()[:200],
-                state=spec.initial,
-                open_key=row.open_key or None,
-                follow_up_every_hours=spec.follow_up_every_hours,
-                data=row.data or {},
-                opened_at=row.opened_at or now,
-                opened_by=_user(actor),
-            )
-        )
-        chosen.append(row)
-    if not items:
-        return 0
-    # Deadlines first, so each item is inserted with its earliest one (no UPDATE after).
+        free.append(row)
+    return free
+
+
+def _new_item(
+    actor: Any, spec: Kind, row: NewItem, now: dt.datetime, types: dict[type, ContentType]
+) -> Item:
+    if row.subject is not None:
+        model = type(row.subject)
+        if model not in types:
+            types[model] = ContentType.objects.get_for_model(model)
+        content_type_id, object_id = types[model].pk, row.subject.pk
+    else:
+        if row.content_type is None or row.object_id is None:
+            raise ValueError("a row needs a subject or content_type and object_id")
+        content_type_id, object_id = row.content_type.pk, row.object_id
+    return Item(
+        kind=spec.key,
+        content_type_id=content_type_id,
+        object_id=object_id,
+        person=row.person,
+        unit=row.unit,
+        unit_path=row.unit.path,
+        title=_title(row),
+        state=spec.initial,
+        open_key=row.open_key or None,
+        follow_up_every_hours=spec.follow_up_every_hours,
+        data=row.data or {},
+        opened_at=row.opened_at or now,
+        opened_by=_user(actor),
+    )
+
+
+def _first_deadlines(
+    spec: Kind, items: list[Item], rows: list[NewItem]
+) -> list[list[tuple[str, calendar.Deadline]]]:
+    """Return each item's (clock key, deadline) pairs and copy its earliest onto it."""
     known: dict[tuple[Any, ...], calendar.Deadline] = {}
     deadlines = []
-    for item, row in zip(items, chosen, strict=True):
+    for item, row in zip(items, rows, strict=True):
         found = _deadlines(
             spec, item.opened_at, item.follow_up_every_hours, row.clock_starts, known
         )
@@ -195,8 +222,12 @@ def _insert_new(actor: Any, spec: Kind, rows: Sequence[NewItem]) -> int:
         item.next_due_at = first.due_at if first else None
         item.next_due_estimated = first.estimated if first else False
         deadlines.append(found)
-    insert_returning_pks(items)
-    # Clocks, owners and entries go as plain rows: an instance each cost more than the INSERT.
+    return deadlines
+
+
+def _insert_clocks(
+    spec: Kind, items: list[Item], deadlines: list[list[tuple[str, calendar.Deadline]]]
+) -> None:
     warn = dt.timedelta(hours=spec.warn_before_hours)
     insert_values(
         ItemClock,
@@ -207,15 +238,9 @@ def _insert_new(actor: Any, spec: Kind, rows: Sequence[NewItem]) -> int:
             for key, d in found
         ],
     )
-    insert_values(
-        Item.owners.through,
-        ["item_id", "user_id"],
-        [
-            (item.pk, user_id)
-            for item, row in zip(items, chosen, strict=True)
-            for user_id in {*row.owner_ids, *(u.pk for u in row.owners)}
-        ],
-    )
+
+
+def _insert_opening_entries(actor: Any, items: list[Item], now: dt.datetime) -> None:
     author, opened = _user(actor), _("Opened")
     insert_values(
         Entry,
@@ -232,21 +257,34 @@ def _insert_new(actor: Any, spec: Kind, rows: Sequence[NewItem]) -> int:
             for item in items
         ],
     )
-    by_path: dict[str, list[int]] = defaultdict(list)
+
+
+def _audit_opened(actor: Any, spec: Kind, items: list[Item]) -> None:
+    """Write one audit row per unit with the ids opened there.
+
+    A unit's lone item gets the row an item's write has (its name and state), so opening
+    one item reads in the log as it always did.
+    """
+    by_path: dict[str, list[Item]] = defaultdict(list)
     for item in items:
-        by_path[item.unit_path].append(item.pk)
-    audit_rows(
-        actor=actor,
-        action=AuditLog.Action.CREATE,
-        rows=(
+        by_path[item.unit_path].append(item)
+    rows = []
+    for path, group in by_path.items():
+        ids = [item.pk for item in group]
+        lone = group[0] if len(group) == 1 else None
+        rows.append(
             {
                 "object_type": "ledger.item",
                 "object_id": str(ids[0]),
-                "object_repr": f"{spec.key}: {len(ids)} item(s) opened",
+                "object_repr": _item_repr(lone)
+                if lone
+                else f"{spec.key}: {len(ids)} item(s) opened",
                 "scope_path": path,
-                "after": {"kind": spec.key, "ids": ids},
+                "after": {
+                    **(_state_snapshot(lone) if lone else {}),
+                    "kind": spec.key,
+                    "ids": ids,
+                },
             }
-            for path, ids in by_path.items()
-        ),
-    )
-    return len(items)
+        )
+    audit_rows(actor=actor, action=AuditLog.Action.CREATE, rows=rows)

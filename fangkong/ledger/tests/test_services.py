@@ -76,6 +76,40 @@ def test_bulk_opening_skips_open_keys_and_repeats(org):
     assert services.items_open_bulk(actor=None, kind="testcase", rows=rows) == 0
 
 
+def test_one_item_and_many_leave_the_same_trail(org):
+    """item_open is one row of the bulk path: one audit row per unit, a lone item's naming it."""
+    tracker = org.user(Role.TRACKER, org.ent_a)
+    item, _ = open_card(org, tracker, owners=[tracker])
+    row = AuditLog.objects.get(object_type="ledger.item", action="create")
+    assert (row.object_id, row.scope_path, row.actor) == (str(item.pk), item.unit_path, tracker)
+    assert row.object_repr == f"testcase #{item.pk} {item.title}"
+    assert row.after["state"] == "open" and row.after["ids"] == [item.pk]
+    opening = item.entries.get()
+    assert (opening.kind, opening.author, opening.data) == (
+        Entry.Kind.SYSTEM,
+        tracker,
+        {"state": "open"},
+    )
+    rows = [
+        NewItem(subject=unit, unit=org.shop_a, title=unit.name)
+        for unit in (org.shop_a, org.plant_a)
+    ]
+    assert services.items_open_bulk(actor=tracker, kind="testcase", rows=rows) == 2
+    many = AuditLog.objects.filter(object_type="ledger.item").exclude(pk=row.pk).get()
+    assert many.object_repr == "testcase: 2 item(s) opened" and len(many.after["ids"]) == 2
+
+
+def test_a_title_is_needed_one_at_a_time_or_in_bulk(org):
+    with pytest.raises(InvalidInput):
+        services.item_open(
+            actor=None, kind="testcase", subject=org.person_a, unit=org.shop_a, title="  "
+        )
+    rows = [NewItem(subject=org.person_b, unit=org.shop_a, title=" ")]
+    with pytest.raises(InvalidInput):
+        services.items_open_bulk(actor=None, kind="testcase", rows=rows)
+    assert not Item.objects.exists()
+
+
 def test_bulk_opening_refuses_units_outside_the_actors_scope(org):
     tracker_b = org.user(Role.TRACKER, org.ent_b)
     rows = [NewItem(subject=org.person_a, person=org.person_a, unit=org.shop_a, title="x")]
