@@ -20,10 +20,11 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fangkong.accounts.decorators import requires
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
 from fangkong.core.divisions import division_search
-from fangkong.core.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied
+from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
 from fangkong.core.exports import Export
 from fangkong.core.models import Division
 from fangkong.core.throttle import hit, hit_address
@@ -244,10 +245,9 @@ def divisions(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @renders_app_errors
+@requires(Perm.DECLARE_FOR_OTHERS)
 def proxy_units(request: HttpRequest) -> HttpResponse:
     """Choose the household or team to declare for."""
-    if not user_has_perm_anywhere(request.user, Perm.DECLARE_FOR_OTHERS):
-        raise PermissionDenied()
     query = request.GET.get("q", "").strip()
     return render(
         request,
@@ -480,10 +480,9 @@ def _declarations_query(request: HttpRequest) -> tuple[DeclarationFilterForm, An
 
 @login_required
 @renders_app_errors
+@requires(Perm.VIEW_HEALTH)
 def declarations(request: HttpRequest) -> HttpResponse:
     """Declarations in scope with filters, search, paging and export."""
-    if not user_has_perm_anywhere(request.user, Perm.VIEW_HEALTH):
-        raise PermissionDenied()
     form, rows, unit = _declarations_query(request)
     context = page_context(request, rows, 50)
     return render(
@@ -559,10 +558,9 @@ def declarations_export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @renders_app_errors
+@requires(Perm.MANAGE_OUTBREAK)
 def outbreak_profile(request: HttpRequest) -> HttpResponse:
     """Edit the outbreak profile and the symptom list (group administrators)."""
-    if not user_has_perm_anywhere(request.user, Perm.MANAGE_OUTBREAK):
-        raise PermissionDenied()
     profile = OutbreakProfile.current()
     symptoms = list(Symptom.objects.order_by("order", "code"))
     profile_form = OutbreakProfileForm(instance=profile)

@@ -9,13 +9,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fangkong.accounts.decorators import requires
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has_perm_anywhere
 from fangkong.core.errors import (
     Conflict,
     InvalidInput,
     NotFound,
-    PermissionDenied,
 )
 from fangkong.core.exports import Export
 from fangkong.core.web import XLSX, page_context, renders_app_errors
@@ -355,10 +355,9 @@ def merge(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @renders_app_errors
+@requires(Perm.IMPORT)
 def imports(request: HttpRequest) -> HttpResponse:
     """Upload a file and list earlier import jobs."""
-    if not user_has_perm_anywhere(request.user, Perm.IMPORT):
-        raise PermissionDenied()
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:

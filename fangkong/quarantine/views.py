@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fangkong.accounts.decorators import requires
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has_perm_anywhere
 from fangkong.core.audit import audit_record
@@ -49,11 +50,6 @@ def _cleaned(form: Any) -> dict[str, Any]:
     return form.cleaned_data
 
 
-def _require_any(user: Any, *perms: Perm) -> None:
-    if not any(user_has_perm_anywhere(user, perm) for perm in perms):
-        raise PermissionDenied()
-
-
 def _post_and_report(request: HttpRequest, action: Any) -> None:
     """Run ``action()``; show its message, or the problem it raised, on the next page."""
     try:
@@ -84,9 +80,9 @@ def _placements_query(request: HttpRequest) -> tuple[PlacementFilterForm, Any, S
 
 @login_required
 @renders_app_errors
+@requires(Perm.VIEW_HEALTH, Perm.MANAGE_QUARANTINE)
 def placements(request: HttpRequest) -> HttpResponse:
     """Placements in scope with search, filters (state, mode, site, release day), paging."""
-    _require_any(request.user, Perm.VIEW_HEALTH, Perm.MANAGE_QUARANTINE)
     form, rows, site = _placements_query(request)
     return render(
         request,
@@ -167,9 +163,9 @@ def _rooms_with_beds(user: Any) -> list[Any]:
 
 @login_required
 @renders_app_errors
+@requires(Perm.MANAGE_QUARANTINE)
 def placement_new(request: HttpRequest) -> HttpResponse:
     """Find a person, then place them in a room with a free bed or at home."""
-    _require_any(request.user, Perm.MANAGE_QUARANTINE)
     if request.method == "POST":
         data = PlacementForm(request.POST)
         try:
@@ -356,9 +352,9 @@ def notice(request: HttpRequest, placement_id: int) -> HttpResponse:
 
 @login_required
 @renders_app_errors
+@requires(Perm.VIEW_ROLLUP, Perm.MANAGE_QUARANTINE)
 def sites(request: HttpRequest) -> HttpResponse:
     """The occupancy view: per site and room, beds, occupied, free, releases due."""
-    _require_any(request.user, Perm.VIEW_ROLLUP, Perm.MANAGE_QUARANTINE)
     if request.method == "POST":
         _post_and_report(request, lambda: _site_create(request))
         return redirect("quarantine:sites")
@@ -486,8 +482,8 @@ def _trips_query(request: HttpRequest) -> tuple[TripFilterForm, Any]:
 
 @login_required
 @renders_app_errors
+@requires(Perm.VIEW_HEALTH, Perm.MANAGE_QUARANTINE)
 def trips(request: HttpRequest) -> HttpResponse:
-    _require_any(request.user, Perm.VIEW_HEALTH, Perm.MANAGE_QUARANTINE)
     form, rows = _trips_query(request)
     return render(
         request,
@@ -545,8 +541,8 @@ def trips_export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @renders_app_errors
+@requires(Perm.MANAGE_QUARANTINE)
 def trip_new(request: HttpRequest) -> HttpResponse:
-    _require_any(request.user, Perm.MANAGE_QUARANTINE)
     if request.method == "POST":
         try:
             trip = _trip_create(request)

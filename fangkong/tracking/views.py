@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from fangkong.accounts.decorators import requires
 from fangkong.accounts.roles import Perm
-from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
+from fangkong.accounts.selectors import require_perm, scope_for, user_has_perm_anywhere
 from fangkong.core.errors import ApplicationError, InvalidInput, PermissionDenied
 from fangkong.core.exports import Export
 from fangkong.core.web import page_context, renders_app_errors
@@ -30,16 +31,11 @@ from .kinds import ABNORMAL, CONTACT
 EXPORT_LIMIT = 100_000
 
 
-def _require_health(request: HttpRequest) -> None:
-    if not user_has_perm_anywhere(request.user, Perm.VIEW_HEALTH):
-        raise PermissionDenied()
-
-
 @login_required
 @renders_app_errors
+@requires(Perm.VIEW_HEALTH)
 def home(request: HttpRequest) -> HttpResponse:
     """Tracking at a glance: open, overdue and waiting cards, and where to work them."""
-    _require_health(request)
     return render(
         request,
         "tracking/home.html",
@@ -54,10 +50,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @renders_app_errors
+@requires(Perm.TRACK)
 def card_open(request: HttpRequest) -> HttpResponse:
     """Find a person and open an abnormal-person card by hand."""
-    if not user_has_perm_anywhere(request.user, Perm.TRACK):
-        raise PermissionDenied()
     error: ApplicationError | None = None
     if request.method == "POST":
         person = selectors.person_for_tracking(request.user, request.POST.get("person"), Perm.TRACK)
@@ -130,16 +125,15 @@ def _contacts_query(request: HttpRequest) -> tuple[Any, Any]:
 @login_required
 @require_http_methods(["GET", "POST"])
 @renders_app_errors
+@requires(Perm.VIEW_HEALTH)
 def contacts(request: HttpRequest) -> HttpResponse:
     """Close contacts: the list (search, paging, export) and recording a new contact."""
-    _require_health(request)
     can_track = user_has_perm_anywhere(request.user, Perm.TRACK)
     form = ContactForm(request.POST or None) if can_track else None
     error: ApplicationError | None = None
     if request.method == "POST":
-        if form is None:
-            raise PermissionDenied()
-        if form.is_valid():
+        require_perm(request.user, Perm.TRACK)  # only a tracker records a contact
+        if form is not None and form.is_valid():
             data = form.cleaned_data
             try:
                 person = selectors.person_by_document(request.user, data["person_document"])
@@ -200,11 +194,11 @@ def _doc(person: Any, sensitive: Any) -> str:
 
 @login_required
 @renders_app_errors
+@requires(Perm.VIEW_HEALTH)
 def contacts_export(request: HttpRequest) -> HttpResponse:
     """Download the filtered contacts (document numbers masked); every export is audited."""
     scope = scope_for(request.user, Perm.EXPORT)
     export = Export(request, object_type="tracking.closecontact", scope=scope)
-    _require_health(request)
     links, _case = _contacts_query(request)
     links = scope.filter(links, "person__unit_path")
     export.check_size(links.count(), EXPORT_LIMIT)
@@ -241,9 +235,9 @@ def contacts_export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @renders_app_errors
+@requires(Perm.VIEW_HEALTH)
 def cases(request: HttpRequest) -> HttpResponse:
     """Cases with recorded contacts; each opens its who-exposed-whom tree."""
-    _require_health(request)
     context = page_context(request, selectors.cases_visible(request.user), 50)
     return render(request, "tracking/cases.html", context)
 

@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fangkong.accounts.decorators import requires
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has_perm_anywhere
-from fangkong.core.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied
+from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
 from fangkong.core.models import Division
 from fangkong.core.text import parse_date
 from fangkong.core.throttle import hit, hit_address
@@ -139,10 +140,9 @@ def link_card(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @renders_app_errors
+@requires(Perm.DECLARE_FOR_OTHERS)
 def file_search(request: HttpRequest) -> HttpResponse:
     """Find the person to file a returnee card for."""
-    if not user_has_perm_anywhere(request.user, Perm.DECLARE_FOR_OTHERS):
-        raise PermissionDenied()
     query = request.GET.get("q", "").strip()
     people = selectors.people_for_filing(request.user, query)
     return render(request, "travel/file_search.html", {"query": query, "people": people})
@@ -282,10 +282,9 @@ def _returnee_query(request: HttpRequest) -> tuple[ReturneeFilterForm, Any, Any]
 
 @login_required
 @renders_app_errors
+@requires(Perm.VIEW_HEALTH)
 def returnees(request: HttpRequest) -> HttpResponse:
     """Returnees by decision: may return, must quarantine, waiting — searchable, paged."""
-    if not user_has_perm_anywhere(request.user, Perm.VIEW_HEALTH):
-        raise PermissionDenied()
     form, filters, unit = _returnee_query(request)
     counts = selectors.outcome_counts(request.user, filters)
     cards = selectors.returnees_search(request.user, filters)
@@ -405,10 +404,9 @@ def _report_change(request: HttpRequest, change: services.ListChange) -> None:
 @login_required
 @require_POST
 @renders_app_errors
+@requires(Perm.MANAGE_OUTBREAK)
 def risk_area_set(request: HttpRequest) -> HttpResponse:
     """Set one region's level from a day (a one-row version of the list)."""
-    if not user_has_perm_anywhere(request.user, Perm.MANAGE_OUTBREAK):
-        raise PermissionDenied()
     code, problem = resolve_region(request.POST.get("region", ""))
     if problem or not code:
         raise InvalidInput(detail={"region": [problem or _("Choose a region.")]})
@@ -440,10 +438,9 @@ def risk_area_lift(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @renders_app_errors
+@requires(Perm.MANAGE_OUTBREAK)
 def risk_area_import(request: HttpRequest) -> HttpResponse:
     """Upload a notice's list: checked row by row, imported whole or not at all."""
-    if not user_has_perm_anywhere(request.user, Perm.MANAGE_OUTBREAK):
-        raise PermissionDenied()
     error: ApplicationError | None = None
     if request.method == "POST":
         upload = request.FILES.get("file")

@@ -1,8 +1,10 @@
-"""require_perm, the one permission check: at a path (403 or 404) and anywhere (403)."""
+"""require_perm, the one permission check (at a path 403 or 404, anywhere 403), and @requires."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.http import HttpResponse
 
+from fangkong.accounts.decorators import requires
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm
 from fangkong.core.errors import NotFound, PermissionDenied
@@ -41,3 +43,17 @@ def test_the_system_passes_and_an_anonymous_user_holds_nothing(org):
         require_perm(AnonymousUser(), Perm.VIEW_UNITS)
     with pytest.raises(NotFound):
         require_perm(AnonymousUser(), Perm.VIEW_UNITS, org.shop_a.path)
+
+
+def test_the_page_decorator_lets_in_any_listed_permission_and_renders_a_refusal(org, rf):
+    @requires(Perm.MANAGE_QUARANTINE, Perm.VIEW_ROLLUP)
+    def page(request):
+        return HttpResponse("in")
+
+    request = rf.get("/")
+    request.user = org.user("viewer", org.ent_a)  # the roll-up, not quarantine
+    assert page(request).content == b"in"
+    request.user = org.user("guard", org.ent_a)
+    refused = page(request)
+    assert refused.status_code == 403
+    assert str(PermissionDenied().message) in refused.content.decode()  # the error page
