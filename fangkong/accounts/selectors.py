@@ -159,21 +159,15 @@ def assignments_managed(user: Any, *, query: str = "") -> QuerySet[RoleAssignmen
 # ------------------------------------------------------------------ task queue (jobs page)
 
 
-def require_jobs_access(user: Any) -> None:
-    """Raise PermissionDenied unless ``user`` may see the task queue."""
-    if not user_has_perm_anywhere(user, Perm.VIEW_JOBS):
-        raise PermissionDenied()
-
-
 def queued_tasks(user: Any) -> QuerySet[OrmQ]:
     """Tasks waiting in the queue (a lock means a worker has taken it)."""
-    require_jobs_access(user)
+    require_perm(user, Perm.VIEW_JOBS)
     return OrmQ.objects.order_by("id")
 
 
 def finished_tasks(user: Any, *, outcome: str = "", query: str = "") -> QuerySet[Task]:
     """Finished tasks, newest first; ``outcome`` is "success", "failure" or "" for both."""
-    require_jobs_access(user)
+    require_perm(user, Perm.VIEW_JOBS)
     tasks = Task.objects.defer("args", "kwargs")
     if outcome in ("success", "failure"):
         tasks = tasks.filter(success=outcome == "success")
@@ -183,7 +177,7 @@ def finished_tasks(user: Any, *, outcome: str = "", query: str = "") -> QuerySet
 
 
 def schedules(user: Any) -> QuerySet[Schedule]:
-    require_jobs_access(user)
+    require_perm(user, Perm.VIEW_JOBS)
     return Schedule.objects.order_by("next_run", "name")
 
 

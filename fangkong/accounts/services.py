@@ -20,15 +20,9 @@ from fangkong.core.models import AuditLog
 
 from .models import ApiToken, RoleAssignment, User
 from .roles import Perm, Role
-from .selectors import require_jobs_access, scope_for, user_has_perm_anywhere
+from .selectors import require_perm
 
 TOKEN_PREFIX = "fk_"
-
-
-def _require_accounts_scope(actor: Any, path: str) -> None:
-    """Raise NotFound unless the actor may manage accounts on the node at ``path``."""
-    if actor is not None and not scope_for(actor, Perm.MANAGE_ACCOUNTS).covers(path):
-        raise NotFound()
 
 
 @transaction.atomic
@@ -42,8 +36,7 @@ def user_create(
     is_superuser: bool = False,
 ) -> User:
     """Create a user; a superuser is also staff. Passwords follow the password validators."""
-    if actor is not None and not user_has_perm_anywhere(actor, Perm.MANAGE_ACCOUNTS):
-        raise PermissionDenied()
+    require_perm(actor, Perm.MANAGE_ACCOUNTS)
     if is_superuser and actor is not None and not actor.is_superuser:
         raise PermissionDenied()
     if User.objects.filter(username=username).exists():
@@ -79,7 +72,8 @@ def role_assign(*, actor: Any, user: User, role: str, unit: Any) -> RoleAssignme
     """
     if role not in Role.values:
         raise InvalidInput(detail={"role": [_("Unknown role.")]})
-    _require_accounts_scope(actor, unit.path)
+    # Roles on a unit the actor may not manage stay hidden: 404, never 403.
+    require_perm(actor, Perm.MANAGE_ACCOUNTS, unit.path, seen_with=Perm.MANAGE_ACCOUNTS)
     if role == Role.GROUP_ADMIN and actor is not None and not actor.is_superuser:
         raise PermissionDenied(_("Only a system administrator may grant this role."))
     assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role, unit=unit)
@@ -118,7 +112,7 @@ def role_grant(
 @transaction.atomic
 def role_revoke(*, actor: Any, assignment: RoleAssignment) -> None:
     """Take a role assignment away."""
-    _require_accounts_scope(actor, assignment.unit.path)
+    require_perm(actor, Perm.MANAGE_ACCOUNTS, assignment.unit.path, seen_with=Perm.MANAGE_ACCOUNTS)
     audit_record(
         actor=actor,
         action=AuditLog.Action.ROLE_REVOKE,
@@ -205,7 +199,7 @@ def _literal(text: str | None, default: Any) -> Any:
 @transaction.atomic
 def schedule_run_now(*, actor: Any, schedule_id: int) -> str:
     """Queue a schedule's function once, now, without moving its next regular run."""
-    require_jobs_access(actor)
+    require_perm(actor, Perm.VIEW_JOBS)
     schedule = Schedule.objects.filter(pk=schedule_id).first()
     if schedule is None:
         raise NotFound()

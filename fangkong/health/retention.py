@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fangkong.accounts.roles import Perm
-from fangkong.accounts.selectors import user_has_perm_anywhere
+from fangkong.accounts.selectors import require_perm
 from fangkong.core import retention
 from fangkong.core.audit import audit_record, snapshot
-from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fangkong.core.errors import Conflict, InvalidInput, NotFound
 from fangkong.core.models import AuditLog
 
 from .models import Declaration, OutbreakProfile
@@ -35,11 +35,6 @@ _PERIOD_FIELDS = ("id", "created_at", "updated_at", "started_on", "closed_on", "
 
 
 # ------------------------------------------------------------------ closing
-
-
-def _require_outbreak_manager(actor: Any) -> None:
-    if not user_has_perm_anywhere(actor, Perm.MANAGE_OUTBREAK):
-        raise PermissionDenied()
 
 
 def _clean_purge_days(value: Any) -> int:
@@ -63,7 +58,7 @@ def outbreak_close(
     The id guards against a double submission: an outbreak already closed answers 409
     instead of closing its successor too.
     """
-    _require_outbreak_manager(actor)
+    require_perm(actor, Perm.MANAGE_OUTBREAK)  # the outbreak is group-wide: held anywhere
     days = _clean_purge_days(purge_after_days)
     today = today or timezone.localdate()
     try:

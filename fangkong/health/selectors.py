@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.roles import Perm
-from fangkong.accounts.selectors import scope_for
+from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.errors import NotFound
 from fangkong.core.paths import subtree_q
 from fangkong.orgs.models import OrgUnit, Person
@@ -31,6 +31,18 @@ def may_declare_for(user: Any, person: Person) -> bool:
     """Tell whether ``user`` may declare (and file cards) on ``person``'s behalf."""
     household = person.household.path if person.household_id and person.household else None
     return covers_person(scope_for(user, Perm.DECLARE_FOR_OTHERS), person.unit_path, household)
+
+
+def require_proxy(actor: Any, person: Person) -> None:
+    """Raise unless ``actor`` may act for ``person``: declare, file a card, hand out a link.
+
+    ``may_declare_for`` decides; a refusal is ``require_perm``'s, with health data as what
+    shows the person: 403 where the actor sees the person's health data, 404 elsewhere.
+    The system (None) passes.
+    """
+    if actor is None or may_declare_for(actor, person):
+        return
+    require_perm(actor, Perm.DECLARE_FOR_OTHERS, person.unit_path, seen_with=Perm.VIEW_HEALTH)
 
 
 _LINK_SALT = "fangkong.health.link"

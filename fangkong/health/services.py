@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.roles import Perm, Role
-from fangkong.accounts.selectors import scope_for
+from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.audit import audit_record, snapshot
 from fangkong.core.bulk import insert_returning_pks
 from fangkong.core.errors import (
@@ -48,7 +48,7 @@ from .models import (
     TestResult,
     Whereabouts,
 )
-from .selectors import covers_person, may_declare_for
+from .selectors import covers_person, require_proxy
 from .status import RuleSpec, active_rules, assess
 
 BATCH_LIMIT = 1000
@@ -462,16 +462,10 @@ def _build(
     )
 
 
-def _require_proxy(actor: Any, person: Person) -> None:
-    """Refuse (403) unless ``actor`` may act for ``person``: links are a proxy's tool."""
-    if not may_declare_for(actor, person):
-        raise PermissionDenied()
-
-
 @transaction.atomic
 def link_issue(*, actor: Any, person: Person) -> PersonLink:
     """Give the person a new declaration link; any earlier link stops working."""
-    _require_proxy(actor, person)
+    require_proxy(actor, person)  # links are a proxy's tool
     now = timezone.now()
     PersonLink.objects.filter(person=person, revoked_at__isnull=True).update(revoked_at=now)
     link = PersonLink.objects.create(person=person, created_by=actor)
@@ -495,8 +489,9 @@ def links_issue_missing(*, actor: Any, unit: OrgUnit, people: Sequence[Person]) 
     scope = scope_for(actor, Perm.DECLARE_FOR_OTHERS)
     ids = [person.pk for person in people]
     paths = Person.objects.filter(pk__in=ids).values_list("unit_path", "household__path")
-    if any(not covers_person(scope, path, household) for path, household in paths):
-        raise PermissionDenied()
+    for path, household in paths:
+        if not covers_person(scope, path, household):
+            require_perm(actor, Perm.DECLARE_FOR_OTHERS, path, seen_with=Perm.VIEW_HEALTH)
     have = set(
         PersonLink.objects.filter(person_id__in=ids, revoked_at__isnull=True).values_list(
             "person_id", flat=True
@@ -520,7 +515,7 @@ def links_issue_missing(*, actor: Any, unit: OrgUnit, people: Sequence[Person]) 
 @transaction.atomic
 def link_revoke(*, actor: Any, person: Person) -> int:
     """Stop the person's declaration link from working; return how many were revoked."""
-    _require_proxy(actor, person)
+    require_proxy(actor, person)  # links are a proxy's tool
     revoked = PersonLink.objects.filter(person=person, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
@@ -551,12 +546,6 @@ PROFILE_FIELDS = (
 SYMPTOM_FIELDS = ("code", "name", "name_en", "order", "is_active")
 
 
-def _require_outbreak_manager(actor: Any) -> None:
-    # The profile is one group-wide row: holding the permission anywhere is enough.
-    if scope_for(actor, Perm.MANAGE_OUTBREAK).is_empty:
-        raise PermissionDenied()
-
-
 def _full_clean(obj: Any) -> None:
     try:
         obj.full_clean()
@@ -567,7 +556,7 @@ def _full_clean(obj: Any) -> None:
 @transaction.atomic
 def outbreak_profile_update(*, actor: Any, values: dict[str, Any]) -> OutbreakProfile:
     """Change the outbreak profile's numbers (cleaned ``values`` by field name); audited."""
-    _require_outbreak_manager(actor)
+    require_perm(actor, Perm.MANAGE_OUTBREAK)  # one group-wide row: held anywhere
     profile = OutbreakProfile.objects.select_for_update().get(pk=OutbreakProfile.current().pk)
     before = snapshot(profile, exclude=("created_at", "updated_at"))
     changed = [name for name in PROFILE_FIELDS if name in values]
@@ -591,7 +580,7 @@ def symptom_save(*, actor: Any, symptom: Symptom | None, values: dict[str, Any])
 
     Symptoms are switched off rather than deleted: old declarations keep their codes.
     """
-    _require_outbreak_manager(actor)
+    require_perm(actor, Perm.MANAGE_OUTBREAK)  # one group-wide row: held anywhere
     before = snapshot(symptom) if symptom is not None else None
     target = symptom or Symptom()
     for name in SYMPTOM_FIELDS:

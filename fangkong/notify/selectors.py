@@ -72,13 +72,8 @@ def channel_get(user: Any, channel_id: Any) -> Channel:
         channel = Channel.objects.select_related("unit").get(pk=int(channel_id))
     except (Channel.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
-    require_manage(user, channel.unit.path)
+    require_perm(user, Perm.MANAGE_NOTIFY, channel.unit.path)
     return channel
-
-
-def require_manage(user: Any, path: str) -> None:
-    """Raise unless ``user`` manages notifications at ``path`` (403 if visible, else 404)."""
-    require_perm(user, Perm.MANAGE_NOTIFY, path)
 
 
 def subscriptions_of(channel: Channel) -> QuerySet[Subscription]:

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from fangkong.accounts.models import RoleAssignment, User
+from fangkong.accounts.roles import Perm
+from fangkong.accounts.selectors import require_perm
 from fangkong.core.audit import audit_record, snapshot
 from fangkong.core.errors import Conflict, InvalidInput, NotFound
 from fangkong.core.models import AuditLog
@@ -28,7 +30,6 @@ from fangkong.orgs.models import OrgUnit
 from . import transports
 from .masks import mask_secret, mask_url
 from .models import Channel, ChannelKind, Delivery, Event, InboxItem, Notification, Subscription
-from .selectors import require_manage
 
 MAX_ATTEMPTS = 6
 # A claimed delivery is someone's for this long; if its worker dies it becomes due again.
@@ -303,7 +304,7 @@ def deliveries_send_due(*, now: dt.datetime | None = None, limit: int = DUE_BATC
 @transaction.atomic
 def delivery_retry(*, actor: Any, delivery: Delivery, now: dt.datetime | None = None) -> Delivery:
     """Send a failed or dead delivery again now; a dead one starts its retry schedule over."""
-    _require(actor, delivery.scope_path)
+    require_perm(actor, Perm.MANAGE_NOTIFY, delivery.scope_path)
     if delivery.status not in (Delivery.Status.FAILED, Delivery.Status.DEAD):
         raise Conflict(_("Only failed deliveries can be retried."))
     before = snapshot(delivery, exclude=["target"])
@@ -325,12 +326,6 @@ def delivery_retry(*, actor: Any, delivery: Delivery, now: dt.datetime | None = 
 
 
 # ------------------------------------------------------------------ channels
-
-
-def _require(actor: Any, path: str) -> None:
-    """Raise unless ``actor`` manages notifications at ``path``; system writes pass."""
-    if actor is not None:
-        require_manage(actor, path)
 
 
 def _clean_addresses(addresses: Iterable[str]) -> list[str]:
@@ -399,7 +394,7 @@ def channel_create(
     email_addresses: Iterable[str] = (),
 ) -> Channel:
     """Create a channel owned by ``unit``."""
-    _require(actor, unit.path)
+    require_perm(actor, Perm.MANAGE_NOTIFY, unit.path)
     name, webhook_url, addresses = _clean_channel(
         name=name, kind=kind, webhook_url=webhook_url, email_addresses=email_addresses
     )
@@ -435,7 +430,7 @@ def channel_update(
     is_active: bool = True,
 ) -> Channel:
     """Change a channel. A blank URL or secret keeps the stored one (pages never show them)."""
-    _require(actor, channel.unit.path)
+    require_perm(actor, Perm.MANAGE_NOTIFY, channel.unit.path)
     name, webhook_url, addresses = _clean_channel(
         name=name,
         kind=channel.kind,
@@ -473,7 +468,7 @@ def channel_update(
 @transaction.atomic
 def channel_deactivate(*, actor: Any, channel: Channel) -> Channel:
     """Stop pushing to a channel; its history and subscriptions stay."""
-    _require(actor, channel.unit.path)
+    require_perm(actor, Perm.MANAGE_NOTIFY, channel.unit.path)
     if not channel.is_active:
         raise Conflict(_("The channel is already inactive."))
     before = channel_snapshot(channel)
@@ -492,7 +487,7 @@ def channel_deactivate(*, actor: Any, channel: Channel) -> Channel:
 
 def channel_send_test(*, actor: Any, channel: Channel) -> Notification:
     """Send a test message to ``channel`` (and to the actor's inbox) through ``notify``."""
-    _require(actor, channel.unit.path)
+    require_perm(actor, Perm.MANAGE_NOTIFY, channel.unit.path)
     if not channel.is_active:
         raise Conflict(_("The channel is inactive."))
     return _notify(
@@ -516,8 +511,8 @@ def subscription_create(
     *, actor: Any, channel: Channel, unit: OrgUnit, event: str, include_subtree: bool = True
 ) -> Subscription:
     """Push ``event`` about ``unit`` to ``channel``; the unit must lie in the channel's subtree."""
-    _require(actor, channel.unit.path)
-    _require(actor, unit.path)
+    require_perm(actor, Perm.MANAGE_NOTIFY, channel.unit.path)
+    require_perm(actor, Perm.MANAGE_NOTIFY, unit.path)
     if event not in Event.values:
         raise InvalidInput(detail={"event": [_("Unknown event.")]})
     if not is_within(unit.path, channel.unit.path):
@@ -545,7 +540,7 @@ def subscription_create(
 @transaction.atomic
 def subscription_delete(*, actor: Any, subscription: Subscription) -> None:
     """Remove a subscription (past deliveries stay in the log)."""
-    _require(actor, subscription.channel.unit.path)
+    require_perm(actor, Perm.MANAGE_NOTIFY, subscription.channel.unit.path)
     before = snapshot(subscription)
     audit_record(
         actor=actor,

@@ -19,13 +19,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.roles import Perm
+from fangkong.accounts.selectors import require_perm
 from fangkong.core.errors import InvalidInput
 from fangkong.core.models import Division
 from fangkong.core.sheets import Columns, read_table
 from fangkong.core.text import clean_cell, compact, parse_date
 
 from .models import RiskAreaBatch, RiskLevel
-from .services import AreaChange, ListChange, _require_outbreak_admin, risk_areas_apply
+from .services import AreaChange, ListChange, risk_areas_apply
 
 MAX_ROWS = 5_000
 ALLOWED_SUFFIXES = {".xlsx", ".xls", ".ods", ".csv"}
@@ -206,7 +208,7 @@ def parse_rows(path: Path) -> tuple[list[AreaChange], list[str]]:
 
 def risk_areas_import(*, actor: Any, upload: UploadedFile, notice: str = "") -> ImportedList:
     """Import a risk-area notice from a spreadsheet: all rows or none; re-check the raises."""
-    _require_outbreak_admin(actor)
+    require_perm(actor, Perm.MANAGE_OUTBREAK)
     name = upload.name or "upload.xlsx"
     suffix = Path(name).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:

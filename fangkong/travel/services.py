@@ -11,14 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.roles import Perm
-from fangkong.accounts.selectors import require_perm, scope_for, user_has_perm_anywhere
+from fangkong.accounts.selectors import require_perm
 from fangkong.core.audit import audit_record, snapshot
-from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
+from fangkong.core.errors import InvalidInput, PermissionDenied
 from fangkong.core.models import AuditLog, Division
 from fangkong.core.paths import subtree_q
 from fangkong.core.text import clean_cell, parse_date
 from fangkong.health.models import Contact, FiledBy, PersonLink
-from fangkong.health.selectors import may_declare_for
+from fangkong.health.selectors import require_proxy
 from fangkong.orgs.models import OrgUnit, Person
 
 from .decide import decide
@@ -45,23 +45,15 @@ MAX_DAYS_AHEAD = 60
 # ---------------------------------------------------------------- permissions
 
 
-def _require_proxy(actor: Any, person: Person) -> None:
-    """Refuse unless ``actor`` may declare for ``person`` (404 when the person is not visible)."""
-    if actor is None or may_declare_for(actor, person):
-        return
-    if scope_for(actor, Perm.VIEW_HEALTH).covers(person.unit_path):
-        raise PermissionDenied()
-    raise NotFound()
+# Writes for a person go through health's proxy rule (require_proxy). Group-wide settings
+# (risk areas, the group rules) need the outbreak permission, held anywhere.
 
 
-def _require_outbreak_admin(actor: Any) -> None:
-    """Group-wide settings (risk areas, group rules) need the outbreak permission."""
-    if actor is not None and not user_has_perm_anywhere(actor, Perm.MANAGE_OUTBREAK):
-        raise PermissionDenied()
-
-
-def _require_rules_admin(actor: Any, unit: OrgUnit) -> None:
-    require_perm(actor, Perm.MANAGE_RETURN_RULES, unit.path)
+def _rule_perm(unit: OrgUnit | None) -> tuple[Perm, str | None]:
+    """The permission (and where) to change a rule: the group's, or a unit's override."""
+    if unit is None:
+        return Perm.MANAGE_OUTBREAK, None
+    return Perm.MANAGE_RETURN_RULES, unit.path
 
 
 # ---------------------------------------------------------------- cleaning input
@@ -219,7 +211,7 @@ def _new_itinerary(person: Person, data: ItineraryData, **extra: Any) -> Itinera
 @transaction.atomic
 def itinerary_add(*, actor: Any, person: Person, raw: dict[str, Any]) -> Itinerary:
     """Record a trip declared by hand (a grid worker's phone call); re-decide the open card."""
-    _require_proxy(actor, person)
+    require_proxy(actor, person)
     data = itinerary_clean(raw, today=timezone.localdate())
     row = _new_itinerary(person, data, source=Itinerary.Source.HAND, created_by=actor)
     row.save()
@@ -237,7 +229,7 @@ def itinerary_add(*, actor: Any, person: Person, raw: dict[str, Any]) -> Itinera
 @transaction.atomic
 def itinerary_delete(*, actor: Any, itinerary: Itinerary) -> None:
     person = itinerary.person
-    _require_proxy(actor, person)
+    require_proxy(actor, person)
     before = snapshot(itinerary)
     audit_record(
         actor=actor,
@@ -270,7 +262,7 @@ def card_file(
         if via_link.person_id != person.pk:
             raise PermissionDenied(_("This link only files for its own person."))
     else:
-        _require_proxy(actor, person)
+        require_proxy(actor, person)
     today = timezone.localdate()
     data = card_clean(raw, today=today)
     card = ReturneeCard.objects.select_for_update().filter(person=person, is_open=True).first()
@@ -331,7 +323,8 @@ def _store_decision(card: ReturneeCard) -> Decision:
 @transaction.atomic
 def card_redecide(*, actor: Any, card: ReturneeCard) -> Decision:
     """Decide again (after the rules or the list changed); audited."""
-    _require_proxy_or_viewer(actor, card.person)
+    # Re-deciding changes nothing the person said: whoever sees their health data may ask.
+    require_perm(actor, Perm.VIEW_HEALTH, card.person.unit_path, seen_with=Perm.VIEW_HEALTH)
     before = card.outcome
     decision = _store_decision(card)
     audit_record(
@@ -345,16 +338,10 @@ def card_redecide(*, actor: Any, card: ReturneeCard) -> Decision:
     return decision
 
 
-def _require_proxy_or_viewer(actor: Any, person: Person) -> None:
-    """Re-deciding changes nothing the person said: whoever sees health data may ask for it."""
-    if actor is not None and not scope_for(actor, Perm.VIEW_HEALTH).covers(person.unit_path):
-        raise NotFound()
-
-
 @transaction.atomic
 def card_close(*, actor: Any, card: ReturneeCard, reason: str) -> ReturneeCard:
     """Close the card (the person is back at post, or will not return); a reason is required."""
-    _require_proxy(actor, card.person)
+    require_proxy(actor, card.person)
     reason = clean_cell(reason)
     if not reason:
         raise InvalidInput(detail={"reason": [_("Give a reason.")]})
@@ -441,7 +428,7 @@ def risk_areas_apply(
     (``exposures_found``); the open returnee cards that touch a changed region are
     decided again.
     """
-    _require_outbreak_admin(actor)
+    require_perm(actor, Perm.MANAGE_OUTBREAK)
     today = today or timezone.localdate()
     _check_changes(changes, today)
     batch = RiskAreaBatch.objects.create(
@@ -532,7 +519,7 @@ def risk_area_set(
 @transaction.atomic
 def risk_area_lift(*, actor: Any, area: RiskArea, on: dt.date | None = None) -> RiskArea:
     """Take a region off the list from ``on`` (today); its history stays."""
-    _require_outbreak_admin(actor)
+    require_perm(actor, Perm.MANAGE_OUTBREAK)
     if area.effective_to is not None:
         raise InvalidInput(_("This entry is no longer in force."))
     on = on or timezone.localdate()
@@ -578,10 +565,7 @@ def _clean_rule(raw: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def rule_save(*, actor: Any, unit: OrgUnit | None, level: str, raw: dict[str, Any]) -> ReturnRule:
     """Create or change the group rule (``unit`` None) or a unit's override for ``level``."""
-    if unit is None:
-        _require_outbreak_admin(actor)
-    else:
-        _require_rules_admin(actor, unit)
+    require_perm(actor, *_rule_perm(unit))
     if level not in RiskLevel.values:
         raise InvalidInput(detail={"level": [_("Unknown risk level.")]})
     values = _clean_rule(raw)
@@ -606,10 +590,7 @@ def rule_save(*, actor: Any, unit: OrgUnit | None, level: str, raw: dict[str, An
 @transaction.atomic
 def rule_delete(*, actor: Any, rule: ReturnRule) -> None:
     unit = rule.unit
-    if unit is None:
-        _require_outbreak_admin(actor)
-    else:
-        _require_rules_admin(actor, unit)
+    require_perm(actor, *_rule_perm(unit))
     audit_record(
         actor=actor,
         action=AuditLog.Action.DELETE,
