@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from fangkong.accounts.roles import Perm
-from fangkong.accounts.selectors import scope_for
+from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core import calendar
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.paths import subtree_q
@@ -188,3 +188,12 @@ def unit_for_ledger(user: Any, *, kind: str, key: str) -> OrgUnit:
     if unit is None or not scope_for(user, spec.view_perm).covers(unit.path):
         raise NotFound()
     return unit
+
+
+def calendar_audit_scope(user: Any) -> str:
+    """Refuse (403) a user who may not edit the working-day calendar (*manage the outbreak*,
+    anywhere); return the subtree its audit rows are about: the user's one root, else "".
+    """
+    require_perm(user, Perm.MANAGE_OUTBREAK)
+    scope = scope_for(user, Perm.MANAGE_OUTBREAK)
+    return scope.paths[0] if len(scope.paths) == 1 else ""

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has_perm_anywhere
-from fangkong.core import calendar
+from fangkong.core import calendar, calendar_services
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import CalendarNotice
 from fangkong.core.web import page_context, renders_app_errors
@@ -363,12 +363,11 @@ def today(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def calendar_page(request: HttpRequest) -> HttpResponse:
     """A year's holidays and make-up days; group admins enter the State Council's notice."""
-    if not user_has_perm_anywhere(request.user, Perm.MANAGE_OUTBREAK):
-        raise PermissionDenied()
+    scope_path = selectors.calendar_audit_scope(request.user)
     year = year_param(request.GET.get("year") or request.POST.get("year"))
     form = OverrideForm(initial={"is_working": "0"})
     if request.method == "POST":
-        outcome = _calendar_post(request, year)
+        outcome = _calendar_post(request, year, scope_path)
         if isinstance(outcome, OverrideForm):
             form = outcome
         else:
@@ -388,24 +387,31 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _calendar_post(request: HttpRequest, year: int) -> OverrideForm | None:
+def _calendar_post(request: HttpRequest, year: int, scope_path: str) -> OverrideForm | None:
     action = request.POST.get("action", "")
     try:
         if action == "save":
             form = OverrideForm(request.POST)
             if not form.is_valid():
                 return form
-            services.calendar_day_save(actor=request.user, **form.cleaned_data)
+            calendar_services.calendar_day_save(
+                actor=request.user, scope_path=scope_path, **form.cleaned_data
+            )
             messages.success(request, _("The override was saved."))
         elif action == "delete":
             raw = request.POST.get("override", "")
-            services.calendar_day_delete(
-                actor=request.user, override_id=int(raw) if raw.isdigit() else 0
+            calendar_services.calendar_day_delete(
+                actor=request.user,
+                scope_path=scope_path,
+                override_id=int(raw) if raw.isdigit() else 0,
             )
             messages.success(request, _("The override was removed."))
         elif action == "notice":
-            services.calendar_notice_enter(
-                actor=request.user, year=year, note=request.POST.get("note", "")
+            calendar_services.calendar_notice_enter(
+                actor=request.user,
+                scope_path=scope_path,
+                year=year,
+                note=request.POST.get("note", ""),
             )
             messages.success(request, _("The year's notice is marked as entered."))
         else:

@@ -21,15 +21,11 @@ from .items import (
     item_transition,
 )
 from .opening import NewItem, item_open, items_open_bulk
-from .overrides import calendar_day_delete, calendar_day_save, calendar_notice_enter
 from .sweep import overdue_sweep, sweep_notices_send
 
 __all__ = [
     "MAX_CADENCE_HOURS",
     "NewItem",
-    "calendar_day_delete",
-    "calendar_day_save",
-    "calendar_notice_enter",
     "clock_due",
     "item_approve_close",
     "item_assign",
