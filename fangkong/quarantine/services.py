@@ -16,18 +16,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from fangkong.accounts.models import RoleAssignment, User
-from fangkong.accounts.roles import Perm, Role
+from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm
 from fangkong.core.audit import audit_record, snapshot
 from fangkong.core.errors import Conflict, InvalidInput
 from fangkong.core.models import AuditLog
 from fangkong.core.numbers import to_decimal
-from fangkong.core.paths import ancestor_paths
 from fangkong.core.text import FIRST_DAY, LAST_DAY, clean_cell
 from fangkong.health.models import TEMPERATURE_MAX, TEMPERATURE_MIN, OutbreakProfile
 from fangkong.ledger import services as ledger
+from fangkong.ledger.keys import person_key
 from fangkong.ledger.models import Entry, Item
+from fangkong.ledger.owners import owners_for
 from fangkong.orgs.models import OrgUnit, Person
 
 from . import signals
@@ -312,21 +312,6 @@ def placement_start(
     return placement
 
 
-def trackers_for(person: Person) -> list[User]:
-    """Return the trackers of the nearest unit above (or at) the person's that has any."""
-    rows = list(
-        RoleAssignment.objects.filter(
-            role=Role.TRACKER,
-            unit__path__in=ancestor_paths(person.unit_path),
-            unit__valid_to__isnull=True,
-        ).values_list("user_id", "unit__path")
-    )
-    if not rows:
-        return []
-    nearest = max(len(path) for _user, path in rows)
-    return list(User.objects.filter(pk__in=[u for u, path in rows if len(path) == nearest]))
-
-
 def _end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(23, 59, 59), timezone.get_current_timezone())
 
@@ -334,10 +319,10 @@ def _end_of_day(day: dt.date) -> dt.datetime:
 def _open_item(actor: Any, placement: Placement) -> Item:
     """Open the placement's ledger item: checks every 12 h, release due on the planned day.
 
-    Owners: the trackers of the person's unit (nearest above), else whoever placed them.
+    Owners: as for every new item (``ledger.owners``), else whoever placed them.
     """
     person = placement.person
-    owners = trackers_for(person)
+    owners = owners_for(person.unit_path)
     if not owners and getattr(actor, "is_authenticated", False):
         owners = [actor]
     item, created = ledger.item_open(
@@ -348,7 +333,7 @@ def _open_item(actor: Any, placement: Placement) -> Item:
         title=f"{person.name} · {placement.where}",
         person=person,
         owners=owners,
-        open_key=f"person:{person.pk}",
+        open_key=person_key(person.pk),
         data={
             "placement": placement.pk,
             "mode": placement.mode,

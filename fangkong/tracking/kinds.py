@@ -30,11 +30,6 @@ _TRANSITIONS = (
 )
 
 
-def person_key(person_id: int) -> str:
-    """The open key of a person's card: one open card per person and kind."""
-    return f"person:{person_id}"
-
-
 def _subject_label(item: Any) -> str:
     return item.person.name if item.person_id else item.title
 

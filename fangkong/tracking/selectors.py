@@ -9,6 +9,7 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.errors import NotFound
 from fangkong.core.text import clean_cell
+from fangkong.ledger.keys import person_key
 from fangkong.ledger.models import Item
 from fangkong.orgs.models import Person
 
@@ -195,6 +196,4 @@ def require_health(user: Any) -> None:
 
 def open_card(person_id: int, kind: str = ABNORMAL) -> Item | None:
     """Return the person's open card of ``kind`` (no scope check: for services and the demo)."""
-    from .kinds import person_key
-
     return Item.objects.filter(kind=kind, open_key=person_key(person_id), is_open=True).first()

@@ -24,13 +24,14 @@ from fangkong.core.models import AuditLog, Division
 from fangkong.health.models import Declaration
 from fangkong.health.status import reason_labels
 from fangkong.ledger import services as ledger
+from fangkong.ledger.keys import person_from_key, person_key
 from fangkong.ledger.models import Entry, Item
+from fangkong.ledger.owners import owners_for, owners_for_paths
 from fangkong.orgs.models import Person
 from fangkong.quarantine.models import Placement
 from fangkong.travel.models import LEVEL_RANK, RiskLevel
 
-from .assignment import owners_for, owners_for_paths
-from .kinds import ABNORMAL, CONTACT, DAILY_HOURS, QUARANTINE_HOURS, person_key
+from .kinds import ABNORMAL, CONTACT, DAILY_HOURS, QUARANTINE_HOURS
 from .models import CloseContact, Relation
 from .rules import Readiness, abnormal_readiness, contact_readiness, observation_end
 
@@ -48,7 +49,7 @@ def _open_cards(kind: str, person_ids: Iterable[int]) -> dict[int, Item]:
     found: dict[int, Item] = {}
     for chunk in _chunks(keys):
         for item in Item.objects.filter(kind=kind, is_open=True, open_key__in=chunk):
-            found[int(str(item.open_key).split(":")[1])] = item
+            found[person_from_key(str(item.open_key))] = item
     return found
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from fangkong.accounts.roles import Role
 from fangkong.core.models import AuditLog, CalendarDay, CalendarNotice
 from fangkong.ledger import services
+from fangkong.ledger.keys import person_key
 from fangkong.ledger.models import Item
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,7 @@ def card(org, person=None, **kwargs):
         person=person,
         unit=person.unit,
         title=f"{person.name} 发热",
-        open_key=f"person:{person.pk}",
+        open_key=person_key(person.pk),
         **kwargs,
     )
     return item

@@ -10,6 +10,7 @@ from fangkong.accounts.roles import Role
 from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog
 from fangkong.ledger import services
+from fangkong.ledger.keys import person_key
 from fangkong.ledger.models import Entry, Item, ItemClock
 from fangkong.ledger.services import NewItem
 from fangkong.orgs.services import person_update
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def open_card(org, actor=None, person=None, **kwargs):
     person = person or org.person_a
-    kwargs.setdefault("open_key", f"person:{person.pk}")
+    kwargs.setdefault("open_key", person_key(person.pk))
     return services.item_open(
         actor=actor,
         kind="testcase",
@@ -64,7 +65,7 @@ def test_a_resolution_deadline_in_a_year_without_notice_is_flagged(org):
 def test_bulk_opening_skips_open_keys_and_repeats(org):
     open_card(org)
     rows = [
-        NewItem(subject=p, person=p, unit=p.unit, title=p.name, open_key=f"person:{p.pk}")
+        NewItem(subject=p, person=p, unit=p.unit, title=p.name, open_key=person_key(p.pk))
         for p in (org.person_a, org.person_b, org.person_b)
     ]
     assert services.items_open_bulk(actor=None, kind="testcase", rows=rows) == 1

@@ -8,6 +8,7 @@ from django.utils import timezone
 from fangkong.accounts.roles import Role
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.ledger import selectors, services
+from fangkong.ledger.keys import person_key
 from fangkong.ledger.models import Item
 from fangkong.notify.models import InboxItem, Notification
 from fangkong.orgs.services import person_create
@@ -33,7 +34,7 @@ def open_for(person, opened_at, owners=()):
         person=person,
         unit=person.unit,
         title=person.name,
-        open_key=f"person:{person.pk}",
+        open_key=person_key(person.pk),
         opened_at=opened_at,
         owners=owners,
     )

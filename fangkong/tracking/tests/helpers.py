@@ -9,8 +9,9 @@ from django.utils import timezone
 from fangkong.health import services as health
 from fangkong.health.models import Declaration
 from fangkong.health.tests.factories import raw_declaration
+from fangkong.ledger.keys import person_key
 from fangkong.ledger.models import Item
-from fangkong.tracking.kinds import ABNORMAL, person_key
+from fangkong.tracking.kinds import ABNORMAL
 
 
 def days_ago(n: int) -> str:

@@ -13,12 +13,13 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from fangkong.ledger.keys import person_key
 from fangkong.ledger.models import Entry, Item
 from fangkong.ledger.services import NewItem, items_open_bulk
 from fangkong.orgs.models import Person
 from fangkong.orgs.services import person_create
 from fangkong.testing import CHROMIUM, PASSWORD, PHONE, build_org, valid_resident_id
-from fangkong.tracking.kinds import ABNORMAL, person_key
+from fangkong.tracking.kinds import ABNORMAL
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed"),

@@ -1,8 +1,9 @@
-"""Cards go to the tracker nearest above the person's unit, else to the nearest unit admin."""
+"""A new item goes to the tracker nearest above its unit, else to the nearest unit admin."""
 
 import pytest
 
-from fangkong.tracking.assignment import owners_for, owners_for_paths
+from fangkong.ledger.keys import person_from_key, person_key
+from fangkong.ledger.owners import owners_for, owners_for_paths
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +44,17 @@ def test_many_units_in_one_query(org, django_assert_num_queries):
     with django_assert_num_queries(1):
         owners = owners_for_paths([org.shop_a.path, org.plant_b.path, org.household.path])
     assert owners == {org.shop_a.path: [a], org.plant_b.path: [b], org.household.path: [b]}
+
+
+def test_inactive_holders_are_not_owners(org):
+    tracker = org.user("tracker", org.plant_a)
+    tracker.is_active = False
+    tracker.save(update_fields=["is_active"])
+    admin = org.user("unit_admin", org.ent_a)
+    assert owners_for(org.shop_a.path) == [admin]
+
+
+def test_a_person_key_reads_back():
+    assert person_from_key(person_key(42)) == 42
+    with pytest.raises(ValueError):
+        person_from_key("placement:42")

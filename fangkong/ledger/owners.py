@@ -1,17 +1,18 @@
-"""Who gets a card: the tracker nearest above the person's unit, else the nearest unit admin.
+"""Who owns a new item: the tracker nearest above its unit, else the nearest unit admin.
 
-Configurable in settings: ``TRACKING_ASSIGNEE_ROLES`` (roles searched first, nearest unit
-upwards; default tracker) and ``TRACKING_FALLBACK_ROLES`` (searched when no unit on the
-way up has the first roles; default unit admin). Everyone holding the winning role on the
-nearest unit that has it becomes an owner. One query for any number of people.
+Every kind that assigns its items to people on the spot (tracking cards, quarantine
+placements) asks here. Configurable in settings: ``TRACKING_ASSIGNEE_ROLES`` (roles
+searched first, nearest unit upwards; default tracker) and ``TRACKING_FALLBACK_ROLES``
+(searched when no unit on the way up has the first roles; default unit admin). Everyone
+active holding the winning role on the nearest unit that has it becomes an owner. One
+query for any number of units.
 """
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.conf import settings
 
-from fangkong.accounts.models import RoleAssignment
+from fangkong.accounts.models import RoleAssignment, User
 from fangkong.accounts.roles import Role
 from fangkong.core.paths import ancestor_paths
 
@@ -23,14 +24,14 @@ def assignee_roles() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return first, fallback
 
 
-def owners_for_paths(paths: Iterable[str]) -> dict[str, list[Any]]:
+def owners_for_paths(paths: Iterable[str]) -> dict[str, list[User]]:
     """Return {unit path: [owner users]} for every given unit path ([] when nobody fits)."""
     wanted = set(paths)
     if not wanted:
         return {}
     first, fallback = assignee_roles()
     ancestors = {ancestor for path in wanted for ancestor in ancestor_paths(path)}
-    holders: dict[tuple[str, str], list[Any]] = {}
+    holders: dict[tuple[str, str], list[User]] = {}
     rows = (
         RoleAssignment.objects.filter(
             unit__path__in=ancestors,
@@ -49,8 +50,8 @@ def owners_for_paths(paths: Iterable[str]) -> dict[str, list[Any]]:
 
 
 def _nearest(
-    path: str, holders: dict[tuple[str, str], list[Any]], roles: tuple[str, ...]
-) -> list[Any]:
+    path: str, holders: dict[tuple[str, str], list[User]], roles: tuple[str, ...]
+) -> list[User]:
     for ancestor in reversed(ancestor_paths(path)):
         found = [user for role in roles for user in holders.get((ancestor, role), [])]
         if found:
@@ -58,6 +59,6 @@ def _nearest(
     return []
 
 
-def owners_for(unit_path: str) -> list[Any]:
-    """Return the owners of a card for a person in the unit at ``unit_path``."""
+def owners_for(unit_path: str) -> list[User]:
+    """Return the owners of a new item in the unit at ``unit_path``."""
     return owners_for_paths([unit_path])[unit_path]
