@@ -17,7 +17,7 @@ from fangkong.core.schema import ObjectId, Pages
 from fangkong.health.models import OutbreakProfile
 from fangkong.ledger.models import Item
 
-from . import selectors, services
+from . import rules, selectors, services
 from .models import CloseContact
 from .rules import observation_end
 from .schemas import (
@@ -81,7 +81,7 @@ def card_open(request: HttpRequest, payload: CardOpenIn) -> Any:
 @router.get("/tracking/cards/{card_id}/readiness", response=ReadinessOut)
 def card_readiness(request: HttpRequest, card_id: ObjectId) -> Any:
     """May the card be closed out now? The consecutive normal days and the rule's sentence."""
-    return asdict(services.readiness(selectors.card_get(request.user, card_id)))
+    return asdict(rules.readiness(selectors.card_get(request.user, card_id)))
 
 
 @router.post("/tracking/cards/{card_id}/close", response=TrackingCardOut)

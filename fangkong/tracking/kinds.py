@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from fangkong.accounts.roles import Perm
 from fangkong.ledger.kinds import Clock, Kind, State, Transition, register
 
-ABNORMAL = "abnormal"
-CONTACT = "contact"
+from .rules import ABNORMAL, CONTACT, close_check
+
 DAILY_HOURS = 24
 QUARANTINE_HOURS = 12
 
@@ -35,8 +35,6 @@ def _subject_label(item: Any) -> str:
 
 
 def _kind(key: str, label: Any, plural: Any, clocks: tuple[Clock, ...]) -> Kind:
-    from . import services  # the close-out rule reads declarations; imported when used
-
     return Kind(
         key=key,
         label=label,
@@ -52,7 +50,7 @@ def _kind(key: str, label: Any, plural: Any, clocks: tuple[Clock, ...]) -> Kind:
         approve_perm=Perm.APPROVE_CLOSE,
         warn_before_hours=2,
         subject_label=_subject_label,
-        close_check=services.close_check,
+        close_check=close_check,
     )
 
 

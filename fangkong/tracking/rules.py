@@ -1,6 +1,8 @@
 """When a card may be closed out: N consecutive normal days, or the observation period over.
 
-Pure reads of declarations and the outbreak profile; the services enforce them.
+Pure reads of declarations and the outbreak profile. The kinds (``kinds``) hand
+``close_check`` to the ledger, which calls it on every close-out request and approval;
+``readiness`` tells the card page why (not).
 """
 
 import datetime as dt
@@ -9,7 +11,13 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.core.errors import InvalidInput
 from fangkong.health.models import Colour, Declaration, OutbreakProfile
+from fangkong.ledger.models import Item
+
+# The keys of the two kinds (registered in ``kinds``): a contact card has its own rule.
+ABNORMAL = "abnormal"
+CONTACT = "contact"
 
 
 @dataclass(frozen=True)
@@ -84,3 +92,20 @@ def contact_readiness(
     return Readiness(
         readiness.ready, readiness.normal_days, readiness.needed, readiness.message, observe_until
     )
+
+
+def readiness(item: Item, *, today: dt.date | None = None) -> Readiness:
+    """Tell whether ``item`` may be closed out now, and why (not)."""
+    if item.kind == CONTACT:
+        until = dt.date.fromisoformat(
+            item.data.get("observe_until") or timezone.localdate().isoformat()
+        )
+        return contact_readiness(item.person_id or 0, until, today=today)
+    return abnormal_readiness(item.person_id or 0, today=today)
+
+
+def close_check(item: Item) -> None:
+    """Refuse a close-out (request or approval) the rule does not allow: escalate instead."""
+    result = readiness(item)
+    if not result.ready:
+        raise InvalidInput(result.message, detail={"reason": [result.message]})

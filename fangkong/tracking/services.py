@@ -33,7 +33,7 @@ from fangkong.travel.models import LEVEL_RANK, RiskLevel
 
 from .kinds import ABNORMAL, CONTACT, DAILY_HOURS, QUARANTINE_HOURS
 from .models import CloseContact, Relation
-from .rules import Readiness, abnormal_readiness, contact_readiness, observation_end
+from .rules import close_check, observation_end
 
 _CHUNK = 500
 
@@ -409,23 +409,6 @@ def _contact_card(actor: Any, person: Person, case: Person, today: dt.date) -> I
 
 
 # ------------------------------------------------------------------ close-out
-
-
-def readiness(item: Item, *, today: dt.date | None = None) -> Readiness:
-    """Tell whether ``item`` may be closed out now, and why (not)."""
-    if item.kind == CONTACT:
-        until = dt.date.fromisoformat(
-            item.data.get("observe_until") or timezone.localdate().isoformat()
-        )
-        return contact_readiness(item.person_id or 0, until, today=today)
-    return abnormal_readiness(item.person_id or 0, today=today)
-
-
-def close_check(item: Item) -> None:
-    """Refuse a close-out (request or approval) the rule does not allow: escalate instead."""
-    result = readiness(item)
-    if not result.ready:
-        raise InvalidInput(result.message, detail={"reason": [result.message]})
 
 
 @transaction.atomic

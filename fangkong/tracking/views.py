@@ -24,7 +24,7 @@ from fangkong.core.web import page_context, renders_app_errors
 from fangkong.health.models import OutbreakProfile
 from fangkong.orgs.selectors import mask_id_number
 
-from . import selectors, services
+from . import rules, selectors, services
 from .forms import ContactForm
 from .kinds import ABNORMAL, CONTACT
 
@@ -108,7 +108,7 @@ def card_close(request: HttpRequest, pk: int) -> HttpResponse:
         "tracking/close.html",
         {
             "item": item,
-            "readiness": services.readiness(item),
+            "readiness": rules.readiness(item),
             "can_track": can_track,
             "error_text": error.as_text() if error else "",
         },

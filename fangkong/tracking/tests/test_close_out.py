@@ -7,7 +7,7 @@ import pytest
 from fangkong.core.errors import InvalidInput, PermissionDenied
 from fangkong.ledger import services as ledger
 from fangkong.ledger.models import Entry
-from fangkong.tracking import services
+from fangkong.tracking import rules, services
 
 from .helpers import card_of, declare
 
@@ -37,7 +37,7 @@ def test_abnormal_declaration_to_close_out_with_approval(org):
     for ago in (2, 1):
         declare(org, org.person_a, ago=ago)
     ledger.item_follow_up(actor=tracker, item=card, text="连续三天正常", value=Decimal("36.5"))
-    assert services.readiness(card).ready
+    assert rules.readiness(card).ready
     services.card_request_close(actor=tracker, item=card, reason="连续三天体温正常，无症状")
     card.refresh_from_db()
     assert card.state == "closing" and card.is_open

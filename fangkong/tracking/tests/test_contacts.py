@@ -8,7 +8,7 @@ from django.utils import timezone
 from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
 from fangkong.orgs.services import person_create
 from fangkong.testing import valid_resident_id
-from fangkong.tracking import selectors, services
+from fangkong.tracking import rules, selectors, services
 from fangkong.tracking.kinds import CONTACT
 from fangkong.tracking.models import CloseContact
 
@@ -36,7 +36,7 @@ def test_a_contact_is_observed_for_the_follow_up_days_from_the_last_contact(org)
     assert card is not None and card.kind == CONTACT
     assert card.data["observe_until"] == (ago(3) + dt.timedelta(days=14)).isoformat()
     assert list(card.owners.all()) == [tracker]
-    assert not services.readiness(card).ready
+    assert not rules.readiness(card).ready
 
     # A later contact extends the observation on the same card.
     _link, again = services.contact_record(
