@@ -13,7 +13,7 @@ from django.utils import timezone
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core import calendar
-from fangkong.core.errors import NotFound, PermissionDenied
+from fangkong.core.errors import NotFound
 from fangkong.core.paths import subtree_q
 from fangkong.orgs.models import OrgUnit
 
@@ -23,10 +23,8 @@ from .models import Entry, Item, ItemClock
 
 
 def _scoped(user: Any, kind: Kind) -> QuerySet[Item]:
-    scope = scope_for(user, kind.view_perm)
-    if scope.is_empty:
-        raise PermissionDenied()
-    return scope.filter(Item.objects.filter(kind=kind.key), "unit_path")
+    require_perm(user, kind.view_perm)
+    return scope_for(user, kind.view_perm).filter(Item.objects.filter(kind=kind.key), "unit_path")
 
 
 def kinds_visible(user: Any) -> list[Kind]:

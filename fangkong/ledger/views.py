@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fangkong.accounts.decorators import requires
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has_perm_anywhere
 from fangkong.core import calendar, calendar_services
@@ -338,10 +339,9 @@ def _apply(request: HttpRequest, item: Item, action: str) -> str:
 @login_required
 @renders_app_errors
 @require_GET
+@requires(Perm.TRACK)
 def today(request: HttpRequest) -> HttpResponse:
     """The tracker's follow-ups due by tonight (overdue first), built for a phone."""
-    if not user_has_perm_anywhere(request.user, Perm.TRACK):
-        raise PermissionDenied()
     items = list(selectors.my_due_today(request.user)[:200])
     rows = []
     for item in items:

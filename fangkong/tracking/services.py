@@ -16,10 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.roles import Perm
-from fangkong.accounts.selectors import scope_for
+from fangkong.accounts.selectors import require_perm
 from fangkong.core.audit import audit_record, audit_rows, snapshot
 from fangkong.core.bulk import insert_values
-from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
+from fangkong.core.errors import InvalidInput
 from fangkong.core.models import AuditLog, Division
 from fangkong.health.models import Declaration
 from fangkong.health.status import reason_labels
@@ -207,19 +207,16 @@ def cards_backfill(*, since: dt.date, until: dt.date | None = None, backdate: bo
     return cards_for_declarations(declarations=list(rows.order_by("day", "pk")), backdate=backdate)
 
 
-def _require_track(actor: Any, person: Person) -> None:
-    """404 for a person the actor cannot see; 403 when seen but the actor may not track."""
-    if scope_for(actor, Perm.TRACK).covers(person.unit_path):
-        return
-    if scope_for(actor, Perm.VIEW_HEALTH).covers(person.unit_path):
-        raise PermissionDenied(_("Your role may not open tracking cards."))
-    raise NotFound()
-
-
 @transaction.atomic
 def card_open(*, actor: Any, person: Person, reason: str) -> tuple[Item, bool]:
     """Open an abnormal-person card by hand (or return the person's open one)."""
-    _require_track(actor, person)
+    require_perm(
+        actor,
+        Perm.TRACK,
+        person.unit_path,
+        seen_with=Perm.VIEW_HEALTH,
+        message=_("Your role may not open tracking cards."),
+    )
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(detail={"reason": [_("Say why the card is opened.")]})
@@ -314,11 +311,6 @@ def cadence_follow_quarantine(*, person_id: int, in_quarantine: bool) -> int:
 # ------------------------------------------------------------------ close contacts
 
 
-def _case_visible(actor: Any, case: Person) -> None:
-    if not scope_for(actor, Perm.VIEW_HEALTH).covers(case.unit_path):
-        raise NotFound()
-
-
 @transaction.atomic
 def contact_record(
     *,
@@ -335,8 +327,15 @@ def contact_record(
     The observation runs the profile's follow-up days from the latest contact with any
     case; a contact whose period is already over gets the link but no card.
     """
-    _require_track(actor, person)
-    _case_visible(actor, case)
+    require_perm(
+        actor,
+        Perm.TRACK,
+        person.unit_path,
+        seen_with=Perm.VIEW_HEALTH,
+        message=_("Your role may not open tracking cards."),
+    )
+    # The case: anyone who cannot see its health data does not learn it exists (404).
+    require_perm(actor, Perm.VIEW_HEALTH, case.unit_path, seen_with=Perm.VIEW_HEALTH)
     today = today or timezone.localdate()
     errors: dict[str, list[str]] = {}
     if person.pk == case.pk:

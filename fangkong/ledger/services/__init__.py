@@ -6,7 +6,9 @@ row, all in one transaction. Deadlines are computed once, when a clock starts, a
 
 Callers import this package (``from fangkong.ledger import services``); the modules hold
 one concern each: ``opening``, ``items`` (working an open item), ``close_out``, ``sweep``,
-``clocks`` and what they share (``common``).
+``clocks`` and what they share (``common``). Permissions are checked by
+``accounts.selectors.require_perm`` at the item's unit path, ``seen_with`` the kind's
+``view_perm``: 404 for an item the actor cannot see, 403 with the ledger's message else.
 """
 
 from .clocks import clock_due, refresh_due

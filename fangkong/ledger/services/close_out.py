@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.selectors import require_perm
 from fangkong.core.errors import Conflict
 from fangkong.core.models import AuditLog
 
@@ -19,7 +20,6 @@ from .common import (
     _entry,
     _locked,
     _reason,
-    _require,
     _require_open,
     _set_state,
     _state_snapshot,
@@ -39,12 +39,12 @@ def _close(item: Item, reason: str, at: dt.datetime) -> None:
 def item_request_close(*, actor: Any, item: Item, reason: str) -> Item:
     """Ask to close ``item`` out; it closes at once unless the kind needs an approval."""
     spec = kinds.get(item.kind)
-    _require(
+    require_perm(
         actor,
-        spec,
         spec.close_perm,
         item.unit_path,
-        _("Your role may not close out this item."),
+        seen_with=spec.view_perm,
+        message=_("Your role may not close out this item."),
     )
     reason = _reason(reason)
     item = _locked(item)
@@ -79,12 +79,12 @@ def _waiting_close(item: Item, spec: Kind) -> Entry:
 def item_approve_close(*, actor: Any, item: Item, note: str = "") -> Item:
     """Approve the waiting close-out of ``item``: it is closed out with the requested reason."""
     spec = kinds.get(item.kind)
-    _require(
+    require_perm(
         actor,
-        spec,
         spec.approve_perm,
         item.unit_path,
-        _("Your role may not approve close-outs."),
+        seen_with=spec.view_perm,
+        message=_("Your role may not approve close-outs."),
     )
     item = _locked(item)
     request = _waiting_close(item, spec)
@@ -104,12 +104,12 @@ def item_approve_close(*, actor: Any, item: Item, note: str = "") -> Item:
 def item_reject_close(*, actor: Any, item: Item, reason: str) -> Item:
     """Refuse the waiting close-out: the item goes back to the state it was in."""
     spec = kinds.get(item.kind)
-    _require(
+    require_perm(
         actor,
-        spec,
         spec.approve_perm,
         item.unit_path,
-        _("Your role may not approve close-outs."),
+        seen_with=spec.view_perm,
+        message=_("Your role may not approve close-outs."),
     )
     reason = _reason(reason)
     item = _locked(item)
@@ -125,12 +125,12 @@ def item_reject_close(*, actor: Any, item: Item, reason: str) -> Item:
 def item_reopen(*, actor: Any, item: Item, reason: str) -> Item:
     """Reopen a closed-out item: its clocks start again from now."""
     spec = kinds.get(item.kind)
-    _require(
+    require_perm(
         actor,
-        spec,
         spec.approve_perm,
         item.unit_path,
-        _("Your role may not reopen items."),
+        seen_with=spec.view_perm,
+        message=_("Your role may not reopen items."),
     )
     reason = _reason(reason)
     item = _locked(item)

@@ -1,37 +1,24 @@
-"""What every ledger service shares: the permission check, reasons, history, audit, state."""
+"""What every ledger service shares: reasons, history, audit, state, the 403 message."""
 
 import datetime as dt
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fangkong.accounts.models import User
-from fangkong.accounts.roles import Perm
-from fangkong.accounts.selectors import scope_for
 from fangkong.core.audit import audit_record
-from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fangkong.core.errors import Conflict, InvalidInput
 
 from .. import signals
-from ..kinds import Kind
 from ..models import Entry, Item
 
 _CHUNK = 500  # ids per IN (...) list: under SQLite's variable limit
+# The 403 of an item write whose kind names no message of its own (require_perm's message).
+NOT_ON_ITEM = gettext_lazy("Your role may not do this on this item.")
 
 
 # ------------------------------------------------------------------ checks
-
-
-def _require(actor: Any, kind: Kind, perm: Perm, item_path: str, message: Any = None) -> None:
-    """Raise NotFound when the actor cannot see the item, PermissionDenied when seen but
-    the actor lacks ``perm`` there. ``actor=None`` is the system.
-    """
-    if actor is None:
-        return
-    if scope_for(actor, perm).covers(item_path):
-        return
-    if scope_for(actor, kind.view_perm).covers(item_path):
-        raise PermissionDenied(message or _("Your role may not do this on this item."))
-    raise NotFound()
 
 
 def _invalid(field_name: str, message: str) -> InvalidInput:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import Role
+from fangkong.accounts.selectors import require_perm
 from fangkong.core.errors import Conflict
 from fangkong.core.models import AuditLog
 from fangkong.core.numbers import fits_column, to_decimal
@@ -24,12 +25,12 @@ from ..kinds import FOLLOW_UP_CLOCK
 from ..models import Entry, Item, ItemClock
 from .clocks import _set_clock, clock_due, refresh_due
 from .common import (
+    NOT_ON_ITEM,
     _audit,
     _entry,
     _invalid,
     _locked,
     _reason,
-    _require,
     _require_open,
     _set_state,
     _state_snapshot,
@@ -60,7 +61,9 @@ def item_follow_up(
     follow-up clock at ``at`` plus the item's cadence.
     """
     spec = kinds.get(item.kind)
-    _require(actor, spec, spec.track_perm, item.unit_path)
+    require_perm(
+        actor, spec.track_perm, item.unit_path, seen_with=spec.view_perm, message=NOT_ON_ITEM
+    )
     item = _locked(item)
     _require_open(item)
     text = (text or "").strip()
@@ -127,12 +130,16 @@ def item_transition(*, actor: Any, item: Item, target: str, note: str = "") -> I
     item = _locked(item)
     transition = spec.transition(item.state, target)
     if transition is None:
-        _require(actor, spec, spec.track_perm, item.unit_path)
+        require_perm(
+            actor, spec.track_perm, item.unit_path, seen_with=spec.view_perm, message=NOT_ON_ITEM
+        )
         raise Conflict(
             _("An item in state “%(state)s” cannot move to “%(target)s”.")
             % {"state": spec.state_label(item.state), "target": spec.state_label(target)}
         )
-    _require(actor, spec, transition.perm, item.unit_path)
+    require_perm(
+        actor, transition.perm, item.unit_path, seen_with=spec.view_perm, message=NOT_ON_ITEM
+    )
     _require_open(item)
     if target in spec.closed_states:
         raise Conflict(_("Close an item out with a reason (and an approval where needed)."))
@@ -155,7 +162,9 @@ def item_transition(*, actor: Any, item: Item, target: str, note: str = "") -> I
 def item_assign(*, actor: Any, item: Item, owners: Iterable[User]) -> Item:
     """Make ``owners`` the people responsible for ``item`` (replacing the previous ones)."""
     spec = kinds.get(item.kind)
-    _require(actor, spec, spec.track_perm, item.unit_path)
+    require_perm(
+        actor, spec.track_perm, item.unit_path, seen_with=spec.view_perm, message=NOT_ON_ITEM
+    )
     item = _locked(item)
     owner_list = sorted({user for user in owners if user.is_active}, key=lambda u: u.pk)
     before = sorted(item.owners.values_list("pk", flat=True))
@@ -181,7 +190,9 @@ def item_set_cadence(*, actor: Any, item: Item, every_hours: int | None) -> Item
     The next follow-up falls due ``every_hours`` after the last one (or the opening).
     """
     spec = kinds.get(item.kind)
-    _require(actor, spec, spec.track_perm, item.unit_path)
+    require_perm(
+        actor, spec.track_perm, item.unit_path, seen_with=spec.view_perm, message=NOT_ON_ITEM
+    )
     if every_hours is not None and not 1 <= every_hours <= MAX_CADENCE_HOURS:
         raise _invalid(
             "every_hours",
@@ -235,7 +246,9 @@ def item_escalate(*, actor: Any, item: Item, reason: str) -> Item:
     admins are told.
     """
     spec = kinds.get(item.kind)
-    _require(actor, spec, spec.track_perm, item.unit_path)
+    require_perm(
+        actor, spec.track_perm, item.unit_path, seen_with=spec.view_perm, message=NOT_ON_ITEM
+    )
     if not spec.has_escalation:
         raise Conflict(_("Items of this kind cannot be escalated."))
     reason = _reason(reason)

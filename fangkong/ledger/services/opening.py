@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import User
+from fangkong.accounts.selectors import require_perm
 from fangkong.core import calendar
 from fangkong.core.audit import audit_rows
 from fangkong.core.bulk import insert_returning_pks, insert_values
@@ -28,7 +29,7 @@ from .. import kinds
 from ..kinds import Kind
 from ..models import Entry, Item, ItemClock
 from .clocks import _deadlines
-from .common import _CHUNK, _invalid, _item_repr, _require, _state_snapshot, _user
+from .common import _CHUNK, NOT_ON_ITEM, _invalid, _item_repr, _state_snapshot, _user
 
 
 @dataclass
@@ -106,7 +107,9 @@ def _open_rows(actor: Any, spec: Kind, rows: Sequence[NewItem]) -> list[Item]:
     """Check, then insert the rows whose key is not open yet; return the items opened."""
     if actor is not None:
         for path in {row.unit.path for row in rows}:
-            _require(actor, spec, spec.track_perm, path)
+            require_perm(
+                actor, spec.track_perm, path, seen_with=spec.view_perm, message=NOT_ON_ITEM
+            )
     if any(not _title(row) for row in rows):
         raise _invalid("title", _("Give a title."))
     for _attempt in range(3):
