@@ -13,6 +13,7 @@ from fangkong.core.exports import Export
 from fangkong.core.models import AuditLog, AuditScope
 from fangkong.core.paths import is_within, subtree_q
 
+from .actors import Actor, Viewer
 from .models import ApiToken, RoleAssignment, User
 from .roles import ROLE_PERMS, Perm
 
@@ -60,7 +61,7 @@ def _minimal_roots(paths: set[str]) -> tuple[str, ...]:
     return tuple(sorted(roots))
 
 
-def role_rows_for(user: Any) -> list[tuple[str, str]]:
+def role_rows_for(user: User) -> list[tuple[str, str]]:
     """Return (role, unit path) for each of the user's assignments to open units, cached."""
     cached = getattr(user, "_fk_role_rows", None)
     if cached is None:
@@ -69,13 +70,13 @@ def role_rows_for(user: Any) -> list[tuple[str, str]]:
                 "role", "unit__path"
             )
         )
-        user._fk_role_rows = cached
+        user.__dict__["_fk_role_rows"] = cached  # cached on this request's user object
     return cached
 
 
-def scope_for(user: Any, perm: Perm) -> Scope:
+def scope_for(user: Actor, perm: Perm) -> Scope:
     """Return the subtrees in which ``user`` holds ``perm``."""
-    if user is None or not user.is_authenticated or not user.is_active:
+    if not isinstance(user, User) or not user.is_active:  # the system, or anonymous
         return Scope()
     if user.is_superuser:
         return Scope(everything=True)
@@ -83,7 +84,7 @@ def scope_for(user: Any, perm: Perm) -> Scope:
     return Scope(paths=_minimal_roots(paths))
 
 
-def user_has_perm_anywhere(user: Any, perm: Perm) -> bool:
+def user_has_perm_anywhere(user: Actor, perm: Perm) -> bool:
     """Tell whether ``user`` holds ``perm`` on at least one subtree (False for None).
 
     A read, for showing a link or a button; to refuse, call ``require_perm``.
@@ -96,7 +97,7 @@ def api_tokens_for(user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by("-created_at")
 
 
-def audit_entries_visible(user: Any) -> QuerySet[Any]:
+def audit_entries_visible(user: Viewer) -> QuerySet[Any]:
     """Return the audit rows of the subtrees where the user may read the audit log.
 
     A row about several subtrees (an export over two enterprises) is shown to whoever may
@@ -141,7 +142,7 @@ def audit_entries_filtered(
     return entries
 
 
-def assignments_managed(user: Any, *, query: str = "") -> QuerySet[RoleAssignment]:
+def assignments_managed(user: Viewer, *, query: str = "") -> QuerySet[RoleAssignment]:
     """Return the role assignments on units where ``user`` may manage accounts."""
     scope = scope_for(user, Perm.MANAGE_ACCOUNTS)
     if scope.is_empty:
@@ -159,13 +160,13 @@ def assignments_managed(user: Any, *, query: str = "") -> QuerySet[RoleAssignmen
 # ------------------------------------------------------------------ task queue (jobs page)
 
 
-def queued_tasks(user: Any) -> QuerySet[OrmQ]:
+def queued_tasks(user: Viewer) -> QuerySet[OrmQ]:
     """Tasks waiting in the queue (a lock means a worker has taken it)."""
     require_perm(user, Perm.VIEW_JOBS)
     return OrmQ.objects.order_by("id")
 
 
-def finished_tasks(user: Any, *, outcome: str = "", query: str = "") -> QuerySet[Task]:
+def finished_tasks(user: Viewer, *, outcome: str = "", query: str = "") -> QuerySet[Task]:
     """Finished tasks, newest first; ``outcome`` is "success", "failure" or "" for both."""
     require_perm(user, Perm.VIEW_JOBS)
     tasks = Task.objects.defer("args", "kwargs")
@@ -176,13 +177,13 @@ def finished_tasks(user: Any, *, outcome: str = "", query: str = "") -> QuerySet
     return tasks.order_by("-stopped")
 
 
-def schedules(user: Any) -> QuerySet[Schedule]:
+def schedules(user: Viewer) -> QuerySet[Schedule]:
     require_perm(user, Perm.VIEW_JOBS)
     return Schedule.objects.order_by("next_run", "name")
 
 
 def require_perm(
-    actor: Any,
+    actor: Actor,
     perm: Perm,
     path: str | None = None,
     *,

@@ -18,6 +18,7 @@ from fangkong.core.audit import audit_record
 from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog
 
+from .actors import Actor
 from .models import ApiToken, RoleAssignment, User
 from .roles import Perm, Role
 from .selectors import require_perm
@@ -28,7 +29,7 @@ TOKEN_PREFIX = "fk_"
 @transaction.atomic
 def user_create(
     *,
-    actor: Any,
+    actor: Actor,
     username: str,
     password: str | None,
     display_name: str = "",
@@ -64,7 +65,7 @@ def user_create(
 
 
 @transaction.atomic
-def role_assign(*, actor: Any, user: User, role: str, unit: Any) -> RoleAssignment:
+def role_assign(*, actor: Actor, user: User, role: str, unit: Any) -> RoleAssignment:
     """Give ``user`` the ``role`` over the subtree of ``unit`` (idempotent).
 
     The actor needs the accounts permission on ``unit``; only superusers grant the group
@@ -91,7 +92,7 @@ def role_assign(*, actor: Any, user: User, role: str, unit: Any) -> RoleAssignme
 @transaction.atomic
 def role_grant(
     *,
-    actor: Any,
+    actor: Actor,
     username: str,
     role: str,
     unit: Any,
@@ -110,7 +111,7 @@ def role_grant(
 
 
 @transaction.atomic
-def role_revoke(*, actor: Any, assignment: RoleAssignment) -> None:
+def role_revoke(*, actor: Actor, assignment: RoleAssignment) -> None:
     """Take a role assignment away."""
     require_perm(actor, Perm.MANAGE_ACCOUNTS, assignment.unit.path, seen_with=Perm.MANAGE_ACCOUNTS)
     audit_record(
@@ -128,7 +129,7 @@ def _hash_key(key: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, actor: Any, user: User, name: str) -> tuple[ApiToken, str]:
+def api_token_create(*, actor: Actor, user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token and return it with its key, which is shown this once only."""
     if not name.strip():
         raise InvalidInput(detail={"name": ["required"]})
@@ -141,7 +142,7 @@ def api_token_create(*, actor: Any, user: User, name: str) -> tuple[ApiToken, st
 
 
 @transaction.atomic
-def api_token_revoke(*, actor: Any, token: ApiToken) -> None:
+def api_token_revoke(*, actor: Actor, token: ApiToken) -> None:
     """Revoke a token at once; requests carrying it are refused from now on."""
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
@@ -197,7 +198,7 @@ def _literal(text: str | None, default: Any) -> Any:
 
 
 @transaction.atomic
-def schedule_run_now(*, actor: Any, schedule_id: int) -> str:
+def schedule_run_now(*, actor: Actor, schedule_id: int) -> str:
     """Queue a schedule's function once, now, without moving its next regular run."""
     require_perm(actor, Perm.VIEW_JOBS)
     schedule = Schedule.objects.filter(pk=schedule_id).first()

@@ -21,6 +21,7 @@ from fangkong.core.models import AuditLog
 from fangkong.core.web import page_context, renders_app_errors
 
 from . import selectors, services
+from .actors import Viewer
 from .forms import LoginForm, RoleGrantForm, TokenForm
 from .models import ApiToken, User
 from .roles import Perm
@@ -133,7 +134,7 @@ def _audit_export(request: HttpRequest, entries: Any) -> HttpResponse:
     return export.response(name="audit-log", headers=headers, rows=rows, label="audit log export")
 
 
-def _unit_by_code(user: Any, code: str) -> Any:
+def _unit_by_code(user: Viewer, code: str) -> Any:
     """Return the unit with ``code`` if it lies where ``user`` manages accounts, else 404."""
     # accounts sits below orgs: reach the unit model through the app registry, not an import.
     units = apps.get_model("orgs", "OrgUnit").objects.filter(code=code.strip())

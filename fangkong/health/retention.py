@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fangkong.accounts.actors import Actor
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm
 from fangkong.core import retention
@@ -51,7 +52,7 @@ def _clean_purge_days(value: Any) -> int:
 
 @transaction.atomic
 def outbreak_close(
-    *, actor: Any, outbreak_id: Any, purge_after_days: Any, today: dt.date | None = None
+    *, actor: Actor, outbreak_id: Any, purge_after_days: Any, today: dt.date | None = None
 ) -> OutbreakProfile:
     """Close the open outbreak ``outbreak_id`` today and open the next one tomorrow; audited.
 
@@ -169,7 +170,7 @@ class PurgeReport:
 
 
 def purge_personal_data(
-    *, dry_run: bool = False, now: dt.datetime | None = None, actor: Any = None
+    *, dry_run: bool = False, now: dt.datetime | None = None, actor: Actor = None
 ) -> PurgeReport:
     """Erase (or, dry, count) the personal data whose retention is over; audited when real."""
     audit_days = retention.audit_retention_days()  # a bad setting stops the run up front

@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.actors import Actor, Viewer
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.errors import NotFound
@@ -27,13 +28,13 @@ def covers_person(scope: Any, unit_path: str, household_path: str | None) -> boo
     return scope.covers(unit_path) or bool(household_path and scope.covers(household_path))
 
 
-def may_declare_for(user: Any, person: Person) -> bool:
+def may_declare_for(user: Viewer, person: Person) -> bool:
     """Tell whether ``user`` may declare (and file cards) on ``person``'s behalf."""
     household = person.household.path if person.household_id and person.household else None
     return covers_person(scope_for(user, Perm.DECLARE_FOR_OTHERS), person.unit_path, household)
 
 
-def require_proxy(actor: Any, person: Person) -> None:
+def require_proxy(actor: Actor, person: Person) -> None:
     """Raise unless ``actor`` may act for ``person``: declare, file a card, hand out a link.
 
     ``may_declare_for`` decides; a refusal is ``require_perm``'s, with health data as what
@@ -93,13 +94,13 @@ def todays_declaration(person: Person, day: dt.date | None = None) -> Declaratio
     )
 
 
-def declarations_visible(user: Any) -> QuerySet[Declaration]:
+def declarations_visible(user: Viewer) -> QuerySet[Declaration]:
     """Declarations of people in the units where ``user`` may see health data."""
     queryset = Declaration.objects.select_related("person", "person__unit", "division", "proxy")
     return scope_for(user, Perm.VIEW_HEALTH).filter(queryset, "unit_path")
 
 
-def person_for_health(user: Any, person_id: Any, perm: Perm = Perm.VIEW_HEALTH) -> Person:
+def person_for_health(user: Viewer, person_id: Any, perm: Perm = Perm.VIEW_HEALTH) -> Person:
     """Return an active person whose health data ``user`` may see (or act on), else 404."""
     person = Person.objects.select_related("unit").filter(pk=person_id, is_active=True).first()
     if person is None or not scope_for(user, perm).covers(person.unit_path):
@@ -118,7 +119,7 @@ def person_status_history(person: Person, *, days: int = 30) -> QuerySet[Declara
 
 
 def roster_for_proxy(
-    user: Any, unit: OrgUnit, day: dt.date
+    user: Viewer, unit: OrgUnit, day: dt.date
 ) -> list[tuple[Person, Declaration | None]]:
     """Return a household's or team's people (not sub-units) with the day's declaration."""
     if not scope_for(user, Perm.DECLARE_FOR_OTHERS).covers(unit.path):
@@ -136,7 +137,7 @@ def roster_for_proxy(
     return [(person, declared.get(person.pk)) for person in people]
 
 
-def unit_for_health(user: Any, *, pk: Any = None, code: str = "") -> OrgUnit:
+def unit_for_health(user: Viewer, *, pk: Any = None, code: str = "") -> OrgUnit:
     """Return the unit (by id, or by code) if ``user`` may see its health data, else 404."""
     unit = OrgUnit.objects.filter(**({"pk": pk} if pk is not None else {"code": code})).first()
     if unit is None or not scope_for(user, Perm.VIEW_HEALTH).covers(unit.path):
@@ -165,7 +166,7 @@ def live_links(person_ids: list[int]) -> dict[int, PersonLink]:
     }
 
 
-def unit_for_proxy(user: Any, unit_id: Any) -> OrgUnit:
+def unit_for_proxy(user: Viewer, unit_id: Any) -> OrgUnit:
     """Return an open unit where ``user`` may declare for others, else 404."""
     unit = OrgUnit.objects.filter(pk=unit_id, valid_to__isnull=True).first()
     if unit is None or not scope_for(user, Perm.DECLARE_FOR_OTHERS).covers(unit.path):
@@ -173,7 +174,7 @@ def unit_for_proxy(user: Any, unit_id: Any) -> OrgUnit:
     return unit
 
 
-def units_for_proxy(user: Any, query: str = "", *, limit: int = 50) -> list[OrgUnit]:
+def units_for_proxy(user: Viewer, query: str = "", *, limit: int = 50) -> list[OrgUnit]:
     """Open units where ``user`` may declare for others: the scope's roots, or a search."""
     scope = scope_for(user, Perm.DECLARE_FOR_OTHERS)
     if scope.is_empty:
@@ -202,7 +203,7 @@ class DeclarationFilter:
     include_history: bool = False
 
 
-def declarations_search(user: Any, filters: DeclarationFilter) -> QuerySet[Declaration]:
+def declarations_search(user: Viewer, filters: DeclarationFilter) -> QuerySet[Declaration]:
     """Declarations in the caller's health scope narrowed by the list's filters.
 
     ``filters.unit`` comes from ``unit_for_health``; the rows are within the caller's

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.actors import Actor, acting_user
 from fangkong.accounts.roles import Perm, Role
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.audit import audit_record, snapshot
@@ -217,7 +218,7 @@ class Stored:
 
 def declarations_submit(
     *,
-    actor: Any,
+    actor: Actor,
     items: Sequence[dict[str, Any]],
     via_link: PersonLink | None = None,
     today: dt.date | None = None,
@@ -276,7 +277,7 @@ def _invalid(problems: dict[str, dict[str, str]], *, single: bool) -> InvalidInp
 
 
 def _people_for(
-    *, actor: Any, cleaned: list[DeclarationData], via_link: PersonLink | None
+    *, actor: Actor, cleaned: list[DeclarationData], via_link: PersonLink | None
 ) -> dict[int, tuple[int, str]]:
     """Return {person id: (unit id, unit path)} and check the filer may declare for each."""
     ids = {data.person_id for data in cleaned}
@@ -310,7 +311,7 @@ def _store(
     *,
     people: dict[int, tuple[int, str]],
     catalogue: Catalogue,
-    actor: Any,
+    actor: Actor,
     via_link: PersonLink | None,
 ) -> list[Stored]:
     seen = {
@@ -463,12 +464,12 @@ def _build(
 
 
 @transaction.atomic
-def link_issue(*, actor: Any, person: Person) -> PersonLink:
+def link_issue(*, actor: Actor, person: Person) -> PersonLink:
     """Give the person a new declaration link; any earlier link stops working."""
     require_proxy(actor, person)  # links are a proxy's tool
     now = timezone.now()
     PersonLink.objects.filter(person=person, revoked_at__isnull=True).update(revoked_at=now)
-    link = PersonLink.objects.create(person=person, created_by=actor)
+    link = PersonLink.objects.create(person=person, created_by=acting_user(actor))
     audit_record(
         actor=actor,
         action=AuditLog.Action.CREATE,
@@ -480,7 +481,9 @@ def link_issue(*, actor: Any, person: Person) -> PersonLink:
 
 
 @transaction.atomic
-def links_issue_missing(*, actor: Any, unit: OrgUnit, people: Sequence[Person]) -> list[PersonLink]:
+def links_issue_missing(
+    *, actor: Actor, unit: OrgUnit, people: Sequence[Person]
+) -> list[PersonLink]:
     """Give a link to each of a unit's ``people`` who has none (the QR sheet); return them.
 
     Live links keep working. One INSERT and one audit row (with the people's ids) for the
@@ -498,7 +501,9 @@ def links_issue_missing(*, actor: Any, unit: OrgUnit, people: Sequence[Person]) 
         )
     )
     links = PersonLink.objects.bulk_create(
-        PersonLink(person=person, created_by=actor) for person in people if person.pk not in have
+        PersonLink(person=person, created_by=acting_user(actor))
+        for person in people
+        if person.pk not in have
     )
     if links:
         audit_record(
@@ -513,7 +518,7 @@ def links_issue_missing(*, actor: Any, unit: OrgUnit, people: Sequence[Person]) 
 
 
 @transaction.atomic
-def link_revoke(*, actor: Any, person: Person) -> int:
+def link_revoke(*, actor: Actor, person: Person) -> int:
     """Stop the person's declaration link from working; return how many were revoked."""
     require_proxy(actor, person)  # links are a proxy's tool
     revoked = PersonLink.objects.filter(person=person, revoked_at__isnull=True).update(
@@ -554,7 +559,7 @@ def _full_clean(obj: Any) -> None:
 
 
 @transaction.atomic
-def outbreak_profile_update(*, actor: Any, values: dict[str, Any]) -> OutbreakProfile:
+def outbreak_profile_update(*, actor: Actor, values: dict[str, Any]) -> OutbreakProfile:
     """Change the outbreak profile's numbers (cleaned ``values`` by field name); audited."""
     require_perm(actor, Perm.MANAGE_OUTBREAK)  # one group-wide row: held anywhere
     profile = OutbreakProfile.objects.select_for_update().get(pk=OutbreakProfile.current().pk)
@@ -575,7 +580,7 @@ def outbreak_profile_update(*, actor: Any, values: dict[str, Any]) -> OutbreakPr
 
 
 @transaction.atomic
-def symptom_save(*, actor: Any, symptom: Symptom | None, values: dict[str, Any]) -> Symptom:
+def symptom_save(*, actor: Actor, symptom: Symptom | None, values: dict[str, Any]) -> Symptom:
     """Add a symptom to the list (``symptom`` None) or change one; audited.
 
     Symptoms are switched off rather than deleted: old declarations keep their codes.

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from fangkong.accounts.actors import Viewer, viewer_id
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core import calendar
@@ -22,18 +23,18 @@ from .kinds import Kind
 from .models import Entry, Item, ItemClock
 
 
-def _scoped(user: Any, kind: Kind) -> QuerySet[Item]:
+def _scoped(user: Viewer, kind: Kind) -> QuerySet[Item]:
     require_perm(user, kind.view_perm)
     return scope_for(user, kind.view_perm).filter(Item.objects.filter(kind=kind.key), "unit_path")
 
 
-def kinds_visible(user: Any) -> list[Kind]:
+def kinds_visible(user: Viewer) -> list[Kind]:
     """Return the registered kinds whose items ``user`` may see somewhere."""
     return [k for k in kinds.all_kinds() if not scope_for(user, k.view_perm).is_empty]
 
 
 def items_for(
-    user: Any,
+    user: Viewer,
     *,
     kind: str,
     unit: OrgUnit | None = None,
@@ -88,7 +89,7 @@ def items_for(
     )
 
 
-def item_get(user: Any, pk: int) -> Item:
+def item_get(user: Viewer, pk: int) -> Item:
     """Return item ``pk`` if the user may see it; NotFound otherwise (also for unknown kinds)."""
     item = Item.objects.select_related("person", "unit", "opened_by").filter(pk=pk).first()
     if item is None:
@@ -108,7 +109,7 @@ def item_clocks(item: Item) -> QuerySet[ItemClock]:
     return item.clocks.order_by("due_at", "id")
 
 
-def open_counts_by_unit(user: Any, *, kind: str, unit: OrgUnit) -> dict[int, dict[str, int]]:
+def open_counts_by_unit(user: Viewer, *, kind: str, unit: OrgUnit) -> dict[int, dict[str, int]]:
     """Return {unit id: {"open", "overdue", "closing"}} for ``unit`` and its open children.
 
     A child's counts cover its whole subtree; ``unit``'s own row counts the items placed
@@ -142,7 +143,7 @@ def open_counts_by_unit(user: Any, *, kind: str, unit: OrgUnit) -> dict[int, dic
     }
 
 
-def my_due_today(user: Any, *, day: dt.date | None = None) -> QuerySet[Item]:
+def my_due_today(user: Viewer, *, day: dt.date | None = None) -> QuerySet[Item]:
     """Return the open items ``user`` owns that fall due by the end of ``day`` (today),
     overdue ones included, the most urgent first.
     """
@@ -153,7 +154,7 @@ def my_due_today(user: Any, *, day: dt.date | None = None) -> QuerySet[Item]:
         if not scope.is_empty:
             visible |= Q(kind=spec.key) & scope.q("unit_path")
     return (
-        Item.objects.filter(visible, owners=user, is_open=True)
+        Item.objects.filter(visible, owners__id=viewer_id(user), is_open=True)
         .filter(next_due_at__lte=calendar.end_of_day(day))
         .select_related("person", "unit")
         .prefetch_related("owners")
@@ -161,7 +162,7 @@ def my_due_today(user: Any, *, day: dt.date | None = None) -> QuerySet[Item]:
     )
 
 
-def kind_totals(user: Any, *, kind: str) -> dict[str, int]:
+def kind_totals(user: Viewer, *, kind: str) -> dict[str, int]:
     """Return the open, overdue and awaiting-approval counts of ``kind`` in the user's scope."""
     spec = kinds.get(kind)
     return (
@@ -175,7 +176,7 @@ def kind_totals(user: Any, *, kind: str) -> dict[str, int]:
     )
 
 
-def unit_for_ledger(user: Any, *, kind: str, key: str) -> OrgUnit:
+def unit_for_ledger(user: Viewer, *, kind: str, key: str) -> OrgUnit:
     """Return the unit named by id or code if the user sees the kind's items there."""
     spec = kinds.get(kind)
     key = key.strip()
@@ -188,7 +189,7 @@ def unit_for_ledger(user: Any, *, kind: str, key: str) -> OrgUnit:
     return unit
 
 
-def calendar_audit_scope(user: Any) -> str:
+def calendar_audit_scope(user: Viewer) -> str:
     """Refuse (403) a user who may not edit the working-day calendar (*manage the outbreak*,
     anywhere); return the subtree its audit rows are about: the user's one root, else "".
     """

@@ -16,7 +16,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fangkong.accounts.actors import Viewer
 from fangkong.accounts.decorators import requires
+from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has_perm_anywhere
 from fangkong.core import calendar, calendar_services
@@ -116,7 +118,7 @@ def _subject_label(spec: Kind, item: Item) -> str:
     return item.person.name if item.person_id and item.person else ""
 
 
-def _user_name(user: Any) -> str:
+def _user_name(user: User) -> str:
     return getattr(user, "display_name", "") or user.get_full_name() or user.username
 
 
@@ -183,7 +185,7 @@ def item_export(request: HttpRequest, kind: str) -> HttpResponse:
 # ------------------------------------------------------------------ item page
 
 
-def _may(user: Any, perm: Perm, item: Item) -> bool:
+def _may(user: Viewer, perm: Perm, item: Item) -> bool:
     return scope_for(user, perm).covers(item.unit_path)
 
 

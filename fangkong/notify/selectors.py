@@ -6,6 +6,7 @@ from typing import Any
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from fangkong.accounts.actors import Viewer, viewer_id
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.errors import NotFound, PermissionDenied
@@ -16,10 +17,10 @@ from .models import Channel, Delivery, InboxItem, Subscription
 
 
 def inbox_items(
-    user: Any, *, unread_only: bool = False, unit: OrgUnit | None = None
+    user: Viewer, *, unread_only: bool = False, unit: OrgUnit | None = None
 ) -> QuerySet[InboxItem]:
     """Return the user's inbox, unread first, newest first; optionally about one subtree."""
-    items = InboxItem.objects.filter(user=user).select_related("notification__unit")
+    items = InboxItem.objects.filter(user_id=viewer_id(user)).select_related("notification__unit")
     if unread_only:
         items = items.filter(read_at__isnull=True)
     if unit is not None:
@@ -29,25 +30,25 @@ def inbox_items(
     )
 
 
-def inbox_item_get(user: Any, notification_id: Any) -> InboxItem:
+def inbox_item_get(user: Viewer, notification_id: Any) -> InboxItem:
     """Return the user's inbox item for a notification; NotFound if it is not theirs."""
     try:
         return InboxItem.objects.select_related("notification").get(
-            user=user, notification_id=int(notification_id)
+            user_id=viewer_id(user), notification_id=int(notification_id)
         )
     except (InboxItem.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
 
 
-def inbox_unread_count(user: Any) -> int:
+def inbox_unread_count(user: Viewer) -> int:
     """Count the user's unread items (one query over the (user, read_at) index)."""
-    return InboxItem.objects.filter(user=user, read_at__isnull=True).count()
+    return InboxItem.objects.filter(user_id=viewer_id(user), read_at__isnull=True).count()
 
 
 # ------------------------------------------------------------------ channels
 
 
-def _manage_scope(user: Any) -> Any:
+def _manage_scope(user: Viewer) -> Any:
     scope = scope_for(user, Perm.MANAGE_NOTIFY)
     if scope.is_empty:
         raise PermissionDenied()
@@ -55,7 +56,7 @@ def _manage_scope(user: Any) -> Any:
 
 
 def channels_managed(
-    user: Any, *, query: str = "", include_inactive: bool = True
+    user: Viewer, *, query: str = "", include_inactive: bool = True
 ) -> QuerySet[Channel]:
     """Return the channels owned by units where the user manages notifications."""
     channels = _manage_scope(user).filter(Channel.objects.select_related("unit"), "unit__path")
@@ -66,7 +67,7 @@ def channels_managed(
     return channels.order_by("-is_active", "unit__path", "name", "pk")
 
 
-def channel_get(user: Any, channel_id: Any) -> Channel:
+def channel_get(user: Viewer, channel_id: Any) -> Channel:
     """Return a channel the user manages; 403 if its unit is only visible, else 404."""
     try:
         channel = Channel.objects.select_related("unit").get(pk=int(channel_id))
@@ -84,7 +85,7 @@ def subscriptions_of(channel: Channel) -> QuerySet[Subscription]:
     )
 
 
-def subscription_get(user: Any, subscription_id: Any) -> Subscription:
+def subscription_get(user: Viewer, subscription_id: Any) -> Subscription:
     try:
         subscription = Subscription.objects.select_related("channel__unit", "unit").get(
             pk=int(subscription_id)
@@ -98,7 +99,7 @@ def subscription_get(user: Any, subscription_id: Any) -> Subscription:
 # ------------------------------------------------------------------ deliveries
 
 
-def deliveries_visible(user: Any) -> QuerySet[Delivery]:
+def deliveries_visible(user: Viewer) -> QuerySet[Delivery]:
     """Return the deliveries of channels (or direct e-mail) in the user's notify scope."""
     return _manage_scope(user).filter(
         Delivery.objects.select_related("notification", "channel"), "scope_path"
@@ -137,7 +138,7 @@ def deliveries_filtered(
     return deliveries.order_by("-created_at", "-pk")
 
 
-def delivery_get(user: Any, delivery_id: Any) -> Delivery:
+def delivery_get(user: Viewer, delivery_id: Any) -> Delivery:
     try:
         return deliveries_visible(user).get(pk=int(delivery_id))
     except (Delivery.DoesNotExist, ValueError, TypeError):

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
+from fangkong.accounts.actors import Actor, Viewer, acting_user, viewer_id
 from fangkong.accounts.models import RoleAssignment, User
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm
@@ -302,7 +303,7 @@ def deliveries_send_due(*, now: dt.datetime | None = None, limit: int = DUE_BATC
 
 
 @transaction.atomic
-def delivery_retry(*, actor: Any, delivery: Delivery, now: dt.datetime | None = None) -> Delivery:
+def delivery_retry(*, actor: Actor, delivery: Delivery, now: dt.datetime | None = None) -> Delivery:
     """Send a failed or dead delivery again now; a dead one starts its retry schedule over."""
     require_perm(actor, Perm.MANAGE_NOTIFY, delivery.scope_path)
     if delivery.status not in (Delivery.Status.FAILED, Delivery.Status.DEAD):
@@ -385,7 +386,7 @@ def channel_snapshot(channel: Channel) -> dict[str, Any]:
 @transaction.atomic
 def channel_create(
     *,
-    actor: Any,
+    actor: Actor,
     unit: OrgUnit,
     name: str,
     kind: str,
@@ -405,7 +406,7 @@ def channel_create(
         webhook_url=webhook_url,
         secret=secret.strip() if kind in (ChannelKind.DINGTALK, ChannelKind.FEISHU) else "",
         email_addresses=addresses,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
     )
     audit_record(
         actor=actor,
@@ -420,7 +421,7 @@ def channel_create(
 @transaction.atomic
 def channel_update(
     *,
-    actor: Any,
+    actor: Actor,
     channel: Channel,
     name: str,
     webhook_url: str = "",
@@ -466,7 +467,7 @@ def channel_update(
 
 
 @transaction.atomic
-def channel_deactivate(*, actor: Any, channel: Channel) -> Channel:
+def channel_deactivate(*, actor: Actor, channel: Channel) -> Channel:
     """Stop pushing to a channel; its history and subscriptions stay."""
     require_perm(actor, Perm.MANAGE_NOTIFY, channel.unit.path)
     if not channel.is_active:
@@ -485,7 +486,7 @@ def channel_deactivate(*, actor: Any, channel: Channel) -> Channel:
     return channel
 
 
-def channel_send_test(*, actor: Any, channel: Channel) -> Notification:
+def channel_send_test(*, actor: Actor, channel: Channel) -> Notification:
     """Send a test message to ``channel`` (and to the actor's inbox) through ``notify``."""
     require_perm(actor, Perm.MANAGE_NOTIFY, channel.unit.path)
     if not channel.is_active:
@@ -508,7 +509,7 @@ def channel_send_test(*, actor: Any, channel: Channel) -> Notification:
 
 @transaction.atomic
 def subscription_create(
-    *, actor: Any, channel: Channel, unit: OrgUnit, event: str, include_subtree: bool = True
+    *, actor: Actor, channel: Channel, unit: OrgUnit, event: str, include_subtree: bool = True
 ) -> Subscription:
     """Push ``event`` about ``unit`` to ``channel``; the unit must lie in the channel's subtree."""
     require_perm(actor, Perm.MANAGE_NOTIFY, channel.unit.path)
@@ -538,7 +539,7 @@ def subscription_create(
 
 
 @transaction.atomic
-def subscription_delete(*, actor: Any, subscription: Subscription) -> None:
+def subscription_delete(*, actor: Actor, subscription: Subscription) -> None:
     """Remove a subscription (past deliveries stay in the log)."""
     require_perm(actor, Perm.MANAGE_NOTIFY, subscription.channel.unit.path)
     before = snapshot(subscription)
@@ -555,12 +556,14 @@ def subscription_delete(*, actor: Any, subscription: Subscription) -> None:
 # ------------------------------------------------------------------ inbox
 
 
-def inbox_mark_read(*, user: Any, notification_id: int, now: dt.datetime | None = None) -> None:
+def inbox_mark_read(*, user: Viewer, notification_id: int, now: dt.datetime | None = None) -> None:
     """Mark one notification read in ``user``'s inbox; NotFound if it is not there.
 
     Read markers are the user's own state, not shared data: they are not audited.
     """
-    item = InboxItem.objects.filter(user=user, notification_id=notification_id).first()
+    item = InboxItem.objects.filter(
+        user_id=viewer_id(user), notification_id=notification_id
+    ).first()
     if item is None:
         raise NotFound()
     if item.read_at is None:
@@ -568,8 +571,8 @@ def inbox_mark_read(*, user: Any, notification_id: int, now: dt.datetime | None 
         item.save(update_fields=["read_at"])
 
 
-def inbox_mark_all_read(*, user: Any, now: dt.datetime | None = None) -> int:
+def inbox_mark_all_read(*, user: Viewer, now: dt.datetime | None = None) -> int:
     """Mark everything in ``user``'s inbox read; return how many items changed."""
-    return InboxItem.objects.filter(user=user, read_at__isnull=True).update(
+    return InboxItem.objects.filter(user_id=viewer_id(user), read_at__isnull=True).update(
         read_at=now or timezone.now()
     )

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
+from fangkong.accounts.actors import Actor, acting_user
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.audit import audit_record
@@ -428,19 +429,25 @@ def _gender(check: _RowChecker, id_type: str | None, id_number: str) -> str:
 
 @transaction.atomic
 def import_job_create(
-    *, actor: Any, kind: str, scope_unit: OrgUnit, upload: UploadedFile, skip_bad_rows: bool = False
+    *,
+    actor: Actor,
+    kind: str,
+    scope_unit: OrgUnit,
+    upload: UploadedFile,
+    skip_bad_rows: bool = False,
 ) -> ImportJob:
     """Store an upload and queue its validation."""
     if kind not in ImportJob.Kind.values:
         raise InvalidInput(detail={"kind": [kind]})
-    if not scope_for(actor, Perm.IMPORT).covers(scope_unit.path):
+    uploader = acting_user(actor)  # a job belongs to the person who uploaded it
+    if uploader is None or not scope_for(uploader, Perm.IMPORT).covers(scope_unit.path):
         raise PermissionDenied(_("You may not import into this unit."))
     name = Path(upload.name or "upload").name
     if Path(name).suffix.lower() not in ALLOWED_SUFFIXES:
         raise InvalidInput(_("Upload an Excel (.xlsx, .xls), .ods or .csv file."))
     job = ImportJob.objects.create(
         kind=kind,
-        created_by=actor,
+        created_by=uploader,
         scope_unit=scope_unit,
         scope_path=scope_unit.path,
         file=upload,
@@ -511,7 +518,7 @@ def import_job_validate(job: ImportJob) -> ImportJob:
 
 
 def import_job_commit(
-    *, actor: Any, job: ImportJob, skip_bad_rows: bool | None = None
+    *, actor: Actor, job: ImportJob, skip_bad_rows: bool | None = None
 ) -> ImportJob:
     """Ask for a previewed job to be written; refused while bad rows remain (unless skipped)."""
     if job.status != ImportJob.Status.PREVIEW:
@@ -580,7 +587,7 @@ def import_job_write(job: ImportJob) -> ImportJob:
         return job
 
 
-def _write_units(actor: Any, rows: list[dict[str, Any]]) -> None:
+def _write_units(actor: Actor, rows: list[dict[str, Any]]) -> None:
     """Create the units through the unit service, in file order (parents come first)."""
     by_code = {u.code: u for u in OrgUnit.objects.filter(code__in={r["parent_code"] for r in rows})}
     for row in rows:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from fangkong.accounts.actors import Viewer
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import Scope, scope_for
 from fangkong.core.audit import audit_record
@@ -21,12 +22,12 @@ from .models import ImportJob, OrgUnit, Person
 _INITIALS = re.compile(r"^[a-z]+$")
 
 
-def units_visible(user: Any, perm: Perm = Perm.VIEW_UNITS) -> QuerySet[OrgUnit]:
+def units_visible(user: Viewer, perm: Perm = Perm.VIEW_UNITS) -> QuerySet[OrgUnit]:
     """Return every unit the user may see (or act on with ``perm``)."""
     return scope_for(user, perm).filter(OrgUnit.objects.all())
 
 
-def unit_get(user: Any, unit_id: Any, perm: Perm = Perm.VIEW_UNITS) -> OrgUnit:
+def unit_get(user: Viewer, unit_id: Any, perm: Perm = Perm.VIEW_UNITS) -> OrgUnit:
     """Return one unit in the user's scope; NotFound when missing or outside it."""
     try:
         return units_visible(user, perm).get(pk=int(unit_id))
@@ -34,7 +35,7 @@ def unit_get(user: Any, unit_id: Any, perm: Perm = Perm.VIEW_UNITS) -> OrgUnit:
         raise NotFound() from None
 
 
-def unit_get_by_code(user: Any, code: str, perm: Perm = Perm.VIEW_UNITS) -> OrgUnit:
+def unit_get_by_code(user: Viewer, code: str, perm: Perm = Perm.VIEW_UNITS) -> OrgUnit:
     """Return the unit with ``code`` in the user's scope; NotFound otherwise."""
     unit = units_visible(user, perm).filter(code=code).first()
     if unit is None:
@@ -43,7 +44,7 @@ def unit_get_by_code(user: Any, code: str, perm: Perm = Perm.VIEW_UNITS) -> OrgU
 
 
 def unit_search(
-    user: Any, query: str, *, kind: str = "", include_closed: bool = False
+    user: Viewer, query: str, *, kind: str = "", include_closed: bool = False
 ) -> QuerySet[OrgUnit]:
     """Find units by name, code or pinyin initials (``sdly`` finds 山东铝业)."""
     units = units_visible(user)
@@ -61,7 +62,7 @@ def unit_search(
     return units.order_by("depth", "path")
 
 
-def unit_roots(user: Any) -> list[OrgUnit]:
+def unit_roots(user: Viewer) -> list[OrgUnit]:
     """Return the top units of the user's scope (the tree page starts there)."""
     scope = scope_for(user, Perm.VIEW_UNITS)
     if scope.everything:
@@ -69,7 +70,7 @@ def unit_roots(user: Any) -> list[OrgUnit]:
     return list(OrgUnit.objects.filter(path__in=scope.paths).order_by("path"))
 
 
-def unit_children(user: Any, unit: OrgUnit, *, include_closed: bool = False) -> list[OrgUnit]:
+def unit_children(user: Viewer, unit: OrgUnit, *, include_closed: bool = False) -> list[OrgUnit]:
     """Return the visible children of ``unit`` with ``headcount`` and ``child_count`` set."""
     children = units_visible(user).filter(parent=unit).annotate(child_count=Count("children"))
     if not include_closed:
@@ -81,7 +82,7 @@ def unit_children(user: Any, unit: OrgUnit, *, include_closed: bool = False) -> 
     return result
 
 
-def unit_breadcrumbs(user: Any, unit: OrgUnit) -> list[OrgUnit]:
+def unit_breadcrumbs(user: Viewer, unit: OrgUnit) -> list[OrgUnit]:
     """Return the unit's visible ancestors, root first, then the unit itself."""
     by_path = {u.path: u for u in units_visible(user).filter(path__in=ancestor_paths(unit.path))}
     return [by_path[p] for p in ancestor_paths(unit.path) if p in by_path]
@@ -139,7 +140,7 @@ class PeopleFilter:
     include_inactive: bool = False
 
 
-def people_visible(user: Any, filters: PeopleFilter | None = None) -> QuerySet[Person]:
+def people_visible(user: Viewer, filters: PeopleFilter | None = None) -> QuerySet[Person]:
     """Return the people the user may see, narrowed by ``filters``."""
     filters = filters or PeopleFilter()
     people = scope_for(user, Perm.VIEW_PEOPLE).filter(Person.objects.all(), "unit_path")
@@ -162,7 +163,7 @@ def people_visible(user: Any, filters: PeopleFilter | None = None) -> QuerySet[P
     return people.select_related("unit", "household").order_by("unit_path", "name", "id")
 
 
-def person_get(user: Any, person_id: Any) -> Person:
+def person_get(user: Viewer, person_id: Any) -> Person:
     """Return one person in the user's scope; NotFound when missing or outside it."""
     try:
         return people_visible(user, PeopleFilter(include_inactive=True)).get(pk=int(person_id))
@@ -170,7 +171,7 @@ def person_get(user: Any, person_id: Any) -> Person:
         raise NotFound() from None
 
 
-def can_see_sensitive(user: Any, person: Person) -> bool:
+def can_see_sensitive(user: Viewer, person: Person) -> bool:
     """Tell whether the user may see this person's full document and phone numbers."""
     return scope_for(user, Perm.VIEW_SENSITIVE).covers(person.unit_path)
 
@@ -186,14 +187,14 @@ def person_public_fields(person: Person, *, sensitive_scope: Scope) -> dict[str,
     }
 
 
-def sensitive_view_log(user: Any, person: Person) -> None:
+def sensitive_view_log(user: Viewer, person: Person) -> None:
     """Record that ``user`` saw this person's full personal data."""
     audit_record(
         actor=user, action=AuditLog.Action.VIEW_SENSITIVE, obj=person, scope_path=person.unit_path
     )
 
 
-def sensitive_list_view_log(user: Any, person_ids: list[int]) -> None:
+def sensitive_list_view_log(user: Viewer, person_ids: list[int]) -> None:
     """Record that ``user`` saw a page of people with their full numbers (if any were shown)."""
     if person_ids:
         units = Person.objects.filter(pk__in=person_ids).values_list("unit_path", flat=True)
@@ -214,7 +215,7 @@ def person_history(person: Person, *, limit: int = 50) -> QuerySet[AuditLog]:
     ).select_related("actor")[:limit]
 
 
-def duplicate_groups(user: Any, *, limit: int = 200) -> list[list[Person]]:
+def duplicate_groups(user: Viewer, *, limit: int = 200) -> list[list[Person]]:
     """Return active people who share a document number, grouped, within the user's scope."""
     visible = people_visible(user)
     numbers = (
@@ -235,13 +236,13 @@ def duplicate_groups(user: Any, *, limit: int = 200) -> list[list[Person]]:
     return list(groups.values())
 
 
-def import_jobs_visible(user: Any) -> QuerySet[ImportJob]:
+def import_jobs_visible(user: Viewer) -> QuerySet[ImportJob]:
     """Return the import jobs whose unit lies in the user's import scope."""
     jobs = scope_for(user, Perm.IMPORT).filter(ImportJob.objects.all(), "scope_path")
     return jobs.select_related("created_by", "scope_unit")
 
 
-def import_job_get(user: Any, job_id: Any) -> ImportJob:
+def import_job_get(user: Viewer, job_id: Any) -> ImportJob:
     """Return one import job in the user's scope; NotFound otherwise."""
     try:
         return import_jobs_visible(user).get(pk=int(job_id))

@@ -10,6 +10,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.actors import Actor
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.audit import audit_record, snapshot
@@ -41,7 +42,7 @@ def _clean_unit_fields(*, code: str, name: str, kind: str) -> tuple[str, str]:
 @transaction.atomic
 def unit_create(
     *,
-    actor: Any,
+    actor: Actor,
     code: str,
     name: str,
     kind: str,
@@ -87,7 +88,7 @@ def unit_create(
 
 
 @transaction.atomic
-def unit_rename(*, actor: Any, unit: OrgUnit, name: str) -> OrgUnit:
+def unit_rename(*, actor: Actor, unit: OrgUnit, name: str) -> OrgUnit:
     """Change a unit's name (its code never changes)."""
     require_perm(actor, Perm.MANAGE_UNITS, unit.path)
     name = clean_cell(name)
@@ -108,7 +109,7 @@ def unit_rename(*, actor: Any, unit: OrgUnit, name: str) -> OrgUnit:
 
 
 @transaction.atomic
-def unit_move(*, actor: Any, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
+def unit_move(*, actor: Actor, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
     """Move ``unit`` and its subtree under ``new_parent``; paths of units and people follow."""
     require_perm(actor, Perm.MANAGE_UNITS, unit.path)
     require_perm(actor, Perm.MANAGE_UNITS, new_parent.path)
@@ -142,7 +143,7 @@ def unit_move(*, actor: Any, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
 
 
 @transaction.atomic
-def unit_close(*, actor: Any, unit: OrgUnit, on: dt.date | None = None) -> OrgUnit:
+def unit_close(*, actor: Actor, unit: OrgUnit, on: dt.date | None = None) -> OrgUnit:
     """Close ``unit`` and its open sub-units from ``on``; their history stays.
 
     Refused while active people still belong to the subtree: move them first.
@@ -200,7 +201,7 @@ def person_clean(
     return cleaned
 
 
-def document_registered(*, actor: Any, id_type: str, id_number: str) -> bool:
+def document_registered(*, actor: Actor, id_type: str, id_number: str) -> bool:
     """Tell whether an active person with this document exists where the actor can see.
 
     A record outside the actor's scope is not revealed; the group's duplicate list finds it.
@@ -219,7 +220,7 @@ def _check_household(household: OrgUnit | None) -> None:
 @transaction.atomic
 def person_create(
     *,
-    actor: Any,
+    actor: Actor,
     unit: OrgUnit,
     name: str,
     id_number: str,
@@ -268,7 +269,7 @@ def person_create(
 
 
 @transaction.atomic
-def person_update(*, actor: Any, person: Person, **changes: Any) -> Person:
+def person_update(*, actor: Actor, person: Person, **changes: Any) -> Person:
     """Change a person's fields; moving to another unit needs rights on both units."""
     require_perm(actor, Perm.MANAGE_PEOPLE, person.unit_path)
     before = snapshot(person, exclude=["id_number", "phone"])
@@ -313,7 +314,7 @@ def person_update(*, actor: Any, person: Person, **changes: Any) -> Person:
 
 
 @transaction.atomic
-def person_merge(*, actor: Any, survivor: Person, duplicate: Person) -> Person:
+def person_merge(*, actor: Actor, survivor: Person, duplicate: Person) -> Person:
     """Merge ``duplicate`` into ``survivor``: the same document, one active record.
 
     The duplicate stays in the database, inactive and pointing at the survivor, so its

@@ -18,6 +18,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.actors import Viewer
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
@@ -29,7 +30,7 @@ from .models import Placement, Room, Site, Trip
 OPEN = Q(state__in=Placement.OPEN_STATES)
 
 
-def _either(user: Any, rules: tuple[tuple[Perm, str], ...]) -> Q | None:
+def _either(user: Viewer, rules: tuple[tuple[Perm, str], ...]) -> Q | None:
     """Return a condition matching rows any (perm, path field) rule lets the user see.
 
     None when the user holds none of the permissions anywhere.
@@ -43,7 +44,7 @@ def _either(user: Any, rules: tuple[tuple[Perm, str], ...]) -> Q | None:
     return condition
 
 
-def _visible(user: Any, queryset: QuerySet[Any], rules: tuple[tuple[Perm, str], ...]) -> Any:
+def _visible(user: Viewer, queryset: QuerySet[Any], rules: tuple[tuple[Perm, str], ...]) -> Any:
     condition = _either(user, rules)
     return queryset.none() if condition is None else queryset.filter(condition)
 
@@ -60,24 +61,24 @@ def _get(queryset: QuerySet[Any], pk: Any) -> Any:
 SITE_RULES = ((Perm.VIEW_ROLLUP, "unit_path"), (Perm.MANAGE_QUARANTINE, "unit_path"))
 
 
-def sites_visible(user: Any, *, include_inactive: bool = False) -> QuerySet[Site]:
+def sites_visible(user: Viewer, *, include_inactive: bool = False) -> QuerySet[Site]:
     """Return the sites the user may see (figures only, no names)."""
     sites = _visible(user, Site.objects.select_related("unit"), SITE_RULES)
     return sites if include_inactive else sites.filter(is_active=True)
 
 
-def sites_managed(user: Any) -> QuerySet[Site]:
+def sites_managed(user: Viewer) -> QuerySet[Site]:
     """Return the active sites where the user may place people and edit rooms."""
     return scope_for(user, Perm.MANAGE_QUARANTINE).filter(
         Site.objects.filter(is_active=True).select_related("unit"), "unit_path"
     )
 
 
-def site_get(user: Any, site_id: Any) -> Site:
+def site_get(user: Viewer, site_id: Any) -> Site:
     return _get(sites_visible(user, include_inactive=True), site_id)
 
 
-def room_get(user: Any, room_id: Any) -> Room:
+def room_get(user: Viewer, room_id: Any) -> Room:
     rooms = _visible(
         user,
         Room.objects.select_related("site"),
@@ -136,7 +137,9 @@ class SiteOccupancy:
         return self._sum("overdue")
 
 
-def occupancy(user: Any, *, sites: Any = None, today: dt.date | None = None) -> list[SiteOccupancy]:
+def occupancy(
+    user: Viewer, *, sites: Any = None, today: dt.date | None = None
+) -> list[SiteOccupancy]:
     """Return capacity, occupied and free beds, and releases due, per site and room.
 
     One grouped query over the rooms of the visible sites; no names are read.
@@ -191,19 +194,19 @@ def occupancy(user: Any, *, sites: Any = None, today: dt.date | None = None) -> 
 PLACEMENT_RULES = ((Perm.VIEW_HEALTH, "unit_path"), (Perm.MANAGE_QUARANTINE, "site_path"))
 
 
-def require_placement_access(user: Any) -> None:
+def require_placement_access(user: Viewer) -> None:
     """Raise PermissionDenied unless the user may see some placements or trips (names)."""
     if _either(user, PLACEMENT_RULES) is None:
         raise PermissionDenied()
 
 
-def placements_visible(user: Any) -> QuerySet[Placement]:
+def placements_visible(user: Viewer) -> QuerySet[Placement]:
     """Return the placements the user may see, with what a list shows."""
     placements = Placement.objects.select_related("person", "person__unit", "site", "room")
     return _visible(user, placements, PLACEMENT_RULES)
 
 
-def placement_get(user: Any, placement_id: Any) -> Placement:
+def placement_get(user: Viewer, placement_id: Any) -> Placement:
     return _get(placements_visible(user), placement_id)
 
 
@@ -211,7 +214,7 @@ ENDING = ("today", "tomorrow", "overdue")
 
 
 def placements_for(
-    user: Any,
+    user: Viewer,
     *,
     q: str = "",
     state: str = "",
@@ -252,7 +255,7 @@ def placements_for(
     return placements.order_by("planned_end", "person__name", "id")
 
 
-def room_residents(user: Any, site: Site) -> dict[int, list[Placement]]:
+def room_residents(user: Viewer, site: Site) -> dict[int, list[Placement]]:
     """Return room id → the open placements in it that the user may see (names)."""
     residents: dict[int, list[Placement]] = {}
     for placement in placements_visible(user).filter(OPEN, site=site).order_by("person__name"):
@@ -268,7 +271,7 @@ def open_placement_for(person_id: int) -> Placement | None:
 
 
 def people_to_place(
-    user: Any, query: str = "", *, ids: list[Any] | None = None, limit: int = 20
+    user: Viewer, query: str = "", *, ids: list[Any] | None = None, limit: int = 20
 ) -> list[Person]:
     """Find people the user may place in quarantine: by name, pinyin initials or document
     number, or by id (``ids``)."""
@@ -296,16 +299,16 @@ def people_to_place(
 TRIP_RULES = ((Perm.VIEW_HEALTH, "unit_path"), (Perm.MANAGE_QUARANTINE, "unit_path"))
 
 
-def trips_visible(user: Any) -> QuerySet[Trip]:
+def trips_visible(user: Viewer) -> QuerySet[Trip]:
     return _visible(user, Trip.objects.select_related("unit", "site"), TRIP_RULES)
 
 
-def trip_get(user: Any, trip_id: Any) -> Trip:
+def trip_get(user: Viewer, trip_id: Any) -> Trip:
     return _get(trips_visible(user), trip_id)
 
 
 def trips_for(
-    user: Any,
+    user: Viewer,
     *,
     q: str = "",
     site: Site | None = None,
@@ -331,7 +334,7 @@ def trips_for(
     return trips.annotate(carried=Count("people")).order_by("-departed_at", "-id")
 
 
-def people_by_document(user: Any, numbers: list[str]) -> list[Person]:
+def people_by_document(user: Viewer, numbers: list[str]) -> list[Person]:
     """Return the people with these document numbers the user may act for; InvalidInput
     names the numbers that match nobody in scope."""
     wanted = [clean_cell(n).replace(" ", "").upper() for n in numbers if clean_cell(n)]

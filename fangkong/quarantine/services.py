@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from fangkong.accounts.actors import Actor, acting_user
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm
 from fangkong.core.audit import audit_record, snapshot
@@ -37,7 +38,7 @@ from .models import Level, Mode, Placement, Room, Site, Trip
 MAX_DAYS = 60
 
 
-def _audit(actor: Any, action: str, obj: Any, scope_path: str, before: Any = None) -> None:
+def _audit(actor: Actor, action: str, obj: Any, scope_path: str, before: Any = None) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -66,7 +67,7 @@ def _site_fields(name: str, address: str, contact_name: str, contact_phone: str)
 @transaction.atomic
 def site_create(
     *,
-    actor: Any,
+    actor: Actor,
     unit: OrgUnit,
     name: str,
     address: str = "",
@@ -87,7 +88,7 @@ def site_create(
 @transaction.atomic
 def site_update(
     *,
-    actor: Any,
+    actor: Actor,
     site: Site,
     name: str,
     address: str = "",
@@ -132,7 +133,7 @@ def _occupied(room: Room) -> int:
 
 
 @transaction.atomic
-def room_create(*, actor: Any, site: Site, number: str, capacity: int, note: str = "") -> Room:
+def room_create(*, actor: Actor, site: Site, number: str, capacity: int, note: str = "") -> Room:
     """Add a room with its number of beds to a site."""
     require_perm(actor, Perm.MANAGE_QUARANTINE, site.unit_path)
     number = clean_cell(number)
@@ -150,7 +151,7 @@ def room_create(*, actor: Any, site: Site, number: str, capacity: int, note: str
 
 
 @transaction.atomic
-def room_update(*, actor: Any, room: Room, capacity: int, note: str = "") -> Room:
+def room_update(*, actor: Actor, room: Room, capacity: int, note: str = "") -> Room:
     """Change a room's beds; never below the people in it now."""
     require_perm(actor, Perm.MANAGE_QUARANTINE, room.site.unit_path)
     room = Room.objects.select_for_update().select_related("site").get(pk=room.pk)
@@ -169,7 +170,7 @@ def room_update(*, actor: Any, room: Room, capacity: int, note: str = "") -> Roo
 
 
 @transaction.atomic
-def room_delete(*, actor: Any, room: Room) -> None:
+def room_delete(*, actor: Actor, room: Room) -> None:
     """Delete a room nobody was ever placed in (placements keep their room otherwise)."""
     require_perm(actor, Perm.MANAGE_QUARANTINE, room.site.unit_path)
     if room.placements.exists():
@@ -262,7 +263,7 @@ def _start_day(start: dt.date | None) -> dt.date:
 @transaction.atomic
 def placement_start(
     *,
-    actor: Any,
+    actor: Actor,
     person: Person,
     mode: str,
     level: str,
@@ -302,7 +303,7 @@ def placement_start(
                 start=start,
                 days=days,
                 planned_end=start + dt.timedelta(days=days),
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                created_by=acting_user(actor),
             )
     except IntegrityError:  # a concurrent placement of the same person won
         raise Conflict(_("%(name)s is already in quarantine.") % {"name": person.name}) from None
@@ -316,15 +317,15 @@ def _end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(23, 59, 59), timezone.get_current_timezone())
 
 
-def _open_item(actor: Any, placement: Placement) -> Item:
+def _open_item(actor: Actor, placement: Placement) -> Item:
     """Open the placement's ledger item: checks every 12 h, release due on the planned day.
 
     Owners: as for every new item (``ledger.owners``), else whoever placed them.
     """
     person = placement.person
     owners = owners_for(person.unit_path)
-    if not owners and getattr(actor, "is_authenticated", False):
-        owners = [actor]
+    if not owners and (user := acting_user(actor)) is not None:
+        owners = [user]
     item, created = ledger.item_open(
         actor=actor,
         kind=KIND,
@@ -360,7 +361,7 @@ def placement_item(placement: Placement) -> Item:
 
 def placement_check(
     *,
-    actor: Any,
+    actor: Actor,
     placement: Placement,
     temperature: Any,
     note: str = "",
@@ -400,7 +401,7 @@ TEST_RESULTS = {
 
 def placement_test(
     *,
-    actor: Any,
+    actor: Actor,
     placement: Placement,
     result: str,
     test_kind: str = "",
@@ -423,7 +424,7 @@ def placement_test(
     )
 
 
-def placement_release_request(*, actor: Any, placement: Placement, reason: str) -> Placement:
+def placement_release_request(*, actor: Actor, placement: Placement, reason: str) -> Placement:
     """Propose the person's release: a close-out that waits for approval."""
     if placement.state != Placement.State.ACTIVE:
         raise Conflict(_("Only a person in quarantine can be proposed for release."))
@@ -432,14 +433,14 @@ def placement_release_request(*, actor: Any, placement: Placement, reason: str) 
     return placement
 
 
-def placement_release_approve(*, actor: Any, placement: Placement, note: str = "") -> Placement:
+def placement_release_approve(*, actor: Actor, placement: Placement, note: str = "") -> Placement:
     """Approve the release: the item is closed out and the bed becomes free."""
     ledger.item_approve_close(actor=actor, item=placement_item(placement), note=note)
     placement.refresh_from_db()
     return placement
 
 
-def placement_release_reject(*, actor: Any, placement: Placement, reason: str) -> Placement:
+def placement_release_reject(*, actor: Actor, placement: Placement, reason: str) -> Placement:
     """Refuse the release: the person stays in quarantine."""
     ledger.item_reject_close(actor=actor, item=placement_item(placement), reason=reason)
     placement.refresh_from_db()
@@ -484,7 +485,7 @@ def placement_follow_item(item: Item) -> Placement | None:
 
 
 @transaction.atomic
-def placement_move(*, actor: Any, placement: Placement, room: Room) -> Placement:
+def placement_move(*, actor: Actor, placement: Placement, room: Room) -> Placement:
     """Move a person in centralised quarantine to another room (with a free bed)."""
     require_perm(actor, Perm.MANAGE_QUARANTINE, placement.unit_path)
     if not placement.is_open or placement.mode != Mode.CENTRALISED:
@@ -527,7 +528,7 @@ def _trip_fields(
 @transaction.atomic
 def trip_create(
     *,
-    actor: Any,
+    actor: Actor,
     unit: OrgUnit,
     vehicle_plate: str,
     driver_name: str,
@@ -559,7 +560,7 @@ def trip_create(
         departed_at=departed_at,
         arrived_at=arrived_at,
         note=clean_cell(note),
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
         **fields,
     )
     trip.people.set(people)
@@ -574,7 +575,7 @@ def trip_create(
 
 
 @transaction.atomic
-def trip_arrive(*, actor: Any, trip: Trip, arrived_at: dt.datetime | None = None) -> Trip:
+def trip_arrive(*, actor: Actor, trip: Trip, arrived_at: dt.datetime | None = None) -> Trip:
     """Record when the vehicle arrived."""
     require_perm(actor, Perm.MANAGE_QUARANTINE, trip.unit_path)
     arrived_at = arrived_at or timezone.now()

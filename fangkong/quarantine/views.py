@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fangkong.accounts.actors import Viewer
 from fangkong.accounts.decorators import requires
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has_perm_anywhere
@@ -153,7 +154,7 @@ def placements_export(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _rooms_with_beds(user: Any) -> list[Any]:
+def _rooms_with_beds(user: Viewer) -> list[Any]:
     """Rooms of the sites the user manages, with free beds, for the placement form."""
     rows = []
     for site in selectors.occupancy(user, sites=selectors.sites_managed(user)):
@@ -238,7 +239,7 @@ def placement_detail(request: HttpRequest, placement_id: int) -> HttpResponse:
     )
 
 
-def _ledger_context(user: Any, placement: Placement) -> dict[str, Any]:
+def _ledger_context(user: Viewer, placement: Placement) -> dict[str, Any]:
     """The checks, tests and release workflow kept in the placement's ledger item."""
     item = Item.objects.filter(kind=KIND, object_id=placement.pk).order_by("-id").first()
     if item is None:

@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Count, FilteredRelation, Q, QuerySet, Sum
 from django.utils import timezone
 
+from fangkong.accounts.actors import Viewer
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.errors import NotFound, PermissionDenied
@@ -107,14 +108,14 @@ class Rollup:
     children: list[RollupRow] = field(default_factory=list)
 
 
-def rollup_unit_get(user: Any, unit_id: Any) -> OrgUnit:
+def rollup_unit_get(user: Viewer, unit_id: Any) -> OrgUnit:
     """Return a unit the user may see the roll-up of; NotFound otherwise."""
     from fangkong.orgs.selectors import unit_get
 
     return unit_get(user, unit_id, Perm.VIEW_ROLLUP)
 
 
-def rollup_unit_or_default(user: Any, unit_id: Any) -> OrgUnit:
+def rollup_unit_or_default(user: Viewer, unit_id: Any) -> OrgUnit:
     """Return the unit asked for (NotFound outside the scope), else the top of the scope.
 
     PermissionDenied when the user sees no roll-up at all.
@@ -127,7 +128,7 @@ def rollup_unit_or_default(user: Any, unit_id: Any) -> OrgUnit:
     return unit
 
 
-def rollup_default_unit(user: Any) -> OrgUnit | None:
+def rollup_default_unit(user: Viewer) -> OrgUnit | None:
     """Return the top unit of the user's roll-up scope (the dashboard opens there)."""
     scope = scope_for(user, Perm.VIEW_ROLLUP)
     units = OrgUnit.objects.filter(valid_to__isnull=True)
@@ -136,7 +137,7 @@ def rollup_default_unit(user: Any) -> OrgUnit | None:
     return units.filter(path__in=scope.paths).order_by("depth", "path").first()
 
 
-def _require_rollup(user: Any, unit: OrgUnit) -> None:
+def _require_rollup(user: Viewer, unit: OrgUnit) -> None:
     if not scope_for(user, Perm.VIEW_ROLLUP).covers(unit.path):
         raise NotFound()
 
@@ -195,7 +196,7 @@ def report_counts_by_child(
     return total, by_child
 
 
-def rollup(*, user: Any, unit: OrgUnit, day: dt.date, now: dt.datetime | None = None) -> Rollup:
+def rollup(*, user: Viewer, unit: OrgUnit, day: dt.date, now: dt.datetime | None = None) -> Rollup:
     """Return the live figures of ``unit`` and of each child open on ``day``.
 
     The number of queries does not grow with the number of children beyond a dozen (see
@@ -213,7 +214,7 @@ def rollup(*, user: Any, unit: OrgUnit, day: dt.date, now: dt.datetime | None = 
     )
 
 
-def rollup_breadcrumbs(user: Any, unit: OrgUnit) -> list[OrgUnit]:
+def rollup_breadcrumbs(user: Viewer, unit: OrgUnit) -> list[OrgUnit]:
     """Return the ancestors of ``unit`` whose roll-up the user may see, root first."""
     scope = scope_for(user, Perm.VIEW_ROLLUP)
     paths = [p for p in ancestor_paths(unit.path) if scope.covers(p)]
@@ -225,7 +226,7 @@ def rollup_breadcrumbs(user: Any, unit: OrgUnit) -> list[OrgUnit]:
 
 
 def trend(
-    *, user: Any, unit: OrgUnit, days: int = 30, today: dt.date | None = None
+    *, user: Viewer, unit: OrgUnit, days: int = 30, today: dt.date | None = None
 ) -> list[dict[str, Any]]:
     """Return expected, declared, abnormal and report counts for each of the last ``days``.
 
@@ -321,12 +322,12 @@ def _reporting_units_by_day(unit: OrgUnit, window: list[dt.date]) -> dict[dt.dat
 # ------------------------------------------------------------------ daily reports
 
 
-def attestable_units(user: Any, day: dt.date) -> QuerySet[OrgUnit]:
+def attestable_units(user: Viewer, day: dt.date) -> QuerySet[OrgUnit]:
     """Return the units that must report on ``day`` and that the user may attest."""
     return scope_for(user, Perm.ATTEST_REPORT).filter(plans.reporting_units(day))
 
 
-def report_unit_get(user: Any, unit_id: Any) -> OrgUnit:
+def report_unit_get(user: Viewer, unit_id: Any) -> OrgUnit:
     """Return a unit whose report the user may see or attest; NotFound otherwise.
 
     Attesting itself is checked by the service (403 for a unit seen but not attestable).
@@ -346,7 +347,7 @@ class ReportFilter:
     query: str = ""
 
 
-def report_board(user: Any, filters: ReportFilter) -> QuerySet[Any]:
+def report_board(user: Viewer, filters: ReportFilter) -> QuerySet[Any]:
     """Return the reporting units of a day in the user's roll-up scope with their report.
 
     Each unit carries ``deadline`` and the current report's fields as ``cur__…``.
@@ -396,7 +397,7 @@ def board_rows(units: Any, day: dt.date, now: dt.datetime | None = None) -> list
     return rows
 
 
-def report_history(user: Any, unit: OrgUnit, day: dt.date) -> list[UnitReport]:
+def report_history(user: Viewer, unit: OrgUnit, day: dt.date) -> list[UnitReport]:
     """Return every version of ``unit``'s report for ``day``, newest first."""
     _require_rollup_or_attest(user, unit)
     return list(
@@ -406,7 +407,7 @@ def report_history(user: Any, unit: OrgUnit, day: dt.date) -> list[UnitReport]:
     )
 
 
-def _require_rollup_or_attest(user: Any, unit: OrgUnit) -> None:
+def _require_rollup_or_attest(user: Viewer, unit: OrgUnit) -> None:
     if not (
         scope_for(user, Perm.VIEW_ROLLUP).covers(unit.path)
         or scope_for(user, Perm.ATTEST_REPORT).covers(unit.path)
@@ -414,7 +415,7 @@ def _require_rollup_or_attest(user: Any, unit: OrgUnit) -> None:
         raise NotFound()
 
 
-def report_prefill(user: Any, unit: OrgUnit, day: dt.date) -> DeclarationFigures:
+def report_prefill(user: Viewer, unit: OrgUnit, day: dt.date) -> DeclarationFigures:
     """Return the figures a report of ``unit`` for ``day`` would carry now."""
     _require_rollup_or_attest(user, unit)
     return subtree_figures(unit.path, day)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
+from fangkong.accounts.actors import Actor, acting_user
 from fangkong.accounts.roles import Perm, Role
 from fangkong.accounts.selectors import require_perm
 from fangkong.core.audit import audit_record, snapshot
@@ -32,7 +33,7 @@ def _invalid(field: str, message: str) -> InvalidInput:
 @transaction.atomic
 def report_attest(
     *,
-    actor: Any,
+    actor: Actor,
     unit: OrgUnit,
     day: dt.date,
     zero: bool = False,
@@ -87,7 +88,7 @@ def report_attest(
         is_zero=zero,
         is_late=first.is_late if first else now > plans.deadline_of(plan, day),
         note=note.strip(),
-        attested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        attested_by=acting_user(actor),
         attested_at=now,
         **figures.report_fields(),
     )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from fangkong.accounts.actors import Viewer
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
 from fangkong.core.errors import Conflict, InvalidInput
@@ -291,7 +292,7 @@ def rollup(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _abnormal_cards(user: Any, unit: Any, data: Any) -> dict[str, Any]:
+def _abnormal_cards(user: Viewer, unit: Any, data: Any) -> dict[str, Any]:
     """Open abnormal-person cards in all and per child (set on each child's unit)."""
     by_unit = open_counts_by_unit(user, kind=ABNORMAL, unit=unit)
     for row in data.children:

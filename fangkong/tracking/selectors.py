@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from fangkong.accounts.actors import Viewer
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.errors import NotFound
@@ -19,7 +20,7 @@ from .models import CloseContact
 TREE_DEPTH = 4  # generations shown below a case: contacts of contacts of …
 
 
-def people_to_track(user: Any, query: str, *, limit: int = 20) -> list[Person]:
+def people_to_track(user: Viewer, query: str, *, limit: int = 20) -> list[Person]:
     """Find people the user may open cards for, by name, initials or document number."""
     query = clean_cell(query)
     if not query:
@@ -36,7 +37,7 @@ def people_to_track(user: Any, query: str, *, limit: int = 20) -> list[Person]:
     return list(people.order_by("name", "id")[:limit])
 
 
-def person_for_tracking(user: Any, person_id: Any, perm: Perm = Perm.VIEW_HEALTH) -> Person:
+def person_for_tracking(user: Viewer, person_id: Any, perm: Perm = Perm.VIEW_HEALTH) -> Person:
     """Return an active person whose health the user may see (or act on), else 404."""
     person = Person.objects.select_related("unit").filter(pk=person_id, is_active=True).first()
     if person is None or not scope_for(user, perm).covers(person.unit_path):
@@ -44,7 +45,7 @@ def person_for_tracking(user: Any, person_id: Any, perm: Perm = Perm.VIEW_HEALTH
     return person
 
 
-def person_by_document(user: Any, number: str) -> Person:
+def person_by_document(user: Viewer, number: str) -> Person:
     """Return the person with this document number inside the user's health scope, else 404."""
     number = clean_cell(number).upper()
     people = scope_for(user, Perm.VIEW_HEALTH).filter(
@@ -57,7 +58,7 @@ def person_by_document(user: Any, number: str) -> Person:
     return person
 
 
-def card_get(user: Any, pk: Any) -> Item:
+def card_get(user: Viewer, pk: Any) -> Item:
     """Return a tracking card (abnormal or contact) the user may see, else 404."""
     item = (
         Item.objects.select_related("person", "unit")
@@ -69,7 +70,7 @@ def card_get(user: Any, pk: Any) -> Item:
     return item
 
 
-def open_counts(user: Any) -> dict[str, dict[str, int]]:
+def open_counts(user: Viewer) -> dict[str, dict[str, int]]:
     """Open, overdue and awaiting-approval cards per kind in the user's scope."""
     items = scope_for(user, Perm.VIEW_HEALTH).filter(
         Item.objects.filter(kind__in=(ABNORMAL, CONTACT), is_open=True), "unit_path"
@@ -86,7 +87,7 @@ def open_counts(user: Any) -> dict[str, dict[str, int]]:
 
 
 def contacts_visible(
-    user: Any, *, query: str = "", case: Person | None = None
+    user: Viewer, *, query: str = "", case: Person | None = None
 ) -> QuerySet[CloseContact]:
     """Contact links whose contact person lies in the user's health scope."""
     links = scope_for(user, Perm.VIEW_HEALTH).filter(
@@ -106,7 +107,7 @@ def contacts_visible(
     return links.order_by("-last_contact_day", "-id")
 
 
-def cases_visible(user: Any) -> QuerySet[Person]:
+def cases_visible(user: Viewer) -> QuerySet[Person]:
     """Cases (people with recorded contacts) in the user's health scope, with contact counts."""
     people = scope_for(user, Perm.VIEW_HEALTH).filter(
         Person.objects.filter(close_contacts__isnull=False).select_related("unit"), "unit_path"
@@ -136,7 +137,7 @@ class CaseTree:
     size: int
 
 
-def case_tree(user: Any, case: Person, *, depth: int = TREE_DEPTH) -> CaseTree:
+def case_tree(user: Viewer, case: Person, *, depth: int = TREE_DEPTH) -> CaseTree:
     """Who was exposed by ``case`` (and by them, ``depth`` generations), and who exposed it.
 
     One query per generation; a person appears once (the first, nearest path wins), so
@@ -186,7 +187,7 @@ def case_tree(user: Any, case: Person, *, depth: int = TREE_DEPTH) -> CaseTree:
     return CaseTree(root, exposed_by, size)
 
 
-def require_health(user: Any) -> None:
+def require_health(user: Viewer) -> None:
     """403 for a user who may see nobody's health data."""
     from fangkong.core.errors import PermissionDenied
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.actors import Actor
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm
 from fangkong.core.audit import audit_record, audit_rows, snapshot
@@ -208,7 +209,7 @@ def cards_backfill(*, since: dt.date, until: dt.date | None = None, backdate: bo
 
 
 @transaction.atomic
-def card_open(*, actor: Any, person: Person, reason: str) -> tuple[Item, bool]:
+def card_open(*, actor: Actor, person: Person, reason: str) -> tuple[Item, bool]:
     """Open an abnormal-person card by hand (or return the person's open one)."""
     require_perm(
         actor,
@@ -314,7 +315,7 @@ def cadence_follow_quarantine(*, person_id: int, in_quarantine: bool) -> int:
 @transaction.atomic
 def contact_record(
     *,
-    actor: Any,
+    actor: Actor,
     person: Person,
     case: Person,
     last_contact_day: dt.date,
@@ -367,7 +368,7 @@ def contact_record(
     return link, _contact_card(actor, person, case, today)
 
 
-def _contact_card(actor: Any, person: Person, case: Person, today: dt.date) -> Item | None:
+def _contact_card(actor: Actor, person: Person, case: Person, today: dt.date) -> Item | None:
     last = (
         CloseContact.objects.filter(person=person)
         .order_by("-last_contact_day")
@@ -411,13 +412,13 @@ def _contact_card(actor: Any, person: Person, case: Person, today: dt.date) -> I
 
 
 @transaction.atomic
-def card_request_close(*, actor: Any, item: Item, reason: str) -> Item:
+def card_request_close(*, actor: Actor, item: Item, reason: str) -> Item:
     """Ask to close a card out; refused until the close-out rule holds."""
     close_check(item)
     return ledger.item_request_close(actor=actor, item=item, reason=reason)
 
 
 @transaction.atomic
-def card_escalate(*, actor: Any, item: Item, reason: str) -> Item:
+def card_escalate(*, actor: Actor, item: Item, reason: str) -> Item:
     """Escalate a card that cannot be closed out: the parent unit's admins are told."""
     return ledger.item_escalate(actor=actor, item=item, reason=reason)

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.actors import Actor
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm
 from fangkong.core.errors import InvalidInput
@@ -206,7 +207,7 @@ def parse_rows(path: Path) -> tuple[list[AreaChange], list[str]]:
     return changes, ignored
 
 
-def risk_areas_import(*, actor: Any, upload: UploadedFile, notice: str = "") -> ImportedList:
+def risk_areas_import(*, actor: Actor, upload: UploadedFile, notice: str = "") -> ImportedList:
     """Import a risk-area notice from a spreadsheet: all rows or none; re-check the raises."""
     require_perm(actor, Perm.MANAGE_OUTBREAK)
     name = upload.name or "upload.xlsx"

@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from fangkong.accounts.actors import Viewer
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.errors import NotFound
@@ -33,7 +34,7 @@ def _person_condition(query: str, field: str = "person") -> Q:
     return condition
 
 
-def person_for_travel(user: Any, person_id: Any, perm: Perm = Perm.VIEW_HEALTH) -> Person:
+def person_for_travel(user: Viewer, person_id: Any, perm: Perm = Perm.VIEW_HEALTH) -> Person:
     """Return an active person whose travel data ``user`` may see (or act on), else 404."""
     person = (
         Person.objects.select_related("unit", "household")
@@ -48,7 +49,7 @@ def person_for_travel(user: Any, person_id: Any, perm: Perm = Perm.VIEW_HEALTH) 
     return person
 
 
-def people_for_filing(user: Any, query: str, *, limit: int = 30) -> list[Person]:
+def people_for_filing(user: Viewer, query: str, *, limit: int = 30) -> list[Person]:
     """People the user may file a returnee card for, by name, initials or ID-number tail."""
     query = query.strip()
     scope = scope_for(user, Perm.DECLARE_FOR_OTHERS)
@@ -67,7 +68,7 @@ def latest_decision(card: ReturneeCard) -> Decision | None:
     return card.decisions.select_related("rule", "rule__unit").first()
 
 
-def card_get(user: Any, pk: Any) -> ReturneeCard:
+def card_get(user: Viewer, pk: Any) -> ReturneeCard:
     """Return a card whose person lies in the caller's health scope, else 404."""
     card = (
         ReturneeCard.objects.select_related("person", "person__unit", "coming_from", "proxy")
@@ -90,14 +91,14 @@ def person_itineraries(person: Person, *, since: dt.date | None = None) -> Query
     return rows.order_by("-from_day", "-id")
 
 
-def itinerary_get(user: Any, pk: Any) -> Itinerary:
+def itinerary_get(user: Viewer, pk: Any) -> Itinerary:
     row = Itinerary.objects.select_related("person", "person__household").filter(pk=pk).first()
     if row is None or not scope_for(user, Perm.VIEW_HEALTH).covers(row.person.unit_path):
         raise NotFound()
     return row
 
 
-def unit_for_travel(user: Any, *, pk: Any = None, code: str = "") -> OrgUnit:
+def unit_for_travel(user: Viewer, *, pk: Any = None, code: str = "") -> OrgUnit:
     """Return the unit (by id or code) if the caller may see its health data, else 404."""
     unit = OrgUnit.objects.filter(**({"pk": pk} if pk is not None else {"code": code})).first()
     if unit is None or not scope_for(user, Perm.VIEW_HEALTH).covers(unit.path):
@@ -122,7 +123,7 @@ def _decision_column(name: str) -> Subquery:
 
 
 def returnees_search(
-    user: Any, filters: ReturneeFilter, *, with_outcome: bool = True
+    user: Viewer, filters: ReturneeFilter, *, with_outcome: bool = True
 ) -> QuerySet[ReturneeCard]:
     """Cards in the caller's health scope narrowed by the list's filters, with the decision."""
     cards = scope_for(user, Perm.VIEW_HEALTH).filter(
@@ -151,7 +152,7 @@ def returnees_search(
     return cards.order_by("planned_return", "person__unit_path", "person__name", "pk")
 
 
-def outcome_counts(user: Any, filters: ReturneeFilter) -> dict[str, int]:
+def outcome_counts(user: Viewer, filters: ReturneeFilter) -> dict[str, int]:
     """How many cards of the filtered list have each outcome (the tabs' numbers)."""
     cards = returnees_search(user, filters, with_outcome=False)
     rows = cards.order_by().values("outcome").annotate(n=Count("pk")).values_list("outcome", "n")
@@ -206,14 +207,14 @@ def group_rules() -> dict[str, ReturnRule]:
     return {rule.level: rule for rule in ReturnRule.objects.filter(unit__isnull=True)}
 
 
-def unit_rules(user: Any, unit: OrgUnit) -> dict[str, ReturnRule]:
+def unit_rules(user: Viewer, unit: OrgUnit) -> dict[str, ReturnRule]:
     """Return the unit's own overrides by level (404 when the unit is not visible)."""
     if not scope_for(user, Perm.VIEW_UNITS).covers(unit.path):
         raise NotFound()
     return {rule.level: rule for rule in ReturnRule.objects.filter(unit=unit)}
 
 
-def overrides_visible(user: Any) -> QuerySet[ReturnRule]:
+def overrides_visible(user: Viewer) -> QuerySet[ReturnRule]:
     """Every unit override in the units the caller may see."""
     rules = ReturnRule.objects.filter(unit__isnull=False).select_related("unit")
     return (
@@ -221,14 +222,14 @@ def overrides_visible(user: Any) -> QuerySet[ReturnRule]:
     )
 
 
-def unit_for_rules(user: Any, *, pk: Any = None, code: str = "") -> OrgUnit:
+def unit_for_rules(user: Viewer, *, pk: Any = None, code: str = "") -> OrgUnit:
     unit = OrgUnit.objects.filter(**({"pk": pk} if pk is not None else {"code": code})).first()
     if unit is None or not scope_for(user, Perm.VIEW_UNITS).covers(unit.path):
         raise NotFound()
     return unit
 
 
-def rule_get(user: Any, pk: Any) -> ReturnRule:
+def rule_get(user: Viewer, pk: Any) -> ReturnRule:
     rule = ReturnRule.objects.select_related("unit").filter(pk=pk).first()
     if rule is None or (rule.unit and not scope_for(user, Perm.VIEW_UNITS).covers(rule.unit.path)):
         raise NotFound()

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.actors import Actor, acting_user
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm
 from fangkong.core.audit import audit_record, snapshot
@@ -209,7 +210,7 @@ def _new_itinerary(person: Person, data: ItineraryData, **extra: Any) -> Itinera
 
 
 @transaction.atomic
-def itinerary_add(*, actor: Any, person: Person, raw: dict[str, Any]) -> Itinerary:
+def itinerary_add(*, actor: Actor, person: Person, raw: dict[str, Any]) -> Itinerary:
     """Record a trip declared by hand (a grid worker's phone call); re-decide the open card."""
     require_proxy(actor, person)
     data = itinerary_clean(raw, today=timezone.localdate())
@@ -227,7 +228,7 @@ def itinerary_add(*, actor: Any, person: Person, raw: dict[str, Any]) -> Itinera
 
 
 @transaction.atomic
-def itinerary_delete(*, actor: Any, itinerary: Itinerary) -> None:
+def itinerary_delete(*, actor: Actor, itinerary: Itinerary) -> None:
     person = itinerary.person
     require_proxy(actor, person)
     before = snapshot(itinerary)
@@ -248,7 +249,7 @@ def itinerary_delete(*, actor: Any, itinerary: Itinerary) -> None:
 @transaction.atomic
 def card_file(
     *,
-    actor: Any,
+    actor: Actor,
     person: Person,
     raw: dict[str, Any],
     via_link: PersonLink | None = None,
@@ -274,7 +275,7 @@ def card_file(
     card.fever, card.symptoms, card.contact = data.fever, data.symptoms, data.contact
     card.note = data.note
     card.filed_by = FiledBy.SELF if via_link is not None else FiledBy.PROXY
-    card.proxy = actor if via_link is None and getattr(actor, "is_authenticated", False) else None
+    card.proxy = acting_user(actor) if via_link is None else None
     card.save()
     card.itineraries.all().delete()
     Itinerary.objects.bulk_create(
@@ -321,7 +322,7 @@ def _store_decision(card: ReturneeCard) -> Decision:
 
 
 @transaction.atomic
-def card_redecide(*, actor: Any, card: ReturneeCard) -> Decision:
+def card_redecide(*, actor: Actor, card: ReturneeCard) -> Decision:
     """Decide again (after the rules or the list changed); audited."""
     # Re-deciding changes nothing the person said: whoever sees their health data may ask.
     require_perm(actor, Perm.VIEW_HEALTH, card.person.unit_path, seen_with=Perm.VIEW_HEALTH)
@@ -339,7 +340,7 @@ def card_redecide(*, actor: Any, card: ReturneeCard) -> Decision:
 
 
 @transaction.atomic
-def card_close(*, actor: Any, card: ReturneeCard, reason: str) -> ReturneeCard:
+def card_close(*, actor: Actor, card: ReturneeCard, reason: str) -> ReturneeCard:
     """Close the card (the person is back at post, or will not return); a reason is required."""
     require_proxy(actor, card.person)
     reason = clean_cell(reason)
@@ -413,7 +414,7 @@ def _check_changes(changes: Sequence[AreaChange], today: dt.date) -> None:
 @transaction.atomic
 def risk_areas_apply(
     *,
-    actor: Any,
+    actor: Actor,
     changes: Sequence[AreaChange],
     kind: str = RiskAreaBatch.Kind.MANUAL,
     notice: str = "",
@@ -436,7 +437,7 @@ def risk_areas_apply(
         notice=clean_cell(notice)[:200],
         original_name=original_name[:255],
         rows=len(changes),
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
     )
     codes = [change.division.code for change in changes]
     current = {
@@ -506,7 +507,7 @@ def _people_in_areas(areas: Sequence[RiskArea], window: tuple[dt.date, dt.date])
 
 
 def risk_area_set(
-    *, actor: Any, division: Division, level: str, effective_from: dt.date, notice: str = ""
+    *, actor: Actor, division: Division, level: str, effective_from: dt.date, notice: str = ""
 ) -> ListChange:
     """Set one region's level (a one-row version of the list)."""
     return risk_areas_apply(
@@ -517,7 +518,7 @@ def risk_area_set(
 
 
 @transaction.atomic
-def risk_area_lift(*, actor: Any, area: RiskArea, on: dt.date | None = None) -> RiskArea:
+def risk_area_lift(*, actor: Actor, area: RiskArea, on: dt.date | None = None) -> RiskArea:
     """Take a region off the list from ``on`` (today); its history stays."""
     require_perm(actor, Perm.MANAGE_OUTBREAK)
     if area.effective_to is not None:
@@ -563,7 +564,7 @@ def _clean_rule(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def rule_save(*, actor: Any, unit: OrgUnit | None, level: str, raw: dict[str, Any]) -> ReturnRule:
+def rule_save(*, actor: Actor, unit: OrgUnit | None, level: str, raw: dict[str, Any]) -> ReturnRule:
     """Create or change the group rule (``unit`` None) or a unit's override for ``level``."""
     require_perm(actor, *_rule_perm(unit))
     if level not in RiskLevel.values:
@@ -588,7 +589,7 @@ def rule_save(*, actor: Any, unit: OrgUnit | None, level: str, raw: dict[str, An
 
 
 @transaction.atomic
-def rule_delete(*, actor: Any, rule: ReturnRule) -> None:
+def rule_delete(*, actor: Actor, rule: ReturnRule) -> None:
     unit = rule.unit
     require_perm(actor, *_rule_perm(unit))
     audit_record(

@@ -1,12 +1,12 @@
 """Close-out (销号): request, approval, rejection, reopening."""
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.actors import Actor
 from fangkong.accounts.selectors import require_perm
 from fangkong.core.errors import Conflict
 from fangkong.core.models import AuditLog
@@ -36,7 +36,7 @@ def _close(item: Item, reason: str, at: dt.datetime) -> None:
 
 
 @transaction.atomic
-def item_request_close(*, actor: Any, item: Item, reason: str) -> Item:
+def item_request_close(*, actor: Actor, item: Item, reason: str) -> Item:
     """Ask to close ``item`` out; it closes at once unless the kind needs an approval."""
     spec = kinds.get(item.kind)
     require_perm(
@@ -76,7 +76,7 @@ def _waiting_close(item: Item, spec: Kind) -> Entry:
 
 
 @transaction.atomic
-def item_approve_close(*, actor: Any, item: Item, note: str = "") -> Item:
+def item_approve_close(*, actor: Actor, item: Item, note: str = "") -> Item:
     """Approve the waiting close-out of ``item``: it is closed out with the requested reason."""
     spec = kinds.get(item.kind)
     require_perm(
@@ -101,7 +101,7 @@ def item_approve_close(*, actor: Any, item: Item, note: str = "") -> Item:
 
 
 @transaction.atomic
-def item_reject_close(*, actor: Any, item: Item, reason: str) -> Item:
+def item_reject_close(*, actor: Actor, item: Item, reason: str) -> Item:
     """Refuse the waiting close-out: the item goes back to the state it was in."""
     spec = kinds.get(item.kind)
     require_perm(
@@ -122,7 +122,7 @@ def item_reject_close(*, actor: Any, item: Item, reason: str) -> Item:
 
 
 @transaction.atomic
-def item_reopen(*, actor: Any, item: Item, reason: str) -> Item:
+def item_reopen(*, actor: Actor, item: Item, reason: str) -> Item:
     """Reopen a closed-out item: its clocks start again from now."""
     spec = kinds.get(item.kind)
     require_perm(

@@ -6,6 +6,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fangkong.accounts.actors import Actor, acting_user
 from fangkong.accounts.models import User
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, InvalidInput
@@ -37,8 +38,8 @@ def _require_open(item: Item) -> None:
         raise Conflict(_("This item is closed out; reopen it first."))
 
 
-def _user(actor: Any) -> User | None:
-    return actor if getattr(actor, "is_authenticated", False) else None
+def _user(actor: Actor) -> User | None:
+    return acting_user(actor)
 
 
 def _item_repr(item: Item) -> str:
@@ -46,7 +47,7 @@ def _item_repr(item: Item) -> str:
     return f"{item.kind} #{item.pk} {item.title}"
 
 
-def _audit(actor: Any, action: str, item: Item, before: Any, after: Any) -> None:
+def _audit(actor: Actor, action: str, item: Item, before: Any, after: Any) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -58,7 +59,7 @@ def _audit(actor: Any, action: str, item: Item, before: Any, after: Any) -> None
     )
 
 
-def _entry(item: Item, kind: str, actor: Any, at: dt.datetime, text: str = "", **fields: Any):
+def _entry(item: Item, kind: str, actor: Actor, at: dt.datetime, text: str = "", **fields: Any):
     return Entry.objects.create(
         item=item, kind=kind, author=_user(actor), at=at, text=text, **fields
     )

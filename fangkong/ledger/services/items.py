@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.actors import Actor
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import Role
 from fangkong.accounts.selectors import require_perm
@@ -46,7 +47,7 @@ MAX_CADENCE_HOURS = 24 * 14
 @transaction.atomic
 def item_follow_up(
     *,
-    actor: Any,
+    actor: Actor,
     item: Item,
     text: str,
     value: Decimal | None = None,
@@ -124,7 +125,7 @@ def _measurement(value: Any) -> Decimal:
 
 
 @transaction.atomic
-def item_transition(*, actor: Any, item: Item, target: str, note: str = "") -> Item:
+def item_transition(*, actor: Actor, item: Item, target: str, note: str = "") -> Item:
     """Move ``item`` along one of its kind's transitions to ``target``."""
     spec = kinds.get(item.kind)
     item = _locked(item)
@@ -159,7 +160,7 @@ def item_transition(*, actor: Any, item: Item, target: str, note: str = "") -> I
 
 
 @transaction.atomic
-def item_assign(*, actor: Any, item: Item, owners: Iterable[User]) -> Item:
+def item_assign(*, actor: Actor, item: Item, owners: Iterable[User]) -> Item:
     """Make ``owners`` the people responsible for ``item`` (replacing the previous ones)."""
     spec = kinds.get(item.kind)
     require_perm(
@@ -184,7 +185,7 @@ def item_assign(*, actor: Any, item: Item, owners: Iterable[User]) -> Item:
 
 
 @transaction.atomic
-def item_set_cadence(*, actor: Any, item: Item, every_hours: int | None) -> Item:
+def item_set_cadence(*, actor: Actor, item: Item, every_hours: int | None) -> Item:
     """Change how often ``item`` must be followed up (None: no recurring clock).
 
     The next follow-up falls due ``every_hours`` after the last one (or the opening).
@@ -241,7 +242,7 @@ def item_set_cadence(*, actor: Any, item: Item, every_hours: int | None) -> Item
 
 
 @transaction.atomic
-def item_escalate(*, actor: Any, item: Item, reason: str) -> Item:
+def item_escalate(*, actor: Actor, item: Item, reason: str) -> Item:
     """Escalate ``item`` (e.g. not normal after the follow-up period): the parent unit's
     admins are told.
     """

@@ -16,6 +16,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.actors import Actor
 from fangkong.accounts.models import User
 from fangkong.accounts.selectors import require_perm
 from fangkong.core import calendar
@@ -54,7 +55,7 @@ class NewItem:
 @transaction.atomic
 def item_open(
     *,
-    actor: Any,
+    actor: Actor,
     kind: str,
     subject: models.Model,
     unit: OrgUnit,
@@ -93,7 +94,7 @@ def item_open(
 
 
 @transaction.atomic
-def items_open_bulk(*, actor: Any, kind: str, rows: Sequence[NewItem]) -> int:
+def items_open_bulk(*, actor: Actor, kind: str, rows: Sequence[NewItem]) -> int:
     """Open many items of ``kind`` at once; return how many were opened.
 
     Rows whose ``open_key`` is already open (or repeats an earlier row) are skipped. The
@@ -103,7 +104,7 @@ def items_open_bulk(*, actor: Any, kind: str, rows: Sequence[NewItem]) -> int:
     return len(_open_rows(actor, kinds.get(kind), rows))
 
 
-def _open_rows(actor: Any, spec: Kind, rows: Sequence[NewItem]) -> list[Item]:
+def _open_rows(actor: Actor, spec: Kind, rows: Sequence[NewItem]) -> list[Item]:
     """Check, then insert the rows whose key is not open yet; return the items opened."""
     if actor is not None:
         for path in {row.unit.path for row in rows}:
@@ -138,7 +139,7 @@ def _open_keys(kind: str, keys: list[str]) -> set[str]:
     return found
 
 
-def _insert_new(actor: Any, spec: Kind, rows: Sequence[NewItem]) -> list[Item]:
+def _insert_new(actor: Actor, spec: Kind, rows: Sequence[NewItem]) -> list[Item]:
     """Insert the rows whose open key is free (the first of repeated keys); return the items.
 
     Items go in multi-row INSERTs that return their ids; clocks, owners and entries go as
@@ -183,7 +184,7 @@ def _free_rows(kind: str, rows: Sequence[NewItem]) -> list[NewItem]:
 
 
 def _new_item(
-    actor: Any, spec: Kind, row: NewItem, now: dt.datetime, types: dict[type, ContentType]
+    actor: Actor, spec: Kind, row: NewItem, now: dt.datetime, types: dict[type, ContentType]
 ) -> Item:
     if row.subject is not None:
         model = type(row.subject)
@@ -243,7 +244,7 @@ def _insert_clocks(
     )
 
 
-def _insert_opening_entries(actor: Any, items: list[Item], now: dt.datetime) -> None:
+def _insert_opening_entries(actor: Actor, items: list[Item], now: dt.datetime) -> None:
     author, opened = _user(actor), _("Opened")
     insert_values(
         Entry,
@@ -262,7 +263,7 @@ def _insert_opening_entries(actor: Any, items: list[Item], now: dt.datetime) -> 
     )
 
 
-def _audit_opened(actor: Any, spec: Kind, items: list[Item]) -> None:
+def _audit_opened(actor: Actor, spec: Kind, items: list[Item]) -> None:
     """Write one audit row per unit with the ids opened there.
 
     A unit's lone item gets the row an item's write has (its name and state), so opening
