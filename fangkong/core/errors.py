@@ -70,6 +70,16 @@ class KeyReused(Conflict):
     )
 
 
+class Throttled(ApplicationError):
+    """Too many requests; the answer carries Retry-After (seconds)."""
+
+    code = "throttled"
+    status = 429
+    default_message = _(
+        "Too many requests from this phone or network. Please wait a minute and try again."
+    )
+
+
 def validation_detail(error: Any) -> Any:
     """Turn a Django ValidationError into a JSON-friendly detail."""
     if hasattr(error, "message_dict"):

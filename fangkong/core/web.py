@@ -5,13 +5,42 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from .errors import ApplicationError
+from .errors import ApplicationError, Throttled
 from .exports import XLSX
 
-__all__ = ["XLSX", "page_context", "renders_app_errors"]
+__all__ = [
+    "XLSX",
+    "error_json",
+    "page_context",
+    "renders_app_errors",
+    "throttled",
+    "wants_json",
+]
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """Did the client ask for JSON (the phone's outbox does) rather than a page?"""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def error_json(error: ApplicationError) -> JsonResponse:
+    """The standard error body {code, message, detail} with the error's status."""
+    return JsonResponse(error.as_body(), status=error.status)
+
+
+def throttled(request: HttpRequest, wait: int, *, page: str = "error.html") -> HttpResponse:
+    """429 with Retry-After: the error body for JSON clients, else ``page`` with the message."""
+    error = Throttled()
+    response = (
+        error_json(error)
+        if wants_json(request)
+        else render(request, page, {"message": error.message}, status=error.status)
+    )
+    response["Retry-After"] = str(max(1, wait))
+    return response
 
 
 def renders_app_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -28,7 +28,7 @@ from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
 from fangkong.core.exports import Export
 from fangkong.core.models import Division
 from fangkong.core.throttle import hit, hit_address
-from fangkong.core.web import page_context, renders_app_errors
+from fangkong.core.web import error_json, page_context, renders_app_errors, throttled, wants_json
 from fangkong.orgs.models import Person
 
 from . import retention, selectors, services
@@ -55,26 +55,7 @@ from .status import reason_labels
 
 EXPORT_LIMIT = 200_000
 
-
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
-def _error_json(exc: ApplicationError) -> JsonResponse:
-    return JsonResponse(exc.as_body(), status=exc.status)
-
-
-def _too_many(request: HttpRequest, wait: int) -> HttpResponse:
-    message = _("Too many requests from this phone or network. Please wait a minute and try again.")
-    response: HttpResponse
-    if _wants_json(request):
-        response = JsonResponse(
-            {"code": "throttled", "message": message, "detail": None}, status=429
-        )
-    else:
-        response = render(request, "health/message.html", {"message": message}, status=429)
-    response["Retry-After"] = str(wait)
-    return response
+PHONE_MESSAGE = "health/message.html"  # a bare page for the phone, no menus
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -147,22 +128,24 @@ def link_page(request: HttpRequest, token: str) -> HttpResponse:
         link = selectors.link_from_token(token)
     except NotFound:
         wait = hit_address("link_ip", request)
-        return _private(_too_many(request, wait) if wait else _link_missing(request))
+        return _private(
+            throttled(request, wait, page=PHONE_MESSAGE) if wait else _link_missing(request)
+        )
     wait = hit("link_token", str(link.pk))
     if wait:
-        return _private(_too_many(request, wait))
+        return _private(throttled(request, wait, page=PHONE_MESSAGE))
     if request.method == "POST":
         return _private(_link_post(request, link))
     return _private(_link_render(request, link))
 
 
 def _link_missing(request: HttpRequest) -> HttpResponse:
-    if _wants_json(request):
+    if wants_json(request):
         message = _(
             "This link does not work any more. Please ask your grid worker or team leader "
             "for your current link or QR code."
         )
-        return JsonResponse({"code": "not_found", "message": message, "detail": None}, status=404)
+        return error_json(NotFound(message))
     return render(request, "health/link_missing.html", status=404)
 
 
@@ -176,12 +159,12 @@ def _link_post(request: HttpRequest, link: PersonLink) -> HttpResponse:
             )
         [stored] = services.declarations_submit(actor=None, items=[raw], via_link=link)
     except ApplicationError as exc:
-        if _wants_json(request):
-            return _error_json(exc)
+        if wants_json(request):
+            return error_json(exc)
         return _link_render(
             request, link, posted=raw, error=exc, matches=matches, status=exc.status
         )
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(_stored_json(stored), status=201 if stored.created else 200)
     return redirect(f"{request.path}?sent=1")
 
@@ -233,7 +216,7 @@ def divisions(request: HttpRequest) -> HttpResponse:
     """Search provinces, cities and counties for the location field (public, cacheable)."""
     wait = hit_address("divisions_ip", request)
     if wait:
-        return _too_many(request, wait)
+        return throttled(request, wait, page=PHONE_MESSAGE)
     found = division_search(request.GET.get("q", "")[:32])
     return JsonResponse(
         {"results": [{"code": d.code, "name": d.full_name, "level": d.level} for d in found]}
@@ -277,8 +260,8 @@ def proxy(request: HttpRequest, unit_id: int) -> HttpResponse:
                 )
             results = services.declarations_submit(actor=request.user, items=list(posted.values()))
         except ApplicationError as exc:
-            if _wants_json(request):
-                return _error_json(exc)
+            if wants_json(request):
+                return error_json(exc)
             error, row_errors = exc, _errors_by_person(exc, list(posted))
         else:
             created = sum(1 for stored in results if stored.created)
@@ -286,7 +269,7 @@ def proxy(request: HttpRequest, unit_id: int) -> HttpResponse:
             messages.success(
                 request, _("%(count)d declarations were saved.") % {"count": len(results)}
             )
-            if _wants_json(request):
+            if wants_json(request):
                 return JsonResponse(
                     {"created": created, "results": [_stored_json(s) for s in results]}
                 )

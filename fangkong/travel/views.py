@@ -22,7 +22,7 @@ from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
 from fangkong.core.models import Division
 from fangkong.core.text import parse_date
 from fangkong.core.throttle import hit, hit_address
-from fangkong.core.web import XLSX, page_context, renders_app_errors
+from fangkong.core.web import XLSX, page_context, renders_app_errors, throttled
 from fangkong.health import selectors as health_selectors
 from fangkong.health.models import PersonLink
 
@@ -97,11 +97,6 @@ def _card_context(
 # ------------------------------------------------------------------ personal link (phone)
 
 
-def _too_many(request: HttpRequest) -> HttpResponse:
-    message = _("Too many requests. Please wait a minute and try again.")
-    return render(request, "health/message.html", {"message": message}, status=429)
-
-
 @csrf_exempt  # The token in the URL is the credential; no cookie grants anything here.
 @require_http_methods(["GET", "POST"])
 def link_card(request: HttpRequest, token: str) -> HttpResponse:
@@ -110,11 +105,11 @@ def link_card(request: HttpRequest, token: str) -> HttpResponse:
     try:
         link = health_selectors.link_from_token(token)
     except NotFound:
-        if hit_address("link_ip", request):
-            return _private(_too_many(request))
+        if wait := hit_address("link_ip", request):
+            return _private(throttled(request, wait, page="health/message.html"))
         return _private(render(request, "health/link_missing.html", status=404))
-    if hit("link_token", str(link.pk)):
-        return _private(_too_many(request))
+    if wait := hit("link_token", str(link.pk)):
+        return _private(throttled(request, wait, page="health/message.html"))
     person = link.person
     card = selectors.open_card(person)
     error = None
