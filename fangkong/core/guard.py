@@ -14,13 +14,14 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from .errors import ApplicationError
 from .text import forbidden_character_in
+from .web import error_json, wants_json
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -140,7 +141,7 @@ def _printable(field: str) -> str:
 
 def _refusal(request: HttpRequest, error: ApplicationError) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(error.as_body(), status=error.status)
+        return error_json(error)
     body = error.as_body()
     return render(
         request,
@@ -151,8 +152,9 @@ def _refusal(request: HttpRequest, error: ApplicationError) -> HttpResponse:
 
 
 def _wants_json(request: HttpRequest) -> bool:
+    """The API, and a client that asked for JSON or sent it, get the error body."""
     return (
         request.path.startswith("/api/")
-        or "application/json" in request.headers.get("Accept", "")
+        or wants_json(request)
         or (request.content_type or "").endswith("json")
     )

@@ -15,6 +15,7 @@ from fangkong.health import services as health
 from fangkong.health.models import Declaration
 from fangkong.health.selectors import link_token
 from fangkong.health.tests.factories import raw_declaration
+from fangkong.ledger.keys import person_key
 from fangkong.ledger.models import Entry
 from fangkong.ledger.testing import register_test_kinds, unregister_test_kinds
 from fangkong.orgs.models import Person
@@ -49,7 +50,7 @@ def card(org, owners):
         person=org.person_a,
         unit=org.person_a.unit,
         title="发热",
-        open_key=f"person:{org.person_a.pk}",
+        open_key=person_key(org.person_a.pk),
         owners=owners,
     )
     return item
