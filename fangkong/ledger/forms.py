@@ -16,7 +16,8 @@ class ItemFilterForm(forms.Form):
     overdue = forms.ChoiceField(
         label=_("Deadline"),
         required=False,
-        choices=[("", _("All")), ("1", _("Overdue")), ("0", _("On time"))],
+        # "On time" reads 按时上报 (a daily report's word): a card is "not overdue".
+        choices=[("", _("All")), ("1", _("Overdue")), ("0", _("Not overdue"))],
     )
     owner = forms.ChoiceField(
         label=_("Owner"),
