@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from fangkong.core.errors import ApplicationError, NotFound
 from fangkong.core.exports import Export
 from fangkong.core.models import AuditLog
+from fangkong.core.schedules import every, job_name
 from fangkong.core.web import page_context, renders_app_errors
 
 from . import selectors, services
@@ -193,16 +194,22 @@ def jobs(request: HttpRequest) -> HttpResponse:
     """The task queue for admins: schedules, waiting tasks, finished tasks with failures."""
     outcome = request.GET.get("outcome", "")
     query = request.GET.get("q", "").strip()
-    queued = selectors.queued_tasks(request.user)
+    queued = Paginator(selectors.queued_tasks(request.user), QUEUED_SHOWN).get_page(1)
+    finished = page_context(
+        request, selectors.finished_tasks(request.user, outcome=outcome, query=query), 30
+    )
+    # A task shows as its job's name: its own name is a random word pair from the queue.
+    for task in finished["page_obj"]:
+        task.job = job_name(task.func)
+    for waiting in queued:
+        waiting.job = job_name(waiting.func())
     return render(
         request,
         "accounts/jobs.html",
         {
-            **page_context(
-                request, selectors.finished_tasks(request.user, outcome=outcome, query=query), 30
-            ),
-            "schedules": selectors.schedules(request.user),
-            "queued": Paginator(queued, QUEUED_SHOWN).get_page(1),
+            **finished,
+            "schedules": [_schedule_row(s) for s in selectors.schedules(request.user)],
+            "queued": queued,
             "now": timezone.now(),  # a lock in the future means a worker holds the task
             "outcome": outcome,
             "query": query,
@@ -210,10 +217,24 @@ def jobs(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _schedule_row(schedule: Any) -> dict[str, Any]:
+    """A schedule as the page shows it: the job's name and how often, not a function path."""
+    if schedule.schedule_type == schedule.MINUTES and schedule.minutes:
+        how_often = every(schedule.minutes)
+    else:
+        how_often = schedule.get_schedule_type_display()
+    return {
+        "pk": schedule.pk,
+        "name": job_name(schedule.func),
+        "every": how_often,
+        "next_run": schedule.next_run,
+    }
+
+
 @login_required
 @require_POST
 @renders_app_errors
 def schedule_run(request: HttpRequest, schedule_id: int) -> HttpResponse:
     func = services.schedule_run_now(actor=request.user, schedule_id=schedule_id)
-    messages.success(request, _("%(func)s was queued to run now.") % {"func": func})
+    messages.success(request, _("%(func)s was queued to run now.") % {"func": job_name(func)})
     return redirect("jobs")

@@ -2,6 +2,9 @@
 
 from typing import Any
 
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
 # (task path, minutes between runs); later apps add deadline checks and reminders here.
 PERIODIC_JOBS = [
     ("fangkong.core.tasks.queue_heartbeat", 1),
@@ -11,6 +14,40 @@ PERIODIC_JOBS = [
     ("fangkong.ledger.tasks.overdue_sweep", 5),  # ledger deadlines: warnings and breaches
     ("fangkong.health.tasks.purge_personal_data", 1440),  # personal data past retention (daily)
 ]
+
+
+# What the jobs page calls each job: its readers are prevention-office admins, not coders.
+JOB_NAMES = {
+    "fangkong.core.tasks.queue_heartbeat": _("Queue heartbeat"),
+    "fangkong.core.throttle.sweep": _("Clear ended rate-limit windows"),
+    "fangkong.notify.tasks.deliver_due": _("Send due notifications"),
+    "fangkong.reports.tasks.deadline_sweep": _("Daily report reminders and escalations"),
+    "fangkong.ledger.tasks.overdue_sweep": _("Ledger deadline warnings and breaches"),
+    "fangkong.health.tasks.purge_personal_data": _("Purge personal data past retention"),
+}
+
+
+def job_name(func: str) -> str:
+    """The job's display name in the reader's language; an unknown task keeps its path."""
+    name = JOB_NAMES.get(func)
+    return str(name) if name is not None else func
+
+
+def every(minutes: int) -> str:
+    """How often a job runs, in the largest whole unit: "every day" rather than 1440 minutes."""
+    if minutes == 1440:
+        return gettext("Every day")
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return ngettext("Every %(days)d day", "Every %(days)d days", days) % {"days": days}
+    if minutes == 60:
+        return gettext("Every hour")
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return ngettext("Every %(hours)d hour", "Every %(hours)d hours", hours) % {"hours": hours}
+    return ngettext("Every %(minutes)d minute", "Every %(minutes)d minutes", minutes) % {
+        "minutes": minutes
+    }
 
 
 def ensure_schedules(**kwargs: Any) -> None:

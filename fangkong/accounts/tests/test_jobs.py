@@ -12,8 +12,40 @@ def test_jobs_page_only_for_group_admins(client, org, login_as):
     login_as("unit_admin", org.group)
     assert client.get(reverse("jobs")).status_code == 403
     login_as("group_admin", org.group)
-    page = client.get(reverse("jobs")).content.decode()
-    assert "fangkong.notify.tasks.deliver_due" in page
+    assert client.get(reverse("jobs")).status_code == 200
+
+
+def test_jobs_page_names_each_job_and_says_how_often_in_words(client, org, login_as):
+    from fangkong.core.schedules import PERIODIC_JOBS, ensure_schedules
+
+    ensure_schedules()
+    login_as("group_admin", org.group)
+    page = client.get(reverse("jobs"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Send due notifications" in page and "Purge personal data past retention" in page
+    assert "Every day" in page and "1440" not in page and "Every 15 minutes" in page
+    assert not any(func in page for func, _minutes in PERIODIC_JOBS)
+
+
+def test_every_periodic_job_has_a_display_name():
+    from fangkong.core.schedules import JOB_NAMES, PERIODIC_JOBS
+
+    assert {func for func, _minutes in PERIODIC_JOBS} <= set(JOB_NAMES)
+
+
+def test_how_often_reads_in_the_largest_whole_unit():
+    from django.utils import translation
+
+    from fangkong.core.schedules import every
+
+    with translation.override("en"):
+        assert [every(m) for m in (1, 5, 60, 120, 1440, 2880)] == [
+            "Every 1 minute",
+            "Every 5 minutes",
+            "Every hour",
+            "Every 2 hours",
+            "Every day",
+            "Every 2 days",
+        ]
 
 
 def test_jobs_page_runs_a_schedule_now_and_lists_the_outcome(
@@ -32,5 +64,8 @@ def test_jobs_page_runs_a_schedule_now_and_lists_the_outcome(
         client.post(reverse("schedule_run", args=[schedule.pk]))
     assert QueueHeartbeat.objects.exists()
     assert AuditLog.objects.filter(object_type="django_q.task").exists()
-    page = client.get(reverse("jobs"), {"outcome": "success"}).content.decode()
-    assert "fangkong.core.tasks.queue_heartbeat" in page
+    page = client.get(
+        reverse("jobs"), {"outcome": "success"}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    # The finished task shows as its job, not as a function path and a random task name.
+    assert "Queue heartbeat" in page and "fangkong.core.tasks" not in page
