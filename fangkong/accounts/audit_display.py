@@ -1,0 +1,106 @@
+"""The audit log as a reader sees it: field names, values and times in their language.
+
+Rows store what changed as JSON (field name → value, times in UTC ISO form); the page
+shows the model's verbose names, choice labels, 是/否 and Asia/Shanghai times.
+"""
+
+import datetime as dt
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+# Search keys, tree bookkeeping and row ids: stored for the record, meaningless to a reader.
+HIDDEN = {
+    *("name_pinyin", "name_initials", "path", "depth", "unit_path", "scope_path"),
+    *("id", "ids", "entry", "created_at", "updated_at"),
+}
+
+
+def model_of(object_type: str) -> type[models.Model] | None:
+    try:
+        return apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return None
+
+
+def object_type_label(object_type: str) -> str:
+    """ "orgs.person" → the model's verbose name (人员); an unknown type stays as stored."""
+    model = model_of(object_type)
+    return str(model._meta.verbose_name) if model else object_type
+
+
+def _field(model: type[models.Model] | None, key: str) -> models.Field | None:
+    if model is None:
+        return None
+    try:
+        field = model._meta.get_field(key)
+    except FieldDoesNotExist:
+        return None
+    return field if isinstance(field, models.Field) else None
+
+
+def _local_time(value: str) -> str | None:
+    """An ISO date-time (as JSON stores it) in the local time zone, else None."""
+    if len(value) < 16 or value[4:5] != "-" or ("T" not in value and " " not in value[10:11]):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if timezone.is_naive(moment):
+        return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def readable_value(value: Any, field: models.Field | None = None) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if field is not None and field.choices:
+        labels = {str(key): label for key, label in field.flatchoices}
+        if str(value) in labels:
+            return str(labels[str(value)])
+    if isinstance(value, list):
+        return "、".join(readable_value(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return "；".join(f"{k}：{readable_value(v)}" for k, v in value.items())
+    if isinstance(value, str):
+        return _local_time(value) or value
+    return str(value)
+
+
+def _plain(value: Any) -> str:
+    return "" if value is None else readable_value(value)
+
+
+def audit_changes(object_type: str, before: Any, after: Any) -> list[dict[str, str]]:
+    """The fields a row touched, each with its label and readable old and new values.
+
+    An update lists only the fields that changed; a creation or deletion lists them all.
+    """
+    model = model_of(object_type)
+    if not isinstance(before, dict | None) or not isinstance(after, dict | None):
+        # A list or a sentence (an export's filters, a bulk action): shown as one value.
+        return [{"label": "", "before": _plain(before), "after": _plain(after)}]
+    old = before or {}
+    new = after or {}
+    rows = []
+    for key in dict.fromkeys([*old, *new]):
+        if key in HIDDEN:
+            continue
+        if key in old and key in new and old[key] == new[key]:
+            continue
+        field = _field(model, key)
+        rows.append(
+            {
+                "label": str(field.verbose_name) if field is not None else key,
+                "before": readable_value(old[key], field) if key in old else "",
+                "after": readable_value(new[key], field) if key in new else "",
+            }
+        )
+    return rows
