@@ -18,7 +18,11 @@ from fangkong.accounts.roles import Role
 from fangkong.core.pinyin import name_initials, name_pinyin
 
 from .models import OrgUnit, Person, UnitKind
-from .validators import resident_id_check_char
+from .validators import (
+    birth_date_from_resident_id,
+    gender_from_resident_id,
+    resident_id_check_char,
+)
 
 DEMO_PASSWORD = "fangkong-demo"
 START = dt.date(2020, 1, 1)
@@ -292,7 +296,8 @@ class DemoBuilder:
         return Person(
             name=name,
             name_initials=name_initials(name),
-            gender="male" if int(number[16]) % 2 else "female",
+            gender=gender_from_resident_id(number),
+            birth_date=birth_date_from_resident_id(number),
             id_type="resident_id",
             id_number=number,
             phone=self.phone(),

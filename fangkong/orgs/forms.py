@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from .models import IdType, ImportJob, PersonCategory, UnitKind
+from .models import Gender, IdType, ImportJob, PersonCategory, UnitKind
 
 
 class PeopleFilterForm(forms.Form):
@@ -36,11 +37,21 @@ class UnitMoveForm(forms.Form):
 
 
 class PersonAddForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=64)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=64)
     id_type = forms.ChoiceField(label=_("Document type"), choices=IdType.choices)
     id_number = forms.CharField(label=_("Document number"), max_length=32)
+    # Left empty, both are read from a resident ID; given, they must agree with it.
+    gender = forms.ChoiceField(
+        label=_("Gender"), choices=Gender.choices, initial=Gender.UNKNOWN, required=False
+    )
+    birth_date = forms.DateField(
+        label=_("Date of birth"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
     category = forms.ChoiceField(label=_("Category"), choices=PersonCategory.choices)
+
+    def clean_gender(self) -> str:
+        return self.cleaned_data.get("gender") or Gender.UNKNOWN
 
 
 class PersonEditForm(forms.Form):

@@ -35,7 +35,7 @@ from fangkong.core.text import clean_cell, compact, parse_date
 
 from .models import Gender, IdType, ImportJob, OrgUnit, Person, PersonCategory, UnitKind
 from .services import unit_create
-from .validators import normalize_document, normalize_phone
+from .validators import identity_from_document, normalize_document, normalize_phone
 
 MAX_ROWS = 300_000
 PROGRESS_EVERY = 5_000
@@ -58,6 +58,7 @@ PEOPLE_COLUMNS = Columns(
     fields={
         "name": ("姓名", "名字", "员工姓名", "人员姓名", "name"),
         "gender": ("性别", "gender"),
+        "birth_date": ("出生日期", "出生年月日", "出生年月", "生日", "birth_date"),
         "id_type": ("证件类型", "id_type"),
         "id_number": (
             "证件号码",
@@ -359,9 +360,11 @@ def _check_person_row(check: _RowChecker, units: _UnitIndex) -> dict[str, Any] |
     if id_type is None:
         check.fail("id_type", _("Unknown document type."))
     id_number = check.required("id_number", compact(check.raw("id_number")))
+    document_ok = False
     if id_number and id_type:
         try:
             id_number = normalize_document(id_type, id_number)
+            document_ok = True
         except ValidationError as exc:
             check.fail("id_number", exc.messages[0])
     try:
@@ -369,7 +372,7 @@ def _check_person_row(check: _RowChecker, units: _UnitIndex) -> dict[str, Any] |
     except ValidationError as exc:
         check.fail("phone", exc.messages[0])
         phone = ""
-    gender = _gender(check, id_type, id_number)
+    gender, birth_date = _gender_and_birth_date(check, id_type if document_ok else None, id_number)
     category = (
         _choice(check.raw("category"), PersonCategory, _CATEGORY_ZH)
         if clean_cell(check.raw("category"))
@@ -402,6 +405,7 @@ def _check_person_row(check: _RowChecker, units: _UnitIndex) -> dict[str, Any] |
         "id_number": id_number,
         "phone": phone,
         "gender": gender,
+        "birth_date": birth_date,
         "category": category,
         "unit_id": unit[0],
         "unit_path": unit[1],
@@ -411,17 +415,28 @@ def _check_person_row(check: _RowChecker, units: _UnitIndex) -> dict[str, Any] |
     }
 
 
-def _gender(check: _RowChecker, id_type: str | None, id_number: str) -> str:
+def _gender_and_birth_date(
+    check: _RowChecker, id_type: str | None, id_number: str
+) -> tuple[str, dt.date | None]:
+    """Read both cells; a resident ID fills them when empty and refuses them when different."""
+    errors_before = len(check.errors)
+    gender = "unknown"
     text = clean_cell(check.raw("gender"))
     if text:
         value = _choice(text, Gender, _GENDER_ZH)
         if value is None:
             check.fail("gender", _("Write 男 or 女."))
-            return "unknown"
-        return value
-    if id_type == "resident_id" and len(id_number) == 18 and id_number[16].isdigit():
-        return "male" if int(id_number[16]) % 2 else "female"
-    return "unknown"
+        else:
+            gender = value
+    birth_date = check.date("birth_date")
+    if len(check.errors) > errors_before or not id_type:
+        return gender, birth_date
+    try:
+        return identity_from_document(id_type, id_number, gender, birth_date)
+    except ValidationError as exc:
+        for key, messages in exc.message_dict.items():
+            check.fail(key, messages[0])
+        return gender, birth_date
 
 
 # ---------------------------------------------------------------- jobs
@@ -653,6 +668,7 @@ def _person_columns(row: dict[str, Any]) -> dict[str, Any]:
         "name": row["name"],
         "name_initials": name_initials(row["name"]),
         "gender": row["gender"],
+        "birth_date": row["birth_date"],
         "id_type": row["id_type"],
         "id_number": row["id_number"],
         "phone": row["phone"],
@@ -698,9 +714,10 @@ def template_workbook(kind: str) -> bytes:
         sheet.append(
             [
                 "张三",
-                "男",
+                "男",  # the number's 17th digit is odd: a man's, born on 1949-12-31
+                "1949-12-31",
                 "身份证",
-                "11010519491231002X",
+                "110105194912310011",
                 "13800138000",
                 "员工",
                 "UNIT-CODE",

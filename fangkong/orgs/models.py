@@ -122,6 +122,8 @@ class Person(TimeStampedModel):
     gender = models.CharField(
         _("gender"), max_length=8, choices=Gender.choices, default=Gender.UNKNOWN
     )
+    # Taken from a resident ID when left empty, and checked against it (orgs.validators).
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
     id_type = models.CharField(
         _("document type"), max_length=20, choices=IdType.choices, default=IdType.RESIDENT_ID
     )

@@ -55,6 +55,7 @@ class PersonOut(Schema):
     id: int
     name: str
     gender: str
+    birth_date: Day | None
     id_type: str
     id_number: str
     phone: str
@@ -74,7 +75,8 @@ class PersonIn(Schema):
     id_type: str = "resident_id"
     id_number: str
     phone: str = ""
-    gender: str = "unknown"
+    gender: str = "unknown"  # taken from a resident ID when unknown; checked against it
+    birth_date: Day | None = None  # likewise
     category: str = "employee"
     unit_id: ObjectId
     household_id: ObjectId | None = None
@@ -86,6 +88,7 @@ class PersonPatch(Schema):
     name: str | None = None
     phone: str | None = None
     gender: str | None = None
+    birth_date: Day | None = None
     category: str | None = None
     unit_id: ObjectId | None = None
     is_party_member: bool | None = None

@@ -177,12 +177,21 @@ def can_see_sensitive(user: Viewer, person: Person) -> bool:
 
 
 def person_public_fields(person: Person, *, sensitive_scope: Scope) -> dict[str, Any]:
-    """Return the document and phone numbers as this viewer may see them, and ``masked``."""
+    """Return the document and phone numbers as this viewer may see them, and ``masked``.
+
+    The date of birth goes with the number: a masked number hides the digits that carry it.
+    """
     if sensitive_scope.covers(person.unit_path):
-        return {"id_number": person.id_number, "phone": person.phone, "masked": False}
+        return {
+            "id_number": person.id_number,
+            "phone": person.phone,
+            "birth_date": person.birth_date,
+            "masked": False,
+        }
     return {
         "id_number": mask_id_number(person.id_number),
         "phone": mask_phone(person.phone),
+        "birth_date": None,
         "masked": True,
     }
 

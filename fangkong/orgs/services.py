@@ -22,7 +22,10 @@ from fangkong.core.text import clean_cell
 
 from . import signals
 from .models import IdType, OrgUnit, Person, UnitKind
-from .validators import normalize_document, normalize_phone
+from .validators import identity_from_document, normalize_document, normalize_phone
+
+# What the audit log leaves out of a person's snapshot: the numbers and what they carry.
+NOT_AUDITED = ["id_number", "phone", "birth_date"]
 
 
 def _clean_unit_fields(*, code: str, name: str, kind: str) -> tuple[str, str]:
@@ -178,10 +181,16 @@ def person_clean(
     phone: str,
     gender: str,
     category: str,
-) -> dict[str, str]:
-    """Validate and normalise a person's fields; raise InvalidInput with every problem."""
+    birth_date: dt.date | None = None,
+) -> dict[str, Any]:
+    """Validate and normalise a person's fields; raise InvalidInput with every problem.
+
+    Gender and date of birth are taken from a resident ID when left empty and must agree
+    with it when given.
+    """
     errors: dict[str, list[str]] = {}
-    cleaned: dict[str, str] = {"name": clean_cell(name), "gender": gender, "category": category}
+    cleaned: dict[str, Any] = {"name": clean_cell(name), "gender": gender, "category": category}
+    cleaned["birth_date"] = birth_date
     if not cleaned["name"]:
         errors["name"] = [_("The name is required.")]
     if id_type not in IdType.values:
@@ -192,6 +201,13 @@ def person_clean(
         except ValidationError as exc:
             errors["id_number"] = list(exc.messages)
     cleaned["id_type"] = id_type
+    if "id_number" in cleaned:
+        try:
+            cleaned["gender"], cleaned["birth_date"] = identity_from_document(
+                id_type, cleaned["id_number"], gender, birth_date
+            )
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     try:
         cleaned["phone"] = normalize_phone(phone)
     except ValidationError as exc:
@@ -227,6 +243,7 @@ def person_create(
     id_type: str = IdType.RESIDENT_ID,
     phone: str = "",
     gender: str = "unknown",
+    birth_date: dt.date | None = None,
     category: str = "employee",
     household: OrgUnit | None = None,
     is_party_member: bool = False,
@@ -241,6 +258,7 @@ def person_create(
         phone=phone,
         gender=gender,
         category=category,
+        birth_date=birth_date,
     )
     _check_household(household)
     if not unit.is_open:
@@ -263,7 +281,7 @@ def person_create(
         action=AuditLog.Action.CREATE,
         obj=person,
         scope_path=unit.path,
-        after=snapshot(person, exclude=["id_number", "phone"]),
+        after=snapshot(person, exclude=NOT_AUDITED),
     )
     return person
 
@@ -272,7 +290,7 @@ def person_create(
 def person_update(*, actor: Actor, person: Person, **changes: Any) -> Person:
     """Change a person's fields; moving to another unit needs rights on both units."""
     require_perm(actor, Perm.MANAGE_PEOPLE, person.unit_path)
-    before = snapshot(person, exclude=["id_number", "phone"])
+    before = snapshot(person, exclude=NOT_AUDITED)
     old_path = person.unit_path
     new_unit = changes.pop("unit", None)
     fields = {
@@ -282,8 +300,25 @@ def person_update(*, actor: Actor, person: Person, **changes: Any) -> Person:
         "phone": changes.get("phone", person.phone),
         "gender": changes.get("gender", person.gender),
         "category": changes.get("category", person.category),
+        "birth_date": changes.get("birth_date", person.birth_date),
     }
+    document_changed = any(
+        key in changes and changes[key] != getattr(person, key) for key in ("id_type", "id_number")
+    )
+    identity_changed = document_changed or bool({"gender", "birth_date"} & changes.keys())
+    if document_changed:
+        # A new number brings its own gender and date of birth unless they are given too.
+        fields["gender"] = changes.get("gender", "unknown")
+        fields["birth_date"] = changes.get("birth_date")
+    elif not identity_changed:
+        fields["gender"], fields["birth_date"] = "unknown", None
     cleaned = person_clean(**fields)
+    if not identity_changed:
+        # A record from before the check is not refused for a phone change: it keeps what
+        # it says, and only what is empty is taken from the number.
+        if person.gender != "unknown":
+            cleaned["gender"] = person.gender
+        cleaned["birth_date"] = person.birth_date or cleaned["birth_date"]
     for key, value in cleaned.items():
         setattr(person, key, value)
     person.name_initials = name_initials(person.name)
@@ -308,7 +343,7 @@ def person_update(*, actor: Actor, person: Person, **changes: Any) -> Person:
         obj=person,
         scope_path=person.unit_path,
         before=before,
-        after=snapshot(person, exclude=["id_number", "phone"]),
+        after=snapshot(person, exclude=NOT_AUDITED),
     )
     return person
 
@@ -330,8 +365,8 @@ def person_merge(*, actor: Actor, survivor: Person, duplicate: Person) -> Person
     if (survivor.id_type, survivor.id_number) != (duplicate.id_type, duplicate.id_number):
         raise Conflict(_("Only records with the same document number can be merged."))
     before = {
-        "survivor": snapshot(survivor, exclude=["id_number", "phone"]),
-        "duplicate": snapshot(duplicate, exclude=["id_number", "phone"]),
+        "survivor": snapshot(survivor, exclude=NOT_AUDITED),
+        "duplicate": snapshot(duplicate, exclude=NOT_AUDITED),
     }
     survivor.phone = survivor.phone or duplicate.phone
     survivor.household = survivor.household or duplicate.household
@@ -339,6 +374,7 @@ def person_merge(*, actor: Actor, survivor: Person, duplicate: Person) -> Person
     survivor.is_party_member = survivor.is_party_member or duplicate.is_party_member
     if survivor.gender == "unknown":
         survivor.gender = duplicate.gender
+    survivor.birth_date = survivor.birth_date or duplicate.birth_date
     survivor.save()
     duplicate.is_active = False
     duplicate.merged_into = survivor

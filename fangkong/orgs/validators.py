@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 
 from fangkong.core.text import compact
 
+from .models import Gender
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 _RESIDENT_ID = re.compile(r"^[1-9]\d{16}[\dX]$")
@@ -85,3 +87,38 @@ def birth_date_from_resident_id(number: str) -> dt.date | None:
         return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except (ValueError, IndexError):
         return None
+
+
+def gender_from_resident_id(number: str) -> str:
+    """Return the gender a resident ID carries: its 17th digit is odd for men (GB 11643)."""
+    return "male" if int(number[16]) % 2 else "female"
+
+
+def identity_from_document(
+    id_type: str, id_number: str, gender: str, birth_date: dt.date | None
+) -> tuple[str, dt.date | None]:
+    """Return gender and date of birth, checked against a resident ID or taken from it.
+
+    A resident ID carries both, so an empty (unknown) one is filled in and a different one
+    is refused: 男 typed for a woman's number is a typing error in one or the other. Other
+    documents carry neither, and the values are kept as given. ``id_number`` is the
+    normalised number.
+    """
+    if id_type != "resident_id" or not _RESIDENT_ID.match(id_number):
+        return gender, birth_date
+    carried_gender = gender_from_resident_id(id_number)
+    carried_birth = birth_date_from_resident_id(id_number)
+    errors: dict[str, list[str]] = {}
+    if gender not in ("", "unknown") and gender != carried_gender:
+        errors["gender"] = [
+            _("The gender does not match the resident ID, which says %(gender)s.")
+            % {"gender": Gender(carried_gender).label}
+        ]
+    if birth_date is not None and birth_date != carried_birth:
+        errors["birth_date"] = [
+            _("The date of birth does not match the resident ID, which says %(date)s.")
+            % {"date": carried_birth.isoformat() if carried_birth else ""}
+        ]
+    if errors:
+        raise ValidationError(errors)
+    return carried_gender, carried_birth

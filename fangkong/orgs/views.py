@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from fangkong.accounts.decorators import requires
@@ -252,7 +253,7 @@ def people_export(request: HttpRequest) -> HttpResponse:
     people = scope.filter(people, "unit_path")
     export.check_size(people.count(), EXPORT_LIMIT)
     headers = [
-        _("Name"),
+        pgettext("person", "Name"),
         _("Gender"),
         _("Document type"),
         _("Document number"),

@@ -33,6 +33,7 @@ def person_row(name, id_number, phone="13800000001", unit="A1W1", **extra):
     row = {
         "姓名": name,
         "性别": "",
+        "出生日期": "",
         "证件类型": "身份证",
         "证件号码": id_number,
         "手机号码": phone,
