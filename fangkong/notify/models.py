@@ -15,6 +15,7 @@ class Event(models.TextChoices):
     REPORT_REMINDER = "report_reminder", _("Daily report reminder")
     REPORT_ESCALATION = "report_escalation", _("Daily report overdue")
     ABNORMAL_DECLARATION = "abnormal_declaration", _("Abnormal health declaration")
+    ITEM_OPENED = "item_opened", _("Ledger item opened")
     ITEM_DUE_SOON = "item_due_soon", _("Ledger item due soon")
     ITEM_OVERDUE = "item_overdue", _("Ledger item overdue")
     ITEM_ESCALATED = "item_escalated", _("Ledger item escalated")

@@ -1,19 +1,21 @@
 """Opening items, one way: ``item_open`` is a one-row call of the bulk path.
 
 So one item and the thousands a risk-area raise opens keep the same rules: the permission
-in every unit, a title, one open item per key, clocks, owners, the opening entry and the
-audit row (one per unit).
+in every unit, a title, one open item per key, clocks, owners, the opening entry, the
+audit row (one per unit) and the owners' notice (one per unit, sent after commit).
 """
 
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.actors import Actor
@@ -24,13 +26,24 @@ from fangkong.core.audit import audit_rows
 from fangkong.core.bulk import insert_returning_pks, insert_values
 from fangkong.core.errors import Conflict
 from fangkong.core.models import AuditLog
+from fangkong.notify.models import Event
+from fangkong.notify.services import notify
 from fangkong.orgs.models import OrgUnit, Person
 
 from .. import kinds
 from ..kinds import Kind
 from ..models import Entry, Item, ItemClock
 from .clocks import _deadlines
-from .common import _CHUNK, NOT_ON_ITEM, _invalid, _item_repr, _state_snapshot, _user
+from .common import (
+    _CHUNK,
+    NOT_ON_ITEM,
+    _invalid,
+    _item_repr,
+    _state_snapshot,
+    _user,
+    item_link,
+    kind_link,
+)
 
 
 @dataclass
@@ -166,6 +179,7 @@ def _insert_new(actor: Actor, spec: Kind, rows: Sequence[NewItem]) -> list[Item]
     )
     _insert_opening_entries(actor, items, now)
     _audit_opened(actor, spec, items)
+    _tell_owners_after_commit(actor, spec, items, chosen)
     return items
 
 
@@ -292,3 +306,109 @@ def _audit_opened(actor: Actor, spec: Kind, items: list[Item]) -> None:
             }
         )
     audit_rows(actor=actor, action=AuditLog.Action.CREATE, rows=rows)
+
+
+# ------------------------------------------------------------------ telling the owners
+
+
+@dataclass(frozen=True)
+class OpenedBatch:
+    """The items one opening put in one unit, and whom to tell about them."""
+
+    kind: str
+    unit_id: int
+    item_ids: tuple[int, ...]
+    owner_ids: tuple[int, ...]
+    first_due_at: dt.datetime | None  # the earliest deadline of a lone item
+
+
+def _tell_owners_after_commit(
+    actor: Actor, spec: Kind, items: list[Item], rows: list[NewItem]
+) -> None:
+    """Send one notice per unit once the opening commits (none if it is rolled back).
+
+    ``robust``: the items are stored by then, so a failed notice is logged, never the
+    caller's error.
+    """
+    batches = _opened_batches(actor, spec, items, rows)
+    transaction.on_commit(partial(opened_notices_send, batches=batches), robust=True)
+
+
+def _opened_batches(
+    actor: Actor, spec: Kind, items: list[Item], rows: list[NewItem]
+) -> list[OpenedBatch]:
+    """Group the opened items by unit with their owners (the acting user, who knows, left
+    out).
+    """
+    ids: dict[int, list[int]] = defaultdict(list)
+    owners: dict[int, set[int]] = defaultdict(set)
+    first_due: dict[int, dt.datetime | None] = {}
+    for item, row in zip(items, rows, strict=True):
+        ids[item.unit_id].append(item.pk)
+        owners[item.unit_id].update({*row.owner_ids, *(u.pk for u in row.owners)})
+        first_due[item.unit_id] = item.next_due_at
+    author = _user(actor)
+    knows = {author.pk} if author is not None else set()
+    return [
+        OpenedBatch(
+            kind=spec.key,
+            unit_id=unit_id,
+            item_ids=tuple(ids[unit_id]),
+            owner_ids=tuple(sorted(owners[unit_id] - knows)),
+            first_due_at=first_due[unit_id] if len(ids[unit_id]) == 1 else None,
+        )
+        for unit_id in sorted(ids)
+    ]
+
+
+def opened_notices_send(*, batches: Sequence[OpenedBatch]) -> int:
+    """Tell each unit's owners (inbox) and subscribed channels what was opened; return the
+    number of notifications.
+
+    A lone item links to itself; several link to the kind's list for the unit, so a raise
+    that opens hundreds of cards sends one summary per unit. Counts and kinds only, no
+    names: channel messages land in group chats, and the link is checked when followed.
+    Written in the site's language, whoever's request opened the items.
+    """
+    units = OrgUnit.objects.in_bulk([b.unit_id for b in batches])
+    users = User.objects.in_bulk(sorted({pk for b in batches for pk in b.owner_ids}))
+    sent = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        for batch in batches:
+            unit, spec = units.get(batch.unit_id), kinds.find(batch.kind)
+            if unit is None or spec is None:
+                continue
+            notify(
+                event=Event.ITEM_OPENED,
+                unit=unit,
+                **_opened_message(spec, unit, batch),
+                to_users=[users[pk] for pk in batch.owner_ids if pk in users],
+            )
+            sent += 1
+    return sent
+
+
+def _opened_message(spec: Kind, unit: OrgUnit, batch: OpenedBatch) -> dict[str, str]:
+    """Return the subject, body and link of one unit's notice."""
+    count = len(batch.item_ids)
+    names = {
+        "unit": unit.name,
+        "kind": spec.label,
+        "kinds": spec.label_plural,
+        "count": count,
+    }
+    if count > 1:
+        return {
+            "subject": _("%(unit)s: %(count)d %(kinds)s opened") % names,
+            "body": _("%(count)d %(kinds)s were opened in %(unit)s.") % names,
+            "link": kind_link(spec.key, unit.pk),
+        }
+    body = _("A %(kind)s was opened in %(unit)s.") % names
+    if batch.first_due_at is not None:
+        due = timezone.localtime(batch.first_due_at)
+        body += " " + _("First deadline: %(due)s.") % {"due": f"{due:%Y-%m-%d %H:%M}"}
+    return {
+        "subject": _("%(unit)s: new %(kind)s") % names,
+        "body": body,
+        "link": item_link(batch.item_ids[0]),
+    }
