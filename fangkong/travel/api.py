@@ -3,12 +3,13 @@
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from fangkong.accounts.roles import Perm
-from fangkong.core.errors import NotFound
+from fangkong.core.errors import InvalidInput
 from fangkong.core.models import Division
 from fangkong.core.pagination import MappedQuerySet
 from fangkong.core.schema import ObjectId, Pages
@@ -99,13 +100,14 @@ def area_out(area: RiskArea) -> dict[str, Any]:
         "level": area.level,
         "effective_from": area.effective_from,
         "effective_to": area.effective_to,
+        "stays_since": area.stays_since,
         "version": area.batch_id,
     }
 
 
 def change_out(change: services.ListChange) -> dict[str, Any]:
     return {
-        "version": change.batch.pk,
+        "version": change.batch.pk if change.batch else None,
         "changed": len(change.changed),
         "raised": len(change.raised),
         "exposures": len(change.exposures),
@@ -206,29 +208,40 @@ def list_risk_areas(request: HttpRequest, q: str = "", level: str = "") -> Any:
     return MappedQuerySet(selectors.risk_areas_current(query=q, level=level), area_out)
 
 
-@router.post("/risk-areas", response={201: ListChangeOut})
+def change_status(change: services.ListChange) -> Any:
+    """201 with the new version; 200 when the list already said so (no version made)."""
+    return Status(201 if change.batch else 200, change_out(change))
+
+
+@router.post("/risk-areas", response={200: ListChangeOut, 201: ListChangeOut})
 def set_risk_area(request: HttpRequest, payload: RiskAreaIn) -> Any:
-    """Set one region's level; a raise re-checks the itineraries of the look-back window."""
-    division = Division.objects.filter(code=payload.division).first()
+    """Set one region's level; a raise re-checks the stays since ``stays_since``.
+
+    ``stays_since`` defaults to the start of the look-back window (never after
+    ``effective_from``). Saving the level a region already has makes no version (200).
+    """
+    division = Division.objects.filter(code=payload.division.strip()).first()
     if division is None:
-        raise NotFound()
+        message = _("No region has the code “%(code)s”.") % {"code": payload.division[:12]}
+        raise InvalidInput(detail={"division": [message]})
     change = services.risk_area_set(
         actor=request.user,
         division=division,
         level=payload.level,
         effective_from=payload.effective_from,
+        stays_since=payload.stays_since,
         notice=payload.notice,
     )
-    return Status(201, change_out(change))
+    return change_status(change)
 
 
-@router.post("/risk-areas/import", response={201: ListChangeOut})
+@router.post("/risk-areas/import", response={200: ListChangeOut, 201: ListChangeOut})
 def import_risk_areas(
     request: HttpRequest, file: File[UploadedFile], notice: Form[str] = ""
 ) -> Any:
-    """Import a notice's list (地区代码/地区名称, 风险等级, 生效日期): all rows or none."""
+    """Import a notice's list (地区代码/地区名称, 风险等级, 生效日期[, 适用停留起始日期])."""
     change = importing.risk_areas_import(actor=request.user, upload=file, notice=notice)
-    return Status(201, change_out(change))
+    return change_status(change)
 
 
 # ------------------------------------------------------------------ return rules

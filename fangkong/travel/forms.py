@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
+from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -146,7 +147,13 @@ class ReturneeFilterForm(forms.Form):
 
 
 class RiskAreaFilterForm(forms.Form):
-    q = forms.CharField(label=_lazy("Region (name or code)"), required=False)
+    q = forms.CharField(
+        label=_lazy("Region (name or code)"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "data-region-suggest": reverse_lazy("health:divisions")}
+        ),
+    )
     level = forms.ChoiceField(
         label=_lazy("Risk level"), required=False, choices=[("", _lazy("All")), *RiskLevel.choices]
     )

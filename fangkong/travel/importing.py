@@ -1,10 +1,11 @@
 """Excel import of the risk-area list: every row checked, then all rows or none.
 
 Synchronous: a notice lists tens to a few hundred regions. Columns: 地区代码 and/or
-地区名称, 风险等级 (高/中/低), 生效日期. The file is read by the shared reader
-(``core.sheets``: title rows, header synonyms, CSV line endings and quotes). Each bad row
-is reported with its row number as Excel shows it, the column and the reason; one bad row
-and nothing is imported.
+地区名称, 风险等级 (高/中/低), 生效日期, and optionally 适用停留起始日期 (stays from that day
+count; blank: the start of the look-back window, or the effective date if earlier). The
+file is read by the shared reader (``core.sheets``: title rows, header synonyms, CSV line
+endings and quotes). Each bad row is reported with its row number as Excel shows it, the
+column and the reason; one bad row and nothing is imported.
 """
 
 import io
@@ -38,6 +39,7 @@ COLUMNS = Columns(
         "name": ("地区名称", "地区", "地名", "名称", "name"),
         "level": ("风险等级", "等级", "风险级别", "级别", "level"),
         "effective_from": ("生效日期", "生效时间", "日期", "effective_from"),
+        "stays_since": ("适用停留起始日期", "停留起始日期", "适用停留起始", "stays_since"),
     },
     required=(("code", "name"), ("level",), ("effective_from",)),
 )
@@ -53,8 +55,8 @@ LEVEL_WORDS = {
     "low": RiskLevel.LOW,
 }
 TEMPLATE_EXAMPLES = [
-    ["420100", "湖北省 武汉市", "高", "2020-01-23"],
-    ["370303", "山东省 淄博市 张店区", "低", "2020-02-20"],
+    ["420100", "湖北省 武汉市", "高", "2020-01-23", "2020-01-09"],
+    ["370303", "山东省 淄博市 张店区", "低", "2020-02-20", ""],
 ]
 
 
@@ -157,9 +159,28 @@ def _read_row(
             problems.append(
                 ("生效日期", day.isoformat(), _("The effective date lies in the future."))
             )
+    stays_since = _stays_since(_cell(row, positions, "stays_since"), day, problems)
     if problems or division is None or level is None or day is None:
         return None, problems
-    return AreaChange(division, level, day), []
+    return AreaChange(division, level, day, stays_since), []
+
+
+def _stays_since(raw: Any, effective_from: Any, problems: list[tuple[str, str, str]]) -> Any:
+    """Read the optional first day of the stays the level applies to (None: the default)."""
+    try:
+        day = parse_date(raw)
+    except (ValueError, OverflowError):
+        problems.append(("适用停留起始日期", clean_cell(raw), _("Not a date.")))
+        return None
+    if day is not None and effective_from is not None and day > effective_from:
+        problems.append(
+            (
+                "适用停留起始日期",
+                day.isoformat(),
+                _("Stays must count from the effective date or earlier, not later."),
+            )
+        )
+    return day
 
 
 def parse_rows(path: Path) -> tuple[list[AreaChange], list[str]]:

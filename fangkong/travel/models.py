@@ -198,8 +198,9 @@ class RiskArea(models.Model):
     """A region's risk level over a period; a change ends this row and starts a new one.
 
     The period is half-open: in force from ``effective_from`` up to, not including,
-    ``effective_to`` (the day a later row took over; null while in force). A province or
-    city code covers its counties.
+    ``effective_to`` (the day a later row took over; null while in force). Stays count at
+    this level from ``stays_since`` (on or before ``effective_from``) up to the end of the
+    period. A province or city code covers its counties.
     """
 
     division = models.ForeignKey(
@@ -208,6 +209,12 @@ class RiskArea(models.Model):
     level = models.CharField(_("risk level"), max_length=8, choices=RiskLevel.choices)
     effective_from = models.DateField(_("effective from"))
     effective_to = models.DateField(_("replaced on"), null=True, blank=True)
+    # A raise is about the people who were there before it: stays from this day on count
+    # at this level (by default the look-back window before the raise).
+    stays_since = models.DateField(
+        _("applies to stays since"),
+        help_text=_("Stays in the region from this day on count at this level."),
+    )
     batch = models.ForeignKey(
         RiskAreaBatch, verbose_name=_("version"), on_delete=models.PROTECT, related_name="areas"
     )
@@ -226,6 +233,10 @@ class RiskArea(models.Model):
                 condition=models.Q(effective_to__isnull=True)
                 | models.Q(effective_to__gte=models.F("effective_from")),
                 name="risk_area_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(stays_since__lte=models.F("effective_from")),
+                name="risk_area_stays_before_effect",
             ),
         ]
         indexes = [models.Index(fields=["level", "effective_from"], name="risk_area_level")]

@@ -1,7 +1,8 @@
 """The re-check after a raise: itineraries that lay in a newly risky area, set-based.
 
 For each raised area one indexed range query finds the itineraries whose region the area
-covers and whose days overlap the area's period inside the look-back window
+covers and whose days overlap the days the area's level applies to (from its
+``stays_since`` to the end of its period) inside the look-back window
 (``today - lookback_days`` … ``today``). Itineraries that ended before the window are not
 exposures any more and are not reported.
 """
@@ -27,9 +28,18 @@ def look_back_window(
     return today - dt.timedelta(days=days), today
 
 
+def default_stays_since(effective_from: dt.date, today: dt.date | None = None) -> dt.date:
+    """Return the first day of the stays a new level applies to, unless the office says.
+
+    The start of today's look-back window: raising a region is about who was there
+    recently. Never after the day the level takes effect.
+    """
+    return min(effective_from, look_back_window(today)[0])
+
+
 def area_days(area: RiskArea, window: tuple[dt.date, dt.date]) -> tuple[dt.date, dt.date] | None:
-    """Return the days (inclusive) the area's level was in force inside the window, if any."""
-    start = max(area.effective_from, window[0])
+    """Return the days (inclusive) inside the window whose stays count at the area's level."""
+    start = max(area.stays_since, window[0])
     end = window[1]
     if area.effective_to is not None:
         end = min(end, area.effective_to - dt.timedelta(days=1))

@@ -86,6 +86,8 @@ class RiskAreaIn(Schema):
     division: str
     level: str
     effective_from: Day
+    # Stays from this day count at the level; by default the start of the look-back window.
+    stays_since: Day | None = None
     notice: str = ""
 
 
@@ -96,11 +98,12 @@ class RiskAreaOut(Schema):
     level: str
     effective_from: Day
     effective_to: Day | None
+    stays_since: Day
     version: int
 
 
 class ListChangeOut(Schema):
-    version: int
+    version: int | None  # None: nothing changed, no version was made
     changed: int
     raised: int
     exposures: int

@@ -35,7 +35,7 @@ from .models import (
     RiskLevel,
     Transport,
 )
-from .recheck import announce, exposures_for, look_back_window
+from .recheck import announce, default_stays_since, exposures_for, look_back_window
 from .regions import code_range_q, covering_prefix
 from .signals import Exposure
 
@@ -377,20 +377,37 @@ def _redecide_people(person_ids: Sequence[int]) -> int:
 
 @dataclass(frozen=True)
 class AreaChange:
+    """A region's new level from a day; ``stays_since`` None: the look-back default."""
+
     division: Division
     level: str
     effective_from: dt.date
+    stays_since: dt.date | None = None
 
 
 @dataclass
 class ListChange:
-    """What a new version of the list did."""
+    """What a new version of the list did; no version (``batch`` None) when nothing changed."""
 
-    batch: RiskAreaBatch
+    batch: RiskAreaBatch | None
     changed: list[RiskArea]
     raised: list[RiskArea]
     exposures: list[Exposure]
     redecided: int
+
+
+def change_problems(change: AreaChange, today: dt.date) -> dict[str, list[str]]:
+    """Return one change's problems by field (level, effective_from, stays_since)."""
+    errors: dict[str, list[str]] = {}
+    if change.level not in RiskLevel.values:
+        errors["level"] = [_("Unknown risk level.")]
+    if change.effective_from > today:
+        errors["effective_from"] = [_("The effective date lies in the future.")]
+    if change.stays_since is not None and change.stays_since > change.effective_from:
+        errors["stays_since"] = [
+            _("Stays must count from the effective date or earlier, not later.")
+        ]
+    return errors
 
 
 def _check_changes(changes: Sequence[AreaChange], today: dt.date) -> None:
@@ -398,10 +415,9 @@ def _check_changes(changes: Sequence[AreaChange], today: dt.date) -> None:
     seen: set[str] = set()
     for change in changes:
         code = change.division.code
-        if change.level not in RiskLevel.values:
-            errors[code] = [_("Unknown risk level.")]
-        elif change.effective_from > today:
-            errors[code] = [_("The effective date lies in the future.")]
+        problems = change_problems(change, today)
+        if problems:
+            errors[code] = [message for messages in problems.values() for message in messages]
         elif code in seen:
             errors[code] = [_("The region is listed twice.")]
         seen.add(code)
@@ -409,6 +425,30 @@ def _check_changes(changes: Sequence[AreaChange], today: dt.date) -> None:
         errors["areas"] = [_("No areas were given.")]
     if errors:
         raise InvalidInput(detail=errors)
+
+
+def _new_rows(
+    changes: Sequence[AreaChange], current: dict[str, RiskArea], today: dt.date
+) -> list[tuple[RiskArea | None, RiskArea]]:
+    """Return (the row it ends, the new row) for each change of level; same levels drop out."""
+    rows = []
+    for change in changes:
+        old = current.get(change.division.code)
+        if old is not None and old.level == change.level:
+            continue
+        stays_since = change.stays_since or default_stays_since(change.effective_from, today)
+        rows.append(
+            (
+                old,
+                RiskArea(
+                    division=change.division,
+                    level=change.level,
+                    effective_from=change.effective_from,
+                    stays_since=stays_since,
+                ),
+            )
+        )
+    return rows
 
 
 @transaction.atomic
@@ -421,24 +461,18 @@ def risk_areas_apply(
     original_name: str = "",
     today: dt.date | None = None,
 ) -> ListChange:
-    """Enter a new version of the risk-area list: all of ``changes`` or none.
+    """Enter a new version of the list: all of ``changes`` or none.
 
     Each change ends the region's current row (history kept) and starts a new one; a
-    region whose level does not change keeps its row. Raised regions are re-checked
-    against the itineraries of the look-back window and the exposures are announced
-    (``exposures_found``); the open returnee cards that touch a changed region are
-    decided again.
+    region whose level does not change keeps its row, and when no region changes no
+    version is made. Raised regions are re-checked against the itineraries of the
+    look-back window since each one's ``stays_since`` and the exposures are announced
+    (``exposures_found``); the open returnee cards that touch a changed region are decided
+    again.
     """
     require_perm(actor, Perm.MANAGE_OUTBREAK)
     today = today or timezone.localdate()
     _check_changes(changes, today)
-    batch = RiskAreaBatch.objects.create(
-        kind=kind,
-        notice=clean_cell(notice)[:200],
-        original_name=original_name[:255],
-        rows=len(changes),
-        created_by=acting_user(actor),
-    )
     codes = [change.division.code for change in changes]
     current = {
         row.division_id: row
@@ -446,23 +480,25 @@ def risk_areas_apply(
             division_id__in=codes, effective_to__isnull=True
         )
     }
+    pairs = _new_rows(changes, current, today)
+    if not pairs:
+        return ListChange(None, [], [], [], 0)
+    batch = RiskAreaBatch.objects.create(
+        kind=kind,
+        notice=clean_cell(notice)[:200],
+        original_name=original_name[:255],
+        rows=len(changes),
+        created_by=acting_user(actor),
+    )
     fresh: list[RiskArea] = []
     raised: list[RiskArea] = []
-    for change in changes:
-        old = current.get(change.division.code)
-        if old is not None and old.level == change.level:
-            continue
+    for old, row in pairs:
         if old is not None:
-            old.effective_to = max(old.effective_from, change.effective_from)
+            old.effective_to = max(old.effective_from, row.effective_from)
             old.save(update_fields=["effective_to"])
-        row = RiskArea(
-            division=change.division,
-            level=change.level,
-            effective_from=change.effective_from,
-            batch=batch,
-        )
+        row.batch = batch
         fresh.append(row)
-        if LEVEL_RANK[change.level] > LEVEL_RANK[old.level if old else ""]:
+        if LEVEL_RANK[row.level] > LEVEL_RANK[old.level if old else ""]:
             raised.append(row)
     RiskArea.objects.bulk_create(fresh)
     window = look_back_window(today)
@@ -477,7 +513,12 @@ def risk_areas_apply(
         obj=batch,
         after={
             "changed": [
-                {"code": r.division_id, "level": r.level, "from": r.effective_from.isoformat()}
+                {
+                    "code": r.division_id,
+                    "level": r.level,
+                    "from": r.effective_from.isoformat(),
+                    "stays_since": r.stays_since.isoformat(),
+                }
                 for r in fresh[:500]
             ],
             "raised": len(raised),
@@ -507,14 +548,21 @@ def _people_in_areas(areas: Sequence[RiskArea], window: tuple[dt.date, dt.date])
 
 
 def risk_area_set(
-    *, actor: Actor, division: Division, level: str, effective_from: dt.date, notice: str = ""
+    *,
+    actor: Actor,
+    division: Division,
+    level: str,
+    effective_from: dt.date,
+    stays_since: dt.date | None = None,
+    notice: str = "",
 ) -> ListChange:
-    """Set one region's level (a one-row version of the list)."""
-    return risk_areas_apply(
-        actor=actor,
-        changes=[AreaChange(division, level, effective_from)],
-        notice=notice,
-    )
+    """Set one region's level (a one-row version of the list); problems come by field."""
+    require_perm(actor, Perm.MANAGE_OUTBREAK)
+    change = AreaChange(division, level, effective_from, stays_since)
+    problems = change_problems(change, timezone.localdate())
+    if problems:
+        raise InvalidInput(detail=problems)
+    return risk_areas_apply(actor=actor, changes=[change], notice=notice)
 
 
 @transaction.atomic

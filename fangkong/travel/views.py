@@ -3,6 +3,7 @@
 Thin: selectors read, services write. Forms work without JavaScript.
 """
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -38,7 +39,7 @@ from .forms import (
     resolve_region,
 )
 from .models import Outcome, QuarantineMode, ReturneeCard, RiskLevel, Transport
-from .recheck import look_back_window
+from .recheck import default_stays_since, look_back_window
 
 EXPORT_LIMIT = 100_000
 
@@ -357,30 +358,73 @@ def returnees_export(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------ risk areas
 
 
-@login_required
-@renders_app_errors
-def risk_areas(request: HttpRequest) -> HttpResponse:
-    """The list in force today, a form to set a region's level, the import and the versions."""
+def _set_level_defaults() -> dict[str, str]:
+    """The form's values before anything is typed: today, and the look-back window's stays."""
+    today = timezone.localdate()
+    return {
+        "region": "",
+        "level": RiskLevel.HIGH,
+        "effective_from": today.isoformat(),
+        "stays_since": default_stays_since(today, today).isoformat(),
+        "notice": "",
+    }
+
+
+def _risk_areas_page(
+    request: HttpRequest,
+    *,
+    values: dict[str, str] | None = None,
+    error: ApplicationError | None = None,
+) -> HttpResponse:
+    """The list in force, with the set-a-level form (its values and problems kept)."""
     form = RiskAreaFilterForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
     rows = selectors.risk_areas_current(query=data.get("q", ""), level=data.get("level", ""))
-    can_manage = user_has_perm_anywhere(request.user, Perm.MANAGE_OUTBREAK)
+    today = timezone.localdate()
+    errors = error.detail if error is not None and isinstance(error.detail, dict) else {}
+    field_errors = {key: errors[key] for key in SET_LEVEL_FIELDS if key in errors}
+    other = [str(m) for key, found in errors.items() if key not in field_errors for m in found]
+    if error is not None and not errors:
+        other = [str(error.message)]
+    window = look_back_window(today)
     return render(
         request,
         "travel/risk_areas.html",
         {
             **page_context(request, rows, 50),
             "form": form,
-            "can_manage": can_manage,
+            "can_manage": user_has_perm_anywhere(request.user, Perm.MANAGE_OUTBREAK),
             "batches": list(selectors.risk_area_batches()[:10]),
             "level_choices": RiskLevel.choices,
-            "today": timezone.localdate(),
+            "today": today,
+            "lookback_days": (window[1] - window[0]).days,
             "template_headers": importing.template_headers(),
+            "values": values or _set_level_defaults(),
+            "errors": field_errors,
+            "other_errors": other,
         },
+        status=error.status if error is not None else 200,
     )
 
 
+# The set-a-level form's fields: a problem with one of them is shown at it.
+SET_LEVEL_FIELDS = ("region", "level", "effective_from", "stays_since", "notice")
+
+
+@login_required
+@renders_app_errors
+def risk_areas(request: HttpRequest) -> HttpResponse:
+    """The list in force today, a form to set a region's level, the import and the versions."""
+    return _risk_areas_page(request)
+
+
 def _report_change(request: HttpRequest, change: services.ListChange) -> None:
+    if change.batch is None:
+        messages.info(
+            request,
+            _("Nothing changed: the list already has these levels. No version was saved."),
+        )
+        return
     messages.success(
         request,
         _(
@@ -396,26 +440,43 @@ def _report_change(request: HttpRequest, change: services.ListChange) -> None:
     )
 
 
+def _posted_day(posted: dict[str, str], name: str, errors: dict[str, list[str]]) -> dt.date | None:
+    try:
+        return parse_date(posted.get(name, ""))
+    except (ValueError, OverflowError):
+        errors[name] = [_("Not a date.")]
+        return None
+
+
 @login_required
 @require_POST
 @renders_app_errors
 @requires(Perm.MANAGE_OUTBREAK)
 def risk_area_set(request: HttpRequest) -> HttpResponse:
-    """Set one region's level from a day (a one-row version of the list)."""
-    code, problem = resolve_region(request.POST.get("region", ""))
+    """Set one region's level from a day (a one-row version of the list).
+
+    A problem is shown at its field on the list page, with what was typed kept.
+    """
+    posted = {name: request.POST.get(name, "").strip() for name in SET_LEVEL_FIELDS}
+    errors: dict[str, list[str]] = {}
+    code, problem = resolve_region(posted["region"])
     if problem or not code:
-        raise InvalidInput(detail={"region": [problem or _("Choose a region.")]})
+        errors["region"] = [problem or _("Choose a region.")]
+    day = _posted_day(posted, "effective_from", errors) or timezone.localdate()
+    stays_since = _posted_day(posted, "stays_since", errors)
     try:
-        day = parse_date(request.POST.get("effective_from", "")) or timezone.localdate()
-    except ValueError as exc:
-        raise InvalidInput(detail={"effective_from": [_("Not a date.")]}) from exc
-    change = services.risk_area_set(
-        actor=request.user,
-        division=Division.objects.get(code=code),
-        level=request.POST.get("level", ""),
-        effective_from=day,
-        notice=request.POST.get("notice", ""),
-    )
+        if errors:
+            raise InvalidInput(detail=errors)
+        change = services.risk_area_set(
+            actor=request.user,
+            division=Division.objects.get(code=code),
+            level=posted["level"],
+            effective_from=day,
+            stays_since=stays_since,
+            notice=posted["notice"],
+        )
+    except InvalidInput as exc:
+        return _risk_areas_page(request, values=posted, error=exc)
     _report_change(request, change)
     return redirect("travel:risk_areas")
 

@@ -27,11 +27,15 @@ def trip(person, code: str, first: int, last: int, **extra) -> Itinerary:
     )
 
 
-def set_level(code: str, level: str, *, since: int = 0, actor=None):
-    """Put a region on the list at ``level`` from ``since`` days ago."""
+def set_level(code: str, level: str, *, since: int = 0, stays_since: int | None = None, actor=None):
+    """Put a region on the list at ``level`` from ``since`` days ago.
+
+    Stays count from ``stays_since`` days ago (None: the look-back default).
+    """
+    stays = None if stays_since is None else days_ago(stays_since)
+    division = Division.objects.get(code=code)
     return risk_areas_apply(
-        actor=actor,
-        changes=[AreaChange(Division.objects.get(code=code), level, days_ago(since))],
+        actor=actor, changes=[AreaChange(division, level, days_ago(since), stays)]
     )
 
 

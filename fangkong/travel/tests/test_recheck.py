@@ -6,7 +6,7 @@ from fangkong.core.errors import InvalidInput, PermissionDenied
 from fangkong.health.models import OutbreakProfile
 from fangkong.orgs.services import person_create
 from fangkong.testing import valid_resident_id
-from fangkong.travel.models import RiskArea
+from fangkong.travel.models import RiskArea, RiskAreaBatch
 from fangkong.travel.signals import Exposure
 
 from .factories import (
@@ -54,11 +54,36 @@ def test_the_window_follows_the_outbreak_profile(org):
     assert [e.person_id for e in sent] == [org.person_a.pk]
 
 
-def test_a_stay_before_the_level_took_effect_is_not_an_exposure(org):
+def test_a_stay_before_the_stays_since_day_is_not_an_exposure(org):
     trip(org.person_a, JIANGAN, 10, 8)
     with captured_exposures() as sent:
-        set_level(WUHAN, "high", since=5)
+        set_level(WUHAN, "high", since=5, stays_since=5)
     assert sent == []
+
+
+def test_raising_today_flags_the_stays_of_the_look_back_window_by_default(org):
+    """A raise is about who was there before it: stays since today minus the look-back."""
+    recent = trip(org.person_a, JIANGAN, 10, 8)
+    trip(org.person_b, JIANGAN, 20, 16)  # ended before the 15-day window
+    with captured_exposures() as sent:
+        change = set_level(WUHAN, "high", since=0)
+    assert [(e.itinerary_id, e.last_day) for e in sent] == [(recent.pk, days_ago(8))]
+    assert change.changed[0].stays_since == days_ago(15)
+    assert RiskArea.objects.get(effective_to__isnull=True).stays_since == days_ago(15)
+
+
+def test_stays_since_may_not_come_after_the_effective_date(org):
+    with pytest.raises(InvalidInput) as caught:
+        set_level(WUHAN, "high", since=5, stays_since=2)
+    assert "420100" in caught.value.detail
+    assert not RiskArea.objects.exists()
+
+
+def test_saving_the_same_level_again_makes_no_empty_version(org):
+    first = set_level(WUHAN, "high", since=3)
+    again = set_level(WUHAN, "high", since=0)
+    assert first.batch is not None and again.batch is None and again.changed == []
+    assert RiskAreaBatch.objects.count() == 1 and RiskArea.objects.count() == 1
 
 
 def test_the_last_day_is_cut_at_the_end_of_the_window_and_stays_up_to_today_count(org):
