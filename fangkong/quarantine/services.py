@@ -392,10 +392,11 @@ def placement_check(
     )
 
 
+# Stored as codes (entry data "test"); pages read them in the reader's language.
 TEST_RESULTS = {
-    "negative": _lazy("negative"),
-    "positive": _lazy("positive"),
-    "pending": _lazy("pending"),
+    "negative": _lazy("Negative"),
+    "positive": _lazy("Positive"),
+    "pending": _lazy("Awaiting result"),  # "Pending" reads 待发送, a notification's word
 }
 
 
@@ -411,6 +412,7 @@ def placement_test(
     """Record a test result as a follow-up entry with data {"test": result}."""
     if result not in TEST_RESULTS:
         raise InvalidInput(detail={"result": [_("Choose the test result.")]})
+    kind = test_kind
     test_kind = clean_cell(test_kind) or _("Nucleic acid test")
     text = f"{test_kind}: {TEST_RESULTS[result]}"
     if clean_cell(note):
@@ -420,7 +422,8 @@ def placement_test(
         item=placement_item(placement),
         text=text,
         at=at,
-        data={"test": result, "test_kind": test_kind},
+        # The default kind is left empty: the pages name it in the reader's language.
+        data={"test": result, "test_kind": clean_cell(kind), "note": clean_cell(note)},
     )
 
 
