@@ -145,7 +145,9 @@ def list_items(
 
 @router.get("/ledger/today", response=list[ItemOut])
 def list_due_today(request: HttpRequest, unit_id: ObjectId | None = None) -> Any:
-    """The caller's own items due by tonight, the most urgent first (at most 200)."""
+    """The caller's own items due by tonight or opened today, the most urgent first (at most
+    200).
+    """
     items = selectors.my_due_today(request.user)
     if unit_id is not None:
         unit = unit_get(request.user, unit_id, Perm.TRACK)

@@ -143,9 +143,18 @@ def open_counts_by_unit(user: Viewer, *, kind: str, unit: OrgUnit) -> dict[int, 
     }
 
 
+def opened_on(day: dt.date) -> Q:
+    """Items opened on the local ``day`` (Asia/Shanghai midnight to midnight)."""
+    start = dt.datetime.combine(day, dt.time.min, calendar.LOCAL_TZ)
+    return Q(opened_at__gte=start, opened_at__lt=start + dt.timedelta(days=1))
+
+
 def my_due_today(user: Viewer, *, day: dt.date | None = None) -> QuerySet[Item]:
     """Return the open items ``user`` owns that fall due by the end of ``day`` (today),
     overdue ones included, the most urgent first.
+
+    An item opened that day is on the list too, even when its first deadline is tomorrow
+    (a card opened at 23:00): a new card is the owner's work the day it arrives.
     """
     day = day or timezone.localdate()
     visible = Q(pk__in=[])
@@ -155,7 +164,7 @@ def my_due_today(user: Viewer, *, day: dt.date | None = None) -> QuerySet[Item]:
             visible |= Q(kind=spec.key) & scope.q("unit_path")
     return (
         Item.objects.filter(visible, owners__id=viewer_id(user), is_open=True)
-        .filter(next_due_at__lte=calendar.end_of_day(day))
+        .filter(Q(next_due_at__lte=calendar.end_of_day(day)) | opened_on(day))
         .select_related("person", "unit")
         .prefetch_related("owners")
         .order_by("next_due_at", "id")

@@ -343,17 +343,26 @@ def _apply(request: HttpRequest, item: Item, action: str) -> str:
 @require_GET
 @requires(Perm.TRACK)
 def today(request: HttpRequest) -> HttpResponse:
-    """The tracker's follow-ups due by tonight (overdue first), built for a phone."""
-    items = list(selectors.my_due_today(request.user)[:200])
+    """The tracker's follow-ups due by tonight (overdue first) and the items opened today,
+    built for a phone.
+    """
+    today = timezone.localdate()
+    items = list(selectors.my_due_today(request.user, day=today)[:200])
     rows = []
     for item in items:
         spec = kinds.find(item.kind)
         if spec is not None:
-            rows.append({**_row(spec, item), "spec": spec})
+            opened_today = item.opened_at.astimezone(calendar.LOCAL_TZ).date() == today
+            rows.append({**_row(spec, item), "spec": spec, "opened_today": opened_today})
     return render(
         request,
         "ledger/today.html",
-        {"rows": rows, "now": timezone.now(), "follow_up_form": FollowUpForm()},
+        {
+            "rows": rows,
+            "any_opened_today": any(row["opened_today"] for row in rows),
+            "now": timezone.now(),
+            "follow_up_form": FollowUpForm(),
+        },
     )
 
 
