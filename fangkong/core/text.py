@@ -29,6 +29,17 @@ def clean_cell(value: Any) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def clean_text(value: Any) -> str:
+    """Return free text (a sentence, a notice's title) trimmed, spaces collapsed.
+
+    Unlike ``clean_cell`` it keeps full-width characters: Chinese punctuation (：，（）) is
+    part of the sentence, not a typing slip to fold into ASCII.
+    """
+    if value is None:
+        return ""
+    return _SPACES.sub(" ", str(value)).strip()
+
+
 def compact(value: Any) -> str:
     """Return a cell with every space removed (ID numbers, phones, codes)."""
     return _SPACES.sub("", clean_cell(value))

@@ -17,7 +17,7 @@ from fangkong.core.audit import audit_record, snapshot
 from fangkong.core.errors import InvalidInput, PermissionDenied
 from fangkong.core.models import AuditLog, Division
 from fangkong.core.paths import subtree_q
-from fangkong.core.text import clean_cell, parse_date
+from fangkong.core.text import clean_cell, clean_text, parse_date
 from fangkong.health.models import Contact, FiledBy, PersonLink
 from fangkong.health.selectors import require_proxy
 from fangkong.orgs.models import OrgUnit, Person
@@ -485,7 +485,7 @@ def risk_areas_apply(
         return ListChange(None, [], [], [], 0)
     batch = RiskAreaBatch.objects.create(
         kind=kind,
-        notice=clean_cell(notice)[:200],
+        notice=clean_text(notice)[:200],  # keep the notice's full-width colon
         original_name=original_name[:255],
         rows=len(changes),
         created_by=acting_user(actor),
