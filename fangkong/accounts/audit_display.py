@@ -5,6 +5,7 @@ shows the model's verbose names, choice labels, 是/否 and Asia/Shanghai times.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.apps import apps
@@ -18,6 +19,15 @@ HIDDEN = {
     *("name_pinyin", "name_initials", "path", "depth", "unit_path", "scope_path"),
     *("id", "ids", "entry", "created_at", "updated_at"),
 }
+
+
+# Apps above accounts name their own stored codes (a ledger kind's states): {(type, key): f}.
+_VALUE_LABELS: dict[tuple[str, str], Callable[[Any], Any]] = {}
+
+
+def register_value_label(object_type: str, key: str, label: Callable[[Any], Any]) -> None:
+    """Let an app say how a stored code reads; ``label`` returns None for codes it lacks."""
+    _VALUE_LABELS[(object_type, key)] = label
 
 
 def model_of(object_type: str) -> type[models.Model] | None:
@@ -96,11 +106,25 @@ def audit_changes(object_type: str, before: Any, after: Any) -> list[dict[str, s
         if key in old and key in new and old[key] == new[key]:
             continue
         field = _field(model, key)
-        rows.append(
-            {
-                "label": str(field.verbose_name) if field is not None else key,
-                "before": readable_value(old[key], field) if key in old else "",
-                "after": readable_value(new[key], field) if key in new else "",
-            }
-        )
+        labeller = _VALUE_LABELS.get((object_type, key))
+        row = {
+            "label": str(field.verbose_name) if field is not None else key,
+            "before": _shown(old, key, field, labeller),
+            "after": _shown(new, key, field, labeller),
+        }
+        if key in old and key in new and row["before"] == row["after"]:
+            continue  # a change finer than what the page shows (microseconds)
+        rows.append(row)
     return rows
+
+
+def _shown(
+    values: dict[str, Any],
+    key: str,
+    field: models.Field | None,
+    labeller: Callable[[Any], Any] | None,
+) -> str:
+    if key not in values:
+        return ""
+    label = labeller(values[key]) if labeller is not None else None
+    return str(label) if label is not None else readable_value(values[key], field)
