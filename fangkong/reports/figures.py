@@ -2,8 +2,10 @@
 
 No snapshot tables and no batch job: head-counts are counted from people, declaration
 figures are summed from the per-unit day tallies that each declaration write keeps exact
-(``health.tally``), both with range scans over path indexes. Rows fetched for several
-subtrees at once are summed per subtree with prefix sums over their sorted paths.
+(``health.tally``), "in quarantine" is counted from the placements (what 隔离管理 shows,
+not what people declared as their whereabouts), all with range scans over path indexes.
+Rows fetched for several subtrees at once are summed per subtree with prefix sums over
+their sorted paths.
 """
 
 import bisect
@@ -16,9 +18,11 @@ from django.db.models import Count, Q, QuerySet
 
 from fangkong.accounts.selectors import Scope
 from fangkong.core.paths import is_within, subtree_q, subtree_upper_bound
+from fangkong.core.retention import local_midnight
 from fangkong.health import tally
 from fangkong.health.models import DayTally
 from fangkong.orgs.models import Person
+from fangkong.quarantine.models import Placement
 
 
 @dataclass
@@ -59,6 +63,19 @@ class DeclarationFigures:
 
 # Above this many subtrees, head-counts and tallies come grouped by path instead.
 PER_SUBTREE_LIMIT = 12
+
+
+def placements_on(day: dt.date) -> QuerySet[Placement]:
+    """Return the placements of people in quarantine on ``day`` (at its end, or now today).
+
+    Started by then and not released before the next day; cancelled ones never count.
+    """
+    released_later = Q(
+        state=Placement.State.RELEASED, released_at__gte=local_midnight(day + dt.timedelta(days=1))
+    )
+    return Placement.objects.filter(start__lte=day).filter(
+        Q(state__in=Placement.OPEN_STATES) | released_later
+    )
 
 
 def expected_people(day: dt.date) -> QuerySet[Person]:
@@ -128,7 +145,8 @@ def figures_by_subtree(paths: Sequence[str], day: dt.date) -> dict[str, Declarat
         return {}
     tallies = _tally_sums(day, paths)
     active = _range_counts(Person.objects.filter(is_active=True), paths)
-    return _assemble(paths, day, tallies=tallies, active=active)
+    quarantined = _range_counts(placements_on(day), paths)
+    return _assemble(paths, day, tallies=tallies, active=active, quarantined=quarantined)
 
 
 def unit_and_children_figures(
@@ -145,7 +163,8 @@ def unit_and_children_figures(
     else:
         tallies = _unit_sums(day_tallies(day), unit_path, child_paths)
     active = _unit_counts(Person.objects.filter(is_active=True), unit_path, child_paths)
-    return _assemble(paths, day, tallies=tallies, active=active)
+    quarantined = _unit_counts(placements_on(day), unit_path, child_paths)
+    return _assemble(paths, day, tallies=tallies, active=active, quarantined=quarantined)
 
 
 def day_tallies(day: dt.date) -> QuerySet[DayTally]:
@@ -191,13 +210,14 @@ def _assemble(
     *,
     tallies: dict[str, dict[str, int]],
     active: dict[str, int],
+    quarantined: dict[str, int],
 ) -> dict[str, DeclarationFigures]:
     # Few people join after a given day: fetch them all (index on joined_on), then sum.
     joined_later = PathSums(((path, 1) for path in _people_joined_after(day)), ["joined_later"])
     return {
         path: DeclarationFigures(
             expected=active[path] - joined_later.subtree(path)["joined_later"],
-            **tallies[path],
+            **{**tallies[path], "quarantine": quarantined[path]},
         )
         for path in paths
     }

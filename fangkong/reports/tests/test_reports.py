@@ -18,6 +18,7 @@ from fangkong.reports.plans import reporting_units
 from fangkong.testing import valid_resident_id
 
 from .conftest import declare
+from .test_quarantine_figures import place
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +67,7 @@ def test_a_zero_report_with_abnormal_cases_is_refused(org, today, at):
 
 
 def test_someone_in_quarantine_also_rules_out_a_zero_report(org, today, at):
-    declare(org.person_a, whereabouts="quarantine")
+    place(org, org.person_a, start=today)  # a placement, not a declared whereabouts
     with pytest.raises(InvalidInput):
         services.report_attest(actor=None, unit=org.plant_a, day=today, zero=True, now=at("09:00"))
     report = services.report_attest(actor=None, unit=org.plant_a, day=today, now=at("09:00"))
