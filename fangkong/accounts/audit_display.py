@@ -30,6 +30,22 @@ def register_value_label(object_type: str, key: str, label: Callable[[Any], Any]
     _VALUE_LABELS[(object_type, key)] = label
 
 
+# How an app names its objects in the log when the stored text is a code or in one
+# language: {object type: f(entry) → text or None to keep the stored text}.
+_OBJECT_TEXTS: dict[str, Callable[[Any], str | None]] = {}
+
+
+def register_object_text(object_type: str, text: Callable[[Any], str | None]) -> None:
+    _OBJECT_TEXTS[object_type] = text
+
+
+def object_text(entry: Any) -> str:
+    """The object's name as the reader's language says it (the stored repr otherwise)."""
+    render = _OBJECT_TEXTS.get(entry.object_type)
+    text = render(entry) if render is not None else None
+    return text if text is not None else entry.object_repr
+
+
 def model_of(object_type: str) -> type[models.Model] | None:
     try:
         return apps.get_model(object_type)

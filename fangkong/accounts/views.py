@@ -23,7 +23,7 @@ from fangkong.core.web import page_context, renders_app_errors
 
 from . import selectors, services
 from .actors import Viewer
-from .audit_display import audit_changes, object_type_label
+from .audit_display import audit_changes, object_text, object_type_label
 from .forms import LoginForm, RoleGrantForm, TokenForm
 from .models import ApiToken, User
 from .roles import Perm
@@ -95,6 +95,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     page = page_context(request, entries, 50)
     for entry in page["page_obj"]:
         entry.type_label = object_type_label(entry.object_type)
+        entry.text = object_text(entry)
         entry.changes = audit_changes(entry.object_type, entry.before, entry.after)
     return render(
         request,

@@ -17,7 +17,9 @@ class LedgerConfig(AppConfig):
 
 def _name_codes_in_the_audit_log() -> None:
     """The audit log page shows an item's kind and state by their labels, not their keys."""
-    from fangkong.accounts.audit_display import register_value_label
+    from django.utils.translation import ngettext
+
+    from fangkong.accounts.audit_display import register_object_text, register_value_label
 
     from . import kinds
 
@@ -30,5 +32,21 @@ def _name_codes_in_the_audit_log() -> None:
         labels = (kind.state_labels.get(str(key)) for kind in kinds.all_kinds())
         return next((label for label in labels if label is not None), None)
 
+    def item_text(entry: Any) -> str | None:
+        # Stored as "<kind key> #<id> <title>" or "<kind key>: N item(s) opened".
+        after = entry.after if isinstance(entry.after, dict) else {}
+        kind = kinds.find(str(after.get("kind", "")))
+        ids = after.get("ids")
+        if kind is not None and isinstance(ids, list) and len(ids) > 1:
+            return ngettext(
+                "%(kind)s: %(count)d item opened", "%(kind)s: %(count)d items opened", len(ids)
+            ) % {"kind": kind.label, "count": len(ids)}
+        key, _hash, rest = entry.object_repr.partition(" #")
+        kind = kinds.find(key)
+        if kind is not None and rest:
+            return f"{kind.label} #{rest}"
+        return None
+
     register_value_label("ledger.item", "kind", kind_label)
     register_value_label("ledger.item", "state", state_label)
+    register_object_text("ledger.item", item_text)
