@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -171,8 +172,55 @@ def measures_text(measures: Measures) -> str:
     return "、".join(parts) or _("no measures")
 
 
+def open_placement(person_id: int) -> Any:
+    """Return the person's open quarantine placement, if any.
+
+    Read through the app registry: quarantine sits beside travel, not below it, so travel
+    does not import it (tracking, above both, re-decides when a placement starts or ends).
+    """
+    if not apps.is_installed("fangkong.quarantine"):
+        return None
+    placement = apps.get_model("quarantine", "Placement")
+    return (
+        placement.objects.filter(person_id=person_id, state__in=placement.OPEN_STATES)
+        .select_related("site", "room")
+        .first()
+    )
+
+
+def in_quarantine(verdict: Verdict, placement: Any) -> Verdict:
+    """A person placed in quarantine may not return before release, whatever the card says."""
+    until = max(placement.planned_end, verdict.quarantine_until or placement.planned_end)
+    text = _(
+        "Must quarantine: in quarantine since %(start)s (%(where)s), planned release on "
+        "%(end)s; may return to post only after release."
+    ) % {
+        "start": placement.start.isoformat(),
+        "where": placement.where,
+        "end": placement.planned_end.isoformat(),
+    }
+    if verdict.outcome == Outcome.MUST_QUARANTINE:
+        text += " " + verdict.explanation
+    verdict.outcome, verdict.quarantine_until, verdict.explanation = (
+        Outcome.MUST_QUARANTINE,
+        until,
+        text,
+    )
+    return verdict
+
+
 def decide(card: ReturneeCard, *, today: dt.date | None = None) -> Verdict:
-    """Work out the card's decision and explain it in one paragraph."""
+    """Work out the card's decision and explain it in one paragraph.
+
+    An open quarantine placement of the person overrides a "may return" or "waiting".
+    """
+    verdict = decide_by_card(card, today=today)
+    placement = open_placement(card.person_id)
+    return in_quarantine(verdict, placement) if placement is not None else verdict
+
+
+def decide_by_card(card: ReturneeCard, *, today: dt.date | None = None) -> Verdict:
+    """The decision from the card, the itineraries, the risk-area list and the rules."""
     window = look_back_window(today)
     today = window[1]
     count = Itinerary.objects.filter(person_id=card.person_id, to_day__gte=window[0]).count()

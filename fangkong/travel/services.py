@@ -360,6 +360,11 @@ def card_close(*, actor: Actor, card: ReturneeCard, reason: str) -> ReturneeCard
     return card
 
 
+def cards_redecide_for(*, person_ids: Sequence[int]) -> int:
+    """Decide these people's open cards again (their quarantine started or ended)."""
+    return _redecide_people(person_ids)
+
+
 def _redecide_people(person_ids: Sequence[int]) -> int:
     """Re-decide the open cards of these people; return how many."""
     cards = ReturneeCard.objects.filter(person_id__in=person_ids, is_open=True).select_related(
