@@ -403,10 +403,14 @@ def _opened_message(spec: Kind, unit: OrgUnit, batch: OpenedBatch) -> dict[str, 
             "body": _("%(count)d %(kinds)s were opened in %(unit)s.") % names,
             "link": kind_link(spec.key, unit.pk),
         }
-    body = _("A %(kind)s was opened in %(unit)s.") % names
-    if batch.first_due_at is not None:
+    if batch.first_due_at is None:
+        body = _("A %(kind)s was opened in %(unit)s.") % names
+    else:
         due = timezone.localtime(batch.first_due_at)
-        body += " " + _("First deadline: %(due)s.") % {"due": f"{due:%Y-%m-%d %H:%M}"}
+        body = _("A %(kind)s was opened in %(unit)s. First deadline: %(due)s.") % {
+            **names,
+            "due": f"{due:%Y-%m-%d %H:%M}",
+        }
     return {
         "subject": _("%(unit)s: new %(kind)s") % names,
         "body": body,
