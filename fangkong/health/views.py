@@ -91,6 +91,7 @@ def _choices() -> dict[str, Any]:
         "whereabouts_choices": Whereabouts.choices,
         "contact_choices": Contact.choices,
         "test_choices": TestResult.choices,
+        "lookback_days": OutbreakProfile.current().lookback_days,
     }
 
 

@@ -64,7 +64,7 @@ class ReturneeCard(TimeStampedModel):
         default=False,
         help_text=_("Tick when the person did not leave the home city in the look-back window."),
     )
-    fever = models.BooleanField(_("fever in the last 14 days"), null=True, blank=True)
+    fever = models.BooleanField(_("fever in the look-back window"), null=True, blank=True)
     symptoms = models.BooleanField(_("cough, fatigue or other symptoms"), null=True, blank=True)
     contact = models.CharField(
         _("contact with a case"), max_length=16, choices=Contact.choices, blank=True

@@ -182,6 +182,7 @@ def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "person": person,
             "decisions": list(selectors.card_decisions(card)[:20]),
             "itineraries": list(selectors.person_itineraries(person, since=window[0])),
+            "lookback_days": (window[1] - window[0]).days,
             "can_file": can_file,
             "link_url": link_url,
         },
