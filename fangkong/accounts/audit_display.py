@@ -5,6 +5,7 @@ shows the model's verbose names, choice labels, 是/否 and Asia/Shanghai times.
 """
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,9 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from fangkong.core.models import AuditLog
 
 # Search keys, tree bookkeeping and row ids: stored for the record, meaningless to a reader.
 HIDDEN = {
@@ -20,6 +24,15 @@ HIDDEN = {
     *("id", "ids", "entry", "created_at", "updated_at"),
 }
 
+
+# Keys that are no model field: what an export or a bulk action records.
+KEY_LABELS = {
+    "rows": gettext_lazy("Rows"),
+    "format": gettext_lazy("Format"),
+    "filters": gettext_lazy("Filters"),
+    "unmasked": gettext_lazy("Full numbers shown"),
+}
+_LIST_SEEN = re.compile(r"^list \((\d+)\)$")  # orgs: a page of people with full numbers
 
 # Apps above accounts name their own stored codes (a ledger kind's states): {(type, key): f}.
 _VALUE_LABELS: dict[tuple[str, str], Callable[[Any], Any]] = {}
@@ -43,7 +56,22 @@ def object_text(entry: Any) -> str:
     """The object's name as the reader's language says it (the stored repr otherwise)."""
     render = _OBJECT_TEXTS.get(entry.object_type)
     text = render(entry) if render is not None else None
-    return text if text is not None else entry.object_repr
+    return text if text is not None else _core_text(entry)
+
+
+def _core_text(entry: Any) -> str:
+    """Texts core and orgs store in English: "<name> export (N)" and "list (N)"."""
+    after = entry.after if isinstance(entry.after, dict) else {}
+    if entry.action == AuditLog.Action.EXPORT and isinstance(after.get("rows"), int):
+        count = after["rows"]
+        return ngettext("%(count)d row", "%(count)d rows", count) % {"count": count}
+    seen = _LIST_SEEN.match(entry.object_repr)
+    if seen:
+        count = int(seen.group(1))
+        return ngettext("A list of %(count)d person", "A list of %(count)d people", count) % {
+            "count": count
+        }
+    return entry.object_repr
 
 
 def model_of(object_type: str) -> type[models.Model] | None:
@@ -124,7 +152,7 @@ def audit_changes(object_type: str, before: Any, after: Any) -> list[dict[str, s
         field = _field(model, key)
         labeller = _VALUE_LABELS.get((object_type, key))
         row = {
-            "label": str(field.verbose_name) if field is not None else key,
+            "label": str(field.verbose_name if field is not None else KEY_LABELS.get(key, key)),
             "before": _shown(old, key, field, labeller),
             "after": _shown(new, key, field, labeller),
         }

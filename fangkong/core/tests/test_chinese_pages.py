@@ -268,3 +268,20 @@ def test_the_audit_log_names_items_opened_together_in_the_readers_language(clien
         "/accounts/audit/", {"object_type": "ledger.item"}, HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
     assert "Abnormal-person card: 2 items opened" in page and "item(s)" not in page
+
+
+def test_the_audit_log_says_what_an_export_and_a_list_of_full_numbers_were(client, org, login_as):
+    login_as(Role.GROUP_ADMIN, org.group)
+    assert client.get("/accounts/audit/", {"format": "csv"}).status_code == 200
+    admin = org.user(Role.GROUP_ADMIN, org.group)
+    AuditLog.objects.create(
+        actor=admin,
+        action=AuditLog.Action.VIEW_SENSITIVE,
+        object_type="orgs.person",
+        object_repr="list (2)",
+        scope_path=org.group.path,
+        after={"ids": [org.person_a.pk, org.person_b.pk]},
+    )
+    page = client.get("/accounts/audit/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "A list of 2 people" in page and "list (2)" not in page
+    assert "audit log export" not in page and "Full numbers shown" in page
