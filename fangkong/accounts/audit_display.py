@@ -17,11 +17,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from fangkong.core.models import AuditLog
+from fangkong.core.schedules import job_name
 
 # Search keys, tree bookkeeping and row ids: stored for the record, meaningless to a reader.
 HIDDEN = {
     *("name_pinyin", "name_initials", "path", "depth", "unit_path", "scope_path"),
     *("id", "ids", "entry", "created_at", "updated_at"),
+    *("schedule", "func"),  # a job's function path: the row already names the job
 }
 
 
@@ -60,11 +62,13 @@ def object_text(entry: Any) -> str:
 
 
 def _core_text(entry: Any) -> str:
-    """Texts core and orgs store in English: "<name> export (N)" and "list (N)"."""
+    """Texts stored in English: "<name> export (N)", "run now: <path>" and "list (N)"."""
     after = entry.after if isinstance(entry.after, dict) else {}
     if entry.action == AuditLog.Action.EXPORT and isinstance(after.get("rows"), int):
         count = after["rows"]
         return ngettext("%(count)d row", "%(count)d rows", count) % {"count": count}
+    if entry.object_type == "django_q.task" and isinstance(after.get("func"), str):
+        return job_name(after["func"])  # stored as "run now: <function path>"
     seen = _LIST_SEEN.match(entry.object_repr)
     if seen:
         count = int(seen.group(1))

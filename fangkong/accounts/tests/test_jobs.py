@@ -69,3 +69,12 @@ def test_jobs_page_runs_a_schedule_now_and_lists_the_outcome(
     ).content.decode()
     # The finished task shows as its job, not as a function path and a random task name.
     assert "Queue heartbeat" in page and "fangkong.core.tasks" not in page
+    # Its audit row names the job too, not "run now: <function path>".
+    from django.utils import translation
+
+    from fangkong.accounts.audit_display import audit_changes, object_text
+
+    row = AuditLog.objects.get(object_type="django_q.task")
+    with translation.override("en"):
+        assert object_text(row) == "Queue heartbeat"
+    assert audit_changes(row.object_type, row.before, row.after) == []
