@@ -14,7 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from fangkong.accounts.actors import Actor, acting_user
 from fangkong.accounts.roles import Perm
@@ -394,9 +394,9 @@ def placement_check(
 
 # Stored as codes (entry data "test"); pages read them in the reader's language.
 TEST_RESULTS = {
-    "negative": _lazy("Negative"),
-    "positive": _lazy("Positive"),
-    "pending": _lazy("Awaiting result"),  # "Pending" reads 待发送, a notification's word
+    "negative": gettext_lazy("Negative"),
+    "positive": gettext_lazy("Positive"),
+    "pending": gettext_lazy("Awaiting result"),  # "Pending" reads 待发送, a notification's word
 }
 
 

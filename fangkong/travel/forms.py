@@ -11,7 +11,7 @@ from django import forms
 from django.http import QueryDict
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from fangkong.core.models import Division
 from fangkong.health.forms import division_lookup
@@ -129,31 +129,41 @@ def form_choices() -> dict[str, Any]:
 
 
 class ReturneeFilterForm(forms.Form):
-    q = forms.CharField(label=_lazy("Name, initials or ID tail"), required=False)
-    unit = forms.CharField(label=_lazy("Unit (code)"), required=False)
+    q = forms.CharField(label=gettext_lazy("Name, initials or ID tail"), required=False)
+    unit = forms.CharField(label=gettext_lazy("Unit (code)"), required=False)
     outcome = forms.ChoiceField(
-        label=_lazy("Decision"), required=False, choices=[("", _lazy("All")), *Outcome.choices]
+        label=gettext_lazy("Decision"),
+        required=False,
+        choices=[("", gettext_lazy("All")), *Outcome.choices],
     )
     level = forms.ChoiceField(
-        label=_lazy("Risk level"), required=False, choices=[("", _lazy("All")), *RiskLevel.choices]
+        label=gettext_lazy("Risk level"),
+        required=False,
+        choices=[("", gettext_lazy("All")), *RiskLevel.choices],
     )
     return_from = forms.DateField(
-        label=_lazy("Return from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Return from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     return_to = forms.DateField(
-        label=_lazy("Return until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Return until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
-    closed = forms.BooleanField(label=_lazy("Include closed cards"), required=False)
+    closed = forms.BooleanField(label=gettext_lazy("Include closed cards"), required=False)
 
 
 class RiskAreaFilterForm(forms.Form):
     q = forms.CharField(
-        label=_lazy("Region (name or code)"),
+        label=gettext_lazy("Region (name or code)"),
         required=False,
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "data-region-suggest": reverse_lazy("health:divisions")}
         ),
     )
     level = forms.ChoiceField(
-        label=_lazy("Risk level"), required=False, choices=[("", _lazy("All")), *RiskLevel.choices]
+        label=gettext_lazy("Risk level"),
+        required=False,
+        choices=[("", gettext_lazy("All")), *RiskLevel.choices],
     )

@@ -76,8 +76,9 @@ def test_a_tracker_works_through_the_days_follow_ups_on_a_phone(live_server, ref
     phone.locator("main").click(position={"x": 5, "y": 5})
     assert not ledgers.is_visible()
     phone.goto(live_server.url + "/ledger/today/")
-    assert phone.locator(".worklist > li[id^=item-]").count() == 2
-    assert phone.locator(f"#item-{not_due.pk}").count() == 0
+    # Two cards due, and the one opened today (its first follow-up is due tomorrow) badged.
+    assert phone.locator(".worklist > li[id^=item-]").count() == 3
+    assert "今日新开" in phone.locator(f"#item-{not_due.pk}").inner_text()
     # Nothing wider than the phone: no sideways scrolling on the worklist.
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
@@ -91,7 +92,9 @@ def test_a_tracker_works_through_the_days_follow_ups_on_a_phone(live_server, ref
             row.locator("button[type=submit]").click()
         phone.wait_for_selector(f"#item-{card.pk}", state="detached")
 
-    assert phone.locator(".worklist > li[id^=item-]").count() == 0
+    assert [
+        row.get_attribute("id") for row in phone.locator(".worklist > li[id^=item-]").all()
+    ] == [f"item-{not_due.pk}"]
     for card, temperature in zip(due, ("37.9", "36.6"), strict=True):
         entry = Entry.objects.get(item=card, kind=Entry.Kind.MEASUREMENT)
         assert (entry.value, entry.author_id) == (Decimal(temperature), tracker.pk)
