@@ -19,7 +19,7 @@ from django.utils import timezone
 from fangkong.accounts.roles import ROLE_PERMS, Perm, Role
 from fangkong.health.tests.factories import raw_declaration
 from fangkong.ledger import services as ledger
-from fangkong.ledger.testing import register_test_kinds
+from fangkong.ledger.testing import register_test_kinds, unregister_test_kinds
 from fangkong.notify.models import Event
 from fangkong.notify.services import notify
 from fangkong.orgs import importing
@@ -90,10 +90,11 @@ def make_side(org: Any, enterprise: OrgUnit, unit: OrgUnit, person: Person, seed
 @pytest.fixture
 def sides(org):
     register_test_kinds()
-    return {
+    yield {
         "in": make_side(org, org.ent_a, org.shop_a, org.person_a, 900),
         "out": make_side(org, org.ent_b, org.plant_b, org.person_b, 901),
     }
+    unregister_test_kinds()  # later tests see only the real kinds (the zh-Hans crawl reads them)
 
 
 def ledger_item(s: Side, state: str = "open") -> int:
