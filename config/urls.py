@@ -6,12 +6,13 @@ from django.urls import include, path, register_converter
 from fangkong.accounts.views import jobs, schedule_run
 from fangkong.api.api import api
 from fangkong.core.converters import ObjectIdConverter
-from fangkong.core.views import healthz
+from fangkong.core.views import favicon, healthz
 
 register_converter(ObjectIdConverter, "id")  # before the apps' urls.py are included
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("jobs/", jobs, name="jobs"),
     path("jobs/schedules/<id:schedule_id>/run/", schedule_run, name="schedule_run"),
     path("api/v1/", api.urls),

@@ -26,10 +26,29 @@ class ImportUploadForm(forms.Form):
     file = forms.FileField(label=_("File (.xlsx, .xls, .ods or .csv)"))
 
 
+# What a sub-unit usually is, by its parent's kind (the form's first guess; any kind goes).
+CHILD_KIND = {
+    UnitKind.GROUP: UnitKind.ENTERPRISE,
+    UnitKind.SEGMENT: UnitKind.ENTERPRISE,
+    UnitKind.ENTERPRISE: UnitKind.PLANT,
+    UnitKind.PLANT: UnitKind.WORKSHOP,
+    UnitKind.WORKSHOP: UnitKind.TEAM,
+    UnitKind.COMMUNITY: UnitKind.BUILDING,
+    UnitKind.BUILDING: UnitKind.HOUSEHOLD,
+    UnitKind.SERVICE_CENTRE: UnitKind.SERVICE_STATION,
+    UnitKind.SERVICE_STATION: UnitKind.WINDOW,
+}
+
+
 class UnitAddForm(forms.Form):
     code = forms.CharField(label=_("Code"), max_length=64)
     name = forms.CharField(label=_("Name"), max_length=128)
     kind = forms.ChoiceField(label=_("Kind"), choices=UnitKind.choices)
+
+    @classmethod
+    def under(cls, parent_kind: str) -> "UnitAddForm":
+        """An empty form whose kind is what a sub-unit of ``parent_kind`` usually is."""
+        return cls(initial={"kind": CHILD_KIND.get(UnitKind(parent_kind), "")})
 
 
 class UnitMoveForm(forms.Form):

@@ -72,7 +72,7 @@ def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
             "headcount": selectors.subtree_headcount(unit.path),
             "can_manage": scope_for(request.user, Perm.MANAGE_UNITS).covers(unit.path),
             "can_add_people": scope_for(request.user, Perm.MANAGE_PEOPLE).covers(unit.path),
-            "add_form": UnitAddForm(),
+            "add_form": UnitAddForm.under(unit.kind),
             "move_form": UnitMoveForm(),
             "person_form": PersonAddForm(),
         },

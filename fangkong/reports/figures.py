@@ -48,6 +48,11 @@ class DeclarationFigures:
         return round(min(100.0, 100.0 * self.declared / self.expected), 1)
 
     @property
+    def completeness_text(self) -> str:
+        """The completeness as a page shows it: "—" when nobody is expected (0 of 0 is no rate)."""
+        return f"{self.completeness}%" if self.expected else "—"
+
+    @property
     def has_abnormal(self) -> bool:
         """Tell whether anything stops a zero report: an abnormal status or a quarantine."""
         return bool(self.abnormal or self.quarantine)

@@ -31,3 +31,10 @@ def test_migrate_creates_the_heartbeat_schedule():
     from django_q.models import Schedule
 
     assert Schedule.objects.filter(func="fangkong.core.tasks.queue_heartbeat").exists()
+
+
+def test_every_page_has_an_icon_and_favicon_ico_is_no_404(client, django_user_model):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("img/favicon.svg")
+    page = client.get("/accounts/login/").content.decode()
+    assert 'rel="icon"' in page and "favicon.svg" in page

@@ -251,3 +251,10 @@ def test_editing_a_person_moves_them_and_keeps_history(client, org, login_as):
     page = client.post(url, {"phone": "12", "category": "employee", "unit_code": "B1"}).content
     assert "手机" in page.decode()
     assert AuditLog.objects.filter(action="update", object_id=str(org.person_a.pk)).count() == 1
+
+
+def test_adding_a_sub_unit_proposes_the_kind_a_child_usually_is(client, org, login_as):
+    login_as("unit_admin", org.ent_a)
+    for unit, kind in ((org.ent_a, "plant"), (org.plant_a, "workshop"), (org.shop_a, "team")):
+        form = client.get(f"/units/{unit.pk}/").context["add_form"]
+        assert form["kind"].value() == kind

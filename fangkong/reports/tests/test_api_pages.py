@@ -151,3 +151,16 @@ def test_the_deadline_sweep_is_a_periodic_job(db):
 
     assert ("fangkong.reports.tasks.deadline_sweep", 5) in PERIODIC_JOBS
     assert timezone.now()  # the task passes the real clock; tests pass their own
+
+
+def test_a_unit_with_nobody_expected_shows_no_rate(client, org, login_as):
+    """0 declared of 0 expected is no percentage: the page shows "—", never "0.0%"."""
+    from fangkong.orgs.services import unit_create
+
+    empty = unit_create(
+        actor=None, code="EMPTY", name="空车间", kind="workshop", parent=org.plant_a
+    )
+    login_as("group_admin", org.group)
+    page = client.get(f"/reports/rollup/?unit={empty.pk}").content.decode()
+    totals = page.split('id="totals"')[1].split("</section>")[0]
+    assert "—" in totals and "0.0%" not in totals
