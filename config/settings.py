@@ -105,7 +105,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
-            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=10000;"
+            # busy_timeout first, so that the journal_mode switch also waits for a lock
+            "PRAGMA busy_timeout=10000;PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
         ),
         "transaction_mode": "IMMEDIATE",
     }

@@ -39,6 +39,9 @@ def deployed_database(directory: Path) -> Iterator[None]:
     path = directory / "parallel.sqlite3"
     with sqlite3.connect(path) as target:
         memory.connection.backup(target)
+        # Switch the copy to WAL once, here: threads connecting together would otherwise
+        # race to convert it, and the losers fail with "database is locked".
+        target.execute("PRAGMA journal_mode=WAL")
     _file_settings.update(memory.settings_dict, NAME=str(path))
     _connect_to_the_file()
     try:
