@@ -7,7 +7,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fangkong.accounts.actors import Actor, acting_user
-from fangkong.accounts.models import User
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, InvalidInput
 
@@ -38,10 +37,6 @@ def _require_open(item: Item) -> None:
         raise Conflict(_("This item is closed out; reopen it first."))
 
 
-def _user(actor: Actor) -> User | None:
-    return acting_user(actor)
-
-
 def _item_repr(item: Item) -> str:
     """How an audit row names an item."""
     return f"{item.kind} #{item.pk} {item.title}"
@@ -61,7 +56,7 @@ def _audit(actor: Actor, action: str, item: Item, before: Any, after: Any) -> No
 
 def _entry(item: Item, kind: str, actor: Actor, at: dt.datetime, text: str = "", **fields: Any):
     return Entry.objects.create(
-        item=item, kind=kind, author=_user(actor), at=at, text=text, **fields
+        item=item, kind=kind, author=acting_user(actor), at=at, text=text, **fields
     )
 
 

@@ -18,7 +18,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.actors import Actor
+from fangkong.accounts.actors import Actor, acting_user
 from fangkong.accounts.models import User
 from fangkong.accounts.selectors import require_perm
 from fangkong.core import calendar
@@ -40,7 +40,6 @@ from .common import (
     _invalid,
     _item_repr,
     _state_snapshot,
-    _user,
     item_link,
     kind_link,
 )
@@ -222,7 +221,7 @@ def _new_item(
         follow_up_every_hours=spec.follow_up_every_hours,
         data=row.data or {},
         opened_at=row.opened_at or now,
-        opened_by=_user(actor),
+        opened_by=acting_user(actor),
     )
 
 
@@ -259,7 +258,7 @@ def _insert_clocks(
 
 
 def _insert_opening_entries(actor: Actor, items: list[Item], now: dt.datetime) -> None:
-    author, opened = _user(actor), _("Opened")
+    author, opened = acting_user(actor), _("Opened")
     insert_values(
         Entry,
         ["item_id", "kind", "author_id", "at", "text", "data"],
@@ -347,7 +346,7 @@ def _opened_batches(
         ids[item.unit_id].append(item.pk)
         owners[item.unit_id].update({*row.owner_ids, *(u.pk for u in row.owners)})
         first_due[item.unit_id] = item.next_due_at
-    author = _user(actor)
+    author = acting_user(actor)
     knows = {author.pk} if author is not None else set()
     return [
         OpenedBatch(
