@@ -9,12 +9,15 @@ imports Django models, then :func:`setup_django`.
 import json
 import os
 import platform
+import socket
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -133,3 +136,160 @@ def percentile(samples: list[float], fraction: float) -> float:
 def emit(result: dict[str, Any]) -> None:
     """Print the machine-readable result as the last line of stdout."""
     print(json.dumps(result, ensure_ascii=False), flush=True)
+
+
+# -- a real server ---------------------------------------------------------------------------
+
+HOST = "127.0.0.1"
+START_TIMEOUT_S = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: printed before and after every timed run."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def _process_tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) used by ``root`` and its direct children."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        children = Path(f"/proc/{root}/task/{root}/children").read_text().split()
+    except FileNotFoundError:
+        return 0.0
+    total = 0
+    for pid in [str(root), *children]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # a worker or backend that just exited
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def postgres_postmaster_pid() -> int | None:
+    """The pid of the PostgreSQL server behind Django's connection (None on SQLite).
+
+    Its backends are its children, so their CPU is counted with the web server's: without
+    them a figure of "CPU per declaration" flatters PostgreSQL.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW data_directory")
+        data_directory = cursor.fetchone()[0]
+    return int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
+
+
+def server_cpu_seconds(*roots: int | None) -> float:
+    """CPU seconds used so far by each process tree named (gunicorn's master, postmaster).
+
+    The machine may be shared: the CPU the server spends per request does not depend on
+    what else runs, the wall-clock rate does.
+    """
+    return sum(_process_tree_cpu(root) for root in roots if root)
+
+
+def server_environment(**extra: str) -> dict[str, str]:
+    """The production profile on the benchmark's database, as a deployment would set it.
+
+    Static files are collected once per benchmark into its temporary directory (production
+    serves them from the hashed manifest, and a page without it answers 500).
+    """
+    env = dict(os.environ)
+    env.setdefault("SECRET_KEY", "bench-" + uuid.uuid4().hex * 2)
+    env.setdefault("STATIC_ROOT", str(Path(env["MEDIA_ROOT"]).parent / "static"))
+    env.update(FANGKONG_ENV="production", ALLOWED_HOSTS=HOST, LOG_LEVEL="WARNING", **extra)
+    env.pop("Q_SYNC", None)
+    env.pop("DEBUG", None)
+    return env
+
+
+def collect_static(env: dict[str, str]) -> None:
+    """Run ``collectstatic`` for the production profile, once (not timed)."""
+    if (Path(env["STATIC_ROOT"]) / "staticfiles.json").exists():
+        return
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+
+
+@contextmanager
+def queue_worker(log: Path, env: dict[str, str]) -> Iterator[int]:
+    """Run the task queue's worker as production does; yield its pid (for its CPU)."""
+    with log.open("wb") as output:
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "run_worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=output,
+        )
+        try:
+            yield worker.pid
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+
+@contextmanager
+def gunicorn(
+    *, workers: int, log: Path, options: Sequence[str] = (), env: dict[str, str] | None = None
+) -> Iterator[tuple[int, int]]:
+    """Run gunicorn on ``config.wsgi`` on a free port; yield the port and the master's pid."""
+    port = free_port()
+    env = env or server_environment()
+    collect_static(env)
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi",
+        f"--bind={HOST}:{port}",
+        f"--workers={workers}",
+        "--timeout=120",
+        "--log-level=warning",
+        *options,
+    ]
+    with log.open("wb") as output:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
+        try:
+            _wait_until_up(port, server)
+            yield port, server.pid
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _wait_until_up(port: int, server: "subprocess.Popen[bytes]") -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}")
+        try:
+            with socket.create_connection((HOST, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+def print_server_log(log: Path) -> None:
+    """Print what the server logged, less whitenoise's note that collectstatic was not run."""
+    lines = [
+        line
+        for line in log.read_text(errors="replace").splitlines()
+        if "No directory at" not in line and "mw_instance = middleware" not in line
+    ]
+    if lines:
+        print("gunicorn log (last lines):\n" + "\n".join(lines[-10:]))

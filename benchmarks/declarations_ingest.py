@@ -28,25 +28,26 @@ import http.client
 import json
 import os
 import random
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from _support import (
-    ROOT,
+    HOST,
     analyze,
     database_version,
     emit,
+    gunicorn,
+    load_average,
     machine,
+    postgres_postmaster_pid,
+    print_server_log,
+    server_cpu_seconds,
     setup_django,
     throwaway_database,
 )
@@ -57,8 +58,6 @@ RETRIED_BATCHES = 5
 SINGLE_SAMPLE = 5000
 DEFAULT_WORKERS = 3
 GOAL_BATCH_PER_S = 2000
-HOST = "127.0.0.1"
-START_TIMEOUT_S = 60
 DIVISION = "370303"  # 淄博市张店区, where the group's first enterprise is
 
 
@@ -77,34 +76,6 @@ class Load:
     @property
     def errors(self) -> int:
         return sum(count for status, count in self.statuses.items() if not 200 <= status < 300)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-def server_cpu_seconds(master: int) -> float:
-    """Return the CPU time (user + system) used so far by gunicorn's master and workers.
-
-    The machine may be shared: the CPU the server spends per declaration does not depend
-    on what else runs, the wall-clock rate does.
-    """
-    tick = os.sysconf("SC_CLK_TCK")
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    total = 0
-    for pid in [str(master), *children]:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:  # a worker that just exited
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / tick
-
-
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 # -- data (not timed) ------------------------------------------------------------------------
@@ -177,59 +148,6 @@ def bodies(people: Sequence[int], day: dt.date, *, size: int, rng: random.Random
 # -- the server ------------------------------------------------------------------------------
 
 
-def server_environment() -> dict[str, str]:
-    """The production profile on the benchmark's database, as a deployment would set it."""
-    env = dict(os.environ)
-    env.update(
-        FANGKONG_ENV="production",
-        SECRET_KEY="bench-" + uuid.uuid4().hex * 2,
-        ALLOWED_HOSTS=HOST,
-        LOG_LEVEL="WARNING",
-    )
-    env.pop("Q_SYNC", None)
-    env.pop("DEBUG", None)
-    return env
-
-
-@contextmanager
-def gunicorn(*, workers: int, log: Path) -> Iterator[tuple[int, int]]:
-    """Run gunicorn with ``workers`` sync workers on a free port; yield port and its pid."""
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "config.wsgi",
-        f"--bind={HOST}:{port}",
-        f"--workers={workers}",
-        "--timeout=120",
-        "--log-level=warning",
-    ]
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            command, cwd=ROOT, env=server_environment(), stdout=output, stderr=output
-        )
-        try:
-            wait_until_up(port, server)
-            yield port, server.pid
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-
-
-def wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}")
-        try:
-            with socket.create_connection((HOST, port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
-
-
 # -- the client ------------------------------------------------------------------------------
 
 
@@ -257,7 +175,13 @@ class Client:
 
 
 def send_all(
-    path: str, payloads: Sequence[bytes], *, port: int, key: str, clients: int, master: int
+    path: str,
+    payloads: Sequence[bytes],
+    *,
+    port: int,
+    key: str,
+    clients: int,
+    servers: tuple[int, int | None],
 ) -> Load:
     """POST every payload with ``clients`` concurrent connections; time the whole phase."""
     load = Load(requests=len(payloads))
@@ -277,13 +201,13 @@ def send_all(
         client.connection.close()
 
     threads = [threading.Thread(target=work) for _ in range(clients)]
-    cpu_before, started = server_cpu_seconds(master), time.perf_counter()
+    cpu_before, started = server_cpu_seconds(*servers), time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     load.seconds = time.perf_counter() - started
-    load.server_cpu = server_cpu_seconds(master) - cpu_before
+    load.server_cpu = server_cpu_seconds(*servers) - cpu_before
     return load
 
 
@@ -319,17 +243,6 @@ def describe(label: str, load: Load, *, items: int) -> float:
 # -- the run ---------------------------------------------------------------------------------
 
 
-def print_server_log(log: Path) -> None:
-    """Print what the server logged, less whitenoise's note that collectstatic was not run."""
-    lines = [
-        line
-        for line in log.read_text(errors="replace").splitlines()
-        if "No directory at" not in line and "mw_instance = middleware" not in line
-    ]
-    if lines:
-        print("gunicorn log (last lines):\n" + "\n".join(lines[-10:]))
-
-
 def stored_counts(day: dt.date, employees: Sequence[int]) -> tuple[int, int]:
     """Return (current declarations of the employees for ``day``, all declaration rows)."""
     from fangkong.health.models import Declaration
@@ -360,6 +273,7 @@ def main() -> None:
         rng = random.Random(20200315)
         batches = bodies(employees, day, size=BATCH_SIZE, rng=rng)
         singles = bodies(residents[: options.single], day, size=1, rng=rng)
+        postmaster = postgres_postmaster_pid()
         connections.close_all()  # the server owns the database from here
         print(
             f"gunicorn: {options.workers} sync workers; {clients} concurrent client "
@@ -376,7 +290,7 @@ def main() -> None:
                     port=port,
                     key=key,
                     clients=clients,
-                    master=master,
+                    servers=(master, postmaster),
                 )
 
             send("ping", [b""] * 50)  # warm the workers up (imports, first connection)

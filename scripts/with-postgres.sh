@@ -15,10 +15,14 @@ stop() {
 }
 trap stop EXIT
 as_postgres "$bindir/initdb" -D "$datadir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+# Tests need no durability; PG_DURABLE=1 keeps the defaults (fsync on) for benchmarks that
+# must pay for every commit as production does.
+durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+[ "${PG_DURABLE:-0}" = "1" ] && durability=""
 as_postgres "$bindir/pg_ctl" -D "$datadir/data" -l "$datadir/server.log" -w \
-  -o "-p $port -k $datadir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+  -o "-p $port -k $datadir -c listen_addresses=127.0.0.1 $durability -c max_connections=200" \
   start >/dev/null
 as_postgres "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres fangkong
 export DATABASE_URL="postgres://postgres@127.0.0.1:$port/fangkong"
-echo "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on port $port"
+echo "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on port $port${durability:+ (fsync off)}"
 "$@"

@@ -1,0 +1,471 @@
+"""Benchmark: the morning peak on the phone path, one personal link after another.
+
+Claim (issue "the morning peak"): on this 2-core machine the personal-link declaration,
+opening the page and submitting with one tap as the page's JavaScript does, costs at most
+3 ms of server CPU (the database's processes included) and 6 queries, takes at least 400
+declarations/s saturated, at least 0.4 times the rate of ``/healthz`` measured in the same
+run, and answers with a p99 of at most 150 ms at 118 declarations/s (5x the 07:00-09:00
+average of 170,000 people).
+
+Set-up (not timed): ``seed("seeds")`` (178,000 people), yesterday's declaration for every
+one of them (so today's page offers the one-tap submit, as it does on a real morning) and a
+personal link for each person of the sample. gunicorn then serves ``config.wsgi`` with the
+production settings on the same database. All clients come from one address, as a plant
+behind its NAT does. Each simulated person is a different person, who:
+
+1. opens the link (GET), reads the one-tap form's fields from the page;
+2. posts them with ``Accept: application/json`` (the JavaScript's request) and expects 201.
+
+Phases: *saturated* (``--clients`` closed-loop clients), *healthz* (the same clients on
+``/healthz``, for the ratio), *paced* (``--rate`` declarations/s for ``--seconds`` s,
+open loop: latency is measured from each person's scheduled start, so a stalled server
+cannot hide its queue). At the end every person of the sample must have exactly one current
+declaration today: no errors, no 429s, no duplicates.
+
+Run: ``.venv/bin/python benchmarks/phone_peak.py`` (SQLite) or inside
+``PG_DURABLE=1 bash scripts/with-postgres.sh`` (PostgreSQL with fsync on). The last stdout
+line is JSON.
+"""
+
+import argparse
+import datetime as dt
+import http.client
+import os
+import re
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+from _support import (
+    HOST,
+    analyze,
+    database_version,
+    emit,
+    gunicorn,
+    load_average,
+    machine,
+    percentile,
+    postgres_postmaster_pid,
+    print_server_log,
+    queue_worker,
+    server_cpu_seconds,
+    server_environment,
+    setup_django,
+    throwaway_database,
+)
+
+PEOPLE_A_DAY = 170_000
+PEAK_RATE = 118  # 5x the average of 170,000 declarations between 07:00 and 09:00
+GOALS = {
+    "cpu_ms": 3.0,
+    "queries": 6,
+    "saturated_per_s": 400,
+    "ratio_to_healthz": 0.4,
+    "p99_ms_at_peak": 150,
+}
+ONE_TAP_FORM = re.compile(r'<form[^>]*class="[^"]*\bone-tap\b[^"]*"[^>]*>(.*?)</form>', re.S)
+HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+
+
+@dataclass
+class Phase:
+    """What one phase sent and how the server answered."""
+
+    label: str
+    started: float = 0.0
+    seconds: float = 0.0
+    server_cpu: float = 0.0
+    cpu_by_process: dict[str, float] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    first_error: str = ""
+
+    @property
+    def done(self) -> int:
+        return len(self.latencies_ms)
+
+    @property
+    def errors(self) -> int:
+        return sum(n for status, n in self.statuses.items() if not 200 <= status < 300)
+
+    def rate(self) -> float:
+        return self.done / self.seconds if self.seconds else 0.0
+
+    def describe(self, unit: str) -> None:
+        statuses = ", ".join(f"{status}×{n}" for status, n in sorted(self.statuses.items()))
+        cpu_ms = self.server_cpu / self.done * 1000 if self.done else 0.0
+        print(
+            f"{self.label}: {self.done} {unit} in {self.seconds:.2f} s → {self.rate():,.1f}/s; "
+            f"p50 {percentile(self.latencies_ms, 0.5):.1f} ms, "
+            f"p95 {percentile(self.latencies_ms, 0.95):.1f} ms, "
+            f"p99 {percentile(self.latencies_ms, 0.99):.1f} ms; server CPU {cpu_ms:.2f} ms "
+            f"per {unit[:-1]}; statuses {statuses}"
+        )
+        split = ", ".join(
+            f"{name} {seconds / self.done * 1000:.2f} ms"
+            for name, seconds in self.cpu_by_process.items()
+            if self.done
+        )
+        print(f"  CPU by process: {split}")
+        if self.first_error:
+            print(f"  first error: {self.first_error}")
+
+
+# -- data (not timed) ------------------------------------------------------------------------
+
+
+def load(scale: str, sample: int) -> list[str]:
+    """Seed the organisation and yesterday's declarations; return ``sample`` link paths."""
+    from django.utils import timezone
+
+    from fangkong.health.demo import seed_declarations
+    from fangkong.health.models import PersonLink
+    from fangkong.health.selectors import link_token
+    from fangkong.orgs.demo import seed
+    from fangkong.orgs.models import Person
+
+    started = time.perf_counter()
+    made = seed(scale)
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    declared = seed_declarations(days=1, today=yesterday, rate=1.0, quarantined=0)
+    people = Person.objects.filter(is_active=True, category="employee").order_by("?")[:sample]
+    links = PersonLink.objects.bulk_create(PersonLink(person=person) for person in people)
+    print(
+        f"seeded {made['units']} units, {made['people']} people, {declared} declarations "
+        f"for {yesterday} and {len(links)} links in {time.perf_counter() - started:.1f} s "
+        "(not timed)"
+    )
+    return [f"/health/d/{link_token(link)}/" for link in links]
+
+
+def queries_per_declaration(path: str) -> tuple[int, int]:
+    """Count the queries of one GET and its one-tap POST, in process (not timed)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_X_FORWARDED_PROTO="https", secure=True)
+    with CaptureQueriesContext(connection) as get_queries:
+        page = client.get(path)
+    fields = one_tap_fields(page.content.decode())
+    with CaptureQueriesContext(connection) as post_queries:
+        answer = client.post(path, fields, HTTP_ACCEPT="application/json")
+    assert answer.status_code == 201, answer.content[:300]
+    return len(get_queries), len(post_queries)
+
+
+def one_tap_fields(html: str) -> dict[str, list[str]]:
+    """The fields the page's one-tap form would post (its hidden inputs)."""
+    form = ONE_TAP_FORM.search(html)
+    if form is None:
+        raise ValueError("the page offers no one-tap submit")
+    fields: dict[str, list[str]] = {}
+    for name, value in HIDDEN_INPUT.findall(form.group(1)):
+        fields.setdefault(name, []).append(value)
+    fields["uuid"] = [str(uuid.uuid4())]  # as the page's script does for each submission
+    return fields
+
+
+# -- the client ------------------------------------------------------------------------------
+
+
+class Phone:
+    """One client connection, keep-alive, re-opened whenever the server closed it."""
+
+    HEADERS = {"X-Forwarded-Proto": "https"}  # the TLS proxy in front sets it
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.connection = http.client.HTTPConnection(HOST, port, timeout=60)
+
+    def request(self, method: str, path: str, body: str = "", **headers: str) -> tuple[int, str]:
+        try:
+            self.connection.request(
+                method, path, body=body or None, headers={**self.HEADERS, **headers}
+            )
+            response = self.connection.getresponse()
+            return response.status, response.read().decode(errors="replace")
+        except (http.client.HTTPException, OSError) as exc:
+            self.connection.close()
+            return 599, repr(exc)
+
+    def declare(self, path: str) -> tuple[int, str]:
+        """Open the link, then submit with one tap; return the worse status and its text."""
+        status, page = self.request("GET", path)
+        if status != 200:
+            return status, page[:300]
+        body = urlencode(one_tap_fields(page), doseq=True)
+        return self.request(
+            "POST",
+            path,
+            body,
+            **{
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+            },
+        )
+
+    def healthz(self, _path: str) -> tuple[int, str]:
+        return self.request("GET", "/healthz")
+
+
+def run_closed_loop(
+    phase: Phase,
+    paths: Sequence[str],
+    act: Callable[["Phone", str], tuple[int, str]],
+    *,
+    port: int,
+    clients: int,
+    servers: Sequence[int | None],
+) -> Phase:
+    """``clients`` threads take the next path as soon as their last answer is in."""
+    lock = threading.Lock()
+    queue = iter(paths)
+
+    def work() -> None:
+        phone = Phone(port)
+        while True:
+            with lock:
+                path = next(queue, None)
+            if path is None:
+                break
+            started = time.perf_counter()
+            status, text = act(phone, path)
+            record(phase, lock, status, text, (time.perf_counter() - started) * 1000)
+        phone.connection.close()
+
+    return timed(phase, [threading.Thread(target=work) for _ in range(clients)], servers)
+
+
+def run_paced(
+    phase: Phase,
+    paths: Sequence[str],
+    *,
+    rate: float,
+    port: int,
+    clients: int,
+    servers: Sequence[int | None],
+) -> Phase:
+    """Start person i at ``i / rate`` s; latency counts from that scheduled instant."""
+    lock = threading.Lock()
+    queue = iter(enumerate(paths))
+    begin = time.perf_counter() + 0.5
+
+    def work() -> None:
+        phone = Phone(port)
+        while True:
+            with lock:
+                item = next(queue, None)
+            if item is None:
+                break
+            index, path = item
+            scheduled = begin + index / rate
+            time.sleep(max(0.0, scheduled - time.perf_counter()))
+            status, text = phone.declare(path)
+            record(phase, lock, status, text, (time.perf_counter() - scheduled) * 1000)
+        phone.connection.close()
+
+    return timed(phase, [threading.Thread(target=work) for _ in range(clients)], servers)
+
+
+def wait_for_healthz(port: int, timeout_s: float = 60) -> None:
+    """Wait until /healthz is green (the worker has started), so the ratio compares 200s."""
+    phone, deadline = Phone(port), time.monotonic() + timeout_s
+    while phone.healthz("")[0] != 200:
+        if time.monotonic() > deadline:
+            raise RuntimeError("/healthz did not turn green: is the worker running?")
+        time.sleep(0.5)
+    phone.connection.close()
+
+
+def record(phase: Phase, lock: threading.Lock, status: int, text: str, ms: float) -> None:
+    with lock:
+        phase.statuses[status] += 1
+        phase.latencies_ms.append(ms)
+        if not 200 <= status < 300 and not phase.first_error:
+            phase.first_error = f"{status}: {text[:300]}"
+
+
+SERVER_NAMES = ("web", "database", "queue worker")
+
+
+def timed(phase: Phase, threads: list[threading.Thread], servers: Sequence[int | None]) -> Phase:
+    """Run the threads; record the wall time and each server process tree's CPU."""
+    before = [server_cpu_seconds(pid) for pid in servers]
+    phase.started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    phase.seconds = time.perf_counter() - phase.started
+    after = [server_cpu_seconds(pid) for pid in servers]
+    phase.cpu_by_process = {
+        name: end - start
+        for name, start, end, pid in zip(SERVER_NAMES, before, after, servers, strict=True)
+        if pid
+    }
+    phase.server_cpu = sum(phase.cpu_by_process.values())
+    return phase
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def current_today() -> tuple[int, int]:
+    """Return (current declarations today, all declaration rows today)."""
+    from django.utils import timezone
+
+    from fangkong.health.models import Declaration
+
+    today = timezone.localdate()
+    rows = Declaration.objects.filter(day=today)
+    return rows.filter(is_current=True).count(), rows.count()
+
+
+def verdicts(figures: dict[str, float]) -> dict[str, bool]:
+    return {
+        "cpu_ms": figures["cpu_ms"] <= GOALS["cpu_ms"],
+        "queries": figures["queries"] <= GOALS["queries"],
+        "saturated_per_s": figures["saturated_per_s"] >= GOALS["saturated_per_s"],
+        "ratio_to_healthz": figures["ratio_to_healthz"] >= GOALS["ratio_to_healthz"],
+        "p99_ms_at_peak": figures["p99_ms_at_peak"] <= GOALS["p99_ms_at_peak"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", default="seeds", help="of the organisation (orgs.demo)")
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--worker-class", default="sync", help="gunicorn's, e.g. gthread")
+    parser.add_argument("--threads", type=int, default=1, help="per worker (gthread)")
+    parser.add_argument("--clients", type=int, default=12)
+    parser.add_argument("--saturated", type=int, default=6000, help="people in that phase")
+    parser.add_argument("--rate", type=float, default=PEAK_RATE)
+    parser.add_argument("--seconds", type=int, default=60, help="of the paced phase")
+    options = parser.parse_args()
+    paced_people = int(options.rate * options.seconds)
+    os.environ.setdefault("SECRET_KEY", "bench-" + uuid.uuid4().hex * 2)  # the links' signer
+    with throwaway_database("phone") as vendor:
+        setup_django()
+        print(f"machine: {machine()}; database: {database_version()}")
+        paths = load(options.scale, options.saturated + paced_people + 2)
+        analyze()
+        get_queries, post_queries = queries_per_declaration(paths.pop())
+        print(f"queries per declaration: GET {get_queries} + POST {post_queries}")
+        postmaster = postgres_postmaster_pid()
+        from django.db import connections
+
+        connections.close_all()  # the server owns the database from here
+        servers_options = [f"--worker-class={options.worker_class}"]
+        if options.threads > 1:
+            servers_options.append(f"--threads={options.threads}")
+        log = Path(os.environ["MEDIA_ROOT"]).parent / "gunicorn.log"
+        print(
+            f"gunicorn: {options.workers} {options.worker_class} workers"
+            f"{f' × {options.threads} threads' if options.threads > 1 else ''}; "
+            f"{options.clients} clients from one address"
+        )
+        print(f"load average before: {load_average()}")
+        env = server_environment()
+        with (
+            queue_worker(log.with_name("worker.log"), env) as worker,
+            gunicorn(workers=options.workers, log=log, options=servers_options, env=env) as (
+                port,
+                master,
+            ),
+        ):
+            servers = (master, postmaster, worker)
+            wait_for_healthz(port)
+            warm_up = Phase("warm-up")  # imports and first connections in every worker
+            run_closed_loop(
+                warm_up, [paths.pop()], Phone.declare, port=port, clients=1, servers=servers
+            )
+            saturated_paths = [paths.pop() for _ in range(options.saturated)]
+            saturated = run_closed_loop(
+                Phase("saturated"),
+                saturated_paths,
+                Phone.declare,
+                port=port,
+                clients=options.clients,
+                servers=servers,
+            )
+            healthz = run_closed_loop(
+                Phase("/healthz"),
+                ["/healthz"] * options.saturated,
+                Phone.healthz,
+                port=port,
+                clients=options.clients,
+                servers=servers,
+            )
+            paced = run_paced(
+                Phase(f"paced at {options.rate:g}/s"),
+                paths[:paced_people],
+                rate=options.rate,
+                port=port,
+                clients=max(options.clients, 32),
+                servers=servers,
+            )
+        print(f"load average after: {load_average()}")
+        print_server_log(log)
+        saturated.describe("declarations")
+        healthz.describe("requests")
+        paced.describe("declarations")
+        current, rows = current_today()
+        expected = saturated.done + paced.done + 2  # + the in-process count and the warm-up
+        errors = saturated.errors + healthz.errors + paced.errors
+        throttled = sum(p.statuses[429] for p in (saturated, healthz, paced))
+        figures = {
+            "cpu_ms": round(saturated.server_cpu / saturated.done * 1000, 2),
+            "queries": get_queries + post_queries,
+            "saturated_per_s": round(saturated.rate(), 1),
+            "ratio_to_healthz": round(saturated.rate() / healthz.rate(), 3),
+            "p99_ms_at_peak": round(percentile(paced.latencies_ms, 0.99), 1),
+        }
+        met = verdicts(figures)
+        print(
+            f"stored: {current} current declarations today (expect {expected}), {rows} rows "
+            f"(a duplicate would add one); errors {errors}, 429s {throttled}"
+        )
+        print(
+            f"170,000 people at the saturated rate: "
+            f"{PEOPLE_A_DAY / saturated.rate() / 60:.1f} min; headroom at {PEAK_RATE}/s: "
+            f"{saturated.rate() / PEAK_RATE:.2f}x"
+        )
+        for name, value in figures.items():
+            print(f"  {name}: {value} (goal {GOALS[name]}) {'met' if met[name] else 'MISSED'}")
+        emit(
+            {
+                "benchmark": "phone_peak",
+                "database": vendor,
+                "server": f"gunicorn {options.worker_class}",
+                "workers": options.workers,
+                "threads": options.threads,
+                "clients": options.clients,
+                **figures,
+                "get_queries": get_queries,
+                "post_queries": post_queries,
+                "healthz_per_s": round(healthz.rate(), 1),
+                "saturated_p50_ms": round(percentile(saturated.latencies_ms, 0.5), 1),
+                "saturated_p99_ms": round(percentile(saturated.latencies_ms, 0.99), 1),
+                "paced_rate": options.rate,
+                "paced_p50_ms": round(percentile(paced.latencies_ms, 0.5), 1),
+                "paced_p95_ms": round(percentile(paced.latencies_ms, 0.95), 1),
+                "errors": errors,
+                "throttled": throttled,
+                "stored_current": current,
+                "expected_current": expected,
+                "rows_today": rows,
+                "minutes_for_170000": round(PEOPLE_A_DAY / saturated.rate() / 60, 1),
+                "headroom_at_peak": round(saturated.rate() / PEAK_RATE, 2),
+                "all_goals_met": all(met.values()) and errors == 0 and rows == expected,
+            }
+        )
+
+
+if __name__ == "__main__":
+    main()
