@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core import signing
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -196,8 +196,8 @@ def proxy_units_search(
     """Open households and teams (and units with people of their own) where ``user`` may
     declare for others, each with ``expected`` (its roster) and ``declared`` (on ``day``).
 
-    ``pending`` keeps the units where someone has not declared yet. Ordered by path, so a
-    household sits under its building.
+    ``pending`` keeps the units where someone has not declared yet. Those come first (the
+    work left), then by path, so a household sits under its building.
     """
     scope = scope_for(user, Perm.DECLARE_FOR_OTHERS)
     people = Person.objects.filter(_roster_of(OuterRef("pk")), is_active=True)
@@ -221,7 +221,8 @@ def proxy_units_search(
     )
     if pending:
         units = units.filter(declared__lt=F("expected"))
-    return units.select_related("parent").order_by("path")
+    work_left = Case(When(declared__lt=F("expected"), then=0), default=1)
+    return units.select_related("parent").order_by(work_left, "path")
 
 
 @dataclass(frozen=True)

@@ -110,9 +110,15 @@ def reporter_section(user: Viewer, today: dt.date) -> Section:
         key="reporter",
         title=_("Daily report"),
         counts=[Count(_("Units you report for today"), total, _url("reports:today"), alert=False)],
-        note=_("Every report is in.") if rows and not waiting and total == len(rows) else "",
+        note=_report_note(total, waiting, len(rows)),
         data={"rows": rows, "day": today, "more": total > len(rows)},
     )
+
+
+def _report_note(total: int, waiting: int, shown: int) -> str:
+    if not total:
+        return _("None of your units reports on this day.")
+    return _("Every report is in.") if not waiting and total == shown else ""
 
 
 # ------------------------------------------------------------------ grid worker, team leader
@@ -180,7 +186,7 @@ def tracker_section(user: User, today: dt.date, previous_login: dt.datetime | No
     return Section(
         key="tracker",
         title=_("My follow-ups"),
-        counts=[c for c in counts if c.n or c is counts[0]],
+        counts=counts,
         data={"since": since},
     )
 

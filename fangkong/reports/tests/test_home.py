@@ -146,9 +146,12 @@ def test_a_grid_worker_sees_each_household_with_its_declared_count(client, org, 
 
 
 def test_the_proxy_list_is_searchable_and_lists_units_with_people_of_their_own(client, org):
-    client.force_login(org.user(Role.REPORTER, org.ent_a))
+    client.force_login(org.user(Role.REPORTER, org.group))
+    declare(org.person_b)
     listed = client.get(reverse("health:proxy_units"))
-    assert [u.code for u in listed.context["page_obj"]] == ["A1W1"]  # 张伟 works there
+    # 张伟 works in the workshop, 李娜 (declared) in plant B; the household is empty.
+    rows = [(u.code, u.declared, u.expected) for u in listed.context["page_obj"]]
+    assert rows == [("A1W1", 0, 1), ("B1", 1, 1), ("CH1", 0, 0)]  # the work left first
     assert (
         client.get(reverse("health:proxy_units"), {"q": "zz"}).context["page_obj"].paginator.count
         == 0
@@ -165,7 +168,7 @@ def test_a_tracker_sees_the_cards_opened_since_the_previous_log_in(client, org, 
         client.post(reverse("accounts:logout"))
         client.post(reverse("accounts:login"), {"username": tracker.username, "password": PASSWORD})
         home = client.get("/")
-        new = [(url, n) for url, n in counts_on(home) if "opened_after" in url]
+        new = [(url, n) for url, n in counts_on(home) if "opened_after" in url and n]
         assert len(new) == 1 and new[0][1] == 1
         assert "opened_after=" + at("08:00").strftime("%Y-%m-%dT%H") in new[0][0].replace(
             "%3A", ":"
