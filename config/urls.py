@@ -7,10 +7,12 @@ from fangkong.accounts.views import jobs, schedule_run
 from fangkong.api.api import api
 from fangkong.core.converters import ObjectIdConverter
 from fangkong.core.views import favicon, healthz
+from fangkong.reports.views import home
 
 register_converter(ObjectIdConverter, "id")  # before the apps' urls.py are included
 
 urlpatterns = [
+    path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
     path("jobs/", jobs, name="jobs"),

@@ -32,10 +32,22 @@ EXPORT_LIMIT = 200_000
 QUEUED_SHOWN = 100
 
 
+# The session remembers when the user last logged in before this session, so the home
+# page can show what arrived since (log-in overwrites ``User.last_login``).
+PREVIOUS_LOGIN = "previous_login"
+
+
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        previous = form.get_user().last_login
+        response = super().form_valid(form)
+        if previous is not None:
+            self.request.session[PREVIOUS_LOGIN] = previous.isoformat()
+        return response
 
 
 @login_required

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core import signing
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,7 +14,7 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.errors import NotFound
 from fangkong.core.paths import subtree_q
-from fangkong.orgs.models import OrgUnit, Person
+from fangkong.orgs.models import OrgUnit, Person, UnitKind
 
 from .models import Declaration, PersonLink, Symptom
 
@@ -174,23 +174,55 @@ def unit_for_proxy(user: Viewer, unit_id: Any) -> OrgUnit:
     return unit
 
 
-def units_for_proxy(user: Viewer, query: str = "", *, limit: int = 50) -> list[OrgUnit]:
-    """Open units where ``user`` may declare for others: the scope's roots, or a search."""
+# The units a proxy declares for: households and teams, and any unit people work in directly.
+PROXY_KINDS = (UnitKind.HOUSEHOLD, UnitKind.TEAM)
+
+
+class _Count(Subquery):
+    """The number of rows of a correlated subquery."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) _rows)"
+    output_field = IntegerField()
+
+
+def _roster_of(unit_ref: Any) -> Q:
+    """People on a proxy roster: employed by the unit or living in it (``roster_for_proxy``)."""
+    return Q(unit_id=unit_ref) | Q(household_id=unit_ref)
+
+
+def proxy_units_search(
+    user: Viewer, query: str = "", *, day: dt.date, pending: bool = False
+) -> QuerySet[OrgUnit]:
+    """Open households and teams (and units with people of their own) where ``user`` may
+    declare for others, each with ``expected`` (its roster) and ``declared`` (on ``day``).
+
+    ``pending`` keeps the units where someone has not declared yet. Those come first (the
+    work left), then by path, so a household sits under its building.
+    """
     scope = scope_for(user, Perm.DECLARE_FOR_OTHERS)
-    if scope.is_empty:
-        return []
-    units = OrgUnit.objects.filter(valid_to__isnull=True)
-    if not query:
-        roots = (
-            units.filter(parent__isnull=True)
-            if scope.everything
-            else units.filter(path__in=scope.paths)
-        )
-        return list(roots.order_by("path")[:limit])
-    condition = Q(name__icontains=query) | Q(code__istartswith=query)
-    if query.isascii() and query.isalpha():
-        condition |= Q(name_initials__startswith=query.lower())
-    return list(scope.filter(units.filter(condition), "path").order_by("depth", "path")[:limit])
+    people = Person.objects.filter(_roster_of(OuterRef("pk")), is_active=True)
+    has_own_people = Exists(Person.objects.filter(unit_id=OuterRef("pk"), is_active=True))
+    units = scope.filter(
+        OrgUnit.objects.filter(valid_to__isnull=True).filter(
+            Q(kind__in=PROXY_KINDS) | has_own_people
+        ),
+        "path",
+    )
+    if query := query.strip():
+        condition = Q(name__icontains=query) | Q(code__istartswith=query)
+        if query.isascii() and query.isalpha():
+            condition |= Q(name_initials__startswith=query.lower())
+        units = units.filter(condition)
+    units = units.annotate(
+        expected=_Count(people.values("pk")),
+        declared=_Count(
+            people.filter(declarations__day=day, declarations__is_current=True).values("pk")
+        ),
+    )
+    if pending:
+        units = units.filter(declared__lt=F("expected"))
+    work_left = Case(When(declared__lt=F("expected"), then=0), default=1)
+    return units.select_related("parent").order_by(work_left, "path")
 
 
 @dataclass(frozen=True)

@@ -231,12 +231,16 @@ def divisions(request: HttpRequest) -> HttpResponse:
 @renders_app_errors
 @requires(Perm.DECLARE_FOR_OTHERS)
 def proxy_units(request: HttpRequest) -> HttpResponse:
-    """Choose the household or team to declare for."""
+    """The households and teams to declare for, with today's declared / expected count."""
     query = request.GET.get("q", "").strip()
+    pending = request.GET.get("pending") == "1"
+    units = selectors.proxy_units_search(
+        request.user, query, day=timezone.localdate(), pending=pending
+    )
     return render(
         request,
         "health/proxy_units.html",
-        {"query": query, "units": selectors.units_for_proxy(request.user, query)},
+        {"query": query, "pending": pending, **page_context(request, units, 50)},
     )
 
 

@@ -24,6 +24,8 @@ class ItemFilterForm(forms.Form):
         required=False,
         choices=[("", _("Anyone")), ("me", _("Mine")), ("none", _("Unassigned"))],
     )
+    # Set by the home page's "new since your last visit" link, kept through the filters.
+    opened_after = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, kind: Kind, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -44,6 +44,7 @@ def items_for(
     q: str | None = None,
     due_before: dt.datetime | None = None,
     is_open: bool | None = None,
+    opened_after: dt.datetime | None = None,
 ) -> QuerySet[Item]:
     """Return the items of ``kind`` the user may see, narrowed by the filters.
 
@@ -73,6 +74,8 @@ def items_for(
         items = items.filter(owners=owner)
     if due_before is not None:
         items = items.filter(next_due_at__lte=due_before, is_open=True)
+    if opened_after is not None:
+        items = items.filter(opened_at__gt=opened_after)
     if q:
         q = q.strip()
         items = items.filter(

@@ -74,6 +74,7 @@ def _list_query(request: HttpRequest, spec: Kind) -> tuple[ItemFilterForm, Any, 
         overdue=overdue,
         owner=request.user if data.get("owner") == "me" else None,
         q=data.get("q") or None,
+        opened_after=data.get("opened_after"),
     )
     if data.get("owner") == "none":
         items = items.filter(owners__isnull=True)

@@ -4,7 +4,7 @@ from . import views
 
 app_name = "orgs"
 urlpatterns = [
-    path("", views.tree, name="tree"),
+    path("units/", views.tree, name="tree"),
     path("units/export/", views.units_export, name="units_export"),
     path("units/<id:unit_id>/", views.unit_detail, name="unit"),
     path("units/<id:unit_id>/children/", views.tree_children, name="children"),

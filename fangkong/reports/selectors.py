@@ -343,7 +343,9 @@ def report_unit_get(user: Viewer, unit_id: Any) -> OrgUnit:
 class ReportFilter:
     day: dt.date
     unit: OrgUnit | None = None
-    state: str = ""  # on_time, late, missing (no report yet, deadline or not), zero
+    # on_time, late, missing (no report yet, deadline or not), overdue (no report and the
+    # deadline has passed: the roll-up's "missing"), zero
+    state: str = ""
     query: str = ""
 
 
@@ -368,9 +370,21 @@ def report_board(user: Viewer, filters: ReportFilter) -> QuerySet[Any]:
         units = units.filter(cur__is_late=True)
     elif filters.state == "missing":
         units = units.filter(cur__id__isnull=True)
+    elif filters.state == "overdue":
+        units = units.filter(cur__id__isnull=True).filter(_deadline_passed(filters.day))
     elif filters.state == "zero":
         units = units.filter(cur__is_zero=True)
     return units.select_related("parent").order_by("path")
+
+
+def _deadline_passed(day: dt.date, now: dt.datetime | None = None) -> Q:
+    """Reporting units whose deadline on ``day`` has passed (``report_state``'s "missing")."""
+    now = timezone.localtime(now or timezone.now())
+    if day < now.date():
+        return Q()
+    if day > now.date():
+        return Q(pk__in=[])
+    return Q(deadline__lte=now.time())
 
 
 def board_rows(units: Any, day: dt.date, now: dt.datetime | None = None) -> list[dict[str, Any]]:

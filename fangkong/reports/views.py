@@ -15,8 +15,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fangkong.accounts.actors import Viewer
+from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
+from fangkong.accounts.views import PREVIOUS_LOGIN
 from fangkong.core.errors import Conflict, InvalidInput
 from fangkong.core.exports import Export
 from fangkong.core.text import parse_date
@@ -24,9 +26,10 @@ from fangkong.core.web import page_context, renders_app_errors
 from fangkong.ledger.selectors import open_counts_by_unit
 from fangkong.tracking.kinds import ABNORMAL
 
+from . import home as home_page
 from . import selectors, services
 
-STATES = ["on_time", "late", "missing", "pending", "zero"]
+STATES = ["on_time", "late", "missing", "overdue", "pending", "zero"]
 
 
 def state_labels() -> dict[str, str]:
@@ -39,6 +42,20 @@ def state_labels() -> dict[str, str]:
     }
 
 
+def board_filter_states() -> list[tuple[str, str]]:
+    """The board's state filter: "missing" is any unit without a report yet, "overdue" one
+    whose deadline has passed too (the row state and the roll-up call it missing).
+    """
+    labels = state_labels()
+    return [
+        ("on_time", labels["on_time"]),
+        ("late", labels["late"]),
+        ("overdue", labels["missing"]),
+        ("missing", _("No report yet")),
+        ("zero", labels["zero"]),
+    ]
+
+
 def _day(request: HttpRequest) -> dt.date:
     """Return the ``day`` query parameter, today when absent; never after today."""
     value = request.GET.get("day") or request.POST.get("day") or ""
@@ -48,6 +65,29 @@ def _day(request: HttpRequest) -> dt.date:
         raise InvalidInput(detail={"day": [_("Enter the date as YYYY-MM-DD.")]}) from None
     today = timezone.localdate()
     return min(day, today) if day else today
+
+
+# ------------------------------------------------------------------ home: today's work
+
+
+@login_required
+@renders_app_errors
+def home(request: HttpRequest) -> HttpResponse:
+    """Today's work (今日工作) for each of the user's roles; every count links to its list."""
+    previous = request.session.get(PREVIOUS_LOGIN)
+    assert isinstance(request.user, User)  # login_required
+    return render(
+        request,
+        "reports/home.html",
+        {
+            "sections": home_page.sections(
+                request.user,
+                previous_login=dt.datetime.fromisoformat(previous) if previous else None,
+            ),
+            "today": timezone.localdate(),
+            "client_uuid": uuid.uuid4,
+        },
+    )
 
 
 # ------------------------------------------------------------------ the reporter's page
@@ -158,7 +198,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "rows": selectors.board_rows(context["page_obj"], filters.day),
             "filters": filters,
             "labels": state_labels(),
-            "states": [(s, state_labels()[s]) for s in ("on_time", "late", "missing", "zero")],
+            "states": board_filter_states(),
             "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
         },
     )

@@ -109,7 +109,8 @@ def test_login_search_and_import_people(live_server, transactional_db, settings,
             page.fill("#id_password", PASSWORD)
             with page.expect_navigation():
                 page.click(".login button[type=submit]")
-            assert page.url.rstrip("/") == base, page.url
+            assert page.url.rstrip("/") == base, page.url  # the home page: today's work
+            page.goto(f"{base}/units/")
 
             # Find the enterprise by its pinyin initials and open it.
             page.fill("#unit-search", "sdly")

@@ -1,0 +1,348 @@
+"""The home page (今日工作): today's work for each of the user's roles.
+
+It reads every app, so it lives in reports, the top of the domain apps. Each count is
+the row count of the list it links to, taken with that list's own selector and filters,
+so the number on the home page is the number of rows the user finds behind it. A count
+or link is shown only where its list answers the user (no 403 behind a link).
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.actors import Viewer
+from fangkong.accounts.models import User
+from fangkong.accounts.roles import Perm, Role
+from fangkong.accounts.selectors import role_rows_for, user_has_perm_anywhere
+from fangkong.core import calendar
+from fangkong.health.models import Colour
+from fangkong.health.selectors import DeclarationFilter, declarations_search, proxy_units_search
+from fangkong.ledger import selectors as ledger
+from fangkong.ledger.kinds import Kind
+from fangkong.orgs.models import OrgUnit
+from fangkong.tracking.rules import ABNORMAL, CONTACT
+from fangkong.travel.models import Outcome
+from fangkong.travel.selectors import ReturneeFilter, returnees_search
+
+from . import selectors
+from .figures import DeclarationFigures, subtree_figures
+
+PROXY_SHOWN = 8  # households and teams listed on the home page; the rest are one tap away
+REPORTS_SHOWN = 5
+ADMIN_ROLES = {Role.GROUP_ADMIN, Role.UNIT_ADMIN}
+HEADLINE_ROLES = ADMIN_ROLES | {Role.VIEWER, Role.SUPERVISOR, Role.SERVICE_HEAD}
+PROXY_ROLES = {Role.GRID_WORKER, Role.REPORTER}  # a reporter is the team leader
+
+
+@dataclass
+class Count:
+    """A number on the home page and the list it counts."""
+
+    label: str
+    n: int
+    url: str
+    alert: bool = True  # a count above zero asks for action (shown red)
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    counts: list[Count] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (label, url)
+    note: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _url(name: str, *args: Any, **query: Any) -> str:
+    url = reverse(name, args=args)
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def roles_of(user: User) -> set[str]:
+    """The roles the user holds on open units; a superuser works as a group admin."""
+    if user.is_superuser:
+        return {Role.GROUP_ADMIN}
+    return {role for role, _path in role_rows_for(user)}
+
+
+def sections(user: User, *, previous_login: dt.datetime | None = None) -> list[Section]:
+    """Return the home page's sections for every role the user holds, in a working order."""
+    roles = roles_of(user)
+    today = timezone.localdate()
+    result: list[Section] = []
+    if Role.REPORTER in roles:
+        result.append(reporter_section(user, today))
+    if roles & PROXY_ROLES and user_has_perm_anywhere(user, Perm.DECLARE_FOR_OTHERS):
+        result.append(proxy_section(user, today))
+    if Role.TRACKER in roles:
+        result.append(tracker_section(user, today, previous_login))
+    if roles & ADMIN_ROLES:
+        result.append(admin_section(user, today, group=Role.GROUP_ADMIN in roles))
+    # The admins' section counts the reports already; the headline then leaves them out.
+    if roles & HEADLINE_ROLES:
+        headline = headline_section(user, today, reports=not roles & ADMIN_ROLES)
+        result += [headline] if headline is not None else []
+    if Role.GUARD in roles:
+        result.append(guard_section(user))
+    if Role.WINDOW_STAFF in roles:
+        result.append(window_section(user))
+    return result
+
+
+# ------------------------------------------------------------------ reporter
+
+
+def reporter_section(user: Viewer, today: dt.date) -> Section:
+    """Today's report of each unit the user attests: deadline, state, a button to attest."""
+    units = selectors.attestable_units(user, today).order_by("path")
+    total = units.count()
+    rows = selectors.board_rows(units[:REPORTS_SHOWN], today)
+    for row in rows:
+        row["figures"] = subtree_figures(row["unit"].path, today) if row["report"] is None else None
+    waiting = sum(1 for row in rows if row["report"] is None)
+    return Section(
+        key="reporter",
+        title=_("Daily report"),
+        counts=[Count(_("Units you report for today"), total, _url("reports:today"), alert=False)],
+        note=_report_note(total, waiting, len(rows)),
+        data={"rows": rows, "day": today, "more": total > len(rows)},
+    )
+
+
+def _report_note(total: int, waiting: int, shown: int) -> str:
+    if not total:
+        return _("None of your units reports on this day.")
+    return _("Every report is in.") if not waiting and total == shown else ""
+
+
+# ------------------------------------------------------------------ grid worker, team leader
+
+
+def proxy_section(user: Viewer, today: dt.date) -> Section:
+    """The households and teams still to declare for today, the first few listed."""
+    pending = proxy_units_search(user, day=today, pending=True)
+    total = proxy_units_search(user, day=today).count()
+    waiting = list(pending[: PROXY_SHOWN + 1])
+    n_pending = len(waiting) if len(waiting) <= PROXY_SHOWN else pending.count()
+    return Section(
+        key="proxy",
+        title=_("Declare for others"),
+        counts=[
+            Count(
+                _("Households and teams where someone has not declared"),
+                n_pending,
+                _url("health:proxy_units", pending=1),
+            ),
+            Count(_("All your households and teams"), total, _url("health:proxy_units"), False),
+        ],
+        note=_("Everyone has declared today.") if total and not n_pending else "",
+        data={"units": waiting[:PROXY_SHOWN]},
+    )
+
+
+# ------------------------------------------------------------------ tracker
+
+
+def _kinds(user: Viewer, keys: tuple[str, ...] | None = None) -> list[Kind]:
+    visible = ledger.kinds_visible(user)
+    return [spec for spec in visible if keys is None or spec.key in keys]
+
+
+def tracker_section(user: User, today: dt.date, previous_login: dt.datetime | None) -> Section:
+    """Follow-ups due today and overdue, and the items opened since the last log-in."""
+    since = previous_login or dt.datetime.combine(today, dt.time.min, calendar.LOCAL_TZ)
+    since = since.replace(microsecond=0)  # the link carries whole seconds
+    counts = [
+        Count(
+            _("Follow-ups on your list today"),
+            ledger.my_due_today(user, day=today).count(),
+            _url("ledger:today"),
+        )
+    ]
+    stamp = timezone.localtime(since).strftime("%Y-%m-%dT%H:%M:%S")
+    for spec in _kinds(user):
+        overdue = ledger.items_for(user, kind=spec.key, overdue=True, owner=user).count()
+        new = ledger.items_for(user, kind=spec.key, state="open", opened_after=since, owner=user)
+        counts.append(
+            Count(
+                _("Overdue: %(kind)s") % {"kind": spec.label_plural},
+                overdue,
+                _url("ledger:list", spec.key, overdue=1, owner="me"),
+            )
+        )
+        counts.append(
+            Count(
+                _("New since your last visit: %(kind)s") % {"kind": spec.label_plural},
+                new.count(),
+                _url("ledger:list", spec.key, owner="me", opened_after=stamp),
+            )
+        )
+    return Section(
+        key="tracker",
+        title=_("My follow-ups"),
+        counts=counts,
+        data={"since": since},
+    )
+
+
+# ------------------------------------------------------------------ unit and group admins
+
+
+def admin_section(user: Viewer, today: dt.date, *, group: bool) -> Section:
+    """What broke a rule today below the user, and what waits for the user's decision."""
+    counts: list[Count] = []
+    if group and user_has_perm_anywhere(user, Perm.VIEW_HEALTH):
+        counts += _declarations_today(user, today)
+    counts += _report_counts(user, today)
+    for spec in _kinds(user):
+        counts.append(
+            Count(
+                _("Overdue: %(kind)s") % {"kind": spec.label_plural},
+                ledger.items_for(user, kind=spec.key, overdue=True).count(),
+                _url("ledger:list", spec.key, overdue=1),
+            )
+        )
+    if group:
+        start = dt.datetime.combine(today, dt.time.min, calendar.LOCAL_TZ)
+        for spec in _kinds(user, (ABNORMAL, CONTACT)):
+            opened = ledger.items_for(user, kind=spec.key, state="open", opened_after=start)
+            counts.append(
+                Count(
+                    _("Opened today: %(kind)s") % {"kind": spec.label_plural},
+                    opened.count(),
+                    _url("ledger:list", spec.key, opened_after=f"{today}T00:00:00"),
+                )
+            )
+    for spec in _kinds(user):
+        if spec.close_needs_approval and user_has_perm_anywhere(user, spec.approve_perm):
+            counts.append(
+                Count(
+                    _("Waiting for your approval: %(kind)s") % {"kind": spec.label_plural},
+                    ledger.items_for(user, kind=spec.key, state=spec.closing_state).count(),
+                    _url("ledger:list", spec.key, state=spec.closing_state),
+                )
+            )
+    if user_has_perm_anywhere(user, Perm.VIEW_HEALTH):
+        waiting = returnees_search(user, ReturneeFilter(outcome=Outcome.WAITING))
+        counts.append(
+            Count(
+                _("Returnees waiting for a decision"),
+                waiting.count(),
+                _url("travel:returnees", outcome=Outcome.WAITING),
+            )
+        )
+    return Section(
+        key="admin",
+        title=_("Needs attention today"),
+        counts=counts,
+    )
+
+
+def _declarations_today(user: Viewer, today: dt.date) -> list[Count]:
+    result = []
+    for colour, label in ((Colour.RED, _("Red today")), (Colour.YELLOW, _("Yellow today"))):
+        rows = declarations_search(user, DeclarationFilter(day=today, status=colour))
+        result.append(
+            Count(label, rows.count(), _url("health:declarations", day=today, status=colour))
+        )
+    return result
+
+
+def _report_counts(user: Viewer, today: dt.date, unit: OrgUnit | None = None) -> list[Count]:
+    """Reports missing (deadline passed) and late today, as the board filters them."""
+    result = []
+    labels = (("overdue", _("Daily reports missing")), ("late", _("Daily reports late")))
+    for state, label in labels:
+        filters = selectors.ReportFilter(day=today, unit=unit, state=state)
+        query = {"state": state, "day": today, **({"unit": unit.pk} if unit else {})}
+        result.append(
+            Count(
+                label,
+                selectors.report_board(user, filters).count(),
+                _url("reports:board", **query),
+            )
+        )
+    return result
+
+
+# ------------------------------------------------------------------ the roll-up's headline
+
+
+def headline_section(user: User, today: dt.date, *, reports: bool = True) -> Section | None:
+    """The roll-up's headline of the top of the user's scope, and the lists the user may see."""
+    if not user_has_perm_anywhere(user, Perm.VIEW_ROLLUP):
+        return None
+    unit = selectors.rollup_default_unit(user)
+    if unit is None:
+        return None
+    figures = subtree_figures(unit.path, today)
+    rollup = _url("reports:rollup", unit=unit.pk)
+    return Section(
+        key="headline",
+        title=_("Roll-up: %(unit)s") % {"unit": unit.name},
+        counts=[
+            *_figure_counts(figures, rollup),
+            *(_report_counts(user, today, unit)[:1] if reports else []),
+        ],
+        links=_reading_links(user),
+        data={"figures": figures, "unit": unit},
+    )
+
+
+def _figure_counts(figures: DeclarationFigures, rollup: str) -> list[Count]:
+    return [
+        Count(_("Not declared"), max(figures.expected - figures.declared, 0), rollup),
+        Count(_("Abnormal"), figures.abnormal, rollup),
+        Count(_("Fever"), figures.fever, rollup),
+        Count(_("In quarantine"), figures.quarantine, rollup, alert=False),
+    ]
+
+
+def _reading_links(user: Viewer) -> list[tuple[str, str]]:
+    """The lists a reading role may open, each only where it answers the user."""
+    links = [
+        (_("Roll-up"), reverse("reports:rollup")),
+        (_("Report status"), reverse("reports:board")),
+        (_("Quarantine"), reverse("quarantine:sites")),
+    ]
+    if user_has_perm_anywhere(user, Perm.VIEW_PEOPLE):
+        links.append((_("People"), reverse("orgs:people")))
+    if user_has_perm_anywhere(user, Perm.VIEW_AUDIT):
+        links.append((_("Audit log"), reverse("accounts:audit")))
+    return links
+
+
+# ------------------------------------------------------------------ roles whose work comes later
+
+
+def guard_section(user: Viewer) -> Section:
+    links = [(_("Org tree"), reverse("orgs:tree"))]
+    if user_has_perm_anywhere(user, Perm.VIEW_PEOPLE):
+        links.append((_("People"), reverse("orgs:people")))
+    return Section(
+        key="guard",
+        title=str(Role.GUARD.label),
+        note=_(
+            "Checkpoint passes and scanning come in a later release. Today you can look up "
+            "units and people (without their ID numbers) in your area."
+        ),
+        links=links,
+    )
+
+
+def window_section(user: Viewer) -> Section:
+    return Section(
+        key="window",
+        title=str(Role.WINDOW_STAFF.label),
+        note=_(
+            "Service evaluation comes in a later release. Today you can look up the units "
+            "of your service centre."
+        ),
+        links=[(_("Org tree"), reverse("orgs:tree"))],
+    )
