@@ -14,3 +14,6 @@ class HealthConfig(AppConfig):
         )
 
         retention.register()  # erasing declarations of a past outbreak
+        from .person_section import register_section
+
+        register_section()  # the person page's health status

@@ -13,6 +13,9 @@ class LedgerConfig(AppConfig):
         from . import receivers  # noqa: F401  (keeps items with their people and units)
 
         _name_codes_in_the_audit_log()
+        from .person_section import register_section
+
+        register_section()  # the person page's cards
 
 
 def _name_codes_in_the_audit_log() -> None:

@@ -21,7 +21,7 @@ from fangkong.core.errors import (
 from fangkong.core.exports import Export
 from fangkong.core.web import XLSX, page_context, renders_app_errors
 
-from . import importing, selectors, services
+from . import importing, person_sections, selectors, services
 from .forms import (
     ImportUploadForm,
     PeopleFilterForm,
@@ -324,6 +324,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
             "history": history,
             "merged_records": Person.objects.filter(merged_into=person),
             "form": form,
+            "sections": person_sections.sections_for(request.user, person),
         },
     )
 

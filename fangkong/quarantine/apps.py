@@ -15,3 +15,6 @@ class QuarantineConfig(AppConfig):
         from . import retention
 
         retention.register()  # erasing quarantine checks of a past outbreak
+        from .person_section import register_section
+
+        register_section()  # the person page's placements

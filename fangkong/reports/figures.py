@@ -20,7 +20,7 @@ from fangkong.accounts.selectors import Scope
 from fangkong.core.paths import is_within, subtree_q, subtree_upper_bound
 from fangkong.core.retention import local_midnight
 from fangkong.health import tally
-from fangkong.health.models import DayTally
+from fangkong.health.models import DayTally, Declaration
 from fangkong.orgs.models import Person
 from fangkong.quarantine.models import Placement
 
@@ -39,6 +39,9 @@ class DeclarationFigures:
     positive: int = 0
     quarantine: int = 0
     returnees: int = 0
+    # Expected people without a current declaration of the day (``declared`` also counts
+    # people no longer expected: left since, or joined after the day).
+    not_declared: int = 0
 
     @property
     def completeness(self) -> float:
@@ -63,6 +66,7 @@ class DeclarationFigures:
     def report_fields(self) -> dict[str, int]:
         """Return the figures as a ``UnitReport`` stores them (``expected`` is its head-count)."""
         figures = asdict(self)
+        figures.pop("not_declared")
         return {"headcount": figures.pop("expected"), **figures}
 
 
@@ -218,19 +222,38 @@ def _assemble(
     quarantined: dict[str, int],
 ) -> dict[str, DeclarationFigures]:
     # Few people join after a given day: fetch them all (index on joined_on), then sum.
-    joined_later = PathSums(((path, 1) for path in _people_joined_after(day)), ["joined_later"])
-    return {
-        path: DeclarationFigures(
-            expected=active[path] - joined_later.subtree(path)["joined_later"],
+    joined_later = PathSums(((path, 1) for path in _people_joined_after(day)), ["n"])
+    # Fewer still declared while not expected (since left, or joined after the day).
+    unexpected = PathSums(((path, 1) for path in _declarants_not_expected(day)), ["n"])
+    figures = {}
+    for path in paths:
+        expected = active[path] - joined_later.subtree(path)["n"]
+        declared_expected = tallies[path]["declared"] - unexpected.subtree(path)["n"]
+        figures[path] = DeclarationFigures(
+            expected=expected,
             **{**tallies[path], "quarantine": quarantined[path]},
+            not_declared=expected - declared_expected,
         )
-        for path in paths
-    }
+    return figures
 
 
 def _people_joined_after(day: dt.date) -> list[str]:
     return list(
         Person.objects.filter(is_active=True, joined_on__gt=day).values_list("unit_path", flat=True)
+    )
+
+
+def not_expected(day: dt.date) -> Q:
+    """The people who do not count as expected on ``day`` (inactive, or joined later)."""
+    return Q(is_active=False) | Q(joined_on__gt=day)
+
+
+def _declarants_not_expected(day: dt.date) -> list[str]:
+    people = Person.objects.filter(not_expected(day)).values("pk")
+    return list(
+        Declaration.objects.filter(day=day, is_current=True, person_id__in=people).values_list(
+            "unit_path", flat=True
+        )
     )
 
 

@@ -77,6 +77,7 @@ class RollupRowOut(Schema):
     positive: int
     quarantine: int
     returnees: int
+    not_declared: int
     reports: ReportCountsOut
 
 

@@ -88,6 +88,8 @@ class RollupRow:
     unit: OrgUnit
     figures: DeclarationFigures
     reports: ReportCounts
+    # What the page shows of each figure, with the link to what it counts (views.py).
+    cells: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {

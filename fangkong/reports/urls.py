@@ -9,4 +9,6 @@ urlpatterns = [
     path("today/", views.today, name="today"),
     path("attest/", views.attest, name="attest"),
     path("rollup/", views.rollup, name="rollup"),
+    path("people/", views.people, name="people"),
+    path("people/export/", views.people_export, name="people_export"),
 ]

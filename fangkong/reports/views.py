@@ -3,6 +3,7 @@
 import datetime as dt
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,22 +12,31 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from fangkong.accounts.actors import Viewer
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm
-from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
+from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has_perm_anywhere
 from fangkong.accounts.views import PREVIOUS_LOGIN
 from fangkong.core.errors import Conflict, InvalidInput
 from fangkong.core.exports import Export
 from fangkong.core.text import parse_date
 from fangkong.core.web import page_context, renders_app_errors
+from fangkong.health.models import Colour
+from fangkong.health.status import reason_labels
+from fangkong.ledger import kinds
 from fangkong.ledger.selectors import open_counts_by_unit
+from fangkong.orgs.selectors import (
+    person_public_fields,
+    sensitive_list_view_log,
+    unit_get,
+)
 from fangkong.tracking.kinds import ABNORMAL
 
 from . import home as home_page
+from . import people as figure_lists
 from . import selectors, services
 
 STATES = ["on_time", "late", "missing", "overdue", "pending", "zero"]
@@ -276,6 +286,7 @@ def board_export(request: HttpRequest) -> HttpResponse:
 FIGURE_COLUMNS = [
     ("expected", gettext_lazy("Expected")),
     ("declared", gettext_lazy("Declared")),
+    ("not_declared", gettext_lazy("Not declared")),
     ("completeness", gettext_lazy("Completeness %")),
     ("abnormal", gettext_lazy("Abnormal")),
     ("fever", gettext_lazy("Fever")),
@@ -304,6 +315,8 @@ def rollup(request: HttpRequest) -> HttpResponse:
     data = selectors.rollup(user=request.user, unit=unit, day=day)
     if request.GET.get("format") in ("xlsx", "csv"):
         return _rollup_export(request, data)
+    for row in [data.total, *data.children]:
+        row.cells = _figure_cells(request.user, row, day)
     return render(
         request,
         "reports/rollup.html",
@@ -328,15 +341,78 @@ def rollup(request: HttpRequest) -> HttpResponse:
             "report_columns": REPORT_COLUMNS,
             # Cards are counted as they stand now, so only today's page shows them.
             "cards": _abnormal_cards(request.user, unit, data) if day == today else None,
+            "team": _team(request.user, unit, day) if not data.children else None,
         },
     )
 
 
+def people_url(unit: Any, day: dt.date, figure: str) -> str:
+    """The list of the people ``figure`` counts in ``unit``'s subtree on ``day``."""
+    query = urlencode({"unit": unit.pk, "day": day.isoformat(), "figure": figure})
+    return f"{reverse('reports:people')}?{query}"
+
+
+def _figure_cells(user: Viewer, row: Any, day: dt.date) -> dict[str, Any]:
+    """Each figure of a roll-up row with the link to its people (where the user may list them)."""
+    linked = figure_lists.linked_figures(user, row.unit.path)
+    figures = row.figures.as_dict()
+    # The column is headed "%": the rate alone, or "—" where nobody is expected.
+    figures["completeness"] = row.figures.completeness if row.figures.expected else "—"
+    board = f"{reverse('reports:board')}?unit={row.unit.pk}&day={day.isoformat()}"
+    cells: dict[str, Any] = {
+        key: {
+            "key": key,
+            "label": label,
+            "value": figures[key],
+            "url": people_url(row.unit, day, key) if key in linked else "",
+        }
+        for key, label in FIGURE_COLUMNS
+    }
+    cells.update(
+        {
+            f"reports_{key}": {
+                "key": f"reports_{key}",
+                "label": label,
+                "value": getattr(row.reports, key),
+                "url": board + ("" if key == "expected" else f"&state={key}"),
+            }
+            for key, label in REPORT_COLUMNS
+        }
+    )
+    return cells
+
+
+def _team(user: Viewer, unit: Any, day: dt.date) -> dict[str, Any] | None:
+    """A team's own people with the day's status (the status only for health readers)."""
+    people = figure_lists.team_people(user, unit, day)
+    if people is None:
+        return None
+    health = scope_for(user, Perm.VIEW_HEALTH).covers(unit.path)
+    return {"rows": [_status_row(person, health) for person in people], "health": health}
+
+
+def _status_row(person: Any, health: bool) -> dict[str, Any]:
+    """What a list shows of a person's day: declared or not, and the status to health readers."""
+    row = {"person": person, "declared_at": person.declared_at}
+    if health and person.day_status:
+        row["status"] = person.day_status
+        row["status_label"] = Colour(person.day_status).label
+        row["reasons"] = reason_labels(person.day_reasons or [])
+    return row
+
+
 def _abnormal_cards(user: Viewer, unit: Any, data: Any) -> dict[str, Any]:
-    """Open abnormal-person cards in all and per child (set on each child's unit)."""
+    """Open abnormal-person cards in all and per child (set on each child's unit).
+
+    The counts are for every roll-up reader; the links to the cards only where the reader
+    may see them (the kind's view permission), never a link that answers 403.
+    """
     by_unit = open_counts_by_unit(user, kind=ABNORMAL, unit=unit)
+    cards_scope = scope_for(user, kinds.get(ABNORMAL).view_perm)
+    unit.cards_linked = cards_scope.covers(unit.path)
     for row in data.children:
         row.unit.cards = by_unit.get(row.unit.pk)
+        row.unit.cards_linked = cards_scope.covers(row.unit.path)
     total = {
         name: sum(counts[name] for counts in by_unit.values())
         for name in ("open", "overdue", "closing")
@@ -367,4 +443,111 @@ def _rollup_export(request: HttpRequest, data: Any) -> HttpResponse:
         rows=(line(row) for row in [data.total, *data.children]),
         unit_path=data.total.unit.path,
         label=f"roll-up {data.total.unit.code} {data.day}",
+    )
+
+
+# ------------------------------------------------------------------ the people behind a figure
+
+PEOPLE_EXPORT_LIMIT = 200_000
+
+
+def _people_query(request: HttpRequest) -> tuple[Any, Any, dt.date, Any]:
+    """Read figure, unit and day; return (figure, unit, day, people) or refuse (4xx)."""
+    figure = figure_lists.figure_get(request.GET.get("figure", ""))
+    if request.GET.get("unit"):
+        unit = unit_get(request.user, request.GET["unit"])
+    else:
+        unit = selectors.rollup_unit_or_default(request.user, None)
+    day = _day(request)
+    people = figure_lists.figure_people(
+        request.user, figure=figure, unit=unit, day=day, query=request.GET.get("q", "")
+    )
+    return figure, unit, day, people
+
+
+@login_required
+@renders_app_errors
+def people(request: HttpRequest) -> HttpResponse:
+    """The people one roll-up figure counts, at a unit and below on a day: search, page, export."""
+    figure, unit, day, people = _people_query(request)
+    context = page_context(request, people, 50)
+    sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
+    health = scope_for(request.user, Perm.VIEW_HEALTH).covers(unit.path)
+    page = list(context["page_obj"])
+    labels = figure_lists.unit_labels((p.unit for p in page), below=unit)
+    rows = [
+        {
+            **_status_row(p, health),
+            "shown": person_public_fields(p, sensitive_scope=sensitive),
+            "unit_label": labels[p.unit_id],
+        }
+        for p in page
+    ]
+    sensitive_list_view_log(
+        request.user, [row["person"].pk for row in rows if not row["shown"]["masked"]]
+    )
+    return render(
+        request,
+        "reports/people.html",
+        {
+            **context,
+            "figure": figure,
+            "figures": [
+                f
+                for f in figure_lists.FIGURES.values()
+                if scope_for(request.user, f.perm).covers(unit.path)
+            ],
+            "unit": unit,
+            "day": day,
+            "today": timezone.localdate(),
+            "rows": rows,
+            "health": health,
+            "query": request.GET.get("q", ""),
+            "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
+        },
+    )
+
+
+@login_required
+@renders_app_errors
+def people_export(request: HttpRequest) -> HttpResponse:
+    """Download a figure's people as .xlsx or .csv, masked as on screen, with an audit row."""
+    export, scope = export_with_numbers(request, "orgs.person")
+    figure, unit, day, people = _people_query(request)
+    people = scope.filter(people, "unit_path")
+    export.check_size(people.count(), PEOPLE_EXPORT_LIMIT)
+    health = scope_for(request.user, Perm.VIEW_HEALTH).covers(unit.path)
+    headers = [
+        pgettext("person", "Name"),
+        _("Unit"),
+        _("Unit code"),
+        _("Document number"),
+        _("Phone"),
+        _("Declared at"),
+    ]
+    if health:
+        headers += [_("Status"), _("Reasons")]
+
+    def line(person: Any) -> list[Any]:
+        row = _status_row(person, health)
+        id_number, phone = export.numbers(person)
+        declared_at = person.declared_at
+        cells = [
+            person.name,
+            person.unit.name,
+            person.unit.code,
+            id_number,
+            phone,
+            timezone.localtime(declared_at).strftime("%Y-%m-%d %H:%M") if declared_at else "",
+        ]
+        if health:
+            cells += [row.get("status_label", ""), "、".join(row.get("reasons", []))]
+        return cells
+
+    return export.response(
+        name=f"{figure.key}-{unit.code}-{day:%Y%m%d}",
+        headers=headers,
+        rows=(line(p) for p in people.iterator(chunk_size=2000)),
+        unit_path=unit.path,
+        label=f"{figure.key} {unit.code} {day}",
     )

@@ -14,3 +14,6 @@ class TrackingConfig(AppConfig):
         from . import retention
 
         retention.register()  # erasing cards' follow-ups of a past outbreak
+        from .person_section import register_section
+
+        register_section()  # the person page's close contacts

@@ -14,3 +14,6 @@ class TravelConfig(AppConfig):
         )
 
         retention.register()  # erasing itineraries of a past outbreak
+        from .person_section import register_section
+
+        register_section()  # the person page's itineraries and returnee cards

@@ -111,6 +111,7 @@ EXPORTS = [
     ("/quarantine/trips/export/", {}),
     ("/reports/export/", {}),
     ("/reports/rollup/", {"format": "csv"}),
+    ("/reports/people/export/", {"figure": "not_declared"}),
     ("/tracking/contacts/export/", {}),
     ("/travel/returnees/export/", {}),
     ("/notify/deliveries/", {"format": "csv"}),
