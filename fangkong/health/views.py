@@ -75,6 +75,7 @@ def _stored_json(stored: services.Stored) -> dict[str, Any]:
         "status": row.status,
         "status_label": str(row.get_status_display()),
         "reasons": reason_labels(row.reasons),
+        "time": timezone.localtime(row.created_at).strftime("%H:%M"),
         "duplicate": not stored.created,
     }
 
@@ -167,7 +168,8 @@ def _link_post(request: HttpRequest, link: PersonLink) -> HttpResponse:
         )
     if wants_json(request):
         return JsonResponse(_stored_json(stored), status=201 if stored.created else 200)
-    return redirect(f"{request.path}?sent=1")
+    # The anchor brings the status into view: the button was at the bottom of the form.
+    return redirect(f"{request.path}?sent=1#today-status")
 
 
 def _link_render(
@@ -295,9 +297,12 @@ def proxy(request: HttpRequest, unit_id: int) -> HttpResponse:
             "top_division": top_division,
             "division_options": _division_options(top_division, matches),
             "error_text": error.as_text() if error and not row_errors else "",
+            # The first row in error takes the focus, which scrolls it into view.
+            "first_error": next(iter(row_errors), None),
             "top_errors": error.detail if error and isinstance(error.detail, dict) else {},
             **_choices(),
         },
+        status=error.status if error else 200,
     )
 
 

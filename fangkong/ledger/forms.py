@@ -45,7 +45,7 @@ class FollowUpForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     value = forms.DecimalField(
-        label=_("Measurement"),
+        label=_("Measurement (optional)"),
         required=False,
         max_digits=10,
         decimal_places=2,

@@ -85,6 +85,9 @@ class Kind:
     escalated_state: str | None = "escalated"
     # Where a reopened item starts again (None: the initial state).
     reopen_state: str | None = None
+    # Where the first follow-up on an item in the initial state moves it (None: it stays):
+    # a tracker's first call is the start of following a card, not a separate step.
+    first_follow_up_state: str | None = None
     # A kind's own close-out rule (e.g. N normal days): called with the item on every
     # close-out request and approval; it raises (InvalidInput) to refuse.
     close_check: Callable[[Any], None] | None = None
@@ -98,6 +101,8 @@ class Kind:
             needed.add(self.closing_state)
         if self.reopen_state:
             needed.add(self.reopen_state)
+        if self.first_follow_up_state:
+            needed.add(self.first_follow_up_state)
         for transition in self.transitions:
             needed |= {transition.source, transition.target}
         missing = needed - set(keys)

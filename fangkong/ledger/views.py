@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangkong.accounts.actors import Viewer
@@ -30,7 +31,7 @@ from fangkong.orgs.selectors import person_public_fields, sensitive_view_log
 from . import kinds, selectors, services
 from .forms import FollowUpForm, ItemFilterForm, OverrideForm, year_param
 from .kinds import FOLLOW_UP_CLOCK, Kind
-from .models import Item
+from .models import Entry, Item
 
 EXPORT_LIMIT = 200_000
 
@@ -202,7 +203,12 @@ def _clock_label(spec: Kind, key: str) -> Any:
 @require_GET
 def item_page(request: HttpRequest, pk: int) -> HttpResponse:
     """One item: its deadlines, history, follow-up form and the actions the user may take."""
-    item = selectors.item_get(request.user, pk)
+    return _item_render(request, selectors.item_get(request.user, pk))
+
+
+def _item_render(
+    request: HttpRequest, item: Item, *, refused: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
     spec = kinds.get(item.kind)
     user = request.user
     person_fields: dict[str, Any] = {}
@@ -220,7 +226,7 @@ def item_page(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     closing = item.is_open and item.state == spec.closing_state and spec.close_needs_approval
     history = [
-        (entry, _entry_summary(spec, entry.kind, entry.data))
+        (entry, _entry_label(entry), _entry_summary(spec, entry.kind, entry.data))
         for entry in selectors.item_history(item)
     ]
     return render(
@@ -236,6 +242,7 @@ def item_page(request: HttpRequest, pk: int) -> HttpResponse:
             "clocks": [(c, _clock_label(spec, c.key)) for c in selectors.item_clocks(item)],
             "history": history,
             "follow_up_form": FollowUpForm(),
+            "refused": refused,
             "can_track": can_track,
             "transitions": transitions,
             "can_request_close": item.is_open and not closing and _may(user, spec.close_perm, item),
@@ -246,7 +253,18 @@ def item_page(request: HttpRequest, pk: int) -> HttpResponse:
             and item.state != spec.escalated_state,
             "is_owner": any(o.pk == user.pk for o in item.owners.all()),
         },
+        status=status,
     )
+
+
+FOLLOW_UP_ENTRIES = {Entry.Kind.NOTE, Entry.Kind.MEASUREMENT, Entry.Kind.ATTACHMENT}
+
+
+def _entry_label(entry: Entry) -> str:
+    """What a history line is: a tracker records a 随访 whether it holds text, a value or a file."""
+    if entry.kind in FOLLOW_UP_ENTRIES:
+        return str(pgettext("ledger entry", "Follow-up visit"))
+    return str(entry.get_kind_display())
 
 
 def _entry_summary(spec: Kind, kind: str, data: dict[str, Any]) -> str:
@@ -280,10 +298,30 @@ def item_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         done = _apply(request, item, action)
     except ApplicationError as exc:
+        if action == "follow_up":
+            return _follow_up_refused(request, item, exc)
         messages.error(request, exc.as_text())
         return redirect(back)
     messages.success(request, done)
     return redirect(back)
+
+
+def _follow_up_refused(request: HttpRequest, item: Item, exc: ApplicationError) -> HttpResponse:
+    """Show the page the follow-up came from again, with what was typed and the problem at
+    its field: a redirect would lose the text and put the message far above the form.
+    """
+    detail = exc.detail if isinstance(exc.detail, dict) else {}
+    refused = {
+        "values": {name: request.POST.get(name, "") for name in ("text", "value", "unit")},
+        "errors": {name: [str(m) for m in problems] for name, problems in detail.items()},
+        # A refusal that names no field (the item was closed meanwhile) shows at the button.
+        "text": "" if detail else exc.as_text(),
+    }
+    from_worklist = request.POST.get("next", "").split("?")[0] == reverse("ledger:today")
+    listed = selectors.my_due_today(request.user, day=timezone.localdate()).filter(pk=item.pk)
+    if from_worklist and listed.exists():
+        return _today_render(request, refused={item.pk: refused}, status=exc.status)
+    return _item_render(request, item, refused=refused, status=exc.status)
 
 
 def _back(request: HttpRequest, pk: int) -> str:
@@ -347,6 +385,13 @@ def today(request: HttpRequest) -> HttpResponse:
     """The tracker's follow-ups due by tonight (overdue first) and the items opened today,
     built for a phone.
     """
+    return _today_render(request)
+
+
+def _today_render(
+    request: HttpRequest, *, refused: dict[int, dict[str, Any]] | None = None, status: int = 200
+) -> HttpResponse:
+    refused = refused or {}
     today = timezone.localdate()
     items = list(selectors.my_due_today(request.user, day=today)[:200])
     rows = []
@@ -354,7 +399,14 @@ def today(request: HttpRequest) -> HttpResponse:
         spec = kinds.find(item.kind)
         if spec is not None:
             opened_today = item.opened_at.astimezone(calendar.LOCAL_TZ).date() == today
-            rows.append({**_row(spec, item), "spec": spec, "opened_today": opened_today})
+            rows.append(
+                {
+                    **_row(spec, item),
+                    "spec": spec,
+                    "opened_today": opened_today,
+                    "refused": refused.get(item.pk),
+                }
+            )
     return render(
         request,
         "ledger/today.html",
@@ -363,7 +415,9 @@ def today(request: HttpRequest) -> HttpResponse:
             "any_opened_today": any(row["opened_today"] for row in rows),
             "now": timezone.now(),
             "follow_up_form": FollowUpForm(),
+            "any_refused": bool(refused),
         },
+        status=status,
     )
 
 

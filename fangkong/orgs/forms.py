@@ -51,6 +51,11 @@ class UnitAddForm(forms.Form):
         return cls(initial={"kind": CHILD_KIND.get(UnitKind(parent_kind), "")})
 
 
+class UnitRenameForm(forms.Form):
+    # Not required here: the service says what is wrong with an empty name, at the field.
+    name = forms.CharField(label=_("New name"), max_length=128, required=False)
+
+
 class UnitMoveForm(forms.Form):
     parent_code = forms.CharField(label=_("New parent unit (code)"), max_length=64)
 

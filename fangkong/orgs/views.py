@@ -29,6 +29,7 @@ from .forms import (
     PersonEditForm,
     UnitAddForm,
     UnitMoveForm,
+    UnitRenameForm,
 )
 from .models import ImportJob, Person
 
@@ -61,7 +62,29 @@ def tree_children(request: HttpRequest, unit_id: int) -> HttpResponse:
 @login_required
 @renders_app_errors
 def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
-    unit = selectors.unit_get(request.user, unit_id)
+    return _unit_page(request, selectors.unit_get(request.user, unit_id))
+
+
+def _unit_page(
+    request: HttpRequest, unit: Any, *, refused: tuple[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
+    """The unit page; ``refused`` is (action, bound form) of a form the server turned down,
+    shown again with what was typed and its messages at the fields.
+    """
+    forms: dict[str, Any] = {
+        "add": UnitAddForm.under(unit.kind),
+        "rename": UnitRenameForm(initial={"name": unit.name}),
+        "move": UnitMoveForm(),
+        "add-person": PersonAddForm(),
+    }
+    focus = ""
+    if refused is not None:
+        action, form = refused
+        forms[action] = form
+        first = next((name for name in form.fields if name in form.errors), "")
+        focus = f"{action}:{first}" if first else ""
+        if first and first not in _RAW_INPUTS:  # a rendered widget carries the focus itself
+            form.fields[first].widget.attrs.update({"autofocus": True, "aria-invalid": "true"})
     return render(
         request,
         "orgs/unit.html",
@@ -72,10 +95,14 @@ def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
             "headcount": selectors.subtree_headcount(unit.path),
             "can_manage": scope_for(request.user, Perm.MANAGE_UNITS).covers(unit.path),
             "can_add_people": scope_for(request.user, Perm.MANAGE_PEOPLE).covers(unit.path),
-            "add_form": UnitAddForm.under(unit.kind),
-            "move_form": UnitMoveForm(),
-            "person_form": PersonAddForm(),
+            "add_form": forms["add"],
+            "rename_form": forms["rename"],
+            "move_form": forms["move"],
+            "person_form": forms["add-person"],
+            "refused": refused[0] if refused else "",
+            "focus": focus,
         },
+        status=status,
     )
 
 
@@ -105,52 +132,81 @@ def _cleaned(form: Any) -> dict[str, Any]:
 @require_POST
 @renders_app_errors
 def unit_action(request: HttpRequest, unit_id: int, action: str) -> HttpResponse:
-    """Add a sub-unit or a person, rename, move or close a unit from its page."""
+    """Add a sub-unit or a person, rename, move or close a unit from its page.
+
+    A refused form comes back on the page with what was typed and the message at its
+    field; a redirect would lose every field.
+    """
     unit = selectors.unit_get(request.user, unit_id)
     handler = _UNIT_ACTIONS.get(action)
     if handler is None:
         raise NotFound()
+    form = _UNIT_FORMS[action](request.POST) if action in _UNIT_FORMS else None
     try:
-        message = handler(request, unit)
+        message = handler(request, unit, form)
     except (InvalidInput, Conflict) as exc:
-        messages.error(request, exc.as_text())
-    else:
-        messages.success(request, message)
+        if form is None:  # closing has no fields: the message goes on top
+            messages.error(request, exc.as_text())
+            return redirect("orgs:unit", unit_id=unit.pk)
+        _add_errors(form, exc)
+        return _unit_page(request, unit, refused=(action, form), status=exc.status)
+    messages.success(request, message)
     return redirect("orgs:unit", unit_id=unit.pk)
 
 
-def _add_child(request: HttpRequest, unit: Any) -> str:
-    data = _cleaned(UnitAddForm(request.POST))
-    child = services.unit_create(actor=request.user, parent=unit, **data)
+def _add_errors(form: Any, exc: InvalidInput | Conflict) -> None:
+    """Put a service's refusal on the form: at the field it names, else above the fields."""
+    if form.errors:  # the form itself refused; its errors are already in place
+        return
+    detail = exc.detail if isinstance(exc.detail, dict) else {}
+    named = {k: v for k, v in detail.items() if k in form.fields}
+    for field, problems in named.items():
+        for problem in problems:
+            form.add_error(field, str(problem))
+    if not named:
+        form.add_error(None, exc.as_text())
+
+
+def _add_child(request: HttpRequest, unit: Any, form: Any) -> str:
+    child = services.unit_create(actor=request.user, parent=unit, **_cleaned(form))
     return _("Unit %(name)s was added.") % {"name": child.name}
 
 
-def _rename(request: HttpRequest, unit: Any) -> str:
-    services.unit_rename(actor=request.user, unit=unit, name=request.POST.get("name", ""))
+def _rename(request: HttpRequest, unit: Any, form: Any) -> str:
+    services.unit_rename(actor=request.user, unit=unit, name=_cleaned(form)["name"])
     return _("The unit was renamed.")
 
 
-def _move(request: HttpRequest, unit: Any) -> str:
-    data = _cleaned(UnitMoveForm(request.POST))
+def _move(request: HttpRequest, unit: Any, form: Any) -> str:
+    data = _cleaned(form)
     try:
         parent = selectors.unit_get_by_code(request.user, data["parent_code"])
     except NotFound:
-        raise InvalidInput(_("No unit with this code in your scope.")) from None
+        message = _("No unit with this code in your scope.")
+        raise InvalidInput(message, detail={"parent_code": [message]}) from None
     services.unit_move(actor=request.user, unit=unit, new_parent=parent)
     return _("The unit was moved under %(name)s.") % {"name": parent.name}
 
 
-def _close(request: HttpRequest, unit: Any) -> str:
+def _close(request: HttpRequest, unit: Any, form: Any) -> str:
     services.unit_close(actor=request.user, unit=unit)
     return _("The unit and its sub-units were closed.")
 
 
-def _add_person(request: HttpRequest, unit: Any) -> str:
-    data = _cleaned(PersonAddForm(request.POST))
-    person = services.person_create(actor=request.user, unit=unit, **data)
+def _add_person(request: HttpRequest, unit: Any, form: Any) -> str:
+    person = services.person_create(actor=request.user, unit=unit, **_cleaned(form))
     return _("%(name)s was registered.") % {"name": person.name}
 
 
+# Fields unit.html writes as plain inputs (the others are rendered widgets).
+_RAW_INPUTS = {"code", "name", "id_number", "phone", "parent_code"}
+
+_UNIT_FORMS: dict[str, Any] = {
+    "add": UnitAddForm,
+    "rename": UnitRenameForm,
+    "move": UnitMoveForm,
+    "add-person": PersonAddForm,
+}
 _UNIT_ACTIONS = {
     "add": _add_child,
     "rename": _rename,

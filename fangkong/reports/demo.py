@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fangkong.accounts.models import RoleAssignment, User
-from fangkong.accounts.roles import Role
+from fangkong.accounts.roles import Perm, Role, role_grants
 from fangkong.orgs.demo import DEMO_PASSWORD
 from fangkong.orgs.models import OrgUnit
 
@@ -60,6 +60,26 @@ def _attested_at(
     return plans.local_moment(day, unit.deadline, minutes=-rng.randrange(5, 180))
 
 
+def _attesters(units: list[Any]) -> dict[int, User]:
+    """Who attests each unit's report in the story: the nearest holder of the attest
+    permission at or above it (a reporter before an admin of the same unit), so the board
+    names someone for every report, as it does for reports attested on the page.
+    """
+    roles = [role for role in Role if role_grants(role, Perm.ATTEST_REPORT)]
+    holders = sorted(
+        RoleAssignment.objects.filter(role__in=roles, user__is_active=True).select_related(
+            "user", "unit"
+        ),
+        key=lambda a: (-len(a.unit.path), a.role != Role.REPORTER, a.user_id),
+    )
+    found = {}
+    for unit in units:
+        holder = next((a for a in holders if unit.path.startswith(a.unit.path)), None)
+        if holder is not None:
+            found[unit.pk] = holder.user
+    return found
+
+
 def _past_alarms(units: dict[str, Any], yesterday: dt.date) -> list[ReportAlarm]:
     """The alarms yesterday's sweeps raised: the late plant's reminder, the community's two."""
     alarms = []
@@ -100,6 +120,7 @@ def seed_reports(
         day = today - dt.timedelta(days=offset)
         units = list(plans.reporting_units(day).order_by("path"))
         figures = figures_by_subtree([u.path for u in units], day)
+        attesters = _attesters(units)
         for unit in units:
             attested_at = _attested_at(rng, unit, day, yesterday)
             if attested_at is None or attested_at > now:
@@ -113,6 +134,7 @@ def seed_reports(
                     is_zero=not f.has_abnormal and rng.random() < 0.85,
                     is_late=attested_at > plans.local_moment(day, unit.deadline),
                     attested_at=attested_at,
+                    attested_by=attesters.get(unit.pk),
                 )
             )
         if day == yesterday:

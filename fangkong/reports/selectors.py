@@ -280,6 +280,16 @@ def trend(
     return result
 
 
+def trend_since_first_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop the days before the first declaration or report (the last day always stays):
+    a chart of the weeks before the system was used shows nothing but empty bars.
+    """
+    first = next(
+        (n for n, row in enumerate(rows) if row["declared"] or row["reported"]), len(rows) - 1
+    )
+    return rows[max(first, 0) :]
+
+
 def _expected_by_day(unit: OrgUnit, window: list[dt.date]) -> dict[dt.date, int]:
     """People expected on each day: those joined by then (two queries)."""
     people = expected_people(window[-1]).filter(subtree_q("unit_path", unit.path))

@@ -328,7 +328,9 @@ def rollup(request: HttpRequest) -> HttpResponse:
             "breadcrumbs": selectors.rollup_breadcrumbs(request.user, unit),
             "trend": [
                 {**row, "day": row["day"].isoformat()}
-                for row in selectors.trend(user=request.user, unit=unit, days=30, today=day)
+                for row in selectors.trend_since_first_data(
+                    selectors.trend(user=request.user, unit=unit, days=30, today=day)
+                )
             ],
             "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
             "trend_labels": {

@@ -98,11 +98,10 @@ def seed_tracking(*, today: dt.date | None = None, days: int = 7) -> list[tuple[
 
     _declare(admin, fever, today, temperature="38.3")
     card = _card(fever)
-    ledger.item_transition(actor=tracker, item=card, target="following", note="已电话联系本人")
-    ledger.item_follow_up(
+    ledger.item_follow_up(  # the first follow-up visit moves the card to "following"
         actor=tracker,
         item=card,
-        text="电话随访：体温38.1℃，已居家休息",
+        text="已电话联系本人：体温38.1℃，已居家休息",
         value=Decimal("38.1"),
         unit="°C",
     )

@@ -8,6 +8,7 @@ holds (``close_check``); a card that cannot be closed is escalated instead.
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangkong.accounts.roles import Perm
 from fangkong.ledger.kinds import Clock, Kind, State, Transition, register
@@ -19,15 +20,13 @@ QUARANTINE_HOURS = 12
 
 _STATES = (
     State("open", _("Open")),
-    State("following", _("Following up")),
+    State("following", pgettext_lazy("card state", "Following")),
     State("closing", _("Awaiting close-out approval")),
     State("closed", _("Closed out")),
     State("escalated", _("Escalated")),
 )
-_TRANSITIONS = (
-    Transition("open", "following", _("Start follow-up"), Perm.TRACK),
-    Transition("escalated", "following", _("Back to follow-up"), Perm.TRACK),
-)
+# No "start following" step: the first follow-up visit moves a card to "following".
+_TRANSITIONS = (Transition("escalated", "following", _("Back to follow-up"), Perm.TRACK),)
 
 
 def _subject_label(item: Any) -> str:
@@ -43,6 +42,7 @@ def _kind(key: str, label: Any, plural: Any, clocks: tuple[Clock, ...]) -> Kind:
         initial="open",
         closed_states=frozenset({"closed"}),
         transitions=_TRANSITIONS,
+        first_follow_up_state="following",
         clocks=clocks,
         follow_up_every_hours=DAILY_HOURS,
         close_needs_approval=True,

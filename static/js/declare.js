@@ -78,6 +78,107 @@
     return "rejected";
   }
 
+  // Bring an answer into view: the button that sent it is at the bottom of a long form,
+  // and a phone shows nothing of what changed at the top.
+  function reveal(node, field) {
+    [node, field].forEach(function (inner) {
+      var details = inner && inner.closest("details");
+      if (details) { details.open = true; }
+    });
+    if (field && field.type !== "hidden") {
+      field.focus({ preventScroll: true });
+    } else {
+      if (!node.hasAttribute("tabindex")) { node.setAttribute("tabindex", "-1"); }
+      node.focus({ preventScroll: true });
+    }
+    node.scrollIntoView({ block: field ? "center" : "start" });
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll("[data-client-error]").forEach(function (node) { node.remove(); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (node) {
+      node.removeAttribute("aria-invalid");
+    });
+  }
+
+  // Put ``messages`` under the field; return the node that holds them, or null if the
+  // field cannot show them (a hidden input of the one-tap form).
+  function showAt(field, messages) {
+    if (!field || field.type === "hidden") { return null; }
+    var row = field.closest("li");
+    var box = field.closest("[data-field]") ||
+      (row && row.querySelector("[data-row-errors]")) || field.parentNode;
+    var line = document.createElement("p");
+    line.className = "errors";
+    line.setAttribute("data-client-error", "");
+    line.setAttribute("role", "alert");
+    line.textContent = [].concat(messages).join("；");
+    box.appendChild(line);
+    field.setAttribute("aria-invalid", "true");
+    return box;
+  }
+
+  function fieldNamed(scope, name) {
+    return scope.querySelector('[name="' + name + '"]:not([type=hidden])') ||
+      scope.querySelector('[name="' + name + '"]');
+  }
+
+  // The rows a proxy submission held, in the order the server numbers them.
+  function tickedRows(form) {
+    return Array.prototype.filter.call(form.querySelectorAll("li[id^=row-]"), function (row) {
+      var box = row.querySelector("[name$=-include]");
+      return box && box.checked;
+    });
+  }
+
+  // Show a refusal's field messages at their fields; return the first one shown.
+  function showRefusal(form, detail) {
+    if (!form || !detail || typeof detail !== "object") { return null; }
+    var first = null;
+    function at(scope, prefix, fields) {
+      Object.keys(fields).forEach(function (key) {
+        var field = fieldNamed(scope, prefix + key) ||
+          (prefix ? fieldNamed(scope, prefix + "temperature") : null);
+        var box = showAt(field, fields[key]);
+        if (box && !first) { first = { box: box, field: field }; }
+      });
+    }
+    if (form.getAttribute("data-kind") === "proxy") {
+      var rows = tickedRows(form);
+      var perRow = detail.items || {};
+      if (!detail.items && rows.length === 1) {
+        perRow = { 0: {} };
+        Object.keys(detail).forEach(function (key) {
+          if (key !== "division") { perRow[0][key] = detail[key]; }
+        });
+      }
+      if (detail.division) { at(form, "", { division: detail.division }); }
+      Object.keys(perRow).forEach(function (index) {
+        var row = rows[Number(index)];
+        if (row) { at(row, row.id.replace("row-", "p") + "-", perRow[index]); }
+      });
+    } else {
+      at(form, "", detail);
+    }
+    return first;
+  }
+
+  // Check the form in the page's own words before it is kept: a bad value typed offline
+  // would otherwise wait in the outbox only to be refused later.
+  function checkFields(form) {
+    clearErrors(form);
+    var invalid = Array.prototype.filter.call(form.elements, function (field) {
+      return field.willValidate && !field.checkValidity();
+    });
+    invalid.forEach(function (field) {
+      showAt(field, field.getAttribute("data-invalid") || field.validationMessage);
+    });
+    if (invalid.length) {
+      reveal(invalid[0].closest("[data-field]") || invalid[0], invalid[0]);
+    }
+    return !invalid.length;
+  }
+
   function showStatus(body) {
     var box = document.getElementById("today-status");
     if (!box || !body.status_label) { return; }
@@ -85,6 +186,8 @@
     box.className = "status status-" + body.status;
     box.setAttribute("data-status", body.status);
     box.querySelector("[data-status-label]").textContent = body.status_label;
+    var time = box.querySelector("[data-status-time]");
+    if (time && body.time) { time.textContent = body.time; }
     var list = box.querySelector("[data-status-reasons]");
     list.textContent = "";
     var reasons = body.reasons && body.reasons.length ? body.reasons : [box.getAttribute("data-none")];
@@ -108,6 +211,8 @@
     }
     showStatus(body);
     say("sent");
+    var box = document.getElementById("today-status");
+    if (box && !box.hidden) { reveal(box, null); }
   }
 
   function backoff(entry, result) {
@@ -127,6 +232,7 @@
         drop(entry.id);
         oneTap(true);
         say("rejected", result.body.message || String(result.status));
+        refused(entry, result.body);
       } else {
         backoff(entry, result);
         say(what === "login" ? "login" : "queued");
@@ -135,6 +241,19 @@
       backoff(entry, null);
       say("queued");
     });
+  }
+
+  // A refusal of what this page sent shows at the fields; anything else at the notice.
+  function refused(entry, body) {
+    if (entry.page !== location.pathname) { return; }
+    var form = document.getElementById(entry.form || "");
+    if (form) { clearErrors(form); }
+    var first = showRefusal(form, body && body.detail);
+    if (first) {
+      reveal(first.box, first.field);
+    } else if (notice) {
+      reveal(notice, null);
+    }
   }
 
   function schedule() {
@@ -163,6 +282,7 @@
     var form = event.target;
     if (!form.classList || !form.classList.contains("declare-form")) { return; }
     event.preventDefault();
+    if (!checkFields(form)) { return; }
     var uuids = form.querySelectorAll("[data-uuid]");
     var token = form.querySelector("[name=csrfmiddlewaretoken]");
     var entry = {
@@ -170,6 +290,7 @@
       url: form.getAttribute("action") || location.pathname,
       page: location.pathname,
       kind: form.getAttribute("data-kind") || "self",
+      form: form.id || "",
       body: new URLSearchParams(new FormData(form)).toString(),
       csrf: token ? token.value : "",
       tries: 0,
@@ -215,6 +336,9 @@
     });
   }
 
+  // The script checks the fields itself and shows the messages at them (the browser's
+  // own bubbles vanish after a moment); without JavaScript the browser checks them.
+  document.querySelectorAll("form.declare-form").forEach(function (form) { form.noValidate = true; });
   document.addEventListener("submit", submit);
   window.addEventListener("online", function () { flush(true); });
   document.querySelectorAll("[data-division-picker]").forEach(divisionPicker);

@@ -1,4 +1,5 @@
-// The 30-day trend of the roll-up page: people (bars) and abnormal / reports (lines).
+// The 30-day trend of the roll-up page: people (bars) and abnormal / reports (lines), from
+// the first day with data (the server trims the empty days before it).
 (function () {
   var node = document.getElementById("trend");
   if (!node || !window.echarts) return;
@@ -11,7 +12,11 @@
     legend: { top: 0 },
     grid: { left: 48, right: 48, top: 36, bottom: 28 },
     xAxis: { type: "category", data: rows.map(function (r) { return r.day.slice(5); }) },
-    yAxis: [{ type: "value", name: "" }, { type: "value", name: "", position: "right" }],
+    // People and reports are counted in whole numbers: no 0.5 ticks on a small unit's axes.
+    yAxis: [
+      { type: "value", name: "", minInterval: 1 },
+      { type: "value", name: "", position: "right", minInterval: 1 }
+    ],
     series: [
       { name: labels.expected, type: "bar", data: column("expected"), itemStyle: { color: "#c9d3df" } },
       { name: labels.declared, type: "bar", data: column("declared"), itemStyle: { color: "#1f5fa8" } },

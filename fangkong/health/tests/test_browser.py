@@ -111,3 +111,84 @@ def test_a_grid_worker_declares_for_a_household_in_one_submit(live_server, refer
         ("刘洋", "green", worker.pk),
         ("王芳", "yellow", worker.pk),
     ]
+
+
+def in_view(page, selector: str) -> bool:
+    """Whether the element lies wholly inside the phone's 390×844 viewport now."""
+    box = page.locator(selector).bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 844
+
+
+def test_the_answer_to_a_declaration_is_in_view_after_submitting(
+    live_server, reference_data, phone
+):
+    org = build_org()
+    phone.goto(live_server.url + personal_link(org, org.person_a))
+    phone.fill("#division-q", "370303")
+    phone.wait_for_selector(f"#division option[value='{ZIBO_ZHANGDIAN}']", state="attached")
+    phone.fill("#temperature", "38.2")
+    phone.click("#declare-submit")  # at the bottom of a long form: the top is out of view
+
+    phone.wait_for_selector("#today-status[data-status=yellow]")
+    phone.wait_for_function("document.activeElement.id === 'today-status'")
+    assert in_view(phone, "#today-status")
+    status = phone.locator("#today-status").inner_text()
+    row = Declaration.objects.get()
+    assert "黄" in status and "发热" in status
+    assert timezone.localtime(row.created_at).strftime("%H:%M") in status
+
+
+def test_a_bad_temperature_is_shown_at_the_field_in_view(live_server, reference_data, phone):
+    org = build_org()
+    phone.goto(live_server.url + personal_link(org, org.person_a))
+    phone.fill("#division-q", "370303")
+    phone.wait_for_selector(f"#division option[value='{ZIBO_ZHANGDIAN}']", state="attached")
+    phone.fill("#temperature", "45")
+    phone.click("#declare-submit")
+
+    # The page checks the field itself: the message stands under it, focused and in view.
+    message = "#temperature ~ .errors[data-client-error]"
+    phone.wait_for_selector(message)
+    assert phone.evaluate("document.activeElement.id") == "temperature"
+    assert in_view(phone, message) and in_view(phone, "#temperature")
+
+    # What the server refuses (a page without the browser's limits) lands there too.
+    phone.evaluate("document.getElementById('temperature').removeAttribute('max')")
+    phone.click("#declare-submit")
+    phone.wait_for_selector("#outbox-notice[data-state=rejected]")
+    refused = phone.wait_for_selector(f"{message}:has-text('45')")
+    assert refused is not None and "体温" in refused.inner_text()
+    assert phone.evaluate("document.activeElement.id") == "temperature"
+    assert in_view(phone, message)
+    assert not Declaration.objects.exists()
+
+
+def test_a_refused_row_of_the_proxy_form_is_shown_in_view(live_server, reference_data, phone):
+    org = build_org()
+    admin = org.user("group_admin", org.group)
+    members = [
+        person_create(actor=admin, unit=org.household, name=name, id_number=valid_resident_id(n))
+        for name, n in (("王芳", 51), ("刘洋", 52), ("赵磊", 53), ("孙丽", 54), ("周杰", 55))
+    ]
+    worker = org.user("grid_worker", org.community)
+    phone.goto(live_server.url + "/accounts/login/")
+    phone.fill("#id_username", worker.username)
+    phone.fill("#id_password", PASSWORD)
+    with phone.expect_navigation():
+        phone.click(".login button[type=submit]")
+
+    phone.goto(live_server.url + f"/health/unit/{org.household.pk}/declare/")
+    phone.fill("#division-q", "370303")
+    phone.wait_for_selector(f"#division option[value='{ZIBO_ZHANGDIAN}']", state="attached")
+    field = f"input[name=p{members[0].pk}-temperature]"
+    phone.evaluate(f"document.querySelector('{field}').removeAttribute('max')")
+    phone.fill(field, "45")
+    phone.click("#proxy-submit")
+
+    errors = f"#row-{members[0].pk} [data-row-errors] [data-client-error]"
+    phone.wait_for_selector(errors)
+    assert "体温" in phone.locator(errors).inner_text()
+    assert phone.evaluate("document.activeElement.name") == f"p{members[0].pk}-temperature"
+    assert in_view(phone, errors)
+    assert phone.locator(field).input_value() == "45"
+    assert not Declaration.objects.exists()

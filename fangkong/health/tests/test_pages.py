@@ -81,12 +81,16 @@ def test_posting_the_form_declares_and_shows_the_status(client, org):
     url = link_url(org)
     data = form(temperature="38.2", symptoms=["cough"])
     response = client.post(url, data)
-    assert response.status_code == 302 and response["Location"].endswith("?sent=1")
+    # Without JavaScript the answer opens at the status (the button was at the bottom).
+    assert response.status_code == 302
+    assert response["Location"].endswith("?sent=1#today-status")
     row = Declaration.objects.get()
     assert (row.person, row.status, row.filed_by) == (org.person_a, "yellow", "self")
     assert row.symptoms == ["cough"] and str(row.uuid) == data["uuid"]
     page = client.get(response["Location"]).content.decode()
     assert 'data-status="yellow"' in page and "发热" in page
+    assert 'id="today-status"' in page
+    assert timezone.localtime(row.created_at).strftime("%H:%M") in page  # with its time
 
 
 def test_reposting_the_same_form_never_duplicates(client, org):
@@ -112,7 +116,13 @@ def test_json_post_answers_the_status_in_words(client, org):
 def test_a_bad_temperature_is_shown_in_chinese_and_stores_nothing(client, org):
     url = link_url(org)
     response = client.post(url, form(temperature="43"))
-    assert response.status_code == 422 and "体温" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 422 and "体温" in page
+    # The message stands under the field, which takes the focus and keeps what was typed.
+    field = page[
+        page.index('id="temperature"') : page.index("</div>", page.index('id="temperature"'))
+    ]
+    assert 'value="43"' in field and "autofocus" in field and '<p class="errors">' in field
     json_response = client.post(url, form(temperature="43"), HTTP_ACCEPT="application/json")
     assert json_response.status_code == 422 and "temperature" in json_response.json()["detail"]
     assert Declaration.objects.count() == 0
@@ -240,18 +250,32 @@ def test_proxy_screen_submits_one_batch_and_shows_who_declared(client, org, logi
 
 
 def test_proxy_row_errors_are_shown_next_to_the_person(client, org, login_as):
-    wang, _liu = household_with_members(org)
+    wang, liu = household_with_members(org)
     login_as("grid_worker", org.community)
     url = reverse("health:proxy", args=[org.household.pk])
-    data = {
-        "division": ZIBO_ZHANGDIAN,
-        f"p{wang.pk}-include": "1",
-        f"p{wang.pk}-uuid": str(uuid.uuid4()),
-        f"p{wang.pk}-temperature": "45",
-        f"p{wang.pk}-division": "top",
-    }
+    data = {"division": ZIBO_ZHANGDIAN}
+    for person, temperature in ((wang, "45"), (liu, "37.1")):
+        data.update(
+            {
+                f"p{person.pk}-include": "1",
+                f"p{person.pk}-uuid": str(uuid.uuid4()),
+                f"p{person.pk}-temperature": temperature,
+                f"p{person.pk}-division": "top",
+            }
+        )
     response = client.post(url, data)
-    assert response.status_code == 200 and "体温" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 422
+    # Each row keeps what was typed; the refused one has the focus and its message under it.
+    row = page[
+        page.index(f'id="row-{wang.pk}"') : page.index(
+            "<details", page.index(f'id="row-{wang.pk}"')
+        )
+    ]
+    assert 'value="45"' in row and "autofocus" in row
+    assert "体温" in row[row.index("data-row-errors") :]
+    assert 'value="37.1"' in page
+    data.pop(f"p{liu.pk}-include")
     json_response = client.post(url, data, HTTP_ACCEPT="application/json")
     assert json_response.status_code == 422
     assert Declaration.objects.count() == 0

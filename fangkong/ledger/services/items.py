@@ -58,8 +58,9 @@ def item_follow_up(
 ) -> Entry:
     """Record a follow-up (note, measurement or attachment) on an open item.
 
-    It meets the clocks met by a follow-up (first_follow_up) and restarts the recurring
-    follow-up clock at ``at`` plus the item's cadence.
+    It meets the clocks met by a follow-up (first_follow_up), restarts the recurring
+    follow-up clock at ``at`` plus the item's cadence, and moves an item still in its
+    initial state to the kind's ``first_follow_up_state`` (a history entry records it).
     """
     spec = kinds.get(item.kind)
     require_perm(
@@ -76,6 +77,8 @@ def item_follow_up(
     at = at or now
     if at > now + dt.timedelta(minutes=5):
         raise _invalid("at", _("A follow-up cannot be in the future."))
+    before = _state_snapshot(item)
+    _start_following(item, spec, actor, at)
     kind = (
         Entry.Kind.ATTACHMENT
         if file is not None
@@ -83,9 +86,9 @@ def item_follow_up(
         if value is not None
         else Entry.Kind.NOTE
     )
-    entry = _entry(
-        item, kind, actor, at, text, value=value, unit=(unit or "")[:16], data=data or {}
-    )
+    # The unit of measure comes prefilled on the form: without a value it says nothing.
+    unit = (unit or "")[:16] if value is not None else ""
+    entry = _entry(item, kind, actor, at, text, value=value, unit=unit, data=data or {})
     if file is not None:
         entry.file.save(file.name or "attachment", file, save=True)
     met_keys = [clock.key for clock in spec.clocks if clock.met_by == "follow_up"]
@@ -100,12 +103,21 @@ def item_follow_up(
                 kind=spec, key=FOLLOW_UP_CLOCK, start=at, every_hours=item.follow_up_every_hours
             ),
         )
-    before = _state_snapshot(item)
     refresh_due(item)
     _audit(
         actor, AuditLog.Action.UPDATE, item, before, {**_state_snapshot(item), "entry": entry.pk}
     )
     return entry
+
+
+def _start_following(item: Item, spec: kinds.Kind, actor: Actor, at: dt.datetime) -> None:
+    """Move an item still in its initial state to where the kind says a first follow-up leads."""
+    target = spec.first_follow_up_state
+    if not target or item.state != spec.initial or target == item.state:
+        return
+    previous = item.state
+    _set_state(item, target)
+    _entry(item, Entry.Kind.TRANSITION, actor, at, data={"from": previous, "to": target})
 
 
 def _measurement(value: Any) -> Decimal:

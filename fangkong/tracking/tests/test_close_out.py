@@ -21,12 +21,12 @@ def test_abnormal_declaration_to_close_out_with_approval(org):
     card = card_of(org.person_a)
     assert card is not None and list(card.owners.all()) == [tracker]
 
-    ledger.item_transition(actor=tracker, item=card, target="following")
     ledger.item_follow_up(
         actor=tracker, item=card, text="电话随访，体温偏高", value=Decimal("37.9"), unit="°C"
     )
     card.refresh_from_db()
     assert card.clocks.get(key="first_follow_up").met_at is not None
+    assert card.state == "following"
 
     # One normal day is not enough: the close-out is refused and the card may be escalated.
     declare(org, org.person_a, ago=0)
