@@ -30,6 +30,20 @@ class UnitKind(models.TextChoices):
     QUARANTINE_SITE = "quarantine_site", _("Quarantine site")
 
 
+# How many of a unit's nearest ancestors its place names: a team reads 氧化铝厂 › 一车间 › 甲班,
+# a household 翠溪北区 › 1号楼 › 1单元101室. Lists load them with ``place_related``.
+PLACE_ANCESTORS = 2
+PLACE_SEPARATOR = " › "
+
+
+def place_related(field: str = "") -> str:
+    """Return the ``select_related`` path that loads what ``OrgUnit.place`` names.
+
+    ``field`` is how the rows reach their unit ("unit", "person__unit"); "" for units.
+    """
+    return "__".join([*([field] if field else []), *["parent"] * PLACE_ANCESTORS])
+
+
 class OrgUnitQuerySet(models.QuerySet["OrgUnit"]):
     def open_on(self, day: dt.date | None = None) -> "OrgUnitQuerySet":
         """Units in force on ``day`` (today by default)."""
@@ -86,6 +100,28 @@ class OrgUnit(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.valid_to is None or self.valid_to > timezone.localdate()
+
+    @property
+    def place_ancestors(self) -> list[str]:
+        """Names of the nearest ancestors, farthest first, that tell same-named units apart.
+
+        The root is left out: every unit shares it. Load the rows with ``place_related``
+        so that this reads no more rows.
+        """
+        names: list[str] = []
+        unit = self
+        for _step in range(PLACE_ANCESTORS):
+            parent = unit.parent
+            if parent is None or parent.parent_id is None:
+                break
+            names.append(parent.name)
+            unit = parent
+        return names[::-1]
+
+    @property
+    def place(self) -> str:
+        """The unit's name after its nearest ancestors: 氧化铝厂 › 一车间 › 甲班."""
+        return PLACE_SEPARATOR.join([*self.place_ancestors, self.name])
 
 
 class Gender(models.TextChoices):
