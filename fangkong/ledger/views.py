@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangkong.accounts.actors import Viewer
@@ -137,7 +138,7 @@ def item_export(request: HttpRequest, kind: str) -> HttpResponse:
     headers = [
         _("No."),
         _("Title"),
-        _("Name"),
+        pgettext("person", "Name"),
         _("ID number"),
         _("Phone"),
         _("Unit"),
