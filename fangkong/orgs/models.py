@@ -30,9 +30,11 @@ class UnitKind(models.TextChoices):
     QUARANTINE_SITE = "quarantine_site", _("Quarantine site")
 
 
-# How many of a unit's nearest ancestors its place names: a team reads 氧化铝厂 › 一车间 › 甲班,
-# a household 翠溪北区 › 1号楼 › 1单元101室. Lists load them with ``place_related``.
-PLACE_ANCESTORS = 2
+# A unit's place names its ancestors up to its enterprise, at most three of them: enterprises
+# are unique in a group, while plants, workshops and teams repeat in every one of them
+# (山东铝业有限公司 › 氧化铝厂 › 一车间 › 甲班; 中铝山西新材料有限公司 › 翠溪北区 › 1号楼 ›
+# 1单元101室). Lists load them with ``place_related``.
+PLACE_ANCESTORS = 3
 PLACE_SEPARATOR = " › "
 
 
@@ -103,10 +105,11 @@ class OrgUnit(TimeStampedModel):
 
     @property
     def place_ancestors(self) -> list[str]:
-        """Names of the nearest ancestors, farthest first, that tell same-named units apart.
+        """Names of the ancestors that tell same-named units apart, farthest first.
 
-        The root is left out: every unit shares it. Load the rows with ``place_related``
-        so that this reads no more rows.
+        Up to the enterprise (included) and at most ``PLACE_ANCESTORS``; the root is left
+        out, every unit shares it. Load the rows with ``place_related`` so that this reads
+        no more rows.
         """
         names: list[str] = []
         unit = self
@@ -115,12 +118,14 @@ class OrgUnit(TimeStampedModel):
             if parent is None or parent.parent_id is None:
                 break
             names.append(parent.name)
+            if parent.kind == UnitKind.ENTERPRISE:
+                break
             unit = parent
         return names[::-1]
 
     @property
     def place(self) -> str:
-        """The unit's name after its nearest ancestors: 氧化铝厂 › 一车间 › 甲班."""
+        """The unit's name after its ancestors: 山东铝业有限公司 › 氧化铝厂 › 一车间 › 甲班."""
         return PLACE_SEPARATOR.join([*self.place_ancestors, self.name])
 
 

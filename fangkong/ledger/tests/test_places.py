@@ -46,8 +46,8 @@ def test_same_named_teams_are_told_apart_in_a_ledger_list(client, org, login_as)
     team_card(shop_under(org.plant_b, 1), 2)
     login_as(Role.GROUP_ADMIN, org.group)
     page = client.get(reverse("ledger:list", args=["testcase"])).content.decode()
-    assert "电解铝厂 › 一车间 › 甲班" in page
-    assert "氧化铝厂 › 一车间 › 甲班" in page
+    assert "山东铝业有限公司 › 电解铝厂 › 一车间 › 甲班" in page
+    assert "山西铝业有限公司 › 氧化铝厂 › 一车间 › 甲班" in page
     assert ">姓名<" in page
 
 
@@ -63,4 +63,4 @@ def test_a_longer_ledger_list_costs_no_more_queries(
         team_card(shop_under(org.plant_b, number), number)
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(url).content.decode()
-    assert page.count("氧化铝厂 › 一车间 › 甲班") == 6
+    assert page.count("山西铝业有限公司 › 氧化铝厂 › 一车间 › 甲班") == 6

@@ -5,7 +5,7 @@ from django.urls import reverse_lazy
 
 from fangkong.accounts.roles import Role
 from fangkong.orgs import selectors
-from fangkong.orgs.models import OrgUnit, UnitKind
+from fangkong.orgs.models import OrgUnit, UnitKind, place_related
 from fangkong.orgs.services import person_create, unit_create
 from fangkong.testing import valid_resident_id
 
@@ -24,15 +24,27 @@ def test_same_named_teams_are_told_apart_in_the_search_results(client, org, logi
     unit("甲班", "B1W1T1", shop_b)
     login_as(Role.GROUP_ADMIN, org.group)
     page = client.get(TREE, {"q": "甲班"}).content.decode()
-    assert "电解铝厂 › 一车间 › 甲班" in page
-    assert "氧化铝厂 › 一车间 › 甲班" in page
+    assert "山东铝业有限公司 › 电解铝厂 › 一车间 › 甲班" in page
+    assert "山西铝业有限公司 › 氧化铝厂 › 一车间 › 甲班" in page
 
 
-def test_a_place_leaves_out_the_root_and_stops_at_two_ancestors(org):
+def test_a_place_names_ancestors_up_to_the_enterprise_and_leaves_out_the_root(org):
     team = unit("甲班", "A1W1T1", org.shop_a)
-    loaded = OrgUnit.objects.select_related("parent__parent").get(pk=team.pk)
-    assert loaded.place == "电解铝厂 › 一车间 › 甲班"
-    assert OrgUnit.objects.get(pk=org.ent_a.pk).place == "山东铝业有限公司"
+    plant = unit("电解铝厂", "B2", org.ent_b, UnitKind.PLANT)
+    namesake = unit("甲班", "B2W1T1", unit("一车间", "B2W1", plant, UnitKind.WORKSHOP))
+    places = {
+        u.pk: u.place
+        for u in OrgUnit.objects.select_related(place_related()).filter(
+            pk__in=[team.pk, namesake.pk, org.household.pk, org.plant_a.pk, org.ent_a.pk]
+        )
+    }
+    assert places == {
+        team.pk: "山东铝业有限公司 › 电解铝厂 › 一车间 › 甲班",
+        namesake.pk: "山西铝业有限公司 › 电解铝厂 › 一车间 › 甲班",
+        org.household.pk: "山西铝业有限公司 › 翠溪北区 › 1单元101室",
+        org.plant_a.pk: "山东铝业有限公司 › 电解铝厂",
+        org.ent_a.pk: "山东铝业有限公司",
+    }
     assert OrgUnit.objects.get(pk=org.group.pk).place == "中国铝业集团有限公司"
 
 
@@ -48,7 +60,7 @@ def test_search_results_grow_without_more_queries(
         unit("甲班", f"T{i}", shop)
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(TREE, {"q": "甲班"}).content.decode()
-    assert page.count("氧化铝厂 › 一车间 › 甲班") == 6
+    assert page.count("山西铝业有限公司 › 氧化铝厂 › 一车间 › 甲班") == 6
 
 
 def test_search_puts_exact_then_prefix_then_pinyin_then_contains(org):
