@@ -58,3 +58,19 @@ def test_no_link_to_a_page_the_reader_may_not_open(client, org, login_as):
         assert reverse("ledger:item", args=[item.pk]) in page
     finally:
         unregister_test_kinds()
+
+
+def test_link_rows_stored_in_english_read_in_chinese(client, org, login_as):
+    from fangkong.core.models import AuditLog
+
+    for text in ("张伟: declaration link", "一车间: 12 declaration links"):
+        AuditLog.objects.create(
+            action=AuditLog.Action.CREATE,
+            object_type="health.personlink",
+            object_repr=text,
+            scope_path=org.shop_a.path,
+        )
+    login_as(Role.GROUP_ADMIN, org.group)
+    page = client.get(reverse("accounts:audit")).content.decode()
+    assert "declaration link" not in page
+    assert "个人申报链接 张伟" in page
