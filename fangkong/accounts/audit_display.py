@@ -12,10 +12,14 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from fangkong.accounts.actors import Viewer
+from fangkong.accounts.roles import Perm
+from fangkong.accounts.selectors import user_has_perm_anywhere
 from fangkong.core.models import AuditLog
 from fangkong.core.schedules import job_name
 
@@ -54,6 +58,50 @@ def register_object_text(object_type: str, text: Callable[[Any], str | None]) ->
     _OBJECT_TEXTS[object_type] = text
 
 
+# Rows about something that is no model (a sweep, a queued job): {object type: label}.
+_TYPE_LABELS: dict[str, Any] = {"django_q.task": gettext_lazy("Background job")}
+
+
+def register_type_label(object_type: str, label: Any) -> None:
+    _TYPE_LABELS[object_type] = label
+
+
+# Objects with a page of their own: {object type: (URL name taking the id, permissions of
+# which the reader needs one somewhere)}. The page still answers 404 outside the scope.
+_OBJECT_PAGES: dict[str, tuple[str, tuple[Perm, ...]]] = {}
+
+
+def register_object_page(object_type: str, url_name: str, *perms: Perm) -> None:
+    _OBJECT_PAGES[object_type] = (url_name, perms)
+
+
+def object_pages_for(user: Viewer) -> dict[str, str]:
+    """Object type → URL name of the pages this reader may open at all."""
+    return {
+        object_type: url_name
+        for object_type, (url_name, perms) in _OBJECT_PAGES.items()
+        if any(user_has_perm_anywhere(user, perm) for perm in perms)
+    }
+
+
+def object_link(entry: Any, pages: dict[str, str]) -> str:
+    """The URL of the row's object, or "" (no page, deleted, or an id that is no number)."""
+    url_name = pages.get(entry.object_type)
+    if not url_name or entry.action == AuditLog.Action.DELETE:
+        return ""
+    if not entry.object_id.isdigit() or len(entry.object_id) > 18:
+        return ""
+    try:
+        return reverse(url_name, args=[int(entry.object_id)])
+    except NoReverseMatch:
+        return ""
+
+
+def object_type_choices(object_types: Any) -> list[tuple[str, str]]:
+    """The filter's choices: each stored object type with its label, in label order."""
+    return sorted(((t, object_type_label(t)) for t in object_types if t), key=lambda c: c[1])
+
+
 def object_text(entry: Any) -> str:
     """The object's name as the reader's language says it (the stored repr otherwise)."""
     render = _OBJECT_TEXTS.get(entry.object_type)
@@ -87,6 +135,8 @@ def model_of(object_type: str) -> type[models.Model] | None:
 
 def object_type_label(object_type: str) -> str:
     """ "orgs.person" → the model's verbose name (人员); an unknown type stays as stored."""
+    if object_type in _TYPE_LABELS:
+        return str(_TYPE_LABELS[object_type])
     model = model_of(object_type)
     return str(model._meta.verbose_name) if model else object_type
 

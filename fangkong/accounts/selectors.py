@@ -114,6 +114,12 @@ def audit_entries_visible(user: Viewer) -> QuerySet[Any]:
     return entries.filter(scope.q("scope_path") | Q(pk__in=in_parts))
 
 
+def audit_object_types(user: Viewer) -> list[str]:
+    """The object types the user's audit rows are about, for the log's filter."""
+    rows = audit_entries_visible(user).order_by().values_list("object_type", flat=True)
+    return list(rows.distinct())
+
+
 def audit_entries_filtered(
     entries: QuerySet[Any],
     *,

@@ -23,7 +23,14 @@ from fangkong.core.web import page_context, renders_app_errors
 
 from . import selectors, services
 from .actors import Viewer
-from .audit_display import audit_changes, object_text, object_type_label
+from .audit_display import (
+    audit_changes,
+    object_link,
+    object_pages_for,
+    object_text,
+    object_type_choices,
+    object_type_label,
+)
 from .forms import LoginForm, RoleGrantForm, TokenForm
 from .models import ApiToken, User
 from .roles import Perm
@@ -105,7 +112,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") in ("xlsx", "csv"):
         return _audit_export(request, entries)
     page = page_context(request, entries, 50)
+    pages = object_pages_for(request.user)
     for entry in page["page_obj"]:
+        entry.link = object_link(entry, pages)
         entry.type_label = object_type_label(entry.object_type)
         entry.text = object_text(entry)
         entry.changes = audit_changes(entry.object_type, entry.before, entry.after)
@@ -116,6 +125,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             **page,
             "filters": filters,
             "actions": AuditLog.Action.choices,
+            "object_types": object_type_choices(selectors.audit_object_types(request.user)),
         },
     )
 

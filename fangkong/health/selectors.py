@@ -14,7 +14,7 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.errors import NotFound
 from fangkong.core.paths import subtree_q
-from fangkong.orgs.models import OrgUnit, Person, UnitKind
+from fangkong.orgs.models import OrgUnit, Person, UnitKind, place_related
 
 from .models import Declaration, PersonLink, Symptom
 
@@ -96,7 +96,9 @@ def todays_declaration(person: Person, day: dt.date | None = None) -> Declaratio
 
 def declarations_visible(user: Viewer) -> QuerySet[Declaration]:
     """Declarations of people in the units where ``user`` may see health data."""
-    queryset = Declaration.objects.select_related("person", "person__unit", "division", "proxy")
+    queryset = Declaration.objects.select_related(
+        "person", place_related("person__unit"), "division", "proxy"
+    )
     return scope_for(user, Perm.VIEW_HEALTH).filter(queryset, "unit_path")
 
 

@@ -32,7 +32,7 @@ from fangkong.core.numbers import to_decimal
 from fangkong.core.schema import MAX_ID
 from fangkong.notify.models import Event
 from fangkong.notify.services import notify
-from fangkong.orgs.models import OrgUnit, Person
+from fangkong.orgs.models import OrgUnit, Person, place_related
 
 from . import signals, tally
 from .models import (
@@ -398,7 +398,7 @@ def _announce_abnormal(rows: list[Declaration], *, people: dict[int, tuple[int, 
             by_unit.setdefault(people[row.person_id][0], []).append(row)
     if not by_unit:
         return
-    units = OrgUnit.objects.in_bulk(list(by_unit))
+    units = OrgUnit.objects.select_related(place_related()).in_bulk(list(by_unit))
     for unit_id, abnormal in by_unit.items():
         reasons = Counter(reason for row in abnormal for reason in row.reasons)
         summary = "，".join(
@@ -411,7 +411,7 @@ def _announce_abnormal(rows: list[Declaration], *, people: dict[int, tuple[int, 
             event=Event.ABNORMAL_DECLARATION,
             unit=unit,
             subject=_("%(unit)s: %(count)d abnormal health declarations")
-            % {"unit": unit.name, "count": len(abnormal)},
+            % {"unit": unit.place, "count": len(abnormal)},
             body=_("Reasons: %(summary)s. Open the declarations list to follow up.")
             % {"summary": summary},
             link=reverse("health:declarations") + f"?unit={unit.code}&day={abnormal[0].day}",

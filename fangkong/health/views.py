@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
@@ -503,7 +503,7 @@ def declarations_export(request: HttpRequest) -> HttpResponse:
     symptom_names = {s.code: s.name for s in selectors.symptoms_active()}
     headers = [
         _("Date"),
-        _("Name"),
+        pgettext("person", "Name"),
         _("Unit"),
         _("Temperature (°C)"),
         _("Symptoms"),

@@ -22,7 +22,13 @@ def _name_codes_in_the_audit_log() -> None:
     """The audit log page shows an item's kind and state by their labels, not their keys."""
     from django.utils.translation import ngettext
 
-    from fangkong.accounts.audit_display import register_object_text, register_value_label
+    from fangkong.accounts.audit_display import (
+        register_object_page,
+        register_object_text,
+        register_type_label,
+        register_value_label,
+    )
+    from fangkong.accounts.roles import Perm
 
     from . import kinds
 
@@ -53,3 +59,5 @@ def _name_codes_in_the_audit_log() -> None:
     register_value_label("ledger.item", "kind", kind_label)
     register_value_label("ledger.item", "state", state_label)
     register_object_text("ledger.item", item_text)
+    register_object_page("ledger.item", "ledger:item", Perm.VIEW_HEALTH)
+    register_type_label("ledger.sweep", _("Overdue sweep"))

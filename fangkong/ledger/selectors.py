@@ -16,7 +16,7 @@ from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core import calendar
 from fangkong.core.errors import NotFound
 from fangkong.core.paths import subtree_q
-from fangkong.orgs.models import OrgUnit
+from fangkong.orgs.models import OrgUnit, place_related
 
 from . import kinds
 from .kinds import Kind
@@ -86,7 +86,7 @@ def items_for(
             | Q(person__phone=q)
         )
     return (
-        items.select_related("person", "unit")
+        items.select_related("person", place_related("unit"))
         .prefetch_related("owners")
         .order_by("-is_open", "-is_overdue", "next_due_at", "-opened_at", "-id")
     )
@@ -94,7 +94,8 @@ def items_for(
 
 def item_get(user: Viewer, pk: int) -> Item:
     """Return item ``pk`` if the user may see it; NotFound otherwise (also for unknown kinds)."""
-    item = Item.objects.select_related("person", "unit", "opened_by").filter(pk=pk).first()
+    items = Item.objects.select_related("person", place_related("unit"), "opened_by")
+    item = items.filter(pk=pk).first()
     if item is None:
         raise NotFound()
     spec = kinds.find(item.kind)
@@ -168,7 +169,7 @@ def my_due_today(user: Viewer, *, day: dt.date | None = None) -> QuerySet[Item]:
     return (
         Item.objects.filter(visible, owners__id=viewer_id(user), is_open=True)
         .filter(Q(next_due_at__lte=calendar.end_of_day(day)) | opened_on(day))
-        .select_related("person", "unit")
+        .select_related("person", place_related("unit"))
         .prefetch_related("owners")
         .order_by("next_due_at", "id")
     )

@@ -139,7 +139,7 @@ def item_export(request: HttpRequest, kind: str) -> HttpResponse:
     headers = [
         _("No."),
         _("Title"),
-        _("Name"),
+        pgettext("person", "Name"),
         _("ID number"),
         _("Phone"),
         _("Unit"),

@@ -6,3 +6,9 @@ class NotifyConfig(AppConfig):
     name = "fangkong.notify"
     label = "notify"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from fangkong.accounts.audit_display import register_object_page
+        from fangkong.accounts.roles import Perm
+
+        register_object_page("notify.channel", "notify:channel", Perm.MANAGE_NOTIFY)

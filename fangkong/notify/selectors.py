@@ -11,7 +11,7 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.paths import subtree_q
-from fangkong.orgs.models import OrgUnit
+from fangkong.orgs.models import OrgUnit, place_related
 
 from .models import Channel, Delivery, InboxItem, Subscription
 
@@ -20,7 +20,9 @@ def inbox_items(
     user: Viewer, *, unread_only: bool = False, unit: OrgUnit | None = None
 ) -> QuerySet[InboxItem]:
     """Return the user's inbox, unread first, newest first; optionally about one subtree."""
-    items = InboxItem.objects.filter(user_id=viewer_id(user)).select_related("notification__unit")
+    items = InboxItem.objects.filter(user_id=viewer_id(user)).select_related(
+        place_related("notification__unit")
+    )
     if unread_only:
         items = items.filter(read_at__isnull=True)
     if unit is not None:

@@ -39,6 +39,7 @@ def unit_out(unit: OrgUnit) -> dict[str, Any]:
         "id": unit.pk,
         "code": unit.code,
         "name": unit.name,
+        "place": unit.place,
         "kind": unit.kind,
         "kind_label": str(unit.get_kind_display()),
         "parent_id": unit.parent_id,

@@ -30,6 +30,22 @@ class UnitKind(models.TextChoices):
     QUARANTINE_SITE = "quarantine_site", _("Quarantine site")
 
 
+# A unit's place names its ancestors up to its enterprise, at most three of them: enterprises
+# are unique in a group, while plants, workshops and teams repeat in every one of them
+# (山东铝业有限公司 › 氧化铝厂 › 一车间 › 甲班; 中铝山西新材料有限公司 › 翠溪北区 › 1号楼 ›
+# 1单元101室). Lists load them with ``place_related``.
+PLACE_ANCESTORS = 3
+PLACE_SEPARATOR = " › "
+
+
+def place_related(field: str = "") -> str:
+    """Return the ``select_related`` path that loads what ``OrgUnit.place`` names.
+
+    ``field`` is how the rows reach their unit ("unit", "person__unit"); "" for units.
+    """
+    return "__".join([*([field] if field else []), *["parent"] * PLACE_ANCESTORS])
+
+
 class OrgUnitQuerySet(models.QuerySet["OrgUnit"]):
     def open_on(self, day: dt.date | None = None) -> "OrgUnitQuerySet":
         """Units in force on ``day`` (today by default)."""
@@ -86,6 +102,31 @@ class OrgUnit(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.valid_to is None or self.valid_to > timezone.localdate()
+
+    @property
+    def place_ancestors(self) -> list[str]:
+        """Names of the ancestors that tell same-named units apart, farthest first.
+
+        Up to the enterprise (included) and at most ``PLACE_ANCESTORS``; the root is left
+        out, every unit shares it. Load the rows with ``place_related`` so that this reads
+        no more rows.
+        """
+        names: list[str] = []
+        unit = self
+        for _step in range(PLACE_ANCESTORS):
+            parent = unit.parent
+            if parent is None or parent.parent_id is None:
+                break
+            names.append(parent.name)
+            if parent.kind == UnitKind.ENTERPRISE:
+                break
+            unit = parent
+        return names[::-1]
+
+    @property
+    def place(self) -> str:
+        """The unit's name after its ancestors: 山东铝业有限公司 › 氧化铝厂 › 一车间 › 甲班."""
+        return PLACE_SEPARATOR.join([*self.place_ancestors, self.name])
 
 
 class Gender(models.TextChoices):

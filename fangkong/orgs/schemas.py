@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from fangkong.core.schema import Day, ObjectId
 
@@ -11,6 +11,7 @@ class UnitOut(Schema):
     id: int
     code: str
     name: str
+    place: str = Field(description="The name after its nearest ancestors: 氧化铝厂 › 一车间 › 甲班")
     kind: str
     kind_label: str
     parent_id: ObjectId | None

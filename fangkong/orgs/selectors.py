@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from fangkong.accounts.actors import Viewer
 from fangkong.accounts.roles import Perm
@@ -17,7 +17,7 @@ from fangkong.core.models import AuditLog
 from fangkong.core.paths import ancestor_paths, subtree_q, subtree_upper_bound
 from fangkong.core.text import clean_cell
 
-from .models import ImportJob, OrgUnit, Person
+from .models import ImportJob, OrgUnit, Person, place_related
 
 _INITIALS = re.compile(r"^[a-z]+$")
 
@@ -46,20 +46,39 @@ def unit_get_by_code(user: Viewer, code: str, perm: Perm = Perm.VIEW_UNITS) -> O
 def unit_search(
     user: Viewer, query: str, *, kind: str = "", include_closed: bool = False
 ) -> QuerySet[OrgUnit]:
-    """Find units by name, code or pinyin initials (``sdly`` finds 山东铝业)."""
-    units = units_visible(user)
+    """Find units by name, code or pinyin initials (``sdly`` finds 山东铝业).
+
+    The best matches come first (exact name or code, then a prefix, then pinyin, then a
+    part of the name), each group in tree order; every row carries what ``place`` names.
+    """
+    units = units_visible(user).select_related(place_related())
     if not include_closed:
         units = units.filter(valid_to__isnull=True)
     if kind:
         units = units.filter(kind=kind)
     query = clean_cell(query)
-    if query:
-        condition = Q(name__icontains=query) | Q(code__istartswith=query)
-        lowered = query.lower()
-        if _INITIALS.match(lowered):
-            condition |= Q(name_initials__startswith=lowered) | Q(name_pinyin__startswith=lowered)
-        units = units.filter(condition)
-    return units.order_by("depth", "path")
+    if not query:
+        return units.order_by("depth", "path")
+    lowered = query.lower()
+    pinyin = Q()
+    if _INITIALS.match(lowered):
+        pinyin = Q(name_initials__startswith=lowered) | Q(name_pinyin__startswith=lowered)
+    exact = Q(name__iexact=query) | Q(code__iexact=query)
+    prefix = Q(name__istartswith=query) | Q(code__istartswith=query)
+    return (
+        units.filter(Q(name__icontains=query) | Q(code__istartswith=query) | pinyin)
+        .annotate(relevance=_relevance(exact, prefix, pinyin))
+        .order_by("relevance", "path")
+    )
+
+
+def _relevance(*conditions: Q) -> Case:
+    """Rank rows by the first condition they meet (0, 1, …); the rest come last."""
+    return Case(
+        *[When(cond, then=Value(rank)) for rank, cond in enumerate(conditions) if cond],
+        default=Value(len(conditions)),
+        output_field=IntegerField(),
+    )
 
 
 def unit_roots(user: Viewer) -> list[OrgUnit]:
@@ -72,7 +91,12 @@ def unit_roots(user: Viewer) -> list[OrgUnit]:
 
 def unit_children(user: Viewer, unit: OrgUnit, *, include_closed: bool = False) -> list[OrgUnit]:
     """Return the visible children of ``unit`` with ``headcount`` and ``child_count`` set."""
-    children = units_visible(user).filter(parent=unit).annotate(child_count=Count("children"))
+    children = (
+        units_visible(user)
+        .filter(parent=unit)
+        .select_related(place_related())
+        .annotate(child_count=Count("children"))
+    )
     if not include_closed:
         children = children.filter(valid_to__isnull=True)
     result: list[OrgUnit] = list(children.order_by("code"))
@@ -152,15 +176,22 @@ def people_visible(user: Viewer, filters: PeopleFilter | None = None) -> QuerySe
         people = people.filter(category=filters.category)
     if filters.party_member is not None:
         people = people.filter(is_party_member=filters.party_member)
+    people = people.select_related(place_related("unit"), "household")
     query = clean_cell(filters.query)
-    if query:
-        condition = Q(name__icontains=query)
-        if _INITIALS.match(query.lower()):
-            condition |= Q(name_initials__startswith=query.lower())
-        if re.fullmatch(r"[0-9Xx]{4,18}", query):
-            condition |= Q(id_number__endswith=query.upper()) | Q(phone__endswith=query)
-        people = people.filter(condition)
-    return people.select_related("unit", "household").order_by("unit_path", "name", "id")
+    if not query:
+        return people.order_by("unit_path", "name", "id")
+    initials = Q()
+    if _INITIALS.match(query.lower()):
+        initials = Q(name_initials__startswith=query.lower())
+    numbers = Q()
+    if re.fullmatch(r"[0-9Xx]{4,18}", query):
+        numbers = Q(id_number__endswith=query.upper()) | Q(phone__endswith=query)
+    exact, prefix = Q(name=query), Q(name__startswith=query)
+    return (
+        people.filter(Q(name__icontains=query) | initials | numbers)
+        .annotate(relevance=_relevance(exact, prefix, initials))
+        .order_by("relevance", "unit_path", "name", "id")
+    )
 
 
 def person_get(user: Viewer, person_id: Any) -> Person:

@@ -8,6 +8,17 @@ class QuarantineConfig(AppConfig):
     verbose_name = _("Quarantine")
 
     def ready(self) -> None:
+        from fangkong.accounts.audit_display import register_object_page
+        from fangkong.accounts.roles import Perm
+
+        for object_type, url_name in (
+            ("quarantine.placement", "quarantine:placement"),
+            ("quarantine.trip", "quarantine:trip"),
+        ):
+            register_object_page(object_type, url_name, Perm.VIEW_HEALTH, Perm.MANAGE_QUARANTINE)
+        register_object_page(
+            "quarantine.site", "quarantine:site", Perm.VIEW_ROLLUP, Perm.MANAGE_QUARANTINE
+        )
         from . import receivers  # noqa: F401  (path copies; placements follow their items)
         from .ledger_kind import register_kind
 

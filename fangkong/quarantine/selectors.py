@@ -23,7 +23,7 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
 from fangkong.core.text import clean_cell
-from fangkong.orgs.models import Person
+from fangkong.orgs.models import Person, place_related
 
 from .models import Placement, Room, Site, Trip
 
@@ -202,7 +202,9 @@ def require_placement_access(user: Viewer) -> None:
 
 def placements_visible(user: Viewer) -> QuerySet[Placement]:
     """Return the placements the user may see, with what a list shows."""
-    placements = Placement.objects.select_related("person", "person__unit", "site", "room")
+    placements = Placement.objects.select_related(
+        "person", place_related("person__unit"), "site", "room"
+    )
     return _visible(user, placements, PLACEMENT_RULES)
 
 

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from fangkong.accounts.actors import Viewer
@@ -108,7 +109,7 @@ def placements_export(request: HttpRequest) -> HttpResponse:
     rows = scope.filter(rows, "unit_path")
     export.check_size(rows.count(), EXPORT_LIMIT)
     headers = [
-        _("Name"),
+        pgettext("person", "Name"),
         _("Document number"),
         _("Phone"),
         _("Unit"),

@@ -6,3 +6,8 @@ class ReportsConfig(AppConfig):
     name = "fangkong.reports"
     label = "reports"
     verbose_name = _("Daily reports")
+
+    def ready(self) -> None:
+        from fangkong.accounts.audit_display import register_type_label
+
+        register_type_label("reports.rollup", _("Roll-up"))

@@ -18,7 +18,7 @@ from fangkong.accounts.selectors import scope_for
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.paths import ancestor_paths, subtree_q
 from fangkong.health.models import DayTally
-from fangkong.orgs.models import OrgUnit
+from fangkong.orgs.models import OrgUnit, place_related
 
 from . import plans
 from .figures import (
@@ -386,7 +386,7 @@ def report_board(user: Viewer, filters: ReportFilter) -> QuerySet[Any]:
         units = units.filter(cur__id__isnull=True).filter(_deadline_passed(filters.day))
     elif filters.state == "zero":
         units = units.filter(cur__is_zero=True)
-    return units.select_related("parent").order_by("path")
+    return units.select_related(place_related()).order_by("path")
 
 
 def _deadline_passed(day: dt.date, now: dt.datetime | None = None) -> Q:

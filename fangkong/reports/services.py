@@ -19,7 +19,7 @@ from fangkong.core.errors import Conflict, InvalidInput, KeyReused
 from fangkong.core.models import AuditLog
 from fangkong.notify.models import Event
 from fangkong.notify.services import notify
-from fangkong.orgs.models import OrgUnit
+from fangkong.orgs.models import OrgUnit, place_related
 
 from . import plans
 from .figures import subtree_figures
@@ -180,7 +180,7 @@ def deadline_sweep(*, now: dt.datetime) -> dict[str, Any]:
 def alarms_send(*, sweep: uuid.UUID | str) -> int:
     """Notify the recipients of the alarms one sweep raised; return how many were sent."""
     alarms = ReportAlarm.objects.filter(sweep=sweep, sent_at__isnull=True).select_related(
-        "unit", "unit__parent"
+        place_related("unit")
     )
     sent = 0
     for alarm in alarms:
@@ -197,7 +197,7 @@ def _alarm_message(alarm: ReportAlarm) -> dict[str, Any]:
     root unit has no parent: its own admins hear about it).
     """
     unit, day = alarm.unit, alarm.day.isoformat()
-    names = {"unit": unit.name, "day": day}
+    names = {"unit": unit.place, "day": day}
     if alarm.kind == ReportAlarm.Kind.REMINDER:
         return {
             "event": Event.REPORT_REMINDER,

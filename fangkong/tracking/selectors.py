@@ -12,7 +12,7 @@ from fangkong.core.errors import NotFound
 from fangkong.core.text import clean_cell
 from fangkong.ledger.keys import person_key
 from fangkong.ledger.models import Item
-from fangkong.orgs.models import Person
+from fangkong.orgs.models import Person, place_related
 
 from .kinds import ABNORMAL, CONTACT
 from .models import CloseContact
@@ -26,7 +26,7 @@ def people_to_track(user: Viewer, query: str, *, limit: int = 20) -> list[Person
     if not query:
         return []
     people = scope_for(user, Perm.TRACK).filter(
-        Person.objects.filter(is_active=True).select_related("unit"), "unit_path"
+        Person.objects.filter(is_active=True).select_related(place_related("unit")), "unit_path"
     )
     people = people.filter(
         Q(name=query)
@@ -39,7 +39,8 @@ def people_to_track(user: Viewer, query: str, *, limit: int = 20) -> list[Person
 
 def person_for_tracking(user: Viewer, person_id: Any, perm: Perm = Perm.VIEW_HEALTH) -> Person:
     """Return an active person whose health the user may see (or act on), else 404."""
-    person = Person.objects.select_related("unit").filter(pk=person_id, is_active=True).first()
+    people = Person.objects.select_related(place_related("unit"))
+    person = people.filter(pk=person_id, is_active=True).first()
     if person is None or not scope_for(user, perm).covers(person.unit_path):
         raise NotFound()
     return person
@@ -61,7 +62,7 @@ def person_by_document(user: Viewer, number: str) -> Person:
 def card_get(user: Viewer, pk: Any) -> Item:
     """Return a tracking card (abnormal or contact) the user may see, else 404."""
     item = (
-        Item.objects.select_related("person", "unit")
+        Item.objects.select_related("person", place_related("unit"))
         .filter(pk=pk, kind__in=(ABNORMAL, CONTACT))
         .first()
     )
@@ -91,7 +92,9 @@ def contacts_visible(
 ) -> QuerySet[CloseContact]:
     """Contact links whose contact person lies in the user's health scope."""
     links = scope_for(user, Perm.VIEW_HEALTH).filter(
-        CloseContact.objects.select_related("person", "person__unit", "case", "case__unit"),
+        CloseContact.objects.select_related(
+            "person", place_related("person__unit"), "case", "case__unit"
+        ),
         "person__unit_path",
     )
     if case is not None:
@@ -110,7 +113,8 @@ def contacts_visible(
 def cases_visible(user: Viewer) -> QuerySet[Person]:
     """Cases (people with recorded contacts) in the user's health scope, with contact counts."""
     people = scope_for(user, Perm.VIEW_HEALTH).filter(
-        Person.objects.filter(close_contacts__isnull=False).select_related("unit"), "unit_path"
+        Person.objects.filter(close_contacts__isnull=False).select_related(place_related("unit")),
+        "unit_path",
     )
     return people.annotate(contact_count=Count("close_contacts", distinct=True)).order_by(
         "name", "id"
@@ -150,7 +154,7 @@ def case_tree(user: Viewer, case: Person, *, depth: int = TREE_DEPTH) -> CaseTre
         return Node(
             person.pk,
             "—" if hidden else person.name,
-            "—" if hidden else person.unit.name,
+            "—" if hidden else person.unit.place,
             hidden,
             str(link.get_relation_display()) if link else "",
             link.last_contact_day if link else None,
@@ -163,7 +167,7 @@ def case_tree(user: Viewer, case: Person, *, depth: int = TREE_DEPTH) -> CaseTre
     for _generation in range(depth):
         links = (
             CloseContact.objects.filter(case_id__in=list(level))
-            .select_related("person", "person__unit")
+            .select_related("person", place_related("person__unit"))
             .order_by("case_id", "-last_contact_day", "person_id")
         )
         following: dict[int, Node] = {}
@@ -181,7 +185,7 @@ def case_tree(user: Viewer, case: Person, *, depth: int = TREE_DEPTH) -> CaseTre
     exposed_by = [
         node(link.case, link)
         for link in CloseContact.objects.filter(person=case)
-        .select_related("case", "case__unit")
+        .select_related("case", place_related("case__unit"))
         .order_by("-last_contact_day")
     ]
     return CaseTree(root, exposed_by, size)

@@ -8,6 +8,10 @@ class TravelConfig(AppConfig):
     verbose_name = _("Travel and return to post")
 
     def ready(self) -> None:
+        from fangkong.accounts.audit_display import register_object_page
+        from fangkong.accounts.roles import Perm
+
+        register_object_page("travel.returneecard", "travel:card", Perm.VIEW_HEALTH)
         from . import (
             receivers,  # noqa: F401  (keeps itineraries and cards with merged people)
             retention,

@@ -18,7 +18,7 @@ from fangkong.accounts.selectors import scope_for
 from fangkong.core.errors import NotFound
 from fangkong.core.paths import subtree_q
 from fangkong.health.selectors import covers_person
-from fangkong.orgs.models import OrgUnit, Person
+from fangkong.orgs.models import OrgUnit, Person, place_related
 
 from .models import Decision, Itinerary, ReturneeCard, ReturnRule, RiskArea, RiskAreaBatch
 
@@ -127,7 +127,8 @@ def returnees_search(
 ) -> QuerySet[ReturneeCard]:
     """Cards in the caller's health scope narrowed by the list's filters, with the decision."""
     cards = scope_for(user, Perm.VIEW_HEALTH).filter(
-        ReturneeCard.objects.select_related("person", "person__unit", "proxy"), "person__unit_path"
+        ReturneeCard.objects.select_related("person", place_related("person__unit"), "proxy"),
+        "person__unit_path",
     )
     if filters.unit is not None:
         cards = cards.filter(subtree_q("person__unit_path", filters.unit.path))

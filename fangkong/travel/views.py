@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -317,7 +318,7 @@ def returnees_export(request: HttpRequest) -> HttpResponse:
     cards = scope.filter(selectors.returnees_search(request.user, filters), "person__unit_path")
     export.check_size(cards.count(), EXPORT_LIMIT)
     headers = [
-        _("Name"),
+        pgettext("person", "Name"),
         _("Document number"),
         _("Phone"),
         _("Unit"),

@@ -202,7 +202,7 @@ def test_the_audit_log_reads_as_fields_and_values_in_local_time(client, org, log
     person_update(actor=admin, person=org.person_a, name="张伟伟", is_party_member=True)
     page = client.get("/accounts/audit/", {"object_type": "orgs.person"}).content.decode()
     assert "orgs.person #" not in page and "{&#x27;" not in page  # no type path, no dict
-    assert f"人员 #{org.person_a.pk}" in page  # the model's verbose name
+    assert f'<a href="/people/{org.person_a.pk}/">人员 张伟' in page  # verbose name, linked
     assert "张伟" in page and "→ 张伟伟" in page and "→ 是" in page
     assert "zww" not in page  # the pinyin search key is not shown
     row = AuditLog.objects.filter(object_type="orgs.person", action="update").get()

@@ -19,7 +19,7 @@ from fangkong.core.models import AuditLog
 from fangkong.core.numbers import fits_column, to_decimal
 from fangkong.notify.models import Event
 from fangkong.notify.services import notify
-from fangkong.orgs.models import OrgUnit
+from fangkong.orgs.models import OrgUnit, place_related
 
 from .. import kinds
 from ..kinds import FOLLOW_UP_CLOCK
@@ -281,14 +281,14 @@ def item_escalate(*, actor: Actor, item: Item, reason: str) -> Item:
         data={"from": previous, "to": item.state, "escalated": True},
     )
     _audit(actor, AuditLog.Action.UPDATE, item, before, _state_snapshot(item))
-    unit = OrgUnit.objects.select_related("parent").get(pk=item.unit_id)
+    unit = OrgUnit.objects.select_related(place_related()).get(pk=item.unit_id)
     target = unit.parent or unit
     notify(
         event=Event.ITEM_ESCALATED,
         unit=target,
         subject=_("Escalated: %(title)s") % {"title": item.title},
         body=_("%(kind)s “%(title)s” of %(unit)s was escalated: %(reason)s")
-        % {"kind": spec.label, "title": item.title, "unit": unit.name, "reason": reason},
+        % {"kind": spec.label, "title": item.title, "unit": unit.place, "reason": reason},
         link=item_link(item.pk),
         to_roles=[Role.UNIT_ADMIN],
     )

@@ -28,7 +28,7 @@ from fangkong.core.errors import Conflict
 from fangkong.core.models import AuditLog
 from fangkong.notify.models import Event
 from fangkong.notify.services import notify
-from fangkong.orgs.models import OrgUnit, Person
+from fangkong.orgs.models import OrgUnit, Person, place_related
 
 from .. import kinds
 from ..kinds import Kind
@@ -369,7 +369,7 @@ def opened_notices_send(*, batches: Sequence[OpenedBatch]) -> int:
     names: channel messages land in group chats, and the link is checked when followed.
     Written in the site's language, whoever's request opened the items.
     """
-    units = OrgUnit.objects.in_bulk([b.unit_id for b in batches])
+    units = OrgUnit.objects.select_related(place_related()).in_bulk([b.unit_id for b in batches])
     users = User.objects.in_bulk(sorted({pk for b in batches for pk in b.owner_ids}))
     sent = 0
     with translation.override(settings.LANGUAGE_CODE):
@@ -391,7 +391,7 @@ def _opened_message(spec: Kind, unit: OrgUnit, batch: OpenedBatch) -> dict[str, 
     """Return the subject, body and link of one unit's notice."""
     count = len(batch.item_ids)
     names = {
-        "unit": unit.name,
+        "unit": unit.place,
         "kind": spec.label,
         "kinds": spec.label_plural,
         "count": count,

@@ -16,7 +16,7 @@ from fangkong.core.audit import audit_record
 from fangkong.core.models import AuditLog
 from fangkong.notify.models import Event
 from fangkong.notify.services import notify
-from fangkong.orgs.models import OrgUnit
+from fangkong.orgs.models import OrgUnit, place_related
 
 from .. import kinds
 from ..models import Item, ItemClock
@@ -148,7 +148,7 @@ def sweep_notices_send(*, batches: Sequence[Mapping[str, Any]]) -> int:
     """
     if not batches:
         return 0
-    units = OrgUnit.objects.select_related("parent").in_bulk([b["unit"] for b in batches])
+    units = OrgUnit.objects.select_related(place_related()).in_bulk([b["unit"] for b in batches])
     users = User.objects.in_bulk(sorted({pk for b in batches for pk in b["owners"]}))
     sent = 0
     for batch in batches:
@@ -160,7 +160,7 @@ def sweep_notices_send(*, batches: Sequence[Mapping[str, Any]]) -> int:
             spec = kinds.find(key)
             parts.append(f"{spec.label_plural if spec else key} {count}")
         names = {
-            "unit": unit.name,
+            "unit": unit.place,
             "count": sum(batch["counts"].values()),
             "detail": "，".join(parts),
         }
