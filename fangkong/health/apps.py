@@ -14,3 +14,11 @@ class HealthConfig(AppConfig):
         )
 
         retention.register()  # erasing declarations of a past outbreak
+        self._watch_catalogue()
+
+    @staticmethod
+    def _watch_catalogue() -> None:
+        from .models import HealthRule, OutbreakProfile, Symptom
+        from .selectors import catalogue
+
+        catalogue.watch([OutbreakProfile, Symptom, HealthRule])
