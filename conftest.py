@@ -5,12 +5,19 @@ import os
 
 import pytest
 
+from fangkong.core.memo import forget_all
 from fangkong.testing import CHROMIUM, CHROMIUM_ARGS, PHONE, OrgFixture, build_org
 
 
 @pytest.fixture(autouse=True)
 def _uploads_in_a_temporary_directory(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _memos_forgotten():
+    """Each test starts from the database: a memo may hold a rolled-back test's rows."""
+    forget_all()
 
 
 @pytest.fixture

@@ -102,7 +102,9 @@ DATABASES = {
 if ENV == "test":
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # live-server threads must not hold connections
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections persist as on PostgreSQL (CONN_MAX_AGE): opening one runs the pragmas and
+    # closing one checkpoints the WAL, together more than a declaration costs. Each worker
+    # process or thread keeps its own connection, which SQLite allows.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
             # busy_timeout first, so that the journal_mode switch also waits for a lock

@@ -14,18 +14,19 @@ class CoreConfig(AppConfig):
 
         post_migrate.connect(ensure_schedules, sender=self)
         self._watch_calendar()
+        self._watch_divisions()
 
     @staticmethod
     def _watch_calendar() -> None:
         """Drop the working-day cache whenever an override or a notice changes."""
-        from django.db.models.signals import post_delete, post_save
-
         from . import calendar
         from .models import CalendarDay, CalendarNotice
 
-        def drop(**kwargs: object) -> None:
-            calendar.invalidate()
+        calendar.overrides.watch([CalendarDay, CalendarNotice])
 
-        for model in (CalendarDay, CalendarNotice):
-            post_save.connect(drop, sender=model, weak=False)
-            post_delete.connect(drop, sender=model, weak=False)
+    @staticmethod
+    def _watch_divisions() -> None:
+        from .divisions import division_codes
+        from .models import Division
+
+        division_codes.watch([Division])

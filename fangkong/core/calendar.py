@@ -7,18 +7,19 @@ the year as entered (``CalendarNotice``). A deadline falling in a year nobody vo
 flagged as estimated.
 
 Everything here is a pure function of the date and the override table. The table is read
-into a per-process cache, dropped when an override changes in this process (signals in
-``core.apps``) and at the latest after ``CACHE_SECONDS`` in others.
+into a per-process memo (``core.memo``), dropped when an override changes in this process
+(signals in ``core.apps``) and at the latest after ``CACHE_SECONDS`` in others.
 """
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
 from django.db.utils import DatabaseError
+
+from .memo import Memo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 CACHE_SECONDS = 60
@@ -49,21 +50,9 @@ class Deadline:
 class _Overrides:
     days: dict[dt.date, bool]
     notice_years: frozenset[int]
-    loaded_at: float
 
 
-_cache: dict[str, _Overrides] = {}
-
-
-def invalidate() -> None:
-    """Forget the cached override table (called when an override or notice changes)."""
-    _cache.clear()
-
-
-def _overrides() -> _Overrides:
-    cached = _cache.get("overrides")
-    if cached is not None and time.monotonic() - cached.loaded_at < CACHE_SECONDS:
-        return cached
+def _load_overrides() -> _Overrides:
     from .models import CalendarDay, CalendarNotice
 
     try:
@@ -71,9 +60,14 @@ def _overrides() -> _Overrides:
         years = frozenset(CalendarNotice.objects.values_list("year", flat=True))
     except DatabaseError:  # before the first migration: the package alone
         days, years = {}, frozenset()
-    cached = _Overrides(days=days, notice_years=years, loaded_at=time.monotonic())
-    _cache["overrides"] = cached
-    return cached
+    return _Overrides(days=days, notice_years=years)
+
+
+overrides = Memo(_load_overrides, seconds=CACHE_SECONDS)
+
+
+def _overrides() -> _Overrides:
+    return overrides.get()
 
 
 @lru_cache(maxsize=64)

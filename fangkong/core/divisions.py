@@ -12,12 +12,26 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from .memo import Memo
 from .models import Division
 from .pinyin import name_initials
 
 DATA_FILE = Path(__file__).parent / "data" / "divisions.json"
 # Placeholder city names under municipalities that add nothing to a full name.
 _PLACEHOLDERS = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+
+
+def _load_codes() -> frozenset[str]:
+    return frozenset(Division.objects.values_list("code", flat=True))
+
+
+# Reference data, loaded by a migration: every declaration checks its place against it.
+division_codes = Memo(_load_codes, seconds=3600)
+
+
+def known_division_codes(codes: set[str]) -> set[str]:
+    """Return those of ``codes`` that name a division (no query once the memo is loaded)."""
+    return codes & division_codes.get()
 
 
 def division_rows() -> list[list[Any]]:

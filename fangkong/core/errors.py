@@ -79,6 +79,10 @@ class Throttled(ApplicationError):
         "Too many requests from this phone or network. Please wait a minute and try again."
     )
 
+    def __init__(self, message: Any = None, *, detail: Any = None, wait: int = 60) -> None:
+        super().__init__(message, detail=detail)
+        self.wait = wait  # seconds, sent as Retry-After
+
 
 def validation_detail(error: Any) -> Any:
     """Turn a Django ValidationError into a JSON-friendly detail."""

@@ -31,9 +31,11 @@ def error_json(error: ApplicationError) -> JsonResponse:
     return JsonResponse(error.as_body(), status=error.status)
 
 
-def throttled(request: HttpRequest, wait: int, *, page: str = "error.html") -> HttpResponse:
+def throttled(
+    request: HttpRequest, wait: int, *, page: str = "error.html", error: Throttled | None = None
+) -> HttpResponse:
     """429 with Retry-After: the error body for JSON clients, else ``page`` with the message."""
-    error = Throttled()
+    error = error or Throttled()
     response = (
         error_json(error)
         if wants_json(request)

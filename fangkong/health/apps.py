@@ -18,6 +18,14 @@ class HealthConfig(AppConfig):
 
         register_section()  # the person page's health status
         _name_links_in_the_audit_log()
+        self._watch_catalogue()
+
+    @staticmethod
+    def _watch_catalogue() -> None:
+        from .models import HealthRule, OutbreakProfile, Symptom
+        from .selectors import catalogue
+
+        catalogue.watch([OutbreakProfile, Symptom, HealthRule])
 
 
 def _name_links_in_the_audit_log() -> None:

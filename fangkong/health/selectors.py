@@ -13,10 +13,12 @@ from fangkong.accounts.actors import Actor, Viewer
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.errors import NotFound
+from fangkong.core.memo import Memo
 from fangkong.core.paths import subtree_q
 from fangkong.orgs.models import OrgUnit, Person, UnitKind, place_related
 
-from .models import Declaration, PersonLink, Symptom
+from .models import Declaration, OutbreakProfile, PersonLink, Symptom
+from .status import RuleSpec, active_rules
 
 
 def covers_person(scope: Any, unit_path: str, household_path: str | None) -> bool:
@@ -74,8 +76,35 @@ def live_link(person: Person) -> PersonLink | None:
     return PersonLink.objects.filter(person=person, revoked_at__isnull=True).first()
 
 
-def symptoms_active() -> QuerySet[Symptom]:
-    return Symptom.objects.filter(is_active=True)
+@dataclass(frozen=True)
+class HealthCatalogue:
+    """What every declaration reads: the open outbreak's profile, symptoms and rules."""
+
+    profile: OutbreakProfile
+    symptoms: tuple[Symptom, ...]
+    rules: tuple[RuleSpec, ...]
+
+    @property
+    def symptom_codes(self) -> frozenset[str]:
+        return frozenset(symptom.code for symptom in self.symptoms)
+
+
+def _load_catalogue() -> HealthCatalogue:
+    profile = OutbreakProfile.current()
+    return HealthCatalogue(
+        profile=profile,
+        symptoms=tuple(Symptom.objects.filter(is_active=True)),
+        rules=tuple(active_rules(profile)),
+    )
+
+
+# Saved through the outbreak page or the admin, a change reaches this process at once and
+# the other workers within 10 s (health.apps watches the models).
+catalogue = Memo(_load_catalogue, seconds=10)
+
+
+def symptoms_active() -> tuple[Symptom, ...]:
+    return catalogue.get().symptoms
 
 
 def latest_declaration(person: Person, *, before: dt.date | None = None) -> Declaration | None:
@@ -84,14 +113,6 @@ def latest_declaration(person: Person, *, before: dt.date | None = None) -> Decl
     if before is not None:
         queryset = queryset.filter(day__lt=before)
     return queryset.select_related("division").order_by("-day").first()
-
-
-def todays_declaration(person: Person, day: dt.date | None = None) -> Declaration | None:
-    return (
-        Declaration.objects.filter(person=person, is_current=True, day=day or timezone.localdate())
-        .select_related("division")
-        .first()
-    )
 
 
 def declarations_visible(user: Viewer) -> QuerySet[Declaration]:

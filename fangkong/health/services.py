@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,15 +20,17 @@ from fangkong.accounts.roles import Perm, Role
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.audit import audit_record, snapshot
 from fangkong.core.bulk import insert_returning_pks
+from fangkong.core.divisions import known_division_codes
 from fangkong.core.errors import (
     Conflict,
     InvalidInput,
     KeyReused,
     NotFound,
     PermissionDenied,
+    Throttled,
     validation_detail,
 )
-from fangkong.core.models import AuditLog, Division
+from fangkong.core.models import AuditLog
 from fangkong.core.numbers import to_decimal
 from fangkong.core.schema import MAX_ID
 from fangkong.notify.models import Event
@@ -49,10 +52,13 @@ from .models import (
     TestResult,
     Whereabouts,
 )
-from .selectors import covers_person, require_proxy
-from .status import RuleSpec, active_rules, assess
+from .selectors import catalogue, covers_person, require_proxy
+from .status import RuleSpec, assess
 
 BATCH_LIMIT = 1000
+# A personal link stores at most this many declarations a day: a leaked link cannot fill
+# the table, and nobody corrects a declaration twenty times in a day.
+LINK_DECLARATIONS_A_DAY = 20
 # How far back a declaration may be filed (a grid worker catching up after a weekend).
 BACKFILL_DAYS = 7
 
@@ -98,11 +104,10 @@ class Catalogue:
 
     @classmethod
     def load(cls, today: dt.date | None = None) -> "Catalogue":
+        memo = catalogue.get()
         return cls(
-            symptom_codes=frozenset(
-                Symptom.objects.filter(is_active=True).values_list("code", flat=True)
-            ),
-            rules=active_rules(),
+            symptom_codes=memo.symptom_codes,
+            rules=list(memo.rules),
             today=today or timezone.localdate(),
         )
 
@@ -207,7 +212,7 @@ def declaration_clean(
 
 def _known_divisions(raws: Sequence[dict[str, Any]]) -> set[str]:
     codes = {str(raw.get("division") or raw.get("division_code") or "") for raw in raws}
-    return set(Division.objects.filter(code__in=codes - {""}).values_list("code", flat=True))
+    return known_division_codes(codes - {""})
 
 
 @dataclass(frozen=True)
@@ -281,15 +286,17 @@ def _people_for(
 ) -> dict[int, tuple[int, str]]:
     """Return {person id: (unit id, unit path)} and check the filer may declare for each."""
     ids = {data.person_id for data in cleaned}
+    if via_link is not None:
+        # The link was looked up with its active person (health.selectors.link_from_token).
+        person = via_link.person
+        if ids != {person.pk} or not person.is_active:
+            raise PermissionDenied(_("This link only declares for its own person."))
+        return {person.pk: (person.unit_id, person.unit_path)}
     rows = Person.objects.filter(pk__in=ids, is_active=True).values_list(
         "pk", "unit_id", "unit_path", "household__path"
     )
     people = {pk: (unit_id, path) for pk, unit_id, path, _household in rows}
     households = {pk: household for pk, _unit, _path, household in rows}
-    if via_link is not None:
-        if ids != {via_link.person_id} or via_link.person_id not in people:
-            raise PermissionDenied(_("This link only declares for its own person."))
-        return people
     scope = scope_for(actor, Perm.DECLARE_FOR_OTHERS)
     unknown = sorted(
         pk
@@ -314,17 +321,14 @@ def _store(
     actor: Actor,
     via_link: PersonLink | None,
 ) -> list[Stored]:
-    seen = {
-        row.uuid: row
-        for row in Declaration.objects.filter(uuid__in=[data.uuid for data in cleaned])
-    }
+    seen, current_before = _stored_before(cleaned, via_link=via_link)
     fresh = _fresh_by_uuid(cleaned, seen)
     # Within one batch the last declaration for a person and day is the current one.
     latest: dict[tuple[int, dt.date], uuid_lib.UUID] = {}
     for data in fresh.values():
         latest[(data.person_id, data.day)] = data.uuid
     deltas = tally.Deltas()
-    _supersede(latest.keys(), deltas)
+    _supersede([row for row in current_before if (row.person_id, row.day) in latest], deltas)
     proxy = None if via_link is not None else actor
     rows = [
         _build(
@@ -419,15 +423,56 @@ def _announce_abnormal(rows: list[Declaration], *, people: dict[int, tuple[int, 
         )
 
 
-def _supersede(keys: Any, deltas: tally.Deltas) -> None:
-    """Make earlier declarations of these (person, day) pairs history, one UPDATE per day."""
-    by_day: dict[dt.date, list[int]] = {}
-    for person_id, day in keys:
-        by_day.setdefault(day, []).append(person_id)
-    for day, person_ids in by_day.items():
-        earlier = Declaration.objects.filter(day=day, person_id__in=person_ids, is_current=True)
-        deltas.add_rows(tally.current_rows(earlier), sign=-1)
-        earlier.update(is_current=False)
+def _stored_before(
+    cleaned: list[DeclarationData], *, via_link: PersonLink | None
+) -> tuple[dict[uuid_lib.UUID, Declaration], list[Declaration]]:
+    """Return the rows stored under these UUIDs, and the current rows of their people's days.
+
+    One query for both: a retry is recognised by its UUID, and a new declaration
+    supersedes the current one of its person and day. Through a personal link it reads
+    the person's whole day, to keep to ``LINK_DECLARATIONS_A_DAY``.
+    """
+    uuids = {data.uuid for data in cleaned}
+    people = {data.person_id for data in cleaned}
+    days = {data.day for data in cleaned}
+    same_days = Q(person_id__in=people, day__in=days)
+    if via_link is None:
+        same_days &= Q(is_current=True)
+    rows = list(Declaration.objects.filter(Q(uuid__in=uuids) | same_days))
+    seen = {row.uuid: row for row in rows if row.uuid in uuids}
+    if via_link is not None and not seen:
+        _keep_to_the_daily_limit(rows, days)
+    return seen, [row for row in rows if row.is_current]
+
+
+def _keep_to_the_daily_limit(rows: list[Declaration], days: set[dt.date]) -> None:
+    """Refuse a personal link's declaration beyond the day's limit, until the next day."""
+    [day] = days
+    if sum(1 for row in rows if row.day == day) < LINK_DECLARATIONS_A_DAY:
+        return
+    tomorrow = dt.datetime.combine(
+        day + dt.timedelta(days=1), dt.time(), tzinfo=timezone.get_current_timezone()
+    )
+    raise Throttled(
+        _(
+            "%(count)d declarations were already received today for this person; "
+            "the next one is accepted tomorrow."
+        )
+        % {"count": LINK_DECLARATIONS_A_DAY},
+        wait=max(60, int((tomorrow - timezone.now()).total_seconds())),
+    )
+
+
+def _supersede(earlier: list[Declaration], deltas: tally.Deltas) -> None:
+    """Make these current declarations history, uncounted from the tally.
+
+    Skipped when there is none: the morning's first declaration of a person (nearly every
+    one at the peak) then costs no UPDATE.
+    """
+    if not earlier:
+        return
+    deltas.add_rows(earlier, sign=-1)
+    Declaration.objects.filter(pk__in=[row.pk for row in earlier]).update(is_current=False)
 
 
 def _build(

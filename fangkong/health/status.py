@@ -37,9 +37,9 @@ class Assessment:
     flags: dict[str, bool] = field(default_factory=dict)
 
 
-def active_rules() -> list[RuleSpec]:
+def active_rules(profile: OutbreakProfile | None = None) -> list[RuleSpec]:
     """Load the active rules once (per request or batch); fever reads the profile."""
-    fever_threshold = OutbreakProfile.current().fever_threshold
+    fever_threshold = (profile or OutbreakProfile.current()).fever_threshold
     return [
         RuleSpec(
             rule.condition,

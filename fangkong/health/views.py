@@ -24,10 +24,10 @@ from fangkong.accounts.decorators import requires
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
 from fangkong.core.divisions import division_search
-from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
+from fangkong.core.errors import ApplicationError, InvalidInput, NotFound, Throttled
 from fangkong.core.exports import Export
 from fangkong.core.models import Division
-from fangkong.core.throttle import hit, hit_address
+from fangkong.core.throttle import hit_address
 from fangkong.core.web import error_json, page_context, renders_app_errors, throttled, wants_json
 from fangkong.orgs.models import Person
 
@@ -92,14 +92,21 @@ def _choices() -> dict[str, Any]:
         "whereabouts_choices": Whereabouts.choices,
         "contact_choices": Contact.choices,
         "test_choices": TestResult.choices,
-        "lookback_days": OutbreakProfile.current().lookback_days,
+        "lookback_days": selectors.catalogue.get().profile.lookback_days,
     }
 
 
-def _division_options(code: str, matches: list[Division] | None) -> list[Division]:
-    """Options for the location select: search matches, the current place, or provinces."""
+def _division_options(
+    code: str, matches: list[Division] | None, known: Division | None = None
+) -> list[Division]:
+    """Options for the location select: search matches, the current place, or provinces.
+
+    ``known`` is a division already loaded (the latest declaration's), saving a query.
+    """
     if matches:
         return matches
+    if known is not None and known.code == code:
+        return [known]
     current = Division.objects.filter(code=code).first() if code else None
     return [current] if current else list(division_search(""))
 
@@ -124,8 +131,9 @@ def _resolve_typed_division(request: HttpRequest, raw: dict[str, Any]) -> list[D
 @require_http_methods(["GET", "POST"])
 def link_page(request: HttpRequest, token: str) -> HttpResponse:
     """A person's own declaration page, opened from the personal link or QR code."""
-    # A valid link is limited per link: a whole plant may come through one NAT address.
-    # Only tokens that open nothing (forged, re-issued, revoked) are counted per address.
+    # Only tokens that open nothing (forged, re-issued, revoked) are counted, per address:
+    # a whole plant may come through one NAT address. A valid link costs one read to open,
+    # and what it may store is limited per day by the service (LINK_DECLARATIONS_A_DAY).
     try:
         link = selectors.link_from_token(token)
     except NotFound:
@@ -133,9 +141,6 @@ def link_page(request: HttpRequest, token: str) -> HttpResponse:
         return _private(
             throttled(request, wait, page=PHONE_MESSAGE) if wait else _link_missing(request)
         )
-    wait = hit("link_token", str(link.pk))
-    if wait:
-        return _private(throttled(request, wait, page=PHONE_MESSAGE))
     if request.method == "POST":
         return _private(_link_post(request, link))
     return _private(_link_render(request, link))
@@ -160,6 +165,8 @@ def _link_post(request: HttpRequest, link: PersonLink) -> HttpResponse:
                 detail={"division": [_("Several places match; choose one from the list.")]}
             )
         [stored] = services.declarations_submit(actor=None, items=[raw], via_link=link)
+    except Throttled as exc:
+        return throttled(request, exc.wait, page=PHONE_MESSAGE, error=exc)
     except ApplicationError as exc:
         if wants_json(request):
             return error_json(exc)
@@ -183,8 +190,8 @@ def _link_render(
 ) -> HttpResponse:
     person = link.person
     today = timezone.localdate()
-    todays = selectors.todays_declaration(person, today)
-    latest = todays or selectors.latest_declaration(person)
+    latest = selectors.latest_declaration(person)  # one query: today's is the latest
+    todays = latest if latest is not None and latest.day == today else None
     values = posted or values_from(latest)
     errors = error.detail if error is not None and isinstance(error.detail, dict) else {}
     context = {
@@ -199,7 +206,9 @@ def _link_render(
         "values": values,
         "errors": errors,
         "error_text": error.as_text() if error is not None else "",
-        "division_options": _division_options(values.get("division", ""), matches),
+        "division_options": _division_options(
+            values.get("division", ""), matches, known=latest.division if latest else None
+        ),
         "uuid": posted.get("uuid") if posted and posted.get("uuid") else str(uuid.uuid4()),
         "one_tap_uuid": str(uuid.uuid4()),
         "sent": request.GET.get("sent") == "1" and todays is not None,

@@ -169,15 +169,30 @@ def test_forged_and_revoked_links_answer_a_friendly_404(client, org):
     assert Declaration.objects.count() == 0
 
 
-def test_a_flood_on_one_link_is_throttled_with_429(client, org, settings):
-    settings.THROTTLE_LIMITS = {"link_token": (3, 60)}
+def test_a_link_stores_at_most_twenty_declarations_a_day_then_answers_429(client, org):
     url = link_url(org)
-    codes = [client.get(url).status_code for _ in range(4)]
-    assert codes == [200, 200, 200, 429]
-    refused = client.post(url, form(), HTTP_ACCEPT="application/json")
-    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
-    assert "请求" in refused.json()["message"] or refused.json()["code"] == "throttled"
-    assert Declaration.objects.count() == 0
+    limit = services.LINK_DECLARATIONS_A_DAY
+    codes = [
+        client.post(url, form(), HTTP_ACCEPT="application/json").status_code for _ in range(limit)
+    ]
+    assert codes == [201] * limit
+    refused = client.post(url, form(temperature="38.5"), HTTP_ACCEPT="application/json")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 60
+    assert "明天" in refused.json()["message"] and refused.json()["code"] == "throttled"
+    # Nothing of the refused one is stored; the day's current declaration is the last accepted.
+    assert Declaration.objects.count() == limit
+    assert Declaration.objects.get(is_current=True).temperature < 37
+    # The page still opens (showing today's status), and a retry of an accepted one is answered.
+    assert client.get(url).status_code == 200
+    page = client.post(url, form(temperature="38.5"))
+    assert page.status_code == 429 and "明天" in page.content.decode()
+
+
+def test_opening_a_valid_link_is_not_counted(client, org, settings):
+    # A whole plant behind one NAT opens its links; a page view stores nothing.
+    settings.THROTTLE_LIMITS = {"link_token": (3, 60), "link_ip": (3, 60)}
+    url = link_url(org)
+    assert {client.get(url).status_code for _ in range(10)} == {200}
 
 
 def test_forged_tokens_are_throttled_per_address(client, settings):
