@@ -31,6 +31,7 @@ from fangkong.travel.selectors import ReturneeFilter, returnees_search
 
 from . import selectors
 from .figures import DeclarationFigures, subtree_figures
+from .people import linked_figures
 
 PROXY_SHOWN = 8  # households and teams listed on the home page; the rest are one tap away
 REPORTS_SHOWN = 5
@@ -282,12 +283,11 @@ def headline_section(user: User, today: dt.date, *, reports: bool = True) -> Sec
     if unit is None:
         return None
     figures = subtree_figures(unit.path, today)
-    rollup = _url("reports:rollup", unit=unit.pk)
     return Section(
         key="headline",
         title=_("Roll-up: %(unit)s") % {"unit": unit.name},
         counts=[
-            *_figure_counts(figures, rollup),
+            *_figure_counts(user, figures, unit, today),
             *(_report_counts(user, today, unit)[:1] if reports else []),
         ],
         links=_reading_links(user),
@@ -295,12 +295,23 @@ def headline_section(user: User, today: dt.date, *, reports: bool = True) -> Sec
     )
 
 
-def _figure_counts(figures: DeclarationFigures, rollup: str) -> list[Count]:
+def _figure_counts(
+    user: Viewer, figures: DeclarationFigures, unit: OrgUnit, today: dt.date
+) -> list[Count]:
+    """The headline's figures, each opening the people it counts where the user may list
+    them (reports.people), else the roll-up page."""
+    listed = linked_figures(user, unit.path)
+
+    def url(figure: str) -> str:
+        if figure in listed:
+            return _url("reports:people", unit=unit.pk, day=today.isoformat(), figure=figure)
+        return _url("reports:rollup", unit=unit.pk)
+
     return [
-        Count(_("Not declared"), max(figures.expected - figures.declared, 0), rollup),
-        Count(_("Abnormal"), figures.abnormal, rollup),
-        Count(_("Fever"), figures.fever, rollup),
-        Count(_("In quarantine"), figures.quarantine, rollup, alert=False),
+        Count(_("Not declared"), figures.not_declared, url("not_declared")),
+        Count(_("Abnormal"), figures.abnormal, url("abnormal")),
+        Count(_("Fever"), figures.fever, url("fever")),
+        Count(_("In quarantine"), figures.quarantine, url("quarantine"), alert=False),
     ]
 
 

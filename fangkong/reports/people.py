@@ -8,7 +8,6 @@ are health data (VIEW_HEALTH). Counts stay open to every roll-up reader; names d
 
 import datetime as dt
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +19,10 @@ from fangkong.accounts.actors import Viewer
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.errors import InvalidInput
-from fangkong.core.paths import ancestor_paths, subtree_q
+from fangkong.core.paths import subtree_q
 from fangkong.core.text import clean_cell
 from fangkong.health.models import Colour
-from fangkong.orgs.models import OrgUnit, Person
+from fangkong.orgs.models import OrgUnit, Person, place_related
 
 from .figures import expected_people, placements_on
 
@@ -116,7 +115,11 @@ def figure_people(
             people = people.filter(cur__status__in=ABNORMAL)
         if figure.key in REASON_FLAGS:
             people = people.filter(**{f"cur__{REASON_FLAGS[figure.key]}": True})
-    return _search(people, query).select_related("unit").order_by("unit_path", "name", "id")
+    return (
+        _search(people, query)
+        .select_related(place_related("unit"))
+        .order_by("unit_path", "name", "id")
+    )
 
 
 def _search(people: QuerySet[Any], query: str) -> QuerySet[Any]:
@@ -130,21 +133,6 @@ def _search(people: QuerySet[Any], query: str) -> QuerySet[Any]:
     if re.fullmatch(r"[0-9Xx]{4,18}", query):
         condition |= Q(id_number__endswith=query.upper()) | Q(phone__endswith=query)
     return people.filter(condition)
-
-
-def unit_labels(units: Iterable[OrgUnit], *, below: OrgUnit) -> dict[int, str]:
-    """Return unit id → its names from just below ``below`` down ("一车间 › 甲班").
-
-    Within a list of ``below``'s subtree that path tells two teams of the same name apart.
-    """
-    units = list({unit.pk: unit for unit in units}.values())
-    paths = {p for unit in units for p in ancestor_paths(unit.path) if len(p) > len(below.path)}
-    names = dict(OrgUnit.objects.filter(path__in=paths).values_list("path", "name"))
-    labels = {}
-    for unit in units:
-        inner = [names[p] for p in ancestor_paths(unit.path) if p in names]
-        labels[unit.pk] = " › ".join(inner) or unit.name
-    return labels
 
 
 def team_people(user: Viewer, unit: OrgUnit, day: dt.date) -> list[Any] | None:

@@ -59,7 +59,10 @@ def reporting_units(day: dt.date, plans: list[ReportPlan] | None = None) -> Quer
     """
     plans = plans_in_force(day) if plans is None else plans
     if not plans:
-        return OrgUnit.objects.none()
+        # Empty, with the same annotations, so that callers may still filter on them.
+        return OrgUnit.objects.none().annotate(
+            deadline=Value(None, output_field=TimeField()), grace=Value(0)
+        )
     return (
         OrgUnit.objects.open_on(day)
         # Without the model's default order by path, SQLite seeks the (kind, path) index

@@ -476,12 +476,11 @@ def people(request: HttpRequest) -> HttpResponse:
     sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
     health = scope_for(request.user, Perm.VIEW_HEALTH).covers(unit.path)
     page = list(context["page_obj"])
-    labels = figure_lists.unit_labels((p.unit for p in page), below=unit)
     rows = [
         {
             **_status_row(p, health),
             "shown": person_public_fields(p, sensitive_scope=sensitive),
-            "unit_label": labels[p.unit_id],
+            "unit_label": p.unit.place,
         }
         for p in page
     ]
@@ -536,7 +535,7 @@ def people_export(request: HttpRequest) -> HttpResponse:
         declared_at = person.declared_at
         cells = [
             person.name,
-            person.unit.name,
+            person.unit.place,
             person.unit.code,
             id_number,
             phone,

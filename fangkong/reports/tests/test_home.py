@@ -206,3 +206,14 @@ def test_the_home_page_stays_a_handful_of_queries(
     with time_machine.travel(at("15:00"), tick=False), django_assert_max_num_queries(70):
         response = client.get("/")
     assert len(response.context["sections"]) == 7
+
+
+def test_with_no_report_plan_in_force_the_admins_home_and_board_still_answer(client, org):
+    # A new deployment (or a plan that ended): nothing reports, nothing is overdue.
+    from fangkong.reports.models import ReportPlan
+
+    ReportPlan.objects.all().delete()
+    client.force_login(org.user(Role.GROUP_ADMIN, org.group))
+    assert client.get("/").status_code == 200
+    board = client.get(reverse("reports:board"), {"state": "overdue"})
+    assert board.status_code == 200
