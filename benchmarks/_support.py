@@ -117,11 +117,16 @@ def database_version() -> str:
 
 
 def machine() -> str:
-    """Describe the machine in one line: CPUs, memory, Python."""
+    """Describe the machine in one line: CPUs, memory, Python, and the load at the start.
+
+    The machine is shared: the load average at the start and at the end (:func:`emit`)
+    says how much else was running while the benchmark measured.
+    """
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return (
         f"{os.cpu_count()} CPUs, {memory:.0f} GiB RAM, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}"
+        f"{platform.system()} {platform.release()}; load average at the start "
+        f"{load_average()}"
     )
 
 
@@ -134,8 +139,10 @@ def percentile(samples: list[float], fraction: float) -> float:
 
 
 def emit(result: dict[str, Any]) -> None:
-    """Print the machine-readable result as the last line of stdout."""
-    print(json.dumps(result, ensure_ascii=False), flush=True)
+    """Print the load average at the end, then the machine-readable result as the last line."""
+    load = load_average()
+    print(f"load average at the end: {load}")
+    print(json.dumps({**result, "load_average_end": load}, ensure_ascii=False), flush=True)
 
 
 # -- a real server ---------------------------------------------------------------------------
