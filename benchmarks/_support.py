@@ -176,6 +176,10 @@ def _process_tree_cpu(root: int) -> float:
         except FileNotFoundError:  # a worker or backend that just exited
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
+        if pid == str(root):
+            # cutime, cstime: children that exited and were reaped (a PostgreSQL backend
+            # whose connection closed) still count.
+            total += int(fields[13]) + int(fields[14])
     return total / tick
 
 

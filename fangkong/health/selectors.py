@@ -62,14 +62,14 @@ def link_from_token(token: str) -> PersonLink:
         key = signing.Signer(salt=_LINK_SALT).unsign(token)
     except signing.BadSignature as exc:
         raise NotFound() from exc
-    link = (
-        PersonLink.objects.select_related("person", "person__unit")
-        .filter(key=key, revoked_at__isnull=True, person__is_active=True)
-        .first()
-    )
-    if link is None:
-        raise NotFound()
-    return link
+    # The key is unique: no ORDER BY; the person comes in the same row (the phone path
+    # opens and submits with this one read). Its unit is read only where a page needs it.
+    try:
+        return PersonLink.objects.select_related("person").get(
+            key=key, revoked_at__isnull=True, person__is_active=True
+        )
+    except PersonLink.DoesNotExist as exc:
+        raise NotFound() from exc
 
 
 def live_link(person: Person) -> PersonLink | None:
