@@ -304,3 +304,35 @@ def print_server_log(log: Path) -> None:
     ]
     if lines:
         print("gunicorn log (last lines):\n" + "\n".join(lines[-10:]))
+
+
+# -- several instances -----------------------------------------------------------------------
+
+
+@contextmanager
+def gunicorn_instances(
+    count: int,
+    *,
+    workers: int,
+    log: Path,
+    options: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+) -> Iterator[list[tuple[int, int]]]:
+    """Run ``count`` gunicorn instances of ``workers`` each, as separate web servers behind a
+    proxy would be; yield each one's (port, master pid). Logs go to ``log`` with the
+    instance's number appended (``gunicorn.log``, ``gunicorn-2.log``, …)."""
+    from contextlib import ExitStack
+
+    env = env or server_environment()
+    with ExitStack() as stack:
+        yield [
+            stack.enter_context(
+                gunicorn(workers=workers, log=instance_log(log, n), options=options, env=env)
+            )
+            for n in range(1, count + 1)
+        ]
+
+
+def instance_log(log: Path, number: int) -> Path:
+    """The log of instance ``number``: the first keeps ``log``'s name."""
+    return log if number == 1 else log.with_name(f"{log.stem}-{number}{log.suffix}")

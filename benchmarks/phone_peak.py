@@ -22,6 +22,14 @@ open loop: latency is measured from each person's scheduled start, so a stalled 
 cannot hide its queue). At the end every person of the sample must have exactly one current
 declaration today: no errors, no 429s, no duplicates.
 
+Scaling out (``--instances N``): N gunicorn instances share ``--workers`` between them, as N
+web servers behind the proxy would, against the one database and its shared cache; the
+clients are spread over them in turn and the CPU is summed over all of them. After the
+phases it checks that nothing a person or an administrator relies on is kept per instance:
+a rate limit counted on one instance holds on the other, a log-in on one is a log-in on the
+other, and a symptom added to the list reaches every instance within the catalogue memo's
+seconds.
+
 Run: ``.venv/bin/python benchmarks/phone_peak.py`` (SQLite) or inside
 ``PG_DURABLE=1 bash scripts/with-postgres.sh`` (PostgreSQL with fsync on). The last stdout
 line is JSON.
@@ -38,6 +46,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -46,7 +55,8 @@ from _support import (
     analyze,
     database_version,
     emit,
-    gunicorn,
+    gunicorn_instances,
+    instance_log,
     load_average,
     machine,
     percentile,
@@ -182,6 +192,7 @@ class Phone:
     def __init__(self, port: int) -> None:
         self.port = port
         self.connection = http.client.HTTPConnection(HOST, port, timeout=60)
+        self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, body: str = "", **headers: str) -> tuple[int, str]:
         try:
@@ -189,6 +200,9 @@ class Phone:
                 method, path, body=body or None, headers={**self.HEADERS, **headers}
             )
             response = self.connection.getresponse()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                cookie = SimpleCookie(header)
+                self.cookies.update({name: morsel.value for name, morsel in cookie.items()})
             return response.status, response.read().decode(errors="replace")
         except (http.client.HTTPException, OSError) as exc:
             self.connection.close()
@@ -219,15 +233,15 @@ def run_closed_loop(
     paths: Sequence[str],
     act: Callable[["Phone", str], tuple[int, str]],
     *,
-    port: int,
+    ports: Sequence[int],
     clients: int,
-    servers: Sequence[int | None],
+    servers: Sequence[tuple[str, int | None]],
 ) -> Phase:
     """``clients`` threads take the next path as soon as their last answer is in."""
     lock = threading.Lock()
     queue = iter(paths)
 
-    def work() -> None:
+    def work(port: int) -> None:
         phone = Phone(port)
         while True:
             with lock:
@@ -239,7 +253,14 @@ def run_closed_loop(
             record(phase, lock, status, text, (time.perf_counter() - started) * 1000)
         phone.connection.close()
 
-    return timed(phase, [threading.Thread(target=work) for _ in range(clients)], servers)
+    return timed(phase, client_threads(work, ports, clients), servers)
+
+
+def client_threads(
+    work: Callable[[int], None], ports: Sequence[int], clients: int
+) -> list[threading.Thread]:
+    """One thread per client, each on the next instance in turn (the proxy's round robin)."""
+    return [threading.Thread(target=work, args=(ports[n % len(ports)],)) for n in range(clients)]
 
 
 def run_paced(
@@ -247,16 +268,16 @@ def run_paced(
     paths: Sequence[str],
     *,
     rate: float,
-    port: int,
+    ports: Sequence[int],
     clients: int,
-    servers: Sequence[int | None],
+    servers: Sequence[tuple[str, int | None]],
 ) -> Phase:
     """Start person i at ``i / rate`` s; latency counts from that scheduled instant."""
     lock = threading.Lock()
     queue = iter(enumerate(paths))
     begin = time.perf_counter() + 0.5
 
-    def work() -> None:
+    def work(port: int) -> None:
         phone = Phone(port)
         while True:
             with lock:
@@ -270,7 +291,7 @@ def run_paced(
             record(phase, lock, status, text, (time.perf_counter() - scheduled) * 1000)
         phone.connection.close()
 
-    return timed(phase, [threading.Thread(target=work) for _ in range(clients)], servers)
+    return timed(phase, client_threads(work, ports, clients), servers)
 
 
 def wait_for_healthz(port: int, timeout_s: float = 60) -> None:
@@ -291,26 +312,128 @@ def record(phase: Phase, lock: threading.Lock, status: int, text: str, ms: float
             phase.first_error = f"{status}: {text[:300]}"
 
 
-SERVER_NAMES = ("web", "database", "queue worker")
-
-
-def timed(phase: Phase, threads: list[threading.Thread], servers: Sequence[int | None]) -> Phase:
-    """Run the threads; record the wall time and each server process tree's CPU."""
-    before = [server_cpu_seconds(pid) for pid in servers]
+def timed(
+    phase: Phase, threads: list[threading.Thread], servers: Sequence[tuple[str, int | None]]
+) -> Phase:
+    """Run the threads; record the wall time and each server process tree's CPU, summed by
+    name (every web instance counts as "web")."""
+    before = [server_cpu_seconds(pid) for _name, pid in servers]
     phase.started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     phase.seconds = time.perf_counter() - phase.started
-    after = [server_cpu_seconds(pid) for pid in servers]
-    phase.cpu_by_process = {
-        name: end - start
-        for name, start, end, pid in zip(SERVER_NAMES, before, after, servers, strict=True)
-        if pid
-    }
+    after = [server_cpu_seconds(pid) for _name, pid in servers]
+    phase.cpu_by_process = {}
+    for (name, pid), start, end in zip(servers, before, after, strict=True):
+        if pid:
+            phase.cpu_by_process[name] = phase.cpu_by_process.get(name, 0.0) + end - start
     phase.server_cpu = sum(phase.cpu_by_process.values())
     return phase
+
+
+# -- nothing kept per instance ---------------------------------------------------------------
+
+
+def throttle_is_shared(ports: Sequence[int]) -> str:
+    """Send forged links to the instances in turn: the limit per address must hold in all.
+
+    Returns where the first 429 came (limit + 1 when the count is shared; it would be
+    instances x limit + 1 if each instance counted on its own).
+    """
+    from fangkong.core.throttle import limit_for
+
+    limit = limit_for("link_ip").requests
+    phones = [Phone(port) for port in ports]
+    first_429 = 0
+    for n in range(limit * len(ports) + 1):
+        status, _text = phones[n % len(phones)].request("GET", f"/health/d/forged-{n}/")
+        if status == 429:
+            first_429 = n + 1
+            break
+    for phone in phones:
+        phone.connection.close()
+    shared = first_429 == limit + 1
+    return (
+        f"rate limit per address ({limit}): first 429 at request {first_429 or 'never'} of "
+        f"forged links spread over {len(ports)} instances: {'shared' if shared else 'NOT SHARED'}"
+    )
+
+
+def login_is_shared(ports: Sequence[int]) -> str:
+    """Log in on the first instance; open a signed-in page on the last with that cookie."""
+    username, password = "bench-scale", "bench-" + uuid.uuid4().hex
+    make_user(username, password)
+    first, last = Phone(ports[0]), Phone(ports[-1])
+    login = "/accounts/login/"
+    status, page = first.request("GET", login)
+    cookies = first.cookies
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    body = urlencode(
+        {"username": username, "password": password, "csrfmiddlewaretoken": token and token[1]}
+    )
+    login_status, _text = first.request(
+        "POST",
+        login,
+        body,
+        **{
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Referer": f"https://{HOST}:{ports[0]}{login}",
+            "Cookie": cookie_header(cookies),
+        },
+    )
+    status, _text = last.request("GET", "/reports/rollup/", Cookie=cookie_header(cookies))
+    first.connection.close()
+    last.connection.close()
+    shared = status == 200 and "sessionid" in cookies
+    return (
+        f"session: the log-in on instance 1 answered {login_status}, the roll-up on instance "
+        f"{len(ports)} answered {status} to its cookie: {'shared' if shared else 'NOT SHARED'}"
+    )
+
+
+def make_user(username: str, password: str) -> None:
+    from django.contrib.auth.hashers import make_password
+
+    from fangkong.accounts.models import RoleAssignment, User
+    from fangkong.accounts.roles import Role
+    from fangkong.orgs.models import OrgUnit
+
+    # Hashed as production checks it (this process runs the test profile's fast hasher).
+    user = User.objects.create(
+        username=username, password=make_password(password, hasher="pbkdf2_sha256")
+    )
+    root = OrgUnit.objects.get(parent__isnull=True)
+    RoleAssignment.objects.create(user=user, role=Role.GROUP_ADMIN, unit=root)
+
+
+def cookie_header(cookies: dict[str, str]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+def memo_delay(ports: Sequence[int], path: str, timeout_s: float = 30) -> str:
+    """Add a symptom as an administrator on another machine would; time until each
+    instance's personal-link page lists it (every worker within the catalogue memo's 10 s).
+    Opening a link changes nothing, so the same one is opened again and again."""
+    from fangkong.health.models import Symptom
+
+    name = f"测试症状{uuid.uuid4().hex[:4]}"
+    Symptom.objects.create(code=f"bench-{uuid.uuid4().hex[:8]}", name=name, name_en=name)
+    started, seen = time.monotonic(), dict.fromkeys(ports, 0.0)
+    while not all(seen.values()) and time.monotonic() - started < timeout_s:
+        for port in (port for port in ports if not seen[port]):
+            phone = Phone(port)
+            status, page = phone.request("GET", path)
+            phone.connection.close()
+            if status == 200 and name in page:
+                seen[port] = time.monotonic() - started
+        time.sleep(0.2)
+    shown = ", ".join(f"{s:.1f} s" if s else f"not within {timeout_s:g} s" for s in seen.values())
+    return (
+        f"memo: a symptom added in the database was first shown by each instance after "
+        f"{shown} (each worker process reloads the catalogue within 10 s)"
+    )
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -340,7 +463,8 @@ def verdicts(figures: dict[str, float]) -> dict[str, bool]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", default="seeds", help="of the organisation (orgs.demo)")
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=3, help="in all, over the instances")
+    parser.add_argument("--instances", type=int, default=1, help="gunicorn servers")
     parser.add_argument("--worker-class", default="sync", help="gunicorn's, e.g. gthread")
     parser.add_argument("--threads", type=int, default=1, help="per worker (gthread)")
     parser.add_argument("--clients", type=int, default=12)
@@ -348,12 +472,14 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=PEAK_RATE)
     parser.add_argument("--seconds", type=int, default=60, help="of the paced phase")
     options = parser.parse_args()
+    if options.workers % options.instances:
+        parser.error("--workers must be a multiple of --instances")
     paced_people = int(options.rate * options.seconds)
     os.environ.setdefault("SECRET_KEY", "bench-" + uuid.uuid4().hex * 2)  # the links' signer
     with throwaway_database("phone") as vendor:
         setup_django()
         print(f"machine: {machine()}; database: {database_version()}")
-        paths = load(options.scale, options.saturated + paced_people + 2)
+        paths = load(options.scale, options.saturated + paced_people + 2 + options.instances)
         analyze()
         get_queries, post_queries = queries_per_declaration(paths.pop())
         print(f"queries per declaration: GET {get_queries} + POST {post_queries}")
@@ -366,7 +492,8 @@ def main() -> None:
             servers_options.append(f"--threads={options.threads}")
         log = Path(os.environ["MEDIA_ROOT"]).parent / "gunicorn.log"
         print(
-            f"gunicorn: {options.workers} {options.worker_class} workers"
+            f"gunicorn: {options.instances} instance(s), "
+            f"{options.workers} {options.worker_class} workers in all"
             f"{f' × {options.threads} threads' if options.threads > 1 else ''}; "
             f"{options.clients} clients from one address"
         )
@@ -374,23 +501,37 @@ def main() -> None:
         env = server_environment()
         with (
             queue_worker(log.with_name("worker.log"), env) as worker,
-            gunicorn(workers=options.workers, log=log, options=servers_options, env=env) as (
-                port,
-                master,
-            ),
+            gunicorn_instances(
+                options.instances,
+                workers=options.workers // options.instances,
+                log=log,
+                options=servers_options,
+                env=env,
+            ) as instances,
         ):
-            servers = (master, postmaster, worker)
-            wait_for_healthz(port)
+            ports = [port for port, _master in instances]
+            servers = [
+                *(("web", master) for _port, master in instances),
+                ("database", postmaster),
+                ("queue worker", worker),
+            ]
+            for port in ports:
+                wait_for_healthz(port)
             warm_up = Phase("warm-up")  # imports and first connections in every worker
             run_closed_loop(
-                warm_up, [paths.pop()], Phone.declare, port=port, clients=1, servers=servers
+                warm_up,
+                [paths.pop() for _ in ports],
+                Phone.declare,
+                ports=ports,
+                clients=len(ports),
+                servers=servers,
             )
             saturated_paths = [paths.pop() for _ in range(options.saturated)]
             saturated = run_closed_loop(
                 Phase("saturated"),
                 saturated_paths,
                 Phone.declare,
-                port=port,
+                ports=ports,
                 clients=options.clients,
                 servers=servers,
             )
@@ -398,7 +539,7 @@ def main() -> None:
                 Phase("/healthz"),
                 ["/healthz"] * options.saturated,
                 Phone.healthz,
-                port=port,
+                ports=ports,
                 clients=options.clients,
                 servers=servers,
             )
@@ -406,17 +547,26 @@ def main() -> None:
                 Phase(f"paced at {options.rate:g}/s"),
                 paths[:paced_people],
                 rate=options.rate,
-                port=port,
+                ports=ports,
                 clients=max(options.clients, 32),
                 servers=servers,
             )
+            shared_state = [
+                throttle_is_shared(ports),
+                login_is_shared(ports),
+                memo_delay(ports, paths[-1]),
+            ]
         print(f"load average after: {load_average()}")
-        print_server_log(log)
+        for number in range(1, options.instances + 1):
+            print_server_log(instance_log(log, number))
         saturated.describe("declarations")
         healthz.describe("requests")
         paced.describe("declarations")
+        for line in shared_state:
+            print(line)
         current, rows = current_today()
-        expected = saturated.done + paced.done + 2  # + the in-process count and the warm-up
+        # + the in-process count and one warm-up per instance
+        expected = saturated.done + paced.done + 1 + options.instances
         errors = saturated.errors + healthz.errors + paced.errors
         throttled = sum(p.statuses[429] for p in (saturated, healthz, paced))
         figures = {
@@ -443,6 +593,7 @@ def main() -> None:
                 "benchmark": "phone_peak",
                 "database": vendor,
                 "server": f"gunicorn {options.worker_class}",
+                "instances": options.instances,
                 "workers": options.workers,
                 "threads": options.threads,
                 "clients": options.clients,

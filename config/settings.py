@@ -113,6 +113,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or None}
+# A streaming replica of PostgreSQL for reads that may lag a moment (the roll-up, the
+# exports, the people lists): fangkong/core/routing.py says which and when. Without it
+# every query goes to the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+DATABASE_ROUTERS: list[str] = []
+REPLICA_PIN_SECONDS = int(os.environ.get("REPLICA_PIN_SECONDS", "10"))
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["fangkong.core.routing.ReplicaRouter"]
+    MIDDLEWARE.insert(0, "fangkong.core.routing.replica_middleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The cache every web process shares (rate-limit counts live there or beside it, see

@@ -4,12 +4,14 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Status
+from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.pagination import MappedQuerySet
+from fangkong.core.routing import reads_from_replica
 from fangkong.core.schema import ObjectId, Pages
 
 from . import importing, selectors, services
@@ -169,6 +171,7 @@ def close_unit(request: HttpRequest, unit_id: ObjectId, payload: UnitCloseIn) ->
 
 
 @router.get("/people", response=list[PersonOut], tags=["people"])
+@decorate_view(reads_from_replica)
 @paginate(Pages, page_size=50)
 def list_people(
     request: HttpRequest,

@@ -19,6 +19,7 @@ from fangkong.core.errors import (
     NotFound,
 )
 from fangkong.core.exports import Export
+from fangkong.core.routing import reads_from_replica
 from fangkong.core.web import XLSX, page_context, renders_app_errors
 
 from . import importing, person_sections, selectors, services
@@ -274,6 +275,7 @@ def _people_query(request: HttpRequest) -> tuple[PeopleFilterForm, Any]:
 
 
 @login_required
+@reads_from_replica
 @renders_app_errors
 def people(request: HttpRequest) -> HttpResponse:
     """People in scope with search, filters and paging; numbers masked unless allowed."""

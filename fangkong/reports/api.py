@@ -5,8 +5,10 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Status
+from ninja.decorators import decorate_view
 from ninja.pagination import paginate
 
+from fangkong.core.routing import reads_from_replica
 from fangkong.core.schema import Day, ObjectId, Pages
 from fangkong.orgs.selectors import unit_get
 
@@ -81,6 +83,7 @@ def attest_report(request: HttpRequest, payload: ReportIn) -> Any:
 
 
 @router.get("/rollup", response=RollupOut)
+@decorate_view(reads_from_replica)
 def rollup(request: HttpRequest, unit: ObjectId | None = None, day: Day | None = None) -> Any:
     """Live figures of a unit and each of its open children for one day."""
     data = selectors.rollup(
@@ -96,6 +99,7 @@ def rollup(request: HttpRequest, unit: ObjectId | None = None, day: Day | None =
 
 
 @router.get("/rollup/trend", response=list[TrendOut])
+@decorate_view(reads_from_replica)
 def rollup_trend(
     request: HttpRequest, unit: ObjectId | None = None, days: int = Query(30, ge=1, le=92)
 ) -> Any:

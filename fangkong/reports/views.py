@@ -22,6 +22,7 @@ from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has
 from fangkong.accounts.views import PREVIOUS_LOGIN
 from fangkong.core.errors import Conflict, InvalidInput
 from fangkong.core.exports import Export
+from fangkong.core.routing import reads_from_replica
 from fangkong.core.text import parse_date
 from fangkong.core.web import page_context, renders_app_errors
 from fangkong.health.models import Colour
@@ -306,6 +307,7 @@ REPORT_COLUMNS = [
 
 
 @login_required
+@reads_from_replica
 @renders_app_errors
 def rollup(request: HttpRequest) -> HttpResponse:
     """The drill-down: a unit's live figures, its children's, and a 30-day trend."""
