@@ -54,8 +54,9 @@ def seed_checkpoints() -> dict[str, int]:
     services.checkpoint_create(actor=None, site=banned, code="G1", name="1号门", zones=["P2"])
     guard = User.objects.filter(username="guard").first()
     if guard is not None:
-        # The demo guard (of checkpoint CK1) also stands at the plant's gates.
-        RoleAssignment.objects.get_or_create(user=guard, role=Role.GUARD, unit=plant)
+        # The demo guard (of checkpoint CK1) also stands at both plants' gates.
+        for site in (plant, banned):
+            RoleAssignment.objects.get_or_create(user=guard, role=Role.GUARD, unit=site)
     today = timezone.localdate()
     monday = today - dt.timedelta(days=today.weekday())
     for point in points:
