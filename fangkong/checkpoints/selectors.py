@@ -130,7 +130,8 @@ class EventFilter:
     site: OrgUnit | None = None
     direction: str = ""
     verdict: str = ""
-    refused: bool = False
+    refused: bool = False  # not admitted (an overridden refusal counts as admitted)
+    admitted: bool = False
     day: dt.date | None = None
 
 
@@ -151,7 +152,9 @@ def events_search(user: Viewer, filters: EventFilter) -> QuerySet[GateEvent]:
     if filters.verdict in Verdict.values:
         rows = rows.filter(verdict=filters.verdict)
     if filters.refused:
-        rows = rows.exclude(verdict=Verdict.OK)
+        rows = rows.filter(admitted=False)
+    if filters.admitted:
+        rows = rows.filter(admitted=True)
     if filters.day is not None:
         start = dt.datetime.combine(filters.day, dt.time(0), timezone.get_current_timezone())
         rows = rows.filter(at__gte=start, at__lt=start + dt.timedelta(days=1))

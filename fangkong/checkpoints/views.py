@@ -67,6 +67,7 @@ def _filters(request: HttpRequest, *, refused: bool = False) -> selectors.EventF
         direction=get.get("direction", ""),
         verdict=get.get("verdict", ""),
         refused=refused or get.get("refused") == "1",
+        admitted=get.get("admitted") == "1",
         day=parse_date(get.get("day", "")) if get.get("day") else None,
     )
 

@@ -2,7 +2,9 @@
 
 import datetime as dt
 import io
+import re
 import uuid
+from html import unescape
 
 import openpyxl
 import pytest
@@ -144,7 +146,8 @@ def test_a_supervisor_overrides_a_refusal_with_a_reason_and_it_is_audited(client
     )
     event.refresh_from_db()
     assert event.admitted and event.overridden_by == supervisor
-    assert "厂长电话确认" in response.content.decode()
+    assert "张伟" not in response.content.decode()  # no longer among the refusals
+    assert "厂长电话确认" in client.get("/checkpoints/").content.decode()
     row = AuditLog.objects.get(object_type="checkpoints.gateevent", actor=supervisor)
     assert row.after["override_reason"] == "厂长电话确认"
 
@@ -174,6 +177,22 @@ def test_occupancy_follows_the_in_and_out_pairs(org, gate, guard):
     inside = {row.checkpoint.code: row.events for row in selectors.inside_now(guard, org.plant_a)}
     assert [e.person for e in inside["G1"]] == [org.person_a]
     assert [e.plate for e in inside["G2"]] == ["鲁C12345"]
+
+
+def test_each_figure_opens_the_list_it_counts(client, org, gate, guard):
+    scan(guard, gate, person=org.person_a)
+    scan(guard, gate, person=org.person_b, verdict_code="revoked", reason_message="")
+    overridden = scan(guard, gate, person=org.person_b, verdict_code="expired", reason_message="")
+    services.refusal_override(actor=None, event=overridden, reason="确认")
+    client.force_login(org.user(Role.UNIT_ADMIN, org.ent_a))
+    page = client.get(f"/checkpoints/sites/{org.plant_a.pk}/").content.decode()
+    figures = selectors.gate_figures(org.plant_a.path, timezone.localdate())
+    assert (figures["entries"], figures["refusals"]) == (2, 1)
+    links = re.findall(r'href="([^"]+)">[^<]+<strong>(\d+)</strong>', page)
+    assert [count for _link, count in links] == ["2", "0", "1"]
+    for link, count in links:
+        listed = client.get(unescape(link)).content.decode()
+        assert f"{count} " in re.search(r'<p class="muted">([^<]+)</p>', listed).group(1)
 
 
 def test_gate_figures_count_entries_exits_and_refusals_by_reason(org, gate, guard):
