@@ -15,4 +15,6 @@ urlpatterns = [
     path("visitors/", views.visitors, name="visitors"),
     path("watch-list/", views.watch_list, name="watch"),
     path("rosters/", views.rosters, name="rosters"),
+    path("rosters/import/", views.roster_import, name="roster_import"),
+    path("rosters/template.xlsx", views.roster_template, name="roster_template"),
 ]

@@ -21,14 +21,14 @@ from fangkong.accounts.decorators import requires
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has_perm_anywhere
-from fangkong.core.errors import ApplicationError, NotFound
+from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.text import parse_date
 from fangkong.core.web import page_context, renders_app_errors
 from fangkong.health.models import Colour
 from fangkong.orgs.selectors import unit_get_by_code
 
-from . import selectors, services
+from . import importing, selectors, services
 from .models import Direction, GateEvent, Verdict
 
 EXPORT_LIMIT = 100_000
@@ -535,3 +535,45 @@ def _roster_action(request: HttpRequest) -> tuple[Any, str]:
         period_days=post_data.get("period_days") or 7,
     )
     return post, _("Post %(name)s was added.") % {"name": post.name}
+
+
+@login_required
+@requires(Perm.MANAGE_CHECKPOINTS)
+def roster_import(request: HttpRequest) -> HttpResponse:
+    """Upload a roster: a preview of every assignment (or every bad row), then commit all."""
+    context: dict[str, Any] = {}
+    if request.method == "POST" and request.POST.get("token"):
+        written = _report(
+            request,
+            lambda: (
+                importing.roster_commit(actor=request.user, token=request.POST["token"]),
+                _("The roster was imported."),
+            ),
+        )
+        if written is not None:
+            return redirect("checkpoints:rosters")
+    elif request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise InvalidInput(_("Choose a file to upload."))
+            context["assignments"], context["token"] = importing.roster_preview(
+                actor=request.user, upload=upload
+            )
+        except ApplicationError as exc:
+            context["error"] = exc.as_text()
+            context["rows"] = (
+                (exc.detail or {}).get("rows", []) if isinstance(exc.detail, dict) else []
+            )
+    return render(request, "checkpoints/roster_import.html", context)
+
+
+@login_required
+@requires(Perm.MANAGE_CHECKPOINTS)
+def roster_template(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(
+        importing.template_workbook(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="roster-template.xlsx"'
+    return response

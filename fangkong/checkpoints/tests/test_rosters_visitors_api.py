@@ -1,10 +1,13 @@
 """Visitors, duty rosters with the unstaffed alert, the guard's home, and the API."""
 
 import datetime as dt
+import io
 import uuid
 
+import openpyxl
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from fangkong.accounts.roles import Role
@@ -226,3 +229,42 @@ def test_the_api_lists_visitors_rosters_and_the_guards_shifts(client, org, post,
     assert client.get("/api/v1/checkpoints/visitors").json()["count"] == 1
     assert client.get("/api/v1/checkpoints/rosters").json()[0]["slots"][0]["guard_id"] == guard.pk
     assert client.get("/api/v1/checkpoints/my-shifts").json()
+
+
+# ------------------------------------------------------------------ roster import
+
+
+def roster_file(rows) -> SimpleUploadedFile:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["单位编码", "卡口编码", "岗位", "轮班日", "值守人员账号"])
+    for row in rows:
+        sheet.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    return SimpleUploadedFile("排班.xlsx", data.getvalue())
+
+
+def test_a_roster_is_previewed_then_committed_all_at_once(client, org, post, guard):
+    client.force_login(org.user(Role.UNIT_ADMIN, org.ent_a))
+    upload = roster_file([["A1", "G1", "白班", day, guard.username] for day in range(1, 8)])
+    preview = client.post("/checkpoints/rosters/import/", {"file": upload})
+    page = preview.content.decode()
+    assert 'id="preview"' in page and page.count(guard.username) >= 7
+    assert not post.slots.exists()  # nothing saved before the commit
+    token = preview.context["token"]
+    client.post("/checkpoints/rosters/import/", {"token": token})
+    assert sorted(post.slots.values_list("day_index", flat=True)) == list(range(7))
+
+
+def test_a_roster_with_a_bad_row_imports_nothing_and_names_the_row(client, org, post, guard):
+    client.force_login(org.user(Role.UNIT_ADMIN, org.ent_a))
+    outsider = org.user(Role.GUARD, org.plant_b)
+    upload = roster_file(
+        [["A1", "G1", "白班", 1, guard.username], ["A1", "G1", "白班", 2, outsider.username]]
+    )
+    page = client.post("/checkpoints/rosters/import/", {"file": upload}).content.decode()
+    assert 'id="errors"' in page and outsider.username in page
+    assert not post.slots.exists()
+    forged = client.post("/checkpoints/rosters/import/", {"token": "forged"}, follow=True)
+    assert forged.status_code == 200 and not post.slots.exists()
