@@ -221,6 +221,14 @@ def inside_now(user: Viewer, site: OrgUnit) -> list[Inside]:
     return list(by_checkpoint.values())
 
 
+def has_checkpoints(unit_path: str) -> bool:
+    return Checkpoint.objects.filter(subtree_q("site_path", unit_path)).exists()
+
+
+def may_read_log(user: Viewer, unit_path: str) -> bool:
+    return any(scope_for(user, perm).covers(unit_path) for perm in GATE_PERMS)
+
+
 def gate_figures(unit_path: str, day: dt.date) -> dict[str, Any]:
     """A unit subtree's gate figures for a day: entries, exits, refusals by reason.
 

@@ -247,3 +247,20 @@ def test_the_log_export_masks_numbers_for_a_supervisor(client, org, gate, guard)
     assert "张伟" in values
     assert org.person_a.id_number not in values
     assert any(v.startswith(org.person_a.id_number[:4]) and "*" in v for v in values)
+
+
+def test_the_rollup_shows_the_units_gate_figures_linked_for_those_who_read_the_log(
+    client, org, gate, guard
+):
+    scan(guard, gate, person=org.person_a)
+    scan(guard, gate, person=org.person_b, verdict_code="revoked", reason_message="")
+    client.force_login(org.user(Role.UNIT_ADMIN, org.ent_a))
+    page = client.get("/reports/rollup/", {"unit": org.ent_a.pk}).content.decode()
+    block = page[page.index('id="gate-figures"') :]
+    assert "<strong>1</strong>" in block and "/checkpoints/refusals/" in block
+    client.force_login(org.user(Role.VIEWER, org.ent_a))
+    page = client.get("/reports/rollup/", {"unit": org.ent_a.pk}).content.decode()
+    block = page[page.index('id="gate-figures"') :]
+    assert "<strong>1</strong>" in block and "/checkpoints/" not in block
+    client.force_login(org.user(Role.UNIT_ADMIN, org.ent_b))
+    assert 'id="gate-figures"' not in client.get("/reports/rollup/").content.decode()
