@@ -32,5 +32,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             or user_has_perm_anywhere(user, Perm.MANAGE_QUARANTINE),
             "travel": user_has_perm_anywhere(user, Perm.VIEW_HEALTH),
             "return_rules": user_has_perm_anywhere(user, Perm.MANAGE_RETURN_RULES),
+            "gate": any(
+                user_has_perm_anywhere(user, perm)
+                for perm in (Perm.RECORD_GATE, Perm.OVERRIDE_GATE, Perm.MANAGE_CHECKPOINTS)
+            ),
+            "override_gate": user_has_perm_anywhere(user, Perm.OVERRIDE_GATE),
         }
     }

@@ -42,6 +42,10 @@ class Perm(StrEnum):
     MANAGE_QUARANTINE = "manage_quarantine"
     MANAGE_RETURN_RULES = "manage_return_rules"
     MANAGE_OUTBREAK = "manage_outbreak"
+    # Checkpoints: the gate's log, visitors, duty rosters
+    RECORD_GATE = "record_gate"
+    OVERRIDE_GATE = "override_gate"
+    MANAGE_CHECKPOINTS = "manage_checkpoints"
 
 
 _READ = {Perm.VIEW_UNITS, Perm.VIEW_PEOPLE}
@@ -67,9 +71,13 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.TRACKER: frozenset(
         _READ | {Perm.VIEW_SENSITIVE, Perm.VIEW_HEALTH, Perm.VIEW_ROLLUP, Perm.TRACK}
     ),
-    Role.GUARD: frozenset(_READ),
+    # A guard records entries and walk-in visitors at the checkpoints of their units.
+    Role.GUARD: frozenset(_READ | {Perm.RECORD_GATE}),
     Role.SERVICE_HEAD: frozenset(_READ | {Perm.EXPORT, Perm.VIEW_ROLLUP}),
-    Role.SUPERVISOR: frozenset(_READ | {Perm.EXPORT, Perm.VIEW_AUDIT, Perm.VIEW_ROLLUP}),
+    # The duty leader overrides a refusal and sees the watch list's reasons.
+    Role.SUPERVISOR: frozenset(
+        _READ | {Perm.EXPORT, Perm.VIEW_AUDIT, Perm.VIEW_ROLLUP, Perm.OVERRIDE_GATE}
+    ),
     Role.WINDOW_STAFF: frozenset({Perm.VIEW_UNITS}),
     Role.VIEWER: frozenset(_READ | {Perm.EXPORT, Perm.VIEW_ROLLUP}),
 }

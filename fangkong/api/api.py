@@ -14,6 +14,7 @@ from ninja.security import APIKeyHeader, HttpBearer, django_auth
 from fangkong.accounts.models import User
 from fangkong.accounts.selectors import role_rows_for
 from fangkong.accounts.services import api_token_authenticate
+from fangkong.checkpoints.api import router as checkpoints_router
 from fangkong.core.errors import ApplicationError, validation_detail
 from fangkong.health.api import router as health_router
 from fangkong.ledger.api import router as ledger_router
@@ -214,3 +215,4 @@ api.add_router("/", tracking_router)
 api.add_router("/", ledger_router)
 api.add_router("/", quarantine_router)
 api.add_router("/", travel_router)
+api.add_router("/", checkpoints_router)

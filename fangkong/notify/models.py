@@ -19,6 +19,7 @@ class Event(models.TextChoices):
     ITEM_DUE_SOON = "item_due_soon", _("Ledger item due soon")
     ITEM_OVERDUE = "item_overdue", _("Ledger item overdue")
     ITEM_ESCALATED = "item_escalated", _("Ledger item escalated")
+    POST_UNSTAFFED = "post_unstaffed", _("Duty post unstaffed")
     TEST = "test", _("Test message")
 
 

@@ -19,6 +19,7 @@ from fangkong.accounts.actors import Viewer
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm, Role
 from fangkong.accounts.selectors import role_rows_for, user_has_perm_anywhere
+from fangkong.checkpoints import selectors as checkpoint_selectors
 from fangkong.core import calendar
 from fangkong.health.models import Colour
 from fangkong.health.selectors import DeclarationFilter, declarations_search, proxy_units_search
@@ -333,17 +334,24 @@ def _reading_links(user: Viewer) -> list[tuple[str, str]]:
 
 
 def guard_section(user: Viewer) -> Section:
-    links = [(_("Org tree"), reverse("orgs:tree"))]
+    """Today's post and the next shifts from the roster; the gate's log and visitors."""
+    shifts = checkpoint_selectors.shifts_of(user)
+    now = timezone.now()
+    today = timezone.localdate()
+    current = next((s for s in shifts if s.starts <= now < s.ends), None)
+    todays = current or next((s for s in shifts if s.starts.date() == today), None)
+    links = [
+        (_("Gate log"), reverse("checkpoints:log")),
+        (_("Visitors"), reverse("checkpoints:visitors")),
+    ]
     if user_has_perm_anywhere(user, Perm.VIEW_PEOPLE):
         links.append((_("People"), reverse("orgs:people")))
     return Section(
         key="guard",
         title=str(Role.GUARD.label),
-        note=_(
-            "Checkpoint passes and scanning come in a later release. Today you can look up "
-            "units and people (without their ID numbers) in your area."
-        ),
+        note="" if shifts else _("You have no shifts in the roster for the coming week."),
         links=links,
+        data={"today": todays, "on_duty": current is not None, "next": shifts[:6]},
     )
 
 

@@ -20,6 +20,7 @@ from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has_perm_anywhere
 from fangkong.accounts.views import PREVIOUS_LOGIN
+from fangkong.checkpoints import selectors as checkpoint_selectors
 from fangkong.core.errors import Conflict, InvalidInput
 from fangkong.core.exports import Export
 from fangkong.core.routing import reads_from_replica
@@ -346,8 +347,22 @@ def rollup(request: HttpRequest) -> HttpResponse:
             # Cards are counted as they stand now, so only today's page shows them.
             "cards": _abnormal_cards(request.user, unit, data) if day == today else None,
             "team": _team(request.user, unit, day) if not data.children else None,
+            "gate": _gate(request.user, unit, day),
         },
     )
+
+
+def _gate(user: Any, unit: Any, day: dt.date) -> dict[str, Any] | None:
+    """The unit's gate figures for the day, where it has checkpoints; the log links only
+    for those who may read the gate's log there."""
+    if not checkpoint_selectors.has_checkpoints(unit.path):
+        return None
+    return {
+        "figures": checkpoint_selectors.gate_figures(unit.path, day),
+        "linked": checkpoint_selectors.may_read_log(user, unit.path),
+        "site": unit.pk,
+        "day": day,
+    }
 
 
 def people_url(unit: Any, day: dt.date, figure: str) -> str:

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fangkong.accounts.roles import ROLE_PERMS, Perm, Role
+from fangkong.checkpoints.tests import factories as checkpoints
 from fangkong.health.tests.factories import raw_declaration
 from fangkong.ledger import services as ledger
 from fangkong.ledger.testing import register_test_kinds, unregister_test_kinds
@@ -511,6 +512,36 @@ ENDPOINTS = [
             "post",
             "/return-rules",
             {"unit_id": s.unit.pk, "level": "high", "quarantine_days": 21},
+        ),
+    ),
+    (
+        "gate override",
+        Perm.OVERRIDE_GATE,
+        lambda s: (
+            "post",
+            f"/checkpoints/events/{checkpoints.matrix_refusal(s)}/override",
+            {"reason": "厂长确认"},
+        ),
+    ),
+    (
+        "gate roster set",
+        Perm.MANAGE_CHECKPOINTS,
+        lambda s: ("put", f"/checkpoints/posts/{checkpoints.matrix_post(s)}/roster", {"slots": []}),
+    ),
+    (
+        "gate walk-in visitor",
+        Perm.RECORD_GATE,
+        lambda s: (
+            "post",
+            "/checkpoints/visitors",
+            {
+                "site_id": checkpoints.matrix_gate(s).site_id,
+                "name": "王芳",
+                "id_number": valid_resident_id(991),
+                "purpose": "送货",
+                "day": timezone.localdate().isoformat(),
+                "walk_in": True,
+            },
         ),
     ),
 ]

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fangkong.accounts.models import User
+from fangkong.checkpoints.demo import seed_checkpoints
 from fangkong.core.paths import subtree_q
 from fangkong.health.demo import seed_declarations
 from fangkong.health.selectors import link_token, live_link
@@ -80,6 +81,8 @@ class Command(BaseCommand):
                 f"{quarantine['trips']} trip."
             )
             accounts += seed_tracking(days=DAYS[scale])
+            gates = seed_checkpoints()
+            self.stdout.write(f"Checkpoints: {gates['checkpoints']} at plants SDLY-P1 and SDLY-P2.")
             self.stdout.write(
                 f"\nReturnees ({travel['cards']} cards; raise region {RAISE_IN_DEMO} to high "
                 "on /travel/risk-areas/ to flag the one who passed through it):"

@@ -1,0 +1,289 @@
+"""/api/v1/checkpoints endpoints: the scan batch (idempotent by client UUID), the gate's
+log, overrides, visitors, rosters and the caller's own shifts. Thin: selectors and
+services do the work; every endpoint is scoped by them.
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router, Status
+from ninja.pagination import paginate
+
+from fangkong.accounts.models import User
+from fangkong.accounts.roles import Perm
+from fangkong.accounts.selectors import require_perm, scope_for
+from fangkong.core.errors import ApplicationError, NotFound
+from fangkong.core.masking import mask_id_number, mask_phone
+from fangkong.core.pagination import MappedQuerySet
+from fangkong.core.schema import Day, ObjectId, Pages
+from fangkong.orgs.models import Person
+
+from . import selectors, services
+from .models import Checkpoint, GateEvent, Post, Visitor
+from .schemas import (
+    CheckpointOut,
+    EventOut,
+    OverrideIn,
+    PostOut,
+    RosterIn,
+    ScanBatchIn,
+    ScanBatchOut,
+    ScanIn,
+    ShiftOut,
+    VisitorIn,
+    VisitorOut,
+)
+
+router = Router(tags=["checkpoints"])
+
+
+def checkpoint_out(checkpoint: Checkpoint) -> dict[str, Any]:
+    return {
+        "id": checkpoint.pk,
+        "site_id": checkpoint.site_id,
+        "site_name": checkpoint.site.name,
+        "code": checkpoint.code,
+        "name": checkpoint.name,
+        "zones": checkpoint.zones,
+        "is_mobile": checkpoint.is_mobile,
+        "is_active": checkpoint.is_active,
+    }
+
+
+def event_out(user: Any, event: GateEvent) -> dict[str, Any]:
+    number = selectors.holder_id_number(event)
+    path = event.person.unit_path if event.person else event.site_path
+    return {
+        "id": event.pk,
+        "checkpoint_id": event.checkpoint_id,
+        "direction": event.direction,
+        "at": event.at,
+        "kind": event.kind,
+        "source": event.source,
+        "name": selectors.holder_name(event),
+        "id_number": number
+        if scope_for(user, Perm.VIEW_SENSITIVE).covers(path)
+        else mask_id_number(number),
+        "plate": event.plate,
+        "verdict": event.verdict
+        if selectors.may_see_restricted(user, event.site_path) or not event.restricted
+        else "refused",
+        "verdict_label": selectors.verdict_label(user, event),
+        "reason": selectors.reason_for(user, event),
+        "admitted": event.admitted,
+        "temperature": event.temperature,
+        "disinfected": event.disinfected,
+        "cargo": event.cargo,
+        "overridden": event.overridden_at is not None,
+    }
+
+
+def visitor_out(user: Any, visitor: Visitor) -> dict[str, Any]:
+    full = scope_for(user, Perm.VIEW_SENSITIVE).covers(visitor.site_path)
+    return {
+        "id": visitor.pk,
+        "site_id": visitor.site_id,
+        "name": visitor.name,
+        "id_number": visitor.id_number if full else mask_id_number(visitor.id_number),
+        "phone": visitor.phone if full else mask_phone(visitor.phone),
+        "plate": visitor.plate,
+        "purpose": visitor.purpose,
+        "day": visitor.day,
+        "valid_from": visitor.valid_from,
+        "valid_until": visitor.valid_until,
+        "source": visitor.source,
+        "pass_issued": bool(visitor.pass_id_hash),
+    }
+
+
+def post_out(post: Post) -> dict[str, Any]:
+    return {
+        "id": post.pk,
+        "checkpoint_id": post.checkpoint_id,
+        "name": post.name,
+        "starts_at": post.starts_at,
+        "hours": post.hours,
+        "period_days": post.period_days,
+        "anchor": post.anchor,
+        "today_index": selectors.day_index(post, timezone.localdate()),
+        "slots": [
+            {"day_index": slot.day_index, "guard_id": slot.guard_id, "guard_name": str(slot.guard)}
+            for slot in post.slots.all()
+        ],
+    }
+
+
+# ------------------------------------------------------------------ checkpoints and scans
+
+
+@router.get("/checkpoints", response=list[CheckpointOut])
+def list_checkpoints(request: HttpRequest) -> Any:
+    """The checkpoints the caller may see (guards: those of their units)."""
+    return [checkpoint_out(c) for c in selectors.checkpoints_visible(request.user)]
+
+
+def _scan_one(request: HttpRequest, scan: ScanIn) -> dict[str, Any]:
+    checkpoint = selectors.checkpoint_get(request.user, scan.checkpoint_id)
+    person = visitor = None
+    if scan.person_id is not None:
+        person = Person.objects.filter(pk=scan.person_id, is_active=True).first()
+        if person is None:
+            raise NotFound(detail={"person_id": [str(NotFound.default_message)]})
+    if scan.visitor_id is not None:
+        visitor = Visitor.objects.filter(pk=scan.visitor_id, site=checkpoint.site).first()
+        if visitor is None:
+            raise NotFound(detail={"visitor_id": [str(NotFound.default_message)]})
+    event, created = services.scan_record(
+        request.user,
+        checkpoint=checkpoint,
+        direction=scan.direction,
+        verdict_code=scan.verdict,
+        reason_message=scan.reason,
+        person=person,
+        visitor=visitor,
+        plate=scan.plate,
+        driver=scan.driver,
+        pass_id_hash=scan.pass_id_hash,
+        temperature=scan.temperature,
+        disinfected=scan.disinfected,
+        cargo=scan.cargo,
+        client_uuid=scan.client_uuid,
+        at=scan.at,
+    )
+    return {
+        "client_uuid": scan.client_uuid,
+        "status": "created" if created else "duplicate",
+        "id": event.pk,
+        "admitted": event.admitted,
+        "verdict": event_out(request.user, event)["verdict"],
+        "reason": selectors.reason_for(request.user, event),
+    }
+
+
+@router.post("/checkpoints/scans", response=ScanBatchOut)
+def record_scans(request: HttpRequest, payload: ScanBatchIn) -> Any:
+    """Store a batch of scans, each exactly once by its client UUID.
+
+    Each scan is answered on its own: ``created``, ``duplicate`` (sent before with the same
+    content: nothing is stored twice) or ``rejected`` with the error body (out of scope,
+    invalid, a UUID reused for other content). A scanner drops a scan from its queue once
+    it is answered ``created`` or ``duplicate``; ``rejected`` will never be accepted.
+    """
+    require_perm(request.user, Perm.RECORD_GATE)
+    results = []
+    for scan in payload.scans:
+        try:
+            with transaction.atomic():
+                results.append(_scan_one(request, scan))
+        except ApplicationError as exc:
+            results.append(
+                {
+                    "client_uuid": scan.client_uuid,
+                    "status": "rejected",
+                    "error": {"code": exc.code, "message": exc.as_text(), "detail": exc.detail},
+                }
+            )
+    return {"results": results}
+
+
+@router.get("/checkpoints/events", response=list[EventOut])
+@paginate(Pages, page_size=100)
+def list_events(
+    request: HttpRequest,
+    checkpoint_id: ObjectId | None = None,
+    day: Day | None = None,
+    refused: bool = False,
+    q: str = "",
+) -> Any:
+    """The gate's log in scope, newest first."""
+    require_perm(request.user, Perm.VIEW_UNITS)
+    checkpoint = selectors.checkpoint_get(request.user, checkpoint_id) if checkpoint_id else None
+    rows = selectors.events_search(
+        request.user, selectors.EventFilter(q=q, checkpoint=checkpoint, day=day, refused=refused)
+    )
+    return MappedQuerySet(rows, lambda event: event_out(request.user, event))
+
+
+@router.post("/checkpoints/events/{event_id}/override", response=EventOut)
+def override_refusal(request: HttpRequest, event_id: ObjectId, payload: OverrideIn) -> Any:
+    """A supervisor admits a refused entry with a reason (audited)."""
+    event = selectors.event_get(request.user, event_id)
+    event = services.refusal_override(actor=request.user, event=event, reason=payload.reason)
+    return event_out(request.user, selectors.event_get(request.user, event.pk))
+
+
+# ------------------------------------------------------------------ visitors
+
+
+@router.get("/checkpoints/visitors", response=list[VisitorOut])
+@paginate(Pages, page_size=100)
+def list_visitors(request: HttpRequest, day: Day | None = None, q: str = "") -> Any:
+    rows = selectors.visitors_search(request.user, q=q, day=day)
+    return MappedQuerySet(rows, lambda visitor: visitor_out(request.user, visitor))
+
+
+@router.post("/checkpoints/visitors", response={201: VisitorOut})
+def register_visitor(request: HttpRequest, payload: VisitorIn) -> Any:
+    """Pre-register a visitor (a host with a role at the site) or a walk-in (a guard)."""
+    site = selectors.site_get(request.user, payload.site_id) if payload.walk_in else None
+    if site is None:
+        site = next(
+            (s for s in selectors.host_sites(request.user) if s.pk == payload.site_id), None
+        )
+    if site is None:
+        raise NotFound()
+    visitor = services.visitor_register(
+        actor=request.user,
+        site=site,
+        name=payload.name,
+        id_number=payload.id_number,
+        purpose=payload.purpose,
+        day=payload.day,
+        phone=payload.phone,
+        plate=payload.plate,
+        start=payload.start,
+        end=payload.end,
+        walk_in=payload.walk_in,
+    )
+    return Status(201, visitor_out(request.user, visitor))
+
+
+# ------------------------------------------------------------------ rosters
+
+
+@router.get("/checkpoints/rosters", response=list[PostOut])
+def list_rosters(request: HttpRequest) -> Any:
+    """Duty posts in scope with who stands each day of the rotation."""
+    return [post_out(post) for post in selectors.posts_visible(request.user)]
+
+
+@router.put("/checkpoints/posts/{post_id}/roster", response=PostOut)
+def set_roster(request: HttpRequest, post_id: ObjectId, payload: RosterIn) -> Any:
+    post = selectors.post_get(request.user, post_id)
+    users = User.objects.in_bulk([s.guard_id for s in payload.slots if s.guard_id])
+    assignments = {}
+    for slot in payload.slots:
+        if slot.guard_id is not None and slot.guard_id not in users:
+            raise NotFound(detail={"guard_id": [str(NotFound.default_message)]})
+        assignments[slot.day_index] = users.get(slot.guard_id) if slot.guard_id else None
+    services.roster_set(actor=request.user, post=post, assignments=assignments)
+    return post_out(selectors.post_get(request.user, post.pk))
+
+
+@router.get("/checkpoints/my-shifts", response=list[ShiftOut])
+def my_shifts(request: HttpRequest) -> Any:
+    """The caller's own shifts from now for a week (the scanner shows today's post)."""
+    return [
+        {
+            "post_id": shift.post.pk,
+            "post_name": shift.post.name,
+            "checkpoint_id": shift.checkpoint.pk,
+            "checkpoint_name": shift.checkpoint.name,
+            "site_name": shift.checkpoint.site.name,
+            "starts": shift.starts,
+            "ends": shift.ends,
+        }
+        for shift in selectors.shifts_of(request.user)
+    ]

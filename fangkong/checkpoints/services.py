@@ -1,0 +1,716 @@
+"""Every write of checkpoints: sites' policies, checkpoints, the gate's log, visitors, the
+watch list, duty posts and rosters.
+
+Who may write:
+- *manage checkpoints* on the site: policies, checkpoints, posts and rosters;
+- *record at the gate* on the site: scans, manual entries, walk-in visitors;
+- *override refusals* on the site: a supervisor admits a refused entry, with a reason,
+  and keeps the watch list;
+- any role on the site (*view units*): a host pre-registers a visitor.
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import uuid as uuid_lib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.actors import Actor, acting_user
+from fangkong.accounts.models import RoleAssignment, User
+from fangkong.accounts.roles import Perm, Role
+from fangkong.accounts.selectors import require_perm
+from fangkong.core.audit import audit_record, snapshot
+from fangkong.core.errors import Conflict, InvalidInput, KeyReused
+from fangkong.core.masking import mask_id_number
+from fangkong.core.models import AuditLog
+from fangkong.core.numbers import to_decimal
+from fangkong.core.paths import ancestor_paths, subtree_q
+from fangkong.core.text import clean_cell, compact
+from fangkong.health.models import (
+    TEMPERATURE_MAX,
+    TEMPERATURE_MIN,
+    Colour,
+    Declaration,
+    OutbreakProfile,
+)
+from fangkong.orgs.models import OrgUnit, Person
+from fangkong.orgs.validators import normalize_phone, normalize_resident_id
+from fangkong.quarantine.models import Placement
+from fangkong.tracking import services as tracking
+
+from .models import (
+    RESTRICTED_VERDICTS,
+    Checkpoint,
+    Direction,
+    GateEvent,
+    Post,
+    RosterSlot,
+    SitePolicy,
+    Verdict,
+    Visitor,
+    WatchEntry,
+)
+from .selectors import works_at
+
+# Chinese plates: province, issuing letter, five characters (six for new-energy plates),
+# optionally written with a dot (鲁C·12345) or a space.
+_PLATE = re.compile(
+    r"^[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]"
+    r"[A-Z][A-HJ-NP-Z0-9]{4,5}[A-HJ-NP-Z0-9挂学警]$"
+)
+BATCH_LIMIT = 500
+
+
+def _audit(actor: Actor, action: str, obj: Any, scope_path: str, before: Any = None) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=obj,
+        scope_path=scope_path,
+        before=before,
+        after=snapshot(obj),
+    )
+
+
+def normalize_plate(value: Any) -> str:
+    """Return a plate as stored (鲁C12345, upper case, no dot or space) or raise."""
+    plate = compact(value).upper().replace("·", "").replace(".", "").replace("-", "")
+    if not plate:
+        return ""
+    if not _PLATE.match(plate):
+        raise ValidationError(_("Enter a Chinese vehicle plate such as 鲁C12345 or 鲁CD12345."))
+    return plate
+
+
+def _invalid(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, detail={field: [message]})
+
+
+# ------------------------------------------------------------------ sites and checkpoints
+
+
+def policy_for(site: OrgUnit) -> SitePolicy:
+    """The site's policy, or the default (green only, nothing banned) if none was saved."""
+    return SitePolicy.objects.filter(site=site).first() or SitePolicy(
+        site=site, site_path=site.path
+    )
+
+
+@transaction.atomic
+def policy_update(
+    *,
+    actor: Actor,
+    site: OrgUnit,
+    admit_colours: Iterable[str],
+    refuse_printed: bool = False,
+    refuse_without_device_key: bool = False,
+    outsiders_banned: bool = False,
+) -> SitePolicy:
+    """Set which status colours admit at the site and what its checkpoints refuse."""
+    require_perm(actor, Perm.MANAGE_CHECKPOINTS, site.path)
+    colours = [colour for colour in Colour.values if colour in set(admit_colours)]
+    if not colours:
+        raise _invalid("admit_colours", _("Choose at least one status colour that admits."))
+    policy = policy_for(site)
+    before = snapshot(policy) if policy.pk else None
+    policy.admit_colours = colours
+    policy.refuse_printed = bool(refuse_printed)
+    policy.refuse_without_device_key = bool(refuse_without_device_key)
+    policy.outsiders_banned = bool(outsiders_banned)
+    policy.save()
+    action = AuditLog.Action.UPDATE if before else AuditLog.Action.CREATE
+    _audit(actor, action, policy, site.path, before)
+    return policy
+
+
+def _zones(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = re.split(r"[\s,，、]+", value)
+    zones = [clean_cell(zone).upper() for zone in value or [] if clean_cell(zone)]
+    if any(len(zone) > 32 for zone in zones):
+        raise _invalid("zones", _("A zone code has at most 32 characters."))
+    return sorted(set(zones))
+
+
+def _checkpoint_fields(code: str, name: str, zones: Any) -> dict[str, Any]:
+    fields = {"code": clean_cell(code).upper(), "name": clean_cell(name), "zones": _zones(zones)}
+    if not fields["code"] or len(fields["code"]) > 32:
+        raise _invalid("code", _("The code is required (at most 32 characters)."))
+    if not fields["name"] or len(fields["name"]) > 64:
+        raise _invalid("name", _("The name is required (at most 64 characters)."))
+    return fields
+
+
+@transaction.atomic
+def checkpoint_create(
+    *, actor: Actor, site: OrgUnit, code: str, name: str, zones: Any = (), is_mobile: bool = False
+) -> Checkpoint:
+    """Add a checkpoint (or a mobile post) to a site."""
+    require_perm(actor, Perm.MANAGE_CHECKPOINTS, site.path)
+    fields = _checkpoint_fields(code, name, zones)
+    if Checkpoint.objects.filter(site=site, code=fields["code"]).exists():
+        raise _invalid("code", _("This site already has a checkpoint with that code."))
+    checkpoint = Checkpoint.objects.create(
+        site=site, site_path=site.path, is_mobile=bool(is_mobile), **fields
+    )
+    _audit(actor, AuditLog.Action.CREATE, checkpoint, site.path)
+    return checkpoint
+
+
+@transaction.atomic
+def checkpoint_update(
+    *,
+    actor: Actor,
+    checkpoint: Checkpoint,
+    name: str,
+    zones: Any = (),
+    is_mobile: bool = False,
+    is_active: bool = True,
+) -> Checkpoint:
+    """Rename a checkpoint, change its zones, mark it mobile or out of use."""
+    require_perm(actor, Perm.MANAGE_CHECKPOINTS, checkpoint.site_path)
+    before = snapshot(checkpoint)
+    fields = _checkpoint_fields(checkpoint.code, name, zones)
+    checkpoint.name, checkpoint.zones = fields["name"], fields["zones"]
+    checkpoint.is_mobile, checkpoint.is_active = bool(is_mobile), bool(is_active)
+    checkpoint.save()
+    _audit(actor, AuditLog.Action.UPDATE, checkpoint, checkpoint.site_path, before)
+    return checkpoint
+
+
+# ------------------------------------------------------------------ watch list
+
+
+def id_hash(id_number: str) -> str:
+    """A keyed hash of an ID number: the watch list never stores the number itself."""
+    key = getattr(settings, "WATCH_LIST_KEY", "") or settings.SECRET_KEY
+    return hmac.new(key.encode(), id_number.encode(), hashlib.sha256).hexdigest()
+
+
+def _resident_id(value: Any, field: str = "id_number") -> str:
+    try:
+        return normalize_resident_id(str(value or ""))
+    except ValidationError as exc:
+        raise _invalid(field, exc.messages[0]) from None
+
+
+@transaction.atomic
+def watch_add(*, actor: Actor, unit: OrgUnit, id_number: str, name: str, reason: str) -> WatchEntry:
+    """Refuse an ID number at every checkpoint under ``unit``; the reason is for supervisors."""
+    require_perm(actor, Perm.OVERRIDE_GATE, unit.path)
+    number = _resident_id(id_number)
+    reason = clean_cell(reason)
+    if not reason:
+        raise _invalid("reason", _("Say why this person is on the watch list."))
+    entry = WatchEntry.objects.create(
+        unit=unit,
+        unit_path=unit.path,
+        id_hash=id_hash(number),
+        id_masked=mask_id_number(number),
+        name=clean_cell(name)[:64],
+        reason=reason[:255],
+        created_by=acting_user(actor),
+    )
+    _audit(actor, AuditLog.Action.CREATE, entry, unit.path)
+    return entry
+
+
+@transaction.atomic
+def watch_remove(*, actor: Actor, entry: WatchEntry) -> WatchEntry:
+    require_perm(actor, Perm.OVERRIDE_GATE, entry.unit_path)
+    before = snapshot(entry)
+    entry.is_active = False
+    entry.save(update_fields=["is_active", "updated_at"])
+    _audit(actor, AuditLog.Action.UPDATE, entry, entry.unit_path, before)
+    return entry
+
+
+def watched(id_number: str, site_path: str) -> WatchEntry | None:
+    """The active watch-list entry covering ``site_path`` for this ID number, if any."""
+    if not id_number:
+        return None
+    return WatchEntry.objects.filter(
+        id_hash=id_hash(id_number), is_active=True, unit_path__in=ancestor_paths(site_path)
+    ).first()
+
+
+# ------------------------------------------------------------------ visitors
+
+
+def _window(day: dt.date, start: dt.time | None, end: dt.time | None) -> tuple[Any, Any]:
+    zone = timezone.get_current_timezone()
+    valid_from = dt.datetime.combine(day, start or dt.time(0), zone)
+    valid_until = (
+        dt.datetime.combine(day, end, zone)
+        if end is not None
+        else dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone)
+    )
+    if valid_until <= valid_from:
+        raise _invalid("until", _("The visit must end after it starts."))
+    return valid_from, valid_until
+
+
+@transaction.atomic
+def visitor_register(
+    *,
+    actor: Actor,
+    site: OrgUnit,
+    name: str,
+    id_number: str,
+    purpose: str,
+    day: dt.date,
+    phone: str = "",
+    plate: str = "",
+    start: dt.time | None = None,
+    end: dt.time | None = None,
+    walk_in: bool = False,
+) -> Visitor:
+    """Register a visitor for one day: a host in advance, or the guard at the gate.
+
+    The visitor's one-day pass (its window and zones stored here) is issued by the passes
+    app; see docs/checkpoints.md.
+    """
+    if walk_in:
+        require_perm(actor, Perm.RECORD_GATE, site.path)
+    elif not works_at(actor, site.path):
+        require_perm(actor, Perm.VIEW_UNITS, site.path)
+    fields = {
+        "name": clean_cell(name),
+        "purpose": clean_cell(purpose),
+        "id_number": _resident_id(id_number),
+    }
+    if not fields["name"] or len(fields["name"]) > 64:
+        raise _invalid("name", _("The visitor's name is required."))
+    if not fields["purpose"] or len(fields["purpose"]) > 200:
+        raise _invalid("purpose", _("Say what the visit is for."))
+    try:
+        fields["phone"] = normalize_phone(phone)
+        fields["plate"] = normalize_plate(plate)
+    except ValidationError as exc:
+        field = "plate" if plate and "plate" in str(exc.messages[0]).lower() else "phone"
+        raise _invalid(field, exc.messages[0]) from None
+    today = timezone.localdate()
+    if not walk_in and not today <= day <= today + dt.timedelta(days=30):
+        raise _invalid("day", _("A visit is registered for today or a day within 30 days."))
+    valid_from, valid_until = _window(today if walk_in else day, start, end)
+    visitor = Visitor.objects.create(
+        site=site,
+        site_path=site.path,
+        day=today if walk_in else day,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        zones=sorted(
+            {zone for zones in site.checkpoints.values_list("zones", flat=True) for zone in zones}
+        ),
+        source=Visitor.Source.WALK_IN if walk_in else Visitor.Source.PRE_REGISTERED,
+        host=None if walk_in else acting_user(actor),
+        created_by=acting_user(actor),
+        **fields,
+    )
+    _audit(actor, AuditLog.Action.CREATE, visitor, site.path)
+    return visitor
+
+
+# ------------------------------------------------------------------ the gate's log
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: str
+    reason: str
+
+
+def _temperature(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = to_decimal(value, places=1)
+    except ValueError:
+        number = None
+    if number is None or not TEMPERATURE_MIN <= number <= TEMPERATURE_MAX:
+        raise _invalid(
+            "temperature",
+            _("Enter a temperature between %(low)s and %(high)s °C.")
+            % {"low": TEMPERATURE_MIN, "high": TEMPERATURE_MAX},
+        )
+    return number
+
+
+def _gate_rules(
+    checkpoint: Checkpoint,
+    direction: str,
+    decision: Decision,
+    *,
+    person: Person | None,
+    visitor: Visitor | None,
+    temperature: Decimal | None,
+) -> Decision:
+    """Apply the site's own rules on entry, over whatever the pass said.
+
+    Order: the watch list (its reason stays hidden from guards), outsiders banned, then a
+    fever taken at the gate.
+    """
+    if direction != Direction.IN:
+        return decision
+    id_number = person.id_number if person else visitor.id_number if visitor else ""
+    entry = watched(id_number, checkpoint.site_path)
+    if entry is not None:
+        return Decision(Verdict.WATCH_LIST, entry.reason)
+    if visitor is not None and policy_for(checkpoint.site).outsiders_banned:
+        return Decision(
+            Verdict.OUTSIDERS_BANNED, _("Outsiders are banned from entering this site.")
+        )
+    threshold = OutbreakProfile.current().fever_threshold
+    if temperature is not None and temperature >= threshold:
+        return Decision(
+            Verdict.FEVER,
+            _("Temperature %(t)s °C at or above %(threshold)s °C: entry refused.")
+            % {"t": temperature, "threshold": threshold},
+        )
+    return decision
+
+
+def _subject_key(person: Person | None, visitor: Visitor | None, plate: str) -> str:
+    if person is not None:
+        return f"p{person.pk}"
+    if visitor is not None:
+        return f"v{visitor.pk}"
+    if plate:
+        return f"c{plate}"
+    raise InvalidInput(_("Name the person, the visitor or the vehicle."))
+
+
+def _same_event(event: GateEvent, values: dict[str, Any]) -> bool:
+    return all(getattr(event, name) == value for name, value in values.items())
+
+
+@transaction.atomic
+def scan_record(
+    actor: Actor,
+    *,
+    checkpoint: Checkpoint,
+    direction: str,
+    verdict_code: str,
+    reason_message: str,
+    person: Person | None = None,
+    plate: str | None = None,
+    visitor: Visitor | None = None,
+    pass_id_hash: str = "",
+    temperature: Any = None,
+    disinfected: bool | None = None,
+    cargo: str = "",
+    client_uuid: uuid_lib.UUID | str,
+    at: dt.datetime | None = None,
+    driver: str = "",
+    source: str = GateEvent.Source.SCAN,
+) -> tuple[GateEvent, bool]:
+    """Record one scan or manual entry with its verdict, from any source; idempotent.
+
+    ``verdict_code`` is what decided the pass (the verifier's code, or the gate's own); the
+    site's rules (watch list, outsiders banned, fever) may still refuse an entry. A
+    temperature at or above the outbreak profile's threshold opens an abnormal-person card.
+    The same ``client_uuid`` sent again with the same content answers the stored row
+    (created False); with other content it is refused (409).
+    """
+    require_perm(actor, Perm.RECORD_GATE, checkpoint.site_path)
+    if direction not in Direction.values:
+        raise _invalid("direction", _("The direction is in or out."))
+    if verdict_code not in Verdict.values:
+        raise _invalid("verdict", _("Unknown verdict code."))
+    try:
+        key = uuid_lib.UUID(str(client_uuid))
+        plate = normalize_plate(plate or "")
+    except ValueError:
+        raise _invalid("client_uuid", _("The client UUID is not a UUID.")) from None
+    except ValidationError as exc:
+        raise _invalid("plate", exc.messages[0]) from None
+    degrees = _temperature(temperature)
+    kind = (
+        GateEvent.Kind.VISITOR
+        if visitor is not None
+        else GateEvent.Kind.PERSON
+        if person is not None
+        else GateEvent.Kind.VEHICLE
+    )
+    values = {
+        "checkpoint_id": checkpoint.pk,
+        "direction": direction,
+        "kind": kind,
+        "person_id": person.pk if person else None,
+        "visitor_id": visitor.pk if visitor else None,
+        "plate": plate,
+        "pass_id_hash": clean_cell(pass_id_hash)[:64],
+        "temperature": degrees,
+    }
+    earlier = GateEvent.objects.filter(client_uuid=key).first()
+    if earlier is not None:
+        if not _same_event(earlier, values):
+            raise KeyReused(detail={"client_uuid": [str(KeyReused.default_message)]})
+        return earlier, False
+    decision = _gate_rules(
+        checkpoint,
+        direction,
+        Decision(verdict_code, clean_cell(reason_message)[:255]),
+        person=person,
+        visitor=visitor,
+        temperature=degrees,
+    )
+    now = timezone.now()
+    event = GateEvent.objects.create(
+        **values,
+        site_path=checkpoint.site_path,
+        at=min(at, now) if at else now,
+        guard=acting_user(actor),
+        source=source,
+        driver=clean_cell(driver)[:64],
+        subject_key=_subject_key(person, visitor, plate),
+        verdict=decision.verdict,
+        reason=decision.reason,
+        admitted=decision.verdict == Verdict.OK,
+        disinfected=disinfected,
+        cargo=clean_cell(cargo)[:200],
+        client_uuid=key,
+    )
+    if decision.verdict == Verdict.FEVER and person is not None:
+        tracking.card_open(
+            actor=None,
+            person=person,
+            reason=_("fever %(t)s °C at %(checkpoint)s")
+            % {"t": degrees, "checkpoint": checkpoint.name},
+        )
+    return event, True
+
+
+def _status_decision(person: Person, site: OrgUnit) -> Decision:
+    """Whether today's health status admits the person at the site (a manual entry)."""
+    if Placement.objects.filter(person=person, state__in=Placement.OPEN_STATES).exists():
+        return Decision(Verdict.STATUS, _("In quarantine."))
+    today = timezone.localdate()
+    colour = (
+        Declaration.objects.filter(person=person, day=today, is_current=True)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if colour is None:
+        return Decision(Verdict.STATUS, _("No health declaration today."))
+    if colour not in policy_for(site).admit_colours:
+        return Decision(
+            Verdict.STATUS,
+            _("Health status %(colour)s does not admit here.") % {"colour": Colour(colour).label},
+        )
+    return Decision(Verdict.OK, "")
+
+
+def _visitor_decision(visitor: Visitor) -> Decision:
+    now = timezone.now()
+    if now < visitor.valid_from:
+        return Decision(Verdict.NOT_YET_VALID, _("The visit has not started yet."))
+    if now >= visitor.valid_until:
+        return Decision(Verdict.EXPIRED, _("The visit is over."))
+    return Decision(Verdict.OK, "")
+
+
+def _visitor_today(site: OrgUnit, id_number: str) -> Visitor | None:
+    return (
+        Visitor.objects.filter(site=site, id_number=id_number, day=timezone.localdate())
+        .order_by("-valid_until", "-id")
+        .first()
+    )
+
+
+def manual_entry(
+    actor: Actor,
+    *,
+    checkpoint: Checkpoint,
+    direction: str,
+    id_number: str = "",
+    plate: str = "",
+    driver: str = "",
+    temperature: Any = None,
+    disinfected: bool | None = None,
+    cargo: str = "",
+    client_uuid: uuid_lib.UUID | str | None = None,
+) -> tuple[GateEvent, bool]:
+    """Record an entry typed at the gate by ID number (a person or a visitor) or plate.
+
+    A person is admitted when today's health status admits at the site and they are not in
+    quarantine; a visitor registered for today inside the visit's window; a vehicle alone
+    is logged with its disinfection and cargo (its driver's pass is checked separately).
+    """
+    require_perm(actor, Perm.RECORD_GATE, checkpoint.site_path)
+    person = visitor = None
+    if id_number:
+        number = _resident_id(id_number)
+        visitor = _visitor_today(checkpoint.site, number)
+        if visitor is None:
+            person = Person.objects.filter(id_number=number, is_active=True).first()
+        if visitor is not None:
+            decision = _visitor_decision(visitor)
+        elif person is not None:
+            decision = _status_decision(person, checkpoint.site)
+        else:
+            # Nobody of that number: the entry is logged as a refused vehicle or walk-up.
+            decision = Decision(Verdict.NO_PASS, _("Not registered: register as a visitor."))
+            if not plate:
+                raise _invalid(
+                    "id_number",
+                    _("Nobody with this ID number is registered; register a walk-in visitor."),
+                )
+    elif plate:
+        decision = Decision(Verdict.OK, "")
+    else:
+        raise _invalid("id_number", _("Enter an ID number or a plate."))
+    return scan_record(
+        actor,
+        checkpoint=checkpoint,
+        direction=direction,
+        verdict_code=decision.verdict if direction == Direction.IN else Verdict.OK,
+        reason_message=decision.reason if direction == Direction.IN else "",
+        person=person,
+        visitor=visitor,
+        plate=plate,
+        driver=driver,
+        temperature=temperature,
+        disinfected=disinfected,
+        cargo=cargo,
+        client_uuid=client_uuid or uuid_lib.uuid4(),
+        source=GateEvent.Source.MANUAL,
+    )
+
+
+@transaction.atomic
+def refusal_override(*, actor: Actor, event: GateEvent, reason: str) -> GateEvent:
+    """A supervisor admits a refused entry, with a reason; audited."""
+    require_perm(
+        actor,
+        Perm.OVERRIDE_GATE,
+        event.site_path,
+        seen_with=Perm.RECORD_GATE,
+        message=_("Only the duty leader may override a refusal."),
+    )
+    event = GateEvent.objects.select_for_update().get(pk=event.pk)
+    if event.admitted:
+        raise Conflict(_("This entry was not refused."))
+    reason = clean_cell(reason)
+    if not reason:
+        raise _invalid("reason", _("Say why the refusal is overridden."))
+    before = snapshot(event)
+    event.admitted = True
+    event.overridden_by = acting_user(actor)
+    event.overridden_at = timezone.now()
+    event.override_reason = reason[:255]
+    event.save(update_fields=["admitted", "overridden_by", "overridden_at", "override_reason"])
+    _audit(actor, AuditLog.Action.UPDATE, event, event.site_path, before)
+    return event
+
+
+def restricted(event: GateEvent) -> bool:
+    return event.verdict in RESTRICTED_VERDICTS
+
+
+# ------------------------------------------------------------------ posts and rosters
+
+
+def _post_fields(name: str, starts_at: Any, hours: Any, period_days: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {"name": clean_cell(name)}
+    if not fields["name"] or len(fields["name"]) > 64:
+        raise _invalid("name", _("The post's name is required."))
+    if isinstance(starts_at, str):
+        try:
+            starts_at = dt.time.fromisoformat(starts_at) if starts_at else None
+        except ValueError:
+            raise _invalid("starts_at", _("Enter the shift's start as 07:30.")) from None
+    fields["starts_at"] = starts_at or dt.time(7, 30)
+    try:
+        fields["hours"] = int(hours or 12)
+        fields["period_days"] = int(period_days or 7)
+    except (TypeError, ValueError):
+        raise _invalid("hours", _("Enter whole numbers.")) from None
+    if not 1 <= fields["hours"] <= 24:
+        raise _invalid("hours", _("A shift lasts 1 to 24 hours."))
+    if fields["period_days"] not in (7, 14):
+        raise _invalid("period_days", _("Guards rotate over a week (7) or a fortnight (14)."))
+    return fields
+
+
+@transaction.atomic
+def post_create(
+    *,
+    actor: Actor,
+    checkpoint: Checkpoint,
+    name: str,
+    starts_at: Any = None,
+    hours: Any = 12,
+    period_days: Any = 7,
+    anchor: dt.date | None = None,
+) -> Post:
+    """Add a duty post at a checkpoint; shifts start at 07:30 unless told otherwise."""
+    require_perm(actor, Perm.MANAGE_CHECKPOINTS, checkpoint.site_path)
+    post = Post.objects.create(
+        checkpoint=checkpoint,
+        site_path=checkpoint.site_path,
+        anchor=anchor or _monday(timezone.localdate()),
+        **_post_fields(name, starts_at, hours, period_days),
+    )
+    _audit(actor, AuditLog.Action.CREATE, post, post.site_path)
+    return post
+
+
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def guards_of(site_path: str) -> QuerySet[User]:
+    """Active users holding the guard role on the site, a unit above it or one inside it."""
+    holders = RoleAssignment.objects.filter(
+        Q(unit__path__in=ancestor_paths(site_path)) | subtree_q("unit__path", site_path),
+        role=Role.GUARD,
+        unit__valid_to__isnull=True,
+    ).values("user_id")
+    return User.objects.filter(pk__in=holders, is_active=True).order_by("display_name", "pk")
+
+
+@transaction.atomic
+def roster_set(
+    *, actor: Actor, post: Post, assignments: dict[int, User | None], audit: bool = True
+) -> Post:
+    """Put guards on the days of a post's rotation (None leaves a day unstaffed)."""
+    require_perm(actor, Perm.MANAGE_CHECKPOINTS, post.site_path)
+    allowed = set(guards_of(post.site_path).values_list("pk", flat=True))
+    before = {slot.day_index: slot.guard_id for slot in post.slots.all()}
+    for day_index, guard in assignments.items():
+        if not 0 <= day_index < post.period_days:
+            raise _invalid("day_index", _("That day is not in the rotation."))
+        if guard is not None and guard.pk not in allowed:
+            raise _invalid(
+                "guard",
+                _("%(name)s holds no guard role at this site.") % {"name": guard.display_name},
+            )
+        if guard is None:
+            RosterSlot.objects.filter(post=post, day_index=day_index).delete()
+        else:
+            RosterSlot.objects.update_or_create(
+                post=post, day_index=day_index, defaults={"guard": guard}
+            )
+    if audit:
+        after = {slot.day_index: slot.guard_id for slot in post.slots.all()}
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.UPDATE,
+            obj=post,
+            scope_path=post.site_path,
+            before={"roster": before},
+            after={"roster": after},
+        )
+    return post

@@ -1,0 +1,270 @@
+"""Visitors, duty rosters with the unstaffed alert, the guard's home, and the API."""
+
+import datetime as dt
+import io
+import uuid
+
+import openpyxl
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from fangkong.accounts.roles import Role
+from fangkong.checkpoints.tasks import unstaffed_sweep
+from fangkong.core.models import AuditLog
+from fangkong.notify.models import Event, InboxItem
+from fangkong.testing import valid_resident_id
+
+from .. import services
+from ..models import GateEvent, UnstaffedAlert, Visitor
+from .factories import make_gate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def gate(org):
+    return make_gate(org.plant_a)
+
+
+@pytest.fixture
+def guard(org):
+    return org.user(Role.GUARD, org.plant_a)
+
+
+def local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), timezone.get_current_timezone())
+
+
+# ------------------------------------------------------------------ visitors
+
+
+def test_a_host_pre_registers_a_visitor_and_the_list_masks_the_phone(client, org, gate):
+    host = org.user(Role.REPORTER, org.shop_a)  # a role at the site's subtree
+    client.force_login(org.user(Role.REPORTER, org.plant_a))
+    day = timezone.localdate()
+    response = client.post(
+        "/checkpoints/visitors/",
+        {
+            "site": org.plant_a.pk,
+            "name": "王芳",
+            "id_number": valid_resident_id(77),
+            "phone": "13705330088",
+            "plate": "鲁C·8M123",
+            "purpose": "设备检修",
+            "day": day.isoformat(),
+            "start": "08:00",
+            "end": "18:00",
+        },
+        follow=True,
+    )
+    visitor = Visitor.objects.get()
+    assert (visitor.plate, visitor.source) == ("鲁C8M123", "pre_registered")
+    assert visitor.valid_until - visitor.valid_from == dt.timedelta(hours=10)
+    page = response.content.decode()
+    assert "王芳" in page and "137****0088" in page and "13705330088" not in page
+    assert host  # a host below the site may register too
+    services.visitor_register(
+        actor=host,
+        site=org.plant_a,
+        name="李强",
+        id_number=valid_resident_id(78),
+        purpose="送货",
+        day=day,
+    )
+
+
+def test_a_visitor_with_a_wrong_id_number_is_refused_with_the_reason(client, org, gate):
+    client.force_login(org.user(Role.REPORTER, org.plant_a))
+    bad = valid_resident_id(77)[:-1] + ("0" if valid_resident_id(77)[-1] != "0" else "1")
+    response = client.post(
+        "/checkpoints/visitors/",
+        {"site": org.plant_a.pk, "name": "王芳", "id_number": bad, "purpose": "x"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert not Visitor.objects.exists()
+    assert "校验" in response.content.decode() or "check digit" in response.content.decode()
+
+
+def test_a_pre_registered_visitor_is_admitted_by_id_number_inside_the_window(
+    client, org, gate, guard
+):
+    day = timezone.localdate()
+    services.visitor_register(
+        actor=guard,
+        site=org.plant_a,
+        name="王芳",
+        id_number=valid_resident_id(77),
+        purpose="检修",
+        day=day,
+        start=dt.time(8),
+        end=dt.time(18),
+    )
+    client.force_login(guard)
+    post = {"checkpoint": gate.pk, "direction": "in", "id_number": valid_resident_id(77)}
+    with time_machine.travel(local(day, 9), tick=False):
+        client.post("/checkpoints/entry/", post)
+    with time_machine.travel(local(day, 19), tick=False):
+        client.post("/checkpoints/entry/", {**post, "client_uuid": str(uuid.uuid4())})
+    first, late = GateEvent.objects.order_by("id")
+    assert first.admitted and first.visitor is not None
+    assert (late.admitted, late.verdict) == (False, "expired")
+
+
+# ------------------------------------------------------------------ rosters
+
+
+@pytest.fixture
+def post(org, gate):
+    monday = timezone.localdate() - dt.timedelta(days=timezone.localdate().weekday())
+    return services.post_create(actor=None, checkpoint=gate, name="白班", anchor=monday)
+
+
+def test_posts_start_at_0730_and_only_guards_of_the_site_are_rostered(org, post, guard):
+    assert post.starts_at == dt.time(7, 30)
+    outsider = org.user(Role.GUARD, org.plant_b)
+    services.roster_set(actor=None, post=post, assignments={0: guard})
+    with pytest.raises(Exception, match="guard"):
+        services.roster_set(actor=None, post=post, assignments={1: outsider})
+
+
+def test_an_unstaffed_post_alerts_the_sites_admins_once_at_the_start_of_its_shift(org, post):
+    admin = org.user(Role.UNIT_ADMIN, org.ent_a)
+    day = timezone.localdate() + dt.timedelta(days=1)
+    with time_machine.travel(local(day, 7, 0), tick=False):
+        assert unstaffed_sweep() == 0  # before the shift
+    with time_machine.travel(local(day, 7, 31), tick=False):
+        assert unstaffed_sweep() == 1
+        assert unstaffed_sweep() == 0  # once a day
+    item = InboxItem.objects.get(user=admin)
+    assert item.notification.event == Event.POST_UNSTAFFED
+    assert "白班" in item.notification.subject
+    assert UnstaffedAlert.objects.filter(post=post, day=day).exists()
+
+
+def test_a_staffed_post_raises_no_alert(org, post, guard):
+    services.roster_set(actor=None, post=post, assignments=dict.fromkeys(range(7), guard))
+    day = timezone.localdate() + dt.timedelta(days=1)
+    with time_machine.travel(local(day, 7, 35), tick=False):
+        assert unstaffed_sweep() == 0
+
+
+def test_the_guards_home_shows_todays_post_and_the_next_shifts(client, org, post, guard):
+    services.roster_set(actor=None, post=post, assignments=dict.fromkeys(range(7), guard))
+    day = timezone.localdate() + dt.timedelta(days=1)
+    client.force_login(guard)
+    with time_machine.travel(local(day, 9), tick=False):
+        page = client.get("/").content.decode()
+    assert 'id="todays-post"' in page and "1号门" in page and "白班" in page
+    assert "07:30" in page
+
+
+def test_a_roster_change_is_audited(client, org, post, guard):
+    client.force_login(org.user(Role.UNIT_ADMIN, org.ent_a))
+    client.post("/checkpoints/rosters/", {"post": post.pk, "day_index": 2, "guard": guard.pk})
+    assert post.slots.get(day_index=2).guard == guard
+    assert AuditLog.objects.filter(object_type="checkpoints.post", action="update").exists()
+
+
+# ------------------------------------------------------------------ API
+
+
+def scan_body(gate, person, key=None, **extra):
+    return {
+        "client_uuid": str(key or uuid.uuid4()),
+        "checkpoint_id": gate.pk,
+        "direction": "in",
+        "verdict": "ok",
+        "person_id": person.pk,
+        **extra,
+    }
+
+
+def test_a_retried_batch_stores_nothing_twice(client, org, gate, guard):
+    client.force_login(guard)
+    batch = {"scans": [scan_body(gate, org.person_a), scan_body(gate, org.person_b)]}
+    first = client.post("/api/v1/checkpoints/scans", batch, content_type="application/json")
+    again = client.post("/api/v1/checkpoints/scans", batch, content_type="application/json")
+    assert [r["status"] for r in first.json()["results"]] == ["created", "created"]
+    assert [r["status"] for r in again.json()["results"]] == ["duplicate", "duplicate"]
+    assert GateEvent.objects.count() == 2
+
+
+def test_a_scan_outside_the_guards_units_is_rejected_alone(client, org, gate, guard):
+    other = make_gate(org.plant_b)
+    client.force_login(guard)
+    batch = {"scans": [scan_body(other, org.person_b), scan_body(gate, org.person_a)]}
+    answer = client.post("/api/v1/checkpoints/scans", batch, content_type="application/json")
+    assert [r["status"] for r in answer.json()["results"]] == ["rejected", "created"]
+    assert answer.json()["results"][0]["error"]["code"] == "not_found"
+    assert GateEvent.objects.get().checkpoint == gate
+
+
+def test_a_viewer_may_not_post_scans(client, org, gate):
+    client.force_login(org.user(Role.VIEWER, org.ent_a))
+    batch = {"scans": [scan_body(gate, org.person_a)]}
+    answer = client.post("/api/v1/checkpoints/scans", batch, content_type="application/json")
+    assert answer.status_code == 403
+
+
+def test_the_api_lists_visitors_rosters_and_the_guards_shifts(client, org, post, guard):
+    services.roster_set(actor=None, post=post, assignments=dict.fromkeys(range(7), guard))
+    client.force_login(guard)
+    created = client.post(
+        "/api/v1/checkpoints/visitors",
+        {
+            "site_id": org.plant_a.pk,
+            "name": "王芳",
+            "id_number": valid_resident_id(77),
+            "purpose": "送货",
+            "day": timezone.localdate().isoformat(),
+            "walk_in": True,
+        },
+        content_type="application/json",
+    )
+    assert created.status_code == 201
+    assert "*" in created.json()["id_number"]
+    assert client.get("/api/v1/checkpoints/visitors").json()["count"] == 1
+    assert client.get("/api/v1/checkpoints/rosters").json()[0]["slots"][0]["guard_id"] == guard.pk
+    assert client.get("/api/v1/checkpoints/my-shifts").json()
+
+
+# ------------------------------------------------------------------ roster import
+
+
+def roster_file(rows) -> SimpleUploadedFile:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["单位编码", "卡口编码", "岗位", "轮班日", "值守人员账号"])
+    for row in rows:
+        sheet.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    return SimpleUploadedFile("排班.xlsx", data.getvalue())
+
+
+def test_a_roster_is_previewed_then_committed_all_at_once(client, org, post, guard):
+    client.force_login(org.user(Role.UNIT_ADMIN, org.ent_a))
+    upload = roster_file([["A1", "G1", "白班", day, guard.username] for day in range(1, 8)])
+    preview = client.post("/checkpoints/rosters/import/", {"file": upload})
+    page = preview.content.decode()
+    assert 'id="preview"' in page and page.count(guard.username) >= 7
+    assert not post.slots.exists()  # nothing saved before the commit
+    token = preview.context["token"]
+    client.post("/checkpoints/rosters/import/", {"token": token})
+    assert sorted(post.slots.values_list("day_index", flat=True)) == list(range(7))
+
+
+def test_a_roster_with_a_bad_row_imports_nothing_and_names_the_row(client, org, post, guard):
+    client.force_login(org.user(Role.UNIT_ADMIN, org.ent_a))
+    outsider = org.user(Role.GUARD, org.plant_b)
+    upload = roster_file(
+        [["A1", "G1", "白班", 1, guard.username], ["A1", "G1", "白班", 2, outsider.username]]
+    )
+    page = client.post("/checkpoints/rosters/import/", {"file": upload}).content.decode()
+    assert 'id="errors"' in page and outsider.username in page
+    assert not post.slots.exists()
+    forged = client.post("/checkpoints/rosters/import/", {"token": "forged"}, follow=True)
+    assert forged.status_code == 200 and not post.slots.exists()

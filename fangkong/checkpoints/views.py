@@ -1,0 +1,579 @@
+"""Checkpoint pages: the gate's log with manual entry, refusals and overrides, sites with
+their policy, checkpoints and occupancy, visitors, the watch list, duty rosters.
+
+Thin: selectors read, services write.
+"""
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from django.views.decorators.http import require_POST
+
+from fangkong.accounts.decorators import requires
+from fangkong.accounts.models import User
+from fangkong.accounts.roles import Perm
+from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has_perm_anywhere
+from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
+from fangkong.core.masking import mask_id_number, mask_phone
+from fangkong.core.text import parse_date
+from fangkong.core.web import page_context, renders_app_errors
+from fangkong.health.models import Colour
+from fangkong.orgs.selectors import unit_get_by_code
+
+from . import importing, selectors, services
+from .models import Direction, GateEvent, Verdict
+
+EXPORT_LIMIT = 100_000
+GATE_PAGES = (Perm.RECORD_GATE, Perm.OVERRIDE_GATE, Perm.MANAGE_CHECKPOINTS)
+
+
+def _report(request: HttpRequest, action: Any) -> Any:
+    """Run ``action()``; show its message, or the problem it raised, on the next page."""
+    try:
+        result, message = action()
+    except ApplicationError as exc:
+        messages.error(request, exc.as_text())
+        return None
+    messages.success(request, message)
+    return result
+
+
+def _flag(request: HttpRequest, name: str) -> bool:
+    return request.POST.get(name) in ("1", "on", "true")
+
+
+# ------------------------------------------------------------------ the gate's log
+
+
+def _filters(request: HttpRequest, *, refused: bool = False) -> selectors.EventFilter:
+    get = request.GET
+    checkpoint = site = None
+    if get.get("checkpoint"):
+        checkpoint = selectors.checkpoint_get(request.user, get["checkpoint"])
+    if get.get("site"):
+        site = selectors.site_get(request.user, get["site"])
+    return selectors.EventFilter(
+        q=get.get("q", ""),
+        checkpoint=checkpoint,
+        site=site,
+        direction=get.get("direction", ""),
+        verdict=get.get("verdict", ""),
+        refused=refused or get.get("refused") == "1",
+        admitted=get.get("admitted") == "1",
+        day=parse_date(get.get("day", "")) if get.get("day") else None,
+    )
+
+
+def _rows_for_page(request: HttpRequest, page: Any) -> list[dict[str, Any]]:
+    sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
+    may_override = scope_for(request.user, Perm.OVERRIDE_GATE)
+    rows = []
+    for event in page:
+        number = selectors.holder_id_number(event)
+        person_path = event.person.unit_path if event.person else event.site_path
+        rows.append(
+            {
+                "event": event,
+                "name": selectors.holder_name(event),
+                "id_number": number if sensitive.covers(person_path) else mask_id_number(number),
+                "verdict": selectors.verdict_label(request.user, event),
+                "reason": selectors.reason_for(request.user, event),
+                "can_override": not event.admitted and may_override.covers(event.site_path),
+            }
+        )
+    return rows
+
+
+def _log_page(request: HttpRequest, *, refused: bool) -> HttpResponse:
+    filters = _filters(request, refused=refused)
+    context = page_context(request, selectors.events_search(request.user, filters), 50)
+    context["rows"] = _rows_for_page(request, context["page_obj"])
+    checkpoints = selectors.checkpoints_for_recording(request.user)
+    return render(
+        request,
+        "checkpoints/log.html",
+        {
+            **context,
+            "refused_only": refused,
+            "filters": filters,
+            "q": request.GET,
+            "checkpoints": selectors.checkpoints_visible(request.user),
+            "record_at": checkpoints,
+            "directions": Direction.choices,
+            "verdicts": Verdict.choices,
+            "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
+        },
+    )
+
+
+@login_required
+@requires(*GATE_PAGES)
+def log(request: HttpRequest) -> HttpResponse:
+    """The gate's log in scope, with search, filters, paging, export and manual entry."""
+    return _log_page(request, refused=False)
+
+
+@login_required
+@requires(*GATE_PAGES)
+def refusals(request: HttpRequest) -> HttpResponse:
+    """Refused entries with their reasons; a supervisor may override one."""
+    return _log_page(request, refused=True)
+
+
+@login_required
+@require_POST
+@renders_app_errors
+def entry(request: HttpRequest) -> HttpResponse:
+    """A manual entry typed at the gate: by ID number or plate."""
+    checkpoint = selectors.checkpoint_get(request.user, request.POST.get("checkpoint"))
+
+    def record() -> tuple[GateEvent, str]:
+        event, _created = services.manual_entry(
+            request.user,
+            checkpoint=checkpoint,
+            direction=request.POST.get("direction", ""),
+            id_number=request.POST.get("id_number", ""),
+            plate=request.POST.get("plate", ""),
+            driver=request.POST.get("driver", ""),
+            temperature=request.POST.get("temperature") or None,
+            disinfected=_flag(request, "disinfected") if request.POST.get("plate") else None,
+            cargo=request.POST.get("cargo", ""),
+            client_uuid=request.POST.get("client_uuid") or None,
+        )
+        return event, ""
+
+    _report_entry(request, record)
+    return redirect(f"{reverse('checkpoints:log')}?checkpoint={checkpoint.pk}")
+
+
+def _report_entry(request: HttpRequest, record: Any) -> GateEvent | None:
+    try:
+        event, _message = record()
+    except ApplicationError as exc:
+        messages.error(request, exc.as_text())
+        return None
+    who = selectors.holder_name(event) or event.plate
+    if event.admitted:
+        messages.success(request, _("Admitted: %(who)s.") % {"who": who})
+    else:
+        messages.error(
+            request,
+            _("Refused: %(who)s. %(reason)s")
+            % {"who": who, "reason": selectors.reason_for(request.user, event)},
+        )
+    return event
+
+
+@login_required
+@require_POST
+@renders_app_errors
+def override(request: HttpRequest, event_id: int) -> HttpResponse:
+    """A supervisor admits a refused entry with a reason (the form asks to confirm)."""
+    event = selectors.event_get(request.user, event_id)
+    _report(
+        request,
+        lambda: (
+            services.refusal_override(
+                actor=request.user, event=event, reason=request.POST.get("reason", "")
+            ),
+            _("The refusal was overridden; the entry is admitted."),
+        ),
+    )
+    return redirect("checkpoints:refusals")
+
+
+@login_required
+@renders_app_errors
+def log_export(request: HttpRequest) -> HttpResponse:
+    """Download the filtered log; ID numbers masked unless the user may see them."""
+    export, scope = export_with_numbers(request, "checkpoints.gateevent")
+    filters = _filters(request)
+    rows = scope.filter(selectors.events_search(request.user, filters), "site_path")
+    export.check_size(rows.count(), EXPORT_LIMIT)
+    headers = [
+        _("Time"),
+        _("Checkpoint"),
+        _("Direction"),
+        pgettext("person", "Name"),
+        _("Document number"),
+        _("Vehicle plate"),
+        _("Driver"),
+        _("Verdict"),
+        _("Reason"),
+        _("Temperature (°C)"),
+        _("Disinfected"),
+        _("Cargo"),
+        _("Guard"),
+        _("Overridden by"),
+        _("Override reason"),
+    ]
+
+    def lines() -> Any:
+        for event in rows.iterator(chunk_size=2000):
+            number = ""
+            if event.person is not None:
+                number = export.numbers(event.person)[0]
+            elif event.visitor is not None:
+                number = mask_id_number(event.visitor.id_number)
+            yield [
+                timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M:%S"),
+                event.checkpoint.name,
+                event.get_direction_display(),
+                selectors.holder_name(event),
+                number,
+                event.plate,
+                event.driver,
+                selectors.verdict_label(request.user, event),
+                selectors.reason_for(request.user, event),
+                float(event.temperature) if event.temperature is not None else "",
+                {True: _("Yes"), False: _("No")}.get(event.disinfected, ""),
+                event.cargo,
+                str(event.guard or ""),
+                str(event.overridden_by or ""),
+                event.override_reason,
+            ]
+
+    return export.response(
+        name="gate-log",
+        headers=headers,
+        rows=lines(),
+        unit_path=filters.site.path if filters.site else "",
+        label="gate log export",
+    )
+
+
+# ------------------------------------------------------------------ sites and checkpoints
+
+
+@login_required
+@requires(*GATE_PAGES)
+def sites(request: HttpRequest) -> HttpResponse:
+    """Sites with checkpoints in scope; admins add checkpoints to a site."""
+    if request.method == "POST":
+        _report(request, lambda: _checkpoint_add(request))
+        return redirect("checkpoints:sites")
+    visible = selectors.sites_with_checkpoints(request.user)
+    checkpoints = selectors.checkpoints_visible(request.user).order_by("site_path", "code")
+    return render(
+        request,
+        "checkpoints/sites.html",
+        {
+            "sites": [(site, [c for c in checkpoints if c.site_id == site.pk]) for site in visible],
+            "can_manage": user_has_perm_anywhere(request.user, Perm.MANAGE_CHECKPOINTS),
+        },
+    )
+
+
+def _checkpoint_add(request: HttpRequest) -> tuple[Any, str]:
+    site = unit_get_by_code(
+        request.user, request.POST.get("site_code", ""), Perm.MANAGE_CHECKPOINTS
+    )
+    checkpoint = services.checkpoint_create(
+        actor=request.user,
+        site=site,
+        code=request.POST.get("code", ""),
+        name=request.POST.get("name", ""),
+        zones=request.POST.get("zones", ""),
+        is_mobile=_flag(request, "is_mobile"),
+    )
+    return checkpoint, _("Checkpoint %(name)s was added.") % {"name": checkpoint.name}
+
+
+@login_required
+@renders_app_errors
+def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
+    """A site: its policy, its checkpoints and who is inside now."""
+    site = selectors.site_get(request.user, site_id)
+    can_manage = scope_for(request.user, Perm.MANAGE_CHECKPOINTS).covers(site.path)
+    if request.method == "POST":
+        _report(
+            request,
+            lambda: (
+                services.policy_update(
+                    actor=request.user,
+                    site=site,
+                    admit_colours=request.POST.getlist("admit_colours"),
+                    refuse_printed=_flag(request, "refuse_printed"),
+                    refuse_without_device_key=_flag(request, "refuse_without_device_key"),
+                    outsiders_banned=_flag(request, "outsiders_banned"),
+                ),
+                _("The site's policy was saved."),
+            ),
+        )
+        return redirect("checkpoints:site", site_id=site.pk)
+    inside = selectors.inside_now(request.user, site)
+    return render(
+        request,
+        "checkpoints/site.html",
+        {
+            "site": site,
+            "policy": services.policy_for(site),
+            "colours": Colour.choices,
+            "checkpoints": selectors.checkpoints_visible(request.user, include_inactive=True)
+            .filter(site=site)
+            .order_by("code"),
+            "inside": inside,
+            "inside_total": sum(len(row.events) for row in inside),
+            "figures": selectors.gate_figures(site.path, timezone.localdate()),
+            "today": timezone.localdate(),
+            "can_manage": can_manage,
+        },
+    )
+
+
+@login_required
+@renders_app_errors
+def checkpoint_detail(request: HttpRequest, checkpoint_id: int) -> HttpResponse:
+    """One checkpoint: edit it (admins), its posts; the log filtered to it is one link away."""
+    checkpoint = selectors.checkpoint_get(request.user, checkpoint_id)
+    if request.method == "POST":
+        _report(
+            request,
+            lambda: (
+                services.checkpoint_update(
+                    actor=request.user,
+                    checkpoint=checkpoint,
+                    name=request.POST.get("name", ""),
+                    zones=request.POST.get("zones", ""),
+                    is_mobile=_flag(request, "is_mobile"),
+                    is_active=_flag(request, "is_active"),
+                ),
+                _("The checkpoint was saved."),
+            ),
+        )
+        return redirect("checkpoints:checkpoint", checkpoint_id=checkpoint.pk)
+    return render(
+        request,
+        "checkpoints/checkpoint.html",
+        {
+            "checkpoint": checkpoint,
+            "posts": selectors.posts_visible(request.user).filter(checkpoint=checkpoint),
+            "can_manage": scope_for(request.user, Perm.MANAGE_CHECKPOINTS).covers(
+                checkpoint.site_path
+            ),
+        },
+    )
+
+
+# ------------------------------------------------------------------ visitors
+
+
+@login_required
+@renders_app_errors
+def visitors(request: HttpRequest) -> HttpResponse:
+    """Visitors by day: hosts pre-register, guards register walk-ins."""
+    if request.method == "POST":
+        _report(request, lambda: _visitor_add(request))
+        return redirect("checkpoints:visitors")
+    day = parse_date(request.GET.get("day", "")) or timezone.localdate()
+    rows = selectors.visitors_search(request.user, q=request.GET.get("q", ""), day=day)
+    context = page_context(request, rows, 50)
+    sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
+    context["rows"] = [
+        {
+            "visitor": visitor,
+            "id_number": visitor.id_number
+            if sensitive.covers(visitor.site_path)
+            else mask_id_number(visitor.id_number),
+            "phone": visitor.phone
+            if sensitive.covers(visitor.site_path)
+            else mask_phone(visitor.phone),
+        }
+        for visitor in context["page_obj"]
+    ]
+    return render(
+        request,
+        "checkpoints/visitors.html",
+        {
+            **context,
+            "day": day,
+            "q": request.GET.get("q", ""),
+            "host_sites": selectors.host_sites(request.user),
+            "walk_in_sites": {c.site for c in selectors.checkpoints_for_recording(request.user)},
+        },
+    )
+
+
+def _visitor_add(request: HttpRequest) -> tuple[Any, str]:
+    post = request.POST
+    walk_in = post.get("walk_in") == "1"
+    site = selectors.site_get(request.user, post.get("site")) if walk_in else None
+    if site is None:
+        site = next(
+            (s for s in selectors.host_sites(request.user) if str(s.pk) == post.get("site")), None
+        )
+    if site is None:
+        raise NotFound()
+
+    def time_of(name: str) -> dt.time | None:
+        try:
+            return dt.time.fromisoformat(post[name]) if post.get(name) else None
+        except ValueError:
+            return None
+
+    visitor = services.visitor_register(
+        actor=request.user,
+        site=site,
+        name=post.get("name", ""),
+        id_number=post.get("id_number", ""),
+        phone=post.get("phone", ""),
+        plate=post.get("plate", ""),
+        purpose=post.get("purpose", ""),
+        day=parse_date(post.get("day", "")) or timezone.localdate(),
+        start=time_of("start"),
+        end=time_of("end"),
+        walk_in=walk_in,
+    )
+    return visitor, _("Visitor %(name)s was registered.") % {"name": visitor.name}
+
+
+# ------------------------------------------------------------------ watch list
+
+
+@login_required
+@requires(Perm.OVERRIDE_GATE)
+def watch_list(request: HttpRequest) -> HttpResponse:
+    """The watch list: ID numbers refused everywhere under a unit; reasons for supervisors."""
+    if request.method == "POST":
+        if request.POST.get("remove"):
+            entry = selectors.watch_entry_get(request.user, request.POST["remove"])
+            _report(
+                request,
+                lambda: (
+                    services.watch_remove(actor=request.user, entry=entry),
+                    _("The entry was removed from the watch list."),
+                ),
+            )
+        else:
+            _report(request, lambda: _watch_add(request))
+        return redirect("checkpoints:watch")
+    return render(
+        request,
+        "checkpoints/watch.html",
+        page_context(request, selectors.watch_entries(request.user), 50),
+    )
+
+
+def _watch_add(request: HttpRequest) -> tuple[Any, str]:
+    unit = unit_get_by_code(request.user, request.POST.get("unit_code", ""), Perm.OVERRIDE_GATE)
+    entry = services.watch_add(
+        actor=request.user,
+        unit=unit,
+        id_number=request.POST.get("id_number", ""),
+        name=request.POST.get("name", ""),
+        reason=request.POST.get("reason", ""),
+    )
+    return entry, _("%(number)s is on the watch list.") % {"number": entry.id_masked}
+
+
+# ------------------------------------------------------------------ duty rosters
+
+
+@login_required
+@requires(*GATE_PAGES)
+def rosters(request: HttpRequest) -> HttpResponse:
+    """Duty posts with their rotation; admins add posts and put guards on days."""
+    if request.method == "POST":
+        _report(request, lambda: _roster_action(request))
+        return redirect("checkpoints:rosters")
+    today = timezone.localdate()
+    posts = list(selectors.posts_visible(request.user))
+    managed = scope_for(request.user, Perm.MANAGE_CHECKPOINTS)
+    return render(
+        request,
+        "checkpoints/rosters.html",
+        {
+            "posts": [
+                {
+                    "post": post,
+                    "today_guard": selectors.guard_on(post, today),
+                    "today_index": selectors.day_index(post, today),
+                    "rows": selectors.roster_rows(post),
+                    "guards": list(services.guards_of(post.site_path))
+                    if managed.covers(post.site_path)
+                    else [],
+                }
+                for post in posts
+            ],
+            "checkpoints": [
+                c
+                for c in selectors.checkpoints_visible(request.user)
+                if managed.covers(c.site_path)
+            ],
+            "today": today,
+        },
+    )
+
+
+def _roster_action(request: HttpRequest) -> tuple[Any, str]:
+    post_data = request.POST
+    if post_data.get("post"):
+        post = selectors.post_get(request.user, post_data["post"])
+        guard_id = post_data.get("guard") or ""
+        guard = User.objects.filter(pk=int(guard_id)).first() if guard_id.isdigit() else None
+        try:
+            index = int(post_data.get("day_index", ""))
+        except ValueError:
+            index = -1
+        services.roster_set(actor=request.user, post=post, assignments={index: guard})
+        return post, _("The roster was saved.")
+    checkpoint = selectors.checkpoint_get(request.user, post_data.get("checkpoint"))
+    post = services.post_create(
+        actor=request.user,
+        checkpoint=checkpoint,
+        name=post_data.get("name", ""),
+        starts_at=post_data.get("starts_at", ""),
+        hours=post_data.get("hours") or 12,
+        period_days=post_data.get("period_days") or 7,
+    )
+    return post, _("Post %(name)s was added.") % {"name": post.name}
+
+
+@login_required
+@requires(Perm.MANAGE_CHECKPOINTS)
+def roster_import(request: HttpRequest) -> HttpResponse:
+    """Upload a roster: a preview of every assignment (or every bad row), then commit all."""
+    context: dict[str, Any] = {}
+    if request.method == "POST" and request.POST.get("token"):
+        written = _report(
+            request,
+            lambda: (
+                importing.roster_commit(actor=request.user, token=request.POST["token"]),
+                _("The roster was imported."),
+            ),
+        )
+        if written is not None:
+            return redirect("checkpoints:rosters")
+    elif request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise InvalidInput(_("Choose a file to upload."))
+            context["assignments"], context["token"] = importing.roster_preview(
+                actor=request.user, upload=upload
+            )
+        except ApplicationError as exc:
+            context["error"] = exc.as_text()
+            context["rows"] = (
+                (exc.detail or {}).get("rows", []) if isinstance(exc.detail, dict) else []
+            )
+    return render(request, "checkpoints/roster_import.html", context)
+
+
+@login_required
+@requires(Perm.MANAGE_CHECKPOINTS)
+def roster_template(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(
+        importing.template_workbook(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="roster-template.xlsx"'
+    return response
