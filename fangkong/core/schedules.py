@@ -13,6 +13,7 @@ PERIODIC_JOBS = [
     ("fangkong.reports.tasks.deadline_sweep", 5),  # report reminders and escalations
     ("fangkong.ledger.tasks.overdue_sweep", 5),  # ledger deadlines: warnings and breaches
     ("fangkong.health.tasks.purge_personal_data", 1440),  # personal data past retention (daily)
+    ("fangkong.passes.tasks.trust_list_refresh", 60),  # the scanners' trust list, 48 h ahead
 ]
 
 
@@ -24,6 +25,7 @@ JOB_NAMES = {
     "fangkong.reports.tasks.deadline_sweep": _("Daily report reminders and escalations"),
     "fangkong.ledger.tasks.overdue_sweep": _("Ledger deadline warnings and breaches"),
     "fangkong.health.tasks.purge_personal_data": _("Purge personal data past retention"),
+    "fangkong.passes.tasks.trust_list_refresh": _("Re-sign the pass trust list"),
 }
 
 

@@ -259,9 +259,12 @@ def _claims(body: Any) -> Claims:
     if not isinstance(body, dict) or not isinstance(body.get(CLAIM_PASS), dict):
         raise FormatError("claims are not a map")
     fields = body[CLAIM_PASS]
-    times = [body.get(key) for key in (CLAIM_IAT, CLAIM_NBF, CLAIM_EXP)]
-    if not all(isinstance(t, int) and not isinstance(t, bool) for t in times):
-        raise FormatError("iat, nbf, exp must be integers")
+    times: list[int] = []
+    for key in (CLAIM_IAT, CLAIM_NBF, CLAIM_EXP):
+        value = body.get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise FormatError("iat, nbf, exp must be integers")
+        times.append(value)
     pass_id = fields.get(F_ID)
     zones = fields.get(F_ZONES)
     texts = [body.get(CLAIM_ISS), *(fields.get(k) for k in (F_KIND, F_HOLDER, F_UNIT, F_STATUS))]

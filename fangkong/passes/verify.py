@@ -135,7 +135,8 @@ def verify(
         return Verdict(MALFORMED, warnings=warnings)
     proof = proof or carried
     reason, detail = _decide(decoded, trust_list, revoked, clock, policy, proof)
-    return Verdict(reason, detail, decoded.claims, warnings)
+    trusted = reason not in (UNKNOWN_KEY, BAD_SIGNATURE)  # an unsigned claim says nothing
+    return Verdict(reason, detail, decoded.claims if trusted else None, warnings)
 
 
 def _warnings(trust_list: TrustList, clock: float, clock_offset: float) -> tuple[str, ...]:
