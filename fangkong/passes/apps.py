@@ -6,3 +6,6 @@ class PassesConfig(AppConfig):
     name = "fangkong.passes"
     label = "passes"
     verbose_name = _("Passes")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (path copies; merged people keep their passes)

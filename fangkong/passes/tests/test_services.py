@@ -201,3 +201,30 @@ def test_a_different_encryption_key_cannot_open_a_stored_key(org, monkeypatch):
             services.private_key_of(row.key)
     finally:
         keystore._encryption_key.cache_clear()
+
+
+def test_a_moved_unit_takes_its_passes_along_in_scope(org):
+    from fangkong.orgs.services import unit_move
+
+    row, _text = issue(org)
+    unit_move(actor=None, unit=org.plant_a, new_parent=org.ent_b)
+    row.refresh_from_db()
+    assert row.unit_path.startswith(org.ent_b.path)
+    assert selectors.pass_get(org.user("unit_admin", org.ent_b), row.pk) == row
+
+
+def test_the_hourly_job_re_signs_the_trust_list_only_when_it_is_6_hours_old(org):
+    from fangkong.core.schedules import PERIODIC_JOBS
+
+    from .. import tasks
+
+    assert ("fangkong.passes.tasks.trust_list_refresh", 60) in PERIODIC_JOBS
+    issue(org)
+    first = services.trust_list_current()
+    tasks.trust_list_refresh()
+    assert services.trust_list_current().version == first.version
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=6, minutes=1)):
+        tasks.trust_list_refresh()
+        latest = services.trust_list_current()
+        assert latest.version == first.version + 1
+        assert latest.valid_until - timezone.now() > dt.timedelta(hours=47)
