@@ -66,7 +66,7 @@ def offline_passes():
     return texts, revoked, trusted, v.POLICY, v.NOW
 
 
-def hc1_texts(size: int) -> tuple[list[str], object]:
+def hc1_texts(size: int) -> tuple[list[str], dict]:
     """EU DCC-style HC1 passes (CWT claim -260 holding a vaccination record), padded so
     that the COSE_Sign1 is as long as a fangkong pass's."""
     import base45

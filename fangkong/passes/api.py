@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router, Status
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from fangkong.core.errors import InvalidInput, NotFound
@@ -35,6 +35,7 @@ from .schemas import (
 from .verify import Policy, Verdict
 
 router = Router(tags=["passes"])
+MAX_VERSION = 2**31 - 1  # a list version is a PositiveIntegerField
 
 
 def pass_out(row: Pass) -> dict[str, Any]:
@@ -106,7 +107,12 @@ def root_key(request: HttpRequest) -> Any:
 
 
 @router.get("/passes/revocations", response={200: RevocationsOut, 304: None}, auth=None)
-def revocations(request: HttpRequest, response: HttpResponse, kid: str, since: int = 0) -> Any:
+def revocations(
+    request: HttpRequest,
+    response: HttpResponse,
+    kid: str,
+    since: int = Query(0, ge=0, le=MAX_VERSION),
+) -> Any:
     """Hashes of revoked pass ids of one key: all of them, or those after version
     ``since`` (a delta). A ``since`` beyond the current version gets the whole list."""
     key = selectors.key_by_kid(kid) if len(kid) == 16 else None

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangkong.accounts.actors import Actor, acting_user
 from fangkong.accounts.roles import Perm
+from fangkong.accounts.selectors import require_perm
 from fangkong.core.audit import audit_record, snapshot
 from fangkong.core.errors import Conflict, InvalidInput
 from fangkong.core.models import AuditLog
@@ -21,6 +22,7 @@ from fangkong.orgs.models import OrgUnit, Person
 
 from . import format as fmt
 from . import keystore, selectors, trust
+from .holders import holder_display_check, plate_normalise
 from .models import Pass, PassKey, Revocation, SignedTrustList
 from .verify import STATUS, Policy, Verdict, verify
 
@@ -86,8 +88,6 @@ def key_rotate(actor: Actor, *, unit: OrgUnit) -> PassKey:
     """Retire the unit's issuing key and make a new one. Passes the old key signed stay
     valid: it stays on the trust list until the last of them expires."""
     key_unit = selectors.key_unit_for(unit, per=key_scope())
-    from fangkong.accounts.selectors import require_perm
-
     require_perm(actor, Perm.MANAGE_UNITS, key_unit.path)
     old = _active(PassKey.Role.ISSUING, key_unit)
     before = snapshot(old, exclude=KEY_AUDIT_EXCLUDE)
@@ -210,10 +210,6 @@ def pass_issue(
     printed: bool = False,
 ) -> tuple[Pass, str]:
     """Issue and sign a pass; return the row and the pass text (FK1:…)."""
-    from fangkong.accounts.selectors import require_perm
-
-    from .holders import holder_display_check, plate_normalise
-
     require_perm(actor, Perm.MANAGE_PEOPLE, unit.path)
     if kind not in Pass.Kind.values:
         raise InvalidInput(detail={"kind": [_("Choose person, vehicle or visitor.")]})
@@ -286,8 +282,6 @@ def pass_text(row: Pass) -> str:
 @transaction.atomic
 def pass_revoke(actor: Actor, pass_: Pass, reason: str) -> Pass:
     """Put the pass on its key's revocation list (the list's version goes up by one)."""
-    from fangkong.accounts.selectors import require_perm
-
     require_perm(actor, Perm.MANAGE_PEOPLE, pass_.unit_path, seen_with=Perm.VIEW_PEOPLE)
     reason = (reason or "").strip()
     if not reason or len(reason) > 255:

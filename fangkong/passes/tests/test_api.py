@@ -227,3 +227,11 @@ def test_no_api_answer_or_admin_page_contains_a_private_key(client, org, login_a
         content = response.content.decode()
         assert not any(secret in content for secret in secrets), url
         assert '"d"' not in content, url  # no private JWK member
+
+
+@pytest.mark.parametrize("since", ["-1", "99999999999999999999", "x"])
+def test_a_revocation_version_out_of_range_is_a_422(client, org, since):
+    row, _text = issue(org)
+    response = client.get(f"/api/v1/passes/revocations?kid={row.key.kid}&since={since}")
+    assert response.status_code == 422
+    assert set(response.json()) == {"code", "message", "detail"}
