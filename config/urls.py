@@ -28,6 +28,7 @@ urlpatterns = [
     path("travel/", include("fangkong.travel.urls")),
     path("reports/", include("fangkong.reports.urls")),
     path("tracking/", include("fangkong.tracking.urls")),
+    path("passes/", include("fangkong.passes.urls")),
     path("", include("fangkong.orgs.urls")),
 ]
 if settings.DEBUG:

@@ -8,4 +8,7 @@ class PassesConfig(AppConfig):
     verbose_name = _("Passes")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (path copies; merged people keep their passes)
+        from . import receivers  # noqa: F401  (path copies, merged people, status changes)
+        from .person_section import register_section
+
+        register_section()

@@ -70,6 +70,9 @@ class Pass(models.Model):
         related_name="passes",
     )
     plate = models.CharField(_("plate"), max_length=16, blank=True)
+    # A vehicle's driver or a visitor's name, in full: for the lists, never on the pass.
+    holder_name = models.CharField(_("name"), max_length=64, blank=True)
+    route = models.CharField(_("route"), max_length=200, blank=True)  # a vehicle's
     holder_display = models.CharField(_("holder"), max_length=64)
     unit = models.ForeignKey(
         OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="passes"
@@ -83,6 +86,8 @@ class Pass(models.Model):
     valid_from = models.DateTimeField(_("valid from"))
     valid_until = models.DateTimeField(_("valid until"))
     printed = models.BooleanField(_("printed"), default=False)
+    # Issued on the holder's phone page for one day, following the holder's status.
+    daily = models.BooleanField(_("daily pass"), default=False)
     device_key = models.CharField(_("device key"), max_length=130, blank=True)  # point hex
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -95,6 +100,15 @@ class Pass(models.Model):
     issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoke_reason = models.CharField(_("reason for revocation"), max_length=255, blank=True)
+    # None with revoked_at set: the system revoked it (a status change, a replacement).
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("pass")

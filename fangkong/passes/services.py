@@ -24,7 +24,7 @@ from . import format as fmt
 from . import keystore, selectors, trust
 from .holders import holder_display_check, plate_normalise
 from .models import Pass, PassKey, Revocation, SignedTrustList
-from .verify import STATUS, Policy, Verdict, verify
+from .verify import OK, REVOKED, STATUS, Policy, Verdict, verify
 
 # Re-sign when the served list is this old (the job runs hourly; a list lives 48 h).
 TRUST_LIST_RESIGN_AFTER = dt.timedelta(hours=6)
@@ -208,6 +208,9 @@ def pass_issue(
     plate: str = "",
     device_key: Any = None,
     printed: bool = False,
+    holder_name: str = "",
+    route: str = "",
+    daily: bool = False,
 ) -> tuple[Pass, str]:
     """Issue and sign a pass; return the row and the pass text (FK1:…)."""
     require_perm(actor, Perm.MANAGE_PEOPLE, unit.path)
@@ -243,6 +246,9 @@ def pass_issue(
         valid_from=valid_from,
         valid_until=valid_until,
         printed=printed,
+        daily=daily,
+        holder_name=holder_name.strip()[:64],
+        route=route.strip()[:200],
         device_key=point.hex() if point else "",
         issued_by=acting_user(actor),
     )
@@ -296,7 +302,8 @@ def pass_revoke(actor: Actor, pass_: Pass, reason: str) -> Pass:
     Revocation.objects.create(key=key, pass_hash=row.pass_hash, version=key.revocation_version)
     row.revoked_at = timezone.now()
     row.revoke_reason = reason
-    row.save(update_fields=["revoked_at", "revoke_reason"])
+    row.revoked_by = acting_user(actor)
+    row.save(update_fields=["revoked_at", "revoke_reason", "revoked_by"])
     audit_record(
         actor=actor,
         action=AuditLog.Action.CLOSE,
@@ -344,7 +351,11 @@ def verify_online(
         policy=policy,
         proof=proof,
     )
-    if not verdict.ok or verdict.claims is None or verdict.claims.kind != Pass.Kind.PERSON:
+    # A pass revoked because its holder's status changed is refused for that status: the
+    # guard reads "health status", the reason that matters at the gate.
+    if verdict.reason not in (OK, REVOKED) or verdict.claims is None:
+        return verdict
+    if verdict.claims.kind != Pass.Kind.PERSON:
         return verdict
     row = Pass.objects.select_related("person").filter(pass_id=verdict.claims.pass_id.hex()).first()
     if row is None or row.person is None:
