@@ -13,6 +13,7 @@ from fangkong.core.paths import subtree_q
 from fangkong.health.demo import seed_declarations
 from fangkong.health.selectors import link_token, live_link
 from fangkong.health.services import link_issue
+from fangkong.passes.demo import seed_daily_pass
 from fangkong.orgs.demo import DEMO_PASSWORD, SCALES, seed
 from fangkong.orgs.models import OrgUnit, Person
 from fangkong.quarantine.demo import seed_quarantine
@@ -103,4 +104,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"\nPersonal declaration link of {person.name} ({person.unit.name}), open on a phone:"
             f"\n  http://127.0.0.1:8000/health/d/{link_token(link)}/"
+        )
+        pass_path, why = seed_daily_pass(link)
+        self.stdout.write(
+            f"Today's pass of {person.name}:\n  http://127.0.0.1:8000{pass_path}"
+            + (f"\n  (not issued: {why})" if why else "")
         )
