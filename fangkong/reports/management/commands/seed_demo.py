@@ -13,9 +13,9 @@ from fangkong.core.paths import subtree_q
 from fangkong.health.demo import seed_declarations
 from fangkong.health.selectors import link_token, live_link
 from fangkong.health.services import link_issue
-from fangkong.passes.demo import seed_daily_pass
 from fangkong.orgs.demo import DEMO_PASSWORD, SCALES, seed
 from fangkong.orgs.models import OrgUnit, Person
+from fangkong.passes.demo import seed_daily_pass
 from fangkong.quarantine.demo import seed_quarantine
 from fangkong.reports.demo import create_report_accounts, seed_reports
 from fangkong.tracking.demo import seed_tracking
