@@ -45,11 +45,12 @@ def pass_entries(user: Viewer, person: Person) -> list[Entry]:
 
 
 def register_section() -> None:
+    # A revoked pass tells of a health status change: health data, like the placements.
     register(
         Section(
             key="passes",
             title=gettext_lazy("Passes"),
-            perm=Perm.VIEW_PEOPLE,
+            perm=Perm.VIEW_HEALTH,
             entries=pass_entries,
             order=60,
         )
