@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "fangkong.quarantine",
     "fangkong.travel",
     "fangkong.tracking",
+    "fangkong.passes",
     "fangkong.checkpoints",
     "fangkong.reports",
     "fangkong.api",

@@ -20,6 +20,7 @@ from fangkong.health.api import router as health_router
 from fangkong.ledger.api import router as ledger_router
 from fangkong.notify.api import router as notify_router
 from fangkong.orgs.api import router as orgs_router
+from fangkong.passes.api import router as passes_router
 from fangkong.quarantine.api import router as quarantine_router
 from fangkong.reports.api import router as reports_router
 from fangkong.tracking.api import router as tracking_router
@@ -216,3 +217,4 @@ api.add_router("/", ledger_router)
 api.add_router("/", quarantine_router)
 api.add_router("/", travel_router)
 api.add_router("/", checkpoints_router)
+api.add_router("/", passes_router)

@@ -311,7 +311,11 @@ def visitor_register(
         valid_from=valid_from,
         valid_until=valid_until,
         zones=sorted(
-            {zone for zones in site.checkpoints.values_list("zones", flat=True) for zone in zones}
+            {
+                zone
+                for zones in Checkpoint.objects.filter(site=site).values_list("zones", flat=True)
+                for zone in zones
+            }
         ),
         source=Visitor.Source.WALK_IN if walk_in else Visitor.Source.PRE_REGISTERED,
         host=None if walk_in else acting_user(actor),

@@ -14,6 +14,7 @@ PERIODIC_JOBS = [
     ("fangkong.ledger.tasks.overdue_sweep", 5),  # ledger deadlines: warnings and breaches
     ("fangkong.health.tasks.purge_personal_data", 1440),  # personal data past retention (daily)
     ("fangkong.checkpoints.tasks.unstaffed_sweep", 5),  # duty posts without a guard at shift start
+    ("fangkong.passes.tasks.trust_list_refresh", 60),  # the scanners' trust list, 48 h ahead
 ]
 
 
@@ -26,6 +27,7 @@ JOB_NAMES = {
     "fangkong.ledger.tasks.overdue_sweep": _("Ledger deadline warnings and breaches"),
     "fangkong.health.tasks.purge_personal_data": _("Purge personal data past retention"),
     "fangkong.checkpoints.tasks.unstaffed_sweep": _("Duty posts without a guard"),
+    "fangkong.passes.tasks.trust_list_refresh": _("Re-sign the pass trust list"),
 }
 
 

@@ -212,6 +212,7 @@ def _link_render(
         "uuid": posted.get("uuid") if posted and posted.get("uuid") else str(uuid.uuid4()),
         "one_tap_uuid": str(uuid.uuid4()),
         "sent": request.GET.get("sent") == "1" and todays is not None,
+        "token": selectors.link_token(link),
         **_choices(),
     }
     return render(request, "health/link.html", context, status=status)

@@ -9,3 +9,8 @@ listen to it.
 from django.dispatch import Signal
 
 item_state_changed = Signal()
+
+# ``items_opened`` is sent inside the opening transaction, after the items (one or
+# thousands) are inserted, with ``kind`` (the key) and ``items`` (with pk, person_id and
+# open_key set). Apps that act when a card opens (passes revoke the holder's pass) listen.
+items_opened = Signal()

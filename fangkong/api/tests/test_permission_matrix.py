@@ -26,6 +26,7 @@ from fangkong.notify.services import notify
 from fangkong.orgs import importing
 from fangkong.orgs.models import OrgUnit, Person, UnitKind
 from fangkong.orgs.services import unit_create
+from fangkong.passes.tests import factories as passes
 from fangkong.quarantine.tests import factories as quarantine
 from fangkong.testing import valid_resident_id
 from fangkong.travel.importing import template_workbook
@@ -543,6 +544,21 @@ ENDPOINTS = [
                 "walk_in": True,
             },
         ),
+        "passes list",
+        Perm.VIEW_PEOPLE,
+        lambda s: ("get", f"/passes?unit_id={passes.matrix_pass(s).unit_id}", None),
+    ),
+    ("pass get", Perm.VIEW_PEOPLE, lambda s: ("get", f"/passes/{passes.matrix_pass(s).pk}", None)),
+    ("pass issue", Perm.MANAGE_PEOPLE, lambda s: ("post", "/passes", passes.matrix_issue(s))),
+    (
+        "pass revoke",
+        Perm.MANAGE_PEOPLE,
+        lambda s: ("post", f"/passes/{passes.matrix_pass(s).pk}/revoke", {"reason": "离职"}),
+    ),
+    (
+        "pass key rotate",
+        Perm.MANAGE_UNITS,
+        lambda s: ("post", "/passes/keys/rotate", {"unit_id": s.enterprise.pk}),
     ),
 ]
 

@@ -30,7 +30,7 @@ from fangkong.notify.models import Event
 from fangkong.notify.services import notify
 from fangkong.orgs.models import OrgUnit, Person, place_related
 
-from .. import kinds
+from .. import kinds, signals
 from ..kinds import Kind
 from ..models import Entry, Item, ItemClock
 from .clocks import _deadlines
@@ -179,6 +179,7 @@ def _insert_new(actor: Actor, spec: Kind, rows: Sequence[NewItem]) -> list[Item]
     _insert_opening_entries(actor, items, now)
     _audit_opened(actor, spec, items)
     _tell_owners_after_commit(actor, spec, items, chosen)
+    signals.items_opened.send(sender=Item, kind=spec.key, items=items)
     return items
 
 

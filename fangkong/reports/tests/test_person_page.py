@@ -16,7 +16,7 @@ from .test_quarantine_figures import place
 
 pytestmark = pytest.mark.django_db
 
-ALL_SECTIONS = ["health", "ledger", "travel", "quarantine", "tracking"]
+ALL_SECTIONS = ["health", "ledger", "travel", "quarantine", "tracking", "passes"]
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from fangkong.health.selectors import link_token, live_link
 from fangkong.health.services import link_issue
 from fangkong.orgs.demo import DEMO_PASSWORD, SCALES, seed
 from fangkong.orgs.models import OrgUnit, Person
+from fangkong.passes.demo import seed_daily_pass
 from fangkong.quarantine.demo import seed_quarantine
 from fangkong.reports.demo import create_report_accounts, seed_reports
 from fangkong.tracking.demo import seed_tracking
@@ -106,4 +107,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"\nPersonal declaration link of {person.name} ({person.unit.name}), open on a phone:"
             f"\n  http://127.0.0.1:8000/health/d/{link_token(link)}/"
+        )
+        pass_path, why = seed_daily_pass(link)
+        self.stdout.write(
+            f"Today's pass of {person.name}:\n  http://127.0.0.1:8000{pass_path}"
+            + (f"\n  (not issued: {why})" if why else "")
         )
