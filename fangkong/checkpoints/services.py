@@ -699,7 +699,7 @@ def roster_set(
         if guard is not None and guard.pk not in allowed:
             raise _invalid(
                 "guard",
-                _("%(name)s holds no guard role at this site.") % {"name": guard.display_name},
+                _("%(name)s holds no guard role at this site.") % {"name": guard},
             )
         if guard is None:
             RosterSlot.objects.filter(post=post, day_index=day_index).delete()

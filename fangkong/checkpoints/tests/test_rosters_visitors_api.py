@@ -126,7 +126,7 @@ def test_posts_start_at_0730_and_only_guards_of_the_site_are_rostered(org, post,
     assert post.starts_at == dt.time(7, 30)
     outsider = org.user(Role.GUARD, org.plant_b)
     services.roster_set(actor=None, post=post, assignments={0: guard})
-    with pytest.raises(Exception, match="guard"):
+    with pytest.raises(Exception, match=f"{outsider.username} 不是本单位的值守人员"):
         services.roster_set(actor=None, post=post, assignments={1: outsider})
 
 
