@@ -26,6 +26,7 @@ from .schemas import (
     CheckpointOut,
     EventOut,
     OverrideIn,
+    PassScanIn,
     PostOut,
     RosterIn,
     ScanBatchIn,
@@ -186,6 +187,23 @@ def record_scans(request: HttpRequest, payload: ScanBatchIn) -> Any:
                 }
             )
     return {"results": results}
+
+
+@router.post("/checkpoints/pass-scans", response={200: EventOut, 201: EventOut})
+def scan_pass(request: HttpRequest, payload: PassScanIn) -> Any:
+    """Check a scanned pass online at a checkpoint and record the scan (the guard's phone
+    when it has a network): the verifier's verdict with the holder's live status, then the
+    site's rules. 201 with the recorded entry; 200 for a client UUID sent before."""
+    checkpoint = selectors.checkpoint_get(request.user, payload.checkpoint_id)
+    event, created = services.pass_scan(
+        request.user,
+        checkpoint=checkpoint,
+        code=payload.code,
+        direction=payload.direction,
+        temperature=payload.temperature,
+        client_uuid=payload.client_uuid,
+    )
+    return 201 if created else 200, event_out(request.user, event)
 
 
 @router.get("/checkpoints/events", response=list[EventOut])

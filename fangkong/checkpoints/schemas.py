@@ -39,6 +39,14 @@ class ScanIn(Schema):
     cargo: str = Field("", max_length=200)
 
 
+class PassScanIn(Schema):
+    client_uuid: uuid.UUID | None = None
+    checkpoint_id: ObjectId
+    direction: str
+    code: str = Field(..., max_length=2000, description="What the scanner read: FK1: or FK1P:")
+    temperature: Decimal | None = Field(None, ge=30, le=45, decimal_places=1)
+
+
 class ScanBatchIn(Schema):
     scans: list[ScanIn] = Field(..., min_length=1, max_length=BATCH_LIMIT)
 

@@ -132,10 +132,21 @@ def refusals(request: HttpRequest) -> HttpResponse:
 @require_POST
 @renders_app_errors
 def entry(request: HttpRequest) -> HttpResponse:
-    """A manual entry typed at the gate: by ID number or plate."""
+    """An entry at the gate: a scanned pass, or typed by ID number or plate."""
     checkpoint = selectors.checkpoint_get(request.user, request.POST.get("checkpoint"))
 
     def record() -> tuple[GateEvent, str]:
+        if request.POST.get("code", "").strip():
+            # A scanned pass (a hand scanner types it into the field, or it is pasted).
+            event, _created = services.pass_scan(
+                request.user,
+                checkpoint=checkpoint,
+                code=request.POST["code"],
+                direction=request.POST.get("direction", ""),
+                temperature=request.POST.get("temperature") or None,
+                client_uuid=request.POST.get("client_uuid") or None,
+            )
+            return event, ""
         event, _created = services.manual_entry(
             request.user,
             checkpoint=checkpoint,

@@ -18,7 +18,9 @@ from fangkong.quarantine.selectors import open_placement_for
 from fangkong.tracking.rules import ABNORMAL, CONTACT
 from fangkong.tracking.selectors import open_card
 
+from .format import pass_hash
 from .models import Pass, PassKey, Revocation
+from .verify import Verdict
 
 # Who may verify at a gate: its guards and the admins over its unit.
 GATE_ROLES = frozenset({Role.GUARD, Role.UNIT_ADMIN, Role.GROUP_ADMIN})
@@ -131,3 +133,17 @@ def holder_blocked(person: Person) -> str:
     if open_card(person.pk, ABNORMAL) is not None or open_card(person.pk, CONTACT) is not None:
         return "card"
     return ""
+
+
+def pass_of(verdict: Verdict) -> Pass | None:
+    """The issued pass a verdict is about (with its holder), when its claims were trusted."""
+    if verdict.claims is None:
+        return None
+    return (
+        Pass.objects.select_related("person").filter(pass_id=verdict.claims.pass_id.hex()).first()
+    )
+
+
+def pass_id_hash(verdict: Verdict) -> str:
+    """The pass id's hash as revocation lists carry it (hex), for the gate's log."""
+    return pass_hash(verdict.claims.pass_id).hex() if verdict.claims is not None else ""
