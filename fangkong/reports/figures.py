@@ -1,6 +1,7 @@
 """The counts behind reports and the roll-up, computed live from the source rows.
 
-No snapshot tables and no batch job: head-counts are counted from people, declaration
+No snapshot tables and no batch job: head-counts are summed from the per-unit counts that
+triggers on the people table keep exact (``orgs.headcount``), declaration
 figures are summed from the per-unit day tallies that each declaration write keeps exact
 (``health.tally``), "in quarantine" is counted from the placements (what 隔离管理 shows,
 not what people declared as their whereabouts), all with range scans over path indexes.
@@ -21,7 +22,8 @@ from fangkong.core.paths import is_within, subtree_q, subtree_upper_bound
 from fangkong.core.retention import local_midnight
 from fangkong.health import tally
 from fangkong.health.models import DayTally, Declaration
-from fangkong.orgs.models import Person
+from fangkong.orgs.models import Person, UnitHeadcount
+from fangkong.orgs.selectors import child_headcounts, headcounts_by_path
 from fangkong.quarantine.models import Placement
 
 
@@ -145,15 +147,14 @@ class PathSums:
 def figures_by_subtree(paths: Sequence[str], day: dt.date) -> dict[str, DeclarationFigures]:
     """Return the figures of many subtrees (given by root path) for one day.
 
-    Head-counts are index-only range counts of people, one per subtree while there are
-    few (a count is far cheaper than grouping every row by path), else one grouped query.
+    Head-counts are sums of the kept per-unit counts (``UnitHeadcount``), in one query.
     Declaration figures are sums of the day's tallies (one row per unit with declarants).
     People who joined after the day are few rows found by seeking an index.
     """
     if not paths:
         return {}
     tallies = _tally_sums(day, paths)
-    active = _range_counts(Person.objects.filter(is_active=True), paths)
+    active = headcounts_by_path(paths)
     quarantined = _range_counts(placements_on(day), paths)
     return _assemble(paths, day, tallies=tallies, active=active, quarantined=quarantined)
 
@@ -171,13 +172,21 @@ def unit_and_children_figures(
         tallies = _tally_sums(day, paths)
     else:
         tallies = _unit_sums(day_tallies(day), unit_path, child_paths)
-    active = _unit_counts(Person.objects.filter(is_active=True), unit_path, child_paths)
+    active = _unit_headcounts(unit_path, child_paths)
     quarantined = _unit_counts(placements_on(day), unit_path, child_paths)
     return _assemble(paths, day, tallies=tallies, active=active, quarantined=quarantined)
 
 
 def day_tallies(day: dt.date) -> QuerySet[DayTally]:
     return DayTally.objects.filter(day=day)
+
+
+def _unit_headcounts(unit_path: str, child_paths: Sequence[str]) -> dict[str, int]:
+    """Active people of the unit and of each child: one grouped query by child prefix."""
+    by_child = child_headcounts(unit_path)
+    counts = {path: by_child.get(path, 0) for path in child_paths}
+    own = UnitHeadcount.objects.filter(unit_path=unit_path).values_list("n", flat=True).first()
+    return {unit_path: (own or 0) + sum(by_child.values()), **counts}
 
 
 def _unit_counts(rows: QuerySet[Any], unit_path: str, child_paths: Sequence[str]) -> dict[str, int]:

@@ -18,12 +18,12 @@ from fangkong.accounts.selectors import scope_for
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.paths import ancestor_paths, subtree_q
 from fangkong.health.models import DayTally
-from fangkong.orgs.models import OrgUnit, place_related
+from fangkong.orgs.models import OrgUnit, Person, place_related
+from fangkong.orgs.selectors import subtree_headcount
 
 from . import plans
 from .figures import (
     DeclarationFigures,
-    expected_people,
     subtree_figures,
     unit_and_children_figures,
 )
@@ -291,19 +291,23 @@ def trend_since_first_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _expected_by_day(unit: OrgUnit, window: list[dt.date]) -> dict[dt.date, int]:
-    """People expected on each day: those joined by then (two queries)."""
-    people = expected_people(window[-1]).filter(subtree_q("unit_path", unit.path))
-    joined_late = dict(
-        people.filter(joined_on__gt=window[0])
+    """People expected on each day: today's head-count less those who joined later.
+
+    Two queries that read no person but the few who joined inside the window (the index
+    on ``joined_on``): the head-count is a sum of the kept per-unit counts.
+    """
+    joined_later = dict(
+        Person.objects.filter(is_active=True, joined_on__gt=window[0])
+        .filter(subtree_q("unit_path", unit.path))
         .values("joined_on")
         .annotate(n=Count("id"))
         .order_by()
         .values_list("joined_on", "n")
     )
-    base = people.filter(Q(joined_on__isnull=True) | Q(joined_on__lte=window[0])).count()
-    result, running = {}, base
+    waiting = sum(joined_later.values())  # not yet joined on the window's first day
+    result, running = {}, subtree_headcount(unit.path) - waiting
     for day in window:
-        running += joined_late.get(day, 0) if day != window[0] else 0
+        running += joined_later.get(day, 0) if day != window[0] else 0
         result[day] = running
     return result
 
