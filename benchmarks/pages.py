@@ -231,7 +231,7 @@ def run_child(scale: str) -> dict[str, object]:
     lines = child.stdout.strip().splitlines()
     for line in lines[:-1]:
         print(line)
-    return json.loads(lines[-1])  # type: ignore[no-any-return]
+    return json.loads(lines[-1])
 
 
 def report(scales: list[str], results: dict[str, dict[str, object]]) -> None:

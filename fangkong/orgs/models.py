@@ -208,6 +208,10 @@ class Person(TimeStampedModel):
             models.Index(fields=["unit_path", "is_active"], name="person_path_active"),
             # Who joined after a day (expected head-counts of past days): few rows, a seek.
             models.Index(fields=["joined_on"], name="person_joined_on"),
+            # The few who left or were merged (declarations of people no longer expected).
+            models.Index(
+                fields=["id"], condition=models.Q(is_active=False), name="person_inactive"
+            ),
             models.Index(fields=["name_initials"]),
             models.Index(fields=["name"]),
         ]

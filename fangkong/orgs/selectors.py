@@ -151,8 +151,8 @@ def headcounts_by_path(paths: Sequence[str]) -> dict[str, int]:
     distinct = sorted(set(paths))
     if not distinct:
         return {}
-    rows = UnitHeadcount.objects.filter(Scope(paths=tuple(distinct)).q("unit_path"))
     if len(distinct) <= SUMS_IN_SQL_LIMIT:
+        rows = UnitHeadcount.objects.filter(Scope(paths=tuple(distinct)).q("unit_path"))
         sums = rows.aggregate(
             **{
                 f"n{i}": Sum("n", filter=subtree_q("unit_path", path))
@@ -160,6 +160,10 @@ def headcounts_by_path(paths: Sequence[str]) -> dict[str, int]:
             }
         )
         return {path: sums[f"n{i}"] or 0 for i, path in enumerate(distinct)}
+    # One range from the first subtree to the end of the last (SQLite refuses an OR of
+    # thousands of ranges); rows between the subtrees are left out by the sums.
+    end = max(subtree_upper_bound(path) for path in distinct)
+    rows = UnitHeadcount.objects.filter(unit_path__gte=distinct[0], unit_path__lt=end)
     ordered = sorted(rows.values_list("unit_path", "n"))
     found = [path for path, _n in ordered]
     running = [0]
@@ -174,17 +178,18 @@ def headcounts_by_path(paths: Sequence[str]) -> dict[str, int]:
 
 
 def child_headcounts(path: str) -> dict[str, int]:
-    """Return child path → active people in that child's subtree, for every child of ``path``.
+    """Return child path → active people in that child's subtree, for every child of ``path``,
+    and ``path`` → the people employed in the unit itself.
 
     One grouped query over the unit's subtree: each row is grouped by the path prefix one
-    level below ``path`` (``/1/5/`` + ``77/``), so the answer has a row per child, however
-    many units and people lie below. Children without people are left out.
+    level below ``path`` (``/1/5/`` + ``77/``; the unit's own row by ``/1/5/``), so the
+    answer has a row per child, however many units and people lie below. Children without
+    people are left out.
     """
     start = len(path) + 1  # SQL counts from 1: the first character after ``path``
     child = Substr("unit_path", 1, StrIndex(Substr("unit_path", start), Value("/")) + (start - 1))
     rows = (
         UnitHeadcount.objects.filter(subtree_q("unit_path", path))
-        .exclude(unit_path=path)
         .annotate(child=child)
         .values("child")
         .annotate(total=Sum("n"))

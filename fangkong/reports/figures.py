@@ -22,7 +22,7 @@ from fangkong.core.paths import is_within, subtree_q, subtree_upper_bound
 from fangkong.core.retention import local_midnight
 from fangkong.health import tally
 from fangkong.health.models import DayTally, Declaration
-from fangkong.orgs.models import Person, UnitHeadcount
+from fangkong.orgs.models import Person
 from fangkong.orgs.selectors import child_headcounts, headcounts_by_path
 from fangkong.quarantine.models import Placement
 
@@ -183,10 +183,11 @@ def day_tallies(day: dt.date) -> QuerySet[DayTally]:
 
 def _unit_headcounts(unit_path: str, child_paths: Sequence[str]) -> dict[str, int]:
     """Active people of the unit and of each child: one grouped query by child prefix."""
-    by_child = child_headcounts(unit_path)
-    counts = {path: by_child.get(path, 0) for path in child_paths}
-    own = UnitHeadcount.objects.filter(unit_path=unit_path).values_list("n", flat=True).first()
-    return {unit_path: (own or 0) + sum(by_child.values()), **counts}
+    by_child = child_headcounts(unit_path)  # the unit's own people under its own path
+    return {
+        unit_path: sum(by_child.values()),
+        **{path: by_child.get(path, 0) for path in child_paths},
+    }
 
 
 def _unit_counts(rows: QuerySet[Any], unit_path: str, child_paths: Sequence[str]) -> dict[str, int]:
@@ -252,18 +253,21 @@ def _people_joined_after(day: dt.date) -> list[str]:
     )
 
 
-def not_expected(day: dt.date) -> Q:
-    """The people who do not count as expected on ``day`` (inactive, or joined later)."""
-    return Q(is_active=False) | Q(joined_on__gt=day)
-
-
 def _declarants_not_expected(day: dt.date) -> list[str]:
-    people = Person.objects.filter(not_expected(day)).values("pk")
-    return list(
-        Declaration.objects.filter(day=day, is_current=True, person_id__in=people).values_list(
+    """The paths of the day's declarations by people not expected (few rows).
+
+    Two seeks, one per kind of person: an OR of both conditions reads every person.
+    """
+    left = Person.objects.filter(is_active=False)  # the partial index on the inactive
+    joined_later = Person.objects.filter(is_active=True, joined_on__gt=day)
+    declarations = Declaration.objects.filter(day=day, is_current=True)
+    return [
+        path
+        for people in (left, joined_later)
+        for path in declarations.filter(person_id__in=people.values("pk")).values_list(
             "unit_path", flat=True
         )
-    )
+    ]
 
 
 def _range_counts(rows: QuerySet[Any], paths: Sequence[str]) -> dict[str, int]:

@@ -34,5 +34,9 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['unit_path', 'n'], name='headcount_path_n')],
             },
         ),
+        migrations.AddIndex(
+            model_name='person',
+            index=models.Index(condition=models.Q(('is_active', False)), fields=['id'], name='person_inactive'),
+        ),
         migrations.RunPython(install_triggers, drop_triggers),
     ]
