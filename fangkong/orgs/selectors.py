@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import StrIndex, Substr
 
 from fangkong.accounts.actors import Viewer
 from fangkong.accounts.roles import Perm
@@ -16,7 +15,7 @@ from fangkong.core.audit import audit_record
 from fangkong.core.errors import NotFound
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.models import AuditLog
-from fangkong.core.paths import ancestor_paths, subtree_q, subtree_upper_bound
+from fangkong.core.paths import ancestor_paths, child_prefix, subtree_q, subtree_upper_bound
 from fangkong.core.text import clean_cell
 
 from .models import ImportJob, OrgUnit, Person, UnitHeadcount, place_related
@@ -186,11 +185,9 @@ def child_headcounts(path: str) -> dict[str, int]:
     answer has a row per child, however many units and people lie below. Children without
     people are left out.
     """
-    start = len(path) + 1  # SQL counts from 1: the first character after ``path``
-    child = Substr("unit_path", 1, StrIndex(Substr("unit_path", start), Value("/")) + (start - 1))
     rows = (
         UnitHeadcount.objects.filter(subtree_q("unit_path", path))
-        .annotate(child=child)
+        .annotate(child=child_prefix(path))
         .values("child")
         .annotate(total=Sum("n"))
         .order_by()

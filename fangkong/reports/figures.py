@@ -15,10 +15,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from fangkong.accounts.selectors import Scope
-from fangkong.core.paths import is_within, subtree_q, subtree_upper_bound
+from fangkong.core.paths import child_prefix, is_within, subtree_q, subtree_upper_bound
 from fangkong.core.retention import local_midnight
 from fangkong.health import tally
 from fangkong.health.models import DayTally, Declaration
@@ -162,18 +162,22 @@ def figures_by_subtree(paths: Sequence[str], day: dt.date) -> dict[str, Declarat
 def unit_and_children_figures(
     unit_path: str, child_paths: Sequence[str], day: dt.date
 ) -> dict[str, DeclarationFigures]:
-    """Return the figures of a unit and of its children, scanning the subtree only once.
+    """Return the figures of a unit and of its children: three queries, however many.
 
-    ``child_paths`` must list every child (closed ones too): the unit's counts are its own
-    rows plus its children's.
+    Tallies, head-counts and placements of the subtree are each grouped by the child's path
+    prefix (``core.paths.child_prefix``), so the subtree is read once per source and the
+    answer has a row per child. ``child_paths`` must list every child (closed ones too):
+    the unit's counts are its own rows plus its children's.
     """
     paths = [unit_path, *child_paths]
-    if len(child_paths) > PER_SUBTREE_LIMIT:
-        tallies = _tally_sums(day, paths)
-    else:
-        tallies = _unit_sums(day_tallies(day), unit_path, child_paths)
-    active = _unit_headcounts(unit_path, child_paths)
-    quarantined = _unit_counts(placements_on(day), unit_path, child_paths)
+    tallies = _by_child(
+        day_tallies(day), unit_path, child_paths, **{name: Sum(name) for name in tally.COUNTS}
+    )
+    by_child = child_headcounts(unit_path)  # the unit's own people under its own path
+    active = {path: by_child.get(path, 0) for path in child_paths}
+    active[unit_path] = sum(by_child.values())
+    placements = _by_child(placements_on(day), unit_path, child_paths, n=Count("pk"))
+    quarantined = {path: sums["n"] for path, sums in placements.items()}
     return _assemble(paths, day, tallies=tallies, active=active, quarantined=quarantined)
 
 
@@ -181,32 +185,23 @@ def day_tallies(day: dt.date) -> QuerySet[DayTally]:
     return DayTally.objects.filter(day=day)
 
 
-def _unit_headcounts(unit_path: str, child_paths: Sequence[str]) -> dict[str, int]:
-    """Active people of the unit and of each child: one grouped query by child prefix."""
-    by_child = child_headcounts(unit_path)  # the unit's own people under its own path
-    return {
-        unit_path: sum(by_child.values()),
-        **{path: by_child.get(path, 0) for path in child_paths},
-    }
-
-
-def _unit_counts(rows: QuerySet[Any], unit_path: str, child_paths: Sequence[str]) -> dict[str, int]:
-    if len(child_paths) > PER_SUBTREE_LIMIT:
-        return _range_counts(rows, [unit_path, *child_paths])
-    counts = {path: rows.filter(subtree_q("unit_path", path)).count() for path in child_paths}
-    own = rows.filter(unit_path=unit_path).count()
-    return {unit_path: own + sum(counts.values()), **counts}
-
-
-def _unit_sums(
-    rows: QuerySet[DayTally], unit_path: str, child_paths: Sequence[str]
+def _by_child(
+    rows: QuerySet[Any], unit_path: str, child_paths: Sequence[str], **sums: Any
 ) -> dict[str, dict[str, int]]:
-    sums = {
-        path: tally.subtree_sums(rows.filter(subtree_q("unit_path", path))) for path in child_paths
+    """Sum ``rows`` of the subtree per child (and in all, under ``unit_path``): one query."""
+    grouped = (
+        rows.filter(subtree_q("unit_path", unit_path))
+        .annotate(child=child_prefix(unit_path))
+        .values("child")
+        .annotate(**sums)
+        .order_by()
+    )
+    found = {row.pop("child"): row for row in grouped}
+    result = {
+        path: {name: found.get(path, {}).get(name) or 0 for name in sums} for path in child_paths
     }
-    own = tally.subtree_sums(rows.filter(unit_path=unit_path))
-    total = {name: own[name] + sum(s[name] for s in sums.values()) for name in tally.COUNTS}
-    return {unit_path: total, **sums}
+    result[unit_path] = {name: sum(row[name] or 0 for row in found.values()) for name in sums}
+    return result
 
 
 def _tally_sums(day: dt.date, paths: Sequence[str]) -> dict[str, dict[str, int]]:

@@ -303,7 +303,7 @@ def _expected_by_day(unit: OrgUnit, window: list[dt.date]) -> dict[dt.date, int]
         for path, joined_on in Person.objects.filter(
             is_active=True, joined_on__gt=window[0]
         ).values_list("unit_path", "joined_on")
-        if is_within(path, unit.path)
+        if joined_on is not None and is_within(path, unit.path)
     )
     waiting = sum(joined_later.values())  # not yet joined on the window's first day
     result, running = {}, subtree_headcount(unit.path) - waiting
