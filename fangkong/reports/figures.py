@@ -162,20 +162,18 @@ def figures_by_subtree(paths: Sequence[str], day: dt.date) -> dict[str, Declarat
 def unit_and_children_figures(
     unit_path: str, child_paths: Sequence[str], day: dt.date
 ) -> dict[str, DeclarationFigures]:
-    """Return the figures of a unit and of its children: three queries, however many.
+    """Return the figures of a unit and of its children, in a bounded number of queries.
 
-    Tallies, head-counts and placements of the subtree are each grouped by the child's path
+    Tallies and placements of the subtree are each one query grouped by the child's path
     prefix (``core.paths.child_prefix``), so the subtree is read once per source and the
-    answer has a row per child. ``child_paths`` must list every child (closed ones too):
-    the unit's counts are its own rows plus its children's.
+    answer has a row per child; head-counts see ``_headcounts``. ``child_paths`` must list
+    every child (closed ones too): the unit's counts are its own rows plus its children's.
     """
     paths = [unit_path, *child_paths]
     tallies = _by_child(
         day_tallies(day), unit_path, child_paths, **{name: Sum(name) for name in tally.COUNTS}
     )
-    by_child = child_headcounts(unit_path)  # the unit's own people under its own path
-    active = {path: by_child.get(path, 0) for path in child_paths}
-    active[unit_path] = sum(by_child.values())
+    active = _headcounts(unit_path, child_paths)
     placements = _by_child(placements_on(day), unit_path, child_paths, n=Count("pk"))
     quarantined = {path: sums["n"] for path, sums in placements.items()}
     return _assemble(paths, day, tallies=tallies, active=active, quarantined=quarantined)
@@ -183,6 +181,17 @@ def unit_and_children_figures(
 
 def day_tallies(day: dt.date) -> QuerySet[DayTally]:
     return DayTally.objects.filter(day=day)
+
+
+def _headcounts(unit_path: str, child_paths: Sequence[str]) -> dict[str, int]:
+    """The unit's and each child's head-count: a range sum each while there are few
+    children (cheaper than grouping every unit's row), else one grouped query."""
+    if len(child_paths) <= PER_SUBTREE_LIMIT:
+        return headcounts_by_path([unit_path, *child_paths])
+    by_child = child_headcounts(unit_path)  # the unit's own people under its own path
+    active = {path: by_child.get(path, 0) for path in child_paths}
+    active[unit_path] = sum(by_child.values())
+    return active
 
 
 def _by_child(
