@@ -8,7 +8,8 @@ plain B-tree index on SQLite and PostgreSQL alike (the column is C-collated ther
 from typing import Any
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import StrIndex, Substr
 
 SEPARATOR = "/"
 
@@ -26,6 +27,16 @@ def subtree_upper_bound(path: str) -> str:
 def subtree_q(field: str, path: str) -> Q:
     """Return a condition matching ``field`` values inside the subtree rooted at ``path``."""
     return Q(**{f"{field}__gte": path, f"{field}__lt": subtree_upper_bound(path)})
+
+
+def child_prefix(path: str, field: str = "unit_path") -> Substr:
+    """The path of the child of ``path`` that holds each row's ``field`` (``path`` itself for
+    the unit's own rows): grouped by it, a subtree's rows give one sum per child in one query.
+
+    ``/1/5/`` + ``77/9/`` → ``/1/5/77/``: everything up to the first separator after ``path``.
+    """
+    start = len(path) + 1  # SQL counts from 1: the first character after ``path``
+    return Substr(field, 1, StrIndex(Substr(field, start), Value(SEPARATOR)) + (start - 1))
 
 
 def ancestor_paths(path: str) -> list[str]:

@@ -2,10 +2,11 @@
 
 import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 
 from fangkong.accounts.actors import Viewer
 from fangkong.accounts.roles import Perm
@@ -14,10 +15,10 @@ from fangkong.core.audit import audit_record
 from fangkong.core.errors import NotFound
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.models import AuditLog
-from fangkong.core.paths import ancestor_paths, subtree_q, subtree_upper_bound
+from fangkong.core.paths import ancestor_paths, child_prefix, subtree_q, subtree_upper_bound
 from fangkong.core.text import clean_cell
 
-from .models import ImportJob, OrgUnit, Person, place_related
+from .models import ImportJob, OrgUnit, Person, UnitHeadcount, place_related
 
 _INITIALS = re.compile(r"^[a-z]+$")
 
@@ -100,9 +101,10 @@ def unit_children(user: Viewer, unit: OrgUnit, *, include_closed: bool = False) 
     if not include_closed:
         children = children.filter(valid_to__isnull=True)
     result: list[OrgUnit] = list(children.order_by("code"))
-    counts = headcounts_by_subtree(result)
+    # One grouped query: the page costs the same queries however many children it lists.
+    counts = child_headcounts(unit.path) if result else {}
     for child in result:
-        child.headcount = counts[child.pk]  # type: ignore[attr-defined]
+        child.headcount = counts.get(child.path, 0)  # type: ignore[attr-defined]
     return result
 
 
@@ -115,9 +117,11 @@ def unit_breadcrumbs(user: Viewer, unit: OrgUnit) -> list[OrgUnit]:
 def subtree_headcount(path: str) -> int:
     """Count the active people employed anywhere in the subtree rooted at ``path``.
 
-    One range count over the (unit_path, is_active) index; no walk over the tree.
+    One range sum over the kept per-unit counts (``UnitHeadcount``): a row per unit with
+    people, not a row per person.
     """
-    return Person.objects.filter(subtree_q("unit_path", path), is_active=True).count()
+    rows = UnitHeadcount.objects.filter(subtree_q("unit_path", path))
+    return rows.aggregate(n=Sum("n"))["n"] or 0
 
 
 def subtree_unit_count(path: str, *, kind: str = "") -> int:
@@ -129,30 +133,62 @@ def subtree_unit_count(path: str, *, kind: str = "") -> int:
 
 
 def headcounts_by_subtree(units: list[OrgUnit]) -> dict[int, int]:
-    """Return unit id → active people in its subtree, for many units in two queries.
+    """Return unit id → active people in its subtree, in one query (``headcounts_by_path``)."""
+    counts = headcounts_by_path([unit.path for unit in units])
+    return {unit.pk: counts[unit.path] for unit in units}
 
-    Counts per distinct unit path are fetched once, then each subtree is a range sum over
-    the sorted paths (bisect), so the cost does not grow with units × people.
+
+# Up to this many subtrees, a query sums each in SQL; above, one query serves them all.
+SUMS_IN_SQL_LIMIT = 12
+
+
+def headcounts_by_path(paths: Sequence[str]) -> dict[str, int]:
+    """Return path → active people in the subtree rooted there.
+
+    A few subtrees are summed in SQL, a range sum each (cheaper than one query grouping or
+    filtering every row); many (an export of every unit) fetch the per-unit counts once and
+    sum each subtree over the sorted paths.
     """
-    if not units:
+    distinct = sorted(set(paths))
+    if not distinct:
         return {}
-    roots = Scope(paths=tuple(sorted({u.path for u in units}))).q("unit_path")
-    rows = sorted(
-        Person.objects.filter(roots, is_active=True)
-        .values_list("unit_path")
-        .annotate(n=Count("id"))
-        .values_list("unit_path", "n")
-    )
-    paths = [path for path, _n in rows]
+    if len(distinct) <= SUMS_IN_SQL_LIMIT:
+        return {path: subtree_headcount(path) for path in distinct}
+    # One range from the first subtree to the end of the last (SQLite refuses an OR of
+    # thousands of ranges); rows between the subtrees are left out by the sums.
+    end = max(subtree_upper_bound(path) for path in distinct)
+    rows = UnitHeadcount.objects.filter(unit_path__gte=distinct[0], unit_path__lt=end)
+    ordered = sorted(rows.values_list("unit_path", "n"))
+    found = [path for path, _n in ordered]
     running = [0]
-    for _path, n in rows:
+    for _path, n in ordered:
         running.append(running[-1] + n)
     result = {}
-    for unit in units:
-        low = bisect.bisect_left(paths, unit.path)
-        high = bisect.bisect_left(paths, subtree_upper_bound(unit.path))
-        result[unit.pk] = running[high] - running[low]
+    for path in distinct:
+        low = bisect.bisect_left(found, path)
+        high = bisect.bisect_left(found, subtree_upper_bound(path))
+        result[path] = running[high] - running[low]
     return result
+
+
+def child_headcounts(path: str) -> dict[str, int]:
+    """Return child path → active people in that child's subtree, for every child of ``path``,
+    and ``path`` → the people employed in the unit itself.
+
+    One grouped query over the unit's subtree: each row is grouped by the path prefix one
+    level below ``path`` (``/1/5/`` + ``77/``; the unit's own row by ``/1/5/``), so the
+    answer has a row per child, however many units and people lie below. Children without
+    people are left out.
+    """
+    rows = (
+        UnitHeadcount.objects.filter(subtree_q("unit_path", path))
+        .annotate(child=child_prefix(path))
+        .values("child")
+        .annotate(total=Sum("n"))
+        .order_by()
+        .values_list("child", "total")
+    )
+    return dict(rows)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The counts behind reports and the roll-up, computed live from the source rows.
 
-No snapshot tables and no batch job: head-counts are counted from people, declaration
+No snapshot tables and no batch job: head-counts are summed from the per-unit counts that
+triggers on the people table keep exact (``orgs.headcount``), declaration
 figures are summed from the per-unit day tallies that each declaration write keeps exact
 (``health.tally``), "in quarantine" is counted from the placements (what 隔离管理 shows,
 not what people declared as their whereabouts), all with range scans over path indexes.
@@ -14,14 +15,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from fangkong.accounts.selectors import Scope
-from fangkong.core.paths import is_within, subtree_q, subtree_upper_bound
+from fangkong.core.paths import child_prefix, is_within, subtree_q, subtree_upper_bound
 from fangkong.core.retention import local_midnight
 from fangkong.health import tally
 from fangkong.health.models import DayTally, Declaration
 from fangkong.orgs.models import Person
+from fangkong.orgs.selectors import child_headcounts, headcounts_by_path
 from fangkong.quarantine.models import Placement
 
 
@@ -145,15 +147,14 @@ class PathSums:
 def figures_by_subtree(paths: Sequence[str], day: dt.date) -> dict[str, DeclarationFigures]:
     """Return the figures of many subtrees (given by root path) for one day.
 
-    Head-counts are index-only range counts of people, one per subtree while there are
-    few (a count is far cheaper than grouping every row by path), else one grouped query.
+    Head-counts are sums of the kept per-unit counts (``UnitHeadcount``), in one query.
     Declaration figures are sums of the day's tallies (one row per unit with declarants).
     People who joined after the day are few rows found by seeking an index.
     """
     if not paths:
         return {}
     tallies = _tally_sums(day, paths)
-    active = _range_counts(Person.objects.filter(is_active=True), paths)
+    active = headcounts_by_path(paths)
     quarantined = _range_counts(placements_on(day), paths)
     return _assemble(paths, day, tallies=tallies, active=active, quarantined=quarantined)
 
@@ -161,18 +162,20 @@ def figures_by_subtree(paths: Sequence[str], day: dt.date) -> dict[str, Declarat
 def unit_and_children_figures(
     unit_path: str, child_paths: Sequence[str], day: dt.date
 ) -> dict[str, DeclarationFigures]:
-    """Return the figures of a unit and of its children, scanning the subtree only once.
+    """Return the figures of a unit and of its children, in a bounded number of queries.
 
-    ``child_paths`` must list every child (closed ones too): the unit's counts are its own
-    rows plus its children's.
+    Tallies and placements of the subtree are each one query grouped by the child's path
+    prefix (``core.paths.child_prefix``), so the subtree is read once per source and the
+    answer has a row per child; head-counts see ``_headcounts``. ``child_paths`` must list
+    every child (closed ones too): the unit's counts are its own rows plus its children's.
     """
     paths = [unit_path, *child_paths]
-    if len(child_paths) > PER_SUBTREE_LIMIT:
-        tallies = _tally_sums(day, paths)
-    else:
-        tallies = _unit_sums(day_tallies(day), unit_path, child_paths)
-    active = _unit_counts(Person.objects.filter(is_active=True), unit_path, child_paths)
-    quarantined = _unit_counts(placements_on(day), unit_path, child_paths)
+    tallies = _by_child(
+        day_tallies(day), unit_path, child_paths, **{name: Sum(name) for name in tally.COUNTS}
+    )
+    active = _headcounts(unit_path, child_paths)
+    placements = _by_child(placements_on(day), unit_path, child_paths, n=Count("pk"))
+    quarantined = {path: sums["n"] for path, sums in placements.items()}
     return _assemble(paths, day, tallies=tallies, active=active, quarantined=quarantined)
 
 
@@ -180,23 +183,34 @@ def day_tallies(day: dt.date) -> QuerySet[DayTally]:
     return DayTally.objects.filter(day=day)
 
 
-def _unit_counts(rows: QuerySet[Any], unit_path: str, child_paths: Sequence[str]) -> dict[str, int]:
-    if len(child_paths) > PER_SUBTREE_LIMIT:
-        return _range_counts(rows, [unit_path, *child_paths])
-    counts = {path: rows.filter(subtree_q("unit_path", path)).count() for path in child_paths}
-    own = rows.filter(unit_path=unit_path).count()
-    return {unit_path: own + sum(counts.values()), **counts}
+def _headcounts(unit_path: str, child_paths: Sequence[str]) -> dict[str, int]:
+    """The unit's and each child's head-count: a range sum each while there are few
+    children (cheaper than grouping every unit's row), else one grouped query."""
+    if len(child_paths) <= PER_SUBTREE_LIMIT:
+        return headcounts_by_path([unit_path, *child_paths])
+    by_child = child_headcounts(unit_path)  # the unit's own people under its own path
+    active = {path: by_child.get(path, 0) for path in child_paths}
+    active[unit_path] = sum(by_child.values())
+    return active
 
 
-def _unit_sums(
-    rows: QuerySet[DayTally], unit_path: str, child_paths: Sequence[str]
+def _by_child(
+    rows: QuerySet[Any], unit_path: str, child_paths: Sequence[str], **sums: Any
 ) -> dict[str, dict[str, int]]:
-    sums = {
-        path: tally.subtree_sums(rows.filter(subtree_q("unit_path", path))) for path in child_paths
+    """Sum ``rows`` of the subtree per child (and in all, under ``unit_path``): one query."""
+    grouped = (
+        rows.filter(subtree_q("unit_path", unit_path))
+        .annotate(child=child_prefix(unit_path))
+        .values("child")
+        .annotate(**sums)
+        .order_by()
+    )
+    found = {row.pop("child"): row for row in grouped}
+    result = {
+        path: {name: found.get(path, {}).get(name) or 0 for name in sums} for path in child_paths
     }
-    own = tally.subtree_sums(rows.filter(unit_path=unit_path))
-    total = {name: own[name] + sum(s[name] for s in sums.values()) for name in tally.COUNTS}
-    return {unit_path: total, **sums}
+    result[unit_path] = {name: sum(row[name] or 0 for row in found.values()) for name in sums}
+    return result
 
 
 def _tally_sums(day: dt.date, paths: Sequence[str]) -> dict[str, dict[str, int]]:
@@ -243,18 +257,21 @@ def _people_joined_after(day: dt.date) -> list[str]:
     )
 
 
-def not_expected(day: dt.date) -> Q:
-    """The people who do not count as expected on ``day`` (inactive, or joined later)."""
-    return Q(is_active=False) | Q(joined_on__gt=day)
-
-
 def _declarants_not_expected(day: dt.date) -> list[str]:
-    people = Person.objects.filter(not_expected(day)).values("pk")
-    return list(
-        Declaration.objects.filter(day=day, is_current=True, person_id__in=people).values_list(
+    """The paths of the day's declarations by people not expected (few rows).
+
+    Two seeks, one per kind of person: an OR of both conditions reads every person.
+    """
+    left = Person.objects.filter(is_active=False)  # the partial index on the inactive
+    joined_later = Person.objects.filter(is_active=True, joined_on__gt=day)
+    declarations = Declaration.objects.filter(day=day, is_current=True)
+    return [
+        path
+        for people in (left, joined_later)
+        for path in declarations.filter(person_id__in=people.values("pk")).values_list(
             "unit_path", flat=True
         )
-    )
+    ]
 
 
 def _range_counts(rows: QuerySet[Any], paths: Sequence[str]) -> dict[str, int]:

@@ -16,14 +16,14 @@ from fangkong.accounts.actors import Viewer
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.errors import NotFound, PermissionDenied
-from fangkong.core.paths import ancestor_paths, subtree_q
+from fangkong.core.paths import ancestor_paths, is_within, subtree_q
 from fangkong.health.models import DayTally
-from fangkong.orgs.models import OrgUnit, place_related
+from fangkong.orgs.models import OrgUnit, Person, place_related
+from fangkong.orgs.selectors import subtree_headcount
 
 from . import plans
 from .figures import (
     DeclarationFigures,
-    expected_people,
     subtree_figures,
     unit_and_children_figures,
 )
@@ -291,19 +291,24 @@ def trend_since_first_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _expected_by_day(unit: OrgUnit, window: list[dt.date]) -> dict[dt.date, int]:
-    """People expected on each day: those joined by then (two queries)."""
-    people = expected_people(window[-1]).filter(subtree_q("unit_path", unit.path))
-    joined_late = dict(
-        people.filter(joined_on__gt=window[0])
-        .values("joined_on")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("joined_on", "n")
+    """People expected on each day: today's head-count less those who joined later.
+
+    Two queries that read no person but the few who joined inside the window (the index
+    on ``joined_on``): the head-count is a sum of the kept per-unit counts.
+    """
+    # Everyone who joined since, then the subtree in Python: with a path range in the
+    # query SQLite walks the whole subtree on the path index (the group: every person).
+    joined_later: Counter[dt.date] = Counter(
+        joined_on
+        for path, joined_on in Person.objects.filter(
+            is_active=True, joined_on__gt=window[0]
+        ).values_list("unit_path", "joined_on")
+        if joined_on is not None and is_within(path, unit.path)
     )
-    base = people.filter(Q(joined_on__isnull=True) | Q(joined_on__lte=window[0])).count()
-    result, running = {}, base
+    waiting = sum(joined_later.values())  # not yet joined on the window's first day
+    result, running = {}, subtree_headcount(unit.path) - waiting
     for day in window:
-        running += joined_late.get(day, 0) if day != window[0] else 0
+        running += joined_later.get(day, 0) if day != window[0] else 0
         result[day] = running
     return result
 
@@ -311,8 +316,12 @@ def _expected_by_day(unit: OrgUnit, window: list[dt.date]) -> dict[dt.date, int]
 def _reporting_units_by_day(unit: OrgUnit, window: list[dt.date]) -> dict[dt.date, int]:
     """Reporting units on each day, from units grouped by kind, depth and period (2 queries)."""
     all_plans = list(ReportPlan.objects.filter(is_active=True))
+    if not all_plans:
+        return dict.fromkeys(window, 0)
+    # Only units some plan covers (a seek on the (kind, path) index, not every unit).
     groups: list[dict[str, Any]] = list(
-        OrgUnit.objects.filter(subtree_q("path", unit.path), valid_from__lte=window[-1])
+        OrgUnit.objects.filter(plans.any_plan_q(all_plans))
+        .filter(subtree_q("path", unit.path), valid_from__lte=window[-1])
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=window[0]))
         .values("kind", "depth", "valid_from", "valid_to")
         .annotate(n=Count("id"))

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from fangkong.core.errors import Conflict
-from fangkong.orgs import importing
+from fangkong.orgs import headcount, importing, selectors
 from fangkong.orgs.models import ImportJob, OrgUnit, Person
 from fangkong.testing import make_id_pool, valid_resident_id
 
@@ -149,6 +149,9 @@ def test_a_clean_file_commits_every_row(org, upload):
     assert wang.unit == org.shop_a and wang.unit_path == org.shop_a.path
     zhao = Person.objects.get(name="赵强")
     assert zhao.unit == org.plant_b and zhao.phone == "13900000002"
+    # The import's own insert (COPY on PostgreSQL) is counted by the head-count triggers.
+    assert selectors.subtree_headcount(org.group.path) == 4
+    assert headcount.differences() == {}
 
 
 def test_a_second_commit_of_the_same_job_is_refused(org, upload):
