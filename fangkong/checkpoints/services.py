@@ -450,6 +450,7 @@ def scan_record(
     except ValidationError as exc:
         raise _invalid("plate", exc.messages[0]) from None
     degrees = _temperature(temperature)
+    pass_hash = clean_cell(pass_id_hash)[:64]
     kind = (
         GateEvent.Kind.VISITOR
         if visitor is not None
@@ -464,7 +465,7 @@ def scan_record(
         "person_id": person.pk if person else None,
         "visitor_id": visitor.pk if visitor else None,
         "plate": plate,
-        "pass_id_hash": clean_cell(pass_id_hash)[:64],
+        "pass_id_hash": pass_hash,
         "temperature": degrees,
     }
     earlier = GateEvent.objects.filter(client_uuid=key).first()
@@ -488,7 +489,7 @@ def scan_record(
         guard=acting_user(actor),
         source=source,
         driver=clean_cell(driver)[:64],
-        subject_key=_subject_key(person, visitor, plate, values["pass_id_hash"], source),
+        subject_key=_subject_key(person, visitor, plate, pass_hash, source),
         verdict=decision.verdict,
         reason=decision.reason,
         admitted=decision.verdict == Verdict.OK,
