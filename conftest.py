@@ -61,6 +61,7 @@ def reference_data(transactional_db):
 
     load_divisions()
     install_defaults(Symptom, HealthRule)
+    forget_all()  # loaded in bulk: no signal told the memos
 
 
 @pytest.fixture

@@ -30,8 +30,18 @@ division_codes = Memo(_load_codes, seconds=3600)
 
 
 def known_division_codes(codes: set[str]) -> set[str]:
-    """Return those of ``codes`` that name a division (no query once the memo is loaded)."""
-    return codes & division_codes.get()
+    """Return those of ``codes`` that name a division (no query once the memo is loaded).
+
+    A code the memo does not know is looked up (a bad code, or divisions loaded in bulk,
+    which sends no signal, after the memo was filled): the memo only speeds the known ones.
+    """
+    known = codes & division_codes.get()
+    if missing := codes - known:
+        found = set(Division.objects.filter(code__in=missing).values_list("code", flat=True))
+        if found:
+            division_codes.invalidate()
+        known |= found
+    return known
 
 
 def division_rows() -> list[list[Any]]:

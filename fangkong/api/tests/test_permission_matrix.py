@@ -544,6 +544,8 @@ ENDPOINTS = [
                 "walk_in": True,
             },
         ),
+    ),
+    (
         "passes list",
         Perm.VIEW_PEOPLE,
         lambda s: ("get", f"/passes?unit_id={passes.matrix_pass(s).unit_id}", None),

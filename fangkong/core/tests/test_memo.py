@@ -29,3 +29,15 @@ def test_a_save_in_this_process_is_seen_at_once_and_a_rollback_is_forgotten():
         assert memo.get() == [2031, 2032]  # read inside the transaction that fails
         raise RuntimeError
     assert memo.get() == [2031]
+
+
+@pytest.mark.django_db
+def test_a_division_loaded_in_bulk_after_the_memo_filled_is_still_known():
+    from fangkong.core.divisions import division_codes, known_division_codes
+    from fangkong.core.models import Division
+
+    division_codes.get()
+    Division.objects.bulk_create(
+        [Division(code="990101", name="测试县", full_name="测试县", level=3)]
+    )
+    assert known_division_codes({"990101", "000000"}) == {"990101"}
