@@ -40,7 +40,9 @@ def nine_in_the_morning():
         yield
 
 
-def test_a_guard_records_a_fever_on_a_phone(live_server, transactional_db, nine_in_the_morning):
+def test_a_guard_records_a_fever_on_a_phone(
+    live_server, transactional_db, reference_data, nine_in_the_morning
+):
     org = build_org()
     gate = make_gate(org.plant_a)
     guard = org.user(Role.GUARD, org.plant_a)
