@@ -36,10 +36,11 @@ typecheck: $(VENV)/.installed
 test-sqlite: $(VENV)/.installed
 	FANGKONG_ENV=test $(PY) -m pytest -q
 
-# The volume tests (thousands of requests through the same code) run once, on SQLite; the
-# database-specific parts they touch have their own tests on both databases.
+# The volume tests (thousands of requests through the same code) and the browser tests (the
+# pages in Chromium) run once, on SQLite, to keep the suite short; the database-specific
+# parts they touch have their own tests on both databases.
 test-postgres: $(VENV)/.installed
-	FANGKONG_ENV=test bash scripts/with-postgres.sh $(PY) -m pytest -q -m "not volume"
+	FANGKONG_ENV=test bash scripts/with-postgres.sh $(PY) -m pytest -q -m "not volume and not browser"
 
 ## The suite (without the browser) again at two awkward instants, Asia/Shanghai: the eve of
 ## National Day just before midnight, and just after midnight on the holiday
