@@ -129,7 +129,5 @@ def revoke_for_people(person_ids: Iterable[int], reason: Any) -> int:
     """Revoke the passes in force of these people (the system acts; a status change).
 
     The reason is stored in the site's language, whoever's request caused the change."""
-    people = Person.objects.filter(pk__in=set(person_ids))
     with translation.override(settings.LANGUAGE_CODE):
-        text = str(reason)
-        return sum(services.passes_revoke_for_person(person, text) for person in people)
+        return services.passes_revoke_for_people(person_ids, str(reason))

@@ -126,7 +126,7 @@ def test_revoking_for_a_person_revokes_what_is_in_force_and_online_refuses_at_on
     _row, text = issue(org)
     issue(org)
     issue(org, org.person_b, holder_display="李*")
-    assert services.passes_revoke_for_person(org.person_a, "发热") == 2
+    assert services.passes_revoke_for_people([org.person_a.pk], "发热") == 2
     assert services.verify_online(text, policy=GATE).reason == REVOKED
     assert Pass.objects.filter(person=org.person_b, revoked_at=None).count() == 1
 
