@@ -19,6 +19,7 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import role_rows_for, scope_for
 from fangkong.core.errors import NotFound
 from fangkong.core.paths import is_within, subtree_q
+from fangkong.core.retention import local_midnight
 from fangkong.core.text import clean_cell
 from fangkong.orgs.models import OrgUnit, UnitKind, place_related
 
@@ -156,8 +157,8 @@ def events_search(user: Viewer, filters: EventFilter) -> QuerySet[GateEvent]:
     if filters.admitted:
         rows = rows.filter(admitted=True)
     if filters.day is not None:
-        start = dt.datetime.combine(filters.day, dt.time(0), timezone.get_current_timezone())
-        rows = rows.filter(at__gte=start, at__lt=start + dt.timedelta(days=1))
+        next_day = filters.day + dt.timedelta(days=1)
+        rows = rows.filter(at__gte=local_midnight(filters.day), at__lt=local_midnight(next_day))
     query = clean_cell(filters.q)
     if query:
         rows = rows.filter(
@@ -236,9 +237,10 @@ def gate_figures(unit_path: str, day: dt.date) -> dict[str, Any]:
     Entries and exits count admitted movements; refusals count entries refused and not
     overridden.
     """
-    start = dt.datetime.combine(day, dt.time(0), timezone.get_current_timezone())
     rows = GateEvent.objects.filter(
-        subtree_q("site_path", unit_path), at__gte=start, at__lt=start + dt.timedelta(days=1)
+        subtree_q("site_path", unit_path),
+        at__gte=local_midnight(day),
+        at__lt=local_midnight(day + dt.timedelta(days=1)),
     )
     moved = dict(
         rows.filter(admitted=True).values_list("direction").annotate(n=Count("id")).order_by()

@@ -498,6 +498,11 @@ def rosters(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     posts = list(selectors.posts_visible(request.user))
     managed = scope_for(request.user, Perm.MANAGE_CHECKPOINTS)
+    # The guards a post may be given, once per site (not once per post).
+    guards = {
+        path: list(services.guards_of(path))
+        for path in {post.site_path for post in posts if managed.covers(post.site_path)}
+    }
     return render(
         request,
         "checkpoints/rosters.html",
@@ -508,9 +513,7 @@ def rosters(request: HttpRequest) -> HttpResponse:
                     "today_guard": selectors.guard_on(post, today),
                     "today_index": selectors.day_index(post, today),
                     "rows": selectors.roster_rows(post),
-                    "guards": list(services.guards_of(post.site_path))
-                    if managed.covers(post.site_path)
-                    else [],
+                    "guards": guards.get(post.site_path, []),
                 }
                 for post in posts
             ],

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.errors import Conflict
 from fangkong.core.paths import ancestor_paths
+from fangkong.core.retention import local_midnight
 from fangkong.orgs.models import OrgUnit, Person
 
 from . import selectors, services
@@ -66,8 +67,7 @@ def zones_for(unit: OrgUnit) -> list[str]:
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-    return start, timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+    return local_midnight(day), local_midnight(day + dt.timedelta(days=1))
 
 
 def todays_passes(person: Person) -> Any:

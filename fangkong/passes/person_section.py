@@ -19,7 +19,10 @@ RECENT = 10
 def pass_entries(user: Viewer, person: Person) -> list[Entry]:
     now = timezone.now()
     entries = []
-    for row in Pass.objects.filter(person=person).order_by("-issued_at", "-pk")[:RECENT]:
+    # A pass keeps the unit it was issued under (a person moves, records are merged): only
+    # those of the viewer's units show, as the list of passes would.
+    rows = scope_for(user, Perm.VIEW_HEALTH).filter(Pass.objects.filter(person=person), "unit_path")
+    for row in rows.order_by("-issued_at", "-pk")[:RECENT]:
         live = row.revoked_at is None and row.valid_until > now
         until = timezone.localtime(row.valid_until).strftime("%Y-%m-%d %H:%M")
         kind = gettext("printed card") if row.printed else row.get_kind_display()

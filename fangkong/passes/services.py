@@ -364,7 +364,7 @@ def verify_online(
         return verdict
     if verdict.claims.kind != Pass.Kind.PERSON:
         return verdict
-    row = Pass.objects.select_related("person").filter(pass_id=verdict.claims.pass_id.hex()).first()
+    row = selectors.pass_of(verdict)
     if row is None or row.person is None:
         return verdict
     if selectors.holder_blocked(row.person) or (

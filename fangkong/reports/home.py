@@ -20,7 +20,7 @@ from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm, Role
 from fangkong.accounts.selectors import role_rows_for, user_has_perm_anywhere
 from fangkong.checkpoints import selectors as checkpoint_selectors
-from fangkong.core import calendar
+from fangkong.core.retention import local_midnight
 from fangkong.health.models import Colour
 from fangkong.health.selectors import DeclarationFilter, declarations_search, proxy_units_search
 from fangkong.ledger import selectors as ledger
@@ -31,7 +31,7 @@ from fangkong.travel.models import Outcome
 from fangkong.travel.selectors import ReturneeFilter, returnees_search
 
 from . import selectors
-from .figures import DeclarationFigures, subtree_figures
+from .figures import DeclarationFigures, figures_by_subtree, subtree_figures
 from .people import linked_figures
 
 PROXY_SHOWN = 8  # households and teams listed on the home page; the rest are one tap away
@@ -105,8 +105,10 @@ def reporter_section(user: Viewer, today: dt.date) -> Section:
     units = selectors.attestable_units(user, today).order_by("path")
     total = units.count()
     rows = selectors.board_rows(units[:REPORTS_SHOWN], today)
+    waiting_paths = [row["unit"].path for row in rows if row["report"] is None]
+    figures = figures_by_subtree(waiting_paths, today) if waiting_paths else {}
     for row in rows:
-        row["figures"] = subtree_figures(row["unit"].path, today) if row["report"] is None else None
+        row["figures"] = figures.get(row["unit"].path)
     waiting = sum(1 for row in rows if row["report"] is None)
     return Section(
         key="reporter",
@@ -158,7 +160,7 @@ def _kinds(user: Viewer, keys: tuple[str, ...] | None = None) -> list[Kind]:
 
 def tracker_section(user: User, today: dt.date, previous_login: dt.datetime | None) -> Section:
     """Follow-ups due today and overdue, and the items opened since the last log-in."""
-    since = previous_login or dt.datetime.combine(today, dt.time.min, calendar.LOCAL_TZ)
+    since = previous_login or local_midnight(today)
     since = since.replace(microsecond=0)  # the link carries whole seconds
     counts = [
         Count(
@@ -211,7 +213,7 @@ def admin_section(user: Viewer, today: dt.date, *, group: bool) -> Section:
             )
         )
     if group:
-        start = dt.datetime.combine(today, dt.time.min, calendar.LOCAL_TZ)
+        start = local_midnight(today)
         for spec in _kinds(user, (ABNORMAL, CONTACT)):
             opened = ledger.items_for(user, kind=spec.key, state="open", opened_after=start)
             counts.append(

@@ -3,8 +3,10 @@ search, filters, export and revoke."""
 
 import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -15,6 +17,7 @@ from ..verify import OK, STALE_PROOF, Policy
 from .factories import issue, scan
 
 pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 PLANT_GATE = Policy(zones=frozenset({"A1"}))
 
 
@@ -97,7 +100,9 @@ def test_a_visit_that_ends_before_it_starts_is_refused(client, login_as):
     assert response.status_code == 422 and not Pass.objects.exists()
 
 
+@time_machine.travel(dt.datetime.combine(dt.date.today(), dt.time(12), SHANGHAI), tick=False)
 def test_an_admin_cannot_issue_outside_the_scope(client, login_as):
+    # At noon the all-day window is open, so the refusal can only be the unit's scope.
     login_as("unit_admin")
     today = timezone.localdate().isoformat()
     response = client.post(
@@ -111,6 +116,7 @@ def test_an_admin_cannot_issue_outside_the_scope(client, login_as):
         },
     )
     assert response.status_code == 422 and not Pass.objects.exists()
+    assert "您的管辖范围内没有该编码的单位" in response.content.decode()
 
 
 def test_the_printed_card_is_a_pdf_with_the_masked_name_and_is_flagged_printed(
