@@ -33,14 +33,18 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
+# Each run spreads its tests over as many processes as the machine has cores (each process
+# has its own test database).
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+
 test-sqlite: $(VENV)/.installed
-	FANGKONG_ENV=test $(PY) -m pytest -q
+	FANGKONG_ENV=test $(PY) -m pytest -q -n $(TEST_WORKERS)
 
 # The volume tests (thousands of requests through the same code) and the browser tests (the
 # pages in Chromium) run once, on SQLite, to keep the suite short; the database-specific
 # parts they touch have their own tests on both databases.
 test-postgres: $(VENV)/.installed
-	FANGKONG_ENV=test bash scripts/with-postgres.sh $(PY) -m pytest -q -m "not volume and not browser"
+	FANGKONG_ENV=test bash scripts/with-postgres.sh $(PY) -m pytest -q -n $(TEST_WORKERS) -m "not volume and not browser"
 
 ## The suite (without the browser) again at two awkward instants, Asia/Shanghai: the eve of
 ## National Day just before midnight, and just after midnight on the holiday
@@ -48,7 +52,7 @@ CLOCK_INSTANTS := 2026-09-30T23:50:00+08:00 2026-10-01T00:10:00+08:00
 test-clock: $(VENV)/.installed
 	for now in $(CLOCK_INSTANTS); do \
 	  echo "Suite with now = $$now"; \
-	  FANGKONG_ENV=test FANGKONG_TEST_NOW=$$now $(PY) -m pytest -q -m "not browser and not fuzz and not volume" || exit 1; \
+	  FANGKONG_ENV=test FANGKONG_TEST_NOW=$$now $(PY) -m pytest -q -n $(TEST_WORKERS) -m "not browser and not fuzz and not volume" || exit 1; \
 	done
 
 ## Run every benchmark (SQLite and PostgreSQL); figures go to BENCHMARKS.md by hand

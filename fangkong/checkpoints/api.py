@@ -15,10 +15,10 @@ from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.errors import ApplicationError, NotFound
-from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.pagination import MappedQuerySet
 from fangkong.core.schema import Day, ObjectId, Pages
 from fangkong.orgs.models import Person
+from fangkong.passes.selectors import pass_by_hash
 
 from . import selectors, services
 from .models import Checkpoint, GateEvent, Post, Visitor
@@ -54,8 +54,6 @@ def checkpoint_out(checkpoint: Checkpoint) -> dict[str, Any]:
 
 
 def event_out(user: Any, event: GateEvent) -> dict[str, Any]:
-    number = selectors.holder_id_number(event)
-    path = event.person.unit_path if event.person else event.site_path
     return {
         "id": event.pk,
         "checkpoint_id": event.checkpoint_id,
@@ -64,9 +62,7 @@ def event_out(user: Any, event: GateEvent) -> dict[str, Any]:
         "kind": event.kind,
         "source": event.source,
         "name": selectors.holder_name(event),
-        "id_number": number
-        if scope_for(user, Perm.VIEW_SENSITIVE).covers(path)
-        else mask_id_number(number),
+        "id_number": selectors.holder_id_as_seen(scope_for(user, Perm.VIEW_SENSITIVE), event),
         "plate": event.plate,
         "verdict": event.verdict
         if selectors.may_see_restricted(user, event.site_path) or not event.restricted
@@ -82,13 +78,15 @@ def event_out(user: Any, event: GateEvent) -> dict[str, Any]:
 
 
 def visitor_out(user: Any, visitor: Visitor) -> dict[str, Any]:
-    full = scope_for(user, Perm.VIEW_SENSITIVE).covers(visitor.site_path)
+    id_number, phone = selectors.visitor_numbers_as_seen(
+        scope_for(user, Perm.VIEW_SENSITIVE), visitor.site_path, visitor.id_number, visitor.phone
+    )
     return {
         "id": visitor.pk,
         "site_id": visitor.site_id,
         "name": visitor.name,
-        "id_number": visitor.id_number if full else mask_id_number(visitor.id_number),
-        "phone": visitor.phone if full else mask_phone(visitor.phone),
+        "id_number": id_number,
+        "phone": phone,
         "plate": visitor.plate,
         "purpose": visitor.purpose,
         "day": visitor.day,
@@ -125,13 +123,28 @@ def list_checkpoints(request: HttpRequest) -> Any:
     return [checkpoint_out(c) for c in selectors.checkpoints_visible(request.user)]
 
 
-def _scan_one(request: HttpRequest, scan: ScanIn) -> dict[str, Any]:
-    checkpoint = selectors.checkpoint_get(request.user, scan.checkpoint_id)
-    person = visitor = None
+def _scanned_person(user: Any, scan: ScanIn) -> Person | None:
+    """Whom a scan names: by id only within the guard's gate scope (a manual entry), else the
+    holder of the pass it carries, from the server's own record (an offline scanner knows
+    only the pass). Nobody outside that is ever looked up."""
     if scan.person_id is not None:
-        person = Person.objects.filter(pk=scan.person_id, is_active=True).first()
+        people = scope_for(user, Perm.RECORD_GATE).filter(
+            Person.objects.filter(pk=scan.person_id, is_active=True), "unit_path"
+        )
+        person = people.first()
         if person is None:
             raise NotFound(detail={"person_id": [str(NotFound.default_message)]})
+        return person
+    if scan.pass_id_hash:
+        issued = pass_by_hash(scan.pass_id_hash)
+        return issued.person if issued is not None else None
+    return None
+
+
+def _scan_one(request: HttpRequest, scan: ScanIn) -> dict[str, Any]:
+    checkpoint = selectors.checkpoint_get(request.user, scan.checkpoint_id)
+    person = _scanned_person(request.user, scan)
+    visitor = None
     if scan.visitor_id is not None:
         visitor = Visitor.objects.filter(pk=scan.visitor_id, site=checkpoint.site).first()
         if visitor is None:
@@ -203,7 +216,7 @@ def scan_pass(request: HttpRequest, payload: PassScanIn) -> Any:
         temperature=payload.temperature,
         client_uuid=payload.client_uuid,
     )
-    return 201 if created else 200, event_out(request.user, event)
+    return Status(201 if created else 200, event_out(request.user, event))
 
 
 @router.get("/checkpoints/events", response=list[EventOut])

@@ -16,8 +16,9 @@ from django.utils.translation import gettext_lazy
 from fangkong.accounts.actors import Viewer
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm
-from fangkong.accounts.selectors import role_rows_for, scope_for
+from fangkong.accounts.selectors import Scope, role_rows_for, scope_for
 from fangkong.core.errors import NotFound
+from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.paths import is_within, subtree_q
 from fangkong.core.retention import local_midnight
 from fangkong.core.text import clean_cell
@@ -191,6 +192,22 @@ def holder_id_number(event: GateEvent) -> str:
     return ""
 
 
+def holder_id_as_seen(sensitive: Scope, event: GateEvent) -> str:
+    """The holder's ID number, masked unless the viewer may see it where it is kept (the
+    person's unit, or for a visitor the site)."""
+    path = event.person.unit_path if event.person else event.site_path
+    return visitor_numbers_as_seen(sensitive, path, holder_id_number(event))[0]
+
+
+def visitor_numbers_as_seen(
+    sensitive: Scope, path: str, id_number: str, phone: str = ""
+) -> tuple[str, str]:
+    """Document and phone numbers kept under ``path``, masked unless ``sensitive`` covers it."""
+    if sensitive.covers(path):
+        return id_number, phone
+    return mask_id_number(id_number), mask_phone(phone)
+
+
 @dataclass
 class Inside:
     checkpoint: Checkpoint
@@ -353,8 +370,9 @@ class Shift:
         return self.post.checkpoint
 
 
-def shifts_of(user: Viewer, *, days: int = 7) -> list[Shift]:
-    """The user's own shifts that have not ended, from today for ``days`` days."""
+def shifts_of(user: Viewer, *, days: int = 7, since: dt.datetime | None = None) -> list[Shift]:
+    """The user's own shifts ending after ``since`` (default: now, the ones not over), from
+    today for ``days`` days."""
     if not isinstance(user, User):
         return []
     posts = (
@@ -363,7 +381,7 @@ def shifts_of(user: Viewer, *, days: int = 7) -> list[Shift]:
         .select_related("checkpoint", "checkpoint__site")
         .prefetch_related("slots__guard")
     )
-    now = timezone.now()
+    since = since or timezone.now()
     today = timezone.localdate()
     shifts = []
     for offset in range(-1, days):
@@ -372,7 +390,7 @@ def shifts_of(user: Viewer, *, days: int = 7) -> list[Shift]:
             if guard_on(post, day) == user:
                 starts = shift_start(post, day)
                 ends = starts + dt.timedelta(hours=post.hours)
-                if ends > now:
+                if ends > since:
                     shifts.append(Shift(post, starts, ends))
     return sorted(shifts, key=lambda shift: (shift.starts, shift.post.pk))
 

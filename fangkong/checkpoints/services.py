@@ -48,6 +48,7 @@ from fangkong.orgs.models import OrgUnit, Person
 from fangkong.orgs.validators import normalize_phone, normalize_resident_id
 from fangkong.passes import selectors as passes
 from fangkong.passes.format import FormatError, split_moving_code
+from fangkong.passes.holders import plate_normalise
 from fangkong.passes.services import verify_online
 from fangkong.passes.verify import Policy as PassPolicy
 from fangkong.quarantine.models import Placement
@@ -67,12 +68,6 @@ from .models import (
 )
 from .selectors import works_at
 
-# Chinese plates: province, issuing letter, five characters (six for new-energy plates),
-# optionally written with a dot (鲁C·12345) or a space.
-_PLATE = re.compile(
-    r"^[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]"
-    r"[A-Z][A-HJ-NP-Z0-9]{4,5}[A-HJ-NP-Z0-9挂学警]$"
-)
 BATCH_LIMIT = 500
 
 
@@ -87,14 +82,11 @@ def _audit(actor: Actor, action: str, obj: Any, scope_path: str, before: Any = N
     )
 
 
-def normalize_plate(value: Any) -> str:
-    """Return a plate as stored (鲁C12345, upper case, no dot or space) or raise."""
-    plate = compact(value).upper().replace("·", "").replace(".", "").replace("-", "")
-    if not plate:
-        return ""
-    if not _PLATE.match(plate):
-        raise ValidationError(_("Enter a Chinese vehicle plate such as 鲁C12345 or 鲁CD12345."))
-    return plate
+def _plate_or_none(value: Any) -> str:
+    """Return a plate as stored (鲁C12345, upper case, no dot or space), "" for none, or
+    raise InvalidInput on ``plate``; the passes' rule (new-energy plates included)."""
+    text = compact(value)
+    return plate_normalise(text) if text else ""
 
 
 def _invalid(field: str, message: str) -> InvalidInput:
@@ -300,10 +292,9 @@ def visitor_register(
         raise _invalid("purpose", _("Say what the visit is for."))
     try:
         fields["phone"] = normalize_phone(phone)
-        fields["plate"] = normalize_plate(plate)
     except ValidationError as exc:
-        field = "plate" if plate and "plate" in str(exc.messages[0]).lower() else "phone"
-        raise _invalid(field, exc.messages[0]) from None
+        raise _invalid("phone", exc.messages[0]) from None
+    fields["plate"] = _plate_or_none(plate)
     today = timezone.localdate()
     if not walk_in and not today <= day <= today + dt.timedelta(days=30):
         raise _invalid("day", _("A visit is registered for today or a day within 30 days."))
@@ -444,11 +435,9 @@ def scan_record(
         raise _invalid("verdict", _("Unknown verdict code."))
     try:
         key = uuid_lib.UUID(str(client_uuid))
-        plate = normalize_plate(plate or "")
     except ValueError:
         raise _invalid("client_uuid", _("The client UUID is not a UUID.")) from None
-    except ValidationError as exc:
-        raise _invalid("plate", exc.messages[0]) from None
+    plate = _plate_or_none(plate or "")
     degrees = _temperature(temperature)
     pass_hash = clean_cell(pass_id_hash)[:64]
     kind = (

@@ -22,7 +22,6 @@ from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has_perm_anywhere
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
-from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.text import parse_date
 from fangkong.core.web import page_context, renders_app_errors
 from fangkong.health.models import Colour
@@ -77,13 +76,11 @@ def _rows_for_page(request: HttpRequest, page: Any) -> list[dict[str, Any]]:
     may_override = scope_for(request.user, Perm.OVERRIDE_GATE)
     rows = []
     for event in page:
-        number = selectors.holder_id_number(event)
-        person_path = event.person.unit_path if event.person else event.site_path
         rows.append(
             {
                 "event": event,
                 "name": selectors.holder_name(event),
-                "id_number": number if sensitive.covers(person_path) else mask_id_number(number),
+                "id_number": selectors.holder_id_as_seen(sensitive, event),
                 "verdict": selectors.verdict_label(request.user, event),
                 "reason": selectors.reason_for(request.user, event),
                 "can_override": not event.admitted and may_override.covers(event.site_path),
@@ -233,7 +230,7 @@ def log_export(request: HttpRequest) -> HttpResponse:
             if event.person is not None:
                 number = export.numbers(event.person)[0]
             elif event.visitor is not None:
-                number = mask_id_number(event.visitor.id_number)
+                number = export.numbers_at(event.site_path, event.visitor.id_number)[0]
             yield [
                 timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M:%S"),
                 event.checkpoint.name,
@@ -388,18 +385,7 @@ def visitors(request: HttpRequest) -> HttpResponse:
     rows = selectors.visitors_search(request.user, q=request.GET.get("q", ""), day=day)
     context = page_context(request, rows, 50)
     sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
-    context["rows"] = [
-        {
-            "visitor": visitor,
-            "id_number": visitor.id_number
-            if sensitive.covers(visitor.site_path)
-            else mask_id_number(visitor.id_number),
-            "phone": visitor.phone
-            if sensitive.covers(visitor.site_path)
-            else mask_phone(visitor.phone),
-        }
-        for visitor in context["page_obj"]
-    ]
+    context["rows"] = [_visitor_row(sensitive, visitor) for visitor in context["page_obj"]]
     return render(
         request,
         "checkpoints/visitors.html",
@@ -411,6 +397,13 @@ def visitors(request: HttpRequest) -> HttpResponse:
             "walk_in_sites": {c.site for c in selectors.checkpoints_for_recording(request.user)},
         },
     )
+
+
+def _visitor_row(sensitive: Any, visitor: Any) -> dict[str, Any]:
+    id_number, phone = selectors.visitor_numbers_as_seen(
+        sensitive, visitor.site_path, visitor.id_number, visitor.phone
+    )
+    return {"visitor": visitor, "id_number": id_number, "phone": phone}
 
 
 def _visitor_add(request: HttpRequest) -> tuple[Any, str]:

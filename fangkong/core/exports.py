@@ -138,10 +138,15 @@ class Export:
 
     def numbers(self, person: PersonLike) -> tuple[str, str]:
         """Return the person's document and phone numbers as this user may see them."""
-        if self.sensitive is not None and self.sensitive.covers(person.unit_path):
+        return self.numbers_at(person.unit_path, person.id_number, person.phone)
+
+    def numbers_at(self, path: str, id_number: str, phone: str = "") -> tuple[str, str]:
+        """Return numbers kept under the unit at ``path`` (a visitor's: the site) as this user
+        may see them, counting the unmasked ones for the audit row."""
+        if self.sensitive is not None and self.sensitive.covers(path):
             self.unmasked += 1
-            return person.id_number, person.phone
-        return mask_id_number(person.id_number), mask_phone(person.phone)
+            return id_number, phone
+        return mask_id_number(id_number), mask_phone(phone)
 
     def scope_paths(self, unit_path: str = "") -> list[str]:
         """Return the subtrees the file is of: the list's unit within the export scope."""

@@ -16,6 +16,7 @@ from fangkong.core.errors import NotFound
 from fangkong.core.memo import Memo
 from fangkong.core.paths import subtree_q
 from fangkong.orgs.models import OrgUnit, Person, UnitKind, place_related
+from fangkong.orgs.selectors import person_matching
 
 from .models import Declaration, OutbreakProfile, PersonLink, Symptom
 from .status import RuleSpec, active_rules
@@ -276,8 +277,5 @@ def declarations_search(user: Viewer, filters: DeclarationFilter) -> QuerySet[De
     if filters.filed_by:
         rows = rows.filter(filed_by=filters.filed_by)
     if query := filters.query.strip():
-        condition = Q(person__name__icontains=query)
-        if query.isascii() and query.isalpha():
-            condition |= Q(person__name_initials__startswith=query.lower())
-        rows = rows.filter(condition)
+        rows = rows.filter(person_matching(query, "person"))
     return rows.order_by("-day", "unit_path", "person__name", "-created_at")

@@ -219,15 +219,27 @@ def people_visible(user: Viewer, filters: PeopleFilter | None = None) -> QuerySe
     initials = Q()
     if _INITIALS.match(query.lower()):
         initials = Q(name_initials__startswith=query.lower())
-    numbers = Q()
-    if re.fullmatch(r"[0-9Xx]{4,18}", query):
-        numbers = Q(id_number__endswith=query.upper()) | Q(phone__endswith=query)
     exact, prefix = Q(name=query), Q(name__startswith=query)
     return (
-        people.filter(Q(name__icontains=query) | initials | numbers)
+        people.filter(person_matching(query))
         .annotate(relevance=_relevance(exact, prefix, initials))
         .order_by("relevance", "unit_path", "name", "id")
     )
+
+
+def person_matching(query: str, field: str = "") -> Q:
+    """People a search box's text finds: part of the name, pinyin initials, or the last 4 or
+    more characters of the ID or phone number. ``field`` names the person from another model
+    ("person"). The one rule for every list that searches people."""
+    prefix = f"{field}__" if field else ""
+    query = clean_cell(query)
+    condition = Q(**{f"{prefix}name__icontains": query})
+    if _INITIALS.match(query.lower()):
+        condition |= Q(**{f"{prefix}name_initials__startswith": query.lower()})
+    if re.fullmatch(r"[0-9Xx]{4,18}", query):
+        condition |= Q(**{f"{prefix}id_number__endswith": query.upper()})
+        condition |= Q(**{f"{prefix}phone__endswith": query})
+    return condition
 
 
 def person_get(user: Viewer, person_id: Any) -> Person:

@@ -144,6 +144,12 @@ def pass_of(verdict: Verdict) -> Pass | None:
     )
 
 
+def pass_by_hash(pass_hash_hex: str) -> Pass | None:
+    """The issued pass whose id hashes to this (hex, as the gate's log and the lists carry
+    it), with its holder; None for an unknown hash."""
+    return Pass.objects.select_related("person").filter(pass_hash=pass_hash_hex.lower()).first()
+
+
 def pass_id_hash(verdict: Verdict) -> str:
     """The pass id's hash as revocation lists carry it (hex), for the gate's log."""
     return pass_hash(verdict.claims.pass_id).hex() if verdict.claims is not None else ""

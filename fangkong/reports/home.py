@@ -337,11 +337,15 @@ def _reading_links(user: Viewer) -> list[tuple[str, str]]:
 
 def guard_section(user: Viewer) -> Section:
     """Today's post and the next shifts from the roster; the gate's log and visitors."""
-    shifts = checkpoint_selectors.shifts_of(user)
-    now = timezone.now()
     today = timezone.localdate()
+    # Today's shifts stay on the page after they end: the post is still today's.
+    shifts = checkpoint_selectors.shifts_of(user, since=local_midnight(today))
+    now = timezone.now()
     current = next((s for s in shifts if s.starts <= now < s.ends), None)
-    todays = current or next((s for s in shifts if s.starts.date() == today), None)
+    todays = current or next(
+        (s for s in shifts if timezone.localtime(s.starts).date() == today), None
+    )
+    coming = [s for s in shifts if s.ends > now]
     links = [
         (_("Gate log"), reverse("checkpoints:log")),
         (_("Visitors"), reverse("checkpoints:visitors")),
@@ -353,7 +357,12 @@ def guard_section(user: Viewer) -> Section:
         title=str(Role.GUARD.label),
         note="" if shifts else _("You have no shifts in the roster for the coming week."),
         links=links,
-        data={"today": todays, "on_duty": current is not None, "next": shifts[:6]},
+        data={
+            "today": todays,
+            "on_duty": current is not None,
+            "over": todays is not None and todays.ends <= now,
+            "next": coming[:6],
+        },
     )
 
 

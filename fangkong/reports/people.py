@@ -7,7 +7,6 @@ are health data (VIEW_HEALTH). Counts stay open to every roll-up reader; names d
 """
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,7 @@ from fangkong.core.paths import subtree_q
 from fangkong.core.text import clean_cell
 from fangkong.health.models import Colour
 from fangkong.orgs.models import OrgUnit, Person, place_related
+from fangkong.orgs.selectors import person_matching
 
 from .figures import expected_people, placements_on
 
@@ -123,16 +123,7 @@ def figure_people(
 
 
 def _search(people: QuerySet[Any], query: str) -> QuerySet[Any]:
-    """Narrow by name, pinyin initials or the last digits of an ID or phone number."""
-    query = clean_cell(query)
-    if not query:
-        return people
-    condition = Q(name__icontains=query)
-    if re.fullmatch(r"[a-z]+", query.lower()):
-        condition |= Q(name_initials__startswith=query.lower())
-    if re.fullmatch(r"[0-9Xx]{4,18}", query):
-        condition |= Q(id_number__endswith=query.upper()) | Q(phone__endswith=query)
-    return people.filter(condition)
+    return people.filter(person_matching(query)) if clean_cell(query) else people
 
 
 def team_people(user: Viewer, unit: OrgUnit, day: dt.date) -> list[Any] | None:

@@ -19,19 +19,9 @@ from fangkong.core.errors import NotFound
 from fangkong.core.paths import subtree_q
 from fangkong.health.selectors import covers_person
 from fangkong.orgs.models import OrgUnit, Person, place_related
+from fangkong.orgs.selectors import person_matching
 
 from .models import Decision, Itinerary, ReturneeCard, ReturnRule, RiskArea, RiskAreaBatch
-
-
-def _person_condition(query: str, field: str = "person") -> Q:
-    """Match a name, pinyin initials, or the last digits of the document number."""
-    prefix = f"{field}__" if field else ""
-    condition = Q(**{f"{prefix}name__icontains": query})
-    if query.isascii() and query.isalpha():
-        condition |= Q(**{f"{prefix}name_initials__startswith": query.lower()})
-    if query.isdigit() and len(query) >= 4:
-        condition |= Q(**{f"{prefix}id_number__endswith": query})
-    return condition
 
 
 def person_for_travel(user: Viewer, person_id: Any, perm: Perm = Perm.VIEW_HEALTH) -> Person:
@@ -57,7 +47,7 @@ def people_for_filing(user: Viewer, query: str, *, limit: int = 30) -> list[Pers
         return []
     people = Person.objects.filter(is_active=True).select_related("unit")
     people = people.filter(scope.q("unit_path") | scope.q("household__path"))
-    return list(people.filter(_person_condition(query, "")).order_by("name", "pk")[:limit])
+    return list(people.filter(person_matching(query)).order_by("name", "pk")[:limit])
 
 
 def open_card(person: Person) -> ReturneeCard | None:
@@ -141,7 +131,7 @@ def returnees_search(
     if filters.return_to:
         cards = cards.filter(planned_return__lte=filters.return_to)
     if query := filters.query.strip():
-        cards = cards.filter(_person_condition(query))
+        cards = cards.filter(person_matching(query, "person"))
     cards = cards.annotate(
         decision_level=_decision_column("level"),
         decision_rule=_decision_column("rule_label"),

@@ -14,6 +14,7 @@ from fangkong.accounts.roles import Role
 from fangkong.checkpoints.tasks import unstaffed_sweep
 from fangkong.core.models import AuditLog
 from fangkong.notify.models import Event, InboxItem
+from fangkong.passes import daily
 from fangkong.testing import valid_resident_id
 
 from .. import services
@@ -161,6 +162,17 @@ def test_the_guards_home_shows_todays_post_and_the_next_shifts(client, org, post
     assert "07:30" in page
 
 
+def test_todays_post_stays_on_the_guards_home_after_the_shift_ends(client, org, post, guard):
+    services.roster_set(actor=None, post=post, assignments=dict.fromkeys(range(7), guard))
+    day = timezone.localdate() + dt.timedelta(days=1)
+    client.force_login(guard)
+    with time_machine.travel(local(day, 21), tick=False):  # the 07:30 shift ended at 19:30
+        page = client.get("/").content.decode()
+    assert 'id="todays-post"' in page and "1号门" in page and "本班已结束" in page
+    tomorrow = (day + dt.timedelta(days=1)).strftime("%m-%d")
+    assert f"{tomorrow} 07:30" in page  # the next shift, not the one that is over
+
+
 def test_a_roster_change_is_audited(client, org, post, guard):
     client.force_login(org.user(Role.UNIT_ADMIN, org.ent_a))
     client.post("/checkpoints/rosters/", {"post": post.pk, "day_index": 2, "guard": guard.pk})
@@ -184,7 +196,8 @@ def scan_body(gate, person, key=None, **extra):
 
 def test_a_retried_batch_stores_nothing_twice(client, org, gate, guard):
     client.force_login(guard)
-    batch = {"scans": [scan_body(gate, org.person_a), scan_body(gate, org.person_b)]}
+    in_and_out = [scan_body(gate, org.person_a), scan_body(gate, org.person_a, direction="out")]
+    batch = {"scans": in_and_out}
     first = client.post("/api/v1/checkpoints/scans", batch, content_type="application/json")
     again = client.post("/api/v1/checkpoints/scans", batch, content_type="application/json")
     assert [r["status"] for r in first.json()["results"]] == ["created", "created"]
@@ -200,6 +213,32 @@ def test_a_scan_outside_the_guards_units_is_rejected_alone(client, org, gate, gu
     assert [r["status"] for r in answer.json()["results"]] == ["rejected", "created"]
     assert answer.json()["results"][0]["error"]["code"] == "not_found"
     assert GateEvent.objects.get().checkpoint == gate
+
+
+def test_a_person_outside_the_guards_units_cannot_be_named_by_id(client, org, gate, guard):
+    """Person ids are sequential: naming one from another enterprise must not reveal them."""
+    client.force_login(guard)
+    batch = {"scans": [scan_body(gate, org.person_b)]}
+    answer = client.post("/api/v1/checkpoints/scans", batch, content_type="application/json")
+    result = answer.json()["results"][0]
+    assert result["status"] == "rejected" and result["error"]["code"] == "not_found"
+    assert "李娜" not in answer.content.decode()
+    assert not GateEvent.objects.exists()
+
+
+def test_an_offline_scan_names_the_passes_holder_from_the_servers_record(client, org, gate, guard):
+    """An offline scanner knows only the pass: the server finds whose it is, even from another
+    enterprise, so the occupancy and a fever's card name the right person."""
+    row, _why = daily.daily_pass(org.person_b)
+    assert row is not None
+    client.force_login(guard)
+    scan = scan_body(gate, org.person_b, pass_id_hash=row.pass_hash, temperature="36.5")
+    del scan["person_id"]
+    answer = client.post(
+        "/api/v1/checkpoints/scans", {"scans": [scan]}, content_type="application/json"
+    )
+    assert answer.json()["results"][0]["status"] == "created"
+    assert GateEvent.objects.get().person == org.person_b
 
 
 def test_a_viewer_may_not_post_scans(client, org, gate):
