@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from ninja import Router, Status
 from ninja.pagination import paginate
@@ -77,10 +78,15 @@ def event_out(user: Any, event: GateEvent) -> dict[str, Any]:
     }
 
 
-def visitor_out(user: Any, visitor: Visitor) -> dict[str, Any]:
+def visitor_out(request: HttpRequest, visitor: Visitor, token: str = "") -> dict[str, Any]:
+    """A visit; ``token`` is its visitor link's, for its host or a site admin only."""
     id_number, phone = selectors.visitor_numbers_as_seen(
-        scope_for(user, Perm.VIEW_SENSITIVE), visitor.site_path, visitor.id_number, visitor.phone
+        scope_for(request.user, Perm.VIEW_SENSITIVE),
+        visitor.site_path,
+        visitor.id_number,
+        visitor.phone,
     )
+    link = reverse("passes:link", args=[token]) if token else ""
     return {
         "id": visitor.pk,
         "site_id": visitor.site_id,
@@ -94,6 +100,8 @@ def visitor_out(user: Any, visitor: Visitor) -> dict[str, Any]:
         "valid_until": visitor.valid_until,
         "source": visitor.source,
         "pass_issued": bool(visitor.pass_id_hash),
+        "link_url": request.build_absolute_uri(link) if link else "",
+        "cancelled": visitor.cancelled_at is not None,
     }
 
 
@@ -149,6 +157,9 @@ def _scan_one(request: HttpRequest, scan: ScanIn) -> dict[str, Any]:
         visitor = Visitor.objects.filter(pk=scan.visitor_id, site=checkpoint.site).first()
         if visitor is None:
             raise NotFound(detail={"visitor_id": [str(NotFound.default_message)]})
+    elif person is None and scan.pass_id_hash:
+        # An offline scanner's visitor pass: the visit it was issued for at this site.
+        visitor = selectors.visit_of_pass(scan.pass_id_hash, checkpoint.site_path)
     event, created = services.scan_record(
         request.user,
         checkpoint=checkpoint,
@@ -251,13 +262,33 @@ def override_refusal(request: HttpRequest, event_id: ObjectId, payload: Override
 @router.get("/checkpoints/visitors", response=list[VisitorOut])
 @paginate(Pages, page_size=100)
 def list_visitors(request: HttpRequest, day: Day | None = None, q: str = "") -> Any:
-    rows = selectors.visitors_search(request.user, q=q, day=day)
-    return MappedQuerySet(rows, lambda visitor: visitor_out(request.user, visitor))
+    return VisitorPage(request, selectors.visitors_search(request.user, q=q, day=day))
+
+
+class VisitorPage(MappedQuerySet):
+    """Visitors as the API answers them; a page's visitor links are read in one query."""
+
+    def __init__(self, request: HttpRequest, queryset: Any) -> None:
+        super().__init__(queryset, lambda visitor: visitor)
+        self.request = request
+
+    def __getitem__(self, window: slice) -> list[Any]:
+        visitors = list(self.queryset[window])
+        tokens = selectors.visitor_link_tokens(self.request.user, visitors)
+        return [visitor_out(self.request, v, tokens.get(v.pk, "")) for v in visitors]
+
+
+def _visitor_with_link(request: HttpRequest, visitor: Visitor) -> dict[str, Any]:
+    token = selectors.visitor_link_tokens(request.user, [visitor]).get(visitor.pk, "")
+    return visitor_out(request, visitor, token)
 
 
 @router.post("/checkpoints/visitors", response={201: VisitorOut})
 def register_visitor(request: HttpRequest, payload: VisitorIn) -> Any:
-    """Pre-register a visitor (a host with a role at the site) or a walk-in (a guard)."""
+    """Pre-register a visitor (a host with a role at the site) or a walk-in (a guard).
+
+    A pre-registration issues the visitor's one-day pass; the answer's ``link_url`` is
+    its visitor link, to send to the visitor (fangkong sends no text messages)."""
     site = selectors.site_get(request.user, payload.site_id) if payload.walk_in else None
     if site is None:
         site = next(
@@ -278,7 +309,7 @@ def register_visitor(request: HttpRequest, payload: VisitorIn) -> Any:
         end=payload.end,
         walk_in=payload.walk_in,
     )
-    return Status(201, visitor_out(request.user, visitor))
+    return Status(201, _visitor_with_link(request, visitor))
 
 
 # ------------------------------------------------------------------ rosters

@@ -1,6 +1,7 @@
 """Demo checkpoints: five posts at one plant with a week's rotation from 07:30, the `guard`
-account on today's post, a visitor pre-registered for today, a second plant with outsiders
-banned, one watch-list entry and a few lines in today's gate log.
+account on today's post, a visitor pre-registered for today (with her pass and visitor
+link), a second plant with outsiders banned, one watch-list entry and a few lines in
+today's gate log.
 
 Deterministic: the same units (by code), people (the plant's first, by id) and numbers.
 """
@@ -10,6 +11,7 @@ import uuid
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from fangkong.accounts.models import RoleAssignment, User
@@ -17,9 +19,10 @@ from fangkong.accounts.roles import Role
 from fangkong.core.paths import subtree_q
 from fangkong.orgs.models import OrgUnit, Person
 from fangkong.orgs.validators import resident_id_check_char
+from fangkong.passes.selectors import pass_link_tokens
 
 from . import services
-from .models import Direction, Verdict
+from .models import Direction, Verdict, Visitor
 
 PLANT, BANNED = "SDLY-P1", "SDLY-P2"
 CHECKPOINTS = [
@@ -74,6 +77,9 @@ def seed_checkpoints() -> dict[str, int]:
                 actor=None, post=post, assignments=dict.fromkeys(range(7), guard), audit=False
             )
     host = User.objects.filter(username="unit_admin").first()
+    # Her pass and visitor link are issued with the registration. Seeded in the evening,
+    # the visit runs to midnight, so that the guard can still scan it.
+    late = timezone.localtime().time() >= dt.time(17, 0)
     services.visitor_register(
         actor=host,
         site=plant,
@@ -84,7 +90,7 @@ def seed_checkpoints() -> dict[str, int]:
         purpose="设备检修（电解槽控制柜）",
         day=today,
         start=dt.time(8, 0),
-        end=dt.time(18, 0),
+        end=None if late else dt.time(18, 0),
     )
     services.watch_add(
         actor=None,
@@ -122,3 +128,17 @@ def _gate_log(gate: Any, guard: User | None, plant: OrgUnit) -> None:
             client_uuid=uuid.UUID(int=DEMO_UUID.int + index),
             at=at,
         )
+
+
+def demo_visitor_link() -> tuple[Visitor, str] | None:
+    """The demo's pre-registered visitor (the latest) and her visitor link's path."""
+    visitor = (
+        Visitor.objects.filter(site__code=PLANT, source=Visitor.Source.PRE_REGISTERED)
+        .exclude(pass_id_hash="")
+        .order_by("-day", "-pk")
+        .first()
+    )
+    if visitor is None:
+        return None
+    token = pass_link_tokens([visitor.pass_id_hash]).get(visitor.pass_id_hash)
+    return (visitor, reverse("passes:link", args=[token])) if token else None

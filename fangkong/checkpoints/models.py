@@ -71,8 +71,9 @@ class Checkpoint(TimeStampedModel):
 class Visitor(TimeStampedModel):
     """A visitor (访客) for one day at a site: pre-registered by a host or walked in.
 
-    ``valid_from``/``valid_until`` and ``zones`` are what the one-day visitor pass needs;
-    ``pass_id_hash`` stays empty until the passes app issues it (docs/checkpoints.md).
+    A pre-registration gets its one-day visitor pass in the same transaction (window
+    ``valid_from``/``valid_until``, ``zones``); ``pass_id_hash`` names it, and stays empty
+    for a walk-in. Cancelling the visit revokes the pass (docs/checkpoints.md).
     """
 
     class Source(models.TextChoices):
@@ -109,7 +110,18 @@ class Visitor(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    pass_id_hash = models.CharField(_("pass"), max_length=64, blank=True)
+    # A pre-registered visitor's one-day pass (its id's hash): a scan finds the visit by it.
+    pass_id_hash = models.CharField(_("pass"), max_length=64, blank=True, db_index=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cancelled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("visitor")

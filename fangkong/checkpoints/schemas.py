@@ -115,6 +115,11 @@ class VisitorOut(Schema):
     valid_until: dt.datetime
     source: str
     pass_issued: bool
+    link_url: str = Field(
+        description="The visitor link (the visitor's pass page): for the visit's host or a "
+        "site admin, else empty"
+    )
+    cancelled: bool
 
 
 class SlotOut(Schema):

@@ -23,6 +23,8 @@ from fangkong.core.paths import is_within, subtree_q
 from fangkong.core.retention import local_midnight
 from fangkong.core.text import clean_cell
 from fangkong.orgs.models import OrgUnit, UnitKind, place_related
+from fangkong.passes.models import Pass
+from fangkong.passes.selectors import pass_link_tokens
 
 from .models import (
     RESTRICTED_VERDICTS,
@@ -192,6 +194,13 @@ def holder_id_number(event: GateEvent) -> str:
     return ""
 
 
+def visit_of_pass(pass_hash: str, site_path: str) -> Visitor | None:
+    """The visit at this site that a visitor pass (by its id's hash) was issued for."""
+    if not pass_hash:
+        return None
+    return Visitor.objects.filter(pass_id_hash=pass_hash.lower(), site_path=site_path).first()
+
+
 def holder_id_as_seen(sensitive: Scope, event: GateEvent) -> str:
     """The holder's ID number, masked unless the viewer may see it where it is kept (the
     person's unit, or for a visitor the site)."""
@@ -300,6 +309,30 @@ def visitors_search(
 
 def visitor_get(user: Viewer, visitor_id: Any) -> Visitor:
     return _get(visitors_search(user), visitor_id)
+
+
+def may_manage_visit(user: Viewer | None, visitor: Visitor) -> bool:
+    """The visit's host, or whoever manages the site's checkpoints (the system too): who
+    sees the visitor link and may cancel the visit."""
+    if user is None:
+        return True
+    if isinstance(user, User) and visitor.host_id is not None and visitor.host_id == user.pk:
+        return user.is_active
+    return scope_for(user, Perm.MANAGE_CHECKPOINTS).covers(visitor.site_path)
+
+
+def visitor_link_tokens(user: Viewer, visitors: Any) -> dict[int, str]:
+    """The visitor-link token of each visit the user may manage (one query for a page)."""
+    mine = [v for v in visitors if v.pass_id_hash and may_manage_visit(user, v)]
+    tokens = pass_link_tokens(v.pass_id_hash for v in mine)
+    return {v.pk: tokens[v.pass_id_hash] for v in mine if v.pass_id_hash in tokens}
+
+
+def visitor_pass(visitor: Visitor) -> Pass | None:
+    """The visit's pass (a pre-registration's), found by its id's hash."""
+    if not visitor.pass_id_hash:
+        return None
+    return Pass.objects.filter(pass_hash=visitor.pass_id_hash).first()
 
 
 def works_at(actor: Viewer | None, site_path: str) -> bool:

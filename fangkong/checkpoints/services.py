@@ -22,8 +22,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.actors import Actor, acting_user
@@ -47,8 +47,10 @@ from fangkong.health.models import (
 from fangkong.orgs.models import OrgUnit, Person
 from fangkong.orgs.validators import normalize_phone, normalize_resident_id
 from fangkong.passes import selectors as passes
+from fangkong.passes import services as pass_services
 from fangkong.passes.format import FormatError, split_moving_code
-from fangkong.passes.holders import plate_normalise
+from fangkong.passes.holders import name_masked, plate_normalise
+from fangkong.passes.models import Pass, PassLink
 from fangkong.passes.services import verify_online
 from fangkong.passes.verify import Policy as PassPolicy
 from fangkong.quarantine.models import Placement
@@ -66,7 +68,7 @@ from .models import (
     Visitor,
     WatchEntry,
 )
-from .selectors import works_at
+from .selectors import may_manage_visit, visit_of_pass, visitor_pass, works_at
 
 BATCH_LIMIT = 500
 
@@ -299,6 +301,8 @@ def visitor_register(
     if not walk_in and not today <= day <= today + dt.timedelta(days=30):
         raise _invalid("day", _("A visit is registered for today or a day within 30 days."))
     valid_from, valid_until = _window(today if walk_in else day, start, end)
+    if not walk_in and valid_until <= timezone.now():
+        raise _invalid("end", _("This visit's time is already over: choose a later time or day."))
     visitor = Visitor.objects.create(
         site=site,
         site_path=site.path,
@@ -317,7 +321,78 @@ def visitor_register(
         created_by=acting_user(actor),
         **fields,
     )
+    if not walk_in:
+        _visitor_pass_issue(visitor)
     _audit(actor, AuditLog.Action.CREATE, visitor, site.path)
+    return visitor
+
+
+def _visitor_pass_issue(visitor: Visitor) -> PassLink:
+    """Issue the pre-registered visitor's one-day pass and its personal link.
+
+    The system issues it on the host's behalf: hosting is the permission asked for (a
+    host needs no *manage people*). The pass names the site (its unit and key), the
+    visitor masked, the site's zones (else the site's code, which every checkpoint of the
+    site admits) and exactly the visit's window.
+    """
+    display = name_masked(visitor.name)
+    if len(display) > 32:  # what a pass may carry
+        display = display[:31] + display[-1]
+    row, _text = pass_services.pass_issue(
+        None,
+        kind=Pass.Kind.VISITOR,
+        unit=visitor.site,
+        holder_display=display,
+        zones=list(visitor.zones) or [visitor.site.code],
+        valid_from=visitor.valid_from,
+        valid_until=visitor.valid_until,
+        holder_name=visitor.name,
+        purpose=visitor.purpose,
+    )
+    link = pass_services.pass_link_create(None, row)
+    visitor.pass_id_hash = row.pass_hash
+    visitor.save(update_fields=["pass_id_hash", "updated_at"])
+    return link
+
+
+def require_visit_manager(actor: Actor, visitor: Visitor) -> None:
+    """Raise unless the actor hosts the visit or manages the site's checkpoints."""
+    if not may_manage_visit(actor, visitor):
+        require_perm(
+            actor,
+            Perm.MANAGE_CHECKPOINTS,
+            visitor.site_path,
+            message=_("Only the visit's host or the site's administrator may cancel it."),
+        )
+
+
+@transaction.atomic
+def visitor_cancel(*, actor: Actor, visitor: Visitor, reason: str = "") -> Visitor:
+    """Cancel a visit (its host or a site admin): its pass is revoked, so its link shows
+    the visit cancelled and every gate refuses the pass; audited."""
+    require_visit_manager(actor, visitor)
+    visitor = Visitor.objects.select_for_update().get(pk=visitor.pk)
+    if visitor.cancelled_at is not None:
+        return visitor
+    if visitor.valid_until <= timezone.now():
+        raise Conflict(_("This visit is over; there is nothing to cancel."))
+    reason = clean_cell(reason)[:200]
+    before = snapshot(visitor)
+    visitor.cancelled_at = timezone.now()
+    visitor.cancelled_by = acting_user(actor)
+    visitor.cancel_reason = reason
+    visitor.save(update_fields=["cancelled_at", "cancelled_by", "cancel_reason", "updated_at"])
+    row = visitor_pass(visitor)
+    if row is not None:
+        # Stored in the site's language: the visitor's page shows it as the reason.
+        with translation.override(settings.LANGUAGE_CODE):
+            text = (
+                _("The visit was cancelled: %(reason)s") % {"reason": reason}
+                if reason
+                else _("The visit was cancelled.")
+            )
+        pass_services.pass_revoke(None, row, text)
+    _audit(actor, AuditLog.Action.UPDATE, visitor, visitor.site_path, before)
     return visitor
 
 
@@ -516,8 +591,10 @@ def _status_decision(person: Person, site: OrgUnit) -> Decision:
     return Decision(Verdict.OK, "")
 
 
-def _visitor_decision(visitor: Visitor) -> Decision:
-    now = timezone.now()
+def _visitor_decision(visitor: Visitor, now: dt.datetime | None = None) -> Decision:
+    now = now or timezone.now()
+    if visitor.cancelled_at is not None:
+        return Decision(Verdict.NO_PASS, _("The visit was cancelled."))
     if now < visitor.valid_from:
         return Decision(Verdict.NOT_YET_VALID, _("The visit has not started yet."))
     if now >= visitor.valid_until:
@@ -526,9 +603,10 @@ def _visitor_decision(visitor: Visitor) -> Decision:
 
 
 def _visitor_today(site: OrgUnit, id_number: str) -> Visitor | None:
+    """Today's visit of this ID number at the site; a cancelled one only if it is the only one."""
     return (
         Visitor.objects.filter(site=site, id_number=id_number, day=timezone.localdate())
-        .order_by("-valid_until", "-id")
+        .order_by(F("cancelled_at").asc(nulls_first=True), "-valid_until", "-id")
         .first()
     )
 
@@ -632,21 +710,38 @@ def pass_scan(
     """Check a scanned pass online at ``checkpoint`` and record the scan with its verdict.
 
     The verifier decides the pass (signature, lists, zone, moving code, the holder's live
-    status); the site's own rules (watch list, outsiders, fever) still apply on entry.
+    status); the site's own rules (watch list, outsiders, fever) still apply on entry. A
+    visitor pass is recorded with its visit (found by the pass id's hash), so those rules
+    see the visitor's ID number and the outsiders ban.
     """
     require_perm(actor, Perm.RECORD_GATE, checkpoint.site_path)
     verdict = pass_verdict(checkpoint, code, now=now)
     row = passes.pass_of(verdict)
     person = row.person if row is not None else None
+    pass_hash = passes.pass_id_hash(verdict)
+    decision = Decision(
+        _VERDICT_OF_DETAIL.get(verdict.detail, verdict.reason),
+        "" if verdict.ok else verdict.message,
+    )
+    # A visitor's pass is logged as the visit it was issued for (at this site), and the
+    # visit itself must still stand: not cancelled, inside its window.
+    visitor = (
+        visit_of_pass(pass_hash, checkpoint.site_path)
+        if row is not None and row.kind == Pass.Kind.VISITOR
+        else None
+    )
+    if visitor is not None and verdict.ok and direction == Direction.IN:
+        decision = _visitor_decision(visitor, now)
     return scan_record(
         actor,
         checkpoint=checkpoint,
         direction=direction,
-        verdict_code=_VERDICT_OF_DETAIL.get(verdict.detail, verdict.reason),
-        reason_message="" if verdict.ok else verdict.message,
+        verdict_code=decision.verdict,
+        reason_message=decision.reason,
         person=person if person is not None and person.is_active else None,
-        plate=row.plate if row is not None and row.plate else "",
-        pass_id_hash=passes.pass_id_hash(verdict),
+        visitor=visitor,
+        plate=row.plate if row is not None and row.plate and visitor is None else "",
+        pass_id_hash=pass_hash,
         temperature=temperature,
         disinfected=disinfected,
         cargo=cargo,

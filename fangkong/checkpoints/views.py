@@ -22,13 +22,15 @@ from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has_perm_anywhere
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
-from fangkong.core.text import parse_date
+from fangkong.core.text import parse_date, time_window
 from fangkong.core.web import page_context, renders_app_errors
 from fangkong.health.models import Colour
+from fangkong.health.qr import qr_data_uri
 from fangkong.orgs.selectors import unit_get_by_code
+from fangkong.passes.selectors import pass_state
 
 from . import importing, selectors, services
-from .models import Direction, GateEvent, Verdict
+from .models import Direction, GateEvent, Verdict, Visitor
 
 EXPORT_LIMIT = 100_000
 GATE_PAGES = (Perm.RECORD_GATE, Perm.OVERRIDE_GATE, Perm.MANAGE_CHECKPOINTS)
@@ -379,13 +381,25 @@ def checkpoint_detail(request: HttpRequest, checkpoint_id: int) -> HttpResponse:
 def visitors(request: HttpRequest) -> HttpResponse:
     """Visitors by day: hosts pre-register, guards register walk-ins."""
     if request.method == "POST":
-        _report(request, lambda: _visitor_add(request))
+        visitor = _report(request, lambda: _visitor_add(request))
+        if visitor is not None and visitor.pass_id_hash:
+            # The host sees the visitor link at once, to send it or show its QR code.
+            return redirect("checkpoints:visitor", visitor_id=visitor.pk)
         return redirect("checkpoints:visitors")
     day = parse_date(request.GET.get("day", "")) or timezone.localdate()
     rows = selectors.visitors_search(request.user, q=request.GET.get("q", ""), day=day)
     context = page_context(request, rows, 50)
-    sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
-    context["rows"] = [_visitor_row(sensitive, visitor) for visitor in context["page_obj"]]
+    page = list(context["page_obj"])
+    tokens = selectors.visitor_link_tokens(request.user, page)
+    context["rows"] = [
+        {
+            **_visitor_numbers(request, visitor),
+            "visitor": visitor,
+            "window": time_window(visitor.valid_from, visitor.valid_until),
+            "has_link": visitor.pk in tokens,
+        }
+        for visitor in page
+    ]
     return render(
         request,
         "checkpoints/visitors.html",
@@ -399,11 +413,68 @@ def visitors(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _visitor_row(sensitive: Any, visitor: Any) -> dict[str, Any]:
+def _visitor_numbers(request: HttpRequest, visitor: Visitor) -> dict[str, str]:
+    """The visitor's ID and phone numbers, masked unless the user may see them in full."""
     id_number, phone = selectors.visitor_numbers_as_seen(
-        sensitive, visitor.site_path, visitor.id_number, visitor.phone
+        scope_for(request.user, Perm.VIEW_SENSITIVE),
+        visitor.site_path,
+        visitor.id_number,
+        visitor.phone,
     )
-    return {"visitor": visitor, "id_number": id_number, "phone": phone}
+    return {"id_number": id_number, "phone": phone}
+
+
+def visitor_link_url(request: HttpRequest, token: str) -> str:
+    return request.build_absolute_uri(reverse("passes:link", args=[token]))
+
+
+@login_required
+@renders_app_errors
+def visitor_detail(request: HttpRequest, visitor_id: int) -> HttpResponse:
+    """One visit: its facts, its pass's state and, for the host or a site admin, the
+    visitor link (to copy and send, or to scan off the screen) and the cancel button."""
+    visitor = selectors.visitor_get(request.user, visitor_id)
+    row = selectors.visitor_pass(visitor)
+    token = selectors.visitor_link_tokens(request.user, [visitor]).get(visitor.pk, "")
+    url = visitor_link_url(request, token) if token else ""
+    manage = selectors.may_manage_visit(request.user, visitor)
+    return render(
+        request,
+        "checkpoints/visitor.html",
+        {
+            **_visitor_numbers(request, visitor),
+            "visitor": visitor,
+            "window": time_window(visitor.valid_from, visitor.valid_until),
+            "pass_row": row,
+            "pass_state": pass_state(row, timezone.now()) if row else "",
+            "link_url": url,
+            "link_qr": qr_data_uri(url, scale=5) if url else "",
+            "can_cancel": manage
+            and visitor.cancelled_at is None
+            and visitor.valid_until > timezone.now(),
+        },
+    )
+
+
+@login_required
+@renders_app_errors
+def visitor_cancel(request: HttpRequest, visitor_id: int) -> HttpResponse:
+    """Ask to confirm (with an optional reason), then cancel the visit and revoke its pass."""
+    visitor = selectors.visitor_get(request.user, visitor_id)
+    services.require_visit_manager(request.user, visitor)
+    if request.method == "POST":
+        done = _report(
+            request,
+            lambda: (
+                services.visitor_cancel(
+                    actor=request.user, visitor=visitor, reason=request.POST.get("reason", "")
+                ),
+                _("The visit was cancelled; its pass and link no longer admit."),
+            ),
+        )
+        if done is not None:
+            return redirect("checkpoints:visitor", visitor_id=visitor.pk)
+    return render(request, "checkpoints/visitor_cancel.html", {"visitor": visitor})
 
 
 def _visitor_add(request: HttpRequest) -> tuple[Any, str]:

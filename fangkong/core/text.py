@@ -1,9 +1,11 @@
-"""Clean text that arrives from forms, Excel and CSV files."""
+"""Clean text that arrives from forms, Excel and CSV files; dates and times as text."""
 
 import datetime as dt
 import re
 import unicodedata
 from typing import Any
+
+from django.utils import timezone
 
 _SPACES = re.compile(r"\s+")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -99,3 +101,10 @@ def mask_middle(value: str, *, keep_start: int, keep_end: int) -> str:
         return "*" * len(value)
     hidden = len(value) - keep_start - keep_end
     return value[:keep_start] + "*" * hidden + (value[-keep_end:] if keep_end else "")
+
+
+def time_window(start: dt.datetime, end: dt.datetime) -> str:
+    """A window in local time, "08:00–18:00"; one that runs to midnight ends at 24:00."""
+    start, end = timezone.localtime(start), timezone.localtime(end)
+    to_midnight = end.time() == dt.time.min and end.date() > start.date()
+    return f"{start:%H:%M}–{'24:00' if to_midnight else f'{end:%H:%M}'}"

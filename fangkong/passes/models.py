@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.paths import PathField
+from fangkong.health.models import new_link_key
 from fangkong.orgs.models import OrgUnit, Person
 
 
@@ -73,6 +74,8 @@ class Pass(models.Model):
     # A vehicle's driver or a visitor's name, in full: for the lists, never on the pass.
     holder_name = models.CharField(_("name"), max_length=64, blank=True)
     route = models.CharField(_("route"), max_length=200, blank=True)  # a vehicle's
+    # A visitor's purpose of visit: for the visitor's page and the lists, never on the pass.
+    purpose = models.CharField(_("purpose"), max_length=200, blank=True)
     holder_display = models.CharField(_("holder"), max_length=64)
     unit = models.ForeignKey(
         OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="passes"
@@ -120,6 +123,38 @@ class Pass(models.Model):
 
     def __str__(self) -> str:
         return f"{self.holder_display} {self.pass_id[:8]}"
+
+
+class PassLink(models.Model):
+    """A personal link to one pass (a pre-registered visitor's): the token is the credential.
+
+    As with the declaration link (``health.PersonLink``), the row keeps a random key and
+    the URL carries the key signed with the site's secret (``selectors.pass_link_token``):
+    a forged token is refused before any read, and the host can show the link again.
+    Whether the pass still admits is the pass's own state (revoked, expired).
+    """
+
+    issued_pass = models.ForeignKey(
+        Pass, verbose_name=_("pass"), on_delete=models.CASCADE, related_name="links"
+    )
+    key = models.CharField(_("key"), max_length=32, unique=True, default=new_link_key)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("pass link")
+        verbose_name_plural = _("pass links")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"link {self.pk} of pass {self.issued_pass_id}"
 
 
 class Revocation(models.Model):

@@ -4,6 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.core import signing
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -13,13 +14,13 @@ from fangkong.accounts.selectors import require_perm, role_rows_for, scope_for
 from fangkong.core.errors import NotFound
 from fangkong.core.paths import is_within
 from fangkong.health.selectors import latest_declaration
-from fangkong.orgs.models import OrgUnit, Person, UnitKind
+from fangkong.orgs.models import OrgUnit, Person, UnitKind, place_related
 from fangkong.quarantine.selectors import open_placement_for
 from fangkong.tracking.rules import ABNORMAL, CONTACT
 from fangkong.tracking.selectors import open_card
 
 from .format import pass_hash
-from .models import Pass, PassKey, Revocation
+from .models import Pass, PassKey, PassLink, Revocation
 from .verify import Verdict
 
 # Who may verify at a gate: its guards and the admins over its unit.
@@ -153,3 +154,53 @@ def pass_by_hash(pass_hash_hex: str) -> Pass | None:
 def pass_id_hash(verdict: Verdict) -> str:
     """The pass id's hash as revocation lists carry it (hex), for the gate's log."""
     return pass_hash(verdict.claims.pass_id).hex() if verdict.claims is not None else ""
+
+
+# ------------------------------------------------------------------ pass links
+
+VALID, NOT_YET_VALID, EXPIRED, REVOKED = "valid", "not_yet_valid", "expired", "revoked"
+
+
+def pass_state(row: Pass, now: dt.datetime) -> str:
+    """Where a pass stands at ``now``: revoked, not yet valid, expired or valid."""
+    if row.revoked_at is not None:
+        return REVOKED
+    if now < row.valid_from:
+        return NOT_YET_VALID
+    return EXPIRED if now >= row.valid_until else VALID
+
+
+_LINK_SALT = "fangkong.passes.link"
+
+
+def pass_link_token(link: PassLink) -> str:
+    """The signed token that goes into a pass link's URL and QR code."""
+    return signing.Signer(salt=_LINK_SALT).sign(link.key)
+
+
+def pass_link_from_token(token: str) -> PassLink:
+    """The link behind a token, with its pass; a forged or unknown token is not found.
+
+    A revoked or expired pass's link still opens: its page says so (and why)."""
+    try:
+        key = signing.Signer(salt=_LINK_SALT).unsign(token)
+    except signing.BadSignature as exc:
+        raise NotFound() from exc
+    rows = PassLink.objects.select_related(
+        place_related("issued_pass__unit"), "issued_pass__key__unit"
+    )
+    link = rows.filter(key=key).first()
+    if link is None:
+        raise NotFound()
+    return link
+
+
+def pass_link_tokens(pass_hashes: Any) -> dict[str, str]:
+    """The newest link's token of each pass, by the pass id's hash (one query for a list)."""
+    rows = (
+        PassLink.objects.filter(issued_pass__pass_hash__in=[h for h in pass_hashes if h])
+        .order_by("created_at", "pk")
+        .values_list("issued_pass__pass_hash", "key")
+    )
+    signer = signing.Signer(salt=_LINK_SALT)
+    return {pass_hash: signer.sign(key) for pass_hash, key in rows}

@@ -24,7 +24,7 @@ from fangkong.orgs.models import OrgUnit, Person
 from . import format as fmt
 from . import keystore, selectors, trust
 from .holders import holder_display_check, plate_normalise
-from .models import Pass, PassKey, Revocation, SignedTrustList
+from .models import Pass, PassKey, PassLink, Revocation, SignedTrustList
 from .verify import OK, REVOKED, STATUS, Policy, Verdict, verify
 
 # Re-sign when the served list is this old (the job runs hourly; a list lives 48 h).
@@ -211,6 +211,7 @@ def pass_issue(
     printed: bool = False,
     holder_name: str = "",
     route: str = "",
+    purpose: str = "",
     daily: bool = False,
 ) -> tuple[Pass, str]:
     """Issue and sign a pass; return the row and the pass text (FK1:…)."""
@@ -250,6 +251,7 @@ def pass_issue(
         daily=daily,
         holder_name=holder_name.strip()[:64],
         route=route.strip()[:200],
+        purpose=purpose.strip()[:200],
         device_key=point.hex() if point else "",
         issued_by=acting_user(actor),
     )
@@ -261,6 +263,25 @@ def pass_issue(
         after=snapshot(row),
     )
     return row, pass_text(row)
+
+
+@transaction.atomic
+def pass_link_create(actor: Actor, pass_: Pass) -> PassLink:
+    """A personal link that opens this pass on the holder's phone (``/passes/v/<token>/``).
+
+    Who may issue the pass may hand out its link; the token (``selectors.pass_link_token``)
+    is the credential, so the audit row leaves the key out.
+    """
+    require_perm(actor, Perm.MANAGE_PEOPLE, pass_.unit_path, seen_with=Perm.VIEW_PEOPLE)
+    link = PassLink.objects.create(issued_pass=pass_, created_by=acting_user(actor))
+    audit_record(
+        actor=actor,
+        action=AuditLog.Action.CREATE,
+        obj=link,
+        scope_path=pass_.unit_path,
+        after=snapshot(link, exclude=("key",)),
+    )
+    return link
 
 
 def claims_of(row: Pass) -> fmt.Claims:

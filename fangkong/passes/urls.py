@@ -14,4 +14,5 @@ urlpatterns = [
     path("p/<str:token>/", views.phone, name="phone"),
     path("p/<str:token>/state", views.phone_state_json, name="phone_state"),
     path("p/<str:token>/device-key", views.phone_device_key, name="phone_device_key"),
+    path("v/<str:token>/", views.pass_link, name="link"),
 ]

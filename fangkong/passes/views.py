@@ -24,7 +24,8 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
 from fangkong.core.exports import Export
-from fangkong.core.throttle import hit_address
+from fangkong.core.text import time_window
+from fangkong.core.throttle import hit, hit_address
 from fangkong.core.web import error_json, page_context, renders_app_errors, throttled
 from fangkong.health.models import PersonLink
 from fangkong.health.selectors import link_from_token
@@ -76,15 +77,21 @@ def _until_text(row: Pass) -> str:
 # ------------------------------------------------------------------ the holder's phone page
 
 
+def _missing(request: HttpRequest, page: str = "health/link_missing.html") -> HttpResponse:
+    """A token that opens nothing: the missing-link page, or 429 once an address has tried
+    too many (only such tokens are counted per address: a plant shares one NAT address)."""
+    wait = hit_address("link_ip", request)
+    if wait:
+        return _private(throttled(request, wait, page=PHONE_MESSAGE))
+    return _private(render(request, page, status=404))
+
+
 def _link(request: HttpRequest, token: str) -> PersonLink | HttpResponse:
     """The live link behind the token, or the page to answer (missing or throttled)."""
     try:
         return link_from_token(token)
     except NotFound:
-        wait = hit_address("link_ip", request)
-        if wait:
-            return _private(throttled(request, wait, page=PHONE_MESSAGE))
-        return _private(render(request, "health/link_missing.html", status=404))
+        return _missing(request)
 
 
 def phone_state(link: PersonLink, row: Pass | None, why: str) -> dict[str, Any]:
@@ -157,6 +164,39 @@ def phone_device_key(request: HttpRequest, token: str) -> HttpResponse:
 
 def _key_value(value: Any) -> Any:
     return bytes.fromhex(value) if isinstance(value, str) else value
+
+
+# ------------------------------------------------------------------ a pass's own link
+
+
+@require_GET
+def pass_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A pass opened from its personal link (a pre-registered visitor's, sent by the host).
+
+    No log-in: the token is the credential. The page shows the pass's QR code while it is
+    valid or not yet valid, and otherwise says why not (expired, or revoked and why).
+    """
+    try:
+        link = selectors.pass_link_from_token(token)
+    except NotFound:
+        return _missing(request, "passes/link_missing.html")
+    if wait := hit("link_token", f"pass-link:{link.pk}"):
+        return _private(throttled(request, wait, page=PHONE_MESSAGE))
+    row = link.issued_pass
+    state = selectors.pass_state(row, timezone.now())
+    text = services.pass_text(row) if state in (selectors.VALID, selectors.NOT_YET_VALID) else ""
+    start, end = timezone.localtime(row.valid_from), timezone.localtime(row.valid_until)
+    context = {
+        "row": row,
+        "state": state,
+        "text": text,
+        "qr": qr_svg(text) if text else "",
+        "valid_from": start,
+        "valid_until": end,
+        "one_day": start.date() == (end - dt.timedelta(microseconds=1)).date(),
+        "window": time_window(start, end),
+    }
+    return _private(render(request, "passes/link.html", context))
 
 
 # ------------------------------------------------------------------ the list

@@ -1,5 +1,6 @@
-"""The demo: the guard sees today's post, lets the pre-registered visitor in, and a visitor
-at the plant with outsiders banned is refused with the reason shown."""
+"""The demo: the guard sees today's post, lets the pre-registered visitor in (by ID number,
+and by the pass on her visitor link), and a visitor at the plant with outsiders banned is
+refused with the reason shown."""
 
 import datetime as dt
 
@@ -10,7 +11,7 @@ from django.utils import timezone
 from fangkong.accounts.models import User
 from fangkong.orgs.demo import seed
 
-from ..demo import seed_checkpoints
+from ..demo import demo_visitor_link, seed_checkpoints
 from ..models import Checkpoint, GateEvent, Visitor
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +33,16 @@ def test_the_guard_works_the_demos_gate(client):
             {"checkpoint": gate.pk, "direction": "in", "id_number": visitor.id_number},
         )
         assert GateEvent.objects.get(visitor=visitor).admitted
+        # Her visitor link (printed by `make demo`) shows her pass; the guard scans it.
+        found = demo_visitor_link()
+        assert found is not None and found[0] == visitor
+        page = client.get(found[1]).content.decode()
+        code = page.split('data-code="')[1].split('"')[0]
+        client.post(
+            "/checkpoints/entry/", {"checkpoint": gate.pk, "direction": "out", "code": code}
+        )
+        scanned = GateEvent.objects.get(visitor=visitor, source="scan")
+        assert scanned.admitted and scanned.pass_id_hash == visitor.pass_id_hash
         banned = Checkpoint.objects.get(site__code="SDLY-P2")
         page = client.post(
             "/checkpoints/visitors/",

@@ -45,21 +45,22 @@ def test_a_host_pre_registers_a_visitor_and_the_list_masks_the_phone(client, org
     host = org.user(Role.REPORTER, org.shop_a)  # a role at the site's subtree
     client.force_login(org.user(Role.REPORTER, org.plant_a))
     day = timezone.localdate()
-    response = client.post(
-        "/checkpoints/visitors/",
-        {
-            "site": org.plant_a.pk,
-            "name": "王芳",
-            "id_number": valid_resident_id(77),
-            "phone": "13705330088",
-            "plate": "鲁C·8M123",
-            "purpose": "设备检修",
-            "day": day.isoformat(),
-            "start": "08:00",
-            "end": "18:00",
-        },
-        follow=True,
-    )
+    with time_machine.travel(local(day, 12), tick=False):  # before the visit is over
+        response = client.post(
+            "/checkpoints/visitors/",
+            {
+                "site": org.plant_a.pk,
+                "name": "王芳",
+                "id_number": valid_resident_id(77),
+                "phone": "13705330088",
+                "plate": "鲁C·8M123",
+                "purpose": "设备检修",
+                "day": day.isoformat(),
+                "start": "08:00",
+                "end": "18:00",
+            },
+            follow=True,
+        )
     visitor = Visitor.objects.get()
     assert (visitor.plate, visitor.source) == ("鲁C8M123", "pre_registered")
     assert visitor.valid_until - visitor.valid_from == dt.timedelta(hours=10)
@@ -93,19 +94,19 @@ def test_a_pre_registered_visitor_is_admitted_by_id_number_inside_the_window(
     client, org, gate, guard
 ):
     day = timezone.localdate()
-    services.visitor_register(
-        actor=guard,
-        site=org.plant_a,
-        name="王芳",
-        id_number=valid_resident_id(77),
-        purpose="检修",
-        day=day,
-        start=dt.time(8),
-        end=dt.time(18),
-    )
     client.force_login(guard)
     post = {"checkpoint": gate.pk, "direction": "in", "id_number": valid_resident_id(77)}
     with time_machine.travel(local(day, 9), tick=False):
+        services.visitor_register(
+            actor=guard,
+            site=org.plant_a,
+            name="王芳",
+            id_number=valid_resident_id(77),
+            purpose="检修",
+            day=day,
+            start=dt.time(8),
+            end=dt.time(18),
+        )
         client.post("/checkpoints/entry/", post)
     with time_machine.travel(local(day, 19), tick=False):
         client.post("/checkpoints/entry/", {**post, "client_uuid": str(uuid.uuid4())})

@@ -10,9 +10,12 @@ import time_machine
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from fangkong.core.errors import NotFound
 from fangkong.core.models import AuditLog
 
 from ..models import Pass
+from ..selectors import pass_link_token
+from ..services import pass_link_create, pass_revoke
 from ..verify import OK, STALE_PROOF, Policy
 from .factories import issue, scan
 
@@ -213,3 +216,36 @@ def test_the_person_page_lists_the_passes_and_offers_the_printed_card(client, lo
     login_as("unit_admin")
     page = client.get(f"/people/{org.person_a.pk}/").content.decode()
     assert f"/passes/new/printed/?person={org.person_a.pk}" in page
+
+
+def test_any_pass_may_have_a_link_that_opens_it_without_logging_in(client, org):
+    now = timezone.now()
+    row, _text = issue(
+        org,
+        kind="vehicle",
+        person=None,
+        unit=org.plant_a,
+        holder_display="鲁C·***45",
+        plate="鲁C12345",
+        valid_from=now - dt.timedelta(minutes=1),
+        valid_until=now + dt.timedelta(days=3),
+    )
+    link = pass_link_create(org.user("unit_admin", org.group), row)
+    audit = AuditLog.objects.get(object_type="passes.passlink")
+    assert link.key not in str(audit.after) and link.key not in audit.object_repr
+    response = client.get(f"/passes/v/{pass_link_token(link)}/")
+    page = response.content.decode()
+    assert response.status_code == 200 and 'data-state="valid"' in page
+    assert "鲁C·***45" in page and "鲁C12345" not in page  # the pass's masked plate only
+    code = page.split('data-code="')[1].split('"')[0]
+    assert scan(code, policy=PLANT_GATE).reason == OK
+    # Revoked by an administrator: the same link says so, with the reason, and no code.
+    pass_revoke(org.user("unit_admin", org.group), row, "车辆已报废")
+    page = client.get(f"/passes/v/{pass_link_token(link)}/").content.decode()
+    assert 'data-state="revoked"' in page and "车辆已报废" in page and "data-code" not in page
+
+
+def test_only_who_may_issue_a_pass_hands_out_its_link(org):
+    row, _text = issue(org)
+    with pytest.raises(NotFound):  # a guard of plant B neither sees nor links A's passes
+        pass_link_create(org.user("guard", org.plant_b), row)

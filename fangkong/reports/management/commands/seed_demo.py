@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fangkong.accounts.models import User
-from fangkong.checkpoints.demo import seed_checkpoints
+from fangkong.checkpoints.demo import demo_visitor_link, seed_checkpoints
 from fangkong.core.paths import subtree_q
 from fangkong.health.demo import seed_declarations
 from fangkong.health.selectors import link_token, live_link
@@ -51,6 +51,7 @@ class Command(BaseCommand):
             if options["if_empty"]:
                 self.stdout.write("Demo data already loaded.")
                 self._print_personal_link()
+                self._print_visitor_link()
                 return
             raise CommandError("The database already has org units; use a fresh database.")
         started = time.monotonic()
@@ -94,6 +95,20 @@ class Command(BaseCommand):
         for username, role, unit in accounts:
             self.stdout.write(f"  {username:<18} {role:<10} {unit}")
         self._print_personal_link()
+        self._print_visitor_link()
+
+    def _print_visitor_link(self) -> None:
+        """Show the pre-registered visitor's link: her pass, for the guard to scan."""
+        found = demo_visitor_link()
+        if found is None:
+            return
+        visitor, path = found
+        self.stdout.write(
+            f"\nVisitor link of {visitor.name} (pre-registered by unit_admin for "
+            f"{visitor.day:%Y-%m-%d}; also on /checkpoints/visitors/{visitor.pk}/), "
+            f"open on a phone and scan its code as `guard` at 1号门:"
+            f"\n  http://127.0.0.1:8000{path}"
+        )
 
     def _print_personal_link(self) -> None:
         """Show one worker's personal declaration link, to try the phone page."""
