@@ -1,7 +1,12 @@
 """The project's test base: a small org tree with people in it, and users per role."""
 
 import itertools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from fangkong.accounts.models import RoleAssignment, User
@@ -98,3 +103,43 @@ def build_org() -> OrgFixture:
     return OrgFixture(
         group, ent_a, plant_a, shop_a, ent_b, plant_b, community, household, person_a, person_b
     )
+
+
+@contextmanager
+def script_page(*scripts: str) -> Iterator[str]:
+    """Serve a blank page loading the static ``scripts`` (``"js/passverify.js"``); yield its URL.
+
+    For a script that needs no server of ours (the pass verifier): a thread on 127.0.0.1,
+    which the browser counts as a secure context (WebCrypto), serves the page and the files
+    Django's static finders name, and nothing else, so a test needs no database. The page is
+    cross-origin isolated, which gives ``performance.now()`` its fine resolution.
+    """
+    from django.contrib.staticfiles import finders
+
+    files = {f"/static/{name}": Path(str(finders.find(name))).read_bytes() for name in scripts}
+    tags = "".join(f'<script src="/static/{name}"></script>' for name in scripts)
+    files["/"] = f"<!doctype html><meta charset=utf-8><title>fangkong</title>{tags}".encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = files.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            kind = "text/html" if self.path == "/" else "text/javascript"
+            self.send_header("Content-Type", f"{kind}; charset=utf-8")
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()

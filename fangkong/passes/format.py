@@ -213,6 +213,7 @@ def wrap(protected: bytes, payload: bytes, signature: bytes) -> str:
 # ---------------------------------------------------------------- decoding
 
 MAX_TEXT = 4096  # a QR code at level Q holds at most 3,993 alphanumeric characters
+MAX_COSE = 8192  # bytes of COSE_Sign1 after inflating
 
 
 def decode(text: str) -> Decoded:
@@ -225,9 +226,12 @@ def decode(text: str) -> Decoded:
     try:
         compressed = base45.b45decode(text[len(PREFIX) :])
         inflater = zlib.decompressobj()
-        cose = inflater.decompress(compressed, 8192)
-        if inflater.unconsumed_tail:
-            raise FormatError("too long")
+        cose = inflater.decompress(compressed, MAX_COSE + 1)  # one more: stop a bomb
+        # One whole stream of at most MAX_COSE bytes and nothing after it, as the
+        # browser's DecompressionStream reads it: a cut stream (its output partial) or
+        # trailing bytes are malformed.
+        if len(cose) > MAX_COSE or not inflater.eof or inflater.unused_data:
+            raise FormatError("too long, cut short or followed by other bytes")
         outer = cbor2.loads(cose)
     except FormatError:
         raise

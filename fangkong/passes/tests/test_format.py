@@ -3,7 +3,9 @@
 import hashlib
 import io
 import re
+import zlib
 
+import base45
 import cbor2
 import pytest
 import zxingcpp
@@ -118,3 +120,30 @@ def test_the_scanner_clock_offset_corrects_an_expired_looking_pass():
 )
 def test_garbage_is_malformed_never_an_exception(text):
     assert check(text).reason == v.MALFORMED
+
+
+@pytest.mark.parametrize(
+    "mend",
+    [lambda z: z[:-1], lambda z: z[:-4], lambda z: z + b"\x00", lambda z: z + z],
+    ids=["checksum_cut", "checksum_gone", "a_byte_after", "twice"],
+)
+def test_a_zlib_stream_cut_short_or_followed_by_other_bytes_is_malformed(mend):
+    # As the browser reads it (DecompressionStream): one whole stream, nothing after it.
+    cose = zlib.decompress(base45.b45decode(fmt.encode(claims(), ISSUER)[4:]))
+    mended = fmt.PREFIX + base45.b45encode(mend(zlib.compress(cose))).decode()
+    assert check(fmt.PREFIX + base45.b45encode(zlib.compress(cose)).decode()).ok
+    assert check(mended).reason == v.MALFORMED
+
+
+def test_a_pass_inflating_past_8192_bytes_is_malformed():
+    decoded = fmt.decode(fmt.encode(claims(), ISSUER))
+
+    def sign1(padding: int) -> bytes:  # the unprotected header is not signed
+        parts = [decoded.protected, {99: bytes(padding)}, decoded.payload, decoded.signature]
+        return cbor2.dumps(cbor2.CBORTag(18, parts))
+
+    padding = 8192 - len(sign1(300)) + 300
+    for size, reason in ((8192, v.OK), (8193, v.MALFORMED)):
+        cose = sign1(padding + size - 8192)
+        assert len(cose) == size
+        assert check(fmt.PREFIX + base45.b45encode(zlib.compress(cose)).decode()).reason == reason
