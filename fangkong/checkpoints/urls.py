@@ -13,6 +13,7 @@ urlpatterns = [
     path("sites/<id:site_id>/", views.site_detail, name="site"),
     path("points/<id:checkpoint_id>/", views.checkpoint_detail, name="checkpoint"),
     path("visitors/", views.visitors, name="visitors"),
+    path("visitors/export/", views.visitors_export, name="visitors_export"),
     path("visitors/<id:visitor_id>/", views.visitor_detail, name="visitor"),
     path("visitors/<id:visitor_id>/cancel/", views.visitor_cancel, name="visitor_cancel"),
     path("watch-list/", views.watch_list, name="watch"),

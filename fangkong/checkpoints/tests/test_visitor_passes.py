@@ -3,8 +3,10 @@ visitor link (no log-in), scanned at the site's gate as the visit, refused once 
 is cancelled, at a site with outsiders banned, or on another day."""
 
 import datetime as dt
+import io
 import re
 
+import openpyxl
 import pytest
 import time_machine
 from django.core import signing
@@ -312,3 +314,19 @@ def test_an_offline_scan_of_a_visitor_pass_is_recorded_as_the_visit(client, org,
     assert answer.json()["results"][0]["status"] == "created"
     event = GateEvent.objects.get()
     assert event.visitor == visitor and event.kind == GateEvent.Kind.VISITOR
+
+
+def test_the_visitors_export_shows_numbers_in_full_only_to_who_may_see_them(client, org):
+    visitor = register(org, host=org.user(Role.REPORTER, org.plant_a))
+
+    def exported_values(user) -> list[str]:
+        client.force_login(user)
+        response = client.get("/checkpoints/visitors/export/", {"format": "xlsx"})
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        return [str(cell.value) for row in sheet.iter_rows() for cell in row]
+
+    masked = exported_values(org.user(Role.SUPERVISOR, org.ent_a))
+    assert "王芳" in masked and visitor.id_number not in masked and visitor.phone not in masked
+    full = exported_values(org.user(Role.UNIT_ADMIN, org.ent_a))
+    assert visitor.id_number in full and visitor.phone in full
+    assert AuditLog.objects.filter(action=AuditLog.Action.EXPORT).count() == 2
