@@ -1,6 +1,7 @@
-"""The demo: the guard sees today's post, lets the pre-registered visitor in (by ID number,
-and by the pass on her visitor link), and a visitor at the plant with outsiders banned is
-refused with the reason shown."""
+"""The demo: the guard sees today's post, verifies a worker's phone pass, lets the
+pre-registered visitor in (by ID number, and by the pass on her visitor link), registers a
+walk-in, and a visitor at the plant with outsiders banned is refused with the reason shown.
+After the worker declares a fever, the same pass is refused online for its status."""
 
 import datetime as dt
 
@@ -9,7 +10,11 @@ import time_machine
 from django.utils import timezone
 
 from fangkong.accounts.models import User
+from fangkong.health import services as health
+from fangkong.health.selectors import link_token
+from fangkong.health.tests.factories import raw_declaration
 from fangkong.orgs.demo import seed
+from fangkong.orgs.models import Person
 
 from ..demo import demo_visitor_link, seed_checkpoints
 from ..models import Checkpoint, GateEvent, Visitor
@@ -64,3 +69,32 @@ def test_the_guard_works_the_demos_gate(client):
         ).content.decode()
         assert "outsiders" in page.lower() or "外来人员" in page
         assert not GateEvent.objects.get(visitor=walk_in).admitted
+
+
+def test_the_demos_guard_refuses_a_workers_pass_for_status_after_a_fever(client):
+    today = timezone.localdate()
+    nine = dt.datetime.combine(today, dt.time(9), timezone.get_current_timezone())
+    with time_machine.travel(nine, tick=False):
+        seed("small")
+        seed_checkpoints()
+        gate = Checkpoint.objects.get(site__code="SDLY-P1", code="G1")
+        worker = Person.objects.filter(unit_path__startswith=gate.site.path).first()
+        assert worker is not None
+        link = health.link_issue(actor=None, person=worker)
+        state = client.get(f"/passes/p/{link_token(link)}/").context["state"]
+        assert state["active"], state["reason"]
+        client.force_login(User.objects.get(username="guard"))
+
+        def scanned() -> GateEvent:
+            client.post(
+                "/checkpoints/entry/",
+                {"checkpoint": gate.pk, "direction": "in", "code": state["text"]},
+            )
+            return GateEvent.objects.filter(person=worker).latest("id")
+
+        assert scanned().admitted
+        health.declarations_submit(  # through the worker's own link, as the phone does
+            actor=None, items=[raw_declaration(worker, temperature="38.6")], via_link=link
+        )
+        refused = scanned()
+        assert not refused.admitted and refused.verdict == "status"
