@@ -601,13 +601,13 @@ _VERDICT_OF_DETAIL = {
 }
 
 
-def gate_policy(checkpoint: Checkpoint) -> PassPolicy:
+def gate_policy(checkpoint: Checkpoint, site_policy: SitePolicy | None = None) -> PassPolicy:
     """What a pass must show to be admitted here: the site's rule and the checkpoint's zones.
 
     A pass admits where one of its zones is the checkpoint's code, one of its zones, or the
     code of its site (a daily pass names its holder's unit and every unit above it).
     """
-    site_policy = policy_for(checkpoint.site)
+    site_policy = site_policy or policy_for(checkpoint.site)
     return PassPolicy(
         zones=frozenset([checkpoint.code, checkpoint.site.code, *checkpoint.zones]),
         admit_statuses=frozenset(site_policy.admit_colours),
@@ -617,6 +617,31 @@ def gate_policy(checkpoint: Checkpoint) -> PassPolicy:
     )
 
 
+def gate_policies(checkpoints: Iterable[Checkpoint]) -> dict[int, PassPolicy]:
+    """``gate_policy`` of each checkpoint (with its site loaded), the sites' policies read
+    in one query."""
+    checkpoints = list(checkpoints)
+    saved = {
+        policy.site_id: policy
+        for policy in SitePolicy.objects.filter(site_id__in={c.site_id for c in checkpoints})
+    }
+    return {
+        c.pk: gate_policy(c, saved.get(c.site_id) or SitePolicy(site=c.site, site_path=c.site_path))
+        for c in checkpoints
+    }
+
+
+def scanned_holder(pass_row: Any, plate: str = "") -> tuple[Person | None, str]:
+    """Whom a scanned pass names as the gate's log records it: the pass's person while
+    active, and the plate typed at the gate (checked), else the pass's own. The online
+    check and an offline scanner's batch both use this, so the two record the same content
+    under one client UUID."""
+    person = pass_row.person if pass_row is not None else None
+    if person is not None and not person.is_active:
+        person = None
+    return person, _plate_or_none(plate) or (pass_row.plate if pass_row is not None else "")
+
+
 def pass_scan(
     actor: Actor,
     *,
@@ -624,6 +649,7 @@ def pass_scan(
     code: str,
     direction: str,
     temperature: Any = None,
+    plate: str = "",
     disinfected: bool | None = None,
     cargo: str = "",
     client_uuid: uuid_lib.UUID | str | None = None,
@@ -633,19 +659,19 @@ def pass_scan(
 
     The verifier decides the pass (signature, lists, zone, moving code, the holder's live
     status); the site's own rules (watch list, outsiders, fever) still apply on entry.
+    ``plate`` is a vehicle's plate typed at the gate (a driver's pass).
     """
     require_perm(actor, Perm.RECORD_GATE, checkpoint.site_path)
     verdict = pass_verdict(checkpoint, code, now=now)
-    row = passes.pass_of(verdict)
-    person = row.person if row is not None else None
+    person, plate = scanned_holder(passes.pass_of(verdict), plate)
     return scan_record(
         actor,
         checkpoint=checkpoint,
         direction=direction,
         verdict_code=_VERDICT_OF_DETAIL.get(verdict.detail, verdict.reason),
         reason_message="" if verdict.ok else verdict.message,
-        person=person if person is not None and person.is_active else None,
-        plate=row.plate if row is not None and row.plate else "",
+        person=person,
+        plate=plate,
         pass_id_hash=passes.pass_id_hash(verdict),
         temperature=temperature,
         disinfected=disinfected,
