@@ -16,6 +16,7 @@ from fangkong.accounts.roles import Role
 from fangkong.passes import format as fmt
 from fangkong.passes.holders import plate_masked
 from fangkong.passes.tests.factories import issue
+from fangkong.testing import build_org
 
 from .. import services
 from ..guard import ASSETS, asset_urls
@@ -65,6 +66,17 @@ def test_the_scanner_asks_for_a_log_in_and_is_for_those_who_record_at_gates(clie
     assert config["root_key"] == client.get("/api/v1/passes/root-key").json()
     assert config["user"] == guard.username
     assert "no-cache" in page["Cache-Control"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_scanner_opens_on_a_database_without_keys_yet(client, reference_data):
+    """Outside a test's transaction, as in production: the page makes the root key it pins
+    (a row lock, which PostgreSQL allows only in a transaction)."""
+    org = build_org()
+    client.force_login(org.user(Role.GUARD, org.plant_a))
+    page = client.get("/guard/")
+    assert page.status_code == 200
+    assert page_config(page.content.decode())["root_key"]["kid"]
 
 
 def test_the_guards_home_page_opens_the_scanner(client, guard):
