@@ -10,6 +10,7 @@ from typing import Any
 
 import cbor2
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.db import transaction
 from django.utils import timezone
 
 from fangkong.passes import format as fmt
@@ -56,7 +57,8 @@ def issued(actor: Any, holder: Any, zones: list[str], **changes: Any) -> tuple[A
 
 def signed(unit: Any, zones: list[str], *, start: float, end: float) -> str:
     """A pass signed by the unit's issuing key with any validity window (an expired one)."""
-    key = passes.issuing_key_for(unit)
+    with transaction.atomic():  # the key is read for update, as issuing does
+        key = passes.issuing_key_for(unit)
     claims = fmt.Claims(
         issuer=key.unit.code,
         pass_id=secrets.token_bytes(16),
