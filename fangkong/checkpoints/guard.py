@@ -150,7 +150,6 @@ def texts() -> dict[str, str]:
         ),
         "hours_minutes": _("%(h)s h %(m)s min"),
         "minutes": _("%(m)s min"),
-        "synced": _("Last sync %(time)s"),
         "never_synced": _("Not synced yet"),
         "sync_failed": _("Sync failed; trying again in %(s)s s."),
         "syncing": _("Syncing…"),
