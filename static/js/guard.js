@@ -460,7 +460,7 @@
       $("g-sync-note").textContent = say(T.sync_failed, { s: Math.round(state.backoff / 1000) });
       schedule(state.backoff);
       if (!error.network && !error.result && window.console) console.error(error);
-    }).then(countWaiting).then(function () {
+    }).then(countWaiting).catch(function () { /* the count shows again at the next sync */ }).then(function () {
       state.syncing = null;
       // For whoever watches the page (the browser tests): how many syncs ended, and how.
       document.body.dataset.syncs = String(parseInt(document.body.dataset.syncs || "0", 10) + 1);
