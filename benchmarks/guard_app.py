@@ -75,7 +75,7 @@ def prepare() -> dict[str, Any]:
     post = services.post_create(actor=None, checkpoint=gate, name="白班", starts_at=hour)
     services.roster_set(actor=None, post=post, assignments=dict.fromkeys(range(7), guard))
     admin = org.user(Role.UNIT_ADMIN, org.ent_a)
-    codes = []
+    codes: list[Any] = []
     while len(codes) < 2 * SCANS:
         codes += shift_of_passes(admin, org.person_a, org.plant_a, ["A1"])
     return {
@@ -188,7 +188,7 @@ def measure(port: int, data: dict[str, Any]) -> dict[str, Any]:
             profile,
             executable_path=CHROMIUM,
             args=CHROMIUM_ARGS,
-            viewport=PHONE,
+            viewport={"width": PHONE["width"], "height": PHONE["height"]},
             locale="zh-CN",
             is_mobile=True,
             has_touch=True,
