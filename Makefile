@@ -12,8 +12,16 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $@
 
+# Browser libraries pinned in package-lock.json (the guard scanner's QR decoder, jsQR),
+# served as static files: installed here, never fetched at run time.
+NODE_DEPS := node_modules/.installed
+$(NODE_DEPS): package.json package-lock.json
+	command -v npm >/dev/null || bash scripts/install-system-deps.sh --node
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## Run the platform with demo data on SQLite at http://127.0.0.1:8000
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed $(NODE_DEPS)
 	mkdir -p var
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py createcachetable
@@ -21,7 +29,7 @@ demo: $(VENV)/.installed
 	bash scripts/demo.sh
 
 ## Lint, type-check and run the whole suite on SQLite, then on a real PostgreSQL 15
-test: $(VENV)/.installed system-deps lint typecheck test-sqlite test-postgres test-clock
+test: $(VENV)/.installed system-deps $(NODE_DEPS) lint typecheck test-sqlite test-postgres test-clock
 
 system-deps:
 	bash scripts/install-system-deps.sh
@@ -56,7 +64,7 @@ test-clock: $(VENV)/.installed
 	done
 
 ## Run every benchmark (SQLite and PostgreSQL); figures go to BENCHMARKS.md by hand
-bench: $(VENV)/.installed system-deps
+bench: $(VENV)/.installed system-deps $(NODE_DEPS)
 	bash scripts/bench.sh
 
 ## Re-extract and compile translations (needs gettext)
@@ -65,4 +73,4 @@ messages: $(VENV)/.installed
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:
-	rm -rf $(VENV) var staticfiles
+	rm -rf $(VENV) var staticfiles node_modules

@@ -29,6 +29,7 @@ urlpatterns = [
     path("reports/", include("fangkong.reports.urls")),
     path("tracking/", include("fangkong.tracking.urls")),
     path("checkpoints/", include("fangkong.checkpoints.urls")),
+    path("guard/", include("fangkong.checkpoints.guard_urls")),
     path("passes/", include("fangkong.passes.urls")),
     path("", include("fangkong.orgs.urls")),
 ]

@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 export PY
+# benchmarks/guard_app.py serves the QR decoder from node_modules (package-lock.json).
+[ -f node_modules/jsqr/dist/jsQR.js ] || npm ci --no-audit --no-fund --loglevel=error
 
 # Benchmarks that use no database (the browser's pass verifier) run on the SQLite pass only.
 NO_DATABASE=" benchmarks/passes_verify_browser.py "

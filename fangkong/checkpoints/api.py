@@ -3,6 +3,7 @@ log, overrides, visitors, rosters and the caller's own shifts. Thin: selectors a
 services do the work; every endpoint is scoped by them.
 """
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -18,14 +19,17 @@ from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.errors import ApplicationError, NotFound
 from fangkong.core.pagination import MappedQuerySet
 from fangkong.core.schema import Day, ObjectId, Pages
+from fangkong.health.models import OutbreakProfile
 from fangkong.orgs.models import Person
 from fangkong.passes.selectors import pass_by_hash
+from fangkong.passes.verify import Policy as PassPolicy
 
 from . import selectors, services
 from .models import Checkpoint, GateEvent, Post, Visitor
 from .schemas import (
     CheckpointOut,
     EventOut,
+    ManualEntryIn,
     OverrideIn,
     PassScanIn,
     PostOut,
@@ -41,7 +45,7 @@ from .schemas import (
 router = Router(tags=["checkpoints"])
 
 
-def checkpoint_out(checkpoint: Checkpoint) -> dict[str, Any]:
+def checkpoint_out(checkpoint: Checkpoint, policy: PassPolicy, fever: Decimal) -> dict[str, Any]:
     return {
         "id": checkpoint.pk,
         "site_id": checkpoint.site_id,
@@ -51,6 +55,14 @@ def checkpoint_out(checkpoint: Checkpoint) -> dict[str, Any]:
         "zones": checkpoint.zones,
         "is_mobile": checkpoint.is_mobile,
         "is_active": checkpoint.is_active,
+        "policy": {
+            "zones": sorted(policy.zones),
+            "admit_statuses": sorted(policy.admit_statuses),
+            "refuse_printed": policy.refuse_printed,
+            "refuse_without_device_key": policy.refuse_without_device_key,
+            "outsiders_banned": policy.outsiders_banned,
+            "fever_threshold": fever,
+        },
     }
 
 
@@ -63,6 +75,7 @@ def event_out(user: Any, event: GateEvent) -> dict[str, Any]:
         "kind": event.kind,
         "source": event.source,
         "name": selectors.holder_name(event),
+        "holder_masked": selectors.holder_masked(event),
         "id_number": selectors.holder_id_as_seen(scope_for(user, Perm.VIEW_SENSITIVE), event),
         "plate": event.plate,
         "verdict": event.verdict
@@ -127,14 +140,21 @@ def post_out(post: Post) -> dict[str, Any]:
 
 @router.get("/checkpoints", response=list[CheckpointOut])
 def list_checkpoints(request: HttpRequest) -> Any:
-    """The checkpoints the caller may see (guards: those of their units)."""
-    return [checkpoint_out(c) for c in selectors.checkpoints_visible(request.user)]
+    """The checkpoints the caller may see (guards: those of their units), each with what a
+    pass must show there (``policy``: what an offline scanner checks)."""
+    checkpoints = list(selectors.checkpoints_visible(request.user))
+    policies = services.gate_policies(checkpoints)
+    fever = OutbreakProfile.current().fever_threshold
+    return [checkpoint_out(c, policies[c.pk], fever) for c in checkpoints]
 
 
-def _scanned_person(user: Any, scan: ScanIn) -> Person | None:
-    """Whom a scan names: by id only within the guard's gate scope (a manual entry), else the
-    holder of the pass it carries, from the server's own record (an offline scanner knows
-    only the pass). Nobody outside that is ever looked up."""
+def _scanned_holder(
+    user: Any, scan: ScanIn, site_path: str
+) -> tuple[Person | None, Visitor | None, str]:
+    """Whom a scan names, and the vehicle's plate: by id only within the guard's gate scope
+    (a manual entry), else the holder of the pass it carries, from the server's own record
+    (an offline scanner knows only the pass), as the online check records it. Nobody
+    outside that is ever looked up."""
     if scan.person_id is not None:
         people = scope_for(user, Perm.RECORD_GATE).filter(
             Person.objects.filter(pk=scan.person_id, is_active=True), "unit_path"
@@ -142,24 +162,19 @@ def _scanned_person(user: Any, scan: ScanIn) -> Person | None:
         person = people.first()
         if person is None:
             raise NotFound(detail={"person_id": [str(NotFound.default_message)]})
-        return person
+        return person, None, scan.plate
     if scan.pass_id_hash:
-        issued = pass_by_hash(scan.pass_id_hash)
-        return issued.person if issued is not None else None
-    return None
+        return services.scanned_holder(pass_by_hash(scan.pass_id_hash), site_path, scan.plate)
+    return None, None, scan.plate
 
 
 def _scan_one(request: HttpRequest, scan: ScanIn) -> dict[str, Any]:
     checkpoint = selectors.checkpoint_get(request.user, scan.checkpoint_id)
-    person = _scanned_person(request.user, scan)
-    visitor = None
+    person, visitor, plate = _scanned_holder(request.user, scan, checkpoint.site_path)
     if scan.visitor_id is not None:
         visitor = Visitor.objects.filter(pk=scan.visitor_id, site=checkpoint.site).first()
         if visitor is None:
             raise NotFound(detail={"visitor_id": [str(NotFound.default_message)]})
-    elif person is None and scan.pass_id_hash:
-        # An offline scanner's visitor pass: the visit it was issued for at this site.
-        visitor = selectors.visit_of_pass(scan.pass_id_hash, checkpoint.site_path)
     event, created = services.scan_record(
         request.user,
         checkpoint=checkpoint,
@@ -168,7 +183,7 @@ def _scan_one(request: HttpRequest, scan: ScanIn) -> dict[str, Any]:
         reason_message=scan.reason,
         person=person,
         visitor=visitor,
-        plate=scan.plate,
+        plate=plate,
         driver=scan.driver,
         pass_id_hash=scan.pass_id_hash,
         temperature=scan.temperature,
@@ -225,6 +240,30 @@ def scan_pass(request: HttpRequest, payload: PassScanIn) -> Any:
         code=payload.code,
         direction=payload.direction,
         temperature=payload.temperature,
+        plate=payload.plate,
+        disinfected=payload.disinfected,
+        cargo=payload.cargo,
+        client_uuid=payload.client_uuid,
+    )
+    return Status(201 if created else 200, event_out(request.user, event))
+
+
+@router.post("/checkpoints/manual-entries", response={200: EventOut, 201: EventOut})
+def manual_entry(request: HttpRequest, payload: ManualEntryIn) -> Any:
+    """An entry typed at the gate by ID number (a person, or a visitor registered for today)
+    or plate, checked against today's status and recorded. 201 with the entry; 200 for a
+    client UUID sent before."""
+    checkpoint = selectors.checkpoint_get(request.user, payload.checkpoint_id)
+    event, created = services.manual_entry(
+        request.user,
+        checkpoint=checkpoint,
+        direction=payload.direction,
+        id_number=payload.id_number,
+        plate=payload.plate,
+        driver=payload.driver,
+        temperature=payload.temperature,
+        disinfected=payload.disinfected,
+        cargo=payload.cargo,
         client_uuid=payload.client_uuid,
     )
     return Status(201 if created else 200, event_out(request.user, event))

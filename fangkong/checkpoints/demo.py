@@ -1,15 +1,18 @@
 """Demo checkpoints: five posts at one plant with a week's rotation from 07:30, the `guard`
 account on today's post, a visitor pre-registered for today (with her pass and visitor
-link), a second plant with outsiders banned, one watch-list entry and a few lines in
-today's gate log.
+link), a second plant with outsiders banned, one watch-list entry, a few lines in today's
+gate log, and three of today's passes for the main gate as QR images (one of them revoked)
+to show the guard's scanner.
 
 Deterministic: the same units (by code), people (the plant's first, by id) and numbers.
 """
 
 import datetime as dt
 import uuid
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +22,11 @@ from fangkong.accounts.roles import Role
 from fangkong.core.paths import subtree_q
 from fangkong.orgs.models import OrgUnit, Person
 from fangkong.orgs.validators import resident_id_check_char
+from fangkong.passes import format as fmt
+from fangkong.passes import selectors as passes_selectors
+from fangkong.passes import services as passes
+from fangkong.passes.daily import day_bounds
+from fangkong.passes.holders import name_masked
 from fangkong.passes.selectors import pass_link_tokens
 
 from . import services
@@ -142,3 +150,42 @@ def demo_visitor_link() -> tuple[Visitor, str] | None:
         return None
     token = pass_link_tokens([visitor.pass_id_hash]).get(visitor.pass_id_hash)
     return (visitor, reverse("passes:link", args=[token])) if token else None
+
+
+def seed_gate_passes() -> list[Path]:
+    """Today's passes of three workers of the demo plant, valid at its gates, saved as QR
+    images (``MEDIA_ROOT/demo-gate/``) to choose in the scanner's photo fallback: two that
+    admit and one revoked, which the scanner refuses offline from the lists of its sync."""
+    plant = OrgUnit.objects.filter(code=PLANT).first()
+    if plant is None:
+        return []
+    start, end = day_bounds(timezone.localdate())
+    workers = Person.objects.filter(subtree_q("unit_path", plant.path), is_active=True)
+    chosen = [
+        person
+        for person in workers.order_by("pk")[:50]
+        if not passes_selectors.holder_blocked(person)
+        and passes_selectors.holder_colour(person) == "green"
+    ][:3]
+    directory = Path(settings.MEDIA_ROOT) / "demo-gate"
+    directory.mkdir(parents=True, exist_ok=True)
+    files = []
+    for number, person in enumerate(chosen, start=1):
+        row, text = passes.pass_issue(
+            None,
+            kind="person",
+            unit=person.unit,
+            holder_display=name_masked(person.name),
+            zones=[plant.code],
+            valid_from=start,
+            valid_until=end,
+            person=person,
+        )
+        label = "admits"
+        if number == len(chosen):
+            passes.pass_revoke(None, row, "演示：已离职")
+            label = "revoked"
+        path = directory / f"pass-{number}-{label}.png"
+        fmt.qr(text).save(str(path), scale=4, border=4)
+        files.append(path)
+    return files

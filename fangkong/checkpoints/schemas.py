@@ -11,6 +11,18 @@ from fangkong.core.schema import Day, LocalTime, ObjectId
 from .services import BATCH_LIMIT
 
 
+class GatePolicyOut(Schema):
+    """What a pass must show at a checkpoint (``passes.verify.Policy``), and the fever
+    threshold the gate applies on entry."""
+
+    zones: list[str] = Field(description="The checkpoint's code, its site's code and zones")
+    admit_statuses: list[str]
+    refuse_printed: bool
+    refuse_without_device_key: bool
+    outsiders_banned: bool
+    fever_threshold: Decimal
+
+
 class CheckpointOut(Schema):
     id: int
     site_id: int
@@ -20,6 +32,7 @@ class CheckpointOut(Schema):
     zones: list[str]
     is_mobile: bool
     is_active: bool
+    policy: GatePolicyOut
 
 
 class ScanIn(Schema):
@@ -45,6 +58,21 @@ class PassScanIn(Schema):
     direction: str
     code: str = Field(..., max_length=2000, description="What the scanner read: FK1: or FK1P:")
     temperature: Decimal | None = Field(None, ge=30, le=45, decimal_places=1)
+    plate: str = Field("", max_length=16, description="A vehicle's plate typed at the gate")
+    disinfected: bool | None = None
+    cargo: str = Field("", max_length=200)
+
+
+class ManualEntryIn(Schema):
+    client_uuid: uuid.UUID | None = None
+    checkpoint_id: ObjectId
+    direction: str
+    id_number: str = Field("", max_length=32)
+    plate: str = Field("", max_length=16)
+    driver: str = Field("", max_length=64)
+    temperature: Decimal | None = Field(None, ge=30, le=45, decimal_places=1)
+    disinfected: bool | None = None
+    cargo: str = Field("", max_length=200)
 
 
 class ScanBatchIn(Schema):
@@ -73,6 +101,7 @@ class EventOut(Schema):
     kind: str
     source: str
     name: str
+    holder_masked: str = Field(description="The name or plate as a pass shows it: 张*伟")
     id_number: str
     plate: str
     verdict: str

@@ -23,6 +23,7 @@ from fangkong.core.paths import is_within, subtree_q
 from fangkong.core.retention import local_midnight
 from fangkong.core.text import clean_cell
 from fangkong.orgs.models import OrgUnit, UnitKind, place_related
+from fangkong.passes.holders import name_masked, plate_masked
 from fangkong.passes.models import Pass
 from fangkong.passes.selectors import pass_link_tokens
 
@@ -184,6 +185,14 @@ def holder_name(event: GateEvent) -> str:
     if event.visitor is not None:
         return event.visitor.name
     return event.driver
+
+
+def holder_masked(event: GateEvent) -> str:
+    """The holder as a pass names them (the scanner's verdict screen): 张*伟, 鲁C·***45."""
+    name = holder_name(event)
+    if name:
+        return name_masked(name)
+    return plate_masked(event.plate) if event.plate else ""
 
 
 def holder_id_number(event: GateEvent) -> str:

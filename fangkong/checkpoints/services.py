@@ -679,13 +679,13 @@ _VERDICT_OF_DETAIL = {
 }
 
 
-def gate_policy(checkpoint: Checkpoint) -> PassPolicy:
+def gate_policy(checkpoint: Checkpoint, site_policy: SitePolicy | None = None) -> PassPolicy:
     """What a pass must show to be admitted here: the site's rule and the checkpoint's zones.
 
     A pass admits where one of its zones is the checkpoint's code, one of its zones, or the
     code of its site (a daily pass names its holder's unit and every unit above it).
     """
-    site_policy = policy_for(checkpoint.site)
+    site_policy = site_policy or policy_for(checkpoint.site)
     return PassPolicy(
         zones=frozenset([checkpoint.code, checkpoint.site.code, *checkpoint.zones]),
         admit_statuses=frozenset(site_policy.admit_colours),
@@ -695,6 +695,37 @@ def gate_policy(checkpoint: Checkpoint) -> PassPolicy:
     )
 
 
+def gate_policies(checkpoints: Iterable[Checkpoint]) -> dict[int, PassPolicy]:
+    """``gate_policy`` of each checkpoint (with its site loaded), the sites' policies read
+    in one query."""
+    checkpoints = list(checkpoints)
+    saved = {
+        policy.site_id: policy
+        for policy in SitePolicy.objects.filter(site_id__in={c.site_id for c in checkpoints})
+    }
+    return {
+        c.pk: gate_policy(c, saved.get(c.site_id) or SitePolicy(site=c.site, site_path=c.site_path))
+        for c in checkpoints
+    }
+
+
+def scanned_holder(
+    pass_row: Any, site_path: str, plate: str = ""
+) -> tuple[Person | None, Visitor | None, str]:
+    """Whom a scanned pass names as the gate's log records it: the pass's person while
+    active, a visitor pass's visit at this site, and the plate typed at the gate (checked),
+    else a vehicle pass's own. The online check and an offline scanner's batch both use
+    this, so the two record the same content under one client UUID."""
+    if pass_row is None:
+        return None, None, _plate_or_none(plate)
+    person = pass_row.person if pass_row.person is not None and pass_row.person.is_active else None
+    visitor = (
+        visit_of_pass(pass_row.pass_hash, site_path) if pass_row.kind == Pass.Kind.VISITOR else None
+    )
+    own_plate = pass_row.plate if visitor is None else ""
+    return person, visitor, _plate_or_none(plate) or own_plate
+
+
 def pass_scan(
     actor: Actor,
     *,
@@ -702,6 +733,7 @@ def pass_scan(
     code: str,
     direction: str,
     temperature: Any = None,
+    plate: str = "",
     disinfected: bool | None = None,
     cargo: str = "",
     client_uuid: uuid_lib.UUID | str | None = None,
@@ -712,24 +744,17 @@ def pass_scan(
     The verifier decides the pass (signature, lists, zone, moving code, the holder's live
     status); the site's own rules (watch list, outsiders, fever) still apply on entry. A
     visitor pass is recorded with its visit (found by the pass id's hash), so those rules
-    see the visitor's ID number and the outsiders ban.
+    see the visitor's ID number and the outsiders ban. ``plate`` is a vehicle's plate typed
+    at the gate (a driver's pass).
     """
     require_perm(actor, Perm.RECORD_GATE, checkpoint.site_path)
     verdict = pass_verdict(checkpoint, code, now=now)
-    row = passes.pass_of(verdict)
-    person = row.person if row is not None else None
-    pass_hash = passes.pass_id_hash(verdict)
+    person, visitor, plate = scanned_holder(passes.pass_of(verdict), checkpoint.site_path, plate)
     decision = Decision(
         _VERDICT_OF_DETAIL.get(verdict.detail, verdict.reason),
         "" if verdict.ok else verdict.message,
     )
-    # A visitor's pass is logged as the visit it was issued for (at this site), and the
-    # visit itself must still stand: not cancelled, inside its window.
-    visitor = (
-        visit_of_pass(pass_hash, checkpoint.site_path)
-        if row is not None and row.kind == Pass.Kind.VISITOR
-        else None
-    )
+    # The visit itself must still stand: not cancelled, inside its window.
     if visitor is not None and verdict.ok and direction == Direction.IN:
         decision = _visitor_decision(visitor, now)
     return scan_record(
@@ -738,10 +763,10 @@ def pass_scan(
         direction=direction,
         verdict_code=decision.verdict,
         reason_message=decision.reason,
-        person=person if person is not None and person.is_active else None,
+        person=person,
         visitor=visitor,
-        plate=row.plate if row is not None and row.plate and visitor is None else "",
-        pass_id_hash=pass_hash,
+        plate=plate,
+        pass_id_hash=passes.pass_id_hash(verdict),
         temperature=temperature,
         disinfected=disinfected,
         cargo=cargo,

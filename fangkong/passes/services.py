@@ -73,6 +73,7 @@ def issuing_key_for(unit: OrgUnit) -> PassKey:
     return _active(PassKey.Role.ISSUING, selectors.key_unit_for(unit, per=key_scope()))
 
 
+@transaction.atomic  # _active locks the key row: PostgreSQL needs a transaction for it
 def root_key() -> PassKey:
     root = OrgUnit.objects.filter(parent=None).order_by("pk").first()
     if root is None:

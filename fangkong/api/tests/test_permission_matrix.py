@@ -546,6 +546,19 @@ ENDPOINTS = [
         ),
     ),
     (
+        "gate manual entry",
+        Perm.RECORD_GATE,
+        lambda s: (
+            "post",
+            "/checkpoints/manual-entries",
+            {
+                "checkpoint_id": checkpoints.matrix_gate(s).pk,
+                "direction": "in",
+                "id_number": s.person.id_number,
+            },
+        ),
+    ),
+    (
         "passes list",
         Perm.VIEW_PEOPLE,
         lambda s: ("get", f"/passes?unit_id={passes.matrix_pass(s).unit_id}", None),

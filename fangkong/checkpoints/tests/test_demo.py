@@ -1,13 +1,16 @@
 """The demo: the guard sees today's post, verifies a worker's phone pass, lets the
 pre-registered visitor in (by ID number, and by the pass on her visitor link), registers a
 walk-in, and a visitor at the plant with outsiders banned is refused with the reason shown.
-After the worker declares a fever, the same pass is refused online for its status."""
+After the worker declares a fever, the same pass is refused online for its status. Three
+passes wait to be shown to the scanner."""
 
 import datetime as dt
 
 import pytest
 import time_machine
+import zxingcpp
 from django.utils import timezone
+from PIL import Image
 
 from fangkong.accounts.models import User
 from fangkong.health import services as health
@@ -16,8 +19,10 @@ from fangkong.health.tests.factories import raw_declaration
 from fangkong.orgs.demo import seed
 from fangkong.orgs.models import Person
 
-from ..demo import demo_visitor_link, seed_checkpoints
+from .. import services
+from ..demo import demo_visitor_link, seed_checkpoints, seed_gate_passes
 from ..models import Checkpoint, GateEvent, Visitor
+from .guard_passes import server_verdict
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +74,19 @@ def test_the_guard_works_the_demos_gate(client):
         ).content.decode()
         assert "outsiders" in page.lower() or "外来人员" in page
         assert not GateEvent.objects.get(visitor=walk_in).admitted
+        # Three passes to show the scanner: two admit at the main gate, one is revoked.
+        files = seed_gate_passes()
+        verdicts = []
+        for path in files:
+            with Image.open(path) as image:
+                text = zxingcpp.read_barcode(image).text
+            verdicts.append(server_verdict(text, services.gate_policy(gate)).reason)
+        assert [path.name for path in files] == [
+            "pass-1-admits.png",
+            "pass-2-admits.png",
+            "pass-3-revoked.png",
+        ]
+        assert verdicts == ["ok", "ok", "revoked"]
 
 
 def test_the_demos_guard_refuses_a_workers_pass_for_status_after_a_fever(client):

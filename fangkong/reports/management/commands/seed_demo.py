@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fangkong.accounts.models import User
-from fangkong.checkpoints.demo import demo_visitor_link, seed_checkpoints
+from fangkong.checkpoints.demo import demo_visitor_link, seed_checkpoints, seed_gate_passes
 from fangkong.core.paths import subtree_q
 from fangkong.health.demo import seed_declarations
 from fangkong.health.selectors import link_token, live_link
@@ -85,6 +85,12 @@ class Command(BaseCommand):
             accounts += seed_tracking(days=DAYS[scale])
             gates = seed_checkpoints()
             self.stdout.write(f"Checkpoints: {gates['checkpoints']} at plants SDLY-P1 and SDLY-P2.")
+            self.stdout.write(
+                "The gate scanner, as guard on a phone: http://127.0.0.1:8000/guard/ ; "
+                "passes to show it (photo of the code), the last one revoked:"
+            )
+            for path in seed_gate_passes():
+                self.stdout.write(f"  {path}")
             self.stdout.write(
                 f"\nReturnees ({travel['cards']} cards; raise region {RAISE_IN_DEMO} to high "
                 "on /travel/risk-areas/ to flag the one who passed through it):"
