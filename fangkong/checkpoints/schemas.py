@@ -5,6 +5,7 @@ import uuid
 from decimal import Decimal
 
 from ninja import Field, Schema
+from pydantic import BaseModel
 
 from fangkong.core.schema import Day, LocalTime, ObjectId
 
@@ -22,7 +23,10 @@ class CheckpointOut(Schema):
     is_active: bool
 
 
-class ScanIn(Schema):
+# A batch carries up to 500 scans and as many results: plain pydantic models, because
+# ninja's Schema reads every field through a getter meant for ORM objects (a fifth of a
+# batch's time in the server). The JSON and the OpenAPI schema are the same.
+class ScanIn(BaseModel):
     client_uuid: uuid.UUID
     checkpoint_id: ObjectId
     direction: str
@@ -47,11 +51,11 @@ class PassScanIn(Schema):
     temperature: Decimal | None = Field(None, ge=30, le=45, decimal_places=1)
 
 
-class ScanBatchIn(Schema):
+class ScanBatchIn(BaseModel):
     scans: list[ScanIn] = Field(..., min_length=1, max_length=BATCH_LIMIT)
 
 
-class ScanResult(Schema):
+class ScanResult(BaseModel):
     client_uuid: uuid.UUID
     status: str = Field(description="created, duplicate or rejected")
     id: int | None = None
@@ -61,7 +65,7 @@ class ScanResult(Schema):
     error: dict[str, object] | None = None
 
 
-class ScanBatchOut(Schema):
+class ScanBatchOut(BaseModel):
     results: list[ScanResult]
 
 
