@@ -675,11 +675,9 @@ class _Batch:
         stored = {
             event.client_uuid: event for event in GateEvent.objects.filter(client_uuid__in=keys)
         }
-        hashes = {
-            id_hash(holder.id_number)
-            for holder in [*person_of.values(), *visitor_of.values()]
-            if holder.id_number
-        }
+        numbers = [person.id_number for person in person_of.values()]
+        numbers += [visitor.id_number for visitor in visitor_of.values()]
+        hashes = {id_hash(number) for number in numbers if number}
         ancestors = {
             path
             for checkpoint in checkpoint_of.values()
@@ -744,7 +742,8 @@ def scans_record(actor: Actor, scans: Sequence[ScanSent]) -> list[ScanAnswer]:
 @transaction.atomic
 def _scans_store(actor: Actor, scans: Sequence[ScanSent]) -> list[ScanAnswer]:
     batch = _Batch.load(actor, scans)
-    answers, fresh = [], []
+    answers: list[ScanAnswer] = []
+    fresh: list[GateEvent] = []  # saved together at the end
     for scan in scans:
         try:
             event, created = _batch_scan(actor, scan, batch)
