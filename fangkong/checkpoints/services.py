@@ -43,8 +43,8 @@ from fangkong.health.models import (
     TEMPERATURE_MIN,
     Colour,
     Declaration,
-    OutbreakProfile,
 )
+from fangkong.health.selectors import catalogue as health_catalogue
 from fangkong.orgs.models import OrgUnit, Person
 from fangkong.orgs.validators import normalize_phone, normalize_resident_id
 from fangkong.passes import selectors as passes
@@ -372,7 +372,9 @@ class GateRules:
         return policy_for(checkpoint.site).outsiders_banned
 
     def fever_threshold(self) -> Decimal:
-        return OutbreakProfile.current().fever_threshold
+        # The profile as the declarations read it (health's per-process memo): a change
+        # reaches every worker within its seconds, at the gate as on the phone.
+        return health_catalogue.get().profile.fever_threshold
 
 
 def _gate_rules(
