@@ -6,6 +6,7 @@ starts with ``from _support import ...``: importing this module puts the reposit
 imports Django models, then :func:`setup_django`.
 """
 
+import base64
 import json
 import os
 import platform
@@ -32,10 +33,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
 def _prepare_environment(workdir: Path) -> None:
-    """Run the queue inline (test profile) and keep uploads out of the repository."""
+    """Run the queue inline (test profile) and keep uploads out of the repository.
+
+    Pass keys are sealed with a throw-away key that the benchmark's process and its
+    production server share (production refuses to derive one from SECRET_KEY).
+    """
     os.environ["FANGKONG_ENV"] = "test"
     os.environ["Q_SYNC"] = "1"
     os.environ["MEDIA_ROOT"] = str(workdir / "media")
+    os.environ.setdefault("PASS_KEY_ENCRYPTION_KEY", base64.b64encode(os.urandom(32)).decode())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 

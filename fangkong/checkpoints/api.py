@@ -6,7 +6,6 @@ services do the work; every endpoint is scoped by them.
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -16,12 +15,10 @@ from ninja.pagination import paginate
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm, scope_for
-from fangkong.core.errors import ApplicationError, NotFound
+from fangkong.core.errors import NotFound
 from fangkong.core.pagination import MappedQuerySet
 from fangkong.core.schema import Day, ObjectId, Pages
 from fangkong.health.models import OutbreakProfile
-from fangkong.orgs.models import Person
-from fangkong.passes.selectors import pass_by_hash
 from fangkong.passes.verify import Policy as PassPolicy
 
 from . import selectors, services
@@ -36,7 +33,6 @@ from .schemas import (
     RosterIn,
     ScanBatchIn,
     ScanBatchOut,
-    ScanIn,
     ShiftOut,
     VisitorIn,
     VisitorOut,
@@ -148,57 +144,26 @@ def list_checkpoints(request: HttpRequest) -> Any:
     return [checkpoint_out(c, policies[c.pk], fever) for c in checkpoints]
 
 
-def _scanned_holder(
-    user: Any, scan: ScanIn, site_path: str
-) -> tuple[Person | None, Visitor | None, str]:
-    """Whom a scan names, and the vehicle's plate: by id only within the guard's gate scope
-    (a manual entry), else the holder of the pass it carries, from the server's own record
-    (an offline scanner knows only the pass), as the online check records it. Nobody
-    outside that is ever looked up."""
-    if scan.person_id is not None:
-        people = scope_for(user, Perm.RECORD_GATE).filter(
-            Person.objects.filter(pk=scan.person_id, is_active=True), "unit_path"
-        )
-        person = people.first()
-        if person is None:
-            raise NotFound(detail={"person_id": [str(NotFound.default_message)]})
-        return person, None, scan.plate
-    if scan.pass_id_hash:
-        return services.scanned_holder(pass_by_hash(scan.pass_id_hash), site_path, scan.plate)
-    return None, None, scan.plate
-
-
-def _scan_one(request: HttpRequest, scan: ScanIn) -> dict[str, Any]:
-    checkpoint = selectors.checkpoint_get(request.user, scan.checkpoint_id)
-    person, visitor, plate = _scanned_holder(request.user, scan, checkpoint.site_path)
-    if scan.visitor_id is not None:
-        visitor = Visitor.objects.filter(pk=scan.visitor_id, site=checkpoint.site).first()
-        if visitor is None:
-            raise NotFound(detail={"visitor_id": [str(NotFound.default_message)]})
-    event, created = services.scan_record(
-        request.user,
-        checkpoint=checkpoint,
-        direction=scan.direction,
-        verdict_code=scan.verdict,
-        reason_message=scan.reason,
-        person=person,
-        visitor=visitor,
-        plate=plate,
-        driver=scan.driver,
-        pass_id_hash=scan.pass_id_hash,
-        temperature=scan.temperature,
-        disinfected=scan.disinfected,
-        cargo=scan.cargo,
-        client_uuid=scan.client_uuid,
-        at=scan.at,
-    )
+def scan_answer(user: Any, answer: services.ScanAnswer) -> dict[str, Any]:
+    """One scan's result: a guard reads a restricted refusal (the watch list) as neutral."""
+    if answer.error is not None:
+        exc = answer.error
+        return {
+            "client_uuid": answer.client_uuid,
+            "status": "rejected",
+            "error": {"code": exc.code, "message": exc.as_text(), "detail": exc.detail},
+        }
+    event = answer.event
+    assert event is not None
     return {
-        "client_uuid": scan.client_uuid,
-        "status": "created" if created else "duplicate",
+        "client_uuid": answer.client_uuid,
+        "status": "created" if answer.created else "duplicate",
         "id": event.pk,
         "admitted": event.admitted,
-        "verdict": event_out(request.user, event)["verdict"],
-        "reason": selectors.reason_for(request.user, event),
+        "verdict": event.verdict
+        if not event.restricted or selectors.may_see_restricted(user, event.site_path)
+        else "refused",
+        "reason": selectors.reason_for(user, event),
     }
 
 
@@ -211,21 +176,8 @@ def record_scans(request: HttpRequest, payload: ScanBatchIn) -> Any:
     invalid, a UUID reused for other content). A scanner drops a scan from its queue once
     it is answered ``created`` or ``duplicate``; ``rejected`` will never be accepted.
     """
-    require_perm(request.user, Perm.RECORD_GATE)
-    results = []
-    for scan in payload.scans:
-        try:
-            with transaction.atomic():
-                results.append(_scan_one(request, scan))
-        except ApplicationError as exc:
-            results.append(
-                {
-                    "client_uuid": scan.client_uuid,
-                    "status": "rejected",
-                    "error": {"code": exc.code, "message": exc.as_text(), "detail": exc.detail},
-                }
-            )
-    return {"results": results}
+    answers = services.scans_record(request.user, payload.scans)
+    return {"results": [scan_answer(request.user, answer) for answer in answers]}
 
 
 @router.post("/checkpoints/pass-scans", response={200: EventOut, 201: EventOut})

@@ -5,6 +5,7 @@ import uuid
 from decimal import Decimal
 
 from ninja import Field, Schema
+from pydantic import BaseModel
 
 from fangkong.core.schema import Day, LocalTime, ObjectId
 
@@ -35,7 +36,10 @@ class CheckpointOut(Schema):
     policy: GatePolicyOut
 
 
-class ScanIn(Schema):
+# A batch carries up to 500 scans and as many results: plain pydantic models, because
+# ninja's Schema reads every field through a getter meant for ORM objects (a fifth of a
+# batch's time in the server). The JSON and the OpenAPI schema are the same.
+class ScanIn(BaseModel):
     client_uuid: uuid.UUID
     checkpoint_id: ObjectId
     direction: str
@@ -75,11 +79,11 @@ class ManualEntryIn(Schema):
     cargo: str = Field("", max_length=200)
 
 
-class ScanBatchIn(Schema):
+class ScanBatchIn(BaseModel):
     scans: list[ScanIn] = Field(..., min_length=1, max_length=BATCH_LIMIT)
 
 
-class ScanResult(Schema):
+class ScanResult(BaseModel):
     client_uuid: uuid.UUID
     status: str = Field(description="created, duplicate or rejected")
     id: int | None = None
@@ -89,7 +93,7 @@ class ScanResult(Schema):
     error: dict[str, object] | None = None
 
 
-class ScanBatchOut(Schema):
+class ScanBatchOut(BaseModel):
     results: list[ScanResult]
 
 

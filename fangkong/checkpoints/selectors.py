@@ -81,6 +81,12 @@ def checkpoint_get(user: Viewer, checkpoint_id: Any) -> Checkpoint:
     return _get(checkpoints_visible(user, include_inactive=True), checkpoint_id)
 
 
+def visible_checkpoints(user: Viewer, checkpoints: QuerySet[Checkpoint]) -> QuerySet[Checkpoint]:
+    """Those of ``checkpoints`` the user may see, in use or not (as ``checkpoint_get``
+    finds one), without their sites: a scanner's batch reads its checkpoints at once."""
+    return _visible(user, checkpoints)
+
+
 def checkpoints_for_recording(user: Viewer) -> QuerySet[Checkpoint]:
     """The active checkpoints where the user may record entries."""
     return scope_for(user, Perm.RECORD_GATE).filter(

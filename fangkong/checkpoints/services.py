@@ -14,14 +14,14 @@ import hashlib
 import hmac
 import re
 import uuid as uuid_lib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -29,9 +29,10 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.actors import Actor, acting_user
 from fangkong.accounts.models import RoleAssignment, User
 from fangkong.accounts.roles import Perm, Role
-from fangkong.accounts.selectors import require_perm
+from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.audit import audit_record, snapshot
-from fangkong.core.errors import Conflict, InvalidInput, KeyReused
+from fangkong.core.bulk import insert_returning_pks
+from fangkong.core.errors import ApplicationError, Conflict, InvalidInput, KeyReused, NotFound
 from fangkong.core.masking import mask_id_number
 from fangkong.core.models import AuditLog
 from fangkong.core.numbers import to_decimal
@@ -42,8 +43,8 @@ from fangkong.health.models import (
     TEMPERATURE_MIN,
     Colour,
     Declaration,
-    OutbreakProfile,
 )
+from fangkong.health.selectors import catalogue as health_catalogue
 from fangkong.orgs.models import OrgUnit, Person
 from fangkong.orgs.validators import normalize_phone, normalize_resident_id
 from fangkong.passes import selectors as passes
@@ -68,9 +69,12 @@ from .models import (
     Visitor,
     WatchEntry,
 )
-from .selectors import may_manage_visit, visit_of_pass, visitor_pass, works_at
+from .selectors import may_manage_visit, visible_checkpoints, visit_of_pass, visitor_pass, works_at
 
 BATCH_LIMIT = 500
+# ``TextChoices.values`` builds a new list on each access: a batch checks 500 scans.
+_DIRECTIONS = frozenset(Direction.values)
+_VERDICTS = frozenset(Verdict.values)
 
 
 def _audit(actor: Actor, action: str, obj: Any, scope_path: str, before: Any = None) -> None:
@@ -421,6 +425,24 @@ def _temperature(value: Any) -> Decimal | None:
     return number
 
 
+class GateRules:
+    """What the site's rules read: the watch list, the site's outsiders flag and the fever
+    threshold, each read when a scan needs it. A batch reads its scans' at once
+    (:class:`_BatchRules`)."""
+
+    def watch_reason(self, id_number: str, site_path: str) -> str | None:
+        entry = watched(id_number, site_path)
+        return None if entry is None else entry.reason
+
+    def outsiders_banned(self, checkpoint: Checkpoint) -> bool:
+        return policy_for(checkpoint.site).outsiders_banned
+
+    def fever_threshold(self) -> Decimal:
+        # The profile as the declarations read it (health's per-process memo): a change
+        # reaches every worker within its seconds, at the gate as on the phone.
+        return health_catalogue.get().profile.fever_threshold
+
+
 def _gate_rules(
     checkpoint: Checkpoint,
     direction: str,
@@ -429,6 +451,7 @@ def _gate_rules(
     person: Person | None,
     visitor: Visitor | None,
     temperature: Decimal | None,
+    rules: GateRules,
 ) -> Decision:
     """Apply the site's own rules on entry, over whatever the pass said.
 
@@ -438,41 +461,130 @@ def _gate_rules(
     if direction != Direction.IN:
         return decision
     id_number = person.id_number if person else visitor.id_number if visitor else ""
-    entry = watched(id_number, checkpoint.site_path)
-    if entry is not None:
-        return Decision(Verdict.WATCH_LIST, entry.reason)
-    if visitor is not None and policy_for(checkpoint.site).outsiders_banned:
+    reason = rules.watch_reason(id_number, checkpoint.site_path) if id_number else None
+    if reason is not None:
+        return Decision(Verdict.WATCH_LIST, reason)
+    if visitor is not None and rules.outsiders_banned(checkpoint):
         return Decision(
             Verdict.OUTSIDERS_BANNED, _("Outsiders are banned from entering this site.")
         )
-    threshold = OutbreakProfile.current().fever_threshold
-    if temperature is not None and temperature >= threshold:
-        return Decision(
-            Verdict.FEVER,
-            _("Temperature %(t)s °C at or above %(threshold)s °C: entry refused.")
-            % {"t": temperature, "threshold": threshold},
-        )
+    if temperature is not None:
+        threshold = rules.fever_threshold()
+        if temperature >= threshold:
+            return Decision(
+                Verdict.FEVER,
+                _("Temperature %(t)s °C at or above %(threshold)s °C: entry refused.")
+                % {"t": temperature, "threshold": threshold},
+            )
     return decision
 
 
-def _subject_key(
-    person: Person | None, visitor: Visitor | None, plate: str, pass_id_hash: str, source: str
-) -> str:
-    if person is not None:
-        return f"p{person.pk}"
-    if visitor is not None:
-        return f"v{visitor.pk}"
-    if plate:
-        return f"c{plate}"
-    if pass_id_hash:
-        return f"h{pass_id_hash[:32]}"  # a pass whose holder is not on record here
+def _subject_key(values: dict[str, Any], source: str) -> str:
+    if values["person_id"] is not None:
+        return f"p{values['person_id']}"
+    if values["visitor_id"] is not None:
+        return f"v{values['visitor_id']}"
+    if values["plate"]:
+        return f"c{values['plate']}"
+    if values["pass_id_hash"]:
+        return f"h{values['pass_id_hash'][:32]}"  # a pass whose holder is not on record here
     if source == GateEvent.Source.SCAN:
         return "unreadable"  # a forged or unreadable code is logged as refused
     raise InvalidInput(_("Name the person, the visitor or the vehicle."))
 
 
-def _same_event(event: GateEvent, values: dict[str, Any]) -> bool:
-    return all(getattr(event, name) == value for name, value in values.items())
+def _scan_values(
+    *,
+    checkpoint: Checkpoint,
+    direction: str,
+    verdict_code: str,
+    person: Person | None,
+    visitor: Visitor | None,
+    plate: str | None,
+    pass_id_hash: str,
+    temperature: Any,
+    client_uuid: uuid_lib.UUID | str,
+) -> tuple[uuid_lib.UUID, dict[str, Any]]:
+    """Check and clean what identifies a scan: its UUID and the values a retry must repeat."""
+    if direction not in _DIRECTIONS:
+        raise _invalid("direction", _("The direction is in or out."))
+    if verdict_code not in _VERDICTS:
+        raise _invalid("verdict", _("Unknown verdict code."))
+    try:
+        key = (
+            client_uuid
+            if isinstance(client_uuid, uuid_lib.UUID)
+            else uuid_lib.UUID(str(client_uuid))
+        )
+    except ValueError:
+        raise _invalid("client_uuid", _("The client UUID is not a UUID.")) from None
+    plate = _plate_or_none(plate or "")
+    kind = (
+        GateEvent.Kind.VISITOR
+        if visitor is not None
+        else GateEvent.Kind.PERSON
+        if person is not None
+        else GateEvent.Kind.VEHICLE
+    )
+    return key, {
+        "checkpoint_id": checkpoint.pk,
+        "direction": direction,
+        "kind": kind,
+        "person_id": person.pk if person else None,
+        "visitor_id": visitor.pk if visitor else None,
+        "plate": plate,
+        "pass_id_hash": clean_cell(pass_id_hash)[:64],
+        "temperature": _temperature(temperature),
+    }
+
+
+def _retried(earlier: GateEvent, values: dict[str, Any]) -> GateEvent:
+    """The row a UUID stored, when sent again with the same content; else 409."""
+    if not all(getattr(earlier, name) == value for name, value in values.items()):
+        raise KeyReused(detail={"client_uuid": [str(KeyReused.default_message)]})
+    return earlier
+
+
+def _new_event(
+    actor: Actor,
+    checkpoint: Checkpoint,
+    key: uuid_lib.UUID,
+    values: dict[str, Any],
+    decision: Decision,
+    *,
+    at: dt.datetime | None,
+    source: str,
+    driver: str,
+    disinfected: bool | None,
+    cargo: str,
+) -> GateEvent:
+    """The gate's log row of a decided scan, not saved yet."""
+    now = timezone.now()
+    return GateEvent(
+        **values,
+        site_path=checkpoint.site_path,
+        at=min(at, now) if at else now,
+        guard=acting_user(actor),
+        source=source,
+        driver=clean_cell(driver)[:64],
+        subject_key=_subject_key(values, source),
+        verdict=decision.verdict,
+        reason=decision.reason,
+        admitted=decision.verdict == Verdict.OK,
+        disinfected=disinfected,
+        cargo=clean_cell(cargo)[:200],
+        client_uuid=key,
+    )
+
+
+def _fever_card(event: GateEvent, person: Person, checkpoint: Checkpoint) -> None:
+    """A fever at the gate opens an abnormal-person card (the system acts)."""
+    tracking.card_open(
+        actor=None,
+        person=person,
+        reason=_("fever %(t)s °C at %(checkpoint)s")
+        % {"t": event.temperature, "checkpoint": checkpoint.name},
+    )
 
 
 @transaction.atomic
@@ -501,73 +613,326 @@ def scan_record(
     site's rules (watch list, outsiders banned, fever) may still refuse an entry. A
     temperature at or above the outbreak profile's threshold opens an abnormal-person card.
     The same ``client_uuid`` sent again with the same content answers the stored row
-    (created False); with other content it is refused (409).
+    (created False); with other content it is refused (409). A scanner's batch goes
+    through :func:`scans_record`, which decides each scan the same way.
     """
     require_perm(actor, Perm.RECORD_GATE, checkpoint.site_path)
-    if direction not in Direction.values:
-        raise _invalid("direction", _("The direction is in or out."))
-    if verdict_code not in Verdict.values:
-        raise _invalid("verdict", _("Unknown verdict code."))
-    try:
-        key = uuid_lib.UUID(str(client_uuid))
-    except ValueError:
-        raise _invalid("client_uuid", _("The client UUID is not a UUID.")) from None
-    plate = _plate_or_none(plate or "")
-    degrees = _temperature(temperature)
-    pass_hash = clean_cell(pass_id_hash)[:64]
-    kind = (
-        GateEvent.Kind.VISITOR
-        if visitor is not None
-        else GateEvent.Kind.PERSON
-        if person is not None
-        else GateEvent.Kind.VEHICLE
+    key, values = _scan_values(
+        checkpoint=checkpoint,
+        direction=direction,
+        verdict_code=verdict_code,
+        person=person,
+        visitor=visitor,
+        plate=plate,
+        pass_id_hash=pass_id_hash,
+        temperature=temperature,
+        client_uuid=client_uuid,
     )
-    values = {
-        "checkpoint_id": checkpoint.pk,
-        "direction": direction,
-        "kind": kind,
-        "person_id": person.pk if person else None,
-        "visitor_id": visitor.pk if visitor else None,
-        "plate": plate,
-        "pass_id_hash": pass_hash,
-        "temperature": degrees,
-    }
     earlier = GateEvent.objects.filter(client_uuid=key).first()
     if earlier is not None:
-        if not _same_event(earlier, values):
-            raise KeyReused(detail={"client_uuid": [str(KeyReused.default_message)]})
-        return earlier, False
+        return _retried(earlier, values), False
     decision = _gate_rules(
         checkpoint,
         direction,
         Decision(verdict_code, clean_cell(reason_message)[:255]),
         person=person,
         visitor=visitor,
-        temperature=degrees,
+        temperature=values["temperature"],
+        rules=GateRules(),
     )
-    now = timezone.now()
-    event = GateEvent.objects.create(
-        **values,
-        site_path=checkpoint.site_path,
-        at=min(at, now) if at else now,
-        guard=acting_user(actor),
+    event = _new_event(
+        actor,
+        checkpoint,
+        key,
+        values,
+        decision,
+        at=at,
         source=source,
-        driver=clean_cell(driver)[:64],
-        subject_key=_subject_key(person, visitor, plate, pass_hash, source),
-        verdict=decision.verdict,
-        reason=decision.reason,
-        admitted=decision.verdict == Verdict.OK,
+        driver=driver,
         disinfected=disinfected,
-        cargo=clean_cell(cargo)[:200],
-        client_uuid=key,
+        cargo=cargo,
     )
-    if decision.verdict == Verdict.FEVER and person is not None:
-        tracking.card_open(
-            actor=None,
-            person=person,
-            reason=_("fever %(t)s °C at %(checkpoint)s")
-            % {"t": degrees, "checkpoint": checkpoint.name},
+    event.save(force_insert=True)
+    if event.verdict == Verdict.FEVER and person is not None:
+        _fever_card(event, person, checkpoint)
+    return event, True
+
+
+# ------------------------------------------------------------------ a scanner's batch
+
+
+class ScanSent(Protocol):
+    """One scan of a scanner's batch, as the API received it (``schemas.ScanIn``)."""
+
+    client_uuid: uuid_lib.UUID
+    checkpoint_id: int
+    direction: str
+    verdict: str
+    reason: str
+    at: dt.datetime | None
+    person_id: int | None
+    visitor_id: int | None
+    plate: str
+    driver: str
+    pass_id_hash: str
+    temperature: Decimal | None
+    disinfected: bool | None
+    cargo: str
+
+
+@dataclass(frozen=True)
+class ScanAnswer:
+    """How one scan of a batch was answered: stored now (``created``), stored before (a
+    retry), or refused with ``error``."""
+
+    client_uuid: uuid_lib.UUID
+    event: GateEvent | None = None
+    created: bool = False
+    error: ApplicationError | None = None
+
+
+class _BatchRules(GateRules):
+    """The site rules' data for every scan of a batch, read in at most three queries."""
+
+    def __init__(self, watch: dict[str, list[tuple[str, str]]], banned: set[int]) -> None:
+        self.watch = watch  # id hash -> (unit path, reason), newest entry first
+        self.banned = banned  # sites whose policy bans outsiders
+        self.threshold: Decimal | None = None
+
+    def watch_reason(self, id_number: str, site_path: str) -> str | None:
+        entries = self.watch.get(id_hash(id_number), ())
+        return next((reason for path, reason in entries if site_path.startswith(path)), None)
+
+    def outsiders_banned(self, checkpoint: Checkpoint) -> bool:
+        return checkpoint.site_id in self.banned
+
+    def fever_threshold(self) -> Decimal:
+        if self.threshold is None:
+            self.threshold = super().fever_threshold()
+        return self.threshold
+
+
+@dataclass
+class _Batch:
+    """What a batch's scans name, each read once for the whole batch."""
+
+    checkpoints: dict[int, Checkpoint]
+    people: dict[int, Person]  # named by id: only those in the actor's gate scope
+    visitors: dict[int, Visitor]
+    passes: dict[str, Pass]  # by pass id hash: an offline scanner names only the pass
+    visits: dict[tuple[str, str], Visitor]  # (pass id hash, site path): a visitor pass's visit
+    stored: dict[uuid_lib.UUID, GateEvent]  # by client UUID: before, and in this batch
+    rules: _BatchRules
+    recording_at: set[str] = field(default_factory=set)  # site paths the actor may record at
+
+    @classmethod
+    def load(cls, actor: Actor, scans: Sequence[ScanSent]) -> "_Batch":
+        checkpoints = Checkpoint.objects.filter(pk__in={scan.checkpoint_id for scan in scans})
+        if actor is not None:
+            checkpoints = visible_checkpoints(actor, checkpoints)
+        checkpoint_of = {checkpoint.pk: checkpoint for checkpoint in checkpoints}
+        person_ids = {scan.person_id for scan in scans if scan.person_id is not None}
+        visitor_ids = {scan.visitor_id for scan in scans if scan.visitor_id is not None}
+        pass_hashes = {
+            scan.pass_id_hash.lower()
+            for scan in scans
+            if scan.person_id is None and scan.visitor_id is None and scan.pass_id_hash
+        }
+        people = Person.objects.filter(pk__in=person_ids, is_active=True).only(
+            "id", "id_number", "unit_path", "is_active"
         )
+        if actor is not None:
+            people = scope_for(actor, Perm.RECORD_GATE).filter(people, "unit_path")
+        person_of = {person.pk: person for person in people} if person_ids else {}
+        visitors = Visitor.objects.filter(pk__in=visitor_ids).only("id", "site_id", "id_number")
+        visitor_of = {visitor.pk: visitor for visitor in visitors} if visitor_ids else {}
+        pass_of = (
+            {
+                row.pass_hash: row
+                for row in Pass.objects.filter(pass_hash__in=pass_hashes).select_related("person")
+            }
+            if pass_hashes
+            else {}
+        )
+        visitor_passes = [h for h, row in pass_of.items() if row.kind == Pass.Kind.VISITOR]
+        visit_of = (
+            {
+                (visit.pass_id_hash, visit.site_path): visit
+                for visit in Visitor.objects.filter(pass_id_hash__in=visitor_passes)
+            }
+            if visitor_passes
+            else {}
+        )
+        keys = {scan.client_uuid for scan in scans}
+        stored = {
+            event.client_uuid: event for event in GateEvent.objects.filter(client_uuid__in=keys)
+        }
+        numbers = [person.id_number for person in person_of.values()]
+        numbers += [row.person.id_number for row in pass_of.values() if row.person is not None]
+        numbers += [visitor.id_number for visitor in visitor_of.values()]
+        numbers += [visit.id_number for visit in visit_of.values()]
+        hashes = {id_hash(number) for number in numbers if number}
+        ancestors = {
+            path
+            for checkpoint in checkpoint_of.values()
+            for path in ancestor_paths(checkpoint.site_path)
+        }
+        watch: dict[str, list[tuple[str, str]]] = {}
+        if hashes and ancestors:
+            entries = WatchEntry.objects.filter(
+                id_hash__in=hashes, is_active=True, unit_path__in=ancestors
+            ).order_by("-created_at", "-id")
+            for hashed, path, reason in entries.values_list("id_hash", "unit_path", "reason"):
+                watch.setdefault(hashed, []).append((path, reason))
+        visited = {
+            checkpoint_of[scan.checkpoint_id].site_id
+            for scan in scans
+            if (scan.visitor_id is not None or scan.pass_id_hash.lower() in visitor_passes)
+            and scan.checkpoint_id in checkpoint_of
+        }
+        banned = (
+            set(
+                SitePolicy.objects.filter(site_id__in=visited, outsiders_banned=True).values_list(
+                    "site_id", flat=True
+                )
+            )
+            if visited
+            else set()
+        )
+        return cls(
+            checkpoint_of,
+            person_of,
+            visitor_of,
+            pass_of,
+            visit_of,
+            stored,
+            _BatchRules(watch, banned),
+        )
+
+    def holder(
+        self, scan: ScanSent, checkpoint: Checkpoint
+    ) -> tuple[Person | None, Visitor | None, str]:
+        """Whom a scan names, by the rule of :func:`scanned_holder` (online checks alike):
+        by id within the actor's gate scope, else the pass's holder from the server's
+        record; the plate typed at the gate, else a vehicle pass's own."""
+        person = visitor = None
+        if scan.person_id is not None:
+            person = self.people.get(scan.person_id)
+            if person is None:
+                raise NotFound(detail={"person_id": [str(NotFound.default_message)]})
+        if scan.visitor_id is not None:
+            visitor = self.visitors.get(scan.visitor_id)
+            if visitor is None or visitor.site_id != checkpoint.site_id:
+                raise NotFound(detail={"visitor_id": [str(NotFound.default_message)]})
+        if person is not None or visitor is not None or not scan.pass_id_hash:
+            return person, visitor, scan.plate
+        row = self.passes.get(scan.pass_id_hash.lower())
+        if row is None:
+            return None, None, scan.plate
+        visit = self.visits.get((row.pass_hash, checkpoint.site_path))
+        return holder_of_pass(row, visit, scan.plate)
+
+    def require_recording(self, actor: Actor, site_path: str) -> None:
+        if site_path not in self.recording_at:
+            require_perm(actor, Perm.RECORD_GATE, site_path)
+            self.recording_at.add(site_path)
+
+
+def scans_record(actor: Actor, scans: Sequence[ScanSent]) -> list[ScanAnswer]:
+    """Record a scanner's batch; answer each scan on its own, in the order sent.
+
+    Each scan is decided as :func:`scan_record` decides one (the same checks, the same
+    site rules, the same idempotency by client UUID, a fever opens a card), but the batch
+    is read and written with a fixed number of queries, whatever its size, in one
+    transaction. A scan refused for its own reasons (out of scope, invalid, a UUID reused
+    for other content) refuses nothing else.
+    """
+    require_perm(actor, Perm.RECORD_GATE)
+    try:
+        return _scans_store(actor, scans)
+    except IntegrityError:
+        pass
+    # A concurrent upload stored some of these UUIDs after this one looked (PostgreSQL;
+    # SQLite's writers wait for each other): they are stored now, so decide again.
+    try:
+        return _scans_store(actor, scans)
+    except IntegrityError:
+        raise Conflict(
+            _(
+                "Some of these scans were stored by another upload at the same moment; "
+                "send them again."
+            )
+        ) from None
+
+
+@transaction.atomic
+def _scans_store(actor: Actor, scans: Sequence[ScanSent]) -> list[ScanAnswer]:
+    batch = _Batch.load(actor, scans)
+    answers: list[ScanAnswer] = []
+    fresh: list[GateEvent] = []  # saved together at the end
+    for scan in scans:
+        try:
+            event, created = _batch_scan(actor, scan, batch)
+        except ApplicationError as exc:
+            answers.append(ScanAnswer(scan.client_uuid, error=exc))
+            continue
+        if created and event.pk is None:
+            fresh.append(event)
+        answers.append(ScanAnswer(scan.client_uuid, event, created))
+    insert_returning_pks(fresh)
+    return answers
+
+
+def _batch_scan(actor: Actor, scan: ScanSent, batch: _Batch) -> tuple[GateEvent, bool]:
+    """Decide one scan of a batch; a new row is saved later with the others (a fever's at
+    once, with its card)."""
+    checkpoint = batch.checkpoints.get(scan.checkpoint_id)
+    if checkpoint is None:
+        raise NotFound()
+    person, visitor, plate = batch.holder(scan, checkpoint)
+    batch.require_recording(actor, checkpoint.site_path)
+    key, values = _scan_values(
+        checkpoint=checkpoint,
+        direction=scan.direction,
+        verdict_code=scan.verdict,
+        person=person,
+        visitor=visitor,
+        plate=plate,
+        pass_id_hash=scan.pass_id_hash,
+        temperature=scan.temperature,
+        client_uuid=scan.client_uuid,
+    )
+    earlier = batch.stored.get(key)
+    if earlier is not None:
+        return _retried(earlier, values), False
+    decision = _gate_rules(
+        checkpoint,
+        scan.direction,
+        Decision(scan.verdict, clean_cell(scan.reason)[:255]),
+        person=person,
+        visitor=visitor,
+        temperature=values["temperature"],
+        rules=batch.rules,
+    )
+    event = _new_event(
+        actor,
+        checkpoint,
+        key,
+        values,
+        decision,
+        at=scan.at,
+        source=GateEvent.Source.SCAN,
+        driver=scan.driver,
+        disinfected=scan.disinfected,
+        cargo=scan.cargo,
+    )
+    if event.verdict == Verdict.FEVER and person is not None:
+        # Rare: saved now with its card, in a savepoint, so that a card that cannot be
+        # opened refuses this scan alone.
+        with transaction.atomic():
+            event.save(force_insert=True)
+            _fever_card(event, Person.objects.get(pk=person.pk), checkpoint)
+    batch.stored[key] = event
     return event, True
 
 
@@ -715,15 +1080,22 @@ def scanned_holder(
     """Whom a scanned pass names as the gate's log records it: the pass's person while
     active, a visitor pass's visit at this site, and the plate typed at the gate (checked),
     else a vehicle pass's own. The online check and an offline scanner's batch both use
-    this, so the two record the same content under one client UUID."""
+    this rule, so the two record the same content under one client UUID."""
     if pass_row is None:
         return None, None, _plate_or_none(plate)
-    person = pass_row.person if pass_row.person is not None and pass_row.person.is_active else None
-    visitor = (
+    visit = (
         visit_of_pass(pass_row.pass_hash, site_path) if pass_row.kind == Pass.Kind.VISITOR else None
     )
-    own_plate = pass_row.plate if visitor is None else ""
-    return person, visitor, _plate_or_none(plate) or own_plate
+    return holder_of_pass(pass_row, visit, plate)
+
+
+def holder_of_pass(
+    pass_row: Pass, visit: Visitor | None, plate: str = ""
+) -> tuple[Person | None, Visitor | None, str]:
+    """:func:`scanned_holder` once the visit (if any) is known: no query."""
+    person = pass_row.person if pass_row.person is not None and pass_row.person.is_active else None
+    own_plate = pass_row.plate if visit is None else ""
+    return person, visit, _plate_or_none(plate) or own_plate
 
 
 def pass_scan(
