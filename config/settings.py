@@ -61,12 +61,25 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The personal links and /healthz leave here for LEAN_MIDDLEWARE (fangkong/core/lean.py).
+    "fangkong.core.lean.LeanPathsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "fangkong.core.guard.RequestGuardMiddleware",
+    "fangkong.core.middleware.AuditContextMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+# Requests that need no session, no user, no messages and no CSRF cookie: the personal
+# declaration link (its token is the credential) and the load balancers' health check.
+# They skip the rest of MIDDLEWARE for this shorter list (each entry as in MIDDLEWARE).
+LEAN_PATHS = ["/health/d/", "/healthz"]
+LEAN_MIDDLEWARE = [
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
     "fangkong.core.guard.RequestGuardMiddleware",
     "fangkong.core.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
