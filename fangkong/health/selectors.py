@@ -56,16 +56,28 @@ def link_token(link: PersonLink) -> str:
     return signing.Signer(salt=_LINK_SALT).sign(link.key)
 
 
-def link_from_token(token: str) -> PersonLink:
-    """Return the live link behind a token; forged, revoked or stale tokens are not found."""
+def link_key(token: str) -> str:
+    """Return the link key a token was signed for, reading nothing; NotFound if forged.
+
+    A signed token may still name a revoked link: only ``link_from_token`` tells.
+    """
     try:
-        key = signing.Signer(salt=_LINK_SALT).unsign(token)
+        return signing.Signer(salt=_LINK_SALT).unsign(token)
     except signing.BadSignature as exc:
         raise NotFound() from exc
-    # The key is unique: no ORDER BY; the person comes in the same row (the phone path
-    # opens and submits with this one read). Its unit is read only where a page needs it.
+
+
+def link_from_token(token: str, *, with_place: bool = False) -> PersonLink:
+    """Return the live link behind a token; forged, revoked or stale tokens are not found.
+
+    ``with_place`` also loads the person's unit with what ``OrgUnit.place`` names.
+    """
+    key = link_key(token)
+    # The key is unique: no ORDER BY; the person (and the unit, when asked) comes in the
+    # same row: the phone's state and its submit each read the link once.
+    related = ["person", place_related("person__unit")] if with_place else ["person"]
     try:
-        return PersonLink.objects.select_related("person").get(
+        return PersonLink.objects.select_related(*related).get(
             key=key, revoked_at__isnull=True, person__is_active=True
         )
     except PersonLink.DoesNotExist as exc:
