@@ -91,9 +91,7 @@ _LINK_COLUMNS = _columns(PersonLink)
 _PERSON_COLUMNS = _columns(Person, "person__")
 # What OrgUnit.place reads of the unit and each ancestor it may name (in the model's order,
 # which Model.from_db expects).
-_PLACE_COLUMNS = [
-    name for name in _columns(OrgUnit) if name in {"id", "name", "kind", "parent_id"}
-]
+_PLACE_COLUMNS = [name for name in _columns(OrgUnit) if name in {"id", "name", "kind", "parent_id"}]
 
 
 def _link_read(key: str, *, with_place: bool) -> QuerySet[PersonLink, tuple[Any, ...]]:
