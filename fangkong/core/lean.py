@@ -17,6 +17,7 @@ audit and the frame refusal. A view on a lean path must not read ``request.user`
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -25,7 +26,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import get_resolver, set_urlconf
 from django.utils.module_loading import import_string
 
-Handler = Callable[[HttpRequest], HttpResponse]
+Handler = Callable[[HttpRequest], Any]  # what Django's exception wrapper returns
 
 # Hooks the short chain does not run: a middleware with one of them cannot be lean.
 _UNSUPPORTED_HOOKS = ("process_view", "process_exception", "process_template_response")
@@ -66,5 +67,6 @@ class LeanPathsMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info.startswith(self.prefixes):
-            return self.lean(request)
+            response: HttpResponse = self.lean(request)
+            return response
         return self.get_response(request)

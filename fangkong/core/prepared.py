@@ -150,7 +150,9 @@ def _cursor(connection: Any) -> Any:
     """
     if connection.vendor != "postgresql":
         return connection.cursor()
-    from django.db.backends.postgresql.base import ServerBindingCursor
+    from django.db.backends.postgresql.base import (  # type: ignore[attr-defined]
+        ServerBindingCursor,  # psycopg 3's, the driver here
+    )
 
     connection.ensure_connection()
     connection.validate_thread_sharing()
@@ -164,7 +166,7 @@ class _LoggedServerBoundCursor(CursorDebugWrapper):
     """Logs the statement with its values written in, as the client-bound cursors do (the
     driver keeps no such text for a statement bound on the server)."""
 
-    def execute(self, sql: str, params: Any = None) -> Any:
+    def execute(self, sql: Any, params: Any = None) -> Any:
         with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
             return CursorWrapper.execute(self, sql, params)
 
