@@ -23,9 +23,11 @@ personal URL itself is ``no-store``, so until a service worker answers it every 
 cold; both are measured, each on its own people.
 
 Phases: *saturated* cold and *saturated warm* (``--clients`` closed-loop clients),
-*healthz* (the same clients on ``/healthz``, for the ratio), *paced* (``--rate``
-declarations/s for ``--seconds`` s on the cold path, open loop: latency is measured from
-each person's scheduled start, so a stalled server cannot hide its queue). At the end every
+*healthz* (the same clients on ``/healthz``, for the ratio), the three taking turns in
+``--blocks`` parts so that a shared machine's changing load weighs on each alike;
+*paced* (``--rate`` declarations/s for ``--seconds`` s on the cold path, open loop:
+latency is measured from each person's scheduled start, so a stalled server cannot hide
+its queue). At the end every
 person of the sample must have exactly one current declaration today: no errors, no 429s,
 no duplicates.
 
@@ -122,6 +124,16 @@ class Phase:
 
     def rate(self) -> float:
         return self.done / self.seconds if self.seconds else 0.0
+
+    def absorb(self, part: "Phase") -> None:
+        """Add a part of this phase, run separately, to its figures."""
+        self.seconds += part.seconds
+        self.server_cpu += part.server_cpu
+        for name, seconds in part.cpu_by_process.items():
+            self.cpu_by_process[name] = self.cpu_by_process.get(name, 0.0) + seconds
+        self.latencies_ms += part.latencies_ms
+        self.statuses.update(part.statuses)
+        self.first_error = self.first_error or part.first_error
 
     def describe(self, unit: str) -> None:
         statuses = ", ".join(f"{status}×{n}" for status, n in sorted(self.statuses.items()))
@@ -289,6 +301,34 @@ def run_closed_loop(
         phone.connection.close()
 
     return timed(phase, client_threads(work, ports, clients), servers)
+
+
+def run_interleaved(
+    work: Sequence[tuple[Phase, Sequence[str], Callable[["Phone", str], tuple[int, str]]]],
+    *,
+    blocks: int,
+    ports: Sequence[int],
+    clients: int,
+    servers: Sequence[tuple[str, int | None]],
+) -> list[Phase]:
+    """Run each phase in ``blocks`` parts, taking turns (cold, warm, /healthz, cold, ...).
+
+    On a shared machine the load changes from minute to minute; phases that take turns see
+    the same load on the whole, so the ratios between them hold even when the rates do not.
+    """
+    for block in range(blocks):
+        for phase, paths, act in work:
+            size = -(-len(paths) // blocks)
+            part = run_closed_loop(
+                Phase(phase.label),
+                paths[block * size : (block + 1) * size],
+                act,
+                ports=ports,
+                clients=clients,
+                servers=servers,
+            )
+            phase.absorb(part)
+    return [phase for phase, _paths, _act in work]
 
 
 def client_threads(
@@ -504,6 +544,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="per worker (gthread)")
     parser.add_argument("--clients", type=int, default=12)
     parser.add_argument("--saturated", type=int, default=6000, help="people in that phase")
+    parser.add_argument(
+        "--blocks",
+        type=int,
+        default=6,
+        help="turns the saturated phases take (see run_interleaved)",
+    )
     parser.add_argument("--rate", type=float, default=PEAK_RATE)
     parser.add_argument("--seconds", type=int, default=60, help="of the paced phase")
     options = parser.parse_args()
@@ -567,27 +613,21 @@ def main() -> None:
                 clients=len(ports),
                 servers=servers,
             )
-            saturated_paths = [paths.pop() for _ in range(options.saturated)]
-            saturated = run_closed_loop(
-                Phase("saturated, cold (shell + state + submit)"),
-                saturated_paths,
-                Phone.declare,
-                ports=ports,
-                clients=options.clients,
-                servers=servers,
-            )
-            warm = run_closed_loop(
-                Phase("saturated, warm (state + submit; the shell from the browser's cache)"),
-                [paths.pop() for _ in range(options.saturated)],
-                Phone.declare_warm,
-                ports=ports,
-                clients=options.clients,
-                servers=servers,
-            )
-            healthz = run_closed_loop(
-                Phase("/healthz"),
-                ["/healthz"] * options.saturated,
-                Phone.healthz,
+            saturated, warm, healthz = run_interleaved(
+                [
+                    (
+                        Phase("saturated, cold (shell + state + submit)"),
+                        [paths.pop() for _ in range(options.saturated)],
+                        Phone.declare,
+                    ),
+                    (
+                        Phase("saturated, warm (state + submit; the shell from the cache)"),
+                        [paths.pop() for _ in range(options.saturated)],
+                        Phone.declare_warm,
+                    ),
+                    (Phase("/healthz"), ["/healthz"] * options.saturated, Phone.healthz),
+                ],
+                blocks=options.blocks,
                 ports=ports,
                 clients=options.clients,
                 servers=servers,
