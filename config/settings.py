@@ -61,12 +61,25 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The personal links and /healthz leave here for LEAN_MIDDLEWARE (fangkong/core/lean.py).
+    "fangkong.core.lean.LeanPathsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "fangkong.core.guard.RequestGuardMiddleware",
+    "fangkong.core.middleware.AuditContextMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+# Requests that need no session, no user, no messages and no CSRF cookie: the personal
+# declaration link (its token is the credential) and the load balancers' health check.
+# They skip the rest of MIDDLEWARE for this shorter list (each entry as in MIDDLEWARE).
+LEAN_PATHS = ["/health/d/", "/healthz"]
+LEAN_MIDDLEWARE = [
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
     "fangkong.core.guard.RequestGuardMiddleware",
     "fangkong.core.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -119,6 +132,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or None}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The phone path's reads (fangkong/core/prepared.py) bind their values on the server and
+    # are prepared by psycopg after this many runs on a connection, so PostgreSQL plans them
+    # once per connection rather than on every request. The ORM's other queries bind on the
+    # client and are never prepared. "off" behind a pooler that cannot keep prepared
+    # statements (PgBouncer in transaction mode before 1.21).
+    _prepare = os.environ.get("PG_PREPARE_THRESHOLD", "0")
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        None if _prepare == "off" else int(_prepare)
+    )
 # A streaming replica of PostgreSQL for reads that may lag a moment (the roll-up, the
 # exports, the people lists): fangkong/core/routing.py says which and when. Without it
 # every query goes to the primary.
@@ -129,6 +152,10 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(
         DATABASE_REPLICA_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]
     )
+    if "prepare_threshold" in DATABASES["default"].get("OPTIONS", {}):
+        DATABASES["replica"].setdefault("OPTIONS", {})["prepare_threshold"] = DATABASES["default"][
+            "OPTIONS"
+        ]["prepare_threshold"]
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["fangkong.core.routing.ReplicaRouter"]
     MIDDLEWARE.insert(0, "fangkong.core.routing.replica_middleware")

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from fangkong.accounts.models import RoleAssignment, User
 from fangkong.accounts.roles import Role
+from fangkong.core.masking import name_masked
 from fangkong.core.paths import subtree_q
 from fangkong.orgs.models import OrgUnit, Person
 from fangkong.orgs.validators import resident_id_check_char
@@ -26,7 +27,6 @@ from fangkong.passes import format as fmt
 from fangkong.passes import selectors as passes_selectors
 from fangkong.passes import services as passes
 from fangkong.passes.daily import day_bounds
-from fangkong.passes.holders import name_masked
 from fangkong.passes.selectors import pass_link_tokens
 
 from . import services

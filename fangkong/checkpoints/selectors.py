@@ -18,12 +18,12 @@ from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import Scope, role_rows_for, scope_for
 from fangkong.core.errors import NotFound
-from fangkong.core.masking import mask_id_number, mask_phone
+from fangkong.core.masking import mask_id_number, mask_phone, name_masked
 from fangkong.core.paths import is_within, subtree_q
 from fangkong.core.retention import local_midnight
 from fangkong.core.text import clean_cell
 from fangkong.orgs.models import OrgUnit, UnitKind, place_related
-from fangkong.passes.holders import name_masked, plate_masked
+from fangkong.passes.holders import plate_masked
 from fangkong.passes.models import Pass
 from fangkong.passes.selectors import pass_link_tokens
 

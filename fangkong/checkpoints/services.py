@@ -33,7 +33,7 @@ from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.audit import audit_record, snapshot
 from fangkong.core.bulk import insert_returning_pks
 from fangkong.core.errors import ApplicationError, Conflict, InvalidInput, KeyReused, NotFound
-from fangkong.core.masking import mask_id_number
+from fangkong.core.masking import mask_id_number, name_masked
 from fangkong.core.models import AuditLog
 from fangkong.core.numbers import to_decimal
 from fangkong.core.paths import ancestor_paths, subtree_q
@@ -50,7 +50,7 @@ from fangkong.orgs.validators import normalize_phone, normalize_resident_id
 from fangkong.passes import selectors as passes
 from fangkong.passes import services as pass_services
 from fangkong.passes.format import FormatError, split_moving_code
-from fangkong.passes.holders import name_masked, plate_normalise
+from fangkong.passes.holders import plate_normalise
 from fangkong.passes.models import Pass, PassLink
 from fangkong.passes.services import verify_online
 from fangkong.passes.verify import Policy as PassPolicy

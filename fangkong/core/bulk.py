@@ -6,6 +6,7 @@ Both prepare values with ``db_column`` and name the table with ``insert_target``
 """
 
 from collections.abc import Sequence
+from functools import cache
 from itertools import chain
 from typing import Any
 
@@ -35,14 +36,52 @@ _PLAIN_TYPES = (str, bool, int, type(None))
 
 def insert_fields(model: type[Model]) -> list[Any]:
     """Return the fields an INSERT of new ``model`` rows sets: every column but the key."""
-    return [field for field in model._meta.concrete_fields if not field.primary_key]
+    return list(_insert_fields(model))
+
+
+@cache
+def _insert_fields(model: type[Model]) -> tuple[Any, ...]:
+    return tuple(field for field in model._meta.concrete_fields if not field.primary_key)
 
 
 def insert_target(model: type[Model], fields: Sequence[Any], connection: Any) -> str:
-    """Return ``table (column, …)`` quoted for ``connection``, for INSERT INTO or COPY."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    return f"{quote(model._meta.db_table)} ({columns})"
+    """Return ``table (column, …)`` quoted for ``connection``, for INSERT INTO or COPY.
+
+    Built once per model, field list and database vendor: the phone's submit inserts one
+    row at a time.
+    """
+    key = (model, tuple(map(id, fields)), connection.vendor)
+    target = _TARGETS.get(key)
+    if target is None:
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(field.column) for field in fields)
+        target = _TARGETS[key] = f"{quote(model._meta.db_table)} ({columns})"
+    return target
+
+
+_TARGETS: dict[tuple[Any, ...], str] = {}
+
+
+# Per field, by identity (a field's own hash is costly, and these are asked per value
+# column of every insert).
+_THROUGH: dict[int, bool] = {}
+_AUTO: dict[int, bool] = {}
+
+
+def _passes_through(field: Any) -> bool:
+    through = _THROUGH.get(id(field))
+    if through is None:
+        through = _THROUGH[id(field)] = field.get_internal_type() in _PASS_THROUGH
+    return through
+
+
+def _is_auto(field: Any) -> bool:
+    auto = _AUTO.get(id(field))
+    if auto is None:
+        auto = _AUTO[id(field)] = bool(
+            getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        )
+    return auto
 
 
 def db_column(field: Any, values: list[Any], connection: Any) -> list[Any]:
@@ -52,10 +91,10 @@ def db_column(field: Any, values: list[Any], connection: Any) -> list[Any]:
     preparing time of a wide batch. Otherwise prepare each distinct value once: rows
     written together often share a timestamp or a deadline.
     """
-    if field.get_internal_type() in _PASS_THROUGH and all(
-        type(value) in _PLAIN_TYPES for value in values
-    ):
+    if _passes_through(field) and all(type(value) in _PLAIN_TYPES for value in values):
         return values
+    if len(values) == 1:
+        return [field.get_db_prep_save(values[0], connection)]
     try:
         distinct = dict.fromkeys(values)
     except TypeError:  # unhashable values (JSON): one call each
@@ -79,10 +118,10 @@ def insert_returning_pks(objs: Sequence[Model]) -> None:
     if not connection.features.can_return_rows_from_bulk_insert:
         model._default_manager.bulk_create(objs)
         return
-    fields = insert_fields(model)
+    fields = _insert_fields(model)
     rows = list(zip(*(_column(field, objs, connection) for field in fields), strict=True))
     if connection.vendor == "postgresql" and len(objs) > COPY_FROM:
-        _copy_with_reserved_pks(model, objs, fields, rows, connection)
+        _copy_with_reserved_pks(model, objs, list(fields), rows, connection)
         return
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     head = f"INSERT INTO {insert_target(model, fields, connection)} VALUES "  # noqa: S608
@@ -180,7 +219,7 @@ def _write(
 
 def _column(field: Any, objs: Sequence[Model], connection: Any) -> list[Any]:
     """Return one column of ``objs`` as database values, prepared by ``field``."""
-    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+    if _is_auto(field):
         values = [field.pre_save(obj, True) for obj in objs]
     else:
         values = [getattr(obj, field.attname) for obj in objs]

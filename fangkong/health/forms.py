@@ -12,6 +12,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.divisions import division_search
+from fangkong.core.errors import InvalidInput
 from fangkong.core.models import Division
 
 from .models import (
@@ -37,6 +38,26 @@ def declaration_from_post(data: QueryDict, *, person_id: int, prefix: str = "") 
     raw["person"] = person_id
     raw["symptoms"] = data.getlist(prefix + "symptoms")
     raw["risk_area_stay"] = data.get(prefix + "risk_area_stay") in ("1", "on", "true")
+    return raw
+
+
+def declaration_from_json(data: dict[str, Any], *, person_id: int) -> dict[str, Any]:
+    """Return the raw declaration of a personal link's JSON submit (the shell's script).
+
+    The fields are the form's, as JSON types: ``symptoms`` a list of codes,
+    ``risk_area_stay`` true or false. The person is the link's; the day is today, as on
+    the form. The service checks the values; only what it cannot read is refused here.
+    """
+    raw: dict[str, Any] = {name: data.get(name) or "" for name in FIELDS}
+    raw["uuid"] = data.get("uuid") or ""
+    raw["person"] = person_id
+    symptoms = data.get("symptoms") or []
+    if not isinstance(symptoms, list) or not all(isinstance(code, str) for code in symptoms):
+        raise InvalidInput(
+            detail={"symptoms": [str(_("Send the symptoms as a list of their codes."))]}
+        )
+    raw["symptoms"] = symptoms
+    raw["risk_area_stay"] = data.get("risk_area_stay") in (True, 1, "1", "on", "true")
     return raw
 
 

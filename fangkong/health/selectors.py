@@ -1,11 +1,25 @@
 """Every read of the health card, scoped to what the caller may see."""
 
 import datetime as dt
+import functools
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.core import signing
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,8 +28,10 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.errors import NotFound
 from fangkong.core.memo import Memo
+from fangkong.core.models import Division
 from fangkong.core.paths import subtree_q
-from fangkong.orgs.models import OrgUnit, Person, UnitKind, place_related
+from fangkong.core.prepared import Prepared, instance
+from fangkong.orgs.models import PLACE_ANCESTORS, OrgUnit, Person, UnitKind, place_related
 from fangkong.orgs.selectors import person_matching
 
 from .models import Declaration, OutbreakProfile, PersonLink, Symptom
@@ -57,20 +73,81 @@ def link_token(link: PersonLink) -> str:
     return signing.Signer(salt=_LINK_SALT).sign(link.key)
 
 
-def link_from_token(token: str) -> PersonLink:
-    """Return the live link behind a token; forged, revoked or stale tokens are not found."""
+def link_key(token: str) -> str:
+    """Return the link key a token was signed for, reading nothing; NotFound if forged.
+
+    A signed token may still name a revoked link: only ``link_from_token`` tells.
+    """
     try:
-        key = signing.Signer(salt=_LINK_SALT).unsign(token)
+        return signing.Signer(salt=_LINK_SALT).unsign(token)
     except signing.BadSignature as exc:
         raise NotFound() from exc
-    # The key is unique: no ORDER BY; the person comes in the same row (the phone path
-    # opens and submits with this one read). Its unit is read only where a page needs it.
-    try:
-        return PersonLink.objects.select_related("person").get(
-            key=key, revoked_at__isnull=True, person__is_active=True
-        )
-    except PersonLink.DoesNotExist as exc:
-        raise NotFound() from exc
+
+
+def _columns(model: type[Model], prefix: str = "") -> list[str]:
+    return [prefix + field.attname for field in model._meta.concrete_fields]
+
+
+_LINK_COLUMNS = _columns(PersonLink)
+_PERSON_COLUMNS = _columns(Person, "person__")
+# What OrgUnit.place reads of the unit and each ancestor it may name (in the model's order,
+# which Model.from_db expects).
+_PLACE_COLUMNS = [name for name in _columns(OrgUnit) if name in {"id", "name", "kind", "parent_id"}]
+
+
+def _link_read(key: str, *, with_place: bool) -> QuerySet[PersonLink, tuple[Any, ...]]:
+    """The live link by its key, with its active person's columns (and the unit's place)."""
+    columns = [*_LINK_COLUMNS, *_PERSON_COLUMNS]
+    if with_place:
+        for depth in range(PLACE_ANCESTORS + 1):
+            prefix = "person__unit__" + "parent__" * depth
+            columns += [prefix + name for name in _PLACE_COLUMNS]
+    # The key is unique: no ORDER BY.
+    links = PersonLink.objects.filter(key=key, revoked_at__isnull=True, person__is_active=True)
+    return links.order_by().values_list(*columns)
+
+
+# The phone's state and its submit each read the link once, in one row: built once per
+# process (core/prepared.py), it costs the database's lookup and little more.
+_LINK_READS = {
+    with_place: Prepared(
+        functools.partial(_link_read, with_place=with_place), PersonLink._meta.get_field("key")
+    )
+    for with_place in (False, True)
+}
+
+
+def link_from_token(token: str, *, with_place: bool = False) -> PersonLink:
+    """Return the live link behind a token; forged, revoked or stale tokens are not found.
+
+    The person comes with it; ``with_place`` also loads the person's unit with what
+    ``OrgUnit.place`` names (its other columns are read if asked for).
+    """
+    rows = _LINK_READS[with_place].rows(link_key(token))
+    if not rows:
+        raise NotFound()
+    row = rows[0]
+    link = instance(PersonLink, row)
+    person = instance(Person, row[len(_LINK_COLUMNS) :])
+    link.person = person
+    if with_place:
+        person.unit = _unit_with_ancestors(row[len(_LINK_COLUMNS) + len(_PERSON_COLUMNS) :])
+    return link
+
+
+def _unit_with_ancestors(columns: Sequence[Any]) -> OrgUnit:
+    """The unit and its ancestors from ``_PLACE_COLUMNS`` each (None past the root)."""
+    width = len(_PLACE_COLUMNS)
+    units = [
+        None if chunk[0] is None else OrgUnit.from_db("default", _PLACE_COLUMNS, list(chunk))
+        for chunk in (columns[start : start + width] for start in range(0, len(columns), width))
+    ]
+    for child, parent in itertools.pairwise(units):
+        if child is not None and child.parent_id is not None:
+            child.parent = parent
+    unit = units[0]
+    assert unit is not None  # a person's unit is required
+    return unit
 
 
 def live_link(person: Person) -> PersonLink | None:
@@ -110,10 +187,26 @@ def symptoms_active() -> tuple[Symptom, ...]:
 
 def latest_declaration(person: Person, *, before: dt.date | None = None) -> Declaration | None:
     """Return the person's most recent current declaration (before ``before`` if given)."""
-    queryset = Declaration.objects.filter(person=person, is_current=True)
-    if before is not None:
-        queryset = queryset.filter(day__lt=before)
+    if before is None:  # the phone's state and the plain page: prepared
+        rows = _LATEST.rows(person.pk)
+        if not rows:
+            return None
+        declaration = instance(Declaration, rows[0])
+        declaration.division = instance(Division, rows[0][len(_DECLARATION_COLUMNS) :])
+        return declaration
+    queryset = Declaration.objects.filter(person=person, is_current=True, day__lt=before)
     return queryset.select_related("division").order_by("-day").first()
+
+
+_DECLARATION_COLUMNS = _columns(Declaration)
+_LATEST = Prepared(
+    lambda person_id: (
+        Declaration.objects.filter(person_id=person_id, is_current=True)
+        .order_by("-day")
+        .values_list(*_DECLARATION_COLUMNS, *_columns(Division, "division__"))[:1]
+    ),
+    Declaration._meta.get_field("person"),
+)
 
 
 def declarations_visible(user: Viewer) -> QuerySet[Declaration]:

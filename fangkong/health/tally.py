@@ -95,26 +95,39 @@ def current_rows(declarations: QuerySet[Declaration]) -> list[tuple[Any, ...]]:
 
 
 def _upsert(changes: list[tuple[Key, list[int]]]) -> None:
-    fields = [DayTally._meta.get_field(name) for name in ("day", "unit_path", *COUNTS)]
-    table = connection.ops.quote_name(DayTally._meta.db_table)
-    increments = ", ".join(
-        f"{name} = {table}.{name} + excluded.{name}"
-        for name in map(connection.ops.quote_name, COUNTS)
-    )
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    day_field: Any = fields[0]
+    day_field: Any = DayTally._meta.get_field("day")
     for start in range(0, len(changes), 500):
         chunk = changes[start : start + 500]
         params: list[Any] = []
         for (day, path), totals in chunk:
             params += [day_field.get_db_prep_save(day, connection), path, *totals]
+        with connection.cursor() as cursor:
+            cursor.execute(_upsert_sql(len(chunk), connection.vendor), params)
+
+
+_UPSERTS: dict[tuple[int, str], str] = {}
+
+
+def _upsert_sql(rows: int, vendor: str) -> str:
+    """The upsert of ``rows`` tallies, built once per size and vendor (the phone's submit
+    writes one)."""
+    sql = _UPSERTS.get((rows, vendor))
+    if sql is None:
+        fields = [DayTally._meta.get_field(name) for name in ("day", "unit_path", *COUNTS)]
+        table = connection.ops.quote_name(DayTally._meta.db_table)
+        increments = ", ".join(
+            f"{name} = {table}.{name} + excluded.{name}"
+            for name in map(connection.ops.quote_name, COUNTS)
+        )
+        placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
         # Identifiers come from the model, values are parameters.
-        values = ", ".join([placeholders] * len(chunk))
+        values = ", ".join([placeholders] * rows)
         target = insert_target(DayTally, fields, connection)
         sql = f"INSERT INTO {target} VALUES {values} ON CONFLICT (day, unit_path) DO UPDATE SET "  # noqa: S608
         sql += increments
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+        if rows <= 16:  # the small ones repeat; a batch's long text is not worth keeping
+            _UPSERTS[(rows, vendor)] = sql
+    return sql
 
 
 @transaction.atomic

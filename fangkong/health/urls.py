@@ -4,7 +4,10 @@ from . import views
 
 app_name = "health"
 urlpatterns = [
+    path("d/", views.link_shell, name="link_shell"),
     path("d/<str:token>/", views.link_page, name="link"),
+    path("d/<str:token>/state", views.link_state, name="link_state"),
+    path("d/<str:token>/declare", views.link_declare, name="link_declare"),
     path("divisions", views.divisions, name="divisions"),
     path("declare/", views.proxy_units, name="proxy_units"),
     path("unit/<id:unit_id>/declare/", views.proxy, name="proxy"),

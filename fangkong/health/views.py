@@ -5,6 +5,7 @@ plain POST with a server-generated UUID, then a redirect); with JavaScript they 
 same fields with ``Accept: application/json`` and get JSON back (static/js/declare.js).
 """
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -12,13 +13,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext
+from django.utils.cache import patch_cache_control
+from django.utils.formats import date_format
+from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import etag, require_GET, require_http_methods, require_POST
 
 from fangkong.accounts.decorators import requires
 from fangkong.accounts.roles import Perm
@@ -26,6 +30,8 @@ from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
 from fangkong.core.divisions import division_search
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound, Throttled
 from fangkong.core.exports import Export
+from fangkong.core.guard import json_object
+from fangkong.core.masking import name_masked
 from fangkong.core.models import Division
 from fangkong.core.throttle import hit_address
 from fangkong.core.web import error_json, page_context, renders_app_errors, throttled, wants_json
@@ -37,6 +43,7 @@ from .forms import (
     OutbreakCloseForm,
     OutbreakProfileForm,
     SymptomForm,
+    declaration_from_json,
     declaration_from_post,
     division_lookup,
     values_from,
@@ -69,13 +76,8 @@ def _private(response: HttpResponse) -> HttpResponse:
 def _stored_json(stored: services.Stored) -> dict[str, Any]:
     row = stored.declaration
     return {
-        "uuid": str(row.uuid),
+        **_status_json(row),
         "person": row.person_id,
-        "day": row.day.isoformat(),
-        "status": row.status,
-        "status_label": str(row.get_status_display()),
-        "reasons": reason_labels(row.reasons),
-        "time": timezone.localtime(row.created_at).strftime("%H:%M"),
         "duplicate": not stored.created,
     }
 
@@ -125,35 +127,205 @@ def _resolve_typed_division(request: HttpRequest, raw: dict[str, Any]) -> list[D
 
 
 # ------------------------------------------------------------------ personal link
+#
+# The page a person opens from the link is a shell: the same bytes for everyone (per
+# language), with no name, no answers and no catalogue in it, so a browser or a service
+# worker may keep it. Its script reads the person's state from ``link_state`` (JSON) and
+# submits with ``link_declare`` (JSON). Without JavaScript the shell sends the browser to
+# the plain page (``?plain=1``), the same URL rendered on the server with its forms, as
+# before. Every answer on a personal URL is private and no-store (``_private``).
+
+PLAIN = "plain"  # the query parameter that asks for the page rendered on the server
 
 
 @csrf_exempt  # The token in the URL is the credential; no cookie grants anything here.
 @require_http_methods(["GET", "POST"])
 def link_page(request: HttpRequest, token: str) -> HttpResponse:
-    """A person's own declaration page, opened from the personal link or QR code."""
+    """A person's own declaration page, opened from the personal link or QR code.
+
+    GET answers the shell, reading nothing: a forged token (a bad signature) is refused
+    here, a revoked one by the state request. ``?plain=1`` (and the redirect after a POST
+    without JavaScript) answers the page rendered on the server; POST is its form.
+    """
+    if request.method == "GET" and PLAIN not in request.GET and "sent" not in request.GET:
+        try:
+            selectors.link_key(token)
+        except NotFound:
+            return _link_refused(request)
+        return _private(HttpResponse(_shell(), content_type="text/html; charset=utf-8"))
     # Only tokens that open nothing (forged, re-issued, revoked) are counted, per address:
     # a whole plant may come through one NAT address. A valid link costs one read to open,
     # and what it may store is limited per day by the service (LINK_DECLARATIONS_A_DAY).
     try:
         link = selectors.link_from_token(token)
     except NotFound:
-        wait = hit_address("link_ip", request)
-        return _private(
-            throttled(request, wait, page=PHONE_MESSAGE) if wait else _link_missing(request)
-        )
+        return _link_refused(request)
     if request.method == "POST":
         return _private(_link_post(request, link))
     return _private(_link_render(request, link))
 
 
-def _link_missing(request: HttpRequest) -> HttpResponse:
-    if wants_json(request):
+@require_GET
+@etag(lambda request: _shell_etag())
+def link_shell(request: HttpRequest) -> HttpResponse:
+    """The shell of every personal link at a URL of its own, kept by the browser for a day.
+
+    A service worker may store it and answer the personal links' navigations with it.
+    """
+    response = HttpResponse(_shell(), content_type="text/html; charset=utf-8")
+    patch_cache_control(response, public=True, max_age=LINK_SHELL_MAX_AGE)
+    return response
+
+
+LINK_SHELL_MAX_AGE = 86_400
+# language -> (the shell's bytes, their ETag); built on first use in each process.
+_shells: dict[str, tuple[bytes, str]] = {}
+
+
+def _shell_entry() -> tuple[bytes, str]:
+    language = get_language() or ""
+    entry = _shells.get(language)
+    if entry is None:
+        content = render_to_string("health/link_shell.html", _shell_context()).encode()
+        entry = _shells[language] = (content, f'"{hashlib.sha256(content).hexdigest()[:32]}"')
+    return entry
+
+
+def _shell_context() -> dict[str, Any]:
+    """The empty form: defaults and the fixed choices; no person, no catalogue."""
+    return {
+        "values": values_from(None),
+        "errors": {},
+        "symptom_choices": [],
+        "division_options": [],
+        "whereabouts_choices": Whereabouts.choices,
+        "contact_choices": Contact.choices,
+        "test_choices": TestResult.choices,
+    }
+
+
+def _shell() -> bytes:
+    return _shell_entry()[0]
+
+
+def _shell_etag() -> str:
+    return _shell_entry()[1]
+
+
+@require_GET
+def link_state(request: HttpRequest, token: str) -> HttpResponse:
+    """What the shell shows the person, as JSON: two reads (the link with the person and the
+    unit's place, then the latest declaration)."""
+    try:
+        link = selectors.link_from_token(token, with_place=True)
+    except NotFound:
+        return _link_refused(request, json=True)
+    person = link.person
+    today = timezone.localdate()
+    latest = selectors.latest_declaration(person)  # one query: today's is the latest
+    todays = latest if latest is not None and latest.day == today else None
+    lookback = selectors.catalogue.get().profile.lookback_days
+    state = {
+        "name": name_masked(person.name),
+        "unit": person.unit.place,
+        "today": today.isoformat(),
+        "today_label": date_format(today, "Y-m-d l"),
+        "status": _status_json(todays) if todays is not None else None,
+        "last": _answers_json(latest) if latest is not None else None,
+        "one_tap": latest is not None and todays is None,
+        "symptoms": _symptom_choices(),
+        "risk_area_label": ngettext(
+            "I stayed in a risk area in the last %(days)s day",
+            "I stayed in a risk area in the last %(days)s days",
+            lookback,
+        )
+        % {"days": lookback},
+        "pass_url": reverse("passes:phone", args=[token]),
+    }
+    return _private(JsonResponse(state))
+
+
+@csrf_exempt  # The token in the URL is the credential; no cookie grants anything here.
+@require_POST
+def link_declare(request: HttpRequest, token: str) -> HttpResponse:
+    """The shell's submit: one declaration as JSON, stored as the form's POST stores it."""
+    try:
+        link = selectors.link_from_token(token)
+    except NotFound:
+        return _link_refused(request, json=True)
+    try:
+        raw = declaration_from_json(json_object(request.body), person_id=link.person_id)
+        [stored] = services.declarations_submit(actor=None, items=[raw], via_link=link)
+    except ApplicationError as exc:
+        response = error_json(exc)
+        if isinstance(exc, Throttled):
+            response["Retry-After"] = str(max(1, exc.wait))
+        return _private(response)
+    return _private(JsonResponse(_stored_json(stored), status=201 if stored.created else 200))
+
+
+def _link_refused(request: HttpRequest, *, json: bool = False) -> HttpResponse:
+    """A token that opens nothing: counted per address, then 429 or the missing-link answer."""
+    wait = hit_address("link_ip", request)
+    if wait:
+        if json:
+            response = error_json(Throttled())
+            response["Retry-After"] = str(wait)
+            return _private(response)
+        return _private(throttled(request, wait, page=PHONE_MESSAGE))
+    return _private(_link_missing(request, json=json))
+
+
+def _link_missing(request: HttpRequest, *, json: bool = False) -> HttpResponse:
+    if json or wants_json(request):
         message = _(
             "This link does not work any more. Please ask your grid worker or team leader "
             "for your current link or QR code."
         )
         return error_json(NotFound(message))
     return render(request, "health/link_missing.html", status=404)
+
+
+def _status_json(row: Declaration) -> dict[str, Any]:
+    """A declaration's status as the page shows it: colour, words, reasons, time."""
+    return {
+        "uuid": str(row.uuid),
+        "day": row.day.isoformat(),
+        "status": row.status,
+        "status_label": str(row.get_status_display()),
+        "reasons": reason_labels(row.reasons),
+        "time": timezone.localtime(row.created_at).strftime("%H:%M"),
+    }
+
+
+def _answers_json(row: Declaration) -> dict[str, Any]:
+    """The answers of a declaration, to fill the form and the one-tap submit from."""
+    symptoms = _symptom_names(row.symptoms)
+    summary = [
+        f"{row.temperature} °C",
+        "、".join(symptoms) if symptoms else _("no symptoms"),
+        row.division.full_name,
+        str(row.get_whereabouts_display()),
+    ]
+    return {
+        "day": row.day.isoformat(),
+        "temperature": str(row.temperature),
+        "symptoms": list(row.symptoms),
+        "division": row.division_id,
+        "division_name": row.division.full_name,
+        "whereabouts": row.whereabouts,
+        "contact": row.contact,
+        "risk_area_stay": row.risk_area_stay,
+        "test_result": row.test_result,
+        "summary": _joined(
+            _("Same as on %(day)s:") % {"day": date_format(row.day, "m-d")}, " · ".join(summary)
+        ),
+    }
+
+
+def _joined(label: str, text: str) -> str:
+    """A label and its text: no space after a full-width colon (与 11-27 相同：36.5 °C)."""
+    return label + ("" if label.endswith("：") else " ") + text
 
 
 def _link_post(request: HttpRequest, link: PersonLink) -> HttpResponse:
@@ -188,6 +360,8 @@ def _link_render(
     matches: list[Division] | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The plain page: the person's form rendered on the server, for browsers without
+    JavaScript (and the page a refused form POST comes back to)."""
     person = link.person
     today = timezone.localdate()
     latest = selectors.latest_declaration(person)  # one query: today's is the latest
@@ -195,7 +369,7 @@ def _link_render(
     values = posted or values_from(latest)
     errors = error.detail if error is not None and isinstance(error.detail, dict) else {}
     context = {
-        "person": person,
+        "name": name_masked(person.name),
         "today": today,
         "todays": todays,
         "todays_reasons": reason_labels(todays.reasons) if todays else [],

@@ -11,13 +11,14 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from fangkong.core.errors import InvalidInput, NotFound
+from fangkong.core.masking import name_masked
 from fangkong.core.pagination import MappedQuerySet
 from fangkong.core.schema import ObjectId, Pages
 from fangkong.orgs.selectors import person_get, unit_get
 
 from . import format as fmt
 from . import selectors, services
-from .holders import name_masked, plate_masked, plate_normalise
+from .holders import plate_masked, plate_normalise
 from .models import Pass, PassKey
 from .schemas import (
     KeyRotateIn,

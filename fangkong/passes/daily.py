@@ -16,12 +16,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.errors import Conflict
+from fangkong.core.masking import name_masked
 from fangkong.core.paths import ancestor_paths
 from fangkong.core.retention import local_midnight
 from fangkong.orgs.models import OrgUnit, Person
 
 from . import selectors, services
-from .holders import name_masked
 from .models import Pass
 
 # Why the page shows no pass (the live status, in the holder's words).

@@ -1,4 +1,4 @@
-"""How a holder is named on a pass: masked names and Chinese number plates."""
+"""How a holder is named on a pass: Chinese number plates (names: core.masking.name_masked)."""
 
 import re
 
@@ -43,16 +43,6 @@ def plate_normalise(text: str) -> str:
 def plate_masked(plate: str) -> str:
     """鲁C12345 → 鲁C·***45: the guard matches the car, a photo of it names nobody."""
     return f"{plate[:2]}·{'*' * (len(plate) - 4)}{plate[-2:]}"
-
-
-def name_masked(name: str) -> str:
-    """张三伟 → 张*伟, 张伟 → 张*, 欧阳娜娜 → 欧**娜."""
-    name = name.strip()
-    if len(name) <= 1:
-        return "*" if name else ""
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def holder_display_check(display: str) -> str:

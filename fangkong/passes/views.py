@@ -24,6 +24,7 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
 from fangkong.core.exports import Export
+from fangkong.core.masking import name_masked
 from fangkong.core.text import time_window
 from fangkong.core.throttle import hit, hit_address
 from fangkong.core.web import error_json, page_context, renders_app_errors, throttled
@@ -44,7 +45,7 @@ from .forms import (
     VisitorPassForm,
     zone_codes,
 )
-from .holders import name_masked, plate_masked, plate_normalise
+from .holders import plate_masked, plate_normalise
 from .models import Pass
 from .selectors import PassFilter
 

@@ -1,12 +1,18 @@
 /* Declaration forms that survive a slow or absent network.
  *
  * Every form with class "declare-form" is posted with fetch as the same urlencoded fields
- * the page would send without JavaScript, asking for JSON back. The submission goes into
+ * the page would send without JavaScript, asking for JSON back; a form with
+ * data-json-action (the personal link's page) posts its fields as JSON to that URL
+ * instead. The submission goes into
  * an outbox in localStorage *before* it is sent and leaves it only when the server has
  * answered for it, so a lost connection, a closed tab or a dead battery loses nothing.
  * The outbox is retried with back-off, on the "online" event and whenever a page with
  * this script opens. Each declaration carries its UUID, so sending twice stores it once.
  * Texts come from data attributes of #outbox-notice (translated by the server).
+ *
+ * The personal link's page (#link-shell) is a shell, the same for everyone: the person's
+ * name, status, last answers and the symptom list come from its "state" URL as JSON and
+ * are filled in here.
  */
 (function () {
   "use strict";
@@ -58,7 +64,7 @@
       credentials: "same-origin",
       redirect: "manual",
       headers: {
-        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Type": entry.type === "json" ? "application/json" : "application/x-www-form-urlencoded",
         "Accept": "application/json",
         "X-CSRFToken": csrfToken(entry)
       }
@@ -198,8 +204,11 @@
     });
   }
 
+  // Show or hide the one-tap submit; on the shell only when the state offered it.
   function oneTap(visible) {
-    document.querySelectorAll(".one-tap").forEach(function (form) { form.hidden = !visible; });
+    document.querySelectorAll(".one-tap, [data-one-tap-or]").forEach(function (node) {
+      node.hidden = !visible || node.getAttribute("data-offer") === "no";
+    });
   }
 
   function delivered(entry, body) {
@@ -278,6 +287,22 @@
     });
   }
 
+  // A personal link's declaration as the JSON its "declare" URL reads.
+  function jsonFields(form) {
+    var data = new FormData(form);
+    var text = function (name) { return data.get(name) || ""; };
+    return JSON.stringify({
+      uuid: text("uuid"),
+      temperature: text("temperature"),
+      symptoms: data.getAll("symptoms"),
+      division: text("division"),
+      whereabouts: text("whereabouts"),
+      contact: text("contact"),
+      risk_area_stay: data.get("risk_area_stay") === "1",
+      test_result: text("test_result")
+    });
+  }
+
   function submit(event) {
     var form = event.target;
     if (!form.classList || !form.classList.contains("declare-form")) { return; }
@@ -285,13 +310,15 @@
     if (!checkFields(form)) { return; }
     var uuids = form.querySelectorAll("[data-uuid]");
     var token = form.querySelector("[name=csrfmiddlewaretoken]");
+    var json = form.getAttribute("data-json-action");
     var entry = {
-      id: uuids.length ? uuids[0].value : newUuid(),
-      url: form.getAttribute("action") || location.pathname,
+      id: uuids.length && uuids[0].value ? uuids[0].value : newUuid(),
+      url: json ? new URL(json, location.href).pathname : form.getAttribute("action") || location.pathname,
+      type: json ? "json" : "form",
       page: location.pathname,
       kind: form.getAttribute("data-kind") || "self",
       form: form.id || "",
-      body: new URLSearchParams(new FormData(form)).toString(),
+      body: json ? jsonFields(form) : new URLSearchParams(new FormData(form)).toString(),
       csrf: token ? token.value : "",
       tries: 0,
       next: 0
@@ -336,12 +363,130 @@
     });
   }
 
+  // -- the personal link's shell ----------------------------------------------------------
+
+  function element(tag, attributes, text) {
+    var node = document.createElement(tag);
+    Object.keys(attributes || {}).forEach(function (name) { node.setAttribute(name, attributes[name]); });
+    if (text) { node.textContent = text; }
+    return node;
+  }
+
+  function check(form, name, value) {
+    form.querySelectorAll('[name="' + name + '"]').forEach(function (input) {
+      input.checked = input.value === value;
+    });
+  }
+
+  // The symptom list and the last answers go into the form; the one-tap submit repeats them.
+  function fillForm(shell, state) {
+    var form = document.getElementById("declare-form");
+    var last = state.last;
+    var symptoms = form.querySelector("[data-symptoms]");
+    var before = symptoms.querySelector(".errors");
+    state.symptoms.forEach(function (pair) {
+      var box = element("input", { type: "checkbox", name: "symptoms", value: pair[0] });
+      box.checked = !!last && last.symptoms.indexOf(pair[0]) >= 0;
+      var label = element("label", { "class": "check" });
+      label.appendChild(box);
+      label.appendChild(document.createTextNode(" " + pair[1]));
+      symptoms.insertBefore(label, before);
+    });
+    form.querySelector("[data-risk-label]").textContent = state.risk_area_label;
+    // Answers typed before the state arrived (a slow network) are kept as typed.
+    if (!last || form.hasAttribute("data-touched")) { return; }
+    form.querySelector("[name=temperature]").value = last.temperature;
+    var select = form.querySelector("[data-division-select]");
+    select.textContent = "";
+    select.appendChild(new Option(last.division_name, last.division, true, true));
+    ["whereabouts", "contact", "test_result"].forEach(function (name) { check(form, name, last[name]); });
+    form.querySelector("[name=risk_area_stay]").checked = last.risk_area_stay;
+  }
+
+  function offerOneTap(shell, state) {
+    var form = shell.querySelector(".one-tap");
+    var waiting = load().some(function (e) { return e.kind === "self" && e.page === location.pathname; });
+    var offer = state.one_tap ? "yes" : "no";
+    [form, shell.querySelector("[data-one-tap-or]")].forEach(function (node) {
+      node.setAttribute("data-offer", offer);
+    });
+    if (!state.one_tap) { return; }
+    var last = state.last;
+    var fields = form.querySelector("[data-one-tap-fields]");
+    var hidden = function (name, value) {
+      fields.appendChild(element("input", { type: "hidden", name: name, value: value }));
+    };
+    hidden("temperature", last.temperature);
+    last.symptoms.forEach(function (code) { hidden("symptoms", code); });
+    hidden("division", last.division);
+    hidden("whereabouts", last.whereabouts);
+    hidden("contact", last.contact);
+    if (last.risk_area_stay) { hidden("risk_area_stay", "1"); }
+    hidden("test_result", last.test_result);
+    form.querySelector("[data-one-tap-summary]").textContent = last.summary;
+    oneTap(!waiting);
+  }
+
+  function showState(shell, state) {
+    shell.querySelector("[data-name]").textContent = state.name;
+    shell.querySelector("[data-today]").textContent = state.today_label;
+    shell.querySelector("[data-unit]").textContent = state.unit;
+    document.title = state.name + " · " + document.title;
+    var pass = shell.querySelector("[data-pass]");
+    pass.querySelector("a").setAttribute("href", state.pass_url);
+    pass.hidden = false;
+    if (state.status) { showStatus(state.status); }
+    fillForm(shell, state);
+    offerOneTap(shell, state);
+  }
+
+  function stateRefused(shell, result) {
+    var box = shell.querySelector("[data-state-error]");
+    if (result.status === 404) {
+      shell.querySelector("[data-form-area]").hidden = true;
+      document.getElementById("link-missing-box").hidden = false;
+      document.title = shell.getAttribute("data-missing-title");
+      return;
+    }
+    box.textContent = (result.body && result.body.message) || box.getAttribute("data-offline");
+    box.hidden = false;
+  }
+
+  function linkShell(shell) {
+    shell.querySelectorAll("[data-uuid]").forEach(function (input) {
+      if (!input.value) { input.value = newUuid(); }
+    });
+    var form = document.getElementById("declare-form");
+    ["input", "change"].forEach(function (type) {
+      form.addEventListener(type, function () { form.setAttribute("data-touched", ""); });
+    });
+    fetch(new URL(shell.getAttribute("data-state"), location.href).pathname, {
+      headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        return { status: response.status, body: body };
+      });
+    }).then(function (result) {
+      shell.querySelector("[data-unit]").textContent = "";
+      if (result.status === 200) {
+        showState(shell, result.body);
+      } else {
+        stateRefused(shell, result);
+      }
+    }, function () {
+      shell.querySelector("[data-unit]").textContent = "";
+      stateRefused(shell, { status: 0 });
+    });
+  }
+
   // The script checks the fields itself and shows the messages at them (the browser's
   // own bubbles vanish after a moment); without JavaScript the browser checks them.
   document.querySelectorAll("form.declare-form").forEach(function (form) { form.noValidate = true; });
   document.addEventListener("submit", submit);
   window.addEventListener("online", function () { flush(true); });
   document.querySelectorAll("[data-division-picker]").forEach(divisionPicker);
+  var shell = document.getElementById("link-shell");
+  if (shell) { linkShell(shell); }
   var waiting = load();
   if (waiting.length) { say("queued"); }
   if (waiting.some(function (e) { return e.kind === "self" && e.page === location.pathname; })) {

@@ -7,6 +7,8 @@ import uuid
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,6 +38,11 @@ def link_url(org, person=None):
     return reverse("health:link", args=[link_token(link)])
 
 
+def plain(url: str) -> str:
+    """The page rendered on the server, where the shell sends a browser without JavaScript."""
+    return url + "?plain=1"
+
+
 def form(**overrides):
     data = {
         "uuid": str(uuid.uuid4()),
@@ -60,20 +67,86 @@ def declare_yesterday(org, person, **overrides):
 # ------------------------------------------------------------------ personal link
 
 
-def test_link_page_shows_the_person_and_an_empty_status(client, org):
-    response = client.get(link_url(org))
+def test_the_link_opens_the_same_shell_for_everyone_and_reads_nothing(client, org):
+    url_a, url_b = link_url(org), link_url(org, org.person_b)
+    with CaptureQueriesContext(connection) as queries:
+        shell_a, shell_b = client.get(url_a), client.get(url_b)
+    assert shell_a.status_code == shell_b.status_code == 200
+    assert shell_a.content == shell_b.content and not queries.captured_queries
+    page = shell_a.content.decode()
+    assert "张伟" not in page and "张*" not in page and "cough" not in page
+    assert url_a.split("/")[3] not in page and url_b.split("/")[3] not in page
+    assert 'id="declare-form"' in page and 'data-state="state"' in page
+    # Without JavaScript the browser goes on to the plain page of the same link.
+    assert '<noscript><meta http-equiv="refresh" content="0; url=?plain=1"></noscript>' in page
+    # The personal URL stays out of every cache; the shell's own URL may be kept a day.
+    assert shell_a["Cache-Control"] == "private, no-store"
+    assert shell_a["Referrer-Policy"] == "no-referrer"
+    shared = client.get(reverse("health:link_shell"))
+    assert shared.content == shell_a.content
+    assert shared["Cache-Control"] == "public, max-age=86400"
+    again = client.get(reverse("health:link_shell"), HTTP_IF_NONE_MATCH=shared["ETag"])
+    assert again.status_code == 304
+
+
+def test_the_state_names_the_person_masked_with_the_last_answers(client, org):
+    declare_yesterday(org, org.person_a, temperature="36.8", symptoms=["cough"])
+    url = link_url(org)
+    response = client.get(url + "state")
+    state = response.json()
+    assert response["Cache-Control"] == "private, no-store"
+    assert state["name"] == "张*" and state["unit"].endswith("一车间")
+    assert state["status"] is None and state["one_tap"] is True
+    last = state["last"]
+    assert (last["temperature"], last["symptoms"], last["division"]) == (
+        "36.8",
+        ["cough"],
+        ZIBO_ZHANGDIAN,
+    )
+    assert "咳嗽" in last["summary"] and "张店区" in last["summary"]
+    assert state["pass_url"] == reverse("passes:phone", args=[url.split("/")[3]])
+
+
+def test_the_state_offers_the_configured_symptoms(client, org):
+    Symptom.objects.create(code="chills", name="寒战", name_en="Chills")
+    Symptom.objects.filter(code="runny_nose").update(is_active=False)
+    codes = dict(client.get(link_url(org) + "state").json()["symptoms"])
+    assert codes["chills"] == "寒战" and "runny_nose" not in codes
+    english = client.get(link_url(org) + "state", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert dict(english["symptoms"])["chills"] == "Chills"
+
+
+def test_the_json_submit_refuses_bad_input_in_chinese_and_stores_nothing(client, org):
+    url = link_url(org) + "declare"
+    hot = client.post(url, form(temperature="43"), content_type="application/json")
+    assert hot.status_code == 422 and "体温" in hot.json()["detail"]["temperature"][0]
+    listless = client.post(url, form(symptoms="cough"), content_type="application/json")
+    assert listless.status_code == 422 and "symptoms" in listless.json()["detail"]
+    for body in ("[1, 2]", "{not json", '{"temperature": NaN}'):
+        refused = client.post(url, body, content_type="application/json")
+        assert refused.status_code == 400 and refused.json()["code"] == "bad_request"
+    sneaky = client.post(url, "{oops", content_type="text/plain")
+    assert sneaky.status_code == 400 and "JSON" in sneaky.json()["message"]
+    assert client.get(url).status_code == 405
+    assert Declaration.objects.count() == 0
+
+
+def test_the_plain_page_shows_the_masked_person_and_an_empty_status(client, org):
+    response = client.get(plain(link_url(org)))
     page = response.content.decode()
     assert response.status_code == 200
-    assert "张伟" in page and 'id="declare-form"' in page and 'name="uuid"' in page
+    assert "张*" in page and "张伟" not in page
+    assert 'id="declare-form"' in page and 'name="uuid"' in page
     assert 'value="cough"' in page  # the configured symptom list
+    assert "<noscript>" not in page
     assert response["Cache-Control"] == "private, no-store"
     assert response["Referrer-Policy"] == "no-referrer"
 
 
-def test_the_form_offers_the_configured_symptoms(client, org):
+def test_the_plain_form_offers_the_configured_symptoms(client, org):
     Symptom.objects.create(code="chills", name="寒战", name_en="Chills")
     Symptom.objects.filter(code="runny_nose").update(is_active=False)
-    page = client.get(link_url(org)).content.decode()
+    page = client.get(plain(link_url(org))).content.decode()
     assert 'value="chills"' in page and "寒战" in page and 'value="runny_nose"' not in page
 
 
@@ -131,7 +204,7 @@ def test_a_bad_temperature_is_shown_in_chinese_and_stores_nothing(client, org):
 def test_the_form_is_prefilled_from_yesterday_and_one_tap_repeats_it(client, org):
     declare_yesterday(org, org.person_a, temperature="36.8", symptoms=["cough"])
     url = link_url(org)
-    page = client.get(url).content.decode()
+    page = client.get(plain(url)).content.decode()
     assert 'id="one-tap"' in page and 'value="36.8"' in page
     assert 'value="cough" checked' in page
     # The one-tap form carries yesterday's answers in hidden fields: post exactly those.
@@ -144,7 +217,7 @@ def test_the_form_is_prefilled_from_yesterday_and_one_tap_repeats_it(client, org
     assert response.status_code == 302
     today = Declaration.objects.get(day=timezone.localdate())
     assert str(today.temperature) == "36.8" and today.symptoms == ["cough"]
-    assert 'id="one-tap"' not in client.get(url).content.decode()
+    assert 'id="one-tap"' not in client.get(plain(url)).content.decode()
 
 
 def test_a_place_typed_without_javascript_is_resolved_or_offered(client, org):
@@ -161,11 +234,20 @@ def test_forged_and_revoked_links_answer_a_friendly_404(client, org):
     url = link_url(org)
     forged = client.get(url[:-3] + "xx/")
     assert forged.status_code == 404 and 'id="link-missing"' in forged.content.decode()
+    assert client.get(url[:-3] + "xx/state").json()["code"] == "not_found"
     services.link_revoke(actor=org.user("grid_worker", org.group), person=org.person_a)
-    assert client.get(url).status_code == 404
+    # A revoked link's signature is still good: its shell opens, and the state it asks
+    # for says that the link does not work (the shell shows it instead of the form).
+    assert client.get(url).status_code == 200
+    state = client.get(url + "state")
+    assert state.status_code == 404 and state.json()["code"] == "not_found"
+    assert "网格员" in state.json()["message"]
+    assert client.get(plain(url)).status_code == 404
     assert client.post(url, form()).status_code == 404
     refused = client.post(url, form(), HTTP_ACCEPT="application/json")
     assert refused.status_code == 404 and refused.json()["code"] == "not_found"
+    json_refused = client.post(url + "declare", form(), content_type="application/json")
+    assert json_refused.status_code == 404 and json_refused.json()["code"] == "not_found"
     assert Declaration.objects.count() == 0
 
 
@@ -193,12 +275,18 @@ def test_opening_a_valid_link_is_not_counted(client, org, settings):
     settings.THROTTLE_LIMITS = {"link_token": (3, 60), "link_ip": (3, 60)}
     url = link_url(org)
     assert {client.get(url).status_code for _ in range(10)} == {200}
+    assert {client.get(url + "state").status_code for _ in range(10)} == {200}
+    assert {client.get(plain(url)).status_code for _ in range(10)} == {200}
 
 
 def test_forged_tokens_are_throttled_per_address(client, settings):
-    settings.THROTTLE_LIMITS = {"link_ip": (2, 60)}
-    codes = [client.get(f"/health/d/forged-{n}:x/").status_code for n in range(3)]
-    assert codes == [404, 404, 429]
+    settings.THROTTLE_LIMITS = {"link_ip": (3, 60)}
+    codes = [client.get(f"/health/d/forged-{n}:x/").status_code for n in range(2)]
+    state = client.get("/health/d/forged-2:x/state")
+    assert codes == [404, 404] and state.status_code == 404
+    refused = client.post("/health/d/forged-3:x/declare", form(), content_type="application/json")
+    assert refused.status_code == 429 and refused.json()["code"] == "throttled"
+    assert int(refused["Retry-After"]) >= 1
 
 
 def test_division_search_is_public_and_cacheable(client, db):

@@ -169,5 +169,7 @@ def test_a_forged_token_opens_nothing(client, org):
 def test_the_declaration_page_links_to_the_pass(client, org):
     url = phone_url(org)
     token = url.split("/")[3]
-    page = client.get(f"/health/d/{token}/").content.decode()
+    # The page's script puts the state's address of the pass on its button.
+    assert client.get(f"/health/d/{token}/state").json()["pass_url"] == url
+    page = client.get(f"/health/d/{token}/?plain=1").content.decode()
     assert f'href="{url}"' in page

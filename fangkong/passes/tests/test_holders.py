@@ -3,8 +3,9 @@
 import pytest
 
 from fangkong.core.errors import InvalidInput
+from fangkong.core.masking import name_masked
 
-from ..holders import holder_display_check, name_masked, plate_masked, plate_normalise
+from ..holders import holder_display_check, plate_masked, plate_normalise
 
 
 @pytest.mark.parametrize(

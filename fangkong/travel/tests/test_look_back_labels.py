@@ -28,9 +28,12 @@ def test_the_card_pages_and_the_phone_declaration_name_the_profiles_look_back(
     client, org, login_as
 ):
     link = health_services.link_issue(actor=org.user("grid_worker", org.group), person=org.person_a)
-    phone = client.get(reverse("health:link", args=[link_token(link)])).content.decode()
-    assert "I stayed in a risk area in the last 21 days" in phone
-    phone_card = client.get(reverse("travel:link", args=[link_token(link)])).content.decode()
+    token = link_token(link)
+    state = client.get(reverse("health:link_state", args=[token])).json()
+    assert state["risk_area_label"] == "I stayed in a risk area in the last 21 days"
+    plain = client.get(reverse("health:link", args=[token]) + "?plain=1").content.decode()
+    assert "I stayed in a risk area in the last 21 days" in plain
+    phone_card = client.get(reverse("travel:link", args=[token])).content.decode()
     assert "Fever (37.3 °C or more) in the last 21 days" in phone_card
     card = services.card_file(actor=None, person=org.person_a, raw=card_raw())
     login_as("grid_worker", org.group)
