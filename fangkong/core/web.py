@@ -1,12 +1,16 @@
 """Helpers shared by the HTML views: error pages and paging (downloads: ``core.exports``)."""
 
 import functools
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
+from django.contrib.staticfiles import finders
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 
 from .errors import ApplicationError, Throttled
 from .exports import XLSX
@@ -16,6 +20,7 @@ __all__ = [
     "error_json",
     "page_context",
     "renders_app_errors",
+    "static_version",
     "throttled",
     "wants_json",
 ]
@@ -70,3 +75,18 @@ def page_context(request: HttpRequest, items: Any, per_page: int = 50) -> dict[s
     query = request.GET.copy()
     query.pop("page", None)
     return {"page_obj": page, "query_without_page": query.urlencode()}
+
+
+def static_version(paths: Iterable[str], *extra: bytes) -> str:
+    """A short digest of static files' addresses and contents (and of ``extra`` bytes, such
+    as a page a service worker keeps): it names a service worker's cache, so that any
+    change to what is kept installs a new worker, which fetches it again."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(static(path).encode())
+        found = finders.find(path)
+        if isinstance(found, str):
+            digest.update(Path(found).read_bytes())
+    for part in extra:
+        digest.update(part)
+    return digest.hexdigest()[:16]

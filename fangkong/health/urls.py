@@ -5,7 +5,9 @@ from . import views
 app_name = "health"
 urlpatterns = [
     path("d/", views.link_shell, name="link_shell"),
+    path("d/sw.js", views.link_service_worker, name="link_sw"),
     path("d/<str:token>/", views.link_page, name="link"),
+    path("d/<str:token>/manifest.webmanifest", views.link_manifest, name="link_manifest"),
     path("d/<str:token>/state", views.link_state, name="link_state"),
     path("d/<str:token>/declare", views.link_declare, name="link_declare"),
     path("divisions", views.divisions, name="divisions"),

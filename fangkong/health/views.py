@@ -6,14 +6,17 @@ same fields with ``Accept: application/json`` and get JSON back (static/js/decla
 """
 
 import hashlib
+import json
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -34,7 +37,14 @@ from fangkong.core.guard import json_object
 from fangkong.core.masking import name_masked
 from fangkong.core.models import Division
 from fangkong.core.throttle import hit_address
-from fangkong.core.web import error_json, page_context, renders_app_errors, throttled, wants_json
+from fangkong.core.web import (
+    error_json,
+    page_context,
+    renders_app_errors,
+    static_version,
+    throttled,
+    wants_json,
+)
 from fangkong.orgs.models import Person
 
 from . import retention, selectors, services
@@ -178,6 +188,56 @@ def link_shell(request: HttpRequest) -> HttpResponse:
 
 
 LINK_SHELL_MAX_AGE = 86_400
+# What the personal link's service worker keeps besides the shell, so that the page opens
+# with no network after one visit (docs/health-card.md, "Offline").
+LINK_ASSETS = ("css/app.css", "js/declare.js", "img/declare-192.png", "img/declare-512.png")
+LINK_ICONS = (("img/declare-192.png", "192x192"), ("img/declare-512.png", "512x512"))
+
+
+@require_GET
+def link_manifest(request: HttpRequest, token: str) -> HttpResponse:
+    """The web app manifest, under the personal link so that an installed page opens that
+    link ("." is the link). The same bytes for every token: nothing is read."""
+    response = JsonResponse(
+        {
+            "name": _("Health declaration"),
+            "short_name": _("Health declaration"),
+            "description": _("Your daily health declaration, with or without a network."),
+            "lang": get_language(),
+            "start_url": ".",
+            "scope": ".",
+            "display": "standalone",
+            "orientation": "portrait",
+            "background_color": "#ffffff",
+            "theme_color": "#0f766e",
+            "icons": [
+                {"src": static(path), "sizes": size, "type": "image/png", "purpose": "any"}
+                for path, size in LINK_ICONS
+            ],
+        },
+        content_type="application/manifest+json",
+        json_dumps_params={"ensure_ascii": False},
+    )
+    return _private(response)
+
+
+@require_GET
+def link_service_worker(request: HttpRequest) -> HttpResponse:
+    """The personal links' service worker, from /health/d/ so that its scope covers every
+    link. Its cache is named after the shell's and the assets' contents; never cached by
+    HTTP, so that the browser finds a new version at once."""
+    urls = [static(path) for path in LINK_ASSETS]
+    context: dict[str, Any] = {
+        "cache": f"fangkong-declare-{static_version(LINK_ASSETS, _shell_etag().encode())}",
+        "shell": json.dumps(reverse("health:link_shell")),
+        "assets": json.dumps(urls),
+    }
+    script = render_to_string("health/link_sw.js", context)
+    response = HttpResponse(script, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
 # language -> (the shell's bytes, their ETag); built on first use in each process.
 _shells: dict[str, tuple[bytes, str]] = {}
 
@@ -230,6 +290,7 @@ def link_state(request: HttpRequest, token: str) -> HttpResponse:
         "unit": person.unit.place,
         "today": today.isoformat(),
         "today_label": date_format(today, "Y-m-d l"),
+        "time_zone": settings.TIME_ZONE,
         "status": _status_json(todays) if todays is not None else None,
         "last": _answers_json(latest) if latest is not None else None,
         "one_tap": latest is not None and todays is None,

@@ -4,23 +4,30 @@
  * the page would send without JavaScript, asking for JSON back; a form with
  * data-json-action (the personal link's page) posts its fields as JSON to that URL
  * instead. The submission goes into
- * an outbox in localStorage *before* it is sent and leaves it only when the server has
+ * an outbox in IndexedDB *before* it is sent and leaves it only when the server has
  * answered for it, so a lost connection, a closed tab or a dead battery loses nothing.
+ * The page works from a copy of the outbox in memory, read once at start and written
+ * through to IndexedDB (localStorage where IndexedDB cannot be opened).
  * The outbox is retried with back-off, on the "online" event and whenever a page with
  * this script opens. Each declaration carries its UUID, so sending twice stores it once.
  * Texts come from data attributes of #outbox-notice (translated by the server).
  *
  * The personal link's page (#link-shell) is a shell, the same for everyone: the person's
  * name, status, last answers and the symptom list come from its "state" URL as JSON and
- * are filled in here.
+ * are filled in here. A service worker (templates/health/link_sw.js) keeps the shell and
+ * each link's last state, so the page opens and shows the person's state with no network.
  */
 (function () {
   "use strict";
-  var KEY = "fangkong.outbox.v1";
+  var KEY = "fangkong.outbox.v1";  // the outbox before IndexedDB, and the fallback
+  var DB = "fangkong-outbox";
+  var STORE = "outbox";
   var MAX_WAIT = 60000;
   var notice = document.getElementById("outbox-notice");
   var timer = null;
   var flushing = false;
+  var inFlight = {};
+  var shell = document.getElementById("link-shell");  // ids being sent now: an entry is never sent twice at once
 
   function newUuid() {
     // crypto.randomUUID needs a secure context; getRandomValues works on plain http too.
@@ -34,14 +41,71 @@
     return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
   }
 
-  function load() {
+  function legacy() {
     try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch (e) { return []; }
   }
-  function store(entries) { localStorage.setItem(KEY, JSON.stringify(entries)); }
-  function put(entry) {
-    store(load().filter(function (e) { return e.id !== entry.id; }).concat([entry]));
+
+  function request(result) {
+    return new Promise(function (resolve, reject) {
+      result.onsuccess = function () { resolve(result.result); };
+      result.onerror = function () { reject(result.error); };
+    });
   }
-  function drop(id) { store(load().filter(function (e) { return e.id !== id; })); }
+
+  function openDb() {
+    if (!window.indexedDB) { return Promise.reject(new Error("no IndexedDB")); }
+    var opening = indexedDB.open(DB, 1);
+    opening.onupgradeneeded = function () {
+      opening.result.createObjectStore(STORE, { keyPath: "id" });
+    };
+    return request(opening);
+  }
+
+  var db = null;
+  var outbox = [];  // the entries, as kept in IndexedDB
+
+  // Resolves once the transaction has reached the disk: only then is an entry kept.
+  function write(change) {
+    if (!db) {
+      localStorage.setItem(KEY, JSON.stringify(outbox));
+      return Promise.resolve();
+    }
+    return new Promise(function (resolve, reject) {
+      var tx = db.transaction(STORE, "readwrite");
+      change(tx.objectStore(STORE));
+      tx.oncomplete = function () { resolve(); };
+      tx.onerror = tx.onabort = function () { reject(tx.error); };
+    });
+  }
+
+  // Read the outbox once; entries an older page left in localStorage move over.
+  var ready = openDb().then(function (opened) {
+    db = opened;
+    return request(db.transaction(STORE).objectStore(STORE).getAll());
+  }).then(function (entries) {
+    outbox = entries;
+    var old = legacy().filter(function (e) {
+      return !entries.some(function (kept) { return kept.id === e.id; });
+    });
+    if (!old.length) { return null; }
+    outbox = outbox.concat(old);
+    return write(function (store) {
+      old.forEach(function (e) { store.put(e); });
+    }).then(function () { localStorage.removeItem(KEY); });
+  }).catch(function () {
+    db = null;
+    outbox = legacy();
+  });
+
+  function load() { return outbox.slice(); }
+  function put(entry) {
+    outbox = outbox.filter(function (e) { return e.id !== entry.id; }).concat([entry]);
+    return write(function (store) { store.put(entry); });
+  }
+  function drop(id) {
+    outbox = outbox.filter(function (e) { return e.id !== id; });
+    return write(function (store) { store.delete(id); });
+  }
 
   function csrfToken(entry) {
     var match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
@@ -212,8 +276,16 @@
   }
 
   function delivered(entry, body) {
-    drop(entry.id);
+    var nothing = function () { /* the memory copy is already right */ };
+    return drop(entry.id).catch(nothing).then(function () { shown(entry, body); });
+  }
+
+  // The answer to a delivered entry, once the outbox no longer holds it.
+  function shown(entry, body) {
     if (entry.page !== location.pathname) { return; }
+    if (shell) {  // the service worker's copy of the state then shows the new status
+      readState(shell).catch(function () { /* kept as it was */ });
+    }
     if (entry.kind === "proxy") {
       location.replace(location.pathname);  // the list of who declared is the receipt
       return;
@@ -233,10 +305,13 @@
   }
 
   function attempt(entry) {
+    if (inFlight[entry.id]) { return Promise.resolve(); }
+    inFlight[entry.id] = true;
+    var done = function () { delete inFlight[entry.id]; };
     return send(entry).then(function (result) {
       var what = outcome(result);
       if (what === "sent") {
-        delivered(entry, result.body);
+        return delivered(entry, result.body);
       } else if (what === "rejected") {
         drop(entry.id);
         oneTap(true);
@@ -249,7 +324,7 @@
     }, function () {
       backoff(entry, null);
       say("queued");
-    });
+    }).then(done, done);
   }
 
   // A refusal of what this page sent shows at the fields; anything else at the notice.
@@ -323,14 +398,15 @@
       tries: 0,
       next: 0
     };
-    put(entry);  // kept first, then sent
+    var kept = put(entry);  // kept first, then sent
     if (entry.kind === "self") { oneTap(false); }
     // The next submission from this form is a new declaration (a correction).
     uuids.forEach(function (input) { input.value = newUuid(); });
     var button = form.querySelector("[type=submit]");
     if (button) { button.disabled = true; }
     say("sending");
-    attempt(entry).then(function () {
+    var sent = function () { return attempt(entry); };
+    kept.then(sent, sent).then(function () {
       if (button) { button.disabled = false; }
       schedule();
     });
@@ -452,6 +528,35 @@
     box.hidden = false;
   }
 
+  function readState(shell) {
+    return fetch(new URL(shell.getAttribute("data-state"), location.href).pathname, {
+      headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        return { status: response.status, body: body, copy: response.headers.has("X-Offline-Copy") };
+      });
+    });
+  }
+
+  // The day on the phone's clock in the server's time zone (YYYY-MM-DD).
+  function phoneDay(timeZone) {
+    try {
+      return new Intl.DateTimeFormat("en-CA", { timeZone: timeZone }).format(new Date());
+    } catch (e) {
+      return "";
+    }
+  }
+
+  // The service worker's copy of an earlier day's state: that day's status is not today's,
+  // and its answers may be repeated with one tap.
+  function asOfToday(state) {
+    if (state.today === phoneDay(state.time_zone)) { return state; }
+    state.status = null;
+    state.today_label = "";
+    state.one_tap = !!state.last;
+    return state;
+  }
+
   function linkShell(shell) {
     shell.querySelectorAll("[data-uuid]").forEach(function (input) {
       if (!input.value) { input.value = newUuid(); }
@@ -460,16 +565,11 @@
     ["input", "change"].forEach(function (type) {
       form.addEventListener(type, function () { form.setAttribute("data-touched", ""); });
     });
-    fetch(new URL(shell.getAttribute("data-state"), location.href).pathname, {
-      headers: { "Accept": "application/json" }
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (body) {
-        return { status: response.status, body: body };
-      });
-    }).then(function (result) {
+    Promise.all([readState(shell), ready]).then(function (both) {
+      var result = both[0];
       shell.querySelector("[data-unit]").textContent = "";
       if (result.status === 200) {
-        showState(shell, result.body);
+        showState(shell, result.copy ? asOfToday(result.body) : result.body);
       } else {
         stateRefused(shell, result);
       }
@@ -477,6 +577,16 @@
       shell.querySelector("[data-unit]").textContent = "";
       stateRefused(shell, { status: 0 });
     });
+    if (navigator.serviceWorker && shell.getAttribute("data-sw")) {
+      // On the first visit the state was read before the worker took over: read it again
+      // through the worker, which keeps it for the next visit without network.
+      navigator.serviceWorker.addEventListener("controllerchange", function () {
+        readState(shell).catch(function () { /* kept at the next visit */ });
+      });
+      navigator.serviceWorker.register(shell.getAttribute("data-sw")).catch(function () {
+        /* no service worker (an insecure address): the page still works online */
+      });
+    }
   }
 
   // The script checks the fields itself and shows the messages at them (the browser's
@@ -485,12 +595,13 @@
   document.addEventListener("submit", submit);
   window.addEventListener("online", function () { flush(true); });
   document.querySelectorAll("[data-division-picker]").forEach(divisionPicker);
-  var shell = document.getElementById("link-shell");
   if (shell) { linkShell(shell); }
-  var waiting = load();
-  if (waiting.length) { say("queued"); }
-  if (waiting.some(function (e) { return e.kind === "self" && e.page === location.pathname; })) {
-    oneTap(false);
-  }
-  flush(true);
+  ready.then(function () {
+    var waiting = load();
+    if (waiting.length) { say("queued"); }
+    if (waiting.some(function (e) { return e.kind === "self" && e.page === location.pathname; })) {
+      oneTap(false);
+    }
+    flush(true);
+  });
 })();

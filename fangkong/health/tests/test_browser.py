@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from fangkong.health import services
@@ -22,7 +23,16 @@ from fangkong.testing import CHROMIUM, PASSWORD, build_org, valid_resident_id
 
 from .factories import ZIBO_ZHANGDIAN, raw_declaration
 
-OUTBOX = "fangkong.outbox.v1"
+# The page's outbox (static/js/declare.js), read in the page once the page has opened it.
+OUTBOX = """() => new Promise((resolve, reject) => {
+  const opening = indexedDB.open("fangkong-outbox");
+  opening.onerror = () => reject(opening.error);
+  opening.onsuccess = () => {
+    const all = opening.result.transaction("outbox").objectStore("outbox").getAll();
+    all.onsuccess = () => resolve(all.result);
+    all.onerror = () => reject(all.error);
+  };
+})"""
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed"),
@@ -58,7 +68,7 @@ def test_declaring_a_fever_on_the_phone_shows_yellow(live_server, reference_data
     row = Declaration.objects.get()
     assert (str(row.temperature), row.status, row.division_id) == ("38.2", "yellow", ZIBO_ZHANGDIAN)
     assert sorted(row.reasons) == ["fever", "symptom"]
-    assert phone.evaluate(f"localStorage.getItem('{OUTBOX}')") == "[]"
+    assert phone.evaluate(OUTBOX) == []
 
 
 def test_a_submission_without_network_is_kept_and_sent_once_back_online(
@@ -75,7 +85,7 @@ def test_a_submission_without_network_is_kept_and_sent_once_back_online(
     phone.context.set_offline(True)
     phone.click("#one-tap")
     phone.wait_for_selector("#outbox-notice[data-state=queued]")
-    kept = phone.evaluate(f"JSON.parse(localStorage.getItem('{OUTBOX}'))")
+    kept = phone.evaluate(OUTBOX)
     assert len(kept) == 1 and json.loads(kept[0]["body"])["temperature"] == "36.6"
     assert not Declaration.objects.filter(day=timezone.localdate()).exists()
 
@@ -86,7 +96,7 @@ def test_a_submission_without_network_is_kept_and_sent_once_back_online(
     today = Declaration.objects.filter(person=org.person_a, day=timezone.localdate())
     assert today.count() == 1 and str(today.get().temperature) == "36.6"
     assert str(today.get().uuid) == kept[0]["id"]
-    assert phone.evaluate(f"localStorage.getItem('{OUTBOX}')") == "[]"
+    assert phone.evaluate(OUTBOX) == []
 
 
 def test_a_grid_worker_declares_for_a_household_in_one_submit(live_server, reference_data, phone):
@@ -236,3 +246,59 @@ def test_without_javascript_the_link_opens_the_plain_page_and_one_tap_works(
     today = Declaration.objects.get(person=org.person_a, day=timezone.localdate())
     assert str(today.temperature) == "36.7"
     context.close()
+
+
+def _zh(msgid: str) -> str:
+    """What the page says, as the Chinese catalogue words it."""
+    with translation.override("zh-hans"):
+        return gettext(msgid)
+
+
+def test_the_link_opens_offline_and_an_answer_made_there_arrives_once(
+    live_server, reference_data, phone
+):
+    org = build_org()
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    worker = org.user("grid_worker", org.group)
+    services.declarations_submit(
+        actor=worker,
+        items=[raw_declaration(org.person_a, day=yesterday.isoformat(), temperature="36.6")],
+    )
+    link = personal_link(org, org.person_a)
+    # One visit with the network: the service worker keeps the shell and this link's state.
+    phone.goto(live_server.url + link)
+    expect(phone.locator(".who")).to_contain_text("张*")
+    assert phone.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    phone.wait_for_function(
+        "caches.open('fangkong-declare-states')"
+        ".then(cache => cache.match(location.pathname + 'state')).then(Boolean)"
+    )
+    manifest = phone.evaluate("fetch('manifest.webmanifest').then(r => r.json())")
+    assert manifest["start_url"] == "." and manifest["display"] == "standalone"
+
+    # No network: the link opens again, with the person's masked name and yesterday's answers.
+    phone.context.set_offline(True)
+    phone.reload()
+    expect(phone.locator(".who")).to_contain_text("张*")
+    assert "张伟" not in phone.content()
+    expect(phone.locator("#one-tap")).to_be_visible()
+    phone.click("#one-tap")
+    notice = phone.locator("#outbox-notice[data-state=queued]")
+    expect(notice).to_have_text(_zh("Saved. It is submitted by itself when the network is back."))
+    mine = Declaration.objects.filter(person=org.person_a)
+    assert not mine.filter(day__gt=yesterday).exists()
+
+    # The network returns: the answer arrives once, and the page confirms it as usual.
+    phone.context.set_offline(False)
+    phone.wait_for_selector("#outbox-notice[data-state=sent]", timeout=30_000)
+    expect(phone.locator("#today-status[data-status=green]")).to_be_visible()
+    today = mine.filter(day__gt=yesterday, is_current=True)
+    assert today.count() == 1 and str(today.get().temperature) == "36.6"
+
+    # A reload and another "online" event send nothing more.
+    phone.reload()
+    expect(phone.locator("#today-status[data-status=green]")).to_be_visible()
+    phone.evaluate("window.dispatchEvent(new Event('online'))")
+    phone.wait_for_timeout(500)
+    assert phone.evaluate(OUTBOX) == []
+    assert mine.filter(day__gt=yesterday).count() == 1

@@ -6,6 +6,8 @@ import io
 import uuid
 
 import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -87,6 +89,39 @@ def test_the_link_opens_the_same_shell_for_everyone_and_reads_nothing(client, or
     assert shared["Cache-Control"] == "public, max-age=86400"
     again = client.get(reverse("health:link_shell"), HTTP_IF_NONE_MATCH=shared["ETag"])
     assert again.status_code == 304
+
+
+def test_the_link_installs_as_an_app_that_opens_the_persons_own_link(client, org):
+    url_a, url_b = link_url(org), link_url(org, org.person_b)
+    with CaptureQueriesContext(connection) as queries:
+        manifest_a = client.get(url_a + "manifest.webmanifest")
+        manifest_b = client.get(url_b + "manifest.webmanifest")
+    assert not queries.captured_queries and manifest_a.content == manifest_b.content
+    assert manifest_a["Content-Type"] == "application/manifest+json"
+    assert manifest_a["Cache-Control"] == "private, no-store"
+    manifest = manifest_a.json()
+    # "." is the link the manifest was read under: an installed page opens that link.
+    assert manifest["start_url"] == manifest["scope"] == "."
+    assert manifest["display"] == "standalone"
+    assert {icon["sizes"] for icon in manifest["icons"]} == {"192x192", "512x512"}
+    for icon in manifest["icons"]:
+        assert finders.find(icon["src"].removeprefix(settings.STATIC_URL))
+    assert 'rel="manifest" href="manifest.webmanifest"' in client.get(url_a).content.decode()
+
+
+def test_the_service_worker_keeps_the_shell_under_its_own_address(client, org):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("health:link_sw"))
+    assert response.status_code == 200 and not queries.captured_queries
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Cache-Control"] == "no-cache"
+    script = response.content.decode()
+    # Its cache is named after what it keeps; the shell is kept under the token-free URL.
+    assert 'var CACHE = "fangkong-declare-' in script
+    assert f'var SHELL = "{reverse("health:link_shell")}";' in script
+    assert "/static/js/declare.js" in script and "/static/css/app.css" in script
+    assert link_url(org).split("/")[3] not in script
+    assert client.get(reverse("health:link_sw")).content == response.content
 
 
 def test_the_state_names_the_person_masked_with_the_last_answers(client, org):
