@@ -8,14 +8,11 @@ and the QR decoder jsQR); the server side is the checkpoints API. See docs/guard
 """
 
 import functools
-import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -28,6 +25,7 @@ from django.views.decorators.http import require_GET
 
 from fangkong.accounts.decorators import requires
 from fangkong.accounts.roles import Perm
+from fangkong.core.web import static_version
 from fangkong.health.models import TEMPERATURE_MAX, TEMPERATURE_MIN
 from fangkong.passes import format as fmt
 from fangkong.passes import services as passes
@@ -54,13 +52,7 @@ def asset_urls() -> list[str]:
 
 
 def _version() -> str:
-    digest = hashlib.sha256()
-    for path, url in zip(ASSETS, asset_urls(), strict=True):
-        digest.update(url.encode())
-        found = finders.find(path)
-        if isinstance(found, str):
-            digest.update(Path(found).read_bytes())
-    return digest.hexdigest()[:16]
+    return static_version(ASSETS)
 
 
 _version_once = functools.cache(_version)
