@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 
 from fangkong.core.bulk import insert_target
 
@@ -162,9 +162,3 @@ def differences(days: Iterable[dt.date]) -> list[str]:
         if kept != counted:
             found.append(f"{key[0]} {key[1]}: stored {kept}, counted {counted}")
     return found
-
-
-def subtree_sums(rows: QuerySet[DayTally]) -> dict[str, int]:
-    """Sum the counts of ``rows`` (already filtered to a day and subtree)."""
-    sums = rows.aggregate(**{name: Sum(name) for name in COUNTS})
-    return {name: int(sums[name] or 0) for name in COUNTS}

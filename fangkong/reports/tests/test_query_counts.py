@@ -4,9 +4,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from fangkong.core.paths import RANGES_PER_STATEMENT
 from fangkong.orgs.services import unit_create
 from fangkong.reports import services
-from fangkong.reports.figures import PER_SUBTREE_LIMIT
 
 pytestmark = pytest.mark.django_db
 
@@ -40,10 +40,10 @@ def _add_reported_plants(org, today, at, codes: range) -> None:
 
 @pytest.mark.parametrize("url", URLS)
 def test_the_query_count_does_not_grow_with_the_units(client, org, login_as, today, at, url):
-    # Past the roll-up's per-child range counts (PER_SUBTREE_LIMIT) every page is flat.
+    # Past the roll-up's per-child range counts (RANGES_PER_STATEMENT) every page is flat.
     url = url.format(today=today, plant=org.plant_a.pk, ent=org.ent_a.pk)
-    _add_reported_plants(org, today, at, range(PER_SUBTREE_LIMIT))
+    _add_reported_plants(org, today, at, range(RANGES_PER_STATEMENT))
     login_as("unit_admin", org.group)
     few = _count_queries(client, url)
-    _add_reported_plants(org, today, at, range(PER_SUBTREE_LIMIT, PER_SUBTREE_LIMIT + 3))
+    _add_reported_plants(org, today, at, range(RANGES_PER_STATEMENT, RANGES_PER_STATEMENT + 3))
     assert _count_queries(client, url) == few
