@@ -30,12 +30,6 @@ def subtree_q(field: str, path: str) -> Q:
     return Q(**{f"{field}__gte": path, f"{field}__lt": subtree_upper_bound(path)})
 
 
-def own_range(path: str) -> tuple[str, str]:
-    """Return the range that holds ``path`` and no other node's path: the rows placed on the
-    node itself. A child's path continues with an id, and ids never start with "0"."""
-    return path, path + "0"
-
-
 def subtree_range(path: str) -> tuple[str, str]:
     return path, subtree_upper_bound(path)
 
@@ -89,17 +83,27 @@ def sums_by_child(
     child_paths: Sequence[str] | None = None,
 ) -> dict[str, list[int]]:
     """Sum ``columns`` of ``rows`` in the subtree of ``path``, per child: child path → the
-    sums over that child's subtree, and ``path`` → the sums of the rows placed on ``path``.
+    sums over that child's subtree, and ``path`` → the sums of the rest of the subtree (the
+    rows placed on ``path`` itself, when ``child_paths`` lists every child).
 
     One statement: given ``child_paths``, up to ``RANGES_PER_STATEMENT`` of them, a range
-    sum each (no row is grouped); else the subtree's rows grouped by ``child_prefix``, which
-    without ``child_paths`` answers every child that has rows. The unit's total is the sum
-    of the answer when ``child_paths`` lists every child (closed ones too).
+    sum for each child and for each gap between them (no row is grouped; the gaps hold the
+    unit's own rows and nothing else while every path names a unit); else the subtree's
+    rows grouped by ``child_prefix``, which without ``child_paths`` answers every child
+    that has rows. Either way the answer adds up to the whole subtree.
     """
     if child_paths is not None and len(child_paths) <= RANGES_PER_STATEMENT:
-        ranges = [own_range(path), *map(subtree_range, child_paths)]
-        sums = range_sums(rows, field, ranges, columns)
-        return dict(zip([path, *child_paths], sums, strict=True))
+        keys, ranges, low = [], [], path
+        for child in sorted(child_paths):
+            keys += [path, child]
+            ranges += [(low, child), subtree_range(child)]
+            low = subtree_upper_bound(child)
+        keys.append(path)
+        ranges.append((low, subtree_upper_bound(path)))
+        result = {key: [0] * len(columns) for key in [path, *child_paths]}
+        for key, sums in zip(keys, range_sums(rows, field, ranges, columns), strict=True):
+            result[key] = [a + b for a, b in zip(result[key], sums, strict=True)]
+        return result
     names = [f"sum_{column}" for column in columns]
     grouped = (
         rows.filter(subtree_q(field, path))
@@ -112,7 +116,10 @@ def sums_by_child(
     found = {child: [int(value or 0) for value in sums] for child, *sums in grouped}
     if child_paths is None:
         return found
-    return {child: found.get(child, [0] * len(columns)) for child in [path, *child_paths]}
+    result = {child: found.pop(child, [0] * len(columns)) for child in child_paths}
+    rest = [sum(column) for column in zip(*found.values(), strict=True)] if found else None
+    result[path] = rest or [0] * len(columns)
+    return result
 
 
 def child_prefix(path: str, field: str = "unit_path") -> Substr:
