@@ -234,29 +234,32 @@ def trend(
     unit: OrgUnit,
     days: int = 30,
     today: dt.date | None = None,
-    expected: int | None = None,
+    last: DeclarationFigures | None = None,
 ) -> list[dict[str, Any]]:
     """Return expected, declared, abnormal and report counts for each of the last ``days``.
 
     Seven queries whatever the number of days: declarations and reports grouped by day,
-    people by joining date, reporting units by period and kind. ``expected`` is the
-    people expected on the last day when the caller knows it already (the roll-up of
-    that day): one query fewer.
+    people by joining date, reporting units by period and kind. ``last`` is the unit's
+    figures of the last day when the caller has them already (the roll-up of that day):
+    its expected, declared and abnormal people are not counted again (one query fewer,
+    and the day's tallies are not read twice).
     """
     _require_rollup(user, unit)
     days = max(1, min(int(days), TREND_DAYS_MAX))
     today = today or timezone.localdate()
     window = [today - dt.timedelta(days=n) for n in range(days - 1, -1, -1)]
     inside = subtree_q("unit_path", unit.path)
-    declared = {
+    declared: dict[dt.date, dict[str, Any]] = {
         row["day"]: row
-        for row in DayTally.objects.filter(day__in=window)
+        for row in DayTally.objects.filter(day__in=window if last is None else window[:-1])
         .filter(inside)
         .values("day")
         .annotate(declared=Sum("declared"), abnormal=Sum("abnormal"))
         .order_by()
     }
-    expected_by_day = _expected_by_day(unit, window, expected)
+    if last is not None:
+        declared[today] = {"declared": last.declared, "abnormal": last.abnormal}
+    expected_by_day = _expected_by_day(unit, window, last.expected if last else None)
     reported = {
         row["day"]: row
         for row in UnitReport.objects.filter(is_current=True, day__in=window)

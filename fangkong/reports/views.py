@@ -338,7 +338,7 @@ def rollup(request: HttpRequest) -> HttpResponse:
                         unit=unit,
                         days=30,
                         today=day,
-                        expected=data.total.figures.expected,
+                        last=data.total.figures,
                     )
                 )
             ],
