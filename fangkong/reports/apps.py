@@ -10,4 +10,8 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from fangkong.accounts.audit_display import register_type_label
 
+        from .models import ReportPlan
+        from .plans import active_plans
+
         register_type_label("reports.rollup", _("Roll-up"))
+        active_plans.watch([ReportPlan])

@@ -27,7 +27,7 @@ from .figures import (
     subtree_figures,
     unit_and_children_figures,
 )
-from .models import ReportPlan, UnitReport
+from .models import UnitReport
 
 TREND_DAYS_MAX = 92
 
@@ -330,7 +330,7 @@ def _expected_by_day(
 
 def _reporting_units_by_day(unit: OrgUnit, window: list[dt.date]) -> dict[dt.date, int]:
     """Reporting units on each day, from units grouped by kind, depth and period (2 queries)."""
-    all_plans = list(ReportPlan.objects.filter(is_active=True))
+    all_plans = list(plans.active_plans.get())
     if not all_plans:
         return dict.fromkeys(window, 0)
     # Only units some plan covers (a seek on the (kind, path) index, not every unit).
