@@ -110,7 +110,13 @@ class UnitReport(models.Model):
             ),
             models.UniqueConstraint(fields=["unit", "day", "version"], name="report_version"),
         ]
-        indexes = [models.Index(fields=["day", "unit"], name="report_day_unit")]
+        indexes = [
+            # A day's reports by unit, with what the roll-up counts of each (from the index).
+            models.Index(
+                fields=["day", "unit", "is_current", "is_late", "is_zero"],
+                name="report_day_unit_state",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.day} v{self.version}"
