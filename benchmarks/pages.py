@@ -35,7 +35,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from _support import (
     HOST,
@@ -69,22 +71,33 @@ WARM_UP = 3
 # -- one scale, in a child process -----------------------------------------------------------
 
 
-def load(scale: str) -> None:
-    """Seed the organisation, today's declarations and reports (not timed), as rollup.py."""
+def load(scale: str) -> dict[str, float]:
+    """Seed the organisation, today's declarations and reports, as rollup.py, and refresh the
+    planner statistics; return the seconds each step took (not part of the page timings)."""
     from fangkong.health.demo import seed_declarations
     from fangkong.orgs.demo import seed
     from fangkong.reports.demo import seed_reports
 
-    started = time.perf_counter()
-    made = seed(scale)
-    declared = seed_declarations(days=1, rate=1.0)
-    reports = seed_reports(days=1, sweep=False, now=late_evening_today())
+    seconds: dict[str, float] = {}
+
+    def step(name: str, work: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        done = work()
+        seconds[name] = round(time.perf_counter() - started, 1)
+        print(f"[{scale}] {name}: {seconds[name]} s, load average {load_average()}", flush=True)
+        return done
+
+    made = step("organisation and people", lambda: seed(scale))
+    declared = step("declarations", lambda: seed_declarations(days=1, rate=1.0))
+    reports = step("reports", lambda: seed_reports(days=1, sweep=False, now=late_evening_today()))
+    step("statistics", analyze)
     print(
         f"[{scale}] seeded {made['units']} units, {made['people']} people, {declared} "
-        f"declarations and {reports['reports']} reports in "
-        f"{time.perf_counter() - started:.1f} s (not timed)",
+        f"declarations and {reports['reports']} reports in {sum(seconds.values()):.1f} s "
+        "(not timed)",
         flush=True,
     )
+    return seconds
 
 
 def late_evening_today() -> dt.datetime:
@@ -177,8 +190,7 @@ def measure(scale: str) -> None:
     with throwaway_database(f"pages_{scale}") as vendor:
         setup_django()
         print(f"[{scale}] machine: {machine()}; database: {database_version()}", flush=True)
-        load(scale)
-        analyze()
+        seeding = load(scale)
         from django.conf import settings
         from django.test import Client
 
@@ -207,6 +219,7 @@ def measure(scale: str) -> None:
                 "database": vendor,
                 "version": database_version(),
                 "people": Person.objects.filter(is_active=True).count(),
+                "seeding_s": seeding,
                 "load_before": before,
                 "load_after": after,
                 "pages": {
@@ -240,6 +253,11 @@ def report(scales: list[str], results: dict[str, dict[str, object]]) -> None:
         print(
             f"{scale} ({result['people']} people, {result['version']}), load average "
             f"{result['load_before']} before, {result['load_after']} after:"
+        )
+        seeding: dict[str, float] = result["seeding_s"]  # type: ignore[assignment]
+        print(
+            f"  built in {sum(seeding.values()):.0f} s (not timed): "
+            + ", ".join(f"{step} {took:.0f} s" for step, took in seeding.items())
         )
         pages: dict[str, dict[str, float]] = result["pages"]  # type: ignore[assignment]
         for name, figures in pages.items():
