@@ -90,6 +90,7 @@ class RollupRow:
     reports: ReportCounts
     # What the page shows of each figure, with the link to what it counts (views.py).
     cells: dict[str, Any] = field(default_factory=dict)
+    cells_html: str = ""  # a sub-unit's row of cells, as the page writes it
 
     def as_dict(self) -> dict[str, Any]:
         return {

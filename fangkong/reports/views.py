@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
@@ -319,8 +320,10 @@ def rollup(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") in ("xlsx", "csv"):
         return _rollup_export(request, data)
     links = _FigureLinks(request.user, day)
-    for row in [data.total, *data.children]:
+    data.total.cells = links.cells(data.total)
+    for row in data.children:
         row.cells = links.cells(row)
+        row.cells_html = links.cells_html(row.cells)
     return render(
         request,
         "reports/rollup.html",
@@ -374,13 +377,22 @@ def _gate(user: Any, unit: Any, day: dt.date) -> dict[str, Any] | None:
 
 class _FigureLinks:
     """Each figure of a roll-up row with the link to what it counts: its people (where the
-    user may list them) or the report board. The page's addresses are reversed once."""
+    user may list them) or the report board.
+
+    The page's addresses are reversed and its column labels escaped once, and a sub-unit's
+    row of cells is written here (``row.cells_html``): the template spent about 20 µs on
+    each of a segment's 1,760 cells (110 enterprises).
+    """
 
     def __init__(self, user: Viewer, day: dt.date) -> None:
         self.user = user
         self.day = day.isoformat()
         self.people = reverse("reports:people")
         self.board = reverse("reports:board")
+        self.labels = {key: conditional_escape(label) for key, label in FIGURE_COLUMNS}
+        self.labels |= {
+            f"reports_{key}": conditional_escape(label) for key, label in REPORT_COLUMNS
+        }
 
     def cells(self, row: Any) -> dict[str, Any]:
         linked = figure_lists.linked_figures(self.user, row.unit.path)
@@ -408,14 +420,25 @@ class _FigureLinks:
     @staticmethod
     def _cell(key: str, label: Any, value: Any, url: str) -> dict[str, Any]:
         """What a cell shows: its number, linked where there is a list behind it."""
+        shown = conditional_escape(value)
         return {
             "key": key,
             "label": label,
             "value": value,
             "url": url,
-            "html": format_html('<a href="{}">{}</a>', url, value) if url else value,
+            "html": mark_safe(f'<a href="{escape(url)}">{shown}</a>') if url else shown,  # noqa: S308
             "bad": bool(value) and key in ("abnormal", "reports_missing"),
         }
+
+    def cells_html(self, cells: dict[str, Any]) -> SafeString:
+        """A sub-unit's figure cells, each with its column's name for the phone layout."""
+        return mark_safe(  # noqa: S308  (labels, numbers and links escaped above)
+            "".join(
+                f'<td class="num{" bad" if cell["bad"] else ""}" '
+                f'data-label="{self.labels[key]}" data-figure="{key}">{cell["html"]}</td>'
+                for key, cell in cells.items()
+            )
+        )
 
 
 def _team(user: Viewer, unit: Any, day: dt.date) -> dict[str, Any] | None:
