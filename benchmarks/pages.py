@@ -71,9 +71,10 @@ WARM_UP = 3
 # -- one scale, in a child process -----------------------------------------------------------
 
 
-def load(scale: str) -> dict[str, float]:
-    """Seed the organisation, today's declarations and reports, as rollup.py, and refresh the
-    planner statistics; return the seconds each step took (not part of the page timings)."""
+def load(scale: str, day: dt.date) -> dict[str, float]:
+    """Seed the organisation, the declarations and reports of ``day``, as rollup.py, and
+    refresh the planner statistics; return the seconds each step took (not part of the page
+    timings)."""
     from fangkong.health.demo import seed_declarations
     from fangkong.orgs.demo import seed
     from fangkong.reports.demo import seed_reports
@@ -88,33 +89,34 @@ def load(scale: str) -> dict[str, float]:
         return done
 
     made = step("organisation and people", lambda: seed(scale))
-    declared = step("declarations", lambda: seed_declarations(days=1, rate=1.0))
-    reports = step("reports", lambda: seed_reports(days=1, sweep=False, now=late_evening_today()))
+    declared = step("declarations", lambda: seed_declarations(days=1, rate=1.0, today=day))
+    reports = step("reports", lambda: seed_reports(days=1, sweep=False, now=late_evening(day)))
     step("statistics", analyze)
     print(
         f"[{scale}] seeded {made['units']} units, {made['people']} people, {declared} "
-        f"declarations and {reports['reports']} reports in {sum(seconds.values()):.1f} s "
-        "(not timed)",
+        f"declarations and {reports['reports']} reports of {day} in "
+        f"{sum(seconds.values()):.1f} s (not timed)",
         flush=True,
     )
     return seconds
 
 
-def late_evening_today() -> dt.datetime:
+def late_evening(day: dt.date) -> dt.datetime:
+    """23:00 local time on ``day``: every report of the story is in, whatever the clock says."""
     from django.utils import timezone
 
-    today = timezone.localdate()
-    return dt.datetime.combine(today, dt.time(23, 0), tzinfo=timezone.get_current_timezone())
+    return dt.datetime.combine(day, dt.time(23, 0), tzinfo=timezone.get_current_timezone())
 
 
-def page_paths(scale: str) -> dict[str, str]:
-    """The pages to time, by name (only the roll-up at 10x)."""
+def page_paths(scale: str, day: dt.date) -> dict[str, str]:
+    """The pages to time, by name (only the roll-up at 10x). The roll-up names the seeded
+    day: a run that goes past midnight would otherwise time an empty new day."""
     from django.urls import reverse
 
     from fangkong.orgs.models import OrgUnit, UnitKind
 
     root = OrgUnit.objects.get(parent__isnull=True)
-    rollup = f"{reverse('reports:rollup')}?unit={root.pk}"
+    rollup = f"{reverse('reports:rollup')}?unit={root.pk}&day={day.isoformat()}"
     if scale == "10x":
         return {"rollup": rollup}
     enterprise = OrgUnit.objects.get(code="SXXCL")  # the one with the communities
@@ -190,14 +192,17 @@ def measure(scale: str) -> None:
     with throwaway_database(f"pages_{scale}") as vendor:
         setup_django()
         print(f"[{scale}] machine: {machine()}; database: {database_version()}", flush=True)
-        seeding = load(scale)
+        from django.utils import timezone
+
+        day = timezone.localdate()
+        seeding = load(scale, day)
         from django.conf import settings
         from django.test import Client
 
         from fangkong.accounts.models import User
         from fangkong.orgs.models import Person
 
-        paths = page_paths(scale)
+        paths = page_paths(scale, day)
         client = Client(HTTP_X_FORWARDED_PROTO="https")
         client.force_login(User.objects.get(username="group_admin"))
         queries = count_queries(client, paths)
