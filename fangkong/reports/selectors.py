@@ -17,7 +17,6 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.paths import ancestor_paths, child_prefix, is_within, subtree_q
-from fangkong.health.models import DayTally
 from fangkong.orgs.models import OrgUnit, Person, place_related
 from fangkong.orgs.selectors import subtree_headcount
 
@@ -25,6 +24,7 @@ from . import plans
 from .figures import (
     DeclarationFigures,
     subtree_figures,
+    tallies_under,
     unit_and_children_figures,
 )
 from .models import UnitReport
@@ -252,7 +252,8 @@ def trend(
     inside = subtree_q("unit_path", unit.path)
     declared: dict[dt.date, dict[str, Any]] = {
         row["day"]: row
-        for row in DayTally.objects.filter(day__in=window if last is None else window[:-1])
+        for row in tallies_under(unit.path)
+        .filter(day__in=window if last is None else window[:-1])
         .filter(inside)
         .values("day")
         .annotate(declared=Sum("declared"), abnormal=Sum("abnormal"))

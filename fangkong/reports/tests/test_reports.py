@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog
+from fangkong.health.models import Declaration
 from fangkong.health.services import declarations_submit
 from fangkong.health.tests.factories import raw_declaration
 from fangkong.notify.models import InboxItem, Notification
@@ -389,3 +390,35 @@ def test_the_roll_up_and_its_trend_read_no_person_but_the_few_not_expected(org, 
     assert reading_people  # the people who joined later, those who left
     for sql in reading_people:
         assert '"joined_on" >' in sql or 'NOT U0."is_active"' in sql, sql
+
+
+def test_declaration_figures_equal_a_count_of_the_declarations_at_every_level(org, today, at):
+    """Above the enterprises' level the roll-up and the trend sum a row per subtree
+    (health.subtree_tally), below it a row per unit: both equal a count one by one."""
+    admin = org.user("group_admin", org.group)
+    yesterday = today - dt.timedelta(days=1)
+    declare(org.person_a, day=yesterday, temperature="38.2")
+    declare(org.person_a, temperature="38.6", symptoms=["cough"])
+    declare(org.person_b, whereabouts="travelling")
+    current = list(Declaration.objects.filter(is_current=True))
+
+    def count(unit, day, **flags):
+        return sum(
+            1
+            for d in current
+            if d.day == day
+            and d.unit_path.startswith(unit.path)
+            and all(getattr(d, name) == value for name, value in flags.items())
+        )
+
+    units = [org.group, org.ent_a, org.ent_b, org.plant_a, org.shop_a, org.plant_b]
+    for unit in units:
+        trend = selectors.trend(user=admin, unit=unit, days=2, today=today)
+        assert [row["declared"] for row in trend] == [count(unit, yesterday), count(unit, today)]
+        rollup = selectors.rollup(user=admin, unit=unit, day=today, now=at("09:00"))
+        for row in [rollup.total, *rollup.children]:
+            f = row.figures
+            assert f.declared == count(row.unit, today)
+            assert f.fever == count(row.unit, today, flag_fever=True)
+            assert f.symptom == count(row.unit, today, flag_symptom=True)
+            assert f.returnees == count(row.unit, today, whereabouts="travelling")
