@@ -10,6 +10,7 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from fangkong.accounts.audit_display import register_type_label
 
+        from . import receivers  # noqa: F401  (keeps the reports' unit paths with their units)
         from .models import ReportPlan
         from .plans import active_plans
 

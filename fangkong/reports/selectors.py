@@ -265,12 +265,12 @@ def trend(
     reported = {
         row["day"]: row
         for row in UnitReport.objects.filter(is_current=True, day__in=window)
-        .filter(subtree_q("unit__path", unit.path))
+        .filter(subtree_q("unit_path", unit.path))
         .values("day")
-        .annotate(
-            reported=Count("id"),
-            late=Count("id", filter=Q(is_late=True)),
-            zero=Count("id", filter=Q(is_zero=True)),
+        .annotate(  # columns of the index, so PostgreSQL counts from it alone (not the id)
+            reported=Count("day"),
+            late=Count("is_late", filter=Q(is_late=True)),
+            zero=Count("is_zero", filter=Q(is_zero=True)),
         )
         .order_by()
     }

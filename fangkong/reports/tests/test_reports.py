@@ -13,7 +13,13 @@ from fangkong.health.services import declarations_submit
 from fangkong.health.tests.factories import raw_declaration
 from fangkong.notify.models import InboxItem, Notification
 from fangkong.orgs.models import Person
-from fangkong.orgs.services import person_create, person_update, unit_close, unit_create
+from fangkong.orgs.services import (
+    person_create,
+    person_update,
+    unit_close,
+    unit_create,
+    unit_move,
+)
 from fangkong.reports import figures as live_figures
 from fangkong.reports import selectors, services
 from fangkong.reports.models import ReportAlarm, ReportPlan, UnitReport
@@ -422,3 +428,17 @@ def test_declaration_figures_equal_a_count_of_the_declarations_at_every_level(or
             assert f.fever == count(row.unit, today, flag_fever=True)
             assert f.symptom == count(row.unit, today, flag_symptom=True)
             assert f.returnees == count(row.unit, today, whereabouts="travelling")
+
+
+def test_the_trend_counts_a_moved_units_reports_under_its_new_parent(org, today, at):
+    admin = org.user("group_admin", org.group)
+    services.report_attest(actor=admin, unit=org.plant_a, day=today, now=at("11:00"))
+
+    def reported(unit):
+        return selectors.trend(user=admin, unit=unit, days=1, today=today)[-1]["reported"]
+
+    assert (reported(org.ent_a), reported(org.ent_b), reported(org.group)) == (1, 0, 1)
+    unit_move(actor=admin, unit=org.plant_a, new_parent=org.ent_b)
+    assert (reported(org.ent_a), reported(org.ent_b), reported(org.group)) == (0, 1, 1)
+    late = selectors.trend(user=admin, unit=org.ent_b, days=1, today=today)[-1]["late"]
+    assert late == 1  # attested after the 10:00 deadline
