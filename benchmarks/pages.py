@@ -35,7 +35,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from _support import (
     HOST,
@@ -69,39 +71,52 @@ WARM_UP = 3
 # -- one scale, in a child process -----------------------------------------------------------
 
 
-def load(scale: str) -> None:
-    """Seed the organisation, today's declarations and reports (not timed), as rollup.py."""
+def load(scale: str, day: dt.date) -> dict[str, float]:
+    """Seed the organisation, the declarations and reports of ``day``, as rollup.py, and
+    refresh the planner statistics; return the seconds each step took (not part of the page
+    timings)."""
     from fangkong.health.demo import seed_declarations
     from fangkong.orgs.demo import seed
     from fangkong.reports.demo import seed_reports
 
-    started = time.perf_counter()
-    made = seed(scale)
-    declared = seed_declarations(days=1, rate=1.0)
-    reports = seed_reports(days=1, sweep=False, now=late_evening_today())
+    seconds: dict[str, float] = {}
+
+    def step(name: str, work: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        done = work()
+        seconds[name] = round(time.perf_counter() - started, 1)
+        print(f"[{scale}] {name}: {seconds[name]} s, load average {load_average()}", flush=True)
+        return done
+
+    made = step("organisation and people", lambda: seed(scale))
+    declared = step("declarations", lambda: seed_declarations(days=1, rate=1.0, today=day))
+    reports = step("reports", lambda: seed_reports(days=1, sweep=False, now=late_evening(day)))
+    step("statistics", analyze)
     print(
         f"[{scale}] seeded {made['units']} units, {made['people']} people, {declared} "
-        f"declarations and {reports['reports']} reports in "
-        f"{time.perf_counter() - started:.1f} s (not timed)",
+        f"declarations and {reports['reports']} reports of {day} in "
+        f"{sum(seconds.values()):.1f} s (not timed)",
         flush=True,
     )
+    return seconds
 
 
-def late_evening_today() -> dt.datetime:
+def late_evening(day: dt.date) -> dt.datetime:
+    """23:00 local time on ``day``: every report of the story is in, whatever the clock says."""
     from django.utils import timezone
 
-    today = timezone.localdate()
-    return dt.datetime.combine(today, dt.time(23, 0), tzinfo=timezone.get_current_timezone())
+    return dt.datetime.combine(day, dt.time(23, 0), tzinfo=timezone.get_current_timezone())
 
 
-def page_paths(scale: str) -> dict[str, str]:
-    """The pages to time, by name (only the roll-up at 10x)."""
+def page_paths(scale: str, day: dt.date) -> dict[str, str]:
+    """The pages to time, by name (only the roll-up at 10x). The roll-up names the seeded
+    day: a run that goes past midnight would otherwise time an empty new day."""
     from django.urls import reverse
 
     from fangkong.orgs.models import OrgUnit, UnitKind
 
     root = OrgUnit.objects.get(parent__isnull=True)
-    rollup = f"{reverse('reports:rollup')}?unit={root.pk}"
+    rollup = f"{reverse('reports:rollup')}?unit={root.pk}&day={day.isoformat()}"
     if scale == "10x":
         return {"rollup": rollup}
     enterprise = OrgUnit.objects.get(code="SXXCL")  # the one with the communities
@@ -177,15 +192,17 @@ def measure(scale: str) -> None:
     with throwaway_database(f"pages_{scale}") as vendor:
         setup_django()
         print(f"[{scale}] machine: {machine()}; database: {database_version()}", flush=True)
-        load(scale)
-        analyze()
+        from django.utils import timezone
+
+        day = timezone.localdate()
+        seeding = load(scale, day)
         from django.conf import settings
         from django.test import Client
 
         from fangkong.accounts.models import User
         from fangkong.orgs.models import Person
 
-        paths = page_paths(scale)
+        paths = page_paths(scale, day)
         client = Client(HTTP_X_FORWARDED_PROTO="https")
         client.force_login(User.objects.get(username="group_admin"))
         queries = count_queries(client, paths)
@@ -207,6 +224,7 @@ def measure(scale: str) -> None:
                 "database": vendor,
                 "version": database_version(),
                 "people": Person.objects.filter(is_active=True).count(),
+                "seeding_s": seeding,
                 "load_before": before,
                 "load_after": after,
                 "pages": {
@@ -240,6 +258,11 @@ def report(scales: list[str], results: dict[str, dict[str, object]]) -> None:
         print(
             f"{scale} ({result['people']} people, {result['version']}), load average "
             f"{result['load_before']} before, {result['load_after']} after:"
+        )
+        seeding: dict[str, float] = result["seeding_s"]  # type: ignore[assignment]
+        print(
+            f"  built in {sum(seeding.values()):.0f} s (not timed): "
+            + ", ".join(f"{step} {took:.0f} s" for step, took in seeding.items())
         )
         pages: dict[str, dict[str, float]] = result["pages"]  # type: ignore[assignment]
         for name, figures in pages.items():

@@ -159,6 +159,13 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["fangkong.core.routing.ReplicaRouter"]
     MIDDLEWARE.insert(0, "fangkong.core.routing.replica_middleware")
+# PostgreSQL starts no parallel workers for our statements: a page's statements last a few
+# milliseconds, and starting two workers for one (the roll-up's range sums at seeds scale)
+# cost more than they saved, many times over while the web workers had the cores busy.
+PG_CONNECTION_OPTIONS = {"options": "-c max_parallel_workers_per_gather=0"}
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        _database["OPTIONS"] = {**_database.get("OPTIONS", {}), **PG_CONNECTION_OPTIONS}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The cache every web process shares (rate-limit counts live there or beside it, see

@@ -360,3 +360,36 @@ class DayTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.unit_path} {self.declared}"
+
+
+class SubtreeTally(models.Model):
+    """Counts of one day's current declarations in the subtree of a unit two levels below
+    the root (an enterprise); a unit above that level has a row of its own counts.
+
+    Kept by triggers on the day tallies (``subtree_tally.py``), so the group's and a
+    segment's roll-up and trend sum a row per enterprise instead of one per unit.
+    """
+
+    day = models.DateField(_("date"))
+    unit_path = PathField(_("unit path"), max_length=255)
+    declared = models.IntegerField(default=0)
+    abnormal = models.IntegerField(default=0)
+    fever = models.IntegerField(default=0)
+    symptom = models.IntegerField(default=0)
+    contact = models.IntegerField(default=0)
+    risk_area = models.IntegerField(default=0)
+    positive = models.IntegerField(default=0)
+    quarantine = models.IntegerField(default=0)
+    returnees = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("subtree declaration tally")
+        verbose_name_plural = _("subtree declaration tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "unit_path"], name="one_subtree_tally_per_day_and_unit"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.unit_path} {self.declared}"

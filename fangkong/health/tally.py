@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 
 from fangkong.core.bulk import insert_target
 
+from . import subtree_tally
 from .models import Colour, DayTally, Declaration, Whereabouts
 
 COUNTS = (
@@ -83,7 +84,9 @@ class Deltas:
             self.add_row(row, sign=sign, path=path)
 
     def apply(self) -> None:
-        changes = [(key, totals) for key, totals in self.by_key.items() if any(totals)]
+        # In (day, path) order: concurrent writers lock the tallies, and through the
+        # triggers their subtree rows (subtree_tally), in the same order.
+        changes = [(key, totals) for key, totals in sorted(self.by_key.items()) if any(totals)]
         if changes:
             _upsert(changes)
         self.by_key.clear()
@@ -158,7 +161,9 @@ def rebuild(days: Iterable[dt.date]) -> int:
 
 
 def differences(days: Iterable[dt.date]) -> list[str]:
-    """Describe where the stored tallies disagree with a recount (empty when exact)."""
+    """Describe where the stored tallies disagree with a recount (empty when exact), and
+    where the subtree rows disagree with the tallies (``subtree_tally``)."""
+    days = list(days)
     stored = {
         (row["day"], row["unit_path"]): tuple(row[name] for name in COUNTS)
         for row in DayTally.objects.filter(day__in=list(days)).values("day", "unit_path", *COUNTS)
@@ -174,10 +179,4 @@ def differences(days: Iterable[dt.date]) -> list[str]:
         kept, counted = stored.get(key, zero), tuple(recount[key])
         if kept != counted:
             found.append(f"{key[0]} {key[1]}: stored {kept}, counted {counted}")
-    return found
-
-
-def subtree_sums(rows: QuerySet[DayTally]) -> dict[str, int]:
-    """Sum the counts of ``rows`` (already filtered to a day and subtree)."""
-    sums = rows.aggregate(**{name: Sum(name) for name in COUNTS})
-    return {name: int(sums[name] or 0) for name in COUNTS}
+    return found + subtree_tally.differences(days)

@@ -85,8 +85,13 @@ class OrgUnit(TimeStampedModel):
         indexes = [
             models.Index(fields=["parent", "name"]),
             models.Index(fields=["name_initials"]),
-            # Units of some kinds in a subtree (the units that report daily): a seek per kind.
-            models.Index(fields=["kind", "path"], name="orgunit_kind_path"),
+            # Units of some kinds in a subtree (the units that report daily): a seek per kind,
+            # read from the index alone (the period says which report on a day; the roll-up
+            # and its trend read 2,198 of them for the group at seeds scale).
+            models.Index(
+                fields=["kind", "path", "valid_from", "valid_to", "depth", "id"],
+                name="orgunit_kind_path_period",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -6,7 +6,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from fangkong.accounts.actors import Viewer
 from fangkong.accounts.roles import Perm
@@ -15,7 +27,15 @@ from fangkong.core.audit import audit_record
 from fangkong.core.errors import NotFound
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.models import AuditLog
-from fangkong.core.paths import ancestor_paths, child_prefix, subtree_q, subtree_upper_bound
+from fangkong.core.paths import (
+    RANGES_PER_STATEMENT,
+    ancestor_paths,
+    range_sums,
+    subtree_q,
+    subtree_range,
+    subtree_upper_bound,
+    sums_by_child,
+)
 from fangkong.core.text import clean_cell
 
 from .models import ImportJob, OrgUnit, Person, UnitHeadcount, place_related
@@ -96,16 +116,30 @@ def unit_children(user: Viewer, unit: OrgUnit, *, include_closed: bool = False) 
         units_visible(user)
         .filter(parent=unit)
         .select_related(place_related())
-        .annotate(child_count=Count("children"))
+        .annotate(child_count=_child_count())
     )
     if not include_closed:
         children = children.filter(valid_to__isnull=True)
     result: list[OrgUnit] = list(children.order_by("code"))
-    # One grouped query: the page costs the same queries however many children it lists.
-    counts = child_headcounts(unit.path) if result else {}
+    # One query however many children the page lists (``child_headcounts``).
+    counts = child_headcounts(unit.path, [child.path for child in result]) if result else {}
     for child in result:
-        child.headcount = counts.get(child.path, 0)  # type: ignore[attr-defined]
+        child.headcount = counts[child.path]  # type: ignore[attr-defined]
     return result
+
+
+def _child_count() -> Coalesce:
+    """Each unit's number of children (closed ones too), a count on the parent index per
+    unit: joining the children and grouping by every column of the row (and of the three
+    ancestors ``place`` loads) sorted the whole join."""
+    counts = (
+        OrgUnit.objects.filter(parent=OuterRef("pk"))
+        .order_by()
+        .values("parent")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts), 0)
 
 
 def unit_breadcrumbs(user: Viewer, unit: OrgUnit) -> list[OrgUnit]:
@@ -138,22 +172,20 @@ def headcounts_by_subtree(units: list[OrgUnit]) -> dict[int, int]:
     return {unit.pk: counts[unit.path] for unit in units}
 
 
-# Up to this many subtrees, a query sums each in SQL; above, one query serves them all.
-SUMS_IN_SQL_LIMIT = 12
-
-
 def headcounts_by_path(paths: Sequence[str]) -> dict[str, int]:
-    """Return path → active people in the subtree rooted there.
+    """Return path → active people in the subtree rooted there, in one query.
 
-    A few subtrees are summed in SQL, a range sum each (cheaper than one query grouping or
-    filtering every row); many (an export of every unit) fetch the per-unit counts once and
-    sum each subtree over the sorted paths.
+    A few subtrees are summed in SQL, a range sum each in one statement (cheaper than
+    grouping or filtering every row); many (an export of every unit) fetch the per-unit
+    counts once and sum each subtree over the sorted paths.
     """
     distinct = sorted(set(paths))
     if not distinct:
         return {}
-    if len(distinct) <= SUMS_IN_SQL_LIMIT:
-        return {path: subtree_headcount(path) for path in distinct}
+    if len(distinct) <= RANGES_PER_STATEMENT:
+        ranges = [subtree_range(path) for path in distinct]
+        sums = range_sums(UnitHeadcount.objects.all(), "unit_path", ranges, ["n"])
+        return {path: n for path, (n,) in zip(distinct, sums, strict=True)}
     # One range from the first subtree to the end of the last (SQLite refuses an OR of
     # thousands of ranges); rows between the subtrees are left out by the sums.
     end = max(subtree_upper_bound(path) for path in distinct)
@@ -171,24 +203,18 @@ def headcounts_by_path(paths: Sequence[str]) -> dict[str, int]:
     return result
 
 
-def child_headcounts(path: str) -> dict[str, int]:
-    """Return child path → active people in that child's subtree, for every child of ``path``,
-    and ``path`` → the people employed in the unit itself.
+def child_headcounts(path: str, child_paths: Sequence[str] | None = None) -> dict[str, int]:
+    """Return child path → active people in that child's subtree, and ``path`` → the people
+    employed in the unit itself, in one query.
 
-    One grouped query over the unit's subtree: each row is grouped by the path prefix one
-    level below ``path`` (``/1/5/`` + ``77/``; the unit's own row by ``/1/5/``), so the
-    answer has a row per child, however many units and people lie below. Children without
-    people are left out.
+    With ``child_paths`` (the children to count) up to ``RANGES_PER_STATEMENT`` of them, a
+    range sum each in one statement; otherwise every row of the subtree grouped by the
+    path prefix one level below ``path`` (``/1/5/`` + ``77/``; the unit's own row by
+    ``/1/5/``), so the answer has a row per child however many units and people lie below.
+    Without ``child_paths``, children without people are left out.
     """
-    rows = (
-        UnitHeadcount.objects.filter(subtree_q("unit_path", path))
-        .annotate(child=child_prefix(path))
-        .values("child")
-        .annotate(total=Sum("n"))
-        .order_by()
-        .values_list("child", "total")
-    )
-    return dict(rows)
+    sums = sums_by_child(UnitHeadcount.objects.all(), "unit_path", path, ["n"], child_paths)
+    return {child: n for child, (n,) in sums.items()}
 
 
 @dataclass(frozen=True)

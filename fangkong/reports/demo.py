@@ -129,6 +129,7 @@ def seed_reports(
             reports.append(
                 UnitReport(
                     unit=unit,
+                    unit_path=unit.path,
                     day=day,
                     **f.report_fields(),
                     is_zero=not f.has_abnormal and rng.random() < 0.85,

@@ -15,13 +15,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 
 from fangkong.accounts.selectors import Scope
-from fangkong.core.paths import child_prefix, is_within, subtree_q, subtree_upper_bound
+from fangkong.core.paths import (
+    RANGES_PER_STATEMENT,
+    child_prefix,
+    is_within,
+    range_sums,
+    subtree_q,
+    subtree_range,
+    subtree_upper_bound,
+    sums_by_child,
+)
 from fangkong.core.retention import local_midnight
-from fangkong.health import tally
-from fangkong.health.models import DayTally, Declaration
+from fangkong.health import subtree_tally, tally
+from fangkong.health.models import DayTally, Declaration, SubtreeTally
 from fangkong.orgs.models import Person
 from fangkong.orgs.selectors import child_headcounts, headcounts_by_path
 from fangkong.quarantine.models import Placement
@@ -70,10 +79,6 @@ class DeclarationFigures:
         figures = asdict(self)
         figures.pop("not_declared")
         return {"headcount": figures.pop("expected"), **figures}
-
-
-# Above this many subtrees, head-counts and tallies come grouped by path instead.
-PER_SUBTREE_LIMIT = 12
 
 
 def placements_on(day: dt.date) -> QuerySet[Placement]:
@@ -164,15 +169,19 @@ def unit_and_children_figures(
 ) -> dict[str, DeclarationFigures]:
     """Return the figures of a unit and of its children, in a bounded number of queries.
 
-    Tallies and placements of the subtree are each one query grouped by the child's path
-    prefix (``core.paths.child_prefix``), so the subtree is read once per source and the
-    answer has a row per child; head-counts see ``_headcounts``. ``child_paths`` must list
-    every child (closed ones too): the unit's counts are its own rows plus its children's.
+    Tallies, head-counts and placements are one query each, however many children: a
+    range sum per child in one statement while they are few, else the subtree's rows
+    grouped by the child's path prefix (``core.paths.sums_by_child``); placements, a few
+    rows, are always grouped. ``child_paths`` must list every child (closed ones too): the
+    unit's counts are its own rows plus its children's.
     """
     paths = [unit_path, *child_paths]
-    tallies = _by_child(
-        day_tallies(day), unit_path, child_paths, **{name: Sum(name) for name in tally.COUNTS}
-    )
+    rows = tallies_under(unit_path, per_child=True).filter(day=day)
+    sums = sums_by_child(rows, "unit_path", unit_path, tally.COUNTS, child_paths)
+    tallies = {path: dict(zip(tally.COUNTS, sums[path], strict=True)) for path in child_paths}
+    tallies[unit_path] = {
+        name: sum(counts[i] for counts in sums.values()) for i, name in enumerate(tally.COUNTS)
+    }
     active = _headcounts(unit_path, child_paths)
     placements = _by_child(placements_on(day), unit_path, child_paths, n=Count("pk"))
     quarantined = {path: sums["n"] for path, sums in placements.items()}
@@ -183,13 +192,18 @@ def day_tallies(day: dt.date) -> QuerySet[DayTally]:
     return DayTally.objects.filter(day=day)
 
 
+def tallies_under(path: str, *, per_child: bool = False) -> QuerySet[Any]:
+    """The tallies to sum for the subtree of ``path`` (or for each of its children): a row
+    per enterprise-level subtree where those rows sum it exactly (``health.subtree_tally``:
+    the group's 15,000 unit rows a day are 548 such rows), else a row per unit."""
+    exact = subtree_tally.serves_children(path) if per_child else subtree_tally.serves(path)
+    return (SubtreeTally if exact else DayTally).objects.all()
+
+
 def _headcounts(unit_path: str, child_paths: Sequence[str]) -> dict[str, int]:
-    """The unit's and each child's head-count: a range sum each while there are few
-    children (cheaper than grouping every unit's row), else one grouped query."""
-    if len(child_paths) <= PER_SUBTREE_LIMIT:
-        return headcounts_by_path([unit_path, *child_paths])
-    by_child = child_headcounts(unit_path)  # the unit's own people under its own path
-    active = {path: by_child.get(path, 0) for path in child_paths}
+    """The unit's and each child's head-count, in one query (``child_headcounts``)."""
+    by_child = child_headcounts(unit_path, child_paths)  # with the unit's own people
+    active = {path: by_child[path] for path in child_paths}
     active[unit_path] = sum(by_child.values())
     return active
 
@@ -216,15 +230,17 @@ def _by_child(
 def _tally_sums(day: dt.date, paths: Sequence[str]) -> dict[str, dict[str, int]]:
     """Sum the day's tallies per subtree: in SQL while few subtrees, else by prefix sums."""
     rows = day_tallies(day)
-    if len(paths) <= PER_SUBTREE_LIMIT:
+    if len(paths) <= RANGES_PER_STATEMENT:
+        sums = range_sums(rows, "unit_path", [subtree_range(p) for p in paths], tally.COUNTS)
         return {
-            path: tally.subtree_sums(rows.filter(subtree_q("unit_path", path))) for path in paths
+            path: dict(zip(tally.COUNTS, counts, strict=True))
+            for path, counts in zip(paths, sums, strict=True)
         }
-    sums = PathSums(
+    prefix_sums = PathSums(
         rows.filter(within_q(paths)).order_by().values_list("unit_path", *tally.COUNTS),
         tally.COUNTS,
     )
-    return {path: sums.subtree(path) for path in paths}
+    return {path: prefix_sums.subtree(path) for path in paths}
 
 
 def _assemble(
@@ -276,7 +292,7 @@ def _declarants_not_expected(day: dt.date) -> list[str]:
 
 def _range_counts(rows: QuerySet[Any], paths: Sequence[str]) -> dict[str, int]:
     """Count ``rows`` in each subtree: a range count each, or grouped by path when many."""
-    if len(paths) <= PER_SUBTREE_LIMIT:
+    if len(paths) <= RANGES_PER_STATEMENT:
         return {path: rows.filter(subtree_q("unit_path", path)).count() for path in paths}
     sums = PathSums(
         rows.filter(within_q(paths))

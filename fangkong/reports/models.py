@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.models import TimeStampedModel
+from fangkong.core.paths import PathField
 from fangkong.orgs.models import OrgUnit
 
 DEFAULT_DEADLINE = dt.time(10, 0)
@@ -72,6 +73,9 @@ class UnitReport(models.Model):
     unit = models.ForeignKey(
         OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="daily_reports"
     )
+    # The unit's path, kept in step when the unit moves (receivers.py): the trend counts a
+    # subtree's reports of each day by a range on it, not by joining every unit.
+    unit_path = PathField(_("unit path"), max_length=255, editable=False, default="")
     day = models.DateField(_("date"))
     version = models.PositiveSmallIntegerField(_("version"), default=1)
     is_current = models.BooleanField(_("current"), default=True)
@@ -110,7 +114,19 @@ class UnitReport(models.Model):
             ),
             models.UniqueConstraint(fields=["unit", "day", "version"], name="report_version"),
         ]
-        indexes = [models.Index(fields=["day", "unit"], name="report_day_unit")]
+        indexes = [
+            # A day's reports by unit, with what the roll-up counts of each (from the index).
+            models.Index(
+                fields=["day", "unit", "is_current", "is_late", "is_zero"],
+                name="report_day_unit_state",
+            ),
+            # A subtree's current reports of each day, counted from the index (the trend).
+            models.Index(
+                fields=["day", "unit_path", "is_late", "is_zero"],
+                condition=models.Q(is_current=True),
+                name="report_current_day_path",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.day} v{self.version}"

@@ -7,19 +7,29 @@ from typing import Any
 from django.db.models import Case, Q, QuerySet, TimeField, Value, When
 from django.utils import timezone
 
+from fangkong.core.memo import Memo
 from fangkong.orgs.models import OrgUnit
 
 from .models import ReportPlan
 
 
+def _load_active_plans() -> tuple[ReportPlan, ...]:
+    return tuple(ReportPlan.objects.filter(is_active=True).order_by("deadline", "id"))
+
+
+# Read by every roll-up, board and report page and by the deadline sweep; changed a few
+# times a year. A change reaches this process at once and the others within 10 s
+# (reports.apps watches the model).
+active_plans = Memo(_load_active_plans, seconds=10)
+
+
 def plans_in_force(day: dt.date) -> list[ReportPlan]:
     """Return the active plans effective on ``day``, earliest deadline first."""
-    plans = (
-        ReportPlan.objects.filter(is_active=True, valid_from__lte=day)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
-        .order_by("deadline", "id")
-    )
-    return [plan for plan in plans if plan.unit_kinds or plan.depths]
+    return [
+        plan
+        for plan in active_plans.get()
+        if in_force(plan, day) and (plan.unit_kinds or plan.depths)
+    ]
 
 
 def plan_q(plan: ReportPlan) -> Q:

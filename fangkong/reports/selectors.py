@@ -9,15 +9,14 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db.models import Count, FilteredRelation, Q, QuerySet, Sum
+from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from fangkong.accounts.actors import Viewer
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.errors import NotFound, PermissionDenied
-from fangkong.core.paths import ancestor_paths, is_within, subtree_q
-from fangkong.health.models import DayTally
+from fangkong.core.paths import ancestor_paths, child_prefix, is_within, subtree_q
 from fangkong.orgs.models import OrgUnit, Person, place_related
 from fangkong.orgs.selectors import subtree_headcount
 
@@ -25,9 +24,10 @@ from . import plans
 from .figures import (
     DeclarationFigures,
     subtree_figures,
+    tallies_under,
     unit_and_children_figures,
 )
-from .models import ReportPlan, UnitReport
+from .models import UnitReport
 
 TREND_DAYS_MAX = 92
 
@@ -90,6 +90,7 @@ class RollupRow:
     reports: ReportCounts
     # What the page shows of each figure, with the link to what it counts (views.py).
     cells: dict[str, Any] = field(default_factory=dict)
+    cells_html: str = ""  # a sub-unit's row of cells, as the page writes it
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -146,20 +147,17 @@ def _require_rollup(user: Viewer, unit: OrgUnit) -> None:
 
 def _children(unit: OrgUnit, day: dt.date) -> tuple[list[OrgUnit], list[str]]:
     """Return the children open on ``day`` (with ``has_children``) and every child's path."""
-    every = list(OrgUnit.objects.filter(parent=unit).order_by("code"))
+    open_below = OrgUnit.objects.open_on(day).filter(parent=OuterRef("pk"))
+    every = list(
+        OrgUnit.objects.filter(parent=unit)
+        .annotate(has_children=Exists(open_below))
+        .order_by("code")
+    )
     children = [
         child
         for child in every
         if child.valid_from <= day and (child.valid_to is None or child.valid_to > day)
     ]
-    with_kids = set(
-        OrgUnit.objects.open_on(day)
-        .filter(parent__in=[c.pk for c in children])
-        .values_list("parent_id", flat=True)
-        .distinct()
-    )
-    for child in children:
-        child.has_children = child.pk in with_kids  # type: ignore[attr-defined]
     return children, [child.path for child in every]
 
 
@@ -168,10 +166,10 @@ def report_counts_by_child(
 ) -> tuple[ReportCounts, dict[int, ReportCounts]]:
     """Count report states of the reporting units in ``unit``'s subtree, per child (1 query).
 
-    Each reporting unit is given to the child whose id follows ``unit`` in its path. The
-    rows are tallied by (child, plan, late, zero) and the few distinct keys turned into
-    states afterwards: the plan's rank, not its deadline, comes from the database, which
-    spares parsing a time per row.
+    The database counts the units per (child, plan, late, zero): each unit goes to the
+    child whose path prefixes its own (``child_prefix``), and a few rows come back however
+    many units report. The plan's rank, not its deadline, comes from the database, which
+    spares a time per row; the keys are turned into states afterwards.
     """
     plan_list = plans.plans_in_force(day)
     total = ReportCounts()
@@ -181,15 +179,19 @@ def report_counts_by_child(
     rows = (
         with_current_report(plans.reporting_units(day, plan_list), day)
         .filter(subtree_q("path", unit.path))
-        .annotate(plan_rank=plans.first_match(plan_list, range(len(plan_list))))
-        .values_list("path", "plan_rank", "cur__is_late", "cur__is_zero")
+        .annotate(
+            plan_rank=plans.first_match(plan_list, range(len(plan_list))),
+            child=child_prefix(unit.path, "path"),
+        )
+        .values("child", "plan_rank", "cur__is_late", "cur__is_zero")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("child", "plan_rank", "cur__is_late", "cur__is_zero", "n")
     )
-    position = unit.depth + 2  # "/1/5/9/".split("/") == ["", "1", "5", "9", ""]
+    child_ids = {child.path: child.pk for child in children}
     tally: Counter[tuple[int | None, int, bool | None, bool]] = Counter()
-    for path, rank, late, zero in rows:
-        parts = path.split("/")
-        child = int(parts[position]) if len(parts) > position + 1 else None
-        tally[child, rank, late, bool(zero)] += 1
+    for path, rank, late, zero, n in rows:
+        tally[child_ids.get(path), rank, late, bool(zero)] += n
     for (child, rank, late, zero), n in tally.items():
         state = report_state(late=late, deadline=plan_list[rank].deadline, day=day, now=now)
         total.add(state, zero, n)
@@ -228,36 +230,47 @@ def rollup_breadcrumbs(user: Viewer, unit: OrgUnit) -> list[OrgUnit]:
 
 
 def trend(
-    *, user: Viewer, unit: OrgUnit, days: int = 30, today: dt.date | None = None
+    *,
+    user: Viewer,
+    unit: OrgUnit,
+    days: int = 30,
+    today: dt.date | None = None,
+    last: DeclarationFigures | None = None,
 ) -> list[dict[str, Any]]:
     """Return expected, declared, abnormal and report counts for each of the last ``days``.
 
     Seven queries whatever the number of days: declarations and reports grouped by day,
-    people by joining date, reporting units by period and kind.
+    people by joining date, reporting units by period and kind. ``last`` is the unit's
+    figures of the last day when the caller has them already (the roll-up of that day):
+    its expected, declared and abnormal people are not counted again (one query fewer,
+    and the day's tallies are not read twice).
     """
     _require_rollup(user, unit)
     days = max(1, min(int(days), TREND_DAYS_MAX))
     today = today or timezone.localdate()
     window = [today - dt.timedelta(days=n) for n in range(days - 1, -1, -1)]
     inside = subtree_q("unit_path", unit.path)
-    declared = {
+    declared: dict[dt.date, dict[str, Any]] = {
         row["day"]: row
-        for row in DayTally.objects.filter(day__in=window)
+        for row in tallies_under(unit.path)
+        .filter(day__in=window if last is None else window[:-1])
         .filter(inside)
         .values("day")
         .annotate(declared=Sum("declared"), abnormal=Sum("abnormal"))
         .order_by()
     }
-    expected = _expected_by_day(unit, window)
+    if last is not None:
+        declared[today] = {"declared": last.declared, "abnormal": last.abnormal}
+    expected_by_day = _expected_by_day(unit, window, last.expected if last else None)
     reported = {
         row["day"]: row
         for row in UnitReport.objects.filter(is_current=True, day__in=window)
-        .filter(subtree_q("unit__path", unit.path))
+        .filter(subtree_q("unit_path", unit.path))
         .values("day")
-        .annotate(
-            reported=Count("id"),
-            late=Count("id", filter=Q(is_late=True)),
-            zero=Count("id", filter=Q(is_zero=True)),
+        .annotate(  # columns of the index, so PostgreSQL counts from it alone (not the id)
+            reported=Count("day"),
+            late=Count("is_late", filter=Q(is_late=True)),
+            zero=Count("is_zero", filter=Q(is_zero=True)),
         )
         .order_by()
     }
@@ -268,7 +281,7 @@ def trend(
         result.append(
             {
                 "day": day,
-                "expected": expected[day],
+                "expected": expected_by_day[day],
                 "declared": d.get("declared", 0),
                 "abnormal": d.get("abnormal", 0),
                 "reports_expected": reports_expected[day],
@@ -290,11 +303,14 @@ def trend_since_first_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows[max(first, 0) :]
 
 
-def _expected_by_day(unit: OrgUnit, window: list[dt.date]) -> dict[dt.date, int]:
-    """People expected on each day: today's head-count less those who joined later.
+def _expected_by_day(
+    unit: OrgUnit, window: list[dt.date], last: int | None = None
+) -> dict[dt.date, int]:
+    """People expected on each day: those expected on the last day (given, or today's
+    head-count less those who join after it) less those who joined after each day.
 
-    Two queries that read no person but the few who joined inside the window (the index
-    on ``joined_on``): the head-count is a sum of the kept per-unit counts.
+    At most two queries that read no person but the few who joined inside the window (the
+    index on ``joined_on``): the head-count is a sum of the kept per-unit counts.
     """
     # Everyone who joined since, then the subtree in Python: with a path range in the
     # query SQLite walks the whole subtree on the path index (the group: every person).
@@ -305,17 +321,18 @@ def _expected_by_day(unit: OrgUnit, window: list[dt.date]) -> dict[dt.date, int]
         ).values_list("unit_path", "joined_on")
         if joined_on is not None and is_within(path, unit.path)
     )
-    waiting = sum(joined_later.values())  # not yet joined on the window's first day
-    result, running = {}, subtree_headcount(unit.path) - waiting
-    for day in window:
-        running += joined_later.get(day, 0) if day != window[0] else 0
-        result[day] = running
+    if last is None:
+        not_yet = sum(n for day, n in joined_later.items() if day > window[-1])
+        last = subtree_headcount(unit.path) - not_yet
+    result = {window[-1]: last}
+    for day, next_day in zip(window[-2::-1], window[:0:-1], strict=True):
+        result[day] = result[next_day] - joined_later.get(next_day, 0)
     return result
 
 
 def _reporting_units_by_day(unit: OrgUnit, window: list[dt.date]) -> dict[dt.date, int]:
     """Reporting units on each day, from units grouped by kind, depth and period (2 queries)."""
-    all_plans = list(ReportPlan.objects.filter(is_active=True))
+    all_plans = list(plans.active_plans.get())
     if not all_plans:
         return dict.fromkeys(window, 0)
     # Only units some plan covers (a seek on the (kind, path) index, not every unit).

@@ -83,6 +83,7 @@ def report_attest(
     report = UnitReport(
         uuid=client_uuid or uuid.uuid4(),
         unit=unit,
+        unit_path=unit.path,
         day=day,
         version=previous.version + 1 if previous else 1,
         is_zero=zero,

@@ -3,7 +3,6 @@
 import datetime as dt
 import uuid
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,6 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
@@ -318,8 +319,11 @@ def rollup(request: HttpRequest) -> HttpResponse:
     data = selectors.rollup(user=request.user, unit=unit, day=day)
     if request.GET.get("format") in ("xlsx", "csv"):
         return _rollup_export(request, data)
-    for row in [data.total, *data.children]:
-        row.cells = _figure_cells(request.user, row, day)
+    links = _FigureLinks(request.user, day)
+    data.total.cells = links.cells(data.total)
+    for row in data.children:
+        row.cells = links.cells(row)
+        row.cells_html = links.cells_html(row.cells)
     return render(
         request,
         "reports/rollup.html",
@@ -332,7 +336,13 @@ def rollup(request: HttpRequest) -> HttpResponse:
             "trend": [
                 {**row, "day": row["day"].isoformat()}
                 for row in selectors.trend_since_first_data(
-                    selectors.trend(user=request.user, unit=unit, days=30, today=day)
+                    selectors.trend(
+                        user=request.user,
+                        unit=unit,
+                        days=30,
+                        today=day,
+                        last=data.total.figures,
+                    )
                 )
             ],
             "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
@@ -365,40 +375,70 @@ def _gate(user: Any, unit: Any, day: dt.date) -> dict[str, Any] | None:
     }
 
 
-def people_url(unit: Any, day: dt.date, figure: str) -> str:
-    """The list of the people ``figure`` counts in ``unit``'s subtree on ``day``."""
-    query = urlencode({"unit": unit.pk, "day": day.isoformat(), "figure": figure})
-    return f"{reverse('reports:people')}?{query}"
+class _FigureLinks:
+    """Each figure of a roll-up row with the link to what it counts: its people (where the
+    user may list them) or the report board.
 
+    The page's addresses are reversed and its column labels escaped once, and a sub-unit's
+    row of cells is written here (``row.cells_html``): the template spent about 20 µs on
+    each of a segment's 1,760 cells (110 enterprises).
+    """
 
-def _figure_cells(user: Viewer, row: Any, day: dt.date) -> dict[str, Any]:
-    """Each figure of a roll-up row with the link to its people (where the user may list them)."""
-    linked = figure_lists.linked_figures(user, row.unit.path)
-    figures = row.figures.as_dict()
-    # The column is headed "%": the rate alone, or "—" where nobody is expected.
-    figures["completeness"] = row.figures.completeness if row.figures.expected else "—"
-    board = f"{reverse('reports:board')}?unit={row.unit.pk}&day={day.isoformat()}"
-    cells: dict[str, Any] = {
-        key: {
+    def __init__(self, user: Viewer, day: dt.date) -> None:
+        self.user = user
+        self.day = day.isoformat()
+        self.people = reverse("reports:people")
+        self.board = reverse("reports:board")
+        self.labels = {key: conditional_escape(label) for key, label in FIGURE_COLUMNS}
+        self.labels |= {
+            f"reports_{key}": conditional_escape(label) for key, label in REPORT_COLUMNS
+        }
+
+    def cells(self, row: Any) -> dict[str, Any]:
+        linked = figure_lists.linked_figures(self.user, row.unit.path)
+        figures = row.figures.as_dict()
+        # The column is headed "%": the rate alone, or "—" where nobody is expected.
+        figures["completeness"] = row.figures.completeness if row.figures.expected else "—"
+        unit = row.unit.pk
+        cells = {
+            key: self._cell(
+                key,
+                label,
+                figures[key],
+                f"{self.people}?unit={unit}&day={self.day}&figure={key}" if key in linked else "",
+            )
+            for key, label in FIGURE_COLUMNS
+        }
+        board = f"{self.board}?unit={unit}&day={self.day}"
+        for key, label in REPORT_COLUMNS:
+            url = board + ("" if key == "expected" else f"&state={key}")
+            cells[f"reports_{key}"] = self._cell(
+                f"reports_{key}", label, getattr(row.reports, key), url
+            )
+        return cells
+
+    @staticmethod
+    def _cell(key: str, label: Any, value: Any, url: str) -> dict[str, Any]:
+        """What a cell shows: its number, linked where there is a list behind it."""
+        shown = conditional_escape(value)
+        return {
             "key": key,
             "label": label,
-            "value": figures[key],
-            "url": people_url(row.unit, day, key) if key in linked else "",
+            "value": value,
+            "url": url,
+            "html": mark_safe(f'<a href="{escape(url)}">{shown}</a>') if url else shown,  # noqa: S308
+            "bad": bool(value) and key in ("abnormal", "reports_missing"),
         }
-        for key, label in FIGURE_COLUMNS
-    }
-    cells.update(
-        {
-            f"reports_{key}": {
-                "key": f"reports_{key}",
-                "label": label,
-                "value": getattr(row.reports, key),
-                "url": board + ("" if key == "expected" else f"&state={key}"),
-            }
-            for key, label in REPORT_COLUMNS
-        }
-    )
-    return cells
+
+    def cells_html(self, cells: dict[str, Any]) -> SafeString:
+        """A sub-unit's figure cells, each with its column's name for the phone layout."""
+        return mark_safe(  # noqa: S308  (labels, numbers and links escaped above)
+            "".join(
+                f'<td class="num{" bad" if cell["bad"] else ""}" '
+                f'data-label="{self.labels[key]}" data-figure="{key}">{cell["html"]}</td>'
+                for key, cell in cells.items()
+            )
+        )
 
 
 def _team(user: Viewer, unit: Any, day: dt.date) -> dict[str, Any] | None:
@@ -426,7 +466,8 @@ def _abnormal_cards(user: Viewer, unit: Any, data: Any) -> dict[str, Any]:
     The counts are for every roll-up reader; the links to the cards only where the reader
     may see them (the kind's view permission), never a link that answers 403.
     """
-    by_unit = open_counts_by_unit(user, kind=ABNORMAL, unit=unit)
+    children = [row.unit for row in data.children]
+    by_unit = open_counts_by_unit(user, kind=ABNORMAL, unit=unit, children=children)
     cards_scope = scope_for(user, kinds.get(ABNORMAL).view_perm)
     unit.cards_linked = cards_scope.covers(unit.path)
     for row in data.children:

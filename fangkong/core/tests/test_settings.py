@@ -4,7 +4,9 @@ import sys
 from pathlib import Path
 
 import polib
+import pytest
 from django.conf import settings
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -58,3 +60,13 @@ def test_a_production_worker_keeps_its_sqlite_connection_between_requests(tmp_pa
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     assert int(done.stdout) == 60
+
+
+@pytest.mark.django_db
+def test_postgresql_runs_our_statements_without_parallel_workers():
+    # The roll-up's range sums got two workers at seeds scale and took several times longer.
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"

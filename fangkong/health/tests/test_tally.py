@@ -3,10 +3,11 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
-from fangkong.health import services, tally
-from fangkong.health.models import DayTally
+from fangkong.health import services, subtree_tally, tally
+from fangkong.health.models import DayTally, SubtreeTally
 from fangkong.orgs.services import person_create, person_merge, person_update, unit_move
 
 from .factories import raw_declaration
@@ -82,4 +83,44 @@ def test_rebuild_recounts_from_the_declarations(org):
     DayTally.objects.update(declared=99)
     assert tally.differences([today]) != []
     tally.rebuild([today])
+    assert tally.differences([today]) == []
+
+
+def test_the_subtree_triggers_are_installed_after_every_migration():
+    expected = 1 if connection.vendor == "postgresql" else 3
+    assert len(subtree_tally.installed()) == expected
+
+
+def test_each_subtree_row_sums_the_tallies_below_its_enterprise(org):
+    # The fixture's enterprises sit one level below the group, so its plants have the
+    # subtree rows (two levels below the root): a workshop counts in its plant's row.
+    today = timezone.localdate()
+    paths = {
+        "/7/": "/7/",
+        "/7/8/": "/7/8/",
+        "/7/8/9/": "/7/8/9/",
+        "/7/8/9/10/": "/7/8/9/",
+        "/7/8/9/10/11/12/": "/7/8/9/",
+        "/7/8/19/": "/7/8/19/",
+    }
+    DayTally.objects.bulk_create(
+        DayTally(day=today, unit_path=path, declared=n + 1) for n, path in enumerate(paths)
+    )
+    rows = dict(SubtreeTally.objects.filter(day=today).values_list("unit_path", "declared"))
+    assert rows == {"/7/": 1, "/7/8/": 2, "/7/8/9/": 3 + 4 + 5, "/7/8/19/": 6}
+    assert {path: subtree_tally.bucket_path(path) for path in paths} == paths
+    DayTally.objects.filter(unit_path="/7/8/9/10/").delete()
+    assert SubtreeTally.objects.get(day=today, unit_path="/7/8/9/").declared == 3 + 5
+    assert subtree_tally.differences([today]) == []
+
+
+def test_declarations_reach_the_group_and_an_enterprise_through_the_subtree_rows(org):
+    today = timezone.localdate()
+    declare(org, raw_declaration(org.person_a, temperature="38.4"))
+    assert org.person_a.unit_path.startswith(org.plant_a.path)  # a workshop of plant A1
+    row = SubtreeTally.objects.get(day=today, unit_path=org.plant_a.path)
+    assert (row.declared, row.abnormal, row.fever) == (1, 1, 1)
+    unit_move(actor=org.user("group_admin", org.group), unit=org.plant_a, new_parent=org.ent_b)
+    org.plant_a.refresh_from_db()
+    assert SubtreeTally.objects.get(day=today, unit_path=org.plant_a.path).fever == 1
     assert tally.differences([today]) == []

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from fangkong.core.paths import RANGES_PER_STATEMENT, sums_by_child
 from fangkong.orgs import headcount, selectors, services
 from fangkong.orgs.models import OrgUnit, Person, UnitHeadcount, UnitKind
 from fangkong.testing import valid_resident_id
@@ -30,6 +31,12 @@ def assert_exact(org) -> None:
         assert {c.path: by_child.get(c.path, 0) for c in children} == {
             c.path: expected[c.pk] for c in children
         }
+        # Named children: a range sum each in one statement, or grouped when many.
+        listed = selectors.child_headcounts(unit.path, [c.path for c in children])
+        assert {c.path: listed[c.path] for c in children} == {
+            c.path: expected[c.pk] for c in children
+        }
+        assert sum(listed.values()) == expected[unit.pk]
 
 
 def test_the_triggers_are_installed_after_every_migration():
@@ -75,6 +82,19 @@ def test_counts_follow_creates_moves_merges_deactivations_and_deletes(org):
     Person.objects.filter(name="工人0").update(is_active=True, name="工人零")
     assert selectors.subtree_headcount(org.group.path) == 8
     assert_exact(org)
+
+
+def test_the_demo_counts_its_people_once_and_exactly():
+    # The demo loads people with the triggers off and recounts at the end (see seed).
+    from fangkong.orgs.demo import seed
+
+    seed("small")
+    assert len(headcount.installed()) == (3 if connection.vendor == "postgresql" else 4)
+    assert headcount.differences() == {}
+    group = OrgUnit.objects.get(parent__isnull=True)
+    assert selectors.subtree_headcount(group.path) == Person.objects.filter(is_active=True).count()
+    services.person_create(actor=None, unit=group, name="新来的", id_number=valid_resident_id(4000))
+    assert headcount.differences() == {}
 
 
 def test_a_recount_repairs_the_counts(org):
@@ -123,3 +143,18 @@ def test_tree_pages_cost_the_same_queries_however_many_people_and_units(
     assert not [q["sql"] for q in after.captured_queries if '"orgs_person"' in q["sql"]]
     if name != "orgs:children":
         assert "32" in page.content.decode()  # the group's head-count, 2 + 30
+
+
+def test_per_child_sums_add_up_to_the_subtree_by_ranges_or_grouped():
+    # A row under no listed child (a path no unit holds any more) still counts for the unit.
+    counts = {"/1/": 1, "/1/2/": 2, "/1/2/9/": 3, "/1/3/": 4, "/1/4/7/": 5, "/1/10/": 6, "/2/": 7}
+    UnitHeadcount.objects.bulk_create(UnitHeadcount(unit_path=p, n=n) for p, n in counts.items())
+    rows = UnitHeadcount.objects.all()
+    few = ["/1/2/", "/1/3/", "/1/10/"]
+    expected = {"/1/": 1 + 5, "/1/2/": 5, "/1/3/": 4, "/1/10/": 6}
+    by_ranges = sums_by_child(rows, "unit_path", "/1/", ["n"], few)
+    assert {path: n for path, (n,) in by_ranges.items()} == expected
+    many = few + [f"/1/{n}/" for n in range(100, 100 + RANGES_PER_STATEMENT)]
+    grouped = sums_by_child(rows, "unit_path", "/1/", ["n"], many)
+    assert {path: grouped[path][0] for path in expected} == expected
+    assert sum(n for (n,) in grouped.values()) == sum(by_ranges[p][0] for p in expected) == 21

@@ -8,11 +8,18 @@ from django.test.utils import CaptureQueriesContext
 
 from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog
+from fangkong.health.models import Declaration
 from fangkong.health.services import declarations_submit
 from fangkong.health.tests.factories import raw_declaration
 from fangkong.notify.models import InboxItem, Notification
 from fangkong.orgs.models import Person
-from fangkong.orgs.services import person_create, person_update, unit_close, unit_create
+from fangkong.orgs.services import (
+    person_create,
+    person_update,
+    unit_close,
+    unit_create,
+    unit_move,
+)
 from fangkong.reports import figures as live_figures
 from fangkong.reports import selectors, services
 from fangkong.reports.models import ReportAlarm, ReportPlan, UnitReport
@@ -365,6 +372,11 @@ def test_expected_people_and_declarations_equal_a_count_one_by_one(org, today, a
         rows = selectors.trend(user=admin, unit=unit, days=31, today=today)
         assert [row["expected"] for row in rows] == [expected(unit, row["day"]) for row in rows]
         rollup = selectors.rollup(user=admin, unit=unit, day=today, now=at("09:00"))
+        # The page hands the day's figures to the trend instead of counting them again.
+        given = selectors.trend(
+            user=admin, unit=unit, days=31, today=today, last=rollup.total.figures
+        )
+        assert given == rows
         for row in [rollup.total, *rollup.children]:
             figures = row.figures
             assert figures.expected == expected(row.unit, today)
@@ -384,3 +396,49 @@ def test_the_roll_up_and_its_trend_read_no_person_but_the_few_not_expected(org, 
     assert reading_people  # the people who joined later, those who left
     for sql in reading_people:
         assert '"joined_on" >' in sql or 'NOT U0."is_active"' in sql, sql
+
+
+def test_declaration_figures_equal_a_count_of_the_declarations_at_every_level(org, today, at):
+    """Above the enterprises' level the roll-up and the trend sum a row per subtree
+    (health.subtree_tally), below it a row per unit: both equal a count one by one."""
+    admin = org.user("group_admin", org.group)
+    yesterday = today - dt.timedelta(days=1)
+    declare(org.person_a, day=yesterday, temperature="38.2")
+    declare(org.person_a, temperature="38.6", symptoms=["cough"])
+    declare(org.person_b, whereabouts="travelling")
+    current = list(Declaration.objects.filter(is_current=True))
+
+    def count(unit, day, **flags):
+        return sum(
+            1
+            for d in current
+            if d.day == day
+            and d.unit_path.startswith(unit.path)
+            and all(getattr(d, name) == value for name, value in flags.items())
+        )
+
+    units = [org.group, org.ent_a, org.ent_b, org.plant_a, org.shop_a, org.plant_b]
+    for unit in units:
+        trend = selectors.trend(user=admin, unit=unit, days=2, today=today)
+        assert [row["declared"] for row in trend] == [count(unit, yesterday), count(unit, today)]
+        rollup = selectors.rollup(user=admin, unit=unit, day=today, now=at("09:00"))
+        for row in [rollup.total, *rollup.children]:
+            f = row.figures
+            assert f.declared == count(row.unit, today)
+            assert f.fever == count(row.unit, today, flag_fever=True)
+            assert f.symptom == count(row.unit, today, flag_symptom=True)
+            assert f.returnees == count(row.unit, today, whereabouts="travelling")
+
+
+def test_the_trend_counts_a_moved_units_reports_under_its_new_parent(org, today, at):
+    admin = org.user("group_admin", org.group)
+    services.report_attest(actor=admin, unit=org.plant_a, day=today, now=at("11:00"))
+
+    def reported(unit):
+        return selectors.trend(user=admin, unit=unit, days=1, today=today)[-1]["reported"]
+
+    assert (reported(org.ent_a), reported(org.ent_b), reported(org.group)) == (1, 0, 1)
+    unit_move(actor=admin, unit=org.plant_a, new_parent=org.ent_b)
+    assert (reported(org.ent_a), reported(org.ent_b), reported(org.group)) == (0, 1, 1)
+    late = selectors.trend(user=admin, unit=org.ent_b, days=1, today=today)[-1]["late"]
+    assert late == 1  # attested after the 10:00 deadline
