@@ -1,8 +1,9 @@
 """Pages of the health card: the personal link, the proxy screen, statuses and the list.
 
 Thin: selectors read, services write. The declaration pages work without JavaScript (a
-plain POST with a server-generated UUID, then a redirect); with JavaScript they post the
-same fields with ``Accept: application/json`` and get JSON back (static/js/declare.js).
+plain POST with a server-generated UUID, then a redirect); with JavaScript the proxy
+screen posts the same fields with ``Accept: application/json`` and gets JSON back, and the
+personal link's shell reads its state and submits as JSON (static/js/declare.js).
 """
 
 import hashlib

@@ -75,8 +75,8 @@ def test_the_shell_the_state_and_the_one_tap_cost_at_most_six_statements(client,
     assert page.status_code == 200 and state["one_tap"] is True
     assert answer.status_code == 201 and answer.json()["status"] == "green"
     assert statements(opened) == []
-    assert len(statements(read)) <= 2, statements(read)
-    assert len(statements(submitted)) <= 4, statements(submitted)
+    assert len(statements(read)) == 2, statements(read)
+    assert len(statements(submitted)) == 4, statements(submitted)
     today = timezone.localdate()
     assert DayTally.objects.filter(day=today).get(unit_path=org.person_a.unit_path).declared == 1
 
