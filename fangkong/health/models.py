@@ -331,13 +331,9 @@ class PersonLink(TimeStampedModel):
         return f"{self.person_id}:{self.key[:4]}…"
 
 
-class DayTally(models.Model):
-    """Counts of one day's current declarations filed in one unit (not its subtree).
-
-    Kept exact in the same transaction as the declarations (``tally.py`` adds each write's
-    deltas with an atomic upsert), so the roll-up sums a few thousand of these rows per
-    subtree instead of counting every declaration — live, with no batch job in between.
-    """
+class TallyCounts(models.Model):
+    """One day's counts of current declarations under a unit path: the columns the day
+    tallies and the subtree tallies share (the roll-up sums them alike)."""
 
     day = models.DateField(_("date"))
     unit_path = PathField(_("unit path"), max_length=255)
@@ -352,35 +348,35 @@ class DayTally(models.Model):
     returnees = models.IntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.unit_path} {self.declared}"
+
+
+class DayTally(TallyCounts):
+    """Counts of one day's current declarations filed in one unit (not its subtree).
+
+    Kept exact in the same transaction as the declarations (``tally.py`` adds each write's
+    deltas with an atomic upsert), so the roll-up sums a few thousand of these rows per
+    subtree instead of counting every declaration — live, with no batch job in between.
+    """
+
+    class Meta:
         verbose_name = _("daily declaration tally")
         verbose_name_plural = _("daily declaration tallies")
         constraints = [
             models.UniqueConstraint(fields=["day", "unit_path"], name="one_tally_per_day_and_unit")
         ]
 
-    def __str__(self) -> str:
-        return f"{self.day} {self.unit_path} {self.declared}"
 
-
-class SubtreeTally(models.Model):
+class SubtreeTally(TallyCounts):
     """Counts of one day's current declarations in the subtree of a unit two levels below
     the root (an enterprise); a unit above that level has a row of its own counts.
 
     Kept by triggers on the day tallies (``subtree_tally.py``), so the group's and a
     segment's roll-up and trend sum a row per enterprise instead of one per unit.
     """
-
-    day = models.DateField(_("date"))
-    unit_path = PathField(_("unit path"), max_length=255)
-    declared = models.IntegerField(default=0)
-    abnormal = models.IntegerField(default=0)
-    fever = models.IntegerField(default=0)
-    symptom = models.IntegerField(default=0)
-    contact = models.IntegerField(default=0)
-    risk_area = models.IntegerField(default=0)
-    positive = models.IntegerField(default=0)
-    quarantine = models.IntegerField(default=0)
-    returnees = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("subtree declaration tally")
@@ -390,6 +386,3 @@ class SubtreeTally(models.Model):
                 fields=["day", "unit_path"], name="one_subtree_tally_per_day_and_unit"
             )
         ]
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.unit_path} {self.declared}"
