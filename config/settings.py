@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "fangkong.tracking",
     "fangkong.passes",
     "fangkong.checkpoints",
+    "fangkong.rectification",
     "fangkong.reports",
     "fangkong.api",
 ]

@@ -46,6 +46,11 @@ class Perm(StrEnum):
     RECORD_GATE = "record_gate"
     OVERRIDE_GATE = "override_gate"
     MANAGE_CHECKPOINTS = "manage_checkpoints"
+    # Rectification: problem lists, acceptance by the assigning unit, supervision
+    VIEW_PROBLEMS = "view_problems"
+    RECTIFY = "rectify"
+    ACCEPT_PROBLEMS = "accept_problems"
+    SUPERVISE = "supervise"
 
 
 _READ = {Perm.VIEW_UNITS, Perm.VIEW_PEOPLE}
@@ -61,25 +66,44 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.UNIT_ADMIN: frozenset(_ADMIN - {Perm.VIEW_JOBS, Perm.MANAGE_OUTBREAK}),
     # A reporter (team leader) declares for the team and attests the unit's daily report.
     Role.REPORTER: frozenset(
-        _READ | _HEALTH_TEAM | {Perm.EXPORT, Perm.ATTEST_REPORT, Perm.VIEW_ROLLUP}
+        _READ
+        | _HEALTH_TEAM
+        | {Perm.EXPORT, Perm.ATTEST_REPORT, Perm.VIEW_ROLLUP, Perm.VIEW_PROBLEMS, Perm.RECTIFY}
     ),
     # Grid workers and trackers phone people and declare for them: they see full numbers.
     Role.GRID_WORKER: frozenset(
-        _READ | _HEALTH_TEAM | {Perm.VIEW_SENSITIVE, Perm.MANAGE_PEOPLE, Perm.VIEW_ROLLUP}
+        _READ
+        | _HEALTH_TEAM
+        | {Perm.VIEW_SENSITIVE, Perm.MANAGE_PEOPLE, Perm.VIEW_ROLLUP, Perm.VIEW_PROBLEMS}
     ),
     # Trackers work the ledgers: follow-ups and close-out requests; approval is the admin's.
     Role.TRACKER: frozenset(
-        _READ | {Perm.VIEW_SENSITIVE, Perm.VIEW_HEALTH, Perm.VIEW_ROLLUP, Perm.TRACK}
+        _READ
+        | {Perm.VIEW_SENSITIVE, Perm.VIEW_HEALTH, Perm.VIEW_ROLLUP, Perm.TRACK, Perm.VIEW_PROBLEMS}
     ),
     # A guard records entries and walk-in visitors at the checkpoints of their units.
     Role.GUARD: frozenset(_READ | {Perm.RECORD_GATE}),
-    Role.SERVICE_HEAD: frozenset(_READ | {Perm.EXPORT, Perm.VIEW_ROLLUP}),
-    # The duty leader overrides a refusal and sees the watch list's reasons.
+    # The service-centre head rectifies the centre's problems (bad reviews among them).
+    Role.SERVICE_HEAD: frozenset(
+        _READ | {Perm.EXPORT, Perm.VIEW_ROLLUP, Perm.VIEW_PROBLEMS, Perm.RECTIFY}
+    ),
+    # The duty leader overrides a refusal and sees the watch list's reasons; supervisors
+    # (督导组) accept rectifications of the units below them and issue supervision orders.
     Role.SUPERVISOR: frozenset(
-        _READ | {Perm.EXPORT, Perm.VIEW_AUDIT, Perm.VIEW_ROLLUP, Perm.OVERRIDE_GATE}
+        _READ
+        | {
+            Perm.EXPORT,
+            Perm.VIEW_AUDIT,
+            Perm.VIEW_ROLLUP,
+            Perm.OVERRIDE_GATE,
+            Perm.VIEW_PROBLEMS,
+            Perm.RECTIFY,
+            Perm.ACCEPT_PROBLEMS,
+            Perm.SUPERVISE,
+        }
     ),
     Role.WINDOW_STAFF: frozenset({Perm.VIEW_UNITS}),
-    Role.VIEWER: frozenset(_READ | {Perm.EXPORT, Perm.VIEW_ROLLUP}),
+    Role.VIEWER: frozenset(_READ | {Perm.EXPORT, Perm.VIEW_ROLLUP, Perm.VIEW_PROBLEMS}),
 }
 
 

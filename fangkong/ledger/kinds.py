@@ -30,6 +30,9 @@ class Transition:
     target: str
     label: Any
     perm: Perm = Perm.TRACK
+    # False: only the kind's own services take it, after their own checks (an acceptance
+    # by the assigning unit); the ledger's pages and API neither offer nor accept it.
+    by_hand: bool = True
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,8 @@ class Kind:
         return None
 
     def transitions_from(self, source: str) -> list[Transition]:
-        return [t for t in self.transitions if t.source == source]
+        """The transitions a user may take by hand from ``source`` (pages and API)."""
+        return [t for t in self.transitions if t.source == source and t.by_hand]
 
     def clock(self, key: str) -> Clock | None:
         for clock in self.clocks:

@@ -11,7 +11,7 @@ one concern each: ``opening``, ``items`` (working an open item), ``close_out``, 
 ``view_perm``: 404 for an item the actor cannot see, 403 with the ledger's message else.
 """
 
-from .clocks import clock_due, refresh_due
+from .clocks import clock_due, item_clock_meet, item_clock_set, refresh_due
 from .close_out import item_approve_close, item_reject_close, item_reopen, item_request_close
 from .common import item_link, kind_link
 from .items import (
@@ -31,6 +31,8 @@ __all__ = [
     "clock_due",
     "item_approve_close",
     "item_assign",
+    "item_clock_meet",
+    "item_clock_set",
     "item_escalate",
     "item_follow_up",
     "item_link",

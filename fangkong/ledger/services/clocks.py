@@ -6,6 +6,7 @@ from typing import Any
 
 from fangkong.core import calendar
 
+from .. import kinds
 from ..kinds import FOLLOW_UP_CLOCK, Kind
 from ..models import Item, ItemClock
 
@@ -107,3 +108,15 @@ def _restart_clocks(item: Item, kind: Kind, at: dt.datetime) -> None:
     """Start every clock of the kind again from ``at`` (a reopened item)."""
     for row in _clock_rows(kind, item.pk, at, item.follow_up_every_hours, None):
         _set_clock(item, kind, row.key, calendar.Deadline(row.due_at, row.estimated))
+
+
+def item_clock_meet(*, item: Item, key: str, at: dt.datetime) -> None:
+    """Mark clock ``key`` met at ``at`` (a kind's own step meets it: an acceptance)."""
+    ItemClock.objects.filter(item=item, key=key, met_at__isnull=True).update(met_at=at)
+    refresh_due(item)
+
+
+def item_clock_set(*, item: Item, key: str, due_at: dt.datetime, estimated: bool = False) -> None:
+    """Start clock ``key`` of ``item`` again, due at ``due_at`` (a new or moved deadline)."""
+    _set_clock(item, kinds.get(item.kind), key, calendar.Deadline(due_at, estimated))
+    refresh_due(item)

@@ -137,11 +137,19 @@ def _measurement(value: Any) -> Decimal:
 
 
 @transaction.atomic
-def item_transition(*, actor: Actor, item: Item, target: str, note: str = "") -> Item:
-    """Move ``item`` along one of its kind's transitions to ``target``."""
+def item_transition(
+    *, actor: Actor, item: Item, target: str, note: str = "", by_hand: bool = True
+) -> Item:
+    """Move ``item`` along one of its kind's transitions to ``target``.
+
+    ``by_hand=False`` is for the kind's own services, which take the transitions the
+    pages and the API may not (``Transition.by_hand``) after checks of their own.
+    """
     spec = kinds.get(item.kind)
     item = _locked(item)
     transition = spec.transition(item.state, target)
+    if transition is not None and by_hand and not transition.by_hand:
+        transition = None
     if transition is None:
         require_perm(
             actor, spec.track_perm, item.unit_path, seen_with=spec.view_perm, message=NOT_ON_ITEM
