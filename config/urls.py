@@ -33,6 +33,7 @@ urlpatterns = [
     path("checkpoints/", include("fangkong.checkpoints.urls")),
     path("guard/", include("fangkong.checkpoints.guard_urls")),
     path("passes/", include("fangkong.passes.urls")),
+    path("rectification/", include("fangkong.rectification.urls")),
     path("", include("fangkong.orgs.urls")),
 ]
 if settings.DEBUG:

@@ -22,6 +22,7 @@ from fangkong.notify.api import router as notify_router
 from fangkong.orgs.api import router as orgs_router
 from fangkong.passes.api import router as passes_router
 from fangkong.quarantine.api import router as quarantine_router
+from fangkong.rectification.api import router as rectification_router
 from fangkong.reports.api import router as reports_router
 from fangkong.tracking.api import router as tracking_router
 from fangkong.travel.api import router as travel_router
@@ -218,3 +219,4 @@ api.add_router("/", quarantine_router)
 api.add_router("/", travel_router)
 api.add_router("/", checkpoints_router)
 api.add_router("/", passes_router)
+api.add_router("/", rectification_router)
