@@ -1,7 +1,6 @@
 """Health card: daily declarations, the configurable symptom list and status rules."""
 
 import datetime as dt
-import secrets
 import uuid
 from decimal import Decimal
 
@@ -10,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.core.links import new_link_key
 from fangkong.core.models import Division, TimeStampedModel
 from fangkong.core.paths import PathField
 from fangkong.orgs.models import Person
@@ -292,10 +292,6 @@ class Declaration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.day} {self.status}"
-
-
-def new_link_key() -> str:
-    return secrets.token_urlsafe(16)
 
 
 class PersonLink(TimeStampedModel):

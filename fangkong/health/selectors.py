@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core import signing
 from django.db.models import (
     Case,
     Exists,
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.actors import Actor, Viewer
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm, scope_for
+from fangkong.core import links
 from fangkong.core.errors import NotFound
 from fangkong.core.memo import Memo
 from fangkong.core.models import Division
@@ -70,7 +70,7 @@ _LINK_SALT = "fangkong.health.link"
 
 def link_token(link: PersonLink) -> str:
     """Return the signed token that goes into the person's link and QR code."""
-    return signing.Signer(salt=_LINK_SALT).sign(link.key)
+    return links.link_token(_LINK_SALT, link.key)
 
 
 def link_key(token: str) -> str:
@@ -78,10 +78,7 @@ def link_key(token: str) -> str:
 
     A signed token may still name a revoked link: only ``link_from_token`` tells.
     """
-    try:
-        return signing.Signer(salt=_LINK_SALT).unsign(token)
-    except signing.BadSignature as exc:
-        raise NotFound() from exc
+    return links.link_key(_LINK_SALT, token)
 
 
 def _columns(model: type[Model], prefix: str = "") -> list[str]:

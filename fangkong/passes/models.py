@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.core.links import new_link_key
 from fangkong.core.paths import PathField
-from fangkong.health.models import new_link_key
 from fangkong.orgs.models import OrgUnit, Person
 
 

@@ -4,13 +4,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.core import signing
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from fangkong.accounts.actors import Viewer
 from fangkong.accounts.roles import Perm, Role
 from fangkong.accounts.selectors import require_perm, role_rows_for, scope_for
+from fangkong.core import links
 from fangkong.core.errors import NotFound
 from fangkong.core.paths import is_within
 from fangkong.health.selectors import latest_declaration
@@ -175,17 +175,14 @@ _LINK_SALT = "fangkong.passes.link"
 
 def pass_link_token(link: PassLink) -> str:
     """The signed token that goes into a pass link's URL and QR code."""
-    return signing.Signer(salt=_LINK_SALT).sign(link.key)
+    return links.link_token(_LINK_SALT, link.key)
 
 
 def pass_link_from_token(token: str) -> PassLink:
     """The link behind a token, with its pass; a forged or unknown token is not found.
 
     A revoked or expired pass's link still opens: its page says so (and why)."""
-    try:
-        key = signing.Signer(salt=_LINK_SALT).unsign(token)
-    except signing.BadSignature as exc:
-        raise NotFound() from exc
+    key = links.link_key(_LINK_SALT, token)
     rows = PassLink.objects.select_related(
         place_related("issued_pass__unit"), "issued_pass__key__unit"
     )
@@ -202,5 +199,4 @@ def pass_link_tokens(pass_hashes: Any) -> dict[str, str]:
         .order_by("created_at", "pk")
         .values_list("issued_pass__pass_hash", "key")
     )
-    signer = signing.Signer(salt=_LINK_SALT)
-    return {pass_hash: signer.sign(key) for pass_hash, key in rows}
+    return {pass_hash: links.link_token(_LINK_SALT, key) for pass_hash, key in rows}
