@@ -54,13 +54,17 @@ def _end_stray_postgres_sessions(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def reference_data(transactional_db):
-    """Put back the divisions, symptoms and rules: a transactional test empties every table."""
+    """Put back the divisions, symptoms, rules, evaluation profiles and tags: a transactional
+    test empties every table."""
     from fangkong.core.divisions import load_divisions
+    from fangkong.evaluation import defaults as evaluation_defaults
+    from fangkong.evaluation.models import Profile, TagSet
     from fangkong.health.defaults import install_defaults
     from fangkong.health.models import HealthRule, Symptom
 
     load_divisions()
     install_defaults(Symptom, HealthRule)
+    evaluation_defaults.install_defaults(Profile, TagSet)
     forget_all()  # loaded in bulk: no signal told the memos
 
 

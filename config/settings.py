@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "fangkong.passes",
     "fangkong.checkpoints",
     "fangkong.rectification",
+    "fangkong.evaluation",
     "fangkong.reports",
     "fangkong.api",
 ]

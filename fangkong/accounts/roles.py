@@ -51,6 +51,12 @@ class Perm(StrEnum):
     RECTIFY = "rectify"
     ACCEPT_PROBLEMS = "accept_problems"
     SUPERVISE = "supervise"
+    # Service evaluation (好差评): cases, bad reviews, appeals, the catalogue
+    VIEW_EVALUATION = "view_evaluation"
+    REGISTER_CASES = "register_cases"
+    HANDLE_REVIEWS = "handle_reviews"
+    DECIDE_APPEALS = "decide_appeals"
+    MANAGE_SERVICES = "manage_services"
 
 
 _READ = {Perm.VIEW_UNITS, Perm.VIEW_PEOPLE}
@@ -84,8 +90,19 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     # A guard records entries and walk-in visitors at the checkpoints of their units.
     Role.GUARD: frozenset(_READ | {Perm.RECORD_GATE}),
     # The service-centre head rectifies the centre's problems (bad reviews among them).
+    # The head of a service centre answers for its bad reviews and runs its catalogue.
     Role.SERVICE_HEAD: frozenset(
-        _READ | {Perm.EXPORT, Perm.VIEW_ROLLUP, Perm.VIEW_PROBLEMS, Perm.RECTIFY}
+        _READ
+        | {
+            Perm.EXPORT,
+            Perm.VIEW_ROLLUP,
+            Perm.VIEW_PROBLEMS,
+            Perm.RECTIFY,
+            Perm.VIEW_EVALUATION,
+            Perm.REGISTER_CASES,
+            Perm.HANDLE_REVIEWS,
+            Perm.MANAGE_SERVICES,
+        }
     ),
     # The duty leader overrides a refusal and sees the watch list's reasons; supervisors
     # (督导组) accept rectifications of the units below them and issue supervision orders.
@@ -100,10 +117,16 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.RECTIFY,
             Perm.ACCEPT_PROBLEMS,
             Perm.SUPERVISE,
+            Perm.VIEW_EVALUATION,
+            Perm.HANDLE_REVIEWS,
+            Perm.DECIDE_APPEALS,
         }
     ),
-    Role.WINDOW_STAFF: frozenset({Perm.VIEW_UNITS}),
-    Role.VIEWER: frozenset(_READ | {Perm.EXPORT, Perm.VIEW_ROLLUP, Perm.VIEW_PROBLEMS}),
+    # Window staff register the cases they serve; their own figures are theirs to see.
+    Role.WINDOW_STAFF: frozenset({Perm.VIEW_UNITS, Perm.REGISTER_CASES}),
+    Role.VIEWER: frozenset(
+        _READ | {Perm.EXPORT, Perm.VIEW_ROLLUP, Perm.VIEW_PROBLEMS, Perm.VIEW_EVALUATION}
+    ),
 }
 
 

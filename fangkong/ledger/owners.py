@@ -24,12 +24,20 @@ def assignee_roles() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return first, fallback
 
 
-def owners_for_paths(paths: Iterable[str]) -> dict[str, list[User]]:
-    """Return {unit path: [owner users]} for every given unit path ([] when nobody fits)."""
+Roles = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def owners_for_paths(paths: Iterable[str], roles: Roles | None = None) -> dict[str, list[User]]:
+    """Return {unit path: [owner users]} for every given unit path ([] when nobody fits).
+
+    ``roles`` is (roles searched first, fallback roles); by default the tracking settings'
+    (a kind whose work is another role's, such as bad reviews for the centre's head, names
+    its own).
+    """
     wanted = set(paths)
     if not wanted:
         return {}
-    first, fallback = assignee_roles()
+    first, fallback = roles or assignee_roles()
     ancestors = {ancestor for path in wanted for ancestor in ancestor_paths(path)}
     holders: dict[tuple[str, str], list[User]] = {}
     rows = (
@@ -59,6 +67,6 @@ def _nearest(
     return []
 
 
-def owners_for(unit_path: str) -> list[User]:
+def owners_for(unit_path: str, roles: Roles | None = None) -> list[User]:
     """Return the owners of a new item in the unit at ``unit_path``."""
-    return owners_for_paths([unit_path])[unit_path]
+    return owners_for_paths([unit_path], roles)[unit_path]
