@@ -34,6 +34,8 @@ urlpatterns = [
     path("guard/", include("fangkong.checkpoints.guard_urls")),
     path("passes/", include("fangkong.passes.urls")),
     path("rectification/", include("fangkong.rectification.urls")),
+    path("evaluation/", include("fangkong.evaluation.urls")),
+    path("e/", include("fangkong.evaluation.public_urls")),
     path("", include("fangkong.orgs.urls")),
 ]
 if settings.DEBUG:

@@ -15,6 +15,7 @@ PERIODIC_JOBS = [
     ("fangkong.health.tasks.purge_personal_data", 1440),  # personal data past retention (daily)
     ("fangkong.checkpoints.tasks.unstaffed_sweep", 5),  # duty posts without a guard at shift start
     ("fangkong.passes.tasks.trust_list_refresh", 60),  # the scanners' trust list, 48 h ahead
+    ("fangkong.evaluation.tasks.follow_ups_expire", 60),  # bad reviews whose 追评 never came
 ]
 
 
@@ -28,6 +29,7 @@ JOB_NAMES = {
     "fangkong.health.tasks.purge_personal_data": _("Purge personal data past retention"),
     "fangkong.checkpoints.tasks.unstaffed_sweep": _("Duty posts without a guard"),
     "fangkong.passes.tasks.trust_list_refresh": _("Re-sign the pass trust list"),
+    "fangkong.evaluation.tasks.follow_ups_expire": _("Close bad reviews without a follow-up"),
 }
 
 
