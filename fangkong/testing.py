@@ -1,5 +1,6 @@
 """The project's test base: a small org tree with people in it, and users per role."""
 
+import datetime as dt
 import itertools
 import threading
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fangkong.accounts.models import RoleAssignment, User
+from fangkong.core.calendar import LOCAL_TZ
 from fangkong.orgs.models import OrgUnit, Person, UnitKind
 from fangkong.orgs.services import person_create, unit_create
 from fangkong.orgs.validators import resident_id_check_char
@@ -143,3 +145,19 @@ def script_page(*scripts: str) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def at(day: str, hhmm: str = "09:00") -> dt.datetime:
+    """An aware instant in Asia/Shanghai: ``at("2026-09-30", "10:00")``."""
+    return dt.datetime.fromisoformat(f"{day}T{hhmm}:00").replace(tzinfo=LOCAL_TZ)
+
+
+@contextmanager
+def travel(day: str, hhmm: str = "09:00") -> Iterator[dt.datetime]:
+    """Stand still at a fixed local instant: the suite also runs with its clock moved to
+    awkward instants (FANGKONG_TEST_NOW), so a test with a schedule pins its own."""
+    import time_machine
+
+    instant = at(day, hhmm)
+    with time_machine.travel(instant, tick=False):
+        yield instant

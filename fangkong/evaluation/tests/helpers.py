@@ -1,18 +1,13 @@
 """A service centre with one station and a window, its staff and services."""
 
-import datetime as dt
 from dataclasses import dataclass
 
 from fangkong.accounts.models import User
-from fangkong.core.calendar import LOCAL_TZ
 from fangkong.evaluation import services
 from fangkong.evaluation.models import Offering, Service, Staff, Window
 from fangkong.orgs.models import OrgUnit, UnitKind
 from fangkong.orgs.services import unit_create
-
-
-def at(day: str, hhmm: str = "10:00") -> dt.datetime:
-    return dt.datetime.fromisoformat(f"{day}T{hhmm}:00").replace(tzinfo=LOCAL_TZ)
+from fangkong.testing import at, travel  # noqa: F401  (the tests import them from here)
 
 
 @dataclass
@@ -68,7 +63,6 @@ def build_centre(org) -> Centre:
 
 def rated(c: Centre, level: int, *, when: str = "2026-09-30", hhmm: str = "10:00", tags=()):
     """A case registered by the clerk and rated ``level`` at the given instant."""
-    case = services.case_register(actor=c.clerk, service=c.social, now=at(when, hhmm))
-    return services.rate(
-        case=case, new=services.NewRating(level=level, tags=list(tags)), now=at(when, hhmm)
-    )
+    with travel(when, hhmm):
+        case = services.case_register(actor=c.clerk, service=c.social)
+        return services.rate(case=case, new=services.NewRating(level=level, tags=list(tags)))

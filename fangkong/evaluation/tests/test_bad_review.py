@@ -11,7 +11,7 @@ from fangkong.ledger.models import Item
 from fangkong.notify.models import Event, InboxItem
 from fangkong.rectification import services as rectification
 
-from .helpers import at, build_centre, rated
+from .helpers import at, build_centre, rated, travel
 
 pytestmark = pytest.mark.django_db
 
@@ -75,25 +75,18 @@ def test_tags_must_be_those_offered_at_the_level(org):
 def test_callback_then_rectification_problem_then_follow_up_review_closes_it(org):
     c = build_centre(org)
     bad = BadReview.objects.get(rating=rated(c, Level.DISSATISFIED))
-    services.callback_record(
-        actor=c.head,
-        bad_review=bad,
-        how="phone",
-        reached=True,
-        said="等候时间太长",
-        at=at("2026-09-30", "15:00"),
-    )
+    with travel("2026-09-30", "15:00"):
+        services.callback_record(
+            actor=c.head, bad_review=bad, how="phone", reached=True, said="等候时间太长"
+        )
     item = Item.objects.get(pk=bad.item_id)
     assert item.state == HANDLING
     assert item.clocks.get(key="callback").met_at == at("2026-09-30", "15:00")
 
-    services.outcome_set(
-        actor=c.head,
-        bad_review=bad,
-        outcome=Outcome.RECTIFY,
-        text="增设取号机",
-        now=at("2026-09-30", "16:00"),
-    )
+    with travel("2026-09-30", "16:00"):
+        services.outcome_set(
+            actor=c.head, bad_review=bad, outcome=Outcome.RECTIFY, text="增设取号机"
+        )
     bad.refresh_from_db()
     item.refresh_from_db()
     assert item.state == RECTIFYING and bad.problem is not None
@@ -102,28 +95,36 @@ def test_callback_then_rectification_problem_then_follow_up_review_closes_it(org
 
     # The bad review moves on only when the problem is accepted (by someone other than its owner).
     owner = org.user("unit_admin", c.station)
-    rectification.problem_assign(actor=c.supervisor, problem=problem, owners=[owner])
-    rectification.problem_submit(actor=owner, problem=problem, measures="增设两台取号机")
+    with travel("2026-10-09"):
+        rectification.problem_assign(actor=c.supervisor, problem=problem, owners=[owner])
+        rectification.problem_submit(actor=owner, problem=problem, measures="增设两台取号机")
     item.refresh_from_db()
     assert item.state == RECTIFYING
-    rectification.problem_accept(actor=c.supervisor, problem=problem)
+    with travel("2026-10-10"):
+        rectification.problem_accept(actor=c.supervisor, problem=problem)
     item.refresh_from_db()
     assert item.state == AWAITING_REVIEW
+    bad.refresh_from_db()
+    assert item.clocks.get(key="rectify").met_at == bad.rectified_at == at("2026-10-10")
 
-    services.follow_up_review(bad_review=bad, level=Level.SATISFIED, text="改进了")
+    with travel("2026-10-11"):
+        services.follow_up_review(bad_review=bad, level=Level.SATISFIED, text="改进了")
     item.refresh_from_db()
-    assert (not item.is_open and "满意" in item.close_reason) or "Satisfied" in item.close_reason
-    with pytest.raises(Conflict):
+    assert not item.is_open and "满意" in item.close_reason
+    with travel("2026-10-12"), pytest.raises(Conflict):
         services.follow_up_review(bad_review=bad, level=Level.VERY_SATISFIED)
 
 
 def test_an_upheld_appeal_removes_the_rating_from_the_figures_and_keeps_it(org):
     c = build_centre(org)
     bad = BadReview.objects.get(rating=rated(c, Level.VERY_DISSATISFIED))
-    services.callback_record(actor=c.head, bad_review=bad, how="phone", reached=True, said="误点")
-    services.outcome_set(
-        actor=c.head, bad_review=bad, outcome=Outcome.APPEAL, text="群众误操作，已确认"
-    )
+    with travel("2026-09-30", "11:00"):
+        services.callback_record(
+            actor=c.head, bad_review=bad, how="phone", reached=True, said="误点"
+        )
+        services.outcome_set(
+            actor=c.head, bad_review=bad, outcome=Outcome.APPEAL, text="群众误操作，已确认"
+        )
     assert Item.objects.get(pk=bad.item_id).state == APPEALED
     # The head who appealed may not decide it.
     with pytest.raises(PermissionDenied):
@@ -138,18 +139,17 @@ def test_an_upheld_appeal_removes_the_rating_from_the_figures_and_keeps_it(org):
 def test_no_follow_up_review_within_the_wait_closes_with_that_noted(org):
     c = build_centre(org)
     bad = BadReview.objects.get(rating=rated(c, Level.DISSATISFIED))
-    services.callback_record(
-        actor=c.head, bad_review=bad, how="visit", reached=True, said="态度问题"
-    )
-    services.outcome_set(
-        actor=c.head,
-        bad_review=bad,
-        outcome=Outcome.FIXED_AT_ONCE,
-        text="当面致歉",
-        now=at("2026-10-08"),
-    )
-    assert services.follow_ups_expire(now=at("2026-10-14")) == 0
-    assert services.follow_ups_expire(now=at("2026-10-15", "10:01")) == 1
+    with travel("2026-10-08"):
+        services.callback_record(
+            actor=c.head, bad_review=bad, how="visit", reached=True, said="态度问题"
+        )
+        services.outcome_set(
+            actor=c.head, bad_review=bad, outcome=Outcome.FIXED_AT_ONCE, text="当面致歉"
+        )
+    with travel("2026-10-15", "08:59"):
+        assert services.follow_ups_expire() == 0
+    with travel("2026-10-15", "09:01"):
+        assert services.follow_ups_expire() == 1
     item = Item.objects.get(pk=bad.item_id)
     assert not item.is_open and "7" in item.close_reason
 

@@ -3,14 +3,9 @@
 import datetime as dt
 from decimal import Decimal
 
-from fangkong.core.calendar import LOCAL_TZ
 from fangkong.rectification import services
 from fangkong.rectification.models import Problem, Source
-
-
-def at(day: str, hhmm: str = "09:00") -> dt.datetime:
-    """An aware instant in Asia/Shanghai: ``at("2026-11-13", "12:00")``."""
-    return dt.datetime.fromisoformat(f"{day}T{hhmm}:00").replace(tzinfo=LOCAL_TZ)
+from fangkong.testing import at, travel  # noqa: F401  (the tests import them from here)
 
 
 def register(
@@ -25,23 +20,25 @@ def register(
 ) -> Problem:
     """A problem of plant A assigned by enterprise A, registered at 09:00 on ``opened``."""
     targets = [("修复路灯", "盏", Decimal(target))] if target else []
-    return services.problem_register(
-        actor=actor or org.user("supervisor", org.ent_a),
-        new=services.NewProblem(
-            title=title,
-            unit=unit or org.plant_a,
-            assigning_unit=org.ent_a,
-            source=Source.AUDIT,
-            source_ref="审计报告〔2026〕3号",
-            due_on=dt.date.fromisoformat(due),
-            targets=targets,
-        ),
-        now=at(opened),
-    )
+    with travel(opened):
+        return services.problem_register(
+            actor=actor or org.user("supervisor", org.ent_a),
+            new=services.NewProblem(
+                title=title,
+                unit=unit or org.plant_a,
+                assigning_unit=org.ent_a,
+                source=Source.AUDIT,
+                source_ref="审计报告〔2026〕3号",
+                due_on=dt.date.fromisoformat(due),
+                targets=targets,
+            ),
+        )
 
 
-def assign(org, problem: Problem, owner=None) -> None:
+def assign(org, problem: Problem, owner=None, *, day: str = "2026-11-02") -> None:
+    """The enterprise's supervisor assigns the problem at 10:00 on ``day``."""
     owner = owner or org.user("unit_admin", org.plant_a)
-    services.problem_assign(
-        actor=org.user("supervisor", org.ent_a), problem=problem, owners=[owner]
-    )
+    with travel(day, "10:00"):
+        services.problem_assign(
+            actor=org.user("supervisor", org.ent_a), problem=problem, owners=[owner]
+        )

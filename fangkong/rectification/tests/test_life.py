@@ -1,5 +1,8 @@
 """A problem's life: registered, assigned, worked with evidence, accepted by the assigning
-unit, checked for effect, closed out, and reopened when it recurs."""
+unit, checked for effect, closed out, and reopened when it recurs.
+
+Every step stands still at a fixed instant in November 2026 (``travel``), so the suite's
+runs at other instants do not move the schedule."""
 
 import datetime as dt
 import hashlib
@@ -13,7 +16,7 @@ from fangkong.rectification import services
 from fangkong.rectification.ledger_kind import ACCEPTED, CHECKED, IN_PROGRESS, SUBMITTED
 from fangkong.rectification.models import Colour, Evidence, Target
 
-from .helpers import assign, at, register
+from .helpers import assign, at, register, travel
 
 pytestmark = pytest.mark.django_db
 
@@ -21,28 +24,38 @@ pytestmark = pytest.mark.django_db
 def _submitted(org, problem, when="2026-11-10"):
     owner = org.user("unit_admin", org.plant_a)
     assign(org, problem, owner)
-    services.problem_progress(actor=owner, problem=problem, note="已更换灯具", now=at(when))
-    services.problem_submit(
-        actor=owner, problem=problem, measures="更换灯具，建立巡检制度", now=at(when, "10:00")
-    )
+    with travel(when):
+        services.problem_progress(actor=owner, problem=problem, note="已更换灯具")
+    with travel(when, "10:00"):
+        services.problem_submit(actor=owner, problem=problem, measures="更换灯具，建立巡检制度")
     return owner
+
+
+def _accepted_and_checked(org, problem):
+    supervisor = org.user("supervisor", org.ent_a)
+    with travel("2026-11-11"):
+        services.problem_accept(actor=supervisor, problem=problem)
+    with travel("2026-12-11"):
+        services.problem_check_effect(
+            actor=supervisor, problem=problem, effective=True, note="回头看无反弹"
+        )
+    return supervisor
 
 
 def test_acceptance_by_the_owner_is_refused_the_assigning_unit_accepts(org):
     problem = register(org)
     owner = _submitted(org, problem)
-    with pytest.raises(PermissionDenied) as refused:
+    with travel("2026-11-11"), pytest.raises(PermissionDenied) as refused:
         services.problem_accept(actor=owner, problem=problem)
-    assert "assigning unit" in str(refused.value.message)
+    assert "交办单位" in str(refused.value.message)
     # A group admin who owns the problem may not accept their own work either.
     admin = org.user("group_admin", org.group)
     problem.item.owners.add(admin)
-    with pytest.raises(PermissionDenied):
+    with travel("2026-11-11"), pytest.raises(PermissionDenied):
         services.problem_accept(actor=admin, problem=problem)
 
-    services.problem_accept(
-        actor=org.user("supervisor", org.ent_a), problem=problem, now=at("2026-11-11")
-    )
+    with travel("2026-11-11"):
+        services.problem_accept(actor=org.user("supervisor", org.ent_a), problem=problem)
     problem.refresh_from_db()
     problem.item.refresh_from_db()
     assert problem.item.state == ACCEPTED
@@ -54,22 +67,22 @@ def test_close_out_before_the_effectiveness_check_is_refused(org):
     problem = register(org)
     _submitted(org, problem)
     supervisor = org.user("supervisor", org.ent_a)
-    services.problem_accept(actor=supervisor, problem=problem, now=at("2026-11-11"))
-    with pytest.raises(Conflict):
-        services.problem_close_out(actor=supervisor, problem=problem, reason="已整改")
+    with travel("2026-11-11"):
+        services.problem_accept(actor=supervisor, problem=problem)
+        with pytest.raises(Conflict):
+            services.problem_close_out(actor=supervisor, problem=problem, reason="已整改")
     # The check itself waits N days after the acceptance (30 by default).
-    with pytest.raises(Conflict) as early:
-        services.problem_check_effect(
-            actor=supervisor, problem=problem, effective=True, now=at("2026-11-20")
-        )
+    with travel("2026-11-20"), pytest.raises(Conflict) as early:
+        services.problem_check_effect(actor=supervisor, problem=problem, effective=True)
     assert "2026-12-11" in str(early.value.message)
 
-    services.problem_check_effect(
-        actor=supervisor, problem=problem, effective=True, note="回头看无反弹", now=at("2026-12-11")
-    )
-    problem.item.refresh_from_db()
-    assert problem.item.state == CHECKED
-    services.problem_close_out(actor=supervisor, problem=problem, reason="整改到位，予以销号")
+    with travel("2026-12-11"):
+        services.problem_check_effect(
+            actor=supervisor, problem=problem, effective=True, note="回头看无反弹"
+        )
+        problem.item.refresh_from_db()
+        assert problem.item.state == CHECKED
+        services.problem_close_out(actor=supervisor, problem=problem, reason="整改到位，予以销号")
     problem.item.refresh_from_db()
     assert problem.item.is_open is False and problem.item.state == "closed"
 
@@ -78,32 +91,27 @@ def test_returned_for_rework_needs_a_reason_and_goes_back_to_work(org):
     problem = register(org)
     _submitted(org, problem)
     supervisor = org.user("supervisor", org.ent_a)
-    with pytest.raises(InvalidInput):
-        services.problem_return(actor=supervisor, problem=problem, reason=" ")
-    services.problem_return(actor=supervisor, problem=problem, reason="照片不清晰，补充证据")
+    with travel("2026-11-11"):
+        with pytest.raises(InvalidInput):
+            services.problem_return(actor=supervisor, problem=problem, reason=" ")
+        services.problem_return(actor=supervisor, problem=problem, reason="照片不清晰，补充证据")
     problem.item.refresh_from_db()
     assert problem.item.state == IN_PROGRESS
     entry = problem.item.entries.filter(kind=Entry.Kind.TRANSITION).last()
-    assert entry.text == "照片不清晰，补充证据" and entry.data == {
-        "from": SUBMITTED,
-        "to": IN_PROGRESS,
-    }
+    assert entry.text == "照片不清晰，补充证据"
+    assert entry.data == {"from": SUBMITTED, "to": IN_PROGRESS}
 
 
 def test_a_recurrence_reopens_the_problem_with_its_link_kept(org):
     problem = register(org)
     _submitted(org, problem)
-    supervisor = org.user("supervisor", org.ent_a)
-    services.problem_accept(actor=supervisor, problem=problem, now=at("2026-11-11"))
-    services.problem_check_effect(
-        actor=supervisor, problem=problem, effective=True, now=at("2026-12-11")
-    )
-    services.problem_close_out(actor=supervisor, problem=problem, reason="销号")
+    supervisor = _accepted_and_checked(org, problem)
+    with travel("2026-12-11", "10:00"):
+        services.problem_close_out(actor=supervisor, problem=problem, reason="销号")
     item_pk = problem.item_id
 
-    services.problem_recur(
-        actor=supervisor, problem=problem, reason="复查发现路灯又坏", now=at("2027-01-05")
-    )
+    with travel("2027-01-05"):
+        services.problem_recur(actor=supervisor, problem=problem, reason="复查发现路灯又坏")
     problem.refresh_from_db()
     problem.item.refresh_from_db()
     assert problem.item_id == item_pk  # the same ledger item: its history and source kept
@@ -120,9 +128,10 @@ def test_progress_keeps_quantities_and_evidence_with_its_hash(org):
     assign(org, problem, owner)
     target = problem.targets.get()
     photo = SimpleUploadedFile("lamp.jpg", b"\xff\xd8lamp photo", content_type="image/jpeg")
-    services.problem_progress(
-        actor=owner, problem=problem, done={target.pk: "300"}, files=[photo], now=at("2026-11-05")
-    )
+    with travel("2026-11-05"):
+        services.problem_progress(
+            actor=owner, problem=problem, done={target.pk: "300"}, files=[photo]
+        )
     target.refresh_from_db()
     assert target.done == 300
     evidence = Evidence.objects.get(problem=problem)
@@ -132,7 +141,7 @@ def test_progress_keeps_quantities_and_evidence_with_its_hash(org):
 
     # More than the target, or a negative count, is refused at the field; nothing changes.
     for bad in ("699", "-1", "三百"):
-        with pytest.raises(InvalidInput) as refused:
+        with travel("2026-11-06"), pytest.raises(InvalidInput) as refused:
             services.problem_progress(actor=owner, problem=problem, done={target.pk: bad})
         assert "done" in refused.value.detail
     assert Target.objects.get(pk=target.pk).done == 300
@@ -158,11 +167,9 @@ def test_colours_at_every_change(org):
     target = problem.targets.get()
     # By 13 November 11 of the 19 days to 20 November (58 %) are gone; 300 of 698 lamps
     # (43 %) is behind the schedule, 450 (64 %) ahead of it.
-    services.problem_progress(
-        actor=owner, problem=problem, done={target.pk: 300}, now=at("2026-11-13", "12:00")
-    )
+    with travel("2026-11-13", "12:00"):
+        services.problem_progress(actor=owner, problem=problem, done={target.pk: 300})
     assert problem.colour == Colour.YELLOW
-    services.problem_progress(
-        actor=owner, problem=problem, done={target.pk: 450}, now=at("2026-11-13", "12:30")
-    )
+    with travel("2026-11-13", "12:30"):
+        services.problem_progress(actor=owner, problem=problem, done={target.pk: 450})
     assert problem.colour == Colour.NONE
