@@ -16,10 +16,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -149,6 +152,94 @@ def emit(result: dict[str, Any]) -> None:
     load = load_average()
     print(f"load average at the end: {load}")
     print(json.dumps({**result, "load_average_end": load}, ensure_ascii=False), flush=True)
+
+
+# -- a timed phase ---------------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    """What one phase of a benchmark sent and how the server answered.
+
+    ``items`` counts what the answers carried when a request holds many (the scans of a
+    batch); ``results`` counts each item's answer (``rejected`` is an error). The wall time
+    and each server process tree's CPU come from :func:`timed`.
+    """
+
+    label: str
+    started: float = 0.0
+    seconds: float = 0.0
+    server_cpu: float = 0.0
+    cpu_by_process: dict[str, float] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    items: int = 0
+    results: Counter[str] = field(default_factory=Counter)
+    first_error: str = ""
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies_ms)
+
+    @property
+    def errors(self) -> int:
+        http_errors = sum(n for status, n in self.statuses.items() if not 200 <= status < 300)
+        return http_errors + self.results["rejected"]
+
+    def rate(self) -> float:
+        """Requests answered per second."""
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def item_rate(self) -> float:
+        """Items (``items``) per second."""
+        return self.items / self.seconds if self.seconds else 0.0
+
+    def cpu_ms(self, per: int) -> float:
+        """The server's CPU in milliseconds per one of ``per`` (requests or items)."""
+        return self.server_cpu / per * 1000 if per else 0.0
+
+    def record(self, status: int, latency_ms: float, error: str) -> None:
+        """Count one answer; ``error`` describes it if it is the first that is not 2xx.
+
+        The caller holds the phase's lock when clients share it.
+        """
+        self.statuses[status] += 1
+        self.latencies_ms.append(latency_ms)
+        if not 200 <= status < 300 and not self.first_error:
+            self.first_error = f"{status}: {error}"
+
+    def absorb(self, part: "Phase") -> None:
+        """Add a part of this phase, run separately, to its figures."""
+        self.seconds += part.seconds
+        self.server_cpu += part.server_cpu
+        for name, seconds in part.cpu_by_process.items():
+            self.cpu_by_process[name] = self.cpu_by_process.get(name, 0.0) + seconds
+        self.latencies_ms += part.latencies_ms
+        self.statuses.update(part.statuses)
+        self.items += part.items
+        self.results.update(part.results)
+        self.first_error = self.first_error or part.first_error
+
+
+def timed(
+    phase: Phase, threads: Sequence[threading.Thread], servers: Sequence[tuple[str, int | None]]
+) -> Phase:
+    """Run the client threads; record the wall time and each server process tree's CPU,
+    summed by name (every web instance counts as "web")."""
+    before = [server_cpu_seconds(pid) for _name, pid in servers]
+    phase.started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    phase.seconds = time.perf_counter() - phase.started
+    after = [server_cpu_seconds(pid) for _name, pid in servers]
+    phase.cpu_by_process = {}
+    for (name, pid), start, end in zip(servers, before, after, strict=True):
+        if pid:
+            phase.cpu_by_process[name] = phase.cpu_by_process.get(name, 0.0) + end - start
+    phase.server_cpu = sum(phase.cpu_by_process.values())
+    return phase
 
 
 # -- a real server ---------------------------------------------------------------------------

@@ -68,6 +68,7 @@ class Load:
     requests: int = 0
     seconds: float = 0.0
     server_cpu: float = 0.0
+    database_cpu: float = 0.0  # PostgreSQL's processes, part of server_cpu
     statuses: Counter[int] = field(default_factory=Counter)
     created: int = 0
     duplicates: int = 0
@@ -201,13 +202,16 @@ def send_all(
         client.connection.close()
 
     threads = [threading.Thread(target=work) for _ in range(clients)]
-    cpu_before, started = server_cpu_seconds(*servers), time.perf_counter()
+    web, database = servers
+    web_before, database_before = server_cpu_seconds(web), server_cpu_seconds(database)
+    started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     load.seconds = time.perf_counter() - started
-    load.server_cpu = server_cpu_seconds(*servers) - cpu_before
+    load.database_cpu = server_cpu_seconds(database) - database_before
+    load.server_cpu = server_cpu_seconds(web) - web_before + load.database_cpu
     return load
 
 
@@ -229,11 +233,18 @@ def describe(label: str, load: Load, *, items: int) -> float:
     """Print one phase; return its items per second."""
     rate = items / load.seconds
     statuses = ", ".join(f"{status}×{count}" for status, count in sorted(load.statuses.items()))
+    database = (
+        f": web {(load.server_cpu - load.database_cpu) / items * 1000:.3f}, "
+        f"database {load.database_cpu / items * 1000:.3f}"
+        if load.database_cpu
+        else ""
+    )
     print(
         f"{label}: {load.requests} requests, {items} items in {load.seconds:.2f} s → "
         f"{rate:,.0f}/s ({load.requests / load.seconds:,.1f} requests/s); server CPU "
-        f"{load.server_cpu:.1f} s ({load.server_cpu / items * 1000:.2f} ms per item); "
-        f"created {load.created}, duplicates {load.duplicates}; statuses {statuses}"
+        f"{load.server_cpu:.1f} s ({load.server_cpu / items * 1000:.2f} ms per item"
+        f"{database}); created {load.created}, duplicates {load.duplicates}; "
+        f"statuses {statuses}"
     )
     if load.first_error:
         print(f"  first error: {load.first_error}")
@@ -342,8 +353,13 @@ def main() -> None:
                 "missing": len(employees) - current,
                 "batch_seconds": round(batch.seconds, 2),
                 "batch_server_cpu_ms_per_decl": round(batch.server_cpu / len(employees) * 1000, 3),
+                "batch_database_cpu_ms_per_decl": round(
+                    batch.database_cpu / len(employees) * 1000, 3
+                ),
                 "single_server_cpu_ms": round(single.server_cpu / len(singles) * 1000, 2),
+                "single_database_cpu_ms": round(single.database_cpu / len(singles) * 1000, 2),
                 "ping_server_cpu_ms": round(ping.server_cpu / len(singles) * 1000, 2),
+                "ping_database_cpu_ms": round(ping.database_cpu / len(singles) * 1000, 2),
                 "goal_batch_decl_per_s": GOAL_BATCH_PER_S,
             }
         )

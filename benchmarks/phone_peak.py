@@ -53,9 +53,7 @@ import re
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -63,6 +61,7 @@ from urllib.parse import urlencode
 
 from _support import (
     HOST,
+    Phase,
     analyze,
     database_version,
     emit,
@@ -74,10 +73,10 @@ from _support import (
     postgres_postmaster_pid,
     print_server_log,
     queue_worker,
-    server_cpu_seconds,
     server_environment,
     setup_django,
     throwaway_database,
+    timed,
 )
 
 PEOPLE_A_DAY = 170_000
@@ -101,58 +100,25 @@ ONE_TAP_ANSWERS = (
 )
 
 
-@dataclass
-class Phase:
-    """What one phase sent and how the server answered."""
-
-    label: str
-    started: float = 0.0
-    seconds: float = 0.0
-    server_cpu: float = 0.0
-    cpu_by_process: dict[str, float] = field(default_factory=dict)
-    latencies_ms: list[float] = field(default_factory=list)
-    statuses: Counter[int] = field(default_factory=Counter)
-    first_error: str = ""
-
-    @property
-    def done(self) -> int:
-        return len(self.latencies_ms)
-
-    @property
-    def errors(self) -> int:
-        return sum(n for status, n in self.statuses.items() if not 200 <= status < 300)
-
-    def rate(self) -> float:
-        return self.done / self.seconds if self.seconds else 0.0
-
-    def absorb(self, part: "Phase") -> None:
-        """Add a part of this phase, run separately, to its figures."""
-        self.seconds += part.seconds
-        self.server_cpu += part.server_cpu
-        for name, seconds in part.cpu_by_process.items():
-            self.cpu_by_process[name] = self.cpu_by_process.get(name, 0.0) + seconds
-        self.latencies_ms += part.latencies_ms
-        self.statuses.update(part.statuses)
-        self.first_error = self.first_error or part.first_error
-
-    def describe(self, unit: str) -> None:
-        statuses = ", ".join(f"{status}×{n}" for status, n in sorted(self.statuses.items()))
-        cpu_ms = self.server_cpu / self.done * 1000 if self.done else 0.0
-        print(
-            f"{self.label}: {self.done} {unit} in {self.seconds:.2f} s → {self.rate():,.1f}/s; "
-            f"p50 {percentile(self.latencies_ms, 0.5):.1f} ms, "
-            f"p95 {percentile(self.latencies_ms, 0.95):.1f} ms, "
-            f"p99 {percentile(self.latencies_ms, 0.99):.1f} ms; server CPU {cpu_ms:.2f} ms "
-            f"per {unit[:-1]}; statuses {statuses}"
-        )
-        split = ", ".join(
-            f"{name} {seconds / self.done * 1000:.2f} ms"
-            for name, seconds in self.cpu_by_process.items()
-            if self.done
-        )
-        print(f"  CPU by process: {split}")
-        if self.first_error:
-            print(f"  first error: {self.first_error}")
+def describe(phase: Phase, unit: str) -> None:
+    """Print one phase: its rate, latencies and CPU per ``unit`` (one per request)."""
+    statuses = ", ".join(f"{status}×{n}" for status, n in sorted(phase.statuses.items()))
+    print(
+        f"{phase.label}: {phase.requests} {unit} in {phase.seconds:.2f} s → "
+        f"{phase.rate():,.1f}/s; "
+        f"p50 {percentile(phase.latencies_ms, 0.5):.1f} ms, "
+        f"p95 {percentile(phase.latencies_ms, 0.95):.1f} ms, "
+        f"p99 {percentile(phase.latencies_ms, 0.99):.1f} ms; server CPU "
+        f"{phase.cpu_ms(phase.requests):.2f} ms per {unit[:-1]}; statuses {statuses}"
+    )
+    split = ", ".join(
+        f"{name} {seconds / phase.requests * 1000:.2f} ms"
+        for name, seconds in phase.cpu_by_process.items()
+        if phase.requests
+    )
+    print(f"  CPU by process: {split}")
+    if phase.first_error:
+        print(f"  first error: {phase.first_error}")
 
 
 # -- data (not timed) ------------------------------------------------------------------------
@@ -297,7 +263,8 @@ def run_closed_loop(
                 break
             started = time.perf_counter()
             status, text = act(phone, path)
-            record(phase, lock, status, text, (time.perf_counter() - started) * 1000)
+            with lock:
+                phase.record(status, (time.perf_counter() - started) * 1000, text[:300])
         phone.connection.close()
 
     return timed(phase, client_threads(work, ports, clients), servers)
@@ -363,7 +330,8 @@ def run_paced(
             scheduled = begin + index / rate
             time.sleep(max(0.0, scheduled - time.perf_counter()))
             status, text = phone.declare(path)
-            record(phase, lock, status, text, (time.perf_counter() - scheduled) * 1000)
+            with lock:
+                phase.record(status, (time.perf_counter() - scheduled) * 1000, text[:300])
         phone.connection.close()
 
     return timed(phase, client_threads(work, ports, clients), servers)
@@ -377,35 +345,6 @@ def wait_for_healthz(port: int, timeout_s: float = 60) -> None:
             raise RuntimeError("/healthz did not turn green: is the worker running?")
         time.sleep(0.5)
     phone.connection.close()
-
-
-def record(phase: Phase, lock: threading.Lock, status: int, text: str, ms: float) -> None:
-    with lock:
-        phase.statuses[status] += 1
-        phase.latencies_ms.append(ms)
-        if not 200 <= status < 300 and not phase.first_error:
-            phase.first_error = f"{status}: {text[:300]}"
-
-
-def timed(
-    phase: Phase, threads: list[threading.Thread], servers: Sequence[tuple[str, int | None]]
-) -> Phase:
-    """Run the threads; record the wall time and each server process tree's CPU, summed by
-    name (every web instance counts as "web")."""
-    before = [server_cpu_seconds(pid) for _name, pid in servers]
-    phase.started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    phase.seconds = time.perf_counter() - phase.started
-    after = [server_cpu_seconds(pid) for _name, pid in servers]
-    phase.cpu_by_process = {}
-    for (name, pid), start, end in zip(servers, before, after, strict=True):
-        if pid:
-            phase.cpu_by_process[name] = phase.cpu_by_process.get(name, 0.0) + end - start
-    phase.server_cpu = sum(phase.cpu_by_process.values())
-    return phase
 
 
 # -- nothing kept per instance ---------------------------------------------------------------
@@ -648,27 +587,27 @@ def main() -> None:
         print(f"load average after: {load_average()}")
         for number in range(1, options.instances + 1):
             print_server_log(instance_log(log, number))
-        saturated.describe("declarations")
-        warm.describe("declarations")
-        healthz.describe("requests")
-        paced.describe("declarations")
+        describe(saturated, "declarations")
+        describe(warm, "declarations")
+        describe(healthz, "requests")
+        describe(paced, "declarations")
         for line in shared_state:
             print(line)
         current, rows = current_today()
         # + the two in-process counts and one warm-up per instance
-        expected = saturated.done + warm.done + paced.done + 2 + options.instances
+        expected = saturated.requests + warm.requests + paced.requests + 2 + options.instances
         phases = (saturated, warm, healthz, paced)
         errors = sum(phase.errors for phase in phases)
         throttled = sum(phase.statuses[429] for phase in phases)
         figures = {
-            "cpu_ms": round(saturated.server_cpu / saturated.done * 1000, 2),
+            "cpu_ms": round(saturated.server_cpu / saturated.requests * 1000, 2),
             "queries": shell_queries + state_queries + post_queries,
             "saturated_per_s": round(saturated.rate(), 1),
             "ratio_to_healthz": round(saturated.rate() / healthz.rate(), 3),
             "p99_ms_at_peak": round(percentile(paced.latencies_ms, 0.99), 1),
         }
         warm_figures = {
-            "cpu_ms": round(warm.server_cpu / warm.done * 1000, 2),
+            "cpu_ms": round(warm.server_cpu / warm.requests * 1000, 2),
             "saturated_per_s": round(warm.rate(), 1),
             "ratio_to_healthz": round(warm.rate() / healthz.rate(), 3),
         }
@@ -705,7 +644,7 @@ def main() -> None:
                 "post_queries": post_queries,
                 **{f"warm_{name}": value for name, value in warm_figures.items()},
                 "healthz_per_s": round(healthz.rate(), 1),
-                "healthz_cpu_ms": round(healthz.server_cpu / healthz.done * 1000, 2),
+                "healthz_cpu_ms": round(healthz.server_cpu / healthz.requests * 1000, 2),
                 "saturated_p50_ms": round(percentile(saturated.latencies_ms, 0.5), 1),
                 "saturated_p99_ms": round(percentile(saturated.latencies_ms, 0.99), 1),
                 "paced_rate": options.rate,

@@ -5,7 +5,9 @@ people) and one declaration per person for the day (about 1 % abnormal), ``rollu
 the group root answers in a median of at most 100 ms, and at most 1 s at ``--scale 10x``.
 Every reporting unit's report of the day is attested (a few missing). Each call is timed
 separately, ORM and Python summing included; a drill-down at a large enterprise is timed
-too. Figures are taken after the planner statistics are refreshed.
+too. Figures are taken after the planner statistics are refreshed. The day is taken once,
+at the start: a run that goes past midnight in Asia/Shanghai still times the seeded day,
+not an empty new one.
 
 Run: ``.venv/bin/python benchmarks/rollup.py [--scale seeds|10x]`` (SQLite) or inside
 ``bash scripts/with-postgres.sh`` (PostgreSQL). The last stdout line is JSON.
@@ -31,8 +33,8 @@ ENTERPRISE_CALLS = 100
 WARM_UP = 3
 
 
-def load(scale: str) -> None:
-    """Seed the organisation, today's declarations and reports (not timed)."""
+def load(scale: str, day: dt.date) -> None:
+    """Seed the organisation, the declarations and reports of ``day`` (not timed)."""
     from fangkong.health.demo import seed_declarations
     from fangkong.orgs.demo import seed
     from fangkong.reports.demo import seed_reports
@@ -40,20 +42,20 @@ def load(scale: str) -> None:
     started = time.perf_counter()
     made = seed(scale)
     print(f"seeded {made['units']} units and {made['people']} people", end="")
-    declared = seed_declarations(days=1, rate=1.0)
+    declared = seed_declarations(days=1, rate=1.0, today=day)
     # Late evening of the day, so the reports are attested whatever the clock says now.
-    reports = seed_reports(days=1, sweep=False, now=late_evening_today())
+    reports = seed_reports(days=1, sweep=False, now=late_evening(day))
     print(
-        f", {declared} declarations and {reports['reports']} reports "
+        f", {declared} declarations and {reports['reports']} reports of {day} "
         f"in {time.perf_counter() - started:.1f} s (not timed)"
     )
 
 
-def late_evening_today() -> dt.datetime:
+def late_evening(day: dt.date) -> dt.datetime:
+    """23:00 local time on ``day``: every report of the story is in, whatever the clock says."""
     from django.utils import timezone
 
-    today = timezone.localdate()
-    return dt.datetime.combine(today, dt.time(23, 0), tzinfo=timezone.get_current_timezone())
+    return dt.datetime.combine(day, dt.time(23, 0), tzinfo=timezone.get_current_timezone())
 
 
 def timed(call: object, repeats: int) -> list[float]:
@@ -85,18 +87,19 @@ def main() -> None:
     with throwaway_database("rollup") as vendor:
         setup_django()
         print(f"machine: {machine()}; database: {database_version()}")
-        load(scale)
+        from django.utils import timezone
+
+        day = timezone.localdate()  # once: the seeded day, even if the run passes midnight
+        load(scale, day)
         analyze()
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
-        from django.utils import timezone
 
         from fangkong.accounts.models import User
         from fangkong.orgs.models import OrgUnit
         from fangkong.reports.selectors import rollup
 
         user = User.objects.get(username="group_admin")
-        day = timezone.localdate()
         group = OrgUnit.objects.get(parent__isnull=True)
         enterprise = OrgUnit.objects.get(code="SXXCL")  # the one with the communities
 
@@ -121,6 +124,7 @@ def main() -> None:
                 "benchmark": "rollup",
                 "database": vendor,
                 "scale": scale,
+                "day": day.isoformat(),
                 "people": total.figures.expected,
                 "declarations": total.figures.declared,
                 "queries": len(queries),

@@ -45,12 +45,13 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from _support import (
     HOST,
+    Phase,
     analyze,
     database_version,
     emit,
@@ -61,10 +62,10 @@ from _support import (
     postgres_postmaster_pid,
     print_server_log,
     queue_worker,
-    server_cpu_seconds,
     server_environment,
     setup_django,
     throwaway_database,
+    timed,
 )
 
 PATH = "/api/v1/checkpoints/scans"
@@ -83,58 +84,27 @@ class Gate:
     people: list[int]  # for manual entries by ID number
 
 
-@dataclass
-class Phase:
-    """What one phase sent and how the server answered."""
-
-    label: str
-    scans: int = 0
-    seconds: float = 0.0
-    server_cpu: float = 0.0
-    cpu_by_process: dict[str, float] = field(default_factory=dict)
-    latencies_ms: list[float] = field(default_factory=list)
-    statuses: Counter[int] = field(default_factory=Counter)
-    results: Counter[str] = field(default_factory=Counter)
-    first_error: str = ""
-
-    @property
-    def requests(self) -> int:
-        return len(self.latencies_ms)
-
-    @property
-    def errors(self) -> int:
-        http_errors = sum(n for status, n in self.statuses.items() if not 200 <= status < 300)
-        return http_errors + self.results["rejected"]
-
-    def rate(self) -> float:
-        return self.scans / self.seconds if self.seconds else 0.0
-
-    def request_rate(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-    def cpu_ms(self, per: int) -> float:
-        return self.server_cpu / per * 1000 if per else 0.0
-
-    def describe(self) -> None:
-        statuses = ", ".join(f"{status}×{n}" for status, n in sorted(self.statuses.items()))
-        results = ", ".join(f"{name} {n}" for name, n in sorted(self.results.items()))
-        unit = self.scans or self.requests
-        print(
-            f"{self.label}: {self.requests} requests, {self.scans} scans in {self.seconds:.2f} s "
-            f"→ {self.rate():,.0f} scans/s ({self.request_rate():,.1f} requests/s); "
-            f"per request p50 {percentile(self.latencies_ms, 0.5):.1f} ms, "
-            f"p95 {percentile(self.latencies_ms, 0.95):.1f} ms, "
-            f"p99 {percentile(self.latencies_ms, 0.99):.1f} ms; server CPU "
-            f"{self.cpu_ms(unit):.3f} ms per {'scan' if self.scans else 'request'}; "
-            f"statuses {statuses}{f'; results {results}' if results else ''}"
-        )
-        split = ", ".join(
-            f"{name} {seconds / unit * 1000:.3f} ms"
-            for name, seconds in self.cpu_by_process.items()
-        )
-        print(f"  CPU by process: {split}")
-        if self.first_error:
-            print(f"  first error: {self.first_error}")
+def describe(phase: Phase) -> None:
+    """Print one phase: its rate, latencies, CPU per scan (per request without scans)."""
+    statuses = ", ".join(f"{status}×{n}" for status, n in sorted(phase.statuses.items()))
+    results = ", ".join(f"{name} {n}" for name, n in sorted(phase.results.items()))
+    unit = phase.items or phase.requests
+    print(
+        f"{phase.label}: {phase.requests} requests, {phase.items} scans in "
+        f"{phase.seconds:.2f} s → {phase.item_rate():,.0f} scans/s "
+        f"({phase.rate():,.1f} requests/s); "
+        f"per request p50 {percentile(phase.latencies_ms, 0.5):.1f} ms, "
+        f"p95 {percentile(phase.latencies_ms, 0.95):.1f} ms, "
+        f"p99 {percentile(phase.latencies_ms, 0.99):.1f} ms; server CPU "
+        f"{phase.cpu_ms(unit):.3f} ms per {'scan' if phase.items else 'request'}; "
+        f"statuses {statuses}{f'; results {results}' if results else ''}"
+    )
+    split = ", ".join(
+        f"{name} {seconds / unit * 1000:.3f} ms" for name, seconds in phase.cpu_by_process.items()
+    )
+    print(f"  CPU by process: {split}")
+    if phase.first_error:
+        print(f"  first error: {phase.first_error}")
 
 
 # -- data (not timed) ------------------------------------------------------------------------
@@ -367,35 +337,17 @@ def run(
                 status, answer = scanner.request("POST", PATH, body)
             elapsed = (time.perf_counter() - started) * 1000
             with lock:
-                phase.latencies_ms.append(elapsed)
-                phase.statuses[status] += 1
-                if not 200 <= status < 300:
-                    phase.first_error = phase.first_error or f"{status}: {answer[:300]!r}"
-                elif body is not None:
+                phase.record(status, elapsed, repr(answer[:300]))
+                if 200 <= status < 300 and body is not None:
                     results = json.loads(answer)["results"]
-                    phase.scans += len(results)
+                    phase.items += len(results)
                     phase.results.update(r["status"] for r in results)
                     rejected = next((r for r in results if r["status"] == "rejected"), None)
                     if rejected and not phase.first_error:
                         phase.first_error = f"rejected: {rejected['error']}"
         scanner.connection.close()
 
-    threads = [threading.Thread(target=work) for _ in range(clients)]
-    before = [server_cpu_seconds(pid) for _name, pid in servers]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    phase.seconds = time.perf_counter() - started
-    after = [server_cpu_seconds(pid) for _name, pid in servers]
-    phase.cpu_by_process = {
-        name: end - start
-        for (name, pid), start, end in zip(servers, before, after, strict=True)
-        if pid
-    }
-    phase.server_cpu = sum(phase.cpu_by_process.values())
-    return phase
+    return timed(phase, [threading.Thread(target=work) for _ in range(clients)], servers)
 
 
 def wait_for_healthz(port: int, key: str, timeout_s: float = 60) -> None:
@@ -497,32 +449,34 @@ def main() -> None:
         print(f"load average after: {load_after}")
         print_server_log(log)
         for phase in (*phases.values(), healthz, again):
-            phase.describe()
+            describe(phase)
         after_again = gate_events()
         expected = before_server + len(sent)
         errors = warm.errors + sum(p.errors for p in phases.values()) + healthz.errors
-        best = max(phases.values(), key=Phase.rate)
+        best = max(phases.values(), key=Phase.item_rate)
         print(
             f"stored: {stored} gate events (expect {expected}: {before_server} in process and "
             f"{len(sent)} distinct client UUIDs sent); the batch sent again answered "
             f"{dict(again.results)} and added {after_again - stored} rows"
         )
         for size, phase in phases.items():
-            verdict = "met" if phase.rate() >= GOAL_SCANS_PER_S and phase.errors == 0 else "MISSED"
-            ratio = phase.rate() / healthz.request_rate()
+            verdict = (
+                "met" if phase.item_rate() >= GOAL_SCANS_PER_S and phase.errors == 0 else "MISSED"
+            )
+            ratio = phase.item_rate() / healthz.rate()
             print(
-                f"  batches of {size}: {phase.rate():,.0f} scans/s, "
+                f"  batches of {size}: {phase.item_rate():,.0f} scans/s, "
                 f"ratio to /healthz (scans/s ÷ its requests/s) {ratio:.2f}; "
                 f"goal ≥ {GOAL_SCANS_PER_S:,} scans/s: {verdict}"
             )
         figures: dict[str, Any] = {}
         for size, phase in phases.items():
-            figures[f"b{size}_scans_per_s"] = round(phase.rate())
+            figures[f"b{size}_scans_per_s"] = round(phase.item_rate())
             figures[f"b{size}_p50_ms"] = round(percentile(phase.latencies_ms, 0.5), 1)
             figures[f"b{size}_p95_ms"] = round(percentile(phase.latencies_ms, 0.95), 1)
             figures[f"b{size}_p99_ms"] = round(percentile(phase.latencies_ms, 0.99), 1)
-            figures[f"b{size}_cpu_ms_per_scan"] = round(phase.cpu_ms(phase.scans), 3)
-            figures[f"b{size}_ratio_to_healthz"] = round(phase.rate() / healthz.request_rate(), 3)
+            figures[f"b{size}_cpu_ms_per_scan"] = round(phase.cpu_ms(phase.items), 3)
+            figures[f"b{size}_ratio_to_healthz"] = round(phase.item_rate() / healthz.rate(), 3)
             figures[f"b{size}_statements"] = queries[size]
         emit(
             {
@@ -533,7 +487,7 @@ def main() -> None:
                 "clients": options.clients,
                 "scans_per_phase": options.scans,
                 **figures,
-                "healthz_per_s": round(healthz.request_rate(), 1),
+                "healthz_per_s": round(healthz.rate(), 1),
                 "healthz_cpu_ms": round(healthz.cpu_ms(healthz.requests), 2),
                 "errors": errors,
                 "stored": stored,
@@ -542,8 +496,8 @@ def main() -> None:
                 "resent_answers": dict(again.results),
                 "load_average_start": load_before,
                 "goal_scans_per_s": GOAL_SCANS_PER_S,
-                "all_goals_met": best.rate() >= GOAL_SCANS_PER_S
-                and all(p.rate() >= GOAL_SCANS_PER_S for p in phases.values())
+                "all_goals_met": best.item_rate() >= GOAL_SCANS_PER_S
+                and all(p.item_rate() >= GOAL_SCANS_PER_S for p in phases.values())
                 and errors == 0
                 and stored == expected
                 and after_again == stored,

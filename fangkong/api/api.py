@@ -5,6 +5,7 @@ from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -17,6 +18,7 @@ from fangkong.accounts.services import api_token_authenticate
 from fangkong.checkpoints.api import router as checkpoints_router
 from fangkong.evaluation.api import router as evaluation_router
 from fangkong.core.errors import ApplicationError, validation_detail
+from fangkong.core.guard import BadRequest
 from fangkong.health.api import router as health_router
 from fangkong.ledger.api import router as ledger_router
 from fangkong.notify.api import router as notify_router
@@ -162,6 +164,15 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     messages = {405: _("Method not allowed."), 403: _("You do not have permission to do this.")}
     return error_response(
         request, exc.status_code, "http_error", str(messages.get(exc.status_code, exc))
+    )
+
+
+@api.exception_handler(RawPostDataException)
+def on_form_for_json(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A form (or an empty multipart POST) sent to an endpoint that reads a JSON body: the
+    input guard has read the form already, so the body cannot be read again."""
+    return on_application_error(
+        request, BadRequest(_("The request body must be a JSON object, {…}."))
     )
 
 

@@ -34,6 +34,7 @@ from .schemas import (
     ScanBatchIn,
     ScanBatchOut,
     ShiftOut,
+    VisitorCancelIn,
     VisitorIn,
     VisitorOut,
 )
@@ -301,6 +302,21 @@ def register_visitor(request: HttpRequest, payload: VisitorIn) -> Any:
         walk_in=payload.walk_in,
     )
     return Status(201, _visitor_with_link(request, visitor))
+
+
+@router.post("/checkpoints/visitors/{visitor_id}/cancel", response=VisitorOut)
+def cancel_visitor(
+    request: HttpRequest, visitor_id: ObjectId, payload: VisitorCancelIn | None = None
+) -> Any:
+    """Cancel a visit (its host or a site admin), as the visit's page does: the visit is
+    marked cancelled (audited) and its pass revoked with the reason, so its link shows the
+    visit cancelled and every gate refuses the pass. A visit cancelled before is answered
+    as it stands; one that is over answers 409."""
+    visitor = selectors.visitor_get(request.user, visitor_id)
+    visitor = services.visitor_cancel(
+        actor=request.user, visitor=visitor, reason=payload.reason if payload else ""
+    )
+    return _visitor_with_link(request, visitor)
 
 
 # ------------------------------------------------------------------ rosters

@@ -135,6 +135,12 @@ class VisitorIn(Schema):
     walk_in: bool = False
 
 
+class VisitorCancelIn(Schema):
+    reason: str = Field(
+        "", max_length=200, description="Shown to the visitor on the link's page; optional"
+    )
+
+
 class VisitorOut(Schema):
     id: int
     site_id: int

@@ -193,6 +193,14 @@ def test_control_characters_in_a_json_text_field_are_refused(client, org, login_
     assert not Person.objects.filter(name__startswith="王").exists()
 
 
+def test_a_form_sent_where_the_api_reads_json_is_refused_and_nothing_stored(client, org, login_as):
+    login_as("unit_admin")
+    form = {"unit_id": org.shop_a.pk, "name": "王五", "id_number": "", "phone": ""}
+    response = client.post("/api/v1/people", form)  # multipart, as an HTML form posts
+    assert_error(response, 400, "bad_request")
+    assert not Person.objects.filter(name="王五").exists()
+
+
 def test_a_lone_surrogate_is_refused(client, org, login_as):
     login_as("unit_admin")
     text = f'{{"unit_id": {org.shop_a.pk}, "name": "\\ud800"}}'

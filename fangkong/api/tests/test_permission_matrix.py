@@ -546,6 +546,15 @@ ENDPOINTS = [
         ),
     ),
     (
+        "gate visit cancel",
+        Perm.MANAGE_CHECKPOINTS,
+        lambda s: (
+            "post",
+            f"/checkpoints/visitors/{checkpoints.matrix_visitor(s)}/cancel",
+            {"reason": "改期"},
+        ),
+    ),
+    (
         "gate manual entry",
         Perm.RECORD_GATE,
         lambda s: (

@@ -3,8 +3,12 @@
 import uuid
 from typing import Any
 
+from django.utils import timezone
+
+from fangkong.testing import valid_resident_id
+
 from ..models import Checkpoint
-from ..services import checkpoint_create, post_create, scan_record
+from ..services import checkpoint_create, post_create, scan_record, visitor_register
 
 
 def make_gate(site: Any, *, code: str = "G1", name: str = "1号门") -> Checkpoint:
@@ -36,3 +40,17 @@ def matrix_refusal(side: Any) -> int:
 
 def matrix_post(side: Any) -> int:
     return int(post_create(actor=None, checkpoint=matrix_gate(side), name="白班").pk)
+
+
+def matrix_visitor(side: Any) -> int:
+    """A visit at the side's enterprise for the whole of today, registered by the system
+    (no host): only those who manage its checkpoints may cancel it."""
+    visitor = visitor_register(
+        actor=None,
+        site=matrix_gate(side).site,
+        name="王芳",
+        id_number=valid_resident_id(992),
+        purpose="设备检修",
+        day=timezone.localdate(),
+    )
+    return int(visitor.pk)

@@ -270,6 +270,89 @@ def test_a_cancelled_visits_pass_is_refused_as_revoked(client, org, gate, host, 
     assert state_of(page) == "revoked" and "改期" in page and "data-code" not in page
 
 
+def cancel_by_api(client, visitor: Visitor, body: object = None):
+    """POST the cancel endpoint a JSON body, or none at all (the reason is optional)."""
+    url = f"/api/v1/checkpoints/visitors/{visitor.pk}/cancel"
+    if body is None:
+        return client.generic("POST", url)
+    return client.post(url, body, content_type="application/json")
+
+
+def test_the_api_cancels_a_visit_as_its_page_does(client, org, gate, host, guard):
+    visitor = register(org, host)
+    code = pass_text_of(client, visitor)
+    # The guard sees the visit but may not cancel it; another enterprise's admin does
+    # not even learn that it exists.
+    client.force_login(guard)
+    refused = cancel_by_api(client, visitor)
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    client.force_login(org.user(Role.UNIT_ADMIN, org.ent_b))
+    assert cancel_by_api(client, visitor).json()["code"] == "not_found"
+    assert Visitor.objects.get().cancelled_at is None
+
+    client.force_login(host)
+    response = cancel_by_api(client, visitor, {"reason": "改期"})
+    assert response.status_code == 200
+    assert response.json()["id"] == visitor.pk and response.json()["cancelled"] is True
+    visitor.refresh_from_db()
+    row = Pass.objects.get()
+    assert visitor.cancelled_by == host and visitor.cancel_reason == "改期"
+    assert row.revoked_at is not None and "改期" in row.revoke_reason
+    audits = AuditLog.objects.filter(
+        object_type="checkpoints.visitor",
+        object_id=str(visitor.pk),
+        actor=host,
+        action=AuditLog.Action.UPDATE,
+    )
+    assert audits.count() == 1
+    # Sent again (a lost answer): the visit as it stands, nothing written twice.
+    again = cancel_by_api(client, visitor, {"reason": "另一个理由"})
+    assert again.status_code == 200 and again.json()["cancelled"] is True
+    assert audits.count() == 1 and Visitor.objects.get().cancel_reason == "改期"
+
+    event = scan_at(guard, gate, code)
+    assert (event.admitted, event.verdict) == (False, Verdict.REVOKED)
+    client.logout()
+    assert state_of(client.get(path_of(visitor)).content.decode()) == "revoked"
+
+
+def test_the_api_cancels_without_a_reason_when_no_body_is_sent(client, org, gate, host):
+    visitor = register(org, host)
+    client.force_login(org.user(Role.UNIT_ADMIN, org.ent_a))  # a site admin, not the host
+    response = cancel_by_api(client, visitor)
+    assert response.status_code == 200 and response.json()["cancelled"] is True
+    assert Visitor.objects.get().cancel_reason == ""
+    assert Pass.objects.get().revoked_at is not None
+
+
+def test_the_api_refuses_to_cancel_a_visit_that_is_over(client, org, gate, host):
+    visitor = register(org, host)
+    client.force_login(host)
+    next_noon = local_midnight(timezone.localdate() + dt.timedelta(days=1)) + dt.timedelta(hours=12)
+    with time_machine.travel(next_noon, tick=False):
+        response = cancel_by_api(client, visitor)
+    assert response.status_code == 409
+    assert response.json()["message"] == "该来访已结束，无需取消。"
+    assert Visitor.objects.get().cancelled_at is None and Pass.objects.get().revoked_at is None
+
+
+def test_the_api_answers_bad_cancel_requests_with_the_error_body(client, org, gate, host):
+    visitor = register(org, host)
+    client.force_login(host)
+    too_long = cancel_by_api(client, visitor, {"reason": "改" * 201})
+    unknown = client.post(
+        "/api/v1/checkpoints/visitors/999999999/cancel", {}, content_type="application/json"
+    )
+    not_json = client.post(
+        f"/api/v1/checkpoints/visitors/{visitor.pk}/cancel", "改期", content_type="text/plain"
+    )
+    form = client.post(f"/api/v1/checkpoints/visitors/{visitor.pk}/cancel", {"reason": "改期"})
+    for response, status in ((too_long, 422), (unknown, 404), (not_json, 400), (form, 400)):
+        assert response.status_code == status, response.content
+        assert set(response.json()) == {"code", "message", "detail"}
+    assert Visitor.objects.get().cancelled_at is None
+
+
 def test_an_unknown_token_gets_the_missing_page_not_an_error(client, org):
     forged = signing.Signer(salt="fangkong.passes.link").sign("not-a-key")
     for token in ("nonsense", "abc:def", forged, "%E7%8E%8B" * 40):
