@@ -134,7 +134,7 @@ def import_commit(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("rectification:import_preview", token=token)
     messages.success(
         request,
-        _("%(n)d problems registered; %(already)d were imported before.")
+        _("%(n)d problems registered; %(already)d were registered before.")
         % {"n": len(outcome.created), "already": outcome.already},
     )
     return redirect("rectification:import_preview", token=token)

@@ -707,7 +707,7 @@ def problems_import(
                 detail={"rows": [error.as_dict() for error in checked.errors[:100]]},
             )
         if not checked.good:
-            raise Conflict(_("Every problem of this list is already imported."))
+            raise Conflict(_("Every problem of this list is registered."))
         created = [
             services.problem_register(actor=actor, new=row.new, now=now) for row in checked.good
         ]
