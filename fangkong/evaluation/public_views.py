@@ -86,6 +86,8 @@ def _device(request: HttpRequest) -> str:
 
 
 def _with_device(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The answer, with the device cookie set if the browser had none."""
+    _device(request)
     new = getattr(request, "_fk_new_device", None)
     if new is not None:
         response.set_cookie(
