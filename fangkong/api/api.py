@@ -15,8 +15,8 @@ from fangkong.accounts.models import User
 from fangkong.accounts.selectors import role_rows_for
 from fangkong.accounts.services import api_token_authenticate
 from fangkong.checkpoints.api import router as checkpoints_router
-from fangkong.evaluation.api import router as evaluation_router
 from fangkong.core.errors import ApplicationError, validation_detail
+from fangkong.evaluation.api import router as evaluation_router
 from fangkong.health.api import router as health_router
 from fangkong.ledger.api import router as ledger_router
 from fangkong.notify.api import router as notify_router

@@ -13,7 +13,7 @@ from django.utils import timezone
 from PIL import Image
 
 from fangkong.evaluation import services
-from fangkong.evaluation.models import BadReview, Badge, Case, Channel, Level, Rating, Service
+from fangkong.evaluation.models import Badge, BadReview, Case, Channel, Level, Rating, Service
 from fangkong.evaluation.public_views import DEVICE_COOKIE
 
 from .helpers import build_centre
@@ -330,9 +330,7 @@ def awaiting_review(c) -> BadReview:
     services.rate(case=case, new=services.NewRating(level=1, tags=["态度不好"]))
     review = BadReview.objects.get(rating__case=case)
     services.callback_record(actor=c.head, bad_review=review, how="phone", reached=True, said="好")
-    services.outcome_set(
-        actor=c.head, bad_review=review, outcome="fixed", text="已当面致歉并办结"
-    )
+    services.outcome_set(actor=c.head, bad_review=review, outcome="fixed", text="已当面致歉并办结")
     review.refresh_from_db()
     return review
 
