@@ -44,7 +44,7 @@ def qr_svg_uri(text: str, *, scale: int = 8) -> str:
 
 def _staff(request: HttpRequest) -> Staff | None:
     return (
-        Staff.objects.filter(user=request.user, is_active=True)
+        Staff.objects.filter(user_id=request.user.pk or 0, is_active=True)
         .select_related("window__unit")
         .first()
     )
@@ -70,7 +70,11 @@ def _services_for(window: Window, staff: Staff | None) -> list[Service]:
 def _todays_cases(request: HttpRequest, staff: Staff | None) -> list[Case]:
     since = local_midnight(timezone.localdate())
     rows = Case.objects.filter(created_at__gte=since)
-    rows = rows.filter(staff=staff) if staff is not None else rows.filter(created_by=request.user)
+    rows = (
+        rows.filter(staff=staff)
+        if staff is not None
+        else rows.filter(created_by_id=request.user.pk)
+    )
     return list(
         rows.select_related("service", "window", "rating").order_by("-created_at", "-pk")[
             :TODAY_LIMIT
@@ -202,7 +206,9 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "url": url,
         "qr": qr_svg_uri(url),
         "person": _person(case),
-        "channel": dict(CHANNEL_CHOICES).get(case.channel, case.get_channel_display()),
+        "channel": {str(value): label for value, label in CHANNEL_CHOICES}.get(
+            case.channel, case.get_channel_display()
+        ),
         "rating": Level(rating.level).label if rating else "",
         "is_bad": bool(rating and rating.is_bad),
         "staff_name": name_masked(case.staff.name) if case.staff else "",
