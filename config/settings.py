@@ -76,9 +76,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 # Requests that need no session, no user, no messages and no CSRF cookie: the personal
-# declaration link (its token is the credential) and the load balancers' health check.
+# declaration link and the service-evaluation rating pages (their tokens are the
+# credential) and the load balancers' health check.
 # They skip the rest of MIDDLEWARE for this shorter list (each entry as in MIDDLEWARE).
-LEAN_PATHS = ["/health/d/", "/healthz"]
+LEAN_PATHS = ["/health/d/", "/healthz", "/e/r/", "/e/b/", "/e/k/", "/e/f/"]
 LEAN_MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
