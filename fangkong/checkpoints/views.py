@@ -22,10 +22,10 @@ from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has_perm_anywhere
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
+from fangkong.core.qr import qr_data_uri
 from fangkong.core.text import parse_date, time_window
 from fangkong.core.web import page_context, renders_app_errors
 from fangkong.health.models import Colour
-from fangkong.health.qr import qr_data_uri
 from fangkong.orgs.selectors import unit_get_by_code
 from fangkong.passes.selectors import pass_state
 

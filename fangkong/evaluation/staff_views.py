@@ -6,7 +6,6 @@ Thin: the service registers (``services.case_register``); these views read.
 
 from typing import Any
 
-import segno
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -21,6 +20,7 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
 from fangkong.core.masking import mask_phone, name_masked
+from fangkong.core.qr import qr_data_uri
 from fangkong.core.retention import local_midnight
 
 from . import services
@@ -35,11 +35,6 @@ CHANNEL_CHOICES = [
     (Channel.ONLINE, pgettext("case channel", "Link sent after an online service")),
 ]
 TODAY_LIMIT = 200
-
-
-def qr_svg_uri(text: str, *, scale: int = 8) -> str:
-    """An SVG data URI of the QR code of ``text`` (as the personal links' QR codes)."""
-    return str(segno.make(text, error="m").svg_data_uri(scale=scale, border=2))
 
 
 def _staff(request: HttpRequest) -> Staff | None:
@@ -204,7 +199,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     return {
         "case": case,
         "url": url,
-        "qr": qr_svg_uri(url),
+        "qr": qr_data_uri(url, scale=8),
         "person": _person(case),
         "channel": {str(value): label for value, label in CHANNEL_CHOICES}.get(
             case.channel, case.get_channel_display()

@@ -37,6 +37,7 @@ from fangkong.core.exports import Export
 from fangkong.core.guard import json_object
 from fangkong.core.masking import name_masked
 from fangkong.core.models import Division
+from fangkong.core.qr import qr_data_uri
 from fangkong.core.throttle import hit_address
 from fangkong.core.web import (
     error_json,
@@ -68,7 +69,6 @@ from .models import (
     TestResult,
     Whereabouts,
 )
-from .qr import qr_data_uri
 from .status import reason_labels
 
 EXPORT_LIMIT = 200_000

@@ -1,4 +1,5 @@
-"""QR codes for personal declaration links, as inline SVG data URIs (no files to serve)."""
+"""QR codes of links (declaration, visitor, rating and badge links), as inline SVG data URIs
+(no files to serve)."""
 
 import segno
 
