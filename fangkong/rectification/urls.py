@@ -1,11 +1,20 @@
 """Rectification pages. Each concern keeps its views in its own module (the problem list
 and pages, the import, supervision, the weekly bulletin)."""
 
-from django.urls import path  # noqa: F401  (the modules add their patterns)
+from django.urls import path
+
+from . import views
 
 app_name = "rectification"
 urlpatterns: list = [
     # problems (views.py)
+    path("", views.problems, name="problems"),
+    path("export/", views.problems_export, name="export"),
+    path("new/", views.problem_new, name="new"),
+    path("figures/", views.figures, name="figures"),
+    path("<id:problem_id>/", views.problem_page, name="problem"),
+    path("<id:problem_id>/<slug:action>/", views.problem_action, name="action"),
+    path("evidence/<id:evidence_id>/", views.evidence_download, name="evidence"),
     # import (import_views.py)
     # supervision (supervision_views.py)
     # weekly bulletin (bulletin_views.py)
