@@ -318,7 +318,18 @@ def figures_by_child(
 
     def row(path: str, owner: OrgUnit, own: bool) -> Figures:
         c, t, s = counts[path], target_sums[path], saving_sums[path]
-        return Figures(owner, *c, *t, *s, own=own)
+        return Figures(
+            owner,
+            found=c[0],
+            closed=c[1],
+            on_time=c[2],
+            overdue=c[3],
+            target_done=t[0],
+            target_total=t[1],
+            baseline=s[0],
+            current=s[1],
+            own=own,
+        )
 
     rows = [row(child.path, child, False) for child in children]
     own = row(unit.path, unit, True)

@@ -6,16 +6,18 @@ with what was typed and the message at its field (a redirect would lose every fi
 """
 
 import datetime as dt
+import mimetypes
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -150,7 +152,7 @@ def _row(problem: Problem) -> dict[str, Any]:
         "item": item,
         "state": PROBLEM.state_label(item.state),
         "owners": "、".join(u.display_name or u.username for u in item.owners.all()),
-        "targets": [(t, int(min(t.done / t.target, 1) * 100)) for t in targets],
+        "targets": [(t, int(min(t.done / t.target, Decimal(1)) * 100)) for t in targets],
         "overdue": item.is_open
         and item.state in services.COLOURED_STATES
         and problem.due_on < timezone.localdate(),
@@ -196,6 +198,7 @@ def problems_export(request: HttpRequest) -> HttpResponse:
     def lines() -> Any:
         for problem in selectors.with_list_columns(rows).iterator(chunk_size=2000):
             item = problem.item
+            assert item is not None
             targets = "；".join(
                 f"{t.label} {t.done.normalize()}/{t.target.normalize()}{t.unit_of_measure}"
                 for t in problem.targets.all()
@@ -363,7 +366,7 @@ def _add_errors(form: Any, exc: ApplicationError) -> None:
     aliases = {"done": "note", "files": "note"}
     named: dict[str, Any] = {}
     for key, problems in detail.items():
-        field = key if key in form.fields else aliases.get(key)
+        field = key if key in form.fields else aliases.get(key, "")
         if field in form.fields:
             named.setdefault(field, []).extend(problems)
     for field, problems in named.items():
@@ -463,10 +466,15 @@ def evidence_download(request: HttpRequest, evidence_id: int) -> HttpResponse:
         raise NotFound()
     selectors.problem_get(request.user, evidence.problem_id)
     try:
-        handle = evidence.file.open("rb")
+        with evidence.file.open("rb") as handle:
+            content = handle.read()  # at most 10 MB (services.MAX_EVIDENCE_BYTES)
     except (FileNotFoundError, ValueError):
         raise NotFound() from None
-    return FileResponse(handle, as_attachment=True, filename=evidence.name)
+    kind = mimetypes.guess_type(evidence.name)[0] or "application/octet-stream"
+    response = HttpResponse(content, content_type=kind)
+    response["Content-Disposition"] = content_disposition_header(True, evidence.name) or ""
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # ------------------------------------------------------------------ registration

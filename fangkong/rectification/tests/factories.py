@@ -71,7 +71,7 @@ def assign(org, made: Problem, owner=None, assigning=None) -> None:
 
 def closed(org, made: Problem, *, ago: int = 1, on_time: bool = True) -> Problem:
     """Work ``made`` to close-out: submitted, accepted, checked, closed ``ago`` days ago."""
-    owner = owner_of(org)
+    owner = owner_of(org, made.item.unit if made.item else None)
     assign(org, made, owner)
     supervisor = org.user("supervisor", org.ent_a)
     when = days_ago(ago + 1, "08:00")
@@ -86,7 +86,9 @@ def closed(org, made: Problem, *, ago: int = 1, on_time: bool = True) -> Problem
         actor=supervisor, problem=made, effective=True, now=days_ago(ago + 1, "10:00")
     )
     services.problem_close_out(actor=supervisor, problem=made, reason="整改到位")
-    made.item.refresh_from_db()
-    made.item.closed_at = days_ago(ago, "11:00")
-    made.item.save(update_fields=["closed_at"])
+    item = made.item
+    assert item is not None
+    item.refresh_from_db()
+    item.closed_at = days_ago(ago, "11:00")
+    item.save(update_fields=["closed_at"])
     return made
