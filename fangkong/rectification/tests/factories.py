@@ -92,3 +92,47 @@ def closed(org, made: Problem, *, ago: int = 1, on_time: bool = True) -> Problem
     item.closed_at = days_ago(ago, "11:00")
     item.save(update_fields=["closed_at"])
     return made
+
+
+# ------------------------------------------------------------------ the permission matrix
+
+MATRIX_STATES = ("registered", "assigned", "submitted", "accepted", "checked", "closed")
+
+
+def matrix_owner(unit):
+    """A user holding the rectification role on ``unit`` (not one of the matrix's roles)."""
+    from fangkong.accounts.models import RoleAssignment, User
+
+    user, _ = User.objects.get_or_create(username=f"rect-owner-{unit.code}".lower())
+    RoleAssignment.objects.get_or_create(user=user, role="reporter", unit=unit)
+    return user
+
+
+def matrix_problem(side, state: str = "registered") -> Problem:
+    """A problem of the side's unit, assigned by its enterprise, worked by the system to
+    ``state`` (inside the case's rolled-back savepoint); accepted 40 days ago, so its
+    effectiveness check is due."""
+    made = services.problem_register(
+        actor=None,
+        new=services.NewProblem(
+            title="矩阵问题",
+            unit=side.unit,
+            assigning_unit=side.enterprise,
+            source=Source.AUDIT,
+            due_on=timezone.localdate() + dt.timedelta(days=30),
+            targets=[("路灯", "盏", Decimal(10))],
+        ),
+        now=days_ago(45),
+    )
+    steps = MATRIX_STATES[1 : MATRIX_STATES.index(state) + 1]
+    if "assigned" in steps:
+        services.problem_assign(actor=None, problem=made, owners=[matrix_owner(side.unit)])
+    if "submitted" in steps:
+        services.problem_submit(actor=None, problem=made, measures="整改", now=days_ago(41))
+    if "accepted" in steps:
+        services.problem_accept(actor=None, problem=made, now=days_ago(40))
+    if "checked" in steps:
+        services.problem_check_effect(actor=None, problem=made, effective=True)
+    if "closed" in steps:
+        services.problem_close_out(actor=None, problem=made, reason="销号")
+    return made
