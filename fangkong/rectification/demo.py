@@ -246,14 +246,17 @@ def seed_rectification(*, audit_import: Callable[[OrgUnit], Any] | None = None) 
         ),
     )
     demo.to_closed(cars, measures="公车统一调度，油卡一车一卡", reason="整改到位，予以销号")
-    for label, base, now in (("公车运行费用", 1_200_000, 720_000), ("招待费", 500_000, 380_000)):
+    for label, base, current in (
+        ("公车运行费用", 1_200_000, 720_000),
+        ("招待费", 500_000, 380_000),
+    ):
         services.saving_record(
             actor=None,
             problem=cars,
             label=label,
             unit_of_measure="元/年",
             baseline=base,
-            current=now,
+            current=current,
             now=_at(10),
         )
 
