@@ -95,9 +95,13 @@ class RegisterForm(forms.Form):
     source_ref = forms.CharField(label=_("Source reference"), max_length=100, required=False)
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
-    category = forms.CharField(label=_("Category"), max_length=64, required=False)
+    category = forms.CharField(
+        label=pgettext_lazy("problem", "Category"), max_length=64, required=False
+    )
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
-    problem_class = forms.ChoiceField(label=_("Class"), choices=ProblemClass.choices)
+    problem_class = forms.ChoiceField(
+        label=_("Class"), choices=ProblemClass.choices, initial=ProblemClass.DEADLINE
+    )
     unit_code = forms.CharField(label=_("Responsible unit (code)"), max_length=64)
     assigning_unit = forms.TypedChoiceField(label=_("Assigning unit"), coerce=int)
     due_on = DayField(label=_("Due on"), required=False)
@@ -113,7 +117,7 @@ class RegisterForm(forms.Form):
         field.choices = [(u.pk, u.place) for u in units]
         for i in range(TARGET_ROWS):
             self.fields[f"target_{i}_label"] = forms.CharField(
-                label=_("Target"), max_length=100, required=False
+                label=pgettext_lazy("quantity", "Target"), max_length=100, required=False
             )
             self.fields[f"target_{i}_uom"] = forms.CharField(
                 label=_("Unit of measure"), max_length=16, required=False
@@ -217,6 +221,8 @@ class ProgressForm(forms.Form):
             )
         field: Any = self.fields["milestones"]
         field.choices = [(m.pk, m.title) for m in problem.milestones.all() if m.done_at is None]
+        if not field.choices:  # nothing left to reach: no empty box on the page
+            del self.fields["milestones"]
 
     def target_fields(self) -> list[Any]:
         return [self[f"done_{pk}"] for pk in self.target_ids]

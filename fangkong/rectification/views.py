@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangkong.accounts.decorators import requires
@@ -176,7 +177,7 @@ def problems_export(request: HttpRequest) -> HttpResponse:
         _("Source"),
         _("Source reference"),
         _("Title"),
-        _("Category"),
+        pgettext("problem", "Category"),
         _("Severity"),
         _("Class"),
         _("Responsible unit"),
@@ -189,7 +190,7 @@ def problems_export(request: HttpRequest) -> HttpResponse:
         _("Targets"),
         _("Opened at"),
         _("Closed at"),
-        _("On time"),
+        pgettext("problem", "On time"),
     ]
 
     def when(value: Any) -> str:
@@ -593,6 +594,8 @@ def figures(request: HttpRequest) -> HttpResponse:
         raise NotFound()
     start, end = _period(data)
     total, rows = selectors.figures_by_child(request.user, unit, start, end)
+    if not form.is_bound:  # show the period and unit the figures are of
+        form = FiguresForm(initial={"unit": unit.code, "start": start, "end": end})
 
     def links(row: selectors.Figures) -> dict[str, str]:
         target = row.unit

@@ -305,18 +305,20 @@ def problems_section(user: User, today: dt.date) -> Section | None:
         ProblemColour.YELLOW: _("My problems: yellow (behind schedule)"),
         ProblemColour.BLUE: _("My problems: blue (due within 3 working days)"),
     }
-    counts = [
-        Count(labels[c], found[c], _url("rectification:problems", owner="me", colour=c))
-        for c in colours
-    ]
-    counts.append(
-        Count(
-            _("My open problems"),
-            found["total"],
-            _url("rectification:problems", owner="me"),
-            alert=False,
+    counts = []
+    if found["total"]:  # the owner's own work, by colour
+        counts += [
+            Count(labels[c], found[c], _url("rectification:problems", owner="me", colour=c))
+            for c in colours
+        ]
+        counts.append(
+            Count(
+                _("My open problems"),
+                found["total"],
+                _url("rectification:problems", owner="me"),
+                alert=False,
+            )
         )
-    )
     if accepts:
         awaiting = rectification.ProblemFilter(awaiting=True)
         due = rectification.ProblemFilter(check_due=True)

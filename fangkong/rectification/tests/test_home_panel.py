@@ -68,5 +68,8 @@ def test_the_assigning_unit_sees_what_waits_for_its_acceptance_and_checks_due(
     # The owner is not asked to accept their own work; a viewer has no panel.
     client.force_login(owner)
     assert _by_link(_panel(client))["awaiting=1"] == 0
+    # Counts of one's own work only for whoever owns some.
+    login_as("supervisor", org.ent_a)
+    assert "owner=me" not in _by_link(_panel(client))
     login_as("viewer", org.ent_a)
     assert _panel(client) is None
