@@ -16,7 +16,7 @@ from .models import Colour, ProblemClass, Severity, Source
 
 TARGET_ROWS = 3
 MILESTONE_ROWS = 4
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class DayField(forms.DateField):
