@@ -18,18 +18,18 @@ from . import selectors, services
 from .ledger_kind import PROBLEM
 from .models import Problem
 from .schemas import (
-    AssignIn,
-    CheckIn,
-    NoteIn,
+    ProblemAssignIn,
+    ProblemCheckIn,
     ProblemDetailOut,
     ProblemIn,
+    ProblemNoteIn,
     ProblemOut,
-    ProgressIn,
-    ReasonIn,
-    RecurIn,
-    SavingIn,
-    SavingRecordedOut,
-    SubmitIn,
+    ProblemProgressIn,
+    ProblemReasonIn,
+    ProblemRecurIn,
+    ProblemSavingIn,
+    ProblemSavingRecordedOut,
+    ProblemSubmitIn,
 )
 
 router = Router(tags=["rectification"])
@@ -212,7 +212,7 @@ def register_problem(request: HttpRequest, payload: ProblemIn) -> Any:
 
 
 @router.post("/rectification/problems/{problem_id}/assign", response=ProblemDetailOut)
-def assign_problem(request: HttpRequest, problem_id: ObjectId, payload: AssignIn) -> Any:
+def assign_problem(request: HttpRequest, problem_id: ObjectId, payload: ProblemAssignIn) -> Any:
     """Assign to people holding the rectification role on the responsible unit or above."""
     problem = selectors.problem_get(request.user, problem_id)
     owners = list(selectors.owner_candidates(problem).filter(pk__in=payload.owner_ids))
@@ -231,7 +231,7 @@ def assign_problem(request: HttpRequest, problem_id: ObjectId, payload: AssignIn
 
 
 @router.post("/rectification/problems/{problem_id}/progress", response=ProblemDetailOut)
-def report_progress(request: HttpRequest, problem_id: ObjectId, payload: ProgressIn) -> Any:
+def report_progress(request: HttpRequest, problem_id: ObjectId, payload: ProblemProgressIn) -> Any:
     """A progress report: a note, quantities done, milestones reached (files: the page)."""
     problem = selectors.problem_get(request.user, problem_id)
     services.problem_progress(
@@ -245,28 +245,28 @@ def report_progress(request: HttpRequest, problem_id: ObjectId, payload: Progres
 
 
 @router.post("/rectification/problems/{problem_id}/submit", response=ProblemDetailOut)
-def submit_problem(request: HttpRequest, problem_id: ObjectId, payload: SubmitIn) -> Any:
+def submit_problem(request: HttpRequest, problem_id: ObjectId, payload: ProblemSubmitIn) -> Any:
     problem = selectors.problem_get(request.user, problem_id)
     services.problem_submit(actor=request.user, problem=problem, **payload.dict())
     return _fresh(request, problem_id)
 
 
 @router.post("/rectification/problems/{problem_id}/accept", response=ProblemDetailOut)
-def accept_problem(request: HttpRequest, problem_id: ObjectId, payload: NoteIn) -> Any:
+def accept_problem(request: HttpRequest, problem_id: ObjectId, payload: ProblemNoteIn) -> Any:
     problem = selectors.problem_get(request.user, problem_id)
     services.problem_accept(actor=request.user, problem=problem, note=payload.note)
     return _fresh(request, problem_id)
 
 
 @router.post("/rectification/problems/{problem_id}/return", response=ProblemDetailOut)
-def return_problem(request: HttpRequest, problem_id: ObjectId, payload: ReasonIn) -> Any:
+def return_problem(request: HttpRequest, problem_id: ObjectId, payload: ProblemReasonIn) -> Any:
     problem = selectors.problem_get(request.user, problem_id)
     services.problem_return(actor=request.user, problem=problem, reason=payload.reason)
     return _fresh(request, problem_id)
 
 
 @router.post("/rectification/problems/{problem_id}/check", response=ProblemDetailOut)
-def check_problem(request: HttpRequest, problem_id: ObjectId, payload: CheckIn) -> Any:
+def check_problem(request: HttpRequest, problem_id: ObjectId, payload: ProblemCheckIn) -> Any:
     problem = selectors.problem_get(request.user, problem_id)
     services.problem_check_effect(
         actor=request.user, problem=problem, effective=payload.effective, note=payload.note
@@ -275,14 +275,14 @@ def check_problem(request: HttpRequest, problem_id: ObjectId, payload: CheckIn) 
 
 
 @router.post("/rectification/problems/{problem_id}/close", response=ProblemDetailOut)
-def close_problem(request: HttpRequest, problem_id: ObjectId, payload: ReasonIn) -> Any:
+def close_problem(request: HttpRequest, problem_id: ObjectId, payload: ProblemReasonIn) -> Any:
     problem = selectors.problem_get(request.user, problem_id)
     services.problem_close_out(actor=request.user, problem=problem, reason=payload.reason)
     return _fresh(request, problem_id)
 
 
 @router.post("/rectification/problems/{problem_id}/recur", response=ProblemDetailOut)
-def recur_problem(request: HttpRequest, problem_id: ObjectId, payload: RecurIn) -> Any:
+def recur_problem(request: HttpRequest, problem_id: ObjectId, payload: ProblemRecurIn) -> Any:
     problem = selectors.problem_get(request.user, problem_id)
     services.problem_recur(
         actor=request.user, problem=problem, reason=payload.reason, due_on=payload.due_on
@@ -290,8 +290,10 @@ def recur_problem(request: HttpRequest, problem_id: ObjectId, payload: RecurIn) 
     return _fresh(request, problem_id)
 
 
-@router.post("/rectification/problems/{problem_id}/savings", response={201: SavingRecordedOut})
-def record_saving(request: HttpRequest, problem_id: ObjectId, payload: SavingIn) -> Any:
+@router.post(
+    "/rectification/problems/{problem_id}/savings", response={201: ProblemSavingRecordedOut}
+)
+def record_saving(request: HttpRequest, problem_id: ObjectId, payload: ProblemSavingIn) -> Any:
     problem = selectors.problem_get(request.user, problem_id)
     saving = services.saving_record(actor=request.user, problem=problem, **payload.dict())
     return Status(201, saving_out(saving))

@@ -15,13 +15,13 @@ Amount = Annotated[Decimal, Field(ge=0, lt=Decimal("1e12"), max_digits=14, decim
 Reason = Annotated[str, Field(max_length=2000)]
 
 
-class TargetIn(Schema):
+class ProblemTargetIn(Schema):
     label: Annotated[str, Field(min_length=1, max_length=100)]
     unit_of_measure: Annotated[str, Field(max_length=16)] = ""
     quantity: Quantity
 
 
-class MilestoneIn(Schema):
+class ProblemMilestoneIn(Schema):
     title: Annotated[str, Field(min_length=1, max_length=200)]
     due_on: Day
 
@@ -41,59 +41,59 @@ class ProblemIn(Schema):
     responsible_name: Annotated[str, Field(max_length=64)] = ""
     leader_name: Annotated[str, Field(max_length=64)] = ""
     effect_check_days: Annotated[int, Field(ge=1, le=365)] | None = None
-    targets: Annotated[list[TargetIn], Field(max_length=20)] = []
-    milestones: Annotated[list[MilestoneIn], Field(max_length=50)] = []
+    targets: Annotated[list[ProblemTargetIn], Field(max_length=20)] = []
+    milestones: Annotated[list[ProblemMilestoneIn], Field(max_length=50)] = []
 
 
-class AssignIn(Schema):
+class ProblemAssignIn(Schema):
     owner_ids: Annotated[list[ObjectId], Field(min_length=1, max_length=20)]
     responsible_name: Annotated[str, Field(max_length=64)] = ""
 
 
-class DoneIn(Schema):
+class ProblemDoneIn(Schema):
     target_id: ObjectId
     done: Amount
 
 
-class ProgressIn(Schema):
+class ProblemProgressIn(Schema):
     note: Reason = ""
-    done: Annotated[list[DoneIn], Field(max_length=20)] = []
+    done: Annotated[list[ProblemDoneIn], Field(max_length=20)] = []
     milestone_ids: Annotated[list[ObjectId], Field(max_length=50)] = []
 
 
-class SubmitIn(Schema):
+class ProblemSubmitIn(Schema):
     measures: Reason
     root_cause: Reason = ""
     preventive: Reason = ""
     note: Reason = ""
 
 
-class NoteIn(Schema):
+class ProblemNoteIn(Schema):
     note: Reason = ""
 
 
-class ReasonIn(Schema):
+class ProblemReasonIn(Schema):
     reason: Reason
 
 
-class CheckIn(Schema):
+class ProblemCheckIn(Schema):
     effective: bool
     note: Reason = ""
 
 
-class RecurIn(Schema):
+class ProblemRecurIn(Schema):
     reason: Reason
     due_on: Day | None = None
 
 
-class SavingIn(Schema):
+class ProblemSavingIn(Schema):
     label: Annotated[str, Field(max_length=100)]
     unit_of_measure: Annotated[str, Field(max_length=16)] = ""
     baseline: Amount
     current: Amount
 
 
-class TargetOut(Schema):
+class ProblemTargetOut(Schema):
     id: int
     label: str
     unit_of_measure: str
@@ -102,14 +102,14 @@ class TargetOut(Schema):
     percent: int
 
 
-class MilestoneOut(Schema):
+class ProblemMilestoneOut(Schema):
     id: int
     title: str
     due_on: dt.date
     done_at: dt.datetime | None
 
 
-class EvidenceOut(Schema):
+class ProblemEvidenceOut(Schema):
     id: int
     name: str
     sha256: str
@@ -117,7 +117,7 @@ class EvidenceOut(Schema):
     uploaded_at: dt.datetime
 
 
-class SavingOut(Schema):
+class ProblemSavingOut(Schema):
     id: int
     label: str
     unit_of_measure: str
@@ -150,7 +150,7 @@ class ProblemOut(Schema):
     on_time: bool | None
     recurrences: int
     owner_ids: list[int]
-    targets: list[TargetOut]
+    targets: list[ProblemTargetOut]
 
 
 class ProblemDetailOut(ProblemOut):
@@ -164,10 +164,10 @@ class ProblemDetailOut(ProblemOut):
     effect_check_from: dt.date | None
     closed_at: dt.datetime | None
     close_reason: str
-    milestones: list[MilestoneOut]
-    evidence: list[EvidenceOut]
-    savings: list[SavingOut]
+    milestones: list[ProblemMilestoneOut]
+    evidence: list[ProblemEvidenceOut]
+    savings: list[ProblemSavingOut]
 
 
-class SavingRecordedOut(SavingOut):
+class ProblemSavingRecordedOut(ProblemSavingOut):
     problem_id: int
