@@ -3,11 +3,18 @@ and pages, the import, supervision, the weekly bulletin)."""
 
 from django.urls import path
 
-from . import import_views
+from . import import_views, views
 
 app_name = "rectification"
 urlpatterns: list = [
     # problems (views.py)
+    path("", views.problems, name="problems"),
+    path("export/", views.problems_export, name="export"),
+    path("new/", views.problem_new, name="new"),
+    path("figures/", views.figures, name="figures"),
+    path("<id:problem_id>/", views.problem_page, name="problem"),
+    path("<id:problem_id>/<slug:action>/", views.problem_action, name="action"),
+    path("evidence/<id:evidence_id>/", views.evidence_download, name="evidence"),
     # import (import_views.py)
     path("import/", import_views.import_page, name="import"),
     path("import/template/", import_views.import_template, name="import_template"),

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from django.db.models import Count as Counted
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +28,8 @@ from fangkong.health.selectors import DeclarationFilter, declarations_search, pr
 from fangkong.ledger import selectors as ledger
 from fangkong.ledger.kinds import Kind
 from fangkong.orgs.models import OrgUnit
+from fangkong.rectification import selectors as rectification
+from fangkong.rectification.models import Colour as ProblemColour
 from fangkong.tracking.rules import ABNORMAL, CONTACT
 from fangkong.travel.models import Outcome
 from fangkong.travel.selectors import ReturneeFilter, returnees_search
@@ -86,6 +90,8 @@ def sections(user: User, *, previous_login: dt.datetime | None = None) -> list[S
         result.append(tracker_section(user, today, previous_login))
     if roles & ADMIN_ROLES:
         result.append(admin_section(user, today, group=Role.GROUP_ADMIN in roles))
+    problems = problems_section(user, today)
+    result += [problems] if problems is not None else []
     # The admins' section counts the reports already; the headline then leaves them out.
     if roles & HEADLINE_ROLES:
         headline = headline_section(user, today, reports=not roles & ADMIN_ROLES)
@@ -273,6 +279,70 @@ def _report_counts(user: Viewer, today: dt.date, unit: OrgUnit | None = None) ->
             )
         )
     return result
+
+
+# ------------------------------------------------------------------ rectification problems
+
+
+def problems_section(user: User, today: dt.date) -> Section | None:
+    """For whoever owns open problems, accepts them or supervises: their open problems by
+    colour, the work waiting for their acceptance and the effectiveness checks due."""
+    if not user_has_perm_anywhere(user, Perm.VIEW_PROBLEMS):
+        return None
+    accepts = user_has_perm_anywhere(user, Perm.ACCEPT_PROBLEMS)
+    supervises = user_has_perm_anywhere(user, Perm.SUPERVISE)
+    mine = rectification.problems_search(
+        user, rectification.ProblemFilter(owner=user, state="open"), today=today
+    )
+    colours = (ProblemColour.RED, ProblemColour.YELLOW, ProblemColour.BLUE)
+    found = mine.aggregate(
+        total=Counted("pk"), **{c.value: Counted("pk", filter=Q(colour=c)) for c in colours}
+    )
+    if not found["total"] and not accepts and not supervises:
+        return None
+    labels = {
+        ProblemColour.RED: _("My problems: red (overdue)"),
+        ProblemColour.YELLOW: _("My problems: yellow (behind schedule)"),
+        ProblemColour.BLUE: _("My problems: blue (due within 3 working days)"),
+    }
+    counts = []
+    if found["total"]:  # the owner's own work, by colour
+        counts += [
+            Count(labels[c], found[c], _url("rectification:problems", owner="me", colour=c))
+            for c in colours
+        ]
+        counts.append(
+            Count(
+                _("My open problems"),
+                found["total"],
+                _url("rectification:problems", owner="me"),
+                alert=False,
+            )
+        )
+    if accepts:
+        awaiting = rectification.ProblemFilter(awaiting=True)
+        due = rectification.ProblemFilter(check_due=True)
+        counts += [
+            Count(
+                _("Waiting for your acceptance"),
+                rectification.problems_search(user, awaiting, today=today).count(),
+                _url("rectification:problems", awaiting=1),
+            ),
+            Count(
+                _("Effectiveness checks due"),
+                rectification.problems_search(user, due, today=today).count(),
+                _url("rectification:problems", check_due=1),
+            ),
+        ]
+    return Section(
+        key="problems",
+        title=_("Rectification"),
+        counts=counts,
+        links=[
+            (_("Problem ledger"), reverse("rectification:problems")),
+            (_("Figures"), reverse("rectification:figures")),
+        ],
+    )
 
 
 # ------------------------------------------------------------------ the roll-up's headline

@@ -28,6 +28,7 @@ from fangkong.orgs.models import OrgUnit, Person, UnitKind
 from fangkong.orgs.services import unit_create
 from fangkong.passes.tests import factories as passes
 from fangkong.quarantine.tests import factories as quarantine
+from fangkong.rectification.tests import factories as rectification
 from fangkong.testing import valid_resident_id
 from fangkong.travel.importing import template_workbook
 from fangkong.travel.models import Itinerary
@@ -325,6 +326,113 @@ ENDPOINTS = [
         "ledger reopen",
         Perm.APPROVE_CLOSE,
         lambda s: ("post", f"/ledger/items/{ledger_item(s, 'closed')}/reopen", {"reason": "复发"}),
+    ),
+    # Rectification problems: made by the system inside each case's savepoint, assigned by
+    # the side's enterprise (where the roles are held) to a unit below it.
+    (
+        "problems list",
+        Perm.VIEW_PROBLEMS,
+        lambda s: ("get", f"/rectification/problems?unit_id={s.unit.pk}&state=", None),
+    ),
+    (
+        "problem get",
+        Perm.VIEW_PROBLEMS,
+        lambda s: ("get", f"/rectification/problems/{rectification.matrix_problem(s).pk}", None),
+    ),
+    (
+        "problem register",
+        Perm.RECTIFY,
+        lambda s: (
+            "post",
+            "/rectification/problems",
+            {
+                "title": "矩阵登记",
+                "unit_id": s.unit.pk,
+                "assigning_unit_id": s.enterprise.pk,
+                "due_working_days": 10,
+            },
+        ),
+    ),
+    (
+        "problem assign",
+        Perm.ACCEPT_PROBLEMS,
+        lambda s: (
+            "post",
+            f"/rectification/problems/{rectification.matrix_problem(s).pk}/assign",
+            {"owner_ids": [rectification.matrix_owner(s.unit).pk]},
+        ),
+    ),
+    (
+        "problem progress",
+        Perm.RECTIFY,
+        lambda s: (
+            "post",
+            f"/rectification/problems/{rectification.matrix_problem(s, 'assigned').pk}/progress",
+            {"note": "已更换一半"},
+        ),
+    ),
+    (
+        "problem submit",
+        Perm.RECTIFY,
+        lambda s: (
+            "post",
+            f"/rectification/problems/{rectification.matrix_problem(s, 'assigned').pk}/submit",
+            {"measures": "更换灯具"},
+        ),
+    ),
+    (
+        "problem accept",
+        Perm.ACCEPT_PROBLEMS,
+        lambda s: (
+            "post",
+            f"/rectification/problems/{rectification.matrix_problem(s, 'submitted').pk}/accept",
+            {},
+        ),
+    ),
+    (
+        "problem return",
+        Perm.ACCEPT_PROBLEMS,
+        lambda s: (
+            "post",
+            f"/rectification/problems/{rectification.matrix_problem(s, 'submitted').pk}/return",
+            {"reason": "补充证据"},
+        ),
+    ),
+    (
+        "problem check",
+        Perm.ACCEPT_PROBLEMS,
+        lambda s: (
+            "post",
+            f"/rectification/problems/{rectification.matrix_problem(s, 'accepted').pk}/check",
+            {"effective": True},
+        ),
+    ),
+    (
+        "problem close",
+        Perm.ACCEPT_PROBLEMS,
+        lambda s: (
+            "post",
+            f"/rectification/problems/{rectification.matrix_problem(s, 'checked').pk}/close",
+            {"reason": "整改到位"},
+        ),
+    ),
+    (
+        "problem recur",
+        Perm.ACCEPT_PROBLEMS,
+        lambda s: (
+            "post",
+            f"/rectification/problems/{rectification.matrix_problem(s, 'closed').pk}/recur",
+            {"reason": "复发"},
+        ),
+    ),
+    (
+        "problem saving",
+        Perm.RECTIFY,
+        lambda s: (
+            "post",
+            f"/rectification/problems/{rectification.matrix_problem(s).pk}/savings",
+            {"label": "公车运行费用", "baseline": 100, "current": 60},
+        ),
     ),
     # Quarantine: the objects are built inside each request's rolled-back savepoint.
     (

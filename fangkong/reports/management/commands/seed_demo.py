@@ -18,6 +18,7 @@ from fangkong.orgs.demo import DEMO_PASSWORD, SCALES, seed
 from fangkong.orgs.models import OrgUnit, Person
 from fangkong.passes.demo import seed_daily_pass
 from fangkong.quarantine.demo import seed_quarantine
+from fangkong.rectification.demo import seed_rectification
 from fangkong.reports.demo import create_report_accounts, seed_reports
 from fangkong.tracking.demo import seed_tracking
 from fangkong.travel.demo import RAISE_IN_DEMO, demo_summary, seed_travel
@@ -85,6 +86,11 @@ class Command(BaseCommand):
             accounts += seed_tracking(days=DAYS[scale])
             gates = seed_checkpoints()
             self.stdout.write(f"Checkpoints: {gates['checkpoints']} at plants SDLY-P1 and SDLY-P2.")
+            problems = seed_rectification()
+            self.stdout.write(
+                f"Rectification: {problems['problems']} problems at SDLY, every state and colour "
+                "(/rectification/)."
+            )
             self.stdout.write(
                 "The gate scanner, as guard on a phone: http://127.0.0.1:8000/guard/ ; "
                 "passes to show it (photo of the code), the last one revoked:"

@@ -1,0 +1,38 @@
+"""The demo's problems: every state and colour, evidence with its hash, a 40 % saving."""
+
+from decimal import Decimal
+
+import pytest
+
+from fangkong.orgs.demo import DEMO_PASSWORD, seed
+from fangkong.rectification.demo import seed_rectification
+from fangkong.rectification.models import Colour, Evidence, Problem, Saving
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_has_a_problem_in_every_state_and_colour(client):
+    seed("small")
+    called = []
+    assert seed_rectification(audit_import=called.append)["problems"] == 8
+    assert [unit.code for unit in called] == ["SDLY"]  # the import's hook
+    problems = {p.title: p for p in Problem.objects.select_related("item")}
+    assert problems["修复厂区路灯"].colour == Colour.YELLOW
+    assert problems["修复厂区路灯"].targets.get().target == 698
+    assert problems["整修职工卫生间"].colour == Colour.BLUE
+    assert problems["规范停车位"].colour == Colour.RED
+    states = {p.item.state for p in problems.values()}
+    assert states >= {"registered", "in_progress", "submitted", "accepted", "closed"}
+    recurred = problems["仓库消防通道堵塞"]
+    assert recurred.recurrences == 1 and recurred.item.is_open
+    assert not problems["公车使用管理不规范"].item.is_open
+    vehicles = Saving.objects.get(label="公车运行费用")
+    assert (vehicles.baseline - vehicles.current) / vehicles.baseline == Decimal("0.4")
+    photo = Evidence.objects.first()
+    assert photo.file.read().startswith(b"\x89PNG") and len(photo.sha256) == 64
+    # The enterprise's supervisor (纪委督办) sees them on the list and the figures.
+    client.login(username="supervisor", password=DEMO_PASSWORD)
+    assert client.get("/rectification/?state=").context["page_obj"].paginator.count == 8
+    figures = client.get("/rectification/figures/").context["total"]
+    assert figures.overdue == 1
+    assert figures.saved_percent == Decimal("35.3")  # 1.7 million a year down to 1.1
