@@ -15,6 +15,8 @@ PERIODIC_JOBS = [
     ("fangkong.health.tasks.purge_personal_data", 1440),  # personal data past retention (daily)
     ("fangkong.checkpoints.tasks.unstaffed_sweep", 5),  # duty posts without a guard at shift start
     ("fangkong.passes.tasks.trust_list_refresh", 60),  # the scanners' trust list, 48 h ahead
+    # Monday 07:00 Asia/Shanghai: the weekly bulletins' drafts (the job checks the hour).
+    ("fangkong.rectification.bulletin.weekly_drafts", 5),
 ]
 
 
@@ -28,6 +30,7 @@ JOB_NAMES = {
     "fangkong.health.tasks.purge_personal_data": _("Purge personal data past retention"),
     "fangkong.checkpoints.tasks.unstaffed_sweep": _("Duty posts without a guard"),
     "fangkong.passes.tasks.trust_list_refresh": _("Re-sign the pass trust list"),
+    "fangkong.rectification.bulletin.weekly_drafts": _("Monday's weekly bulletin drafts"),
 }
 
 

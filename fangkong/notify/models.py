@@ -20,6 +20,7 @@ class Event(models.TextChoices):
     ITEM_OVERDUE = "item_overdue", _("Ledger item overdue")
     ITEM_ESCALATED = "item_escalated", _("Ledger item escalated")
     POST_UNSTAFFED = "post_unstaffed", _("Duty post unstaffed")
+    WEEKLY_BULLETIN = "weekly_bulletin", _("Weekly rectification bulletin")
     TEST = "test", _("Test message")
 
 
