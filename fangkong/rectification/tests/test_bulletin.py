@@ -205,8 +205,8 @@ def test_the_job_is_scheduled():
 
 def test_the_pages_show_the_figures_and_take_the_office_through_sign_off(client, org, login_as):
     week_of_problems(org)
-    login_as("supervisor")
     with time_machine.travel(MONDAY_MORNING, tick=False):
+        login_as("supervisor")  # the session is opened at the instant it is used
         response = client.post(
             "/rectification/bulletins/", {"unit": org.ent_a.pk, "week_start": "2026-11-09"}
         )
@@ -252,8 +252,8 @@ def test_downloads_are_audited_and_bad_input_is_answered_clearly(client, org, lo
     exports = AuditLog.objects.filter(action=AuditLog.Action.EXPORT, object_id=str(made.pk))
     assert sorted(exports.values_list("after__format", flat=True)) == ["pdf", "xlsx"]
     # A viewer may not generate; a bad week is a message, never a 500.
-    login_as("supervisor")
     with time_machine.travel(MONDAY_MORNING, tick=False):
+        login_as("supervisor")
         for week in ("2026-11-10", "明天", "2026-13-40"):
             response = client.post(
                 "/rectification/bulletins/", {"unit": org.ent_a.pk, "week_start": week}, follow=True
