@@ -201,6 +201,7 @@ def _red_list(unit: OrgUnit, now: dt.datetime) -> list[dict[str, Any]]:
         red.append(
             {
                 "problem_id": problem.pk,
+                "item_id": problem.item_id,
                 "unit_id": item_unit.pk,
                 "unit": places[item_unit.pk],
                 "title": problem.title,
