@@ -116,8 +116,8 @@ def load(plants: list[Any], week_start: dt.date, now: dt.datetime) -> None:
         "preventive", "effect_check_days", "submitted_at", "accepted_at", "on_time",
         "recurrences", "colour", "import_key", "created_at", "updated_at",
     )  # fmt: skip
-    item_fields = [Item._meta.get_field(name) for name in item_names]
-    problem_fields = [Problem._meta.get_field(name) for name in problem_names]
+    item_fields: list[Any] = [Item._meta.get_field(name) for name in item_names]
+    problem_fields: list[Any] = [Problem._meta.get_field(name) for name in problem_names]
     today = now.astimezone().date()
     items, problems = [], []
     for n in range(PROBLEMS):
