@@ -90,11 +90,17 @@ def csv_text(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> str:
 
 def xlsx_bytes(headers: Sequence[Any], rows: Iterable[Sequence[Any]], *, title: str = "") -> bytes:
     """Return an .xlsx of one sheet; every text cell is a string, never a formula."""
+    return xlsx_book([(title, headers, rows)])
+
+
+def xlsx_book(sheets: Iterable[tuple[str, Sequence[Any], Iterable[Sequence[Any]]]]) -> bytes:
+    """Return an .xlsx with a sheet per (title, headers, rows), cells made safe as above."""
     book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet(title or None)
-    sheet.append([safe_cell(h) for h in headers])
-    for row in safe_rows(rows):
-        sheet.append(row)
+    for title, headers, rows in sheets:
+        sheet = book.create_sheet(ILLEGAL_CHARACTERS_RE.sub("", str(title))[:31] or None)
+        sheet.append([safe_cell(h) for h in headers])
+        for row in safe_rows(rows):
+            sheet.append(row)
     data = io.BytesIO()
     book.save(data)
     return data.getvalue()

@@ -16,6 +16,8 @@ PERIODIC_JOBS = [
     ("fangkong.checkpoints.tasks.unstaffed_sweep", 5),  # duty posts without a guard at shift start
     ("fangkong.passes.tasks.trust_list_refresh", 60),  # the scanners' trust list, 48 h ahead
     ("fangkong.evaluation.tasks.follow_ups_expire", 60),  # bad reviews whose 追评 never came
+    # Monday 07:00 Asia/Shanghai: the weekly bulletins' drafts (the job checks the hour).
+    ("fangkong.rectification.bulletin.weekly_drafts", 5),
 ]
 
 
@@ -30,6 +32,7 @@ JOB_NAMES = {
     "fangkong.checkpoints.tasks.unstaffed_sweep": _("Duty posts without a guard"),
     "fangkong.passes.tasks.trust_list_refresh": _("Re-sign the pass trust list"),
     "fangkong.evaluation.tasks.follow_ups_expire": _("Close bad reviews without a follow-up"),
+    "fangkong.rectification.bulletin.weekly_drafts": _("Monday's weekly bulletin drafts"),
 }
 
 

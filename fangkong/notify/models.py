@@ -21,6 +21,7 @@ class Event(models.TextChoices):
     ITEM_ESCALATED = "item_escalated", _("Ledger item escalated")
     POST_UNSTAFFED = "post_unstaffed", _("Duty post unstaffed")
     BAD_REVIEW = "bad_review", _("Bad review of a service")
+    WEEKLY_BULLETIN = "weekly_bulletin", _("Weekly rectification bulletin")
     TEST = "test", _("Test message")
 
 

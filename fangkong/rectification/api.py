@@ -297,3 +297,9 @@ def record_saving(request: HttpRequest, problem_id: ObjectId, payload: ProblemSa
     problem = selectors.problem_get(request.user, problem_id)
     saving = services.saving_record(actor=request.user, problem=problem, **payload.dict())
     return Status(201, saving_out(saving))
+
+
+# ------------------------------------------------------------------ weekly bulletin (r16b)
+from .bulletin_api import router as bulletin_router  # noqa: E402
+
+router.add_router("", bulletin_router)

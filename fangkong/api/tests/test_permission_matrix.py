@@ -29,6 +29,7 @@ from fangkong.orgs.services import unit_create
 from fangkong.passes.tests import factories as passes
 from fangkong.quarantine.tests import factories as quarantine
 from fangkong.rectification.tests import factories as rectification
+from fangkong.rectification.tests import bulletin_matrix as rectification_bulletins
 from fangkong.testing import valid_resident_id
 from fangkong.travel.importing import template_workbook
 from fangkong.travel.models import Itinerary
@@ -693,6 +694,8 @@ ENDPOINTS = [
         lambda s: ("post", "/passes/keys/rotate", {"unit_id": s.enterprise.pk}),
     ),
 ]
+
+ENDPOINTS += rectification_bulletins.ENDPOINTS
 
 # Group-wide objects with no subtree (the risk-area list, the group rules): allowed by the
 # permission held anywhere (None: every signed-in user), else 403.
