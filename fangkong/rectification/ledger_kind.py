@@ -11,7 +11,7 @@ ledger's pages (``Transition.by_hand``).
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from fangkong.accounts.roles import Perm
 from fangkong.core.errors import Conflict
@@ -41,7 +41,7 @@ PROBLEM = Kind(
     label=gettext_lazy("Rectification problem"),
     label_plural=gettext_lazy("Rectification problems"),
     states=(
-        State(REGISTERED, gettext_lazy("Registered")),
+        State(REGISTERED, pgettext_lazy("problem state", "Registered")),
         State(ASSIGNED, gettext_lazy("Assigned")),
         State(IN_PROGRESS, gettext_lazy("In progress")),
         State(SUBMITTED, gettext_lazy("Submitted for acceptance")),
