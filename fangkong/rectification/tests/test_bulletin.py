@@ -116,7 +116,7 @@ def test_a_signed_bulletin_cannot_be_edited_and_only_the_latest_is_signed(org):
     assert office.username in pdf_text(signed.pdf.read())  # the paper names who signed it off
     with pytest.raises(Conflict) as refused:
         bulletin.bulletin_preface_set(actor=office, bulletin=signed, preface="改一下")
-    assert "signed off" in str(refused.value.message)
+    assert "已签发" in str(refused.value.message)
     signed.refresh_from_db()
     assert signed.preface == "" and signed.status == Bulletin.Status.SIGNED
 
@@ -128,7 +128,7 @@ def test_sending_needs_sign_off_and_reaches_the_heads_of_the_units(org):
     draft = generate(org)
     with pytest.raises(Conflict) as refused:
         bulletin.bulletin_send(actor=office, bulletin=draft)
-    assert "Sign" in str(refused.value.message)
+    assert "先签发" in str(refused.value.message)
     assert not Notification.objects.filter(event=Event.WEEKLY_BULLETIN).exists()
 
     signed = bulletin.bulletin_sign_off(actor=office, bulletin=draft)
@@ -161,10 +161,10 @@ def generate_as(org, actor):
 @pytest.mark.parametrize(
     "week_start, reason",
     [
-        (dt.date(2026, 11, 10), "Monday"),  # a Tuesday
-        (dt.date(2026, 11, 16), "not ended"),  # the week under way
-        ("2026-11-09", "Monday"),  # not a date
-        (dt.date(2099, 12, 28), "between"),
+        (dt.date(2026, 11, 10), "周一"),  # a Tuesday
+        (dt.date(2026, 11, 16), "尚未结束"),  # the week under way
+        ("2026-11-09", "周一"),  # not a date
+        (dt.date(2099, 12, 28), "2099"),
     ],
 )
 def test_a_bad_week_is_refused_with_its_reason(org, week_start, reason):
@@ -186,7 +186,7 @@ def test_the_monday_job_writes_drafts_at_seven_and_tells_the_office(org):
     assert sorted(d.unit.code for d in drafts) == ["A", "B", "G"]
     assert all(d.status == Bulletin.Status.DRAFT and d.week_start == WEEK for d in drafts)
     waiting = InboxItem.objects.get(user=office, notification__event=Event.WEEKLY_BULLETIN)
-    assert "sign-off" in waiting.notification.subject
+    assert "待签发" in waiting.notification.subject
     # The next runs, the same Monday or later in the week, find nothing left to do.
     assert bulletin.weekly_drafts(at("2026-11-16", "07:05")) == []
     assert bulletin.weekly_drafts(at("2026-11-18", "12:00")) == []
@@ -258,7 +258,7 @@ def test_downloads_are_audited_and_bad_input_is_answered_clearly(client, org, lo
             response = client.post(
                 "/rectification/bulletins/", {"unit": org.ent_a.pk, "week_start": week}, follow=True
             )
-            assert response.status_code == 200 and "Monday" in response.content.decode()
+            assert response.status_code == 200 and "周一" in response.content.decode()
     assert Bulletin.objects.count() == 1
     login_as("unit_admin", org.ent_b)
     assert client.get(f"/rectification/bulletins/{made.pk}/").status_code == 404
