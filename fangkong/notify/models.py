@@ -20,6 +20,8 @@ class Event(models.TextChoices):
     ITEM_OVERDUE = "item_overdue", _("Ledger item overdue")
     ITEM_ESCALATED = "item_escalated", _("Ledger item escalated")
     POST_UNSTAFFED = "post_unstaffed", _("Duty post unstaffed")
+    SUPERVISION_ISSUED = "supervision_issued", _("Put under supervision")
+    COLOUR_CHANGED = "colour_changed", _("Supervision colour changed")
     TEST = "test", _("Test message")
 
 

@@ -1,0 +1,332 @@
+"""The nightly colour computation: every open problem and active supervision order, set-based.
+
+The rule is ``colours.colour_of``; here it is the same rule written once as SQL over all
+rows, with the day thresholds computed once in Python:
+
+- red: due before today (past the end of the due day);
+- yellow: a milestone past its day undone, or a target whose share done is below the share
+  of the whole days gone — ``done / target < (today − start) / (due − start + 1)``, tested
+  without division as ``done × (due − start + 1) < (today − start) × target``;
+- blue: due before the 4th working day after today (3 working days or fewer left), the
+  working day taken from the calendar once;
+- none otherwise, and for work accepted, closed, or an ended order.
+
+Each table gets one ``UPDATE … FROM (SELECT … CASE …)`` that writes only the rows whose
+colour changes (stamping ``colour_since`` with the run's instant). The changes are then
+grouped by unit and colour and told once per group, after commit — never one notice per
+item. Last, the day's ``ColourCount`` rows (open problems per unit path and colour) are
+replaced, so a second run of the same night writes the same rows and tells nobody.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Exists, OuterRef
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from fangkong.accounts.models import RoleAssignment, User
+from fangkong.core import calendar
+from fangkong.core.audit import audit_record
+from fangkong.core.models import AuditLog
+from fangkong.ledger.models import Item
+from fangkong.notify.models import Event
+from fangkong.notify.services import notify
+from fangkong.orgs.models import OrgUnit, place_related
+
+from .colours import BLUE_WORKING_DAYS
+from .ledger_kind import KIND
+from .models import ColourCount, Milestone, Problem, SupervisionOrder, Target
+from .services import COLOURED_STATES
+from .supervision import ASSIGNING_ROLES, SUPERVISING_ROLES, colour_label
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _days(later: str, earlier: str) -> str:
+    """SQL for the whole days from ``earlier`` to ``later`` (date expressions)."""
+    if connection.vendor == "postgresql":
+        return f"({later} - {earlier})"
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+def _day_param() -> str:
+    return "CAST(%s AS date)" if connection.vendor == "postgresql" else "%s"
+
+
+def thresholds(now: dt.datetime) -> dict[str, dt.date]:
+    """The days the rule compares with, computed once per run."""
+    today = now.astimezone(calendar.LOCAL_TZ).date()
+    # colour_of is red after 23:59:59 of the due day; a run in the last second counts today.
+    red_before = today + dt.timedelta(days=1) if now > calendar.end_of_day(today) else today
+    return {
+        "today": today,
+        "red_before": red_before,
+        "blue_before": calendar.add_working_days(today, BLUE_WORKING_DAYS + 1),
+    }
+
+
+def _behind(problem: str, due: str) -> str:
+    """SQL: the problem ``problem`` is behind when due on ``due`` (one %s: today)."""
+    targets, milestones = _q(Target._meta.db_table), _q(Milestone._meta.db_table)
+    day = _day_param()
+    return (
+        f"(EXISTS (SELECT 1 FROM {milestones} m WHERE m.problem_id = {problem}.id "  # noqa: S608
+        f"AND m.done_at IS NULL AND m.due_on < {day}) "
+        f"OR ({due} >= {problem}.starts_on AND EXISTS (SELECT 1 FROM {targets} t "
+        f"WHERE t.problem_id = {problem}.id AND t.target > 0 AND t.done * "
+        f"({_days(due, f'{problem}.starts_on')} + 1) < "
+        f"{_days(day, f'{problem}.starts_on')} * t.target)))"
+    )
+
+
+def _states() -> str:
+    return ", ".join(f"'{state}'" for state in sorted(COLOURED_STATES))
+
+
+def _problems_sql() -> str:
+    """UPDATE of every problem whose colour changes; params: see ``_problems_params``."""
+    problems, items = _q(Problem._meta.db_table), _q(Item._meta.db_table)
+    day = _day_param()
+    colour = (
+        f"CASE WHEN NOT (i.is_open AND i.state IN ({_states()})) THEN '' "
+        f"WHEN p.due_on < {day} THEN 'red' "
+        f"WHEN {_behind('p', 'p.due_on')} THEN 'yellow' "
+        f"WHEN p.due_on < {day} THEN 'blue' ELSE '' END"
+    )
+    return (
+        f"UPDATE {problems} SET colour = n.new_colour, colour_since = %s "  # noqa: S608
+        f"FROM (SELECT p.id AS pid, {colour} AS new_colour FROM {problems} p "
+        f"JOIN {items} i ON i.id = p.item_id WHERE i.is_open OR p.colour <> '') n "
+        f"WHERE {problems}.id = n.pid AND {problems}.colour <> n.new_colour"
+    )
+
+
+def _orders_sql() -> str:
+    orders, items = _q(SupervisionOrder._meta.db_table), _q(Item._meta.db_table)
+    problems = _q(Problem._meta.db_table)
+    day = _day_param()
+    colour = (
+        "CASE WHEN NOT i.is_open THEN '' "
+        f"WHEN p.id IS NOT NULL AND i.state NOT IN ({_states()}) THEN '' "
+        f"WHEN o.due_on < {day} THEN 'red' "
+        f"WHEN p.id IS NOT NULL AND {_behind('p', 'o.due_on')} THEN 'yellow' "
+        f"WHEN o.due_on < {day} THEN 'blue' ELSE '' END"
+    )
+    return (
+        f"UPDATE {orders} SET colour = n.new_colour, colour_since = %s "  # noqa: S608
+        f"FROM (SELECT o.id AS oid, {colour} AS new_colour FROM {orders} o "
+        f"JOIN {items} i ON i.id = o.item_id "
+        f"LEFT JOIN {problems} p ON p.item_id = o.item_id WHERE o.is_active) n "
+        f"WHERE {orders}.id = n.oid AND {orders}.colour <> n.new_colour"
+    )
+
+
+def _params(now: dt.datetime, days: Mapping[str, dt.date]) -> list[Any]:
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    iso = {key: value.isoformat() for key, value in days.items()}
+    # colour_since; red; milestones late; days gone (today − start); blue.
+    return [stamp, iso["red_before"], iso["today"], iso["today"], iso["blue_before"]]
+
+
+def _run(sql: str, params: Sequence[Any]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+# ------------------------------------------------------------------ the run
+
+
+@transaction.atomic
+def colours_recompute(now: dt.datetime | None = None) -> dict[str, Any]:
+    """Recompute every open problem's and active order's colour; count the day's colours.
+
+    Returns the numbers of problems and orders whose colour changed, the notices queued
+    and the day's counts per colour.
+    """
+    now = now or timezone.now()
+    days = thresholds(now)
+    params = _params(now, days)
+    changed_problems = _run(_problems_sql(), params)
+    changed_orders = _run(_orders_sql(), params)
+    batches = _batches(now) if changed_problems or changed_orders else []
+    counts = _count_the_day(days["today"])
+    if batches:
+        audit_record(
+            actor=None,
+            action=AuditLog.Action.UPDATE,
+            object_type="rectification.colours",
+            object_id=now.isoformat(),
+            object_repr=f"{changed_problems} problems, {changed_orders} orders recoloured",
+            after={"problems": changed_problems, "orders": changed_orders},
+        )
+        transaction.on_commit(partial(colour_notices_send, batches=batches), robust=True)
+    return {
+        "problems": changed_problems,
+        "orders": changed_orders,
+        "notifications": len(batches),
+        "counts": counts,
+    }
+
+
+def _batches(now: dt.datetime) -> list[dict[str, Any]]:
+    """Group tonight's changes by the item's unit and the new colour (JSON-friendly):
+    counts, the items' owners, and the units above that hear of them with their roles."""
+    groups: dict[tuple[int, str], dict[str, Any]] = defaultdict(
+        lambda: {"problems": 0, "orders": 0, "owners": set(), "above": set()}
+    )
+    supervised = SupervisionOrder.objects.filter(item_id=OuterRef("item_id"), is_active=True)
+    problems = (
+        Problem.objects.filter(colour_since=now, item__isnull=False)
+        .annotate(supervised=Exists(supervised))
+        .order_by()
+    )
+    for row in problems.values(
+        "item__unit_id", "colour", "assigning_unit_id", "supervised"
+    ).annotate(n=Count("id")):
+        group = groups[(row["item__unit_id"], row["colour"])]
+        group["problems"] += row["n"]
+        if not row["supervised"]:
+            group["above"].add(("a", row["assigning_unit_id"]))
+    for unit_id, colour, supervising_id in (
+        SupervisionOrder.objects.filter(is_active=True, item__problem__colour_since=now)
+        .values_list("item__unit_id", "item__problem__colour", "supervising_unit_id")
+        .distinct()
+    ):
+        groups[(unit_id, colour)]["above"].add(("s", supervising_id))
+    orders = SupervisionOrder.objects.filter(colour_since=now, is_active=True).order_by()
+    for row in orders.values("item__unit_id", "colour", "supervising_unit_id").annotate(
+        n=Count("id")
+    ):
+        group = groups[(row["item__unit_id"], row["colour"])]
+        group["orders"] += row["n"]
+        group["above"].add(("s", row["supervising_unit_id"]))
+    owners = Item.owners.through.objects.order_by()
+    for unit_id, colour, user_id in (
+        owners.filter(item__problem__colour_since=now)
+        .values_list("item__unit_id", "item__problem__colour", "user_id")
+        .distinct()
+    ):
+        groups[(unit_id, colour)]["owners"].add(user_id)
+    for unit_id, colour, user_id in (
+        owners.filter(item__supervision__colour_since=now, item__supervision__is_active=True)
+        .values_list("item__unit_id", "item__supervision__colour", "user_id")
+        .distinct()
+    ):
+        groups[(unit_id, colour)]["owners"].add(user_id)
+    return [
+        {
+            "unit": unit_id,
+            "colour": colour,
+            "problems": group["problems"],
+            "orders": group["orders"],
+            "owners": sorted(group["owners"]),
+            "above": sorted(group["above"]),
+        }
+        for (unit_id, colour), group in sorted(groups.items())
+        if group["problems"] or group["orders"]
+    ]
+
+
+def _above_users(batches: Sequence[Mapping[str, Any]]) -> dict[tuple[str, int], set[int]]:
+    """(who, unit id) → the active holders of that side's roles on exactly the unit."""
+    wanted = {(who, unit_id) for batch in batches for who, unit_id in batch["above"]}
+    unit_ids = {unit_id for _who, unit_id in wanted}
+    holders: dict[tuple[str, int], set[int]] = defaultdict(set)
+    rows = RoleAssignment.objects.filter(
+        unit_id__in=unit_ids,
+        role__in=set(ASSIGNING_ROLES) | set(SUPERVISING_ROLES),
+        user__is_active=True,
+    ).values_list("unit_id", "role", "user_id")
+    for unit_id, role, user_id in rows:
+        if ("a", unit_id) in wanted and role in ASSIGNING_ROLES:
+            holders[("a", unit_id)].add(user_id)
+        if ("s", unit_id) in wanted and role in SUPERVISING_ROLES:
+            holders[("s", unit_id)].add(user_id)
+    return holders
+
+
+def colour_notices_send(*, batches: Sequence[Mapping[str, Any]]) -> int:
+    """Send one notice per unit and colour of a night's changes; return how many.
+
+    To the items' owners and, above them, the supervising units' supervisors (the assigning
+    units' acceptors and supervisors for problems without an order). Counts only: the link
+    opens the list, which checks the reader's scope.
+    """
+    if not batches:
+        return 0
+    units = OrgUnit.objects.select_related(place_related()).in_bulk([b["unit"] for b in batches])
+    above = _above_users(batches)
+    sent = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        for batch in batches:
+            unit = units.get(batch["unit"])
+            if unit is None:
+                continue
+            user_ids = set(batch["owners"])
+            for who, unit_id in batch["above"]:
+                user_ids |= above.get((who, unit_id), set())
+            count = batch["problems"] + batch["orders"]
+            names = {
+                "unit": unit.place,
+                "count": count,
+                "colour": colour_label(batch["colour"]),
+                "problems": batch["problems"],
+                "orders": batch["orders"],
+            }
+            subject = (
+                ngettext(
+                    "%(unit)s: %(count)d supervised item is now %(colour)s",
+                    "%(unit)s: %(count)d supervised items are now %(colour)s",
+                    count,
+                )
+                % names
+            )
+            body = (
+                _(
+                    "Tonight's colour check of %(unit)s: %(problems)d problem(s) and "
+                    "%(orders)d supervision order(s) are now %(colour)s."
+                )
+                % names
+            )
+            query = f"?colour={batch['colour'] or 'none'}&unit={unit.pk}"
+            notify(
+                event=Event.COLOUR_CHANGED,
+                unit=unit,
+                subject=subject,
+                body=body,
+                link=reverse("rectification:supervision_list") + query,
+                to_users=User.objects.filter(pk__in=sorted(user_ids)),
+            )
+            sent += 1
+    return sent
+
+
+def _count_the_day(day: dt.date) -> dict[str, int]:
+    """Replace the day's open problems per unit path and colour; return the totals."""
+    ColourCount.objects.filter(day=day).delete()
+    counts, items = _q(ColourCount._meta.db_table), _q(Item._meta.db_table)
+    problems = _q(Problem._meta.db_table)
+    day_param = _day_param()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {counts} (day, unit_path, colour, n) "  # noqa: S608
+            f"SELECT {day_param}, i.unit_path, p.colour, COUNT(*) FROM {problems} p "
+            f"JOIN {items} i ON i.id = p.item_id WHERE i.is_open AND i.kind = %s "
+            "GROUP BY i.unit_path, p.colour",
+            [day.isoformat(), KIND],
+        )
+    totals: dict[str, int] = defaultdict(int)
+    for colour, n in ColourCount.objects.filter(day=day).values_list("colour", "n"):
+        totals[colour] += n
+    return dict(totals)
