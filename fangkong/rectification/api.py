@@ -3,3 +3,9 @@
 from ninja import Router
 
 router = Router(tags=["rectification"])
+
+
+# supervision (supervision_api.py): orders listed, issued and ended
+from .supervision_api import router as supervision_router  # noqa: E402
+
+router.add_router("", supervision_router)

@@ -59,7 +59,8 @@ class OrderFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [
+        kind_field: Any = self.fields["kind"]
+        kind_field.choices = [
             ("", pgettext_lazy("kind filter", "Any kind")),
             *((spec.key, spec.label) for spec in kinds.all_kinds()),
         ]
@@ -82,7 +83,8 @@ class IssueForm(forms.Form):
 
     def __init__(self, *args: Any, units: list[OrgUnit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["supervising_unit"].choices = [(u.pk, u.place) for u in units]
+        unit_field: Any = self.fields["supervising_unit"]
+        unit_field.choices = [(u.pk, u.place) for u in units]
 
     def clean_due_on(self) -> Any:
         day = self.cleaned_data["due_on"]
@@ -208,7 +210,7 @@ def supervision_issue(request: HttpRequest, item_pk: int) -> HttpResponse:
                 order = supervision.order_issue(
                     actor=request.user,
                     item=item,
-                    unit=unit,
+                    supervising_unit=unit,
                     level=data["level"],
                     due_on=data["due_on"],
                     note=data["note"],
