@@ -13,9 +13,10 @@ rows, with the day thresholds computed once in Python:
 
 Each table gets one ``UPDATE … FROM (SELECT … CASE …)`` that writes only the rows whose
 colour changes (stamping ``colour_since`` with the run's instant). The changes are then
-grouped by unit and colour and told once per group, after commit — never one notice per
-item. Last, the day's ``ColourCount`` rows (open problems per unit path and colour) are
-replaced, so a second run of the same night writes the same rows and tells nobody.
+grouped by unit and colour and told once per group by one job queued after commit — never
+one notice per item. Last, the day's ``ColourCount`` rows (open problems per unit path and
+colour) are replaced, so a second run of the same night writes the same rows and tells
+nobody.
 """
 
 import datetime as dt
@@ -26,11 +27,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_q.tasks import async_task
 
 from fangkong.accounts.models import RoleAssignment, User
 from fangkong.core import calendar
@@ -93,55 +94,79 @@ def _states() -> str:
     return ", ".join(f"'{state}'" for state in sorted(COLOURED_STATES))
 
 
-def _problems_sql() -> str:
-    """UPDATE of every problem whose colour changes; params: see ``_problems_params``."""
-    problems, items = _q(Problem._meta.db_table), _q(Item._meta.db_table)
+CHANGES = "rect_colour_changes"  # a temporary table: the run's changes, kind + id + colour
+
+
+def _problem_colour() -> str:
+    """SQL for a problem's colour (p: the problem, i: its item); params: see ``_params``."""
     day = _day_param()
-    colour = (
+    return (
         f"CASE WHEN NOT (i.is_open AND i.state IN ({_states()})) THEN '' "
         f"WHEN p.due_on < {day} THEN 'red' "
         f"WHEN {_behind('p', 'p.due_on')} THEN 'yellow' "
         f"WHEN p.due_on < {day} THEN 'blue' ELSE '' END"
     )
-    return (
-        f"UPDATE {problems} SET colour = n.new_colour, colour_since = %s "  # noqa: S608
-        f"FROM (SELECT p.id AS pid, {colour} AS new_colour FROM {problems} p "
-        f"JOIN {items} i ON i.id = p.item_id WHERE i.is_open OR p.colour <> '') n "
-        f"WHERE {problems}.id = n.pid AND {problems}.colour <> n.new_colour"
-    )
 
 
-def _orders_sql() -> str:
-    orders, items = _q(SupervisionOrder._meta.db_table), _q(Item._meta.db_table)
-    problems = _q(Problem._meta.db_table)
+def _order_colour() -> str:
+    """SQL for an order's colour (o, its item i, the item's problem p if any)."""
     day = _day_param()
-    colour = (
+    return (
         "CASE WHEN NOT i.is_open THEN '' "
         f"WHEN p.id IS NOT NULL AND i.state NOT IN ({_states()}) THEN '' "
         f"WHEN o.due_on < {day} THEN 'red' "
         f"WHEN p.id IS NOT NULL AND {_behind('p', 'o.due_on')} THEN 'yellow' "
         f"WHEN o.due_on < {day} THEN 'blue' ELSE '' END"
     )
+
+
+def _changes_sql(what: str) -> str:
+    """INSERT into the changes table the problems ("p") or orders ("o") whose colour
+    differs from the one stored; each colour is computed once (a materialised CTE)."""
+    items, problems = _q(Item._meta.db_table), _q(Problem._meta.db_table)
+    orders = _q(SupervisionOrder._meta.db_table)
+    if what == "p":
+        rows = (
+            f"SELECT p.id, p.item_id, p.colour AS old, {_problem_colour()} AS new "  # noqa: S608
+            f"FROM {problems} p JOIN {items} i ON i.id = p.item_id "
+            "WHERE i.is_open OR p.colour <> ''"
+        )
+    else:
+        rows = (
+            f"SELECT o.id, o.item_id, o.colour AS old, {_order_colour()} AS new "  # noqa: S608
+            f"FROM {orders} o JOIN {items} i ON i.id = o.item_id "
+            f"LEFT JOIN {problems} p ON p.item_id = o.item_id WHERE o.is_active"
+        )
     return (
-        f"UPDATE {orders} SET colour = n.new_colour, colour_since = %s "  # noqa: S608
-        f"FROM (SELECT o.id AS oid, {colour} AS new_colour FROM {orders} o "
-        f"JOIN {items} i ON i.id = o.item_id "
-        f"LEFT JOIN {problems} p ON p.item_id = o.item_id WHERE o.is_active) n "
-        f"WHERE {orders}.id = n.oid AND {orders}.colour <> n.new_colour"
+        f"INSERT INTO {CHANGES} (what, id, item_id, colour) "  # noqa: S608
+        f"WITH computed AS MATERIALIZED ({rows}) "
+        f"SELECT '{what}', id, item_id, new FROM computed WHERE old <> new"
     )
 
 
-def _params(now: dt.datetime, days: Mapping[str, dt.date]) -> list[Any]:
-    stamp = connection.ops.adapt_datetimefield_value(now)
+def _apply_sql(table: str, what: str) -> str:
+    return (
+        f"UPDATE {_q(table)} SET colour = c.colour, colour_since = %s "  # noqa: S608
+        f"FROM {CHANGES} c WHERE c.what = '{what}' AND {_q(table)}.id = c.id"
+    )
+
+
+def _params(days: Mapping[str, dt.date]) -> list[Any]:
     iso = {key: value.isoformat() for key, value in days.items()}
-    # colour_since; red; milestones late; days gone (today − start); blue.
-    return [stamp, iso["red_before"], iso["today"], iso["today"], iso["blue_before"]]
+    # red; milestones late; days gone (today − start); blue.
+    return [iso["red_before"], iso["today"], iso["today"], iso["blue_before"]]
 
 
 def _run(sql: str, params: Sequence[Any]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def _rows(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
 
 
 # ------------------------------------------------------------------ the run
@@ -156,10 +181,29 @@ def colours_recompute(now: dt.datetime | None = None) -> dict[str, Any]:
     """
     now = now or timezone.now()
     days = thresholds(now)
-    params = _params(now, days)
-    changed_problems = _run(_problems_sql(), params)
-    changed_orders = _run(_orders_sql(), params)
-    batches = _batches(now) if changed_problems or changed_orders else []
+    params = _params(days)
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    if connection.vendor == "postgresql":
+        # The plan's cost over 100,000 rows wakes the JIT, whose compiling takes seconds
+        # more than running the plain plan (this transaction only).
+        _run("SET LOCAL jit = off", [])
+    _run(
+        f"CREATE TEMPORARY TABLE {CHANGES} "
+        "(what char(1), id bigint, item_id bigint, colour varchar(8))",
+        [],
+    )
+    try:
+        changed_problems = _run(_changes_sql("p"), params)
+        changed_orders = _run(_changes_sql("o"), params)
+        if connection.vendor == "postgresql" and changed_problems + changed_orders > 1000:
+            _run(f"ANALYZE {CHANGES}", [])  # a temporary table has no statistics of its own
+        if changed_problems:
+            _run(_apply_sql(Problem._meta.db_table, "p"), [stamp])
+        if changed_orders:
+            _run(_apply_sql(SupervisionOrder._meta.db_table, "o"), [stamp])
+        batches = _batches() if changed_problems or changed_orders else []
+    finally:
+        _run(f"DROP TABLE {CHANGES}", [])
     counts = _count_the_day(days["today"])
     if batches:
         audit_record(
@@ -170,7 +214,17 @@ def colours_recompute(now: dt.datetime | None = None) -> dict[str, Any]:
             object_repr=f"{changed_problems} problems, {changed_orders} orders recoloured",
             after={"problems": changed_problems, "orders": changed_orders},
         )
-        transaction.on_commit(partial(colour_notices_send, batches=batches), robust=True)
+        # Queued after commit (a rolled-back run tells nobody), so the run holds its
+        # transaction only for the set-based writes; the job sends one notice per group.
+        transaction.on_commit(
+            partial(
+                async_task,
+                "fangkong.rectification.tasks.send_colour_notices",
+                batches,
+                task_name="rectification-colours",
+            ),
+            robust=True,
+        )
     return {
         "problems": changed_problems,
         "orders": changed_orders,
@@ -179,49 +233,39 @@ def colours_recompute(now: dt.datetime | None = None) -> dict[str, Any]:
     }
 
 
-def _batches(now: dt.datetime) -> list[dict[str, Any]]:
-    """Group tonight's changes by the item's unit and the new colour (JSON-friendly):
+def _batches() -> list[dict[str, Any]]:
+    """Group the run's changes by the item's unit and the new colour (JSON-friendly):
     counts, the items' owners, and the units above that hear of them with their roles."""
     groups: dict[tuple[int, str], dict[str, Any]] = defaultdict(
         lambda: {"problems": 0, "orders": 0, "owners": set(), "above": set()}
     )
-    supervised = SupervisionOrder.objects.filter(item_id=OuterRef("item_id"), is_active=True)
-    problems = (
-        Problem.objects.filter(colour_since=now, item__isnull=False)
-        .annotate(supervised=Exists(supervised))
-        .order_by()
-    )
-    for row in problems.values(
-        "item__unit_id", "colour", "assigning_unit_id", "supervised"
-    ).annotate(n=Count("id")):
-        group = groups[(row["item__unit_id"], row["colour"])]
-        group["problems"] += row["n"]
-        if not row["supervised"]:
-            group["above"].add(("a", row["assigning_unit_id"]))
-    for unit_id, colour, supervising_id in (
-        SupervisionOrder.objects.filter(is_active=True, item__problem__colour_since=now)
-        .values_list("item__unit_id", "item__problem__colour", "supervising_unit_id")
-        .distinct()
+    items, problems = _q(Item._meta.db_table), _q(Problem._meta.db_table)
+    orders, owners = _q(SupervisionOrder._meta.db_table), _q(Item.owners.through._meta.db_table)
+    active = f"SELECT 1 FROM {orders} o WHERE o.item_id = c.item_id AND o.is_active"  # noqa: S608
+    for unit_id, colour, assigning_id, supervised, n in _rows(
+        f"SELECT i.unit_id, c.colour, p.assigning_unit_id, EXISTS ({active}), COUNT(*) "  # noqa: S608
+        f"FROM {CHANGES} c JOIN {items} i ON i.id = c.item_id "
+        f"JOIN {problems} p ON p.id = c.id WHERE c.what = 'p' "
+        "GROUP BY i.unit_id, c.colour, p.assigning_unit_id, 4"
+    ):
+        group = groups[(unit_id, colour)]
+        group["problems"] += n
+        if not supervised:
+            group["above"].add(("a", assigning_id))
+    for unit_id, colour, supervising_id in _rows(
+        f"SELECT DISTINCT i.unit_id, c.colour, o.supervising_unit_id "  # noqa: S608
+        f"FROM {CHANGES} c JOIN {items} i ON i.id = c.item_id "
+        f"JOIN {orders} o ON o.item_id = c.item_id AND o.is_active"
     ):
         groups[(unit_id, colour)]["above"].add(("s", supervising_id))
-    orders = SupervisionOrder.objects.filter(colour_since=now, is_active=True).order_by()
-    for row in orders.values("item__unit_id", "colour", "supervising_unit_id").annotate(
-        n=Count("id")
+    for unit_id, colour, n in _rows(
+        f"SELECT i.unit_id, c.colour, COUNT(*) FROM {CHANGES} c "  # noqa: S608
+        f"JOIN {items} i ON i.id = c.item_id WHERE c.what = 'o' GROUP BY i.unit_id, c.colour"
     ):
-        group = groups[(row["item__unit_id"], row["colour"])]
-        group["orders"] += row["n"]
-        group["above"].add(("s", row["supervising_unit_id"]))
-    owners = Item.owners.through.objects.order_by()
-    for unit_id, colour, user_id in (
-        owners.filter(item__problem__colour_since=now)
-        .values_list("item__unit_id", "item__problem__colour", "user_id")
-        .distinct()
-    ):
-        groups[(unit_id, colour)]["owners"].add(user_id)
-    for unit_id, colour, user_id in (
-        owners.filter(item__supervision__colour_since=now, item__supervision__is_active=True)
-        .values_list("item__unit_id", "item__supervision__colour", "user_id")
-        .distinct()
+        groups[(unit_id, colour)]["orders"] += n
+    for unit_id, colour, user_id in _rows(
+        f"SELECT DISTINCT i.unit_id, c.colour, w.user_id FROM {CHANGES} c "  # noqa: S608
+        f"JOIN {items} i ON i.id = c.item_id JOIN {owners} w ON w.item_id = c.item_id"
     ):
         groups[(unit_id, colour)]["owners"].add(user_id)
     return [
@@ -231,7 +275,7 @@ def _batches(now: dt.datetime) -> list[dict[str, Any]]:
             "problems": group["problems"],
             "orders": group["orders"],
             "owners": sorted(group["owners"]),
-            "above": sorted(group["above"]),
+            "above": [list(pair) for pair in sorted(group["above"])],
         }
         for (unit_id, colour), group in sorted(groups.items())
         if group["problems"] or group["orders"]
