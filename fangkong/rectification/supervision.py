@@ -243,12 +243,12 @@ def on_item_state_changed(sender: Any, *, item: Item, previous: str, **kwargs: A
 
 def supervising_units_for(user: Viewer, item: Item) -> list[OrgUnit]:
     """The units from which ``user`` may supervise ``item``: its unit and its ancestors
-    where the user holds the supervision permission, nearest first."""
+    where the user holds the supervision permission, the highest first."""
     scope = scope_for(user, Perm.SUPERVISE)
     ids = [int(part) for part in item.unit_path.split("/") if part]
     units = OrgUnit.objects.filter(pk__in=ids).select_related(place_related())
     allowed = [unit for unit in units if scope.covers(unit.path)]
-    return sorted(allowed, key=lambda unit: -unit.depth)
+    return sorted(allowed, key=lambda unit: unit.depth)
 
 
 def may_issue(user: Viewer, item: Item) -> bool:
@@ -538,3 +538,13 @@ def item_for_supervision(user: Viewer, pk: int) -> Item:
     if item is None or spec is None or not scope_for(user, spec.view_perm).covers(item.unit_path):
         raise NotFound()
     return item
+
+
+def end_reason(order: SupervisionOrder) -> str:
+    """Why an ended order ended, as its item's history says."""
+    if order.is_active:
+        return ""
+    entry = Entry.objects.filter(
+        item_id=order.item_id, data__supervision=order.pk, data__ended=True
+    ).first()
+    return entry.text if entry else ""

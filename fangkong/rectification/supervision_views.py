@@ -248,7 +248,12 @@ def supervision_order(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "rectification/supervision_order.html",
-        {"order": order, **_row(order), "can_end": can_end},
+        {
+            "order": order,
+            **_row(order),
+            "can_end": can_end,
+            "end_reason": supervision.end_reason(order),
+        },
     )
 
 

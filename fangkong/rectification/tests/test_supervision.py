@@ -238,3 +238,20 @@ def test_the_nightly_run_is_idempotent_and_tells_once_per_unit_and_colour(
     assert notices >= 0
     owner = org.user(Role.UNIT_ADMIN, org.plant_a)
     assert InboxItem.objects.filter(user=owner, notification__event=Event.COLOUR_CHANGED).exists()
+
+
+def test_the_colours_run_every_night_at_one_in_the_morning_shanghai_time():
+    from django_q.models import Schedule
+
+    from fangkong.core.calendar import LOCAL_TZ
+    from fangkong.core.schedules import ensure_schedules, next_local_time
+
+    ensure_schedules()
+    schedule = Schedule.objects.get(func="fangkong.rectification.tasks.colours_recompute")
+    assert schedule.schedule_type == Schedule.DAILY
+    local = schedule.next_run.astimezone(LOCAL_TZ)
+    assert (local.hour, local.minute) == (1, 0)
+    # Before 01:00 it is tonight's; after, tomorrow's.
+    assert next_local_time("01:00", at("2026-10-01", "00:10")) == at("2026-10-01", "01:00")
+    assert next_local_time("01:00", at("2026-09-30", "23:50")) == at("2026-10-01", "01:00")
+    assert next_local_time("01:00", at("2026-10-01", "01:00")) == at("2026-10-02", "01:00")
