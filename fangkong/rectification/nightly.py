@@ -76,17 +76,33 @@ def thresholds(now: dt.datetime) -> dict[str, dt.date]:
     }
 
 
-def _behind(problem: str, due: str) -> str:
-    """SQL: the problem ``problem`` is behind when due on ``due`` (one %s: today)."""
-    targets, milestones = _q(Target._meta.db_table), _q(Milestone._meta.db_table)
-    day = _day_param()
+def _late_milestones() -> str:
+    """SQL: the ids of problems with a milestone past its day undone (one %s: today)."""
+    milestones = _q(Milestone._meta.db_table)
     return (
-        f"(EXISTS (SELECT 1 FROM {milestones} m WHERE m.problem_id = {problem}.id "  # noqa: S608
-        f"AND m.done_at IS NULL AND m.due_on < {day}) "
-        f"OR ({due} >= {problem}.starts_on AND EXISTS (SELECT 1 FROM {targets} t "
-        f"WHERE t.problem_id = {problem}.id AND t.target > 0 AND t.done * "
-        f"({_days(due, f'{problem}.starts_on')} + 1) < "
-        f"{_days(day, f'{problem}.starts_on')} * t.target)))"
+        f"SELECT m.problem_id FROM {milestones} m "  # noqa: S608
+        f"WHERE m.done_at IS NULL AND m.due_on < {_day_param()}"
+    )
+
+
+def _behind_targets(what: str) -> str:
+    """SQL: the ids of problems ("p") or active orders ("o") with a target behind the
+    pro-rata schedule up to their due day (one %s: today).
+
+    Uncorrelated, so each database computes the set once and probes it per row (a hashed
+    subplan, an ephemeral index) instead of searching the targets row by row.
+    """
+    targets, problems = _q(Target._meta.db_table), _q(Problem._meta.db_table)
+    orders = _q(SupervisionOrder._meta.db_table)
+    if what == "p":
+        key, due, rows = "q.id", "q.due_on", f"{problems} q"
+    else:
+        key, due = "r.id", "r.due_on"
+        rows = f"{orders} r JOIN {problems} q ON q.item_id = r.item_id AND r.is_active"
+    return (
+        f"SELECT {key} FROM {rows} JOIN {targets} t ON t.problem_id = q.id "  # noqa: S608
+        f"WHERE t.target > 0 AND {due} >= q.starts_on AND t.done * "
+        f"({_days(due, 'q.starts_on')} + 1) < {_days(_day_param(), 'q.starts_on')} * t.target"
     )
 
 
@@ -103,7 +119,8 @@ def _problem_colour() -> str:
     return (
         f"CASE WHEN NOT (i.is_open AND i.state IN ({_states()})) THEN '' "
         f"WHEN p.due_on < {day} THEN 'red' "
-        f"WHEN {_behind('p', 'p.due_on')} THEN 'yellow' "
+        f"WHEN p.id IN ({_late_milestones()}) OR p.id IN ({_behind_targets('p')}) "
+        "THEN 'yellow' "
         f"WHEN p.due_on < {day} THEN 'blue' ELSE '' END"
     )
 
@@ -115,15 +132,15 @@ def _order_colour() -> str:
         "CASE WHEN NOT i.is_open THEN '' "
         f"WHEN p.id IS NOT NULL AND i.state NOT IN ({_states()}) THEN '' "
         f"WHEN o.due_on < {day} THEN 'red' "
-        f"WHEN p.id IS NOT NULL AND {_behind('p', 'o.due_on')} THEN 'yellow' "
+        f"WHEN p.id IN ({_late_milestones()}) OR o.id IN ({_behind_targets('o')}) "
+        "THEN 'yellow' "
         f"WHEN o.due_on < {day} THEN 'blue' ELSE '' END"
     )
 
 
 def _changes_sql(what: str) -> str:
     """INSERT into the changes table the problems ("p") or orders ("o") whose colour
-    differs from the one stored (both databases compute each colour once: measured, a
-    materialised CTE was slower)."""
+    differs from the one stored."""
     items, problems = _q(Item._meta.db_table), _q(Problem._meta.db_table)
     orders = _q(SupervisionOrder._meta.db_table)
     if what == "p":
@@ -138,9 +155,13 @@ def _changes_sql(what: str) -> str:
             f"FROM {orders} o JOIN {items} i ON i.id = o.item_id "
             f"LEFT JOIN {problems} p ON p.item_id = o.item_id WHERE o.is_active"
         )
+    # PostgreSQL would evaluate the CASE twice (filter and value) unless fenced; SQLite
+    # flattens the subquery and computes it once, and is slower materialised (measured).
+    fence = "MATERIALIZED " if connection.vendor == "postgresql" else ""
+    computed = f"WITH computed AS {fence}({rows})"
     return (
         f"INSERT INTO {CHANGES} (what, id, item_id, colour) "  # noqa: S608
-        f"SELECT '{what}', id, item_id, new FROM ({rows}) computed WHERE old <> new"
+        f"{computed} SELECT '{what}', id, item_id, new FROM computed WHERE old <> new"
     )
 
 
