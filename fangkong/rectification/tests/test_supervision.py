@@ -49,27 +49,29 @@ def issue(org, item, *, actor=None, unit=None, due="2026-11-27", now="2026-11-03
 def test_a_colour_change_notifies_the_owner_and_the_assigning_unit_after_commit(
     org, django_capture_on_commit_callbacks
 ):
-    problem = register(org, target=698)  # 2–20 November
+    # 1–18 September: in the past for every instant the suite runs at (a report's time
+    # may not lie ahead of the clock).
+    problem = register(org, opened="2026-09-01", due="2026-09-18", target=698)
     owner = org.user(Role.UNIT_ADMIN, org.plant_a)
     assign(org, problem, owner)
     acceptor = org.user(Role.SUPERVISOR, org.ent_a)
     with django_capture_on_commit_callbacks(execute=True) as sent:
-        # By 13 November 11 of 19 days are gone; 300 of 698 lamps is behind: yellow.
+        # By 11 September 10 of 18 days are gone; 300 of 698 lamps is behind: yellow.
         services.problem_progress(
-            actor=owner, problem=problem, done={problem.targets.get().pk: 300}, now=at("2026-11-13")
+            actor=owner, problem=problem, done={problem.targets.get().pk: 300}, now=at("2026-09-11")
         )
     assert sent, "the notice waits for the commit"
     problem.refresh_from_db()
     assert problem.colour == Colour.YELLOW
     [notice] = colour_notices(owner)
     assert "路灯修复" in notice.subject and "电解铝厂" in notice.subject
-    assert "2026-11-20" in notice.body
+    assert "2026-09-18" in notice.body
     assert notice.link == f"/ledger/item/{problem.item_id}/"
     assert colour_notices(acceptor).get() == notice  # the assigning unit hears it too
 
 
 def test_a_rolled_back_change_tells_nobody(org, django_capture_on_commit_callbacks):
-    problem = register(org, target=698)
+    problem = register(org, opened="2026-09-01", due="2026-09-18", target=698)
     owner = org.user(Role.UNIT_ADMIN, org.plant_a)
     assign(org, problem, owner)
     before = colour_notices().count()
@@ -79,7 +81,7 @@ def test_a_rolled_back_change_tells_nobody(org, django_capture_on_commit_callbac
         transaction.atomic(),
     ):
         services.problem_progress(
-            actor=owner, problem=problem, done={problem.targets.get().pk: 1}, now=at("2026-11-13")
+            actor=owner, problem=problem, done={problem.targets.get().pk: 1}, now=at("2026-09-11")
         )
         raise RuntimeError("rolled back")
     assert colour_notices().count() == before
