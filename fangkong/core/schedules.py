@@ -1,9 +1,13 @@
 """Periodic jobs, created after every migrate so a fresh database has them."""
 
+import datetime as dt
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+
+from .calendar import LOCAL_TZ
 
 # (task path, minutes between runs); later apps add deadline checks and reminders here.
 PERIODIC_JOBS = [
@@ -20,6 +24,11 @@ PERIODIC_JOBS = [
     ("fangkong.rectification.bulletin.weekly_drafts", 5),
 ]
 
+# (task path, local time "HH:MM" in Asia/Shanghai): jobs that run once a day at a set hour.
+DAILY_JOBS = [
+    ("fangkong.rectification.tasks.colours_recompute", "01:00"),  # supervision colours
+]
+
 
 # What the jobs page calls each job: its readers are prevention-office admins, not coders.
 JOB_NAMES = {
@@ -33,6 +42,7 @@ JOB_NAMES = {
     "fangkong.passes.tasks.trust_list_refresh": _("Re-sign the pass trust list"),
     "fangkong.evaluation.tasks.follow_ups_expire": _("Close bad reviews without a follow-up"),
     "fangkong.rectification.bulletin.weekly_drafts": _("Monday's weekly bulletin drafts"),
+    "fangkong.rectification.tasks.colours_recompute": _("Supervision colours, nightly"),
 }
 
 
@@ -59,6 +69,14 @@ def every(minutes: int) -> str:
     }
 
 
+def next_local_time(hhmm: str, now: dt.datetime) -> dt.datetime:
+    """The next instant at ``hhmm`` Asia/Shanghai after ``now`` (today's, else tomorrow's)."""
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    local = now.astimezone(LOCAL_TZ)
+    due = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return due if due > local else due + dt.timedelta(days=1)
+
+
 def ensure_schedules(**kwargs: Any) -> None:
     from django_q.models import Schedule
 
@@ -70,5 +88,18 @@ def ensure_schedules(**kwargs: Any) -> None:
                 "schedule_type": Schedule.MINUTES,
                 "minutes": minutes,
                 "repeats": -1,
+            },
+        )
+    now = timezone.now()
+    for func, hhmm in DAILY_JOBS:
+        # A daily schedule keeps its hour from next_run; set it only when it is created.
+        Schedule.objects.update_or_create(
+            name=func,
+            defaults={"func": func, "schedule_type": Schedule.DAILY, "repeats": -1},
+            create_defaults={
+                "func": func,
+                "schedule_type": Schedule.DAILY,
+                "repeats": -1,
+                "next_run": next_local_time(hhmm, now),
             },
         )

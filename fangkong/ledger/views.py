@@ -28,7 +28,7 @@ from fangkong.core.models import CalendarNotice
 from fangkong.core.web import page_context, renders_app_errors
 from fangkong.orgs.selectors import person_public_fields, sensitive_view_log
 
-from . import kinds, selectors, services
+from . import item_actions, kinds, selectors, services
 from .forms import FollowUpForm, ItemFilterForm, OverrideForm, year_param
 from .kinds import FOLLOW_UP_CLOCK, Kind
 from .models import Entry, Item
@@ -252,6 +252,7 @@ def _item_render(
             and spec.has_escalation
             and item.state != spec.escalated_state,
             "is_owner": any(o.pk == user.pk for o in item.owners.all()),
+            "item_actions": item_actions.actions_for(user, item),
         },
         status=status,
     )

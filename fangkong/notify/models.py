@@ -22,6 +22,8 @@ class Event(models.TextChoices):
     POST_UNSTAFFED = "post_unstaffed", _("Duty post unstaffed")
     BAD_REVIEW = "bad_review", _("Bad review of a service")
     WEEKLY_BULLETIN = "weekly_bulletin", _("Weekly rectification bulletin")
+    SUPERVISION_ISSUED = "supervision_issued", _("Put under supervision")
+    COLOUR_CHANGED = "colour_changed", _("Supervision colour changed")
     TEST = "test", _("Test message")
 
 

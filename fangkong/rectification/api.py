@@ -303,3 +303,7 @@ def record_saving(request: HttpRequest, problem_id: ObjectId, payload: ProblemSa
 from .bulletin_api import router as bulletin_router  # noqa: E402
 
 router.add_router("", bulletin_router)
+# supervision (supervision_api.py): orders listed, issued and ended
+from .supervision_api import router as supervision_router  # noqa: E402
+
+router.add_router("", supervision_router)

@@ -11,3 +11,7 @@ class RectificationConfig(AppConfig):
         from . import ledger_kind
 
         ledger_kind.register_kind()
+
+        from . import supervision
+
+        supervision.connect()  # colour notices, orders ended with their items, item action

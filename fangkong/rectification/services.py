@@ -32,7 +32,7 @@ from fangkong.ledger import services as ledger
 from fangkong.ledger.models import Item
 from fangkong.orgs.models import OrgUnit
 
-from . import colours
+from . import colours, signals
 from .ledger_kind import (
     ACCEPTED,
     ASSIGNED,
@@ -579,6 +579,8 @@ def recolour(problem: Problem, *, now: dt.datetime | None = None) -> bool:
     colour = colour_now(problem, _item(problem), now)
     if colour == problem.colour:
         return False
+    previous = problem.colour
     Problem.objects.filter(pk=problem.pk).update(colour=colour, colour_since=now)
     problem.colour, problem.colour_since = colour, now
+    signals.problem_recoloured.send(sender=Problem, problem=problem, previous=previous, now=now)
     return True

@@ -3,7 +3,7 @@ and pages, the import, supervision, the weekly bulletin)."""
 
 from django.urls import path
 
-from . import bulletin_views, import_views, views
+from . import bulletin_views, import_views, supervision_views, views
 
 app_name = "rectification"
 urlpatterns: list = [
@@ -21,6 +21,15 @@ urlpatterns: list = [
     path("import/<str:token>/", import_views.import_preview, name="import_preview"),
     path("import/<str:token>/commit/", import_views.import_commit, name="import_commit"),
     # supervision (supervision_views.py)
+    path("supervision/", supervision_views.supervision_list, name="supervision_list"),
+    path("supervision/export/", supervision_views.supervision_export, name="supervision_export"),
+    path(
+        "supervision/issue/<id:item_pk>/",
+        supervision_views.supervision_issue,
+        name="supervision_issue",
+    ),
+    path("supervision/<id:pk>/", supervision_views.supervision_order, name="supervision_order"),
+    path("supervision/<id:pk>/end/", supervision_views.supervision_end, name="supervision_end"),
     # weekly bulletin (bulletin_views.py)
     path("bulletins/", bulletin_views.archive, name="bulletins"),
     path("bulletins/<id:bulletin_id>/", bulletin_views.bulletin_page, name="bulletin"),

@@ -5,6 +5,7 @@ Roles are held on enterprise A. Inside A a role either may act (2xx) or is refus
 object leaves its scope and not even its existence leaks.
 """
 
+import datetime as dt
 import functools
 import io
 from dataclasses import dataclass
@@ -28,8 +29,8 @@ from fangkong.orgs.models import OrgUnit, Person, UnitKind
 from fangkong.orgs.services import unit_create
 from fangkong.passes.tests import factories as passes
 from fangkong.quarantine.tests import factories as quarantine
-from fangkong.rectification.tests import factories as rectification
 from fangkong.rectification.tests import bulletin_matrix as rectification_bulletins
+from fangkong.rectification.tests import factories as rectification
 from fangkong.testing import valid_resident_id
 from fangkong.travel.importing import template_workbook
 from fangkong.travel.models import Itinerary
@@ -130,6 +131,38 @@ def tracking_card(side: Side, *, ready: bool = False) -> int:
     return open_card_for(side.person, ready=ready).pk
 
 
+def rectification_problem(side: Side) -> int:
+    """Register (inside the case's savepoint) a problem of the side's unit; its item's id."""
+    from fangkong.rectification.services import NewProblem, problem_register
+
+    problem = problem_register(
+        actor=None,
+        new=NewProblem(
+            title="矩阵问题",
+            unit=side.unit,
+            assigning_unit=side.enterprise,
+            due_on=timezone.localdate() + dt.timedelta(days=60),
+        ),
+    )
+    assert problem.item_id is not None
+    return problem.item_id
+
+
+def supervision_order(side: Side) -> int:
+    """An order (inside the case's savepoint) of the side's enterprise on a problem."""
+    from fangkong.ledger.models import Item
+    from fangkong.rectification.supervision import order_issue
+
+    order = order_issue(
+        actor=None,
+        item=Item.objects.get(pk=rectification_problem(side)),
+        supervising_unit=side.enterprise,
+        level="key",
+        due_on=timezone.localdate() + dt.timedelta(days=30),
+    )
+    return order.pk
+
+
 def travel_card(person: Person) -> int:
     """A returnee card of ``person`` (made inside the case's rolled-back savepoint)."""
     return card_file(actor=None, person=person, raw={"no_travel": True}).pk
@@ -144,6 +177,34 @@ def travel_itinerary(person: Person) -> int:
 
 # (name, permission needed, request builder)
 ENDPOINTS = [
+    (
+        "supervision orders",
+        Perm.VIEW_PROBLEMS,
+        lambda s: ("get", f"/rectification/supervision/orders?unit_id={s.unit.pk}", None),
+    ),
+    (
+        "supervision issue",
+        Perm.SUPERVISE,
+        lambda s: (
+            "post",
+            "/rectification/supervision/orders",
+            {
+                "item_id": rectification_problem(s),
+                "supervising_unit_id": s.enterprise.pk,
+                "level": "key",
+                "due_on": (timezone.localdate() + dt.timedelta(days=30)).isoformat(),
+            },
+        ),
+    ),
+    (
+        "supervision end",
+        Perm.SUPERVISE,
+        lambda s: (
+            "post",
+            f"/rectification/supervision/orders/{supervision_order(s)}/end",
+            {"reason": "已纳入考核"},
+        ),
+    ),
     ("unit get", Perm.VIEW_UNITS, lambda s: ("get", f"/units/{s.unit.pk}", None)),
     (
         "unit children",
