@@ -18,9 +18,7 @@ The import of an audit report's list belongs to the import (``audit_import`` hoo
 import datetime as dt
 import struct
 import zlib
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -156,9 +154,9 @@ class _Demo:
 
 
 @transaction.atomic
-def seed_rectification(*, audit_import: Callable[[OrgUnit], Any] | None = None) -> dict[str, int]:
-    """Seed the demo problems on SDLY; ``audit_import(enterprise)``, when given, then
-    imports an audit report's list (the import's own demo). Returns counts."""
+def seed_rectification() -> dict[str, int]:
+    """Seed the demo problems on SDLY, import an audit report's list as a user would and
+    assign its first finding, and write last week's bulletin. Returns counts."""
     units = {u.code: u for u in OrgUnit.objects.filter(code__in=[ENTERPRISE, PLANT, WORKSHOP])}
     if len(units) < 3:
         return {"problems": 0}
@@ -280,9 +278,29 @@ def seed_rectification(*, audit_import: Callable[[OrgUnit], Any] | None = None) 
     for problem in demo.made:  # today's colours (the steps above were dated in the past)
         services.recolour(problem, now=now)
     _colour_history(units[ENTERPRISE], today)
-    if audit_import is not None:
-        audit_import(units[ENTERPRISE])
-    return {"problems": len(demo.made)}
+    imported = _audit_list(demo)
+    bulletin = _last_weeks_bulletin(units[ENTERPRISE], today)
+    return {"problems": len(demo.made), "imported": imported, "bulletin": bulletin}
+
+
+def _audit_list(demo: _Demo) -> int:
+    """审计报告〔2026〕5号 imported through the import (template, check, commit), and its
+    first finding assigned, as the office would on the day it arrives."""
+    from .importing import demo_import
+
+    units = demo.units
+    outcome = demo_import(None, units[ENTERPRISE], [units[PLANT], units[WORKSHOP]])
+    if outcome.created:
+        demo.assign(outcome.created[0])
+    return len(outcome.created)
+
+
+def _last_weeks_bulletin(enterprise: OrgUnit, today: dt.date) -> int:
+    """Monday's bulletin of the week before, as the Monday job writes it (a draft)."""
+    from .bulletin import bulletin_generate
+
+    monday = today - dt.timedelta(days=today.weekday() + 7)
+    return bulletin_generate(actor=None, unit=enterprise, week_start=monday).pk
 
 
 def _colour_history(enterprise: OrgUnit, today: dt.date) -> None:

@@ -6,17 +6,25 @@ import pytest
 
 from fangkong.orgs.demo import DEMO_PASSWORD, seed
 from fangkong.rectification.demo import seed_rectification
-from fangkong.rectification.models import Colour, Evidence, Problem, Saving
+from fangkong.rectification.models import Bulletin, Colour, Evidence, Problem, Saving
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_has_a_problem_in_every_state_and_colour(client):
     seed("small")
-    called = []
-    assert seed_rectification(audit_import=called.append)["problems"] == 8
-    assert [unit.code for unit in called] == ["SDLY"]  # the import's hook
-    problems = {p.title: p for p in Problem.objects.select_related("item")}
+    counts = seed_rectification()
+    assert counts["problems"] == 8 and counts["imported"] == 6
+    # The audit list came in through the import, and its first finding is assigned.
+    imported = Problem.objects.filter(source_ref="审计报告〔2026〕5号").order_by("pk")
+    assert imported.count() == 6 and imported[0].item.state == "assigned"
+    # Last week's bulletin is there to open as a PDF.
+    bulletin = Bulletin.objects.get(pk=counts["bulletin"])
+    assert bulletin.pdf.read().startswith(b"%PDF")
+    problems = {
+        p.title: p
+        for p in Problem.objects.exclude(source_ref="审计报告〔2026〕5号").select_related("item")
+    }
     assert problems["修复厂区路灯"].colour == Colour.YELLOW
     assert problems["修复厂区路灯"].targets.get().target == 698
     assert problems["整修职工卫生间"].colour == Colour.BLUE
@@ -32,7 +40,7 @@ def test_the_demo_has_a_problem_in_every_state_and_colour(client):
     assert photo.file.read().startswith(b"\x89PNG") and len(photo.sha256) == 64
     # The enterprise's supervisor (纪委督办) sees them on the list and the figures.
     client.login(username="supervisor", password=DEMO_PASSWORD)
-    assert client.get("/rectification/?state=").context["page_obj"].paginator.count == 8
+    assert client.get("/rectification/?state=").context["page_obj"].paginator.count == 14
     figures = client.get("/rectification/figures/").context["total"]
     assert figures.overdue == 1
     assert figures.saved_percent == Decimal("35.3")  # 1.7 million a year down to 1.1

@@ -88,8 +88,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Checkpoints: {gates['checkpoints']} at plants SDLY-P1 and SDLY-P2.")
             problems = seed_rectification()
             self.stdout.write(
-                f"Rectification: {problems['problems']} problems at SDLY, every state and colour "
-                "(/rectification/)."
+                f"Rectification: {problems['problems']} problems at SDLY, every state and colour, "
+                f"and {problems['imported']} from an audit report's list (/rectification/); "
+                f"last week's bulletin: /rectification/bulletins/{problems['bulletin']}/"
             )
             self.stdout.write(
                 "The gate scanner, as guard on a phone: http://127.0.0.1:8000/guard/ ; "
