@@ -185,8 +185,8 @@ def profile_update(
 
 def parse_tags(text: Any, field: str) -> list[str]:
     """Tags typed one per line (or separated by 、 or commas)."""
-    raw = clean_text(text).replace("、", "\n").replace(",", "\n").replace("，", "\n")
-    tags = list(dict.fromkeys(t.strip() for t in raw.splitlines() if t.strip()))
+    raw = str(text or "").replace("、", "\n").replace(",", "\n").replace("，", "\n")
+    tags = list(dict.fromkeys(clean_text(t) for t in raw.splitlines() if clean_text(t)))
     if len(tags) > MAX_TAGS:
         raise _invalid(field, _("At most %(n)d tags per level.") % {"n": MAX_TAGS})
     for tag in tags:

@@ -54,7 +54,10 @@ def _day(request: HttpRequest, name: str) -> dt.date | None:
     raw = request.GET.get(name, "").strip()
     if not raw:
         return None
-    day = parse_date(raw)
+    try:
+        day = parse_date(raw)
+    except ValueError:
+        day = None
     if day is None:
         raise _invalid(name, _("Enter a date as YYYY-MM-DD."))
     return day
@@ -283,7 +286,13 @@ def _render_detail(
     request: HttpRequest, bad: BadReview, *, refused: dict[str, Any] | None = None, status=200
 ) -> HttpResponse:
     context = _detail_context(request, bad)
-    context["refused"] = refused or {}
+    refused = refused or {}
+    if refused:  # a form no longer shown (the step has passed) reports above the page
+        shown = {"callback": "can_call", "outcome": "can_outcome", "appeal": "can_decide"}
+        refused["shown"] = bool(context[shown[refused["form"]]])
+        if not refused["shown"] and not refused["text"]:
+            refused["text"] = "；".join(m for ms in refused["errors"].values() for m in ms)
+    context["refused"] = refused
     return render(request, "evaluation/review.html", context, status=status)
 
 
