@@ -66,7 +66,7 @@ def test_export_holds_the_filtered_rows_without_personal_data(client, org):
     response = client.get("/evaluation/reviews/export/?format=xlsx")
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
-    rows = [[cell for cell in row] for row in sheet.iter_rows(values_only=True)]
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert len(rows) == 2
     assert "社保参保登记" in rows[1] and "排队太久" in rows[1] and "王晓红" in rows[1]
     flat = " ".join(str(v) for v in rows[1])
