@@ -74,7 +74,26 @@ CENTRE_WINDOWS = [
     ("6", "残联退役军人窗口"),
 ]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
-GIVEN = "晓红 丽娜 建国 海燕 志强 秀英 文静 国庆 春梅 玉兰 俊杰 婷婷 立新 雪梅 鹏飞 桂芳 明华 淑珍".split()
+GIVEN = [
+    "晓红",
+    "丽娜",
+    "建国",
+    "海燕",
+    "志强",
+    "秀英",
+    "文静",
+    "国庆",
+    "春梅",
+    "玉兰",
+    "俊杰",
+    "婷婷",
+    "立新",
+    "雪梅",
+    "鹏飞",
+    "桂芳",
+    "明华",
+    "淑珍",
+]
 # Good ratings mostly; basically satisfied now and then; the bad ones are made by hand.
 GOOD_WEIGHTS = ((Level.VERY_SATISFIED, 70), (Level.SATISFIED, 22), (Level.BASICALLY, 8))
 CHANNEL_WEIGHTS = (
