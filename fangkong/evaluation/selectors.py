@@ -66,11 +66,13 @@ def follow_up_path(bad_review: BadReview) -> str:
     return public_path("follow_up", token, f"/e/f/{token}/")
 
 
-def staff_page_url(name: str, fallback: str) -> str:
+def staff_page_url(name: str) -> str:
+    """The address of another module's staff page, or "" while it is not routed (the home
+    page then leaves its link out: no link there answers 404)."""
     try:
         return reverse(f"evaluation:{name}")
     except NoReverseMatch:
-        return fallback
+        return ""
 
 
 def month_start(today: dt.date | None = None) -> dt.datetime:

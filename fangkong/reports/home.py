@@ -458,7 +458,7 @@ def _window_staff_section(user: User, evaluation: Any) -> Section:
     ratings = evaluation.my_ratings(user, month)
     open_bad = evaluation.my_ratings(user, evaluation.MineFilter(since=month.since, open_bad=True))
     rate = evaluation.good_rate(ratings)
-    register = evaluation.staff_page_url("case_register", "/evaluation/cases/new/")
+    register = evaluation.staff_page_url("case_register")
     return Section(
         key="window",
         title=str(Role.WINDOW_STAFF.label),
@@ -480,7 +480,7 @@ def _window_staff_section(user: User, evaluation: Any) -> Section:
             if rate is not None
             else _("No ratings yet this month.")
         ),
-        links=[(_("Register a case"), register)],
+        links=[(_("Register a case"), register)] if register else [],
     )
 
 
@@ -535,6 +535,7 @@ def _service_head_section(user: User, evaluation: Any) -> Section:
 
 
 def _supervisor_section(user: User, evaluation: Any) -> Section:
+    rankings = evaluation.staff_page_url("figures")
     overdue = evaluation.bad_reviews_search(user, evaluation.ReviewFilter(overdue=True))
     counts = [
         Count(_("Overdue bad reviews"), overdue.count(), _url("evaluation:reviews", overdue=1))
@@ -553,7 +554,7 @@ def _supervisor_section(user: User, evaluation: Any) -> Section:
         title=_("Service supervision"),
         counts=counts,
         links=[
-            (_("Rankings"), evaluation.staff_page_url("figures", "/evaluation/figures/")),
+            *([(_("Rankings"), rankings)] if rankings else []),
             (_("Bad reviews"), reverse("evaluation:reviews")),
         ],
         data={
