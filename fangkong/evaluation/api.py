@@ -196,14 +196,15 @@ def list_my_cases(
     request: HttpRequest, unit_id: ObjectId | None = None, day: Day | None = None
 ) -> Any:
     """The cases the caller registered, newest first (one unit, one day if given)."""
-    require_perm(request.user, Perm.REGISTER_CASES)
     rows = Case.objects.filter(created_by_id=viewer_id(request.user)).select_related(
         "service", "rating"
     )
-    if unit_id is not None:
+    if unit_id is not None:  # the unit first: one outside the caller's units is a 404
         unit = unit_get(request.user, unit_id)
         require_perm(request.user, Perm.REGISTER_CASES, unit.path)
         rows = rows.filter(unit=unit)
+    else:
+        require_perm(request.user, Perm.REGISTER_CASES)
     if day is not None:
         rows = rows.filter(
             created_at__gte=local_midnight(day),
