@@ -160,8 +160,8 @@ def register_case(request: HttpRequest, payload: CaseIn) -> Any:
     """Register a case (办件): window staff at their own window; others name the unit."""
     service = Service.objects.filter(pk=payload.service_id).first()
     if service is None:
-        message = "service"
-        raise InvalidInput(detail={message: [str(_not_offered())]})
+        message = _not_offered()
+        raise InvalidInput(message, detail={"service_id": [message]})
     unit = unit_get(request.user, payload.unit_id) if payload.unit_id else None
     window = None
     if payload.window_id:

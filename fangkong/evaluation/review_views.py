@@ -212,14 +212,14 @@ def reviews_export(request: HttpRequest) -> HttpResponse:
                 str(rating.window or ""),
                 selectors.staff_name_as_seen(request.user, rating.staff, rating.unit_path),
                 rating.service.name,
-                Level(rating.level).label,
+                str(Level(rating.level).label),
                 "、".join(rating.tags),
                 rating.text,
                 labels.get(item.state, "") if item else "",
                 local(bad.callback_due_at),
                 local(bad.rectify_due_at),
                 _("Yes") if item and item.is_overdue and item.is_open else "",
-                bad.get_outcome_display() if bad.outcome else "",
+                str(bad.get_outcome_display()) if bad.outcome else "",
                 bad.reply,
             ]
 
