@@ -8,13 +8,13 @@ PNG is what ``badge_qr_png`` returns, which the tests decode back to the link.
 """
 
 import base64
-import io
 from collections.abc import Iterable
 from typing import Any
 
-import segno
 from django.template.loader import render_to_string
 from django.utils import translation
+
+from fangkong.core.qr import qr_png
 
 from .models import Badge
 from .selectors import badge_path
@@ -22,18 +22,6 @@ from .selectors import badge_path
 BADGE_LANGUAGE = "zh-hans"
 INSTRUCTION = "请扫码对我的服务进行评价"
 STATION_INSTRUCTION = "请扫码对本站的服务进行评价"
-
-
-def qr_png(text: str, *, scale: int = 8) -> bytes:
-    """A QR code for ``text`` as PNG bytes, with a quiet zone a phone camera reads."""
-    buffer = io.BytesIO()
-    segno.make(text, error="m").save(buffer, kind="png", scale=scale, border=4)
-    return buffer.getvalue()
-
-
-def qr_svg_uri(text: str, *, scale: int = 4) -> str:
-    """An SVG data URI of the QR code for ``text`` (for a page on screen)."""
-    return str(segno.make(text, error="m").svg_data_uri(scale=scale, border=2))
 
 
 def badge_url(badge: Badge, base: str) -> str:

@@ -23,13 +23,13 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
 from fangkong.core.errors import ApplicationError, InvalidInput
 from fangkong.core.exports import Export
+from fangkong.core.qr import qr_data_uri
 from fangkong.core.retention import local_midnight
 from fangkong.core.text import parse_date
 from fangkong.core.web import page_context, renders_app_errors
 from fangkong.ledger.kinds import find as find_kind
 
 from . import selectors, services
-from .badge_pdf import qr_svg_uri
 from .ledger_kind import APPEALED, CALLBACK_PENDING, HANDLING, KIND
 from .models import BadReview, Callback, Level, Outcome, Service, Staff, Window
 
@@ -275,7 +275,7 @@ def _detail_context(request: HttpRequest, bad: BadReview) -> dict[str, Any]:
         "outcomes": Outcome.choices,
         "problem_url": problem_url(bad),
         "follow_up_url": follow_up,
-        "follow_up_qr": qr_svg_uri(follow_up) if follow_up else "",
+        "follow_up_qr": qr_data_uri(follow_up) if follow_up else "",
         "follow_up_level": Level(bad.follow_up_level).label if bad.follow_up_level else "",
         "level_label": Level(rating.level).label,
         "refused": {},

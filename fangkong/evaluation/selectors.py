@@ -53,7 +53,7 @@ def public_path(name: str, token: str, fallback: str) -> str:
 
 def badge_path(badge: Badge) -> str:
     token = services.badge_token(badge)
-    return public_path("badge", token, f"/e/b/{token}/")
+    return public_path("scan", token, f"/e/b/{token}/")
 
 
 def case_path(case: Any) -> str:

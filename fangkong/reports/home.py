@@ -23,6 +23,8 @@ from fangkong.accounts.roles import Perm, Role
 from fangkong.accounts.selectors import role_rows_for, user_has_perm_anywhere
 from fangkong.checkpoints import selectors as checkpoint_selectors
 from fangkong.core.retention import local_midnight
+from fangkong.evaluation import selectors as evaluation
+from fangkong.evaluation.ledger_kind import APPEALED, CALLBACK_PENDING, RECTIFYING
 from fangkong.health.models import Colour
 from fangkong.health.selectors import DeclarationFilter, declarations_search, proxy_units_search
 from fangkong.ledger import selectors as ledger
@@ -441,24 +443,22 @@ def guard_section(user: Viewer) -> Section:
 def evaluation_sections(user: User, roles: set[str]) -> list[Section]:
     """Window staff, the service-centre head and the supervisor: each count is the row
     count of the evaluation list it links to, read with that list's selector."""
-    from fangkong.evaluation import selectors as evaluation
-
     result: list[Section] = []
     if Role.WINDOW_STAFF in roles and user_has_perm_anywhere(user, Perm.REGISTER_CASES):
-        result.append(_window_staff_section(user, evaluation))
+        result.append(_window_staff_section(user))
     if Role.SERVICE_HEAD in roles and user_has_perm_anywhere(user, Perm.VIEW_EVALUATION):
-        result.append(_service_head_section(user, evaluation))
+        result.append(_service_head_section(user))
     if Role.SUPERVISOR in roles and user_has_perm_anywhere(user, Perm.VIEW_EVALUATION):
-        result.append(_supervisor_section(user, evaluation))
+        result.append(_supervisor_section(user))
     return result
 
 
-def _window_staff_section(user: User, evaluation: Any) -> Section:
+def _window_staff_section(user: User) -> Section:
     month = evaluation.MineFilter(since=evaluation.month_start())
     ratings = evaluation.my_ratings(user, month)
     open_bad = evaluation.my_ratings(user, evaluation.MineFilter(since=month.since, open_bad=True))
     rate = evaluation.good_rate(ratings)
-    register = evaluation.staff_page_url("case_register")
+    register = evaluation.staff_page_url("case_new")
     return Section(
         key="window",
         title=str(Role.WINDOW_STAFF.label),
@@ -484,7 +484,7 @@ def _window_staff_section(user: User, evaluation: Any) -> Section:
     )
 
 
-def _review_rows(user: User, evaluation: Any, rows: Any, limit: int = 8) -> list[dict[str, Any]]:
+def _review_rows(user: User, rows: Any, limit: int = 8) -> list[dict[str, Any]]:
     now = timezone.now()
     return [
         {"bad": bad, "clocks": evaluation.clocks_of(bad, now)}
@@ -492,9 +492,7 @@ def _review_rows(user: User, evaluation: Any, rows: Any, limit: int = 8) -> list
     ]
 
 
-def _service_head_section(user: User, evaluation: Any) -> Section:
-    from fangkong.evaluation.ledger_kind import CALLBACK_PENDING, RECTIFYING
-
+def _service_head_section(user: User) -> Section:
     today = timezone.localdate()
     todays = evaluation.bad_reviews_search(
         user, evaluation.ReviewFilter(since=local_midnight(today))
@@ -529,20 +527,18 @@ def _service_head_section(user: User, evaluation: Any) -> Section:
         note="" if todays.exists() else _("No bad review today."),
         data={
             "include": "evaluation/review_home.html",
-            "reviews": _review_rows(user, evaluation, todays),
+            "reviews": _review_rows(user, todays),
         },
     )
 
 
-def _supervisor_section(user: User, evaluation: Any) -> Section:
+def _supervisor_section(user: User) -> Section:
     rankings = evaluation.staff_page_url("figures")
     overdue = evaluation.bad_reviews_search(user, evaluation.ReviewFilter(overdue=True))
     counts = [
         Count(_("Overdue bad reviews"), overdue.count(), _url("evaluation:reviews", overdue=1))
     ]
     if user_has_perm_anywhere(user, Perm.DECIDE_APPEALS):
-        from fangkong.evaluation.ledger_kind import APPEALED
-
         appeals = evaluation.appeals_to_decide(user)
         counts.append(
             Count(
@@ -559,6 +555,6 @@ def _supervisor_section(user: User, evaluation: Any) -> Section:
         ],
         data={
             "include": "evaluation/review_home.html",
-            "reviews": _review_rows(user, evaluation, overdue),
+            "reviews": _review_rows(user, overdue),
         },
     )

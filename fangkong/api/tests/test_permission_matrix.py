@@ -29,8 +29,8 @@ from fangkong.orgs.models import OrgUnit, Person, UnitKind
 from fangkong.orgs.services import unit_create
 from fangkong.passes.tests import factories as passes
 from fangkong.quarantine.tests import factories as quarantine
-from fangkong.rectification.tests import factories as rectification
 from fangkong.rectification.tests import bulletin_matrix as rectification_bulletins
+from fangkong.rectification.tests import factories as rectification
 from fangkong.testing import valid_resident_id
 from fangkong.travel.importing import template_workbook
 from fangkong.travel.models import Itinerary

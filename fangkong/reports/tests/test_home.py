@@ -200,7 +200,7 @@ def test_the_home_page_stays_a_handful_of_queries(
 ):
     user = org.user(Role.GROUP_ADMIN, org.group)
     # One user holding every role: ten sections at once (the service head's and the
-    # supervisor's evaluation work, the supervisor's problems among them), a handful of queries each.
+    # supervisor's evaluation work, the supervisor's problems among them), a few queries each.
     for role, unit in ROLES[1:]:
         user.role_assignments.create(role=role, unit=getattr(org, unit))
     client.force_login(user)
