@@ -23,6 +23,8 @@ from fangkong.accounts.roles import Perm, Role
 from fangkong.accounts.selectors import role_rows_for, user_has_perm_anywhere
 from fangkong.checkpoints import selectors as checkpoint_selectors
 from fangkong.core.retention import local_midnight
+from fangkong.evaluation import selectors as evaluation
+from fangkong.evaluation.ledger_kind import APPEALED, CALLBACK_PENDING, RECTIFYING
 from fangkong.health.models import Colour
 from fangkong.health.selectors import DeclarationFilter, declarations_search, proxy_units_search
 from fangkong.ledger import selectors as ledger
@@ -98,8 +100,7 @@ def sections(user: User, *, previous_login: dt.datetime | None = None) -> list[S
         result += [headline] if headline is not None else []
     if Role.GUARD in roles:
         result.append(guard_section(user))
-    if Role.WINDOW_STAFF in roles:
-        result.append(window_section(user))
+    result += evaluation_sections(user, roles)
     return result
 
 
@@ -436,13 +437,124 @@ def guard_section(user: Viewer) -> Section:
     )
 
 
-def window_section(user: Viewer) -> Section:
+# ------------------------------------------------------------------ service evaluation (好差评)
+
+
+def evaluation_sections(user: User, roles: set[str]) -> list[Section]:
+    """Window staff, the service-centre head and the supervisor: each count is the row
+    count of the evaluation list it links to, read with that list's selector."""
+    result: list[Section] = []
+    if Role.WINDOW_STAFF in roles and user_has_perm_anywhere(user, Perm.REGISTER_CASES):
+        result.append(_window_staff_section(user))
+    if Role.SERVICE_HEAD in roles and user_has_perm_anywhere(user, Perm.VIEW_EVALUATION):
+        result.append(_service_head_section(user))
+    if Role.SUPERVISOR in roles and user_has_perm_anywhere(user, Perm.VIEW_EVALUATION):
+        result.append(_supervisor_section(user))
+    return result
+
+
+def _window_staff_section(user: User) -> Section:
+    month = evaluation.MineFilter(since=evaluation.month_start())
+    ratings = evaluation.my_ratings(user, month)
+    open_bad = evaluation.my_ratings(user, evaluation.MineFilter(since=month.since, open_bad=True))
+    rate = evaluation.good_rate(ratings)
+    register = evaluation.staff_page_url("case_new")
     return Section(
         key="window",
         title=str(Role.WINDOW_STAFF.label),
-        note=_(
-            "Service evaluation comes in a later release. Today you can look up the units "
-            "of your service centre."
+        counts=[
+            Count(
+                _("Your ratings this month"),
+                ratings.count(),
+                _url("evaluation:reviews_mine"),
+                False,
+            ),
+            Count(
+                _("Your open bad reviews"),
+                open_bad.count(),
+                _url("evaluation:reviews_mine", open_bad=1),
+            ),
+        ],
+        note=(
+            _("Good ratings this month: %(rate)d%%") % {"rate": round(rate * 100)}
+            if rate is not None
+            else _("No ratings yet this month.")
         ),
-        links=[(_("Org tree"), reverse("orgs:tree"))],
+        links=[(_("Register a case"), register)] if register else [],
+    )
+
+
+def _review_rows(user: User, rows: Any, limit: int = 8) -> list[dict[str, Any]]:
+    now = timezone.now()
+    return [
+        {"bad": bad, "clocks": evaluation.clocks_of(bad, now)}
+        for bad in rows.prefetch_related("item__clocks")[:limit]
+    ]
+
+
+def _service_head_section(user: User) -> Section:
+    today = timezone.localdate()
+    todays = evaluation.bad_reviews_search(
+        user, evaluation.ReviewFilter(since=local_midnight(today))
+    )
+    callbacks = evaluation.bad_reviews_search(user, evaluation.ReviewFilter(state=CALLBACK_PENDING))
+    rectifying = evaluation.bad_reviews_search(user, evaluation.ReviewFilter(state=RECTIFYING))
+    gaps = evaluation.coverage_gaps(user, evaluation.month_start(today))
+    counts = [
+        Count(
+            _("Bad reviews today"), todays.count(), _url("evaluation:reviews", **{"from": today})
+        ),
+        Count(
+            _("Callbacks due"),
+            callbacks.count(),
+            _url("evaluation:reviews", state=CALLBACK_PENDING),
+        ),
+        Count(
+            _("Rectifications due"),
+            rectifying.count(),
+            _url("evaluation:reviews", state=RECTIFYING),
+        ),
+        Count(_("Coverage gaps this month"), gaps.count(), _url("evaluation:gaps")),
+    ]
+    links = [(_("Bad reviews"), reverse("evaluation:reviews"))]
+    if user_has_perm_anywhere(user, Perm.MANAGE_SERVICES):
+        links.append((_("Services, windows and badges"), reverse("evaluation:admin_services")))
+    return Section(
+        key="service_head",
+        title=_("Service evaluation"),
+        counts=counts,
+        links=links,
+        note="" if todays.exists() else _("No bad review today."),
+        data={
+            "include": "evaluation/review_home.html",
+            "reviews": _review_rows(user, todays),
+        },
+    )
+
+
+def _supervisor_section(user: User) -> Section:
+    rankings = evaluation.staff_page_url("figures")
+    overdue = evaluation.bad_reviews_search(user, evaluation.ReviewFilter(overdue=True))
+    counts = [
+        Count(_("Overdue bad reviews"), overdue.count(), _url("evaluation:reviews", overdue=1))
+    ]
+    if user_has_perm_anywhere(user, Perm.DECIDE_APPEALS):
+        appeals = evaluation.appeals_to_decide(user)
+        counts.append(
+            Count(
+                _("Appeals to decide"), appeals.count(), _url("evaluation:reviews", state=APPEALED)
+            )
+        )
+    return Section(
+        key="supervisor",
+        title=_("Service supervision"),
+        counts=counts,
+        links=[
+            *([(_("Rankings"), rankings)] if rankings else []),
+            (_("Bad reviews"), reverse("evaluation:reviews")),
+        ],
+        data={
+            "include": "evaluation/review_home.html",
+            "reviews": _review_rows(user, overdue),
+        },
     )

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from fangkong.accounts.roles import ROLE_PERMS, Perm, Role
 from fangkong.checkpoints.tests import factories as checkpoints
+from fangkong.evaluation.tests import factories as evaluation
 from fangkong.health.tests.factories import raw_declaration
 from fangkong.ledger import services as ledger
 from fangkong.ledger.testing import register_test_kinds, unregister_test_kinds
@@ -753,6 +754,67 @@ ENDPOINTS = [
         "pass key rotate",
         Perm.MANAGE_UNITS,
         lambda s: ("post", "/passes/keys/rotate", {"unit_id": s.enterprise.pk}),
+    ),
+    # Service evaluation: the objects are built inside each request's rolled-back savepoint.
+    (
+        "eval services",
+        Perm.REGISTER_CASES,
+        lambda s: (
+            "get",
+            f"/evaluation/services?unit_id={evaluation.matrix_service(s).offerings.get().unit_id}",
+            None,
+        ),
+    ),
+    (
+        "eval case register",
+        Perm.REGISTER_CASES,
+        lambda s: (
+            "post",
+            "/evaluation/cases",
+            {"service_id": evaluation.matrix_service(s).pk, "unit_id": s.unit.pk},
+        ),
+    ),
+    (
+        "eval cases mine",
+        Perm.REGISTER_CASES,
+        lambda s: ("get", f"/evaluation/cases?unit_id={s.unit.pk}", None),
+    ),
+    (
+        "eval bad reviews list",
+        Perm.VIEW_EVALUATION,
+        lambda s: ("get", f"/evaluation/bad-reviews?unit_id={s.unit.pk}", None),
+    ),
+    (
+        "eval bad review get",
+        Perm.VIEW_EVALUATION,
+        lambda s: ("get", f"/evaluation/bad-reviews/{evaluation.matrix_bad_review(s)}", None),
+    ),
+    (
+        "eval callback",
+        Perm.HANDLE_REVIEWS,
+        lambda s: (
+            "post",
+            f"/evaluation/bad-reviews/{evaluation.matrix_bad_review(s)}/callbacks",
+            {"how": "phone", "reached": True, "said": "已联系"},
+        ),
+    ),
+    (
+        "eval outcome",
+        Perm.HANDLE_REVIEWS,
+        lambda s: (
+            "post",
+            f"/evaluation/bad-reviews/{evaluation.matrix_bad_review(s, 'handling')}/outcome",
+            {"outcome": "explained", "text": "系统故障"},
+        ),
+    ),
+    (
+        "eval appeal decide",
+        Perm.DECIDE_APPEALS,
+        lambda s: (
+            "post",
+            f"/evaluation/bad-reviews/{evaluation.matrix_bad_review(s, 'appealed')}/appeal",
+            {"upheld": True, "note": "核实属误评"},
+        ),
     ),
 ]
 

@@ -199,13 +199,15 @@ def test_the_home_page_stays_a_handful_of_queries(
     client, org, busy_day, at, django_assert_max_num_queries
 ):
     user = org.user(Role.GROUP_ADMIN, org.group)
-    # One user holding every role: eight sections at once, about nine queries each.
+    # One user holding every role: ten sections at once (the service head's and the
+    # supervisor's evaluation work, the supervisor's problems among them), a few queries each.
     for role, unit in ROLES[1:]:
         user.role_assignments.create(role=role, unit=getattr(org, unit))
     client.force_login(user)
     with time_machine.travel(at("15:00"), tick=False), django_assert_max_num_queries(70):
         response = client.get("/")
-    assert len(response.context["sections"]) == 8  # rectification: the supervisor accepts problems
+    # rectification: the supervisor accepts problems; evaluation: the head and the supervisor
+    assert len(response.context["sections"]) == 10
 
 
 def test_with_no_report_plan_in_force_the_admins_home_and_board_still_answer(client, org):

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from fangkong.accounts.models import User
 from fangkong.checkpoints.demo import demo_visitor_link, seed_checkpoints, seed_gate_passes
 from fangkong.core.paths import subtree_q
+from fangkong.evaluation.demo import demo_follow_up_path, seed_evaluation
 from fangkong.health.demo import seed_declarations
 from fangkong.health.selectors import link_token, live_link
 from fangkong.health.services import link_issue
@@ -104,6 +105,15 @@ class Command(BaseCommand):
             )
             for line in demo_summary():
                 self.stdout.write(f"  {line}")
+            started = time.monotonic()
+            evaluation = seed_evaluation()
+            accounts += evaluation["accounts"]
+            self.stdout.write(
+                f"\nService evaluation: {evaluation['ratings']} ratings, "
+                f"{evaluation['bad_reviews']} bad reviews at every stage "
+                f"({time.monotonic() - started:.1f}s); a 追评 link waiting for the person:"
+                f"\n  http://127.0.0.1:8000{demo_follow_up_path()}"
+            )
         self.stdout.write(f"\nDemo accounts (password: {DEMO_PASSWORD}):")
         for username, role, unit in accounts:
             self.stdout.write(f"  {username:<18} {role:<10} {unit}")

@@ -1,0 +1,406 @@
+"""The bad-review pages (差评): the list with its clocks, filters, paging and export; one bad
+review with its rating, callbacks, outcome, the appeal's decision and the 追评 link; a
+window-staff member's own ratings; the coverage gaps of the month.
+
+Thin: selectors read, services write. A refused form comes back with what was typed and
+the problem at its field (status 422 or 409), never as a redirect that loses the text.
+"""
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.actors import acting_user
+from fangkong.accounts.decorators import requires
+from fangkong.accounts.roles import Perm
+from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
+from fangkong.core.errors import ApplicationError, InvalidInput
+from fangkong.core.exports import Export
+from fangkong.core.qr import qr_data_uri
+from fangkong.core.retention import local_midnight
+from fangkong.core.text import parse_date
+from fangkong.core.web import page_context, renders_app_errors
+from fangkong.ledger.kinds import find as find_kind
+
+from . import selectors, services
+from .ledger_kind import APPEALED, CALLBACK_PENDING, HANDLING, KIND
+from .models import BadReview, Callback, Level, Outcome, Service, Staff, Window
+
+EXPORT_LIMIT = 100_000
+PER_PAGE = 50
+
+
+def _invalid(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, detail={field: [message]})
+
+
+def _id_or_none(request: HttpRequest, name: str) -> int | None:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise _invalid(name, _("Choose from the list."))
+    return int(raw)
+
+
+def _day(request: HttpRequest, name: str) -> dt.date | None:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        day = parse_date(raw)
+    except ValueError:
+        day = None
+    if day is None:
+        raise _invalid(name, _("Enter a date as YYYY-MM-DD."))
+    return day
+
+
+def review_filters(request: HttpRequest) -> selectors.ReviewFilter:
+    """The list's filters from the query string; a bad value is a 422 naming its field."""
+    user = request.user
+    filters = selectors.ReviewFilter()
+    unit_id = _id_or_none(request, "unit")
+    if unit_id is not None:
+        unit = selectors.service_units(user, Perm.VIEW_EVALUATION).filter(pk=unit_id).first()
+        if unit is None:
+            raise _invalid("unit", _("Choose a centre or station from the list."))
+        filters.unit = unit
+    window_id = _id_or_none(request, "window")
+    if window_id is not None:
+        window = (
+            scope_for(user, Perm.VIEW_EVALUATION)
+            .filter(Window.objects.filter(pk=window_id), "unit_path")
+            .first()
+        )
+        if window is None:
+            raise _invalid("window", _("Choose a window from the list."))
+        filters.window = window
+    staff_id = _id_or_none(request, "staff")
+    if staff_id is not None:
+        staff = (
+            scope_for(user, Perm.VIEW_EVALUATION)
+            .filter(Staff.objects.filter(pk=staff_id), "window__unit_path")
+            .first()
+        )
+        if staff is None:
+            raise _invalid("staff", _("Choose a staff member from the list."))
+        filters.staff = staff
+    service_id = _id_or_none(request, "service")
+    if service_id is not None:
+        service = Service.objects.filter(pk=service_id).first()
+        if service is None:
+            raise _invalid("service", _("Choose a service from the list."))
+        filters.service = service
+    level = request.GET.get("level", "").strip()
+    if level:
+        if level not in ("1", "2"):
+            raise _invalid("level", _("Choose a level from the list."))
+        filters.level = int(level)
+    state = request.GET.get("state", "").strip()
+    if state:
+        if state != "open" and state not in _state_labels():
+            raise _invalid("state", _("Choose a state from the list."))
+        filters.state = state
+    filters.overdue = request.GET.get("overdue") in ("1", "on", "true")
+    since, until = _day(request, "from"), _day(request, "to")
+    if since and until and until < since:
+        raise _invalid("to", _("The end comes before the start."))
+    filters.since = local_midnight(since) if since else None
+    filters.until = local_midnight(until + dt.timedelta(days=1)) if until else None
+    return filters
+
+
+def _state_labels() -> dict[str, str]:
+    spec = find_kind(KIND)
+    return {state.key: str(state.label) for state in spec.states} if spec else {}
+
+
+def _row(user: Any, bad_review: BadReview, now: dt.datetime) -> dict[str, Any]:
+    rating = bad_review.rating
+    return {
+        "bad": bad_review,
+        "rating": rating,
+        "unit": rating.case.unit,
+        "staff_name": selectors.staff_name_as_seen(user, rating.staff, rating.unit_path),
+        "state": _state_labels().get(bad_review.item.state, "") if bad_review.item else "",
+        "clocks": selectors.clocks_of(bad_review, now),
+    }
+
+
+def _with_clocks(rows: Any) -> Any:
+    return rows.prefetch_related("item__clocks")
+
+
+@login_required
+@requires(Perm.VIEW_EVALUATION)
+@renders_app_errors
+def reviews(request: HttpRequest) -> HttpResponse:
+    """Bad reviews in scope, newest first, with their clocks (red when overdue)."""
+    filters = review_filters(request)
+    rows = _with_clocks(selectors.bad_reviews_search(request.user, filters))
+    context = page_context(request, rows, PER_PAGE)
+    now = timezone.now()
+    context["rows"] = [_row(request.user, bad, now) for bad in context["page_obj"]]
+    return render(
+        request,
+        "evaluation/reviews.html",
+        {
+            **context,
+            "q": request.GET,
+            "units": selectors.service_units(request.user, Perm.VIEW_EVALUATION),
+            "windows": scope_for(request.user, Perm.VIEW_EVALUATION)
+            .filter(Window.objects.select_related("unit"), "unit_path")
+            .order_by("unit_path", "number"),
+            "staff_list": scope_for(request.user, Perm.VIEW_EVALUATION)
+            .filter(Staff.objects.all(), "window__unit_path")
+            .order_by("staff_number"),
+            "service_list": Service.objects.order_by("category", "code"),
+            "levels": [(1, Level(1).label), (2, Level(2).label)],
+            "states": list(_state_labels().items()),
+            "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
+        },
+    )
+
+
+@login_required
+@renders_app_errors
+def reviews_export(request: HttpRequest) -> HttpResponse:
+    """The filtered list as a spreadsheet: no personal data of the person who rated."""
+    export = Export(
+        request, object_type="evaluation.badreview", scope=scope_for(request.user, Perm.EXPORT)
+    )
+    filters = review_filters(request)
+    rows = export.scope.filter(  # type: ignore[attr-defined]
+        selectors.bad_reviews_search(request.user, filters), "rating__unit_path"
+    )
+    export.check_size(rows.count(), EXPORT_LIMIT)
+    labels = _state_labels()
+    headers = [
+        _("Rated at"),
+        _("Centre or station"),
+        _("Window"),
+        _("Staff member"),
+        _("Service"),
+        _("Level"),
+        _("Tags"),
+        _("Comment"),
+        _("State"),
+        _("Callback due"),
+        _("Rectification due"),
+        _("Overdue"),
+        _("Outcome"),
+        _("Public reply"),
+    ]
+
+    def local(value: dt.datetime | None) -> str:
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    def lines() -> Any:
+        for bad in rows.iterator(chunk_size=2000):
+            rating, item = bad.rating, bad.item
+            yield [
+                local(rating.rated_at),
+                rating.case.unit.place,
+                str(rating.window or ""),
+                selectors.staff_name_as_seen(request.user, rating.staff, rating.unit_path),
+                rating.service.name,
+                str(Level(rating.level).label),
+                "、".join(rating.tags),
+                rating.text,
+                labels.get(item.state, "") if item else "",
+                local(bad.callback_due_at),
+                local(bad.rectify_due_at),
+                _("Yes") if item and item.is_overdue and item.is_open else "",
+                str(bad.get_outcome_display()) if bad.outcome else "",
+                bad.reply,
+            ]
+
+    return export.response(
+        name="bad-reviews",
+        headers=headers,
+        rows=lines(),
+        unit_path=filters.unit.path if filters.unit else "",
+        label="bad reviews export",
+    )
+
+
+# ------------------------------------------------------------------ one bad review
+
+
+def problem_url(bad: BadReview) -> str:
+    """The rectification problem's page where it is routed, else its ledger item's."""
+    if bad.problem_id is None:
+        return ""
+    try:
+        return reverse("rectification:problem", args=[bad.problem_id])
+    except NoReverseMatch:
+        item_id = getattr(bad.problem, "item_id", None)
+        return reverse("ledger:item", args=[item_id]) if item_id else ""
+
+
+def _detail_context(request: HttpRequest, bad: BadReview) -> dict[str, Any]:
+    user = request.user
+    rating, item = bad.rating, bad.item
+    path = rating.unit_path
+    handles = scope_for(user, Perm.HANDLE_REVIEWS).covers(path)
+    decides = scope_for(user, Perm.DECIDE_APPEALS).covers(path) and not services._is_head(
+        acting_user(user), path
+    )
+    state = item.state if item else ""
+    is_open = bool(item and item.is_open)
+    follow_up = ""
+    if bad.follow_up_sent_at and bad.follow_up_at is None and is_open:
+        follow_up = request.build_absolute_uri(selectors.follow_up_path(bad))
+    return {
+        "bad": bad,
+        "rating": rating,
+        "item": item,
+        "unit": rating.case.unit,
+        "state_label": _state_labels().get(state, ""),
+        "staff_name": selectors.staff_name_as_seen(user, rating.staff, path),
+        "callbacks": bad.callbacks.select_related("caller"),
+        "clocks": selectors.clocks_of(bad),
+        "can_call": handles and is_open and state in (CALLBACK_PENDING, HANDLING),
+        "can_outcome": handles and is_open and state == HANDLING,
+        "can_decide": decides and is_open and state == APPEALED,
+        "hows": Callback.How.choices,
+        "outcomes": Outcome.choices,
+        "problem_url": problem_url(bad),
+        "follow_up_url": follow_up,
+        "follow_up_qr": qr_data_uri(follow_up) if follow_up else "",
+        "follow_up_level": Level(bad.follow_up_level).label if bad.follow_up_level else "",
+        "level_label": Level(rating.level).label,
+        "refused": {},
+    }
+
+
+def _render_detail(
+    request: HttpRequest, bad: BadReview, *, refused: dict[str, Any] | None = None, status=200
+) -> HttpResponse:
+    context = _detail_context(request, bad)
+    refused = refused or {}
+    if refused:  # a form no longer shown (the step has passed) reports above the page
+        shown = {"callback": "can_call", "outcome": "can_outcome", "appeal": "can_decide"}
+        refused["shown"] = bool(context[shown[refused["form"]]])
+        if not refused["shown"] and not refused["text"]:
+            refused["text"] = "；".join(m for ms in refused["errors"].values() for m in ms)
+    context["refused"] = refused
+    return render(request, "evaluation/review.html", context, status=status)
+
+
+FORM_FIELDS = {
+    "callback": ("how", "reached", "said"),
+    "outcome": ("outcome", "text", "reply"),
+    "appeal": ("upheld", "note"),
+}
+
+
+@login_required
+@renders_app_errors
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    """One bad review; its forms post back here and a refusal keeps what was typed."""
+    bad = selectors.bad_review_get(request.user, pk)
+    if request.method != "POST":
+        return _render_detail(request, bad)
+    form = request.POST.get("form", "")
+    if form not in FORM_FIELDS:
+        raise _invalid("form", _("Choose an action on the page."))
+    try:
+        message = _apply(request, bad, form)
+    except ApplicationError as exc:
+        detail = exc.detail if isinstance(exc.detail, dict) else {}
+        refused = {
+            "form": form,
+            "values": {name: request.POST.get(name, "") for name in FORM_FIELDS[form]},
+            "errors": {name: [str(m) for m in problems] for name, problems in detail.items()},
+            "text": "" if detail else exc.as_text(),
+        }
+        bad = selectors.bad_review_get(request.user, pk)
+        return _render_detail(request, bad, refused=refused, status=exc.status)
+    messages.success(request, message)
+    return redirect("evaluation:review", pk=bad.pk)
+
+
+def _apply(request: HttpRequest, bad: BadReview, form: str) -> str:
+    post, user = request.POST, request.user
+    if form == "callback":
+        reached = post.get("reached", "")
+        if reached not in ("1", "0"):
+            raise _invalid("reached", _("Say whether the person was reached."))
+        services.callback_record(
+            actor=user,
+            bad_review=bad,
+            how=post.get("how", ""),
+            reached=reached == "1",
+            said=post.get("said", ""),
+        )
+        return _("The callback was recorded.")
+    if form == "outcome":
+        outcome = post.get("outcome", "")
+        if outcome not in Outcome.values:
+            raise _invalid("outcome", _("Choose an outcome from the list."))
+        services.outcome_set(
+            actor=user,
+            bad_review=bad,
+            outcome=outcome,
+            text=post.get("text", ""),
+            reply=post.get("reply", ""),
+        )
+        return {
+            Outcome.FIXED_AT_ONCE: _("Fixed at once: give the person the follow-up link."),
+            Outcome.RECTIFY: _("A rectification problem was opened with the deadline."),
+            Outcome.EXPLAINED: _("The explanation was recorded; the bad review is closing."),
+            Outcome.APPEAL: _("The appeal was filed; a reviewer other than the head decides it."),
+        }[Outcome(outcome)]
+    upheld = post.get("upheld", "")
+    if upheld not in ("1", "0"):
+        raise _invalid("upheld", _("Choose whether the appeal is upheld."))
+    services.appeal_decide(
+        actor=user, bad_review=bad, upheld=upheld == "1", note=post.get("note", "")
+    )
+    if upheld == "1":
+        return _("The appeal was upheld: the rating leaves the figures and stays in history.")
+    return _("The appeal was rejected: the bad review goes back to its outcome.")
+
+
+# ------------------------------------------------------------------ a staff member's own
+
+
+@login_required
+@requires(Perm.REGISTER_CASES)
+@renders_app_errors
+def mine(request: HttpRequest) -> HttpResponse:
+    """A window-staff member's ratings this month, or their bad reviews still open."""
+    open_bad = request.GET.get("open_bad") == "1"
+    filters = selectors.MineFilter(since=selectors.month_start(), open_bad=open_bad)
+    rows = selectors.my_ratings(request.user, filters)
+    context = page_context(request, rows, PER_PAGE)
+    return render(
+        request,
+        "evaluation/review_mine.html",
+        {
+            **context,
+            "open_bad": open_bad,
+            "good_rate": None if open_bad else selectors.good_rate(rows),
+            "since": filters.since,
+        },
+    )
+
+
+@login_required
+@requires(Perm.VIEW_EVALUATION)
+@renders_app_errors
+def gaps(request: HttpRequest) -> HttpResponse:
+    """Services offered at a centre or station without a rating there this month."""
+    since = selectors.month_start()
+    rows = selectors.coverage_gaps(request.user, since)
+    context = page_context(request, rows, PER_PAGE)
+    return render(request, "evaluation/review_gaps.html", {**context, "since": since})

@@ -1,0 +1,287 @@
+"""The back office: the catalogue (search, export, add, edit, deactivate, the import with
+its preview and all-or-nothing commit), windows, staff (leaving revokes the badges), badge
+codes and their printable PDF, jurisdiction profiles and tag versions."""
+
+import io
+
+import openpyxl
+import pytest
+import zxingcpp
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from pypdf import PdfReader
+
+from fangkong.core.models import AuditLog
+from fangkong.evaluation import services
+from fangkong.evaluation.badge_pdf import INSTRUCTION, badge_qr_png, badge_url
+from fangkong.evaluation.models import Badge, Offering, Profile, Service, Staff, TagSet, Window
+
+from .helpers import build_centre
+
+pytestmark = pytest.mark.django_db
+
+
+def workbook(rows) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["事项编码", "事项名称", "事项类别", "单位编码", "窗口号"])
+    for row in rows:
+        sheet.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    return data.getvalue()
+
+
+def pdf_text(data: bytes) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_the_catalogue_searches_filters_and_exports(client, org):
+    c = build_centre(org)
+    Service.objects.create(code="HJ001", name="户口迁移", category="户籍", is_active=False)
+    client.force_login(c.head)
+    page = client.get("/evaluation/admin/")
+    assert page.status_code == 200 and page.context["page_obj"].paginator.count == 3
+    assert client.get("/evaluation/admin/?q=不动产").context["page_obj"].paginator.count == 1
+    assert client.get("/evaluation/admin/?category=户籍").context["page_obj"].paginator.count == 1
+    assert client.get("/evaluation/admin/?active=0").context["page_obj"].paginator.count == 1
+    export = client.get("/evaluation/admin/export/?q=社保&format=xlsx")
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True)
+    )
+    assert len(rows) == 2 and rows[1][:3] == ("SB001", "社保参保登记", "社保")
+    assert AuditLog.objects.filter(action=AuditLog.Action.EXPORT).exists()
+
+
+def test_adding_a_service_with_a_taken_code_keeps_what_was_typed(client, org):
+    c = build_centre(org)
+    client.force_login(c.head)
+    refused = client.post(
+        "/evaluation/admin/", {"code": "sb001", "name": "医保参保", "category": "医保"}
+    )
+    assert refused.status_code == 422
+    html = refused.content.decode()
+    assert 'value="医保参保"' in html and 'value="sb001"' in html and 'aria-invalid="true"' in html
+    done = client.post(
+        "/evaluation/admin/", {"code": "yb001", "name": "医保参保", "category": "医保"}
+    )
+    assert done.status_code == 302 and Service.objects.filter(code="YB001").exists()
+
+
+def test_edit_and_deactivate_a_service(client, org):
+    c = build_centre(org)
+    client.force_login(c.head)
+    url = f"/evaluation/admin/services/{c.social.pk}/"
+    client.post(url, {"action": "save", "code": "SB001", "name": "社保参保登记（个人）"})
+    c.social.refresh_from_db()
+    assert c.social.name == "社保参保登记（个人）"
+    client.post(url, {"action": "deactivate"})
+    c.social.refresh_from_db()
+    assert not c.social.is_active
+    with pytest.raises(services.InvalidInput):  # no new case for a deactivated service
+        services.case_register(actor=c.clerk, service=c.social)
+
+
+def test_the_import_previews_then_commits_every_row_or_none(client, org):
+    c = build_centre(org)
+    client.force_login(c.head)
+    bad = workbook(
+        [["YB001", "医保参保", "医保", "ZB01", ""], ["MZ001", "低保申请", "民政", "NOPE", ""]]
+    )
+    refused = client.post("/evaluation/admin/import/", {"file": SimpleUploadedFile("s.xlsx", bad)})
+    assert refused.status_code == 422
+    assert [row["row"] for row in refused.context["bad_rows"]] == [3]
+    assert not Service.objects.filter(code="YB001").exists()
+    good = workbook(
+        [
+            ["YB001", "医保参保", "医保", "ZB01", "3"],
+            ["YB001", "医保参保", "医保", "ZB", ""],
+            ["MZ001", "低保申请", "民政", "", ""],
+        ]
+    )
+    preview = client.post("/evaluation/admin/import/", {"file": SimpleUploadedFile("s.xlsx", good)})
+    assert preview.status_code == 200 and len(preview.context["rows"]) == 3
+    assert not Service.objects.filter(code="YB001").exists()  # nothing before the commit
+    done = client.post("/evaluation/admin/import/", {"token": preview.context["token"]})
+    assert done.status_code == 302
+    medical = Service.objects.get(code="YB001")
+    assert Offering.objects.filter(service=medical, window=c.window).exists()
+    assert Offering.objects.filter(service=medical, unit=c.centre, window__isnull=True).exists()
+    assert Service.objects.filter(code="MZ001").exists()
+    forged = client.post("/evaluation/admin/import/", {"token": "forged"})
+    assert forged.status_code == 422
+
+
+def test_another_centres_head_cannot_import_offerings_here(client, org):
+    build_centre(org)
+    client.force_login(org.user("service_head", org.ent_b))
+    sheet = workbook([["YB001", "医保参保", "医保", "ZB01", ""]])
+    refused = client.post(
+        "/evaluation/admin/import/", {"file": SimpleUploadedFile("s.xlsx", sheet)}
+    )
+    assert refused.status_code == 422 and not Service.objects.filter(code="YB001").exists()
+
+
+def test_windows_are_added_per_station_and_a_duplicate_number_is_refused(client, org):
+    c = build_centre(org)
+    client.force_login(c.head)
+    refused = client.post(
+        "/evaluation/admin/windows/", {"unit": c.station.pk, "number": "3", "name": "第二综合窗口"}
+    )
+    assert refused.status_code == 422 and 'value="第二综合窗口"' in refused.content.decode()
+    client.post("/evaluation/admin/windows/", {"unit": c.station.pk, "number": "4", "name": "社保"})
+    assert Window.objects.filter(unit=c.station, number="4").exists()
+    listed = client.get(f"/evaluation/admin/windows/?unit={c.station.pk}")
+    assert listed.context["page_obj"].paginator.count == 2
+    assert client.get("/evaluation/admin/windows/?unit=999999").status_code == 404
+
+
+def test_staff_are_assigned_and_leaving_revokes_their_badges(client, org):
+    c = build_centre(org)
+    new_clerk = org.user("window_staff", c.centre)
+    client.force_login(c.head)
+    refused = client.post(
+        "/evaluation/admin/staff/",
+        {
+            "window": c.window.pk,
+            "username": new_clerk.username,
+            "name": "李娜",
+            "staff_number": "ZB0103",
+        },
+    )
+    assert refused.status_code == 422 and 'value="李娜"' in refused.content.decode()
+    stranger = client.post(
+        "/evaluation/admin/staff/",
+        {"window": c.window.pk, "username": "nobody", "name": "李娜", "staff_number": "ZB0104"},
+    )
+    assert stranger.status_code == 422
+    client.post(
+        "/evaluation/admin/staff/",
+        {
+            "window": c.window.pk,
+            "username": new_clerk.username,
+            "name": "李娜",
+            "staff_number": "ZB0104",
+        },
+    )
+    member = Staff.objects.get(user=new_clerk)
+    badge = services.badge_issue(actor=c.head, unit=c.station, staff=member)
+    token = services.badge_token(badge)
+    client.post(f"/evaluation/admin/staff/{member.pk}/leave/")
+    member.refresh_from_db()
+    badge.refresh_from_db()
+    assert not member.is_active and badge.revoked_at is not None
+    with pytest.raises(services.NotFound):
+        services.badge_from_token(token)
+    assert client.get("/evaluation/admin/staff/?left=1").context["page_obj"].paginator.count == 1
+
+
+def test_badges_are_issued_revoked_with_audit_and_scoped(client, org):
+    c = build_centre(org)
+    client.force_login(c.head)
+    client.post("/evaluation/admin/badges/", {"holder": "staff", "staff": c.staff.pk})
+    client.post("/evaluation/admin/badges/", {"holder": "window", "window": c.window.pk})
+    client.post("/evaluation/admin/badges/", {"holder": "account", "unit": c.station.pk})
+    refused = client.post("/evaluation/admin/badges/", {"holder": "staff", "staff": "x"})
+    assert refused.status_code == 422
+    assert Badge.objects.count() == 3
+    assert Badge.objects.filter(channel="account", holder="station").count() == 1
+    listed = client.get(f"/evaluation/admin/badges/?unit={c.station.pk}")
+    assert listed.context["page_obj"].paginator.count == 3
+    badge = Badge.objects.get(holder="staff")
+    client.post(f"/evaluation/admin/badges/{badge.pk}/revoke/")
+    badge.refresh_from_db()
+    assert badge.revoked_at is not None
+    assert (
+        AuditLog.objects.filter(object_type="evaluation.badge", object_id=str(badge.pk)).count()
+        == 2
+    )
+    assert (
+        client.get(f"/evaluation/admin/badges/?unit={c.station.pk}")
+        .context["page_obj"]
+        .paginator.count
+        == 2
+    )
+    client.force_login(org.user("service_head", org.ent_b))
+    assert client.post(f"/evaluation/admin/badges/{badge.pk}/revoke/").status_code == 404
+    assert client.get(f"/evaluation/admin/badges/{badge.pk}/badge.pdf").status_code == 404
+    client.force_login(c.supervisor)  # no back office for the supervisor
+    assert client.get("/evaluation/admin/badges/").status_code == 403
+
+
+def test_the_badge_pdf_carries_name_number_window_instruction_and_a_qr_of_the_link(client, org):
+    c = build_centre(org)
+    badge = services.badge_issue(actor=c.head, unit=c.station, staff=c.staff)
+    client.force_login(c.head)
+    response = client.get(f"/evaluation/admin/badges/{badge.pk}/badge.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content)
+    text = text.replace("\n", "")
+    assert "王晓红" in text and "ZB0103" in text and "3 综合窗口" in text and INSTRUCTION in text
+    url = badge_url(badge, "http://testserver/")
+    assert services.badge_token(badge) in url
+    decoded = zxingcpp.read_barcodes(
+        Image.open(io.BytesIO(badge_qr_png(badge, "http://testserver/")))
+    )
+    assert [found.text for found in decoded] == [url]
+    assert services.badge_from_token(url.rstrip("/").rsplit("/", 1)[1]) == badge
+
+
+def test_a_stations_sheet_prints_every_live_badge_several_per_page(client, org):
+    c = build_centre(org)
+    for _ in range(5):
+        services.badge_issue(actor=c.head, unit=c.station, window=c.window)
+    services.badge_issue(actor=c.head, unit=c.station, staff=c.staff)
+    client.force_login(c.head)
+    response = client.get(f"/evaluation/admin/badges/sheet.pdf?unit={c.station.pk}")
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) == 2  # four badges to an A4 page
+    assert "王晓红" in pdf_text(response.content)
+    assert client.get("/evaluation/admin/badges/sheet.pdf").status_code == 422
+
+
+def test_profiles_are_edited_and_activated(client, org):
+    c = build_centre(org)
+    client.force_login(c.head)
+    dezhou = Profile.objects.get(name="德州市")
+    refused = client.post(
+        "/evaluation/admin/profiles/",
+        {
+            "profile": dezhou.pk,
+            "callback_hours": "abc",
+            "rectify_working_days": "5",
+            "follow_up_days": "7",
+        },
+    )
+    assert refused.status_code == 422 and 'value="abc"' in refused.content.decode()
+    client.post(
+        "/evaluation/admin/profiles/",
+        {
+            "profile": dezhou.pk,
+            "callback_hours": "12",
+            "rectify_working_days": "5",
+            "follow_up_days": "10",
+        },
+    )
+    dezhou.refresh_from_db()
+    assert (dezhou.callback_hours, dezhou.follow_up_days) == (12, 10)
+    client.post("/evaluation/admin/profiles/", {"profile": dezhou.pk, "action": "activate"})
+    assert services.active_profile().name == "德州市"
+
+
+def test_saving_tags_makes_a_new_version_and_keeps_the_old(client, org):
+    c = build_centre(org)
+    client.force_login(c.head)
+    first = TagSet.objects.get(version=1)
+    form = {f"level_{level}": "\n".join(first.tags[str(level)]) for level in range(1, 6)}
+    unchanged = client.post("/evaluation/admin/tags/", form)
+    assert unchanged.status_code == 422
+    form["level_1"] += "\n窗口无人"
+    too_long = {**form, "level_2": "这是一个非常非常非常长的标签文字超过了十六个字"}
+    refused = client.post("/evaluation/admin/tags/", too_long)
+    assert refused.status_code == 422 and "窗口无人" in refused.content.decode()
+    assert client.post("/evaluation/admin/tags/", form).status_code == 302
+    assert TagSet.objects.get(version=2).tags["1"][-1] == "窗口无人"
+    first.refresh_from_db()
+    assert "窗口无人" not in first.tags["1"]
