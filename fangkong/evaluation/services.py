@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -475,7 +476,7 @@ def bad_review_alert(*, bad_review_id: int) -> None:
         unit=unit,
         subject=subject,
         body="\n".join(lines),
-        link=ledger.item_link(bad_review.item_id or 0),
+        link=reverse("evaluation:review", args=[bad_review.pk]),
         to_users=recipients,
     )
 
