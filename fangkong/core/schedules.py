@@ -16,6 +16,7 @@ PERIODIC_JOBS = [
     ("fangkong.checkpoints.tasks.unstaffed_sweep", 5),  # duty posts without a guard at shift start
     ("fangkong.passes.tasks.trust_list_refresh", 60),  # the scanners' trust list, 48 h ahead
     ("fangkong.evaluation.tasks.follow_ups_expire", 60),  # bad reviews whose 追评 never came
+    ("fangkong.evaluation.tasks.monthly_publication", 1440),  # on the 1st: reports, ranking alerts
 ]
 
 
@@ -30,6 +31,9 @@ JOB_NAMES = {
     "fangkong.checkpoints.tasks.unstaffed_sweep": _("Duty posts without a guard"),
     "fangkong.passes.tasks.trust_list_refresh": _("Re-sign the pass trust list"),
     "fangkong.evaluation.tasks.follow_ups_expire": _("Close bad reviews without a follow-up"),
+    "fangkong.evaluation.tasks.monthly_publication": _(
+        "Monthly evaluation reports and ranking alerts"
+    ),
 }
 
 

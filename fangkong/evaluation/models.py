@@ -387,3 +387,54 @@ class Callback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bad_review_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class MonthlyReport(models.Model):
+    """The published monthly report (PDF, in Chinese) of a centre or station, made on the
+    1st for the month before; the public page lists them."""
+
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("month"))  # its first day
+    pdf = models.BinaryField(_("PDF"))
+    figures = models.JSONField(_("figures"), default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("monthly report")
+        verbose_name_plural = _("monthly reports")
+        ordering = ["unit", "-month"]
+        constraints = [models.UniqueConstraint(fields=["unit", "month"], name="eval_report_once")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.month:%Y-%m}"
+
+
+class RankingAlert(models.Model):
+    """A window or staff member at the bottom of its centre's ranking two months running,
+    told to the centre's head and supervisors once (the record makes the job idempotent)."""
+
+    centre = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("month"))  # the second of the two months, its first day
+    window = models.ForeignKey(
+        Window, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    staff = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ranking alert")
+        verbose_name_plural = _("ranking alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["centre", "month", "window", "staff"], name="eval_ranking_alert_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(window__isnull=True) ^ Q(staff__isnull=True),
+                name="eval_ranking_alert_one_holder",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.centre_id} {self.month:%Y-%m}"

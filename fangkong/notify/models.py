@@ -21,6 +21,7 @@ class Event(models.TextChoices):
     ITEM_ESCALATED = "item_escalated", _("Ledger item escalated")
     POST_UNSTAFFED = "post_unstaffed", _("Duty post unstaffed")
     BAD_REVIEW = "bad_review", _("Bad review of a service")
+    RANKING_ALERT = "ranking_alert", _("At the bottom of the service ranking")
     TEST = "test", _("Test message")
 
 
