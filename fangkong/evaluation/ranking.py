@@ -10,6 +10,7 @@ import datetime as dt
 from urllib.parse import urlencode
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -40,7 +41,9 @@ def ranking_alerts(*, month: Period, now: dt.datetime | None = None) -> int:
     month before; return how many alerts were sent (recorded ones are not sent again)."""
     earlier = month.previous_month()
     sent = 0
-    centres = OrgUnit.objects.filter(kind=UnitKind.SERVICE_CENTRE).open_on(month.end)
+    centres = OrgUnit.objects.filter(kind=UnitKind.SERVICE_CENTRE).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=month.start)
+    )
     for centre in centres:
         for group in ("window", "staff"):
             now_bottom = bottoms(centre, month, group)

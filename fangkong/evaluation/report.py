@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -128,5 +129,8 @@ def monthly_reports(*, now: dt.datetime | None = None) -> int:
     if today.day != 1:
         return 0
     month = month_period(today - dt.timedelta(days=1))
-    units = OrgUnit.objects.filter(kind__in=SERVICE_UNIT_KINDS).open_on(month.end)
+    # units open during the month (created later in the day than its data is fine)
+    units = OrgUnit.objects.filter(kind__in=SERVICE_UNIT_KINDS).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=month.start)
+    )
     return sum(1 for unit in units.order_by("path") if report_make(unit, month))

@@ -1,7 +1,9 @@
 """Service evaluation's staff pages. Each concern keeps its views in its own module; the
 citizen's pages (no log-in) are in ``public_urls.py``."""
 
-from django.urls import path  # noqa: F401  (the modules add their patterns)
+from django.urls import path
+
+from . import figures_views
 
 app_name = "evaluation"
 urlpatterns: list = [
@@ -9,4 +11,5 @@ urlpatterns: list = [
     # back office: catalogue, windows, staff, badges, profiles, tags (admin_views.py)
     # bad reviews (review_views.py)
     # figures, rankings, exports (figures_views.py)
+    path("figures/", figures_views.figures, name="figures"),
 ]
