@@ -144,7 +144,7 @@ def figures(request: HttpRequest) -> HttpResponse:
     period = parse_period(request.GET.get("from"), request.GET.get("to"), today)
     own_only = not user_has_perm_anywhere(user, Perm.VIEW_EVALUATION)
     if own_only:
-        staff = Staff.objects.filter(user=user).select_related("window__unit").first()
+        staff = Staff.objects.filter(user_id=user.pk).select_related("window__unit").first()
         if staff is None:
             raise PermissionDenied()
         unit = staff.window.unit

@@ -427,8 +427,16 @@ class RankingAlert(models.Model):
         verbose_name = _("ranking alert")
         verbose_name_plural = _("ranking alerts")
         constraints = [
+            # one constraint per holder: NULLs never clash in a unique constraint
             models.UniqueConstraint(
-                fields=["centre", "month", "window", "staff"], name="eval_ranking_alert_once"
+                fields=["centre", "month", "window"],
+                condition=Q(window__isnull=False),
+                name="eval_ranking_alert_window_once",
+            ),
+            models.UniqueConstraint(
+                fields=["centre", "month", "staff"],
+                condition=Q(staff__isnull=False),
+                name="eval_ranking_alert_staff_once",
             ),
             models.CheckConstraint(
                 condition=Q(window__isnull=True) ^ Q(staff__isnull=True),

@@ -8,6 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from pypdf import PdfReader
 
 from fangkong.evaluation import report, services
@@ -64,13 +65,18 @@ def _rich(c, day):
     return bad
 
 
+def _last_month_day() -> str:
+    first = timezone.localdate().replace(day=1)
+    return (first - dt.timedelta(days=1)).replace(day=3).isoformat()
+
+
 def _page(client, c, month):
     return client.get(f"/e/p/{c.centre.code}/?month={month}")
 
 
 def test_the_public_page_shows_the_figures_and_no_personal_data(client, org):
     c = build_centre(org)
-    day = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).replace(day=3).isoformat()
+    day = _last_month_day()
     _rich(c, day)
     response = _page(client, c, day[:7])
     assert response.status_code == 200
@@ -97,7 +103,7 @@ def test_an_unknown_unit_or_a_bad_month_is_a_clear_error(client, org):
 
 def test_two_requests_do_one_computation(client, org):
     c = build_centre(org)
-    day = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).replace(day=3).isoformat()
+    day = _last_month_day()
     rated(c, Level.VERY_SATISFIED, when=day)
     with CaptureQueriesContext(connection) as first:
         assert 'id="ratings">1<' in _page(client, c, day[:7]).content.decode()
