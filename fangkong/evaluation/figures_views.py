@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
 from fangkong.core.errors import InvalidInput, NotFound, PermissionDenied
@@ -144,7 +145,11 @@ def figures(request: HttpRequest) -> HttpResponse:
     period = parse_period(request.GET.get("from"), request.GET.get("to"), today)
     own_only = not user_has_perm_anywhere(user, Perm.VIEW_EVALUATION)
     if own_only:
-        staff = Staff.objects.filter(user_id=user.pk).select_related("window__unit").first()
+        staff = (
+            Staff.objects.filter(user=user).select_related("window__unit").first()
+            if isinstance(user, User)
+            else None
+        )
         if staff is None:
             raise PermissionDenied()
         unit = staff.window.unit
