@@ -186,7 +186,14 @@ class Case(models.Model):
     class Meta:
         verbose_name = _("service case")
         verbose_name_plural = _("service cases")
-        indexes = [models.Index(fields=["unit_path", "created_at"], name="eval_case_path_at")]
+        indexes = [
+            models.Index(fields=["unit_path", "created_at"], name="eval_case_path_at"),
+            # the figures count cases from this index alone, grouped as the ratings are
+            models.Index(
+                fields=["created_at", "unit_path", "window", "staff", "service"],
+                name="eval_case_figures",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.pk} {self.service_id}"
@@ -263,6 +270,16 @@ class Rating(models.Model):
         indexes = [
             models.Index(fields=["unit_path", "rated_at"], name="eval_rating_path_at"),
             models.Index(fields=["staff", "rated_at"], name="eval_rating_staff_at"),
+            # The figures read this index alone (no table rows): a period's ratings of a
+            # subtree counted per level and grouped by window, staff or service. The period
+            # leads: a path range would leave the rest of the key unused for the seek.
+            models.Index(
+                fields=["rated_at", "unit_path", "level", "excluded", "window", "staff", "service"],
+                name="eval_rating_figures",
+            ),
+            models.Index(
+                fields=["unit_path"], condition=Q(excluded=True), name="eval_rating_excluded"
+            ),
         ]
 
     def __str__(self) -> str:
