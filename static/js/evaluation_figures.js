@@ -14,7 +14,7 @@
   var chart = echarts.init(node);
   chart.setOption({
     tooltip: { trigger: "axis" },
-    legend: { top: 0 },
+    legend: { top: 0, type: "scroll" },
     grid: { left: 48, right: 48, top: 56, bottom: 64 },
     xAxis: { type: "category", data: data.labels, axisLabel: { interval: 0, rotate: data.labels.length > 4 ? 30 : 0 } },
     yAxis: [{ type: "value", minInterval: 1 }, { type: "value", min: 0, max: 100, position: "right" }],
