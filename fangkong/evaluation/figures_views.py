@@ -24,7 +24,7 @@ from fangkong.core.exports import Export
 from fangkong.core.paths import subtree_q
 from fangkong.core.routing import reads_from_replica
 from fangkong.core.web import renders_app_errors
-from fangkong.orgs.models import OrgUnit
+from fangkong.orgs.models import OrgUnit, UnitKind
 from fangkong.orgs.selectors import unit_get
 
 from .figures import (
@@ -159,7 +159,9 @@ def figures(request: HttpRequest) -> HttpResponse:
         unit_id = request.GET.get("unit")
         unit = unit_get(user, unit_id, Perm.VIEW_EVALUATION) if unit_id else _default_unit(user)
         scope = _narrowed(request, unit)
-        group = request.GET.get("group") or ("unit" if unit.kind != "service_station" else "window")
+        group = request.GET.get("group") or (
+            "window" if unit.kind == UnitKind.SERVICE_STATION else "unit"
+        )
         if group not in GROUPS:
             raise InvalidInput(
                 _("Choose a grouping from the list."),
