@@ -122,9 +122,10 @@ def load(built: dict[str, Any], first_hour: dt.datetime) -> None:
     callback_fields = fields(Callback, "bad_review at how reached said")
     # case n: staff member (n / 7) % 120, service (n / 13) % 30, hour n % 8760 of the year
     # (so each hour, day and month holds every staff member and service); level from a hash.
+    hashed = "((n %% 100003) * 7919) %% 100"
     level = (
-        "CASE WHEN (n * 7919) %% 100 < 60 THEN 5 WHEN (n * 7919) %% 100 < 85 THEN 4 "
-        "WHEN (n * 7919) %% 100 < 93 THEN 3 WHEN (n * 7919) %% 100 < 97 THEN 2 ELSE 1 END"
+        f"CASE WHEN {hashed} < 60 THEN 5 WHEN {hashed} < 85 THEN 4 "
+        f"WHEN {hashed} < 93 THEN 3 WHEN {hashed} < 97 THEN 2 ELSE 1 END"
     )
     joins = (
         f"JOIN bench_staff st ON st.idx = (n / 7) %% {len(staff)} "
