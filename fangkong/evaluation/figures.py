@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -269,17 +269,20 @@ def figures_by(scope: Scope, period: Period, group: str | None = None) -> dict[A
 
     in_period = Q(rated_at__gte=period.since, rated_at__lt=period.until)
     ratings = Rating.objects.filter(scope.q(), in_period)
-    # One row per key, level and exclusion: a plain GROUP BY, cheaper than a conditional
-    # count per level over every row.
-    keyed = _keyed(ratings, group, scope.path) if group else ratings.annotate(group_key=Value(0))
-    counts = keyed.values("group_key", "level", "excluded").annotate(n=Count("pk")).order_by()
-    for row in counts:
-        figures = at(row["group_key"] if group else None)
-        if row["excluded"]:
-            figures.appeals_upheld += row["n"]
-        elif row["level"] in figures.levels:
-            figures.levels[row["level"]] += row["n"]
-            figures.ratings += row["n"]
+    counted = Q(excluded=False)
+    for key, row in _grouped(
+        ratings,
+        group,
+        scope.path,
+        "",
+        n=Count("pk", filter=counted),
+        upheld=Count("pk", filter=Q(excluded=True)),
+        **{f"l{level}": Count("pk", filter=counted & Q(level=level)) for level in LEVELS},
+    ):
+        figures = at(key)
+        figures.ratings = row["n"] or 0
+        figures.appeals_upheld = row["upheld"] or 0
+        figures.levels = {level: row[f"l{level}"] or 0 for level in LEVELS}
 
     # Cases, less those whose rating was excluded (few: read through a partial index).
     cases = Case.objects.filter(
