@@ -27,6 +27,8 @@ PERIODIC_JOBS = [
 # (task path, local time "HH:MM" in Asia/Shanghai): jobs that run once a day at a set hour.
 DAILY_JOBS = [
     ("fangkong.rectification.tasks.colours_recompute", "01:00"),  # supervision colours
+    # On the 1st (the job checks the day): the monthly reports and the ranking alerts.
+    ("fangkong.evaluation.tasks.monthly_publication", "06:00"),
 ]
 
 
@@ -43,6 +45,9 @@ JOB_NAMES = {
     "fangkong.evaluation.tasks.follow_ups_expire": _("Close bad reviews without a follow-up"),
     "fangkong.rectification.bulletin.weekly_drafts": _("Monday's weekly bulletin drafts"),
     "fangkong.rectification.tasks.colours_recompute": _("Supervision colours, nightly"),
+    "fangkong.evaluation.tasks.monthly_publication": _(
+        "Monthly evaluation reports and ranking alerts"
+    ),
 }
 
 

@@ -186,7 +186,14 @@ class Case(models.Model):
     class Meta:
         verbose_name = _("service case")
         verbose_name_plural = _("service cases")
-        indexes = [models.Index(fields=["unit_path", "created_at"], name="eval_case_path_at")]
+        indexes = [
+            models.Index(fields=["unit_path", "created_at"], name="eval_case_path_at"),
+            # the figures count cases from this index alone, grouped as the ratings are
+            models.Index(
+                fields=["created_at", "unit_path", "window", "staff", "service"],
+                name="eval_case_figures",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.pk} {self.service_id}"
@@ -263,6 +270,16 @@ class Rating(models.Model):
         indexes = [
             models.Index(fields=["unit_path", "rated_at"], name="eval_rating_path_at"),
             models.Index(fields=["staff", "rated_at"], name="eval_rating_staff_at"),
+            # The figures read this index alone (no table rows): a period's ratings of a
+            # subtree counted per level and grouped by window, staff or service. The period
+            # leads: a path range would leave the rest of the key unused for the seek.
+            models.Index(
+                fields=["rated_at", "unit_path", "level", "excluded", "window", "staff", "service"],
+                name="eval_rating_figures",
+            ),
+            models.Index(
+                fields=["unit_path"], condition=Q(excluded=True), name="eval_rating_excluded"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -387,3 +404,62 @@ class Callback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bad_review_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class MonthlyReport(models.Model):
+    """The published monthly report (PDF, in Chinese) of a centre or station, made on the
+    1st for the month before; the public page lists them."""
+
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("month"))  # its first day
+    pdf = models.BinaryField(_("PDF"))
+    figures = models.JSONField(_("figures"), default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("monthly report")
+        verbose_name_plural = _("monthly reports")
+        ordering = ["unit", "-month"]
+        constraints = [models.UniqueConstraint(fields=["unit", "month"], name="eval_report_once")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.month:%Y-%m}"
+
+
+class RankingAlert(models.Model):
+    """A window or staff member at the bottom of its centre's ranking two months running,
+    told to the centre's head and supervisors once (the record makes the job idempotent)."""
+
+    centre = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("month"))  # the second of the two months, its first day
+    window = models.ForeignKey(
+        Window, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    staff = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ranking alert")
+        verbose_name_plural = _("ranking alerts")
+        constraints = [
+            # one constraint per holder: NULLs never clash in a unique constraint
+            models.UniqueConstraint(
+                fields=["centre", "month", "window"],
+                condition=Q(window__isnull=False),
+                name="eval_ranking_alert_window_once",
+            ),
+            models.UniqueConstraint(
+                fields=["centre", "month", "staff"],
+                condition=Q(staff__isnull=False),
+                name="eval_ranking_alert_staff_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(window__isnull=True) ^ Q(staff__isnull=True),
+                name="eval_ranking_alert_one_holder",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.centre_id} {self.month:%Y-%m}"

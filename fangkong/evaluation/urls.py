@@ -3,7 +3,7 @@ citizen's pages (no log-in) are in ``public_urls.py``."""
 
 from django.urls import path
 
-from . import admin_views, review_views, staff_views
+from . import admin_views, figures_views, review_views, staff_views
 
 app_name = "evaluation"
 urlpatterns: list = [
@@ -33,4 +33,5 @@ urlpatterns: list = [
     path("reviews/coverage-gaps/", review_views.gaps, name="gaps"),
     path("reviews/<id:pk>/", review_views.review, name="review"),
     # figures, rankings, exports (figures_views.py)
+    path("figures/", figures_views.figures, name="figures"),
 ]

@@ -24,6 +24,7 @@ class Event(models.TextChoices):
     WEEKLY_BULLETIN = "weekly_bulletin", _("Weekly rectification bulletin")
     SUPERVISION_ISSUED = "supervision_issued", _("Put under supervision")
     COLOUR_CHANGED = "colour_changed", _("Supervision colour changed")
+    RANKING_ALERT = "ranking_alert", _("At the bottom of the service ranking")
     TEST = "test", _("Test message")
 
 
