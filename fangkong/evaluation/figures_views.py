@@ -109,7 +109,10 @@ class Links:
                 self.base[name] = value
 
     def reviews(self, params: dict[str, Any], state: str = "") -> str:
+        """The bad-review list behind a count: as the figures, without the ratings an
+        upheld appeal excluded (``counted``)."""
         query = {**self.base, **{k: v for k, v in params.items() if v not in ("", None)}}
+        query["counted"] = 1
         if state:
             query["state"] = state
         return f"{REVIEWS_URL}?{urlencode(query)}"

@@ -110,6 +110,7 @@ def review_filters(request: HttpRequest) -> selectors.ReviewFilter:
             raise _invalid("state", _("Choose a state from the list."))
         filters.state = state
     filters.overdue = request.GET.get("overdue") in ("1", "on", "true")
+    filters.counted = request.GET.get("counted") in ("1", "on", "true")
     since, until = _day(request, "from"), _day(request, "to")
     if since and until and until < since:
         raise _invalid("to", _("The end comes before the start."))

@@ -275,6 +275,8 @@ class ReviewFilter:
     overdue: bool = False
     since: dt.datetime | None = None  # rated at or after
     until: dt.datetime | None = None  # rated before
+    # Only those the figures count: an upheld appeal's rating is kept but not counted.
+    counted: bool = False
 
 
 def bad_reviews_visible(user: Viewer) -> QuerySet[BadReview]:
@@ -312,6 +314,8 @@ def bad_reviews_search(user: Viewer, filters: ReviewFilter | None = None) -> Que
         rows = rows.filter(item__state=filters.state)
     if filters.overdue:
         rows = rows.filter(item__is_overdue=True, item__is_open=True)
+    if filters.counted:
+        rows = rows.filter(rating__excluded=False)
     if filters.since is not None:
         rows = rows.filter(rating__rated_at__gte=filters.since)
     if filters.until is not None:

@@ -108,3 +108,35 @@ def test_this_month_so_far_by_default(client, org):
     assert f'name="from" value="{today.replace(day=1):%Y-%m-%d}"' in html
     assert f'name="to" value="{today:%Y-%m-%d}"' in html
     assert c.centre.name in html
+
+
+def test_the_bad_review_count_is_the_number_of_rows_behind_its_link(client, org):
+    """The figure and the list count the same bad reviews, an upheld appeal left out of both."""
+    import re
+
+    from fangkong.evaluation.models import BadReview, Outcome
+    from fangkong.testing import travel
+
+    c = build_centre(org)
+    rated(c, Level.DISSATISFIED, when="2026-06-05")
+    rated(c, Level.VERY_DISSATISFIED, when="2026-06-06")
+    appealed = BadReview.objects.get(rating=rated(c, Level.DISSATISFIED, when="2026-06-07"))
+    with travel("2026-06-07", "15:00"):
+        services.callback_record(
+            actor=c.head, bad_review=appealed, how="phone", reached=True, said="点错了"
+        )
+        services.outcome_set(
+            actor=c.head, bad_review=appealed, outcome=Outcome.APPEAL, text="群众误操作"
+        )
+        services.appeal_decide(actor=c.supervisor, bad_review=appealed, upheld=True, note="误评")
+    client.force_login(c.supervisor)
+    html = client.get(
+        f"/evaluation/figures/?unit={c.centre.pk}&from=2026-06-01&to=2026-06-30"
+    ).content.decode()
+    found = re.search(r'id="total-bad"><a href="([^"]+)">(\d+)<', html)
+    assert found is not None
+    link, count = found.group(1).replace("&amp;", "&"), int(found.group(2))
+    assert count == 2
+    listed = client.get(link)
+    assert listed.status_code == 200
+    assert listed.context["page_obj"].paginator.count == count
