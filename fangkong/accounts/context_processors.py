@@ -37,5 +37,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 for perm in (Perm.RECORD_GATE, Perm.OVERRIDE_GATE, Perm.MANAGE_CHECKPOINTS)
             ),
             "override_gate": user_has_perm_anywhere(user, Perm.OVERRIDE_GATE),
+            "problems": user_has_perm_anywhere(user, Perm.VIEW_PROBLEMS),
+            "rectify": user_has_perm_anywhere(user, Perm.RECTIFY),
+            "supervise": user_has_perm_anywhere(user, Perm.SUPERVISE),
+            "evaluation": user_has_perm_anywhere(user, Perm.VIEW_EVALUATION),
+            "cases": user_has_perm_anywhere(user, Perm.REGISTER_CASES),
+            "services": user_has_perm_anywhere(user, Perm.MANAGE_SERVICES),
         }
     }

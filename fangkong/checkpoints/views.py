@@ -394,7 +394,7 @@ def visitors_export(request: HttpRequest) -> HttpResponse:
         _("ID number"),
         _("Phone"),
         _("Vehicle plate"),
-        _("Site"),
+        pgettext("visit", "Site"),
         _("Purpose"),
         _("Visit"),
         _("Registered"),

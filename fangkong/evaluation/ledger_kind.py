@@ -86,6 +86,7 @@ BAD_REVIEW = Kind(
     escalated_state=None,
     reopen_state=HANDLING,
     close_check=_close_check,
+    opened_notice=False,  # services.bad_review_alert says more, to more people
     warn_before_hours=2,
 )
 

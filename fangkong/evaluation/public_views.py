@@ -137,11 +137,18 @@ def _refused(request: HttpRequest, *, badge: bool = False) -> HttpResponse:
 # ------------------------------------------------------------------ the rating page
 
 
+def _window_label(window: Any) -> str:
+    """ "3号窗口 综合受理窗口", as the pages' templates write it."""
+    if window is None:
+        return ""
+    return f"{_('Window %(number)s') % {'number': window.number}} {window.name}".strip()
+
+
 def _case_context(case: Case) -> dict[str, Any]:
     return {
         "service": case.service.name,
         "unit": case.unit.name,
-        "window": str(case.window) if case.window else "",
+        "window": case.window,
         "staff": name_masked(case.staff.name) if case.staff else "",
     }
 
@@ -326,7 +333,7 @@ def _scan_page(
     shown = [s for s in offered if query in s.name or query in s.category] if query else offered
     context = {
         "unit": badge.unit.name,
-        "window": str(badge.window) if badge.window else "",
+        "window": badge.window,
         "staff": name_masked(badge.staff.name) if badge.staff else "",
         "services": shown,
         "offered_count": len(offered),
@@ -380,7 +387,7 @@ def kiosk(request: HttpRequest, token: str) -> HttpResponse:
     case = kiosk_case(badge) if state == "waiting" else None
     context = {
         "unit": badge.unit.name,
-        "window": str(badge.window),
+        "window": badge.window,
         "case": case,
         "case_token": services.case_token(case) if case else "",
         "case_info": _case_context(case) if case else {},
@@ -420,7 +427,12 @@ def kiosk_next(request: HttpRequest, token: str) -> HttpResponse:
     if case is not None:
         info = _case_context(case)
         served = _("Served by %(staff)s") % {"staff": info["staff"]} if info["staff"] else ""
-        body["case"] = {"token": services.case_token(case), **info, "staff": served}
+        body["case"] = {
+            "token": services.case_token(case),
+            **info,
+            "window": _window_label(case.window),
+            "staff": served,
+        }
     return _private(JsonResponse(body))
 
 
@@ -471,7 +483,6 @@ def _follow_up_page(
         "unit": rating.case.unit.name,
         "rated_at": rating.rated_at,
         "rated_level": Level(rating.level).label,
-        "outcome_text": bad_review.outcome_text,
         "reply": bad_review.reply,
         "levels": LEVELS,
         "state": state,

@@ -9,6 +9,7 @@ nothing twice.
 import datetime as dt
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -66,7 +67,7 @@ def _alert(centre: OrgUnit, month: Period, group: str, key: int, row: Row) -> bo
             RankingAlert.objects.create(centre=centre, month=month.start, **holder)
     except IntegrityError:  # recorded by an earlier run
         return False
-    with translation.override(None):
+    with translation.override(settings.LANGUAGE_CODE):
         what = (_("Window %(name)s") if group == "window" else _("Staff member %(name)s")) % {
             "name": row.label
         }

@@ -21,8 +21,10 @@ from fangkong.accounts.actors import acting_user
 from fangkong.accounts.decorators import requires
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
+from fangkong.core.audit import audit_record
 from fangkong.core.errors import ApplicationError, InvalidInput
 from fangkong.core.exports import Export
+from fangkong.core.models import AuditLog
 from fangkong.core.qr import qr_data_uri
 from fangkong.core.retention import local_midnight
 from fangkong.core.text import parse_date
@@ -35,6 +37,23 @@ from .models import BadReview, Callback, Level, Outcome, Service, Staff, Window
 
 EXPORT_LIMIT = 100_000
 PER_PAGE = 50
+
+
+def _contact_for_the_caller(user: Any, bad: BadReview) -> dict[str, str] | None:
+    """The name and phone the person left on the case, for whoever calls them back; the
+    view is audited as every view of an unmasked number is."""
+    case = bad.rating.case
+    if not (case.person_name or case.person_phone):
+        return None
+    audit_record(
+        actor=user,
+        action=AuditLog.Action.VIEW_SENSITIVE,
+        obj=case,
+        object_repr=f"case #{case.pk}",
+        scope_path=case.unit_path,
+        after={"fields": ["person_name", "person_phone"], "for": "callback"},
+    )
+    return {"name": case.person_name, "phone": case.person_phone}
 
 
 def _invalid(field: str, message: str) -> InvalidInput:
@@ -260,7 +279,9 @@ def _detail_context(request: HttpRequest, bad: BadReview) -> dict[str, Any]:
     follow_up = ""
     if bad.follow_up_sent_at and bad.follow_up_at is None and is_open:
         follow_up = request.build_absolute_uri(selectors.follow_up_path(bad))
+    calls = handles and is_open and state in (CALLBACK_PENDING, HANDLING)
     return {
+        "contact": _contact_for_the_caller(user, bad) if calls else None,
         "bad": bad,
         "rating": rating,
         "item": item,

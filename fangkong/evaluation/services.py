@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -421,7 +422,7 @@ def bad_review_open(*, rating: Rating, now: dt.datetime) -> BadReview:
     callback, rectify = deadlines(profile, now)
     case = rating.case
     unit = OrgUnit.objects.get(pk=case.unit_id)
-    with translation.override(None):
+    with translation.override(settings.LANGUAGE_CODE):
         title = _title(rating)
     bad_review = BadReview.objects.create(
         rating=rating,
@@ -456,7 +457,7 @@ def bad_review_alert(*, bad_review_id: int) -> None:
     ).get(pk=bad_review_id)
     rating = bad_review.rating
     unit = rating.case.unit
-    with translation.override(None):
+    with translation.override(settings.LANGUAGE_CODE):
         lines = [
             _("Service: %(s)s") % {"s": rating.service.name},
             _("Window: %(w)s") % {"w": str(rating.window) if rating.window else "—"},
@@ -686,7 +687,7 @@ def follow_ups_expire(*, now: dt.datetime | None = None) -> int:
         sent = bad_review.follow_up_sent_at or bad_review.outcome_at or now
         if now < sent + dt.timedelta(days=bad_review.follow_up_days):
             continue
-        with translation.override(None):
+        with translation.override(settings.LANGUAGE_CODE):
             reason = _("No follow-up review within %(n)d days.") % {"n": bad_review.follow_up_days}
         if bad_review.item is not None:
             ledger.item_request_close(actor=None, item=bad_review.item, reason=reason)

@@ -94,6 +94,9 @@ class Kind:
     # A kind's own close-out rule (e.g. N normal days): called with the item on every
     # close-out request and approval; it raises (InvalidInput) to refuse.
     close_check: Callable[[Any], None] | None = None
+    # False: the kind's app alerts of new items itself, so the generic "opened" notice
+    # would only repeat it.
+    opened_notice: bool = True
     state_labels: dict[str, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

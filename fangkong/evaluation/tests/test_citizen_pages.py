@@ -330,7 +330,13 @@ def awaiting_review(c) -> BadReview:
     services.rate(case=case, new=services.NewRating(level=1, tags=["态度不好"]))
     review = BadReview.objects.get(rating__case=case)
     services.callback_record(actor=c.head, bad_review=review, how="phone", reached=True, said="好")
-    services.outcome_set(actor=c.head, bad_review=review, outcome="fixed", text="已当面致歉并办结")
+    services.outcome_set(
+        actor=c.head,
+        bad_review=review,
+        outcome="fixed",
+        text="窗口人员已批评教育",  # internal: the person sees only the public reply
+        reply="已当面致歉并办结",
+    )
     review.refresh_from_db()
     return review
 
@@ -340,6 +346,7 @@ def test_the_follow_up_review_is_given_once(c, client):
     url = reverse("evaluation_public:follow_up", args=[services.follow_up_token(review)])
     page = text_of(client.get(url))
     assert "社保参保登记" in page and "已当面致歉并办结" in page
+    assert "批评教育" not in page
     assert page.count('name="level"') == 5
     sent = client.post(url, {"level": "5", "text": "满意"})
     assert sent.status_code == 302

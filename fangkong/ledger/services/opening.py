@@ -328,8 +328,11 @@ def _tell_owners_after_commit(
     """Send one notice per unit once the opening commits (none if it is rolled back).
 
     ``robust``: the items are stored by then, so a failed notice is logged, never the
-    caller's error.
+    caller's error. A kind that sends an alert of its own (a bad review names the service,
+    the level and the tags) asks for none (``Kind.opened_notice``).
     """
+    if not spec.opened_notice:
+        return
     batches = _opened_batches(actor, spec, items, rows)
     transaction.on_commit(partial(opened_notices_send, batches=batches), robust=True)
 
