@@ -7,13 +7,11 @@ transaction. Columns: 单位编码 (the site), 卡口编码, 岗位, 轮班日 (
 days), 值守人员账号 (a user holding the guard role at the site).
 """
 
-import io
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -24,7 +22,8 @@ from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.errors import InvalidInput
-from fangkong.core.sheets import Columns, read_table
+from fangkong.core.exports import xlsx_bytes
+from fangkong.core.sheets import Columns, cell_of, read_table
 from fangkong.core.text import clean_cell, compact
 
 from .models import Post
@@ -58,21 +57,7 @@ class Assignment:
 
 
 def template_workbook() -> bytes:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "值守排班"
-    sheet.append(COLUMNS.template_headers())
-    for row in TEMPLATE_EXAMPLES:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _cell(cells: list[Any], positions: dict[str, int], key: str) -> Any:
-    index = positions.get(key)
-    return cells[index] if index is not None and index < len(cells) else None
+    return xlsx_bytes(COLUMNS.template_headers(), TEMPLATE_EXAMPLES, title="值守排班")
 
 
 class _Lookup:
@@ -104,14 +89,14 @@ class _Lookup:
 def _read_row(
     cells: list[Any], positions: dict[str, int], lookup: _Lookup
 ) -> tuple[tuple[Post, int, User] | None, list[tuple[str, str, str]]]:
-    site = compact(_cell(cells, positions, "site_code")).upper()
-    checkpoint = compact(_cell(cells, positions, "checkpoint_code")).upper()
-    name = clean_cell(_cell(cells, positions, "post"))
+    site = compact(cell_of(cells, positions, "site_code")).upper()
+    checkpoint = compact(cell_of(cells, positions, "checkpoint_code")).upper()
+    name = clean_cell(cell_of(cells, positions, "post"))
     post = lookup.post(site, checkpoint, name)
     if post is None:
         where = f"{site} {checkpoint} {name}"
         return None, [("岗位", where, _("No such post at a checkpoint you manage."))]
-    raw_day = compact(_cell(cells, positions, "day"))
+    raw_day = compact(cell_of(cells, positions, "day"))
     try:
         day = int(float(raw_day))
     except ValueError:
@@ -119,7 +104,7 @@ def _read_row(
     if not 1 <= day <= post.period_days:
         message = _("The day of rotation is 1 to %(n)d.") % {"n": post.period_days}
         return None, [("轮班日", raw_day, message)]
-    username = clean_cell(_cell(cells, positions, "guard"))
+    username = clean_cell(cell_of(cells, positions, "guard"))
     guard = lookup.guard(post, username)
     if guard is None:
         return None, [("值守人员账号", username, _("No guard of this site has this account."))]

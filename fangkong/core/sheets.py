@@ -76,6 +76,12 @@ class Columns:
         ]
 
 
+def cell_of(cells: Sequence[Any], positions: dict[str, int], field: str) -> Any:
+    """The cell of ``field`` in a row (None when the file lacks the column or the row is short)."""
+    index = positions.get(field)
+    return cells[index] if index is not None and index < len(cells) else None
+
+
 def header_key(text: Any) -> str:
     """Return a header reduced for matching: folded, lower case, without notes or marks."""
     return _HEADER_NOISE.sub("", clean_cell(text)).lower()

@@ -10,13 +10,11 @@ Columns: 事项编码, 事项名称, 事项类别, and optionally 单位编码 (
 窗口号 (one of its windows).
 """
 
-import io
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -27,8 +25,9 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import InvalidInput
+from fangkong.core.exports import xlsx_bytes
 from fangkong.core.models import AuditLog
-from fangkong.core.sheets import Columns, read_table
+from fangkong.core.sheets import Columns, cell_of, read_table
 from fangkong.core.text import clean_cell, clean_text, compact, forbidden_character_in
 
 from . import services
@@ -236,21 +235,7 @@ class ImportRow:
 
 
 def template_workbook() -> bytes:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "服务事项"
-    sheet.append(COLUMNS.template_headers())
-    for row in TEMPLATE_EXAMPLES:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _cell(cells: list[Any], positions: dict[str, int], key: str) -> Any:
-    index = positions.get(key)
-    return cells[index] if index is not None and index < len(cells) else None
+    return xlsx_bytes(COLUMNS.template_headers(), TEMPLATE_EXAMPLES, title="服务事项")
 
 
 class _Lookup:
@@ -275,9 +260,9 @@ class _Lookup:
 def _read_row(
     cells: list[Any], positions: dict[str, int], lookup: _Lookup, number: int
 ) -> tuple[ImportRow | None, list[tuple[str, str, str]]]:
-    code = compact(clean_cell(_cell(cells, positions, "code"))).upper()
-    name = clean_cell(_cell(cells, positions, "name"))
-    category = clean_cell(_cell(cells, positions, "category"))
+    code = compact(clean_cell(cell_of(cells, positions, "code"))).upper()
+    name = clean_cell(cell_of(cells, positions, "name"))
+    category = clean_cell(cell_of(cells, positions, "category"))
     problems = []
     if not code or len(code) > 32:
         problems.append(("事项编码", code, _("A code of 1 to 32 characters is required.")))
@@ -285,8 +270,8 @@ def _read_row(
         problems.append(("事项名称", name, _("A name of 1 to 100 characters is required.")))
     if len(category) > 32:
         problems.append(("事项类别", category, _("At most %(n)d characters, please.") % {"n": 32}))
-    unit_code = compact(clean_cell(_cell(cells, positions, "unit_code"))).upper()
-    window_number = compact(clean_cell(_cell(cells, positions, "window")))
+    unit_code = compact(clean_cell(cell_of(cells, positions, "unit_code"))).upper()
+    window_number = compact(clean_cell(cell_of(cells, positions, "window")))
     if window_number.endswith(".0"):  # a number cell
         window_number = window_number[:-2]
     unit = window = None

@@ -8,13 +8,11 @@ endings and quotes). Each bad row is reported with its row number as Excel shows
 column and the reason; one bad row and nothing is imported.
 """
 
-import io
 import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q
 from django.utils import timezone
@@ -24,8 +22,9 @@ from fangkong.accounts.actors import Actor
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm
 from fangkong.core.errors import InvalidInput
+from fangkong.core.exports import xlsx_bytes
 from fangkong.core.models import Division
-from fangkong.core.sheets import Columns, read_table
+from fangkong.core.sheets import Columns, cell_of, read_table
 from fangkong.core.text import clean_cell, compact, parse_date
 
 from .models import RiskAreaBatch, RiskLevel
@@ -66,16 +65,7 @@ def template_headers() -> list[str]:
 
 def template_workbook() -> bytes:
     """Return the import template: the Chinese headers and two example rows."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "风险地区"
-    sheet.append(template_headers())
-    for row in TEMPLATE_EXAMPLES:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes(template_headers(), TEMPLATE_EXAMPLES, title="风险地区")
 
 
 @dataclass
@@ -103,18 +93,13 @@ class _Divisions:
         )
 
 
-def _cell(row: list[Any], positions: dict[str, int], key: str) -> Any:
-    index = positions.get(key)
-    return row[index] if index is not None and index < len(row) else None
-
-
 def _read_row(
     row: list[Any], positions: dict[str, int], divisions: _Divisions, today: Any
 ) -> tuple[AreaChange | None, list[tuple[str, str, str]]]:
     """Return the row's change, or its problems as (column, value, message)."""
     problems: list[tuple[str, str, str]] = []
-    code = compact(_cell(row, positions, "code"))
-    name = clean_cell(_cell(row, positions, "name"))
+    code = compact(cell_of(row, positions, "code"))
+    name = clean_cell(cell_of(row, positions, "name"))
     division: Division | None = None
     if code:
         division = divisions.code(code)
@@ -142,11 +127,11 @@ def _read_row(
             problems.append(("地区名称", name, message))
     else:
         problems.append(("地区代码", "", _("Give the region code or name.")))
-    level_text = compact(_cell(row, positions, "level")).lower()
+    level_text = compact(cell_of(row, positions, "level")).lower()
     level = LEVEL_WORDS.get(level_text)
     if level is None:
         problems.append(("风险等级", level_text, _("The risk level must be 高, 中 or 低.")))
-    raw_day = _cell(row, positions, "effective_from")
+    raw_day = cell_of(row, positions, "effective_from")
     try:
         day = parse_date(raw_day)
     except (ValueError, OverflowError):
@@ -159,7 +144,7 @@ def _read_row(
             problems.append(
                 ("生效日期", day.isoformat(), _("The effective date lies in the future."))
             )
-    stays_since = _stays_since(_cell(row, positions, "stays_since"), day, problems)
+    stays_since = _stays_since(cell_of(row, positions, "stays_since"), day, problems)
     if problems or division is None or level is None or day is None:
         return None, problems
     return AreaChange(division, level, day, stays_since), []
