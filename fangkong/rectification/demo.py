@@ -278,9 +278,26 @@ def seed_rectification() -> dict[str, int]:
     for problem in demo.made:  # today's colours (the steps above were dated in the past)
         services.recolour(problem, now=now)
     _colour_history(units[ENTERPRISE], today)
+    _supervise(parking, units[ENTERPRISE], today)
     imported = _audit_list(demo)
     bulletin = _last_weeks_bulletin(units[ENTERPRISE], today)
     return {"problems": len(demo.made), "imported": imported, "bulletin": bulletin}
+
+
+def _supervise(problem: Problem, enterprise: OrgUnit, today: dt.date) -> None:
+    """The enterprise's 纪委 puts the overdue parking problem under key supervision."""
+    from .models import SupervisionLevel
+    from .supervision import order_issue
+
+    if problem.item is not None:
+        order_issue(
+            actor=None,
+            item=problem.item,
+            supervising_unit=enterprise,
+            level=SupervisionLevel.KEY,
+            due_on=today + dt.timedelta(days=5),
+            note="每周五前报送整改进展",
+        )
 
 
 def _audit_list(demo: _Demo) -> int:

@@ -6,7 +6,14 @@ import pytest
 
 from fangkong.orgs.demo import DEMO_PASSWORD, seed
 from fangkong.rectification.demo import seed_rectification
-from fangkong.rectification.models import Bulletin, Colour, Evidence, Problem, Saving
+from fangkong.rectification.models import (
+    Bulletin,
+    Colour,
+    Evidence,
+    Problem,
+    Saving,
+    SupervisionOrder,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +25,9 @@ def test_the_demo_has_a_problem_in_every_state_and_colour(client):
     # The audit list came in through the import, and its first finding is assigned.
     imported = Problem.objects.filter(source_ref="审计报告〔2026〕5号").order_by("pk")
     assert imported.count() == 6 and imported[0].item.state == "assigned"
+    # The overdue parking problem is under supervision (列入督办).
+    order = SupervisionOrder.objects.get()
+    assert order.item.problem.title == "规范停车位" and order.is_active
     # Last week's bulletin is there to open as a PDF.
     bulletin = Bulletin.objects.get(pk=counts["bulletin"])
     assert bulletin.pdf.read().startswith(b"%PDF")
