@@ -312,7 +312,7 @@ def _signer(bulletin: Bulletin) -> str:
     user = bulletin.signed_by
     if user is None:
         return _("the office") if bulletin.signed_at else ""
-    return user.get_full_name() or user.username
+    return str(user)  # the display name, else the username
 
 
 def xlsx_data(bulletin: Bulletin) -> bytes:

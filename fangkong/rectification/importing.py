@@ -101,9 +101,10 @@ _SOURCE_ZH = {
 }
 _SEVERITY_ZH = {
     "一般": Severity.GENERAL,
+    # The pages call the levels 一般 / 较重 / 严重: 严重 is the top level, as shown.
     "较重": Severity.SERIOUS,
-    "严重": Severity.SERIOUS,
     "较严重": Severity.SERIOUS,
+    "严重": Severity.MAJOR,
     "重大": Severity.MAJOR,
     "特别严重": Severity.MAJOR,
 }
@@ -789,7 +790,7 @@ def column_notes() -> list[tuple[str, str]]:
         (
             label("source"),
             _(
-                "Optional; 会议, 审计, 督导组, 检查, 差评, 金点子 or 自查. "
+                "Optional; 会议, 审计, 督导组, 检查, 差评, 金点子 or 自查发现. "
                 "Empty: the source chosen on the upload form."
             ),
         ),
@@ -797,7 +798,7 @@ def column_notes() -> list[tuple[str, str]]:
         (label("title"), _("Required; at most 200 characters.")),
         (label("description"), _("Optional.")),
         (label("category"), _("Optional; at most 64 characters.")),
-        (label("severity"), _("Optional; 一般 (default), 较重 or 重大.")),
+        (label("severity"), _("Optional; 一般 (default), 较重 or 严重 (also 重大).")),
         (label("problem_class"), _("Optional; 立行立改, 限期整改 (default) or 长期整改.")),
         (
             label("unit"),

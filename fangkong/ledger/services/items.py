@@ -191,7 +191,7 @@ def item_assign(*, actor: Actor, item: Item, owners: Iterable[User]) -> Item:
     before = sorted(item.owners.values_list("pk", flat=True))
     item.owners.set(owner_list)
     after = [user.pk for user in owner_list]
-    names = "、".join(user.get_full_name() or user.username for user in owner_list)
+    names = "、".join(str(user) for user in owner_list)  # the display name, else the username
     _entry(
         item,
         Entry.Kind.ASSIGNMENT,

@@ -94,7 +94,12 @@ def _audit_list(org, today: dt.date) -> list[list]:
             target_label="整修卫生间",
             target_quantity="217间",
         ),
-        _row(title="招待费超标", unit="山东铝业有限公司", problem_class="立行立改"),
+        _row(
+            title="招待费超标",
+            unit="山东铝业有限公司",
+            problem_class="立行立改",
+            severity="严重",  # the pages' top level
+        ),
     ]
 
 
@@ -133,6 +138,7 @@ def test_an_audit_list_becomes_problems_with_targets_milestones_and_working_day_
     toilets = Problem.objects.get(title="卫生间设施老化")
     assert toilets.item.unit == org.shop_a  # found by its full place name
     assert toilets.severity == "serious"
+    assert Problem.objects.get(title="招待费超标").severity == "major"  # 严重, as the pages say
     assert toilets.due_on == calendar.add_working_days(today, 15)  # the official calendar
     assert toilets.targets.get().unit_of_measure == "间"
     fees = Problem.objects.get(title="招待费超标")
