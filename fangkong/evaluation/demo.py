@@ -23,7 +23,7 @@ from fangkong.accounts.models import RoleAssignment, User
 from fangkong.accounts.roles import Role
 from fangkong.orgs.models import OrgUnit
 
-from . import services
+from . import services, tally
 from .models import Badge, Case, Channel, Level, Offering, Rating, Service, Staff, TagSet, Window
 
 CENTRE = "ZBSC"
@@ -130,6 +130,7 @@ def seed_evaluation(*, now: dt.datetime | None = None) -> dict[str, Any]:
     tag_set = TagSet.objects.order_by("-version").first()
     ratings = _month(rng, windows, staff, services_, tag_set, now)
     bad = _bad_reviews(rng, centre, windows, staff, services_, now)
+    tally.rebuild()  # the month's cases and ratings went in in bulk
     return {"ratings": ratings + bad, "bad_reviews": bad, "accounts": accounts}
 
 

@@ -334,6 +334,9 @@ class BadReview(models.Model):
     )
     profile_name = models.CharField(_("jurisdiction profile"), max_length=64)
     callback_due_at = models.DateTimeField(_("callback due"))
+    # The first callback's time, kept by callback_record: the figures count callbacks and
+    # those on time from this column instead of searching the callbacks.
+    first_callback_at = models.DateTimeField(_("first called back at"), null=True, blank=True)
     rectify_due_at = models.DateTimeField(_("rectification due"))
     follow_up_days = models.PositiveSmallIntegerField(_("follow-up review waits (days)"))
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
@@ -463,3 +466,42 @@ class RankingAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.centre_id} {self.month:%Y-%m}"
+
+
+class MonthTally(models.Model):
+    """Counts per local month and (unit, window, staff member, service), kept exact in the
+    transaction of every write that changes them (a case, a rating, an upheld appeal), so
+    the figures of whole months read a few thousand rows instead of every rating.
+
+    ``window_id``, ``staff_id`` and ``service_id`` are plain numbers, 0 for none, so the
+    unique key holds on both databases. ``cases_excluded`` counts the cases of the month
+    whose rating an upheld appeal excluded (the 主动评价率 leaves them out).
+    """
+
+    month = models.DateField(_("month"))
+    unit_path = PathField(_("unit path"), max_length=255)
+    window_id = models.PositiveBigIntegerField(_("window"), default=0)
+    staff_id = models.PositiveBigIntegerField(_("staff member"), default=0)
+    service_id = models.PositiveBigIntegerField(_("service"), default=0)
+    cases = models.IntegerField(_("cases"), default=0)
+    cases_excluded = models.IntegerField(_("cases whose rating was excluded"), default=0)
+    ratings = models.IntegerField(_("ratings counted"), default=0)
+    upheld = models.IntegerField(_("appeals upheld"), default=0)
+    l1 = models.IntegerField(default=0)
+    l2 = models.IntegerField(default=0)
+    l3 = models.IntegerField(default=0)
+    l4 = models.IntegerField(default=0)
+    l5 = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("month tally")
+        verbose_name_plural = _("month tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "unit_path", "window_id", "staff_id", "service_id"],
+                name="eval_month_tally_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.unit_path}"

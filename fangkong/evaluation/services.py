@@ -39,6 +39,7 @@ from fangkong.orgs.models import OrgUnit
 from fangkong.rectification import services as rectification
 from fangkong.rectification.models import ProblemClass, Source
 
+from . import tally
 from .ledger_kind import (
     APPEALED,
     AWAITING_REVIEW,
@@ -288,6 +289,7 @@ def case_register(
         created_at=now or timezone.now(),
         created_by=user,
     )
+    tally.case_added(case)
     return case
 
 
@@ -303,7 +305,7 @@ def case_from_badge(
     _check_service(service, badge.unit)
     try:
         with transaction.atomic():
-            return Case.objects.create(
+            case = Case.objects.create(
                 service=service,
                 unit=badge.unit,
                 unit_path=badge.unit_path,
@@ -313,6 +315,8 @@ def case_from_badge(
                 created_at=now or timezone.now(),
                 request_id=request_id,
             )
+            tally.case_added(case)
+            return case
     except IntegrityError:  # the same request raced itself
         return Case.objects.get(request_id=request_id)
 
@@ -374,6 +378,7 @@ def rate(*, case: Case, new: NewRating, now: dt.datetime | None = None) -> Ratin
         rated_at=now,
         device=(new.device or "")[:64],
     )
+    tally.rating_added(rating)
     if rating.level in BAD_LEVELS:
         bad_review_open(rating=rating, now=now)
     return rating
@@ -527,6 +532,7 @@ def callback_record(
     ledger.item_follow_up(actor=actor, item=item, text=text, at=at, data={"callback": callback.pk})
     if not bad_review.callbacks.exclude(pk=callback.pk).exists():
         ledger.item_clock_meet(item=item, key=CALLBACK_CLOCK, at=at)
+        BadReview.objects.filter(pk=bad_review.pk).update(first_callback_at=at)
     if reached and item.state == CALLBACK_PENDING:
         item.refresh_from_db()
         ledger.item_transition(actor=actor, item=item, target=HANDLING, by_hand=False)
@@ -644,6 +650,8 @@ def appeal_decide(
     bad_review.save(update_fields=["appeal_upheld", "appeal_decided_by", "appeal_note"])
     if upheld:
         Rating.objects.filter(pk=bad_review.rating_id).update(excluded=True)
+        rating = Rating.objects.select_related("case").get(pk=bad_review.rating_id)
+        tally.rating_excluded(rating, rating.case)
         ledger.item_request_close(
             actor=actor, item=item, reason=_("Appeal upheld: %(n)s") % {"n": note}
         )
