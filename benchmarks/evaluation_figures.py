@@ -117,7 +117,8 @@ def load(built: dict[str, Any], first_hour: dt.datetime) -> None:
     )  # fmt: skip
     bad_fields = fields(
         BadReview, "id rating profile_name callback_due_at rectify_due_at follow_up_days "
-        "outcome outcome_text appeal_note reply follow_up_key follow_up_text",
+        "outcome outcome_text appeal_note reply follow_up_key follow_up_text "
+        "rated_at unit_path counted",
     )  # fmt: skip
     callback_fields = fields(Callback, "bad_review at how reached said")
     # case n: staff member (n / 7) % 120, service (n / 13) % 30, hour n % 8760 of the year
@@ -166,8 +167,9 @@ def load(built: dict[str, Any], first_hour: dt.datetime) -> None:
         )
         cursor.execute(
             f"INSERT INTO {insert_target(BadReview, bad_fields, connection)} "
-            f"SELECT id, id, 'default', rated_at, rated_at, 7, '', '', '', '', 'f' || id, '' "
-            f"FROM evaluation_rating WHERE level <= 2"
+            f"SELECT id, id, 'default', rated_at, rated_at, 7, '', '', '', '', 'f' || id, '', "
+            f"rated_at, unit_path, %s FROM evaluation_rating WHERE level <= 2",
+            [True],
         )
         cursor.execute(
             f"INSERT INTO {insert_target(Callback, callback_fields, connection)} "

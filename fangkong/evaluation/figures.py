@@ -287,11 +287,8 @@ def figures_by(scope: Scope, period: Period, group: str | None = None) -> dict[A
     for key, n in _case_counts(scope, group, months, edges).items():
         at(key).cases = n
 
-    bad_reviews = BadReview.objects.filter(
-        scope.q("rating__"),
-        rating__rated_at__gte=period.since,
-        rating__rated_at__lt=period.until,
-        rating__excluded=False,
+    bad_reviews = BadReview.objects.filter(  # the rating's facts are copied: no join
+        scope.q(), rated_at__gte=period.since, rated_at__lt=period.until, counted=True
     )
     called = Q(first_callback_at__isnull=False)
     on_time = Q(first_callback_at__lte=F("callback_due_at"))
@@ -300,7 +297,7 @@ def figures_by(scope: Scope, period: Period, group: str | None = None) -> dict[A
         bad_reviews,
         group,
         scope.path,
-        "rating__",
+        "",
         n=Count("pk"),
         called=Count("pk", filter=called),
         on_time=Count("pk", filter=on_time),

@@ -337,6 +337,14 @@ class BadReview(models.Model):
     # The first callback's time, kept by callback_record: the figures count callbacks and
     # those on time from this column instead of searching the callbacks.
     first_callback_at = models.DateTimeField(_("first called back at"), null=True, blank=True)
+    # The rating's facts the figures filter and group by, copied so that reading a year's bad
+    # reviews needs no join; ``counted`` is False once an upheld appeal excluded the rating.
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    unit_path = PathField(_("unit path"), max_length=255, blank=True, default="")
+    window_id = models.PositiveBigIntegerField(null=True, blank=True)
+    staff_id = models.PositiveBigIntegerField(null=True, blank=True)
+    service_id = models.PositiveBigIntegerField(null=True, blank=True)
+    counted = models.BooleanField(_("counted in the figures"), default=True)
     rectify_due_at = models.DateTimeField(_("rectification due"))
     follow_up_days = models.PositiveSmallIntegerField(_("follow-up review waits (days)"))
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
@@ -375,6 +383,7 @@ class BadReview(models.Model):
     class Meta:
         verbose_name = _("bad review")
         verbose_name_plural = _("bad reviews")
+        indexes = [models.Index(fields=["unit_path", "rated_at"], name="eval_bad_path_at")]
 
     def __str__(self) -> str:
         return f"bad review {self.pk}"

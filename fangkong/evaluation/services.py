@@ -431,6 +431,11 @@ def bad_review_open(*, rating: Rating, now: dt.datetime) -> BadReview:
         title = _title(rating)
     bad_review = BadReview.objects.create(
         rating=rating,
+        rated_at=rating.rated_at,
+        unit_path=rating.unit_path,
+        window_id=rating.window_id,
+        staff_id=rating.staff_id,
+        service_id=rating.service_id,
         profile_name=profile.name,
         callback_due_at=callback.due_at,
         rectify_due_at=rectify.due_at,
@@ -650,6 +655,7 @@ def appeal_decide(
     bad_review.save(update_fields=["appeal_upheld", "appeal_decided_by", "appeal_note"])
     if upheld:
         Rating.objects.filter(pk=bad_review.rating_id).update(excluded=True)
+        BadReview.objects.filter(pk=bad_review.pk).update(counted=False)
         rating = Rating.objects.select_related("case").get(pk=bad_review.rating_id)
         tally.rating_excluded(rating, rating.case)
         ledger.item_request_close(

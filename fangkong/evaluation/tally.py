@@ -115,7 +115,7 @@ def rebuild() -> int:
 
 def first_callbacks_rebuild() -> None:
     """Each bad review's first callback time, from its callbacks (after a bulk load)."""
-    from django.db.models import Min, OuterRef, Subquery
+    from django.db.models import Exists, Min, OuterRef, Subquery
 
     from .models import BadReview, Callback
 
@@ -126,3 +126,12 @@ def first_callbacks_rebuild() -> None:
         .values("at")
     )
     BadReview.objects.update(first_callback_at=Subquery(first))
+    rating = Rating.objects.filter(pk=OuterRef("rating_id"))
+    BadReview.objects.update(
+        rated_at=Subquery(rating.values("rated_at")),
+        unit_path=Subquery(rating.values("unit_path")),
+        window_id=Subquery(rating.values("window_id")),
+        staff_id=Subquery(rating.values("staff_id")),
+        service_id=Subquery(rating.values("service_id")),
+        counted=~Exists(Rating.objects.filter(pk=OuterRef("rating_id"), excluded=True)),
+    )

@@ -48,8 +48,33 @@ def test_the_tallies_equal_a_recount_and_the_figures_of_whole_months_match_the_r
         services.appeal_decide(actor=c.supervisor, bad_review=appealed, upheld=True, note="误评")
 
     kept = _tallies()
+    facts = list(
+        BadReview.objects.order_by("pk").values_list(
+            "rated_at",
+            "unit_path",
+            "window_id",
+            "staff_id",
+            "service_id",
+            "counted",
+            "first_callback_at",
+        )
+    )
     tally.rebuild()
     assert _tallies() == kept  # what the writes kept is what a recount finds
+    assert (
+        list(
+            BadReview.objects.order_by("pk").values_list(
+                "rated_at",
+                "unit_path",
+                "window_id",
+                "staff_id",
+                "service_id",
+                "counted",
+                "first_callback_at",
+            )
+        )
+        == facts
+    )
 
     # April 30 to June 30: April 30 from the rows, May and June from the tallies.
     figures = figures_of(Scope(c.centre.path), Period(dt.date(2026, 4, 30), dt.date(2026, 6, 30)))
@@ -58,6 +83,9 @@ def test_the_tallies_equal_a_recount_and_the_figures_of_whole_months_match_the_r
     assert figures.appeals_upheld == 1
     assert figures.levels == {v: counted.filter(level=v).count() for v in (5, 4, 3, 2, 1)}
     assert figures.cases == Case.objects.count() - 1 == 5  # less the excluded rating's case
+    # Bad reviews: the appealed one is out; the other is counted, not yet called back.
+    assert figures.bad == BadReview.objects.filter(rating__excluded=False).count() == 1
+    assert figures.called == 0
     # May alone (a whole month) and a stretch inside June (rows only) agree with the rows.
     may = figures_of(Scope(c.centre.path), Period(dt.date(2026, 5, 1), dt.date(2026, 5, 31)))
     assert may.ratings == 1 and may.appeals_upheld == 1 and may.levels[4] == 1
