@@ -7,7 +7,6 @@ transaction. Columns: 单位编码 (the site), 卡口编码, 岗位, 轮班日 (
 days), 值守人员账号 (a user holding the guard role at the site).
 """
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,14 +22,13 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.errors import InvalidInput
 from fangkong.core.exports import xlsx_bytes
-from fangkong.core.sheets import Columns, cell_of, read_table
+from fangkong.core.sheets import Columns, cell_of, read_table, read_upload, refuse_row_errors
 from fangkong.core.text import clean_cell, compact
 
 from .models import Post
 from .services import guards_of, roster_set
 
 MAX_ROWS = 5_000
-ALLOWED_SUFFIXES = {".xlsx", ".xls", ".ods", ".csv"}
 SIGNING_SALT = "checkpoints.roster-import"
 COLUMNS = Columns(
     fields={
@@ -135,29 +133,14 @@ def parse_rows(actor: Actor, path: Path) -> list[Assignment]:
         if result is not None:
             seen[(result[0].pk, result[1])] = row.number
             found.append(Assignment(row.number, *result))
-    if errors:
-        rows = len({error["row"] for error in errors})
-        raise InvalidInput(
-            _("%(rows)d row(s) have errors; nothing was imported.") % {"rows": rows},
-            detail={"rows": errors[:1000]},
-        )
-    if not found:
-        raise InvalidInput(_("The file has no rows."))
+    refuse_row_errors(errors, found)
     return found
 
 
 def roster_preview(*, actor: Actor, upload: UploadedFile) -> tuple[list[Assignment], str]:
     """Check an uploaded roster; return its assignments and the token that commits them."""
     require_perm(actor, Perm.MANAGE_CHECKPOINTS)
-    suffix = Path(upload.name or "roster.xlsx").suffix.lower()
-    if suffix not in ALLOWED_SUFFIXES:
-        raise InvalidInput(_("Upload an .xlsx, .xls, .ods or .csv file."))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"roster{suffix}"
-        with path.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-        assignments = parse_rows(actor, path)
+    assignments = read_upload(upload, lambda path: parse_rows(actor, path))
     rows = [(a.row, a.post.pk, a.day_index, a.guard.pk) for a in assignments]
     return assignments, signing.dumps(rows, salt=SIGNING_SALT)
 

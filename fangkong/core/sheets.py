@@ -16,10 +16,11 @@ starts. Blank rows are skipped and not counted.
 
 import csv
 import re
-from collections.abc import Generator, Iterator, Sequence
+import tempfile
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.utils.translation import gettext as _
 from python_calamine import CalamineWorkbook
@@ -291,3 +292,34 @@ def _unreadable(lines: list[str], index: int) -> Row:
         ),
     )
     return Row(index + 1, [line], problem)
+
+
+T = TypeVar("T")
+UPLOAD_SUFFIXES = {".xlsx", ".xls", ".ods", ".csv"}
+
+
+def read_upload(upload: Any, parse: Callable[[Path], T]) -> T:
+    """Write an uploaded spreadsheet to a temporary file and ``parse`` it there; a file of
+    another kind is refused before anything is read."""
+    suffix = Path(upload.name or "upload.xlsx").suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise InvalidInput(_("Upload an .xlsx, .xls, .ods or .csv file."))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        return parse(path)
+
+
+def refuse_row_errors(errors: list[dict[str, Any]], found: Sequence[Any], **detail: Any) -> None:
+    """All rows or none: raise with every row's errors (the first 1,000), or when the file
+    held no row at all."""
+    if errors:
+        rows = len({error["row"] for error in errors})
+        raise InvalidInput(
+            _("%(rows)d row(s) have errors; nothing was imported.") % {"rows": rows},
+            detail={"rows": errors[:1000], **detail},
+        )
+    if not found:
+        raise InvalidInput(_("The file has no rows."))

@@ -10,7 +10,6 @@ Columns: 事项编码, 事项名称, 事项类别, and optionally 单位编码 (
 窗口号 (one of its windows).
 """
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,14 +26,13 @@ from fangkong.core.audit import audit_record
 from fangkong.core.errors import InvalidInput
 from fangkong.core.exports import xlsx_bytes
 from fangkong.core.models import AuditLog
-from fangkong.core.sheets import Columns, cell_of, read_table
+from fangkong.core.sheets import Columns, cell_of, read_table, read_upload, refuse_row_errors
 from fangkong.core.text import clean_cell, clean_text, compact, forbidden_character_in
 
 from . import services
 from .models import Level, Offering, Profile, Service, Staff, TagSet, Window
 
 MAX_ROWS = 5_000
-ALLOWED_SUFFIXES = {".xlsx", ".xls", ".ods", ".csv"}
 SIGNING_SALT = "evaluation.catalogue-import"
 MAX_TAGS = 12
 MAX_TAG = 16
@@ -319,29 +317,14 @@ def parse_rows(actor: Actor, path: Path) -> list[ImportRow]:
         if result is not None:
             names.setdefault(result.code, (result.name, row.number))
             found.append(result)
-    if errors:
-        rows = len({error["row"] for error in errors})
-        raise InvalidInput(
-            _("%(rows)d row(s) have errors; nothing was imported.") % {"rows": rows},
-            detail={"rows": errors[:1000]},
-        )
-    if not found:
-        raise InvalidInput(_("The file has no rows."))
+    refuse_row_errors(errors, found)
     return found
 
 
 def import_preview(*, actor: Actor, upload: UploadedFile) -> tuple[list[ImportRow], str]:
     """Check an uploaded catalogue; return its rows and the token that commits them."""
     require_perm(actor, Perm.MANAGE_SERVICES)
-    suffix = Path(upload.name or "services.xlsx").suffix.lower()
-    if suffix not in ALLOWED_SUFFIXES:
-        raise InvalidInput(_("Upload an .xlsx, .xls, .ods or .csv file."))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"services{suffix}"
-        with path.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-        rows = parse_rows(actor, path)
+    rows = read_upload(upload, lambda path: parse_rows(actor, path))
     signed = [
         (
             r.row,

@@ -8,7 +8,6 @@ endings and quotes). Each bad row is reported with its row number as Excel shows
 column and the reason; one bad row and nothing is imported.
 """
 
-import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -24,14 +23,13 @@ from fangkong.accounts.selectors import require_perm
 from fangkong.core.errors import InvalidInput
 from fangkong.core.exports import xlsx_bytes
 from fangkong.core.models import Division
-from fangkong.core.sheets import Columns, cell_of, read_table
+from fangkong.core.sheets import Columns, cell_of, read_table, read_upload, refuse_row_errors
 from fangkong.core.text import clean_cell, compact, parse_date
 
 from .models import RiskAreaBatch, RiskLevel
 from .services import AreaChange, ListChange, risk_areas_apply
 
 MAX_ROWS = 5_000
-ALLOWED_SUFFIXES = {".xlsx", ".xls", ".ods", ".csv"}
 COLUMNS = Columns(
     fields={
         "code": ("地区代码", "区划代码", "行政区划代码", "地区编码", "代码", "code"),
@@ -202,36 +200,20 @@ def parse_rows(path: Path) -> tuple[list[AreaChange], list[str]]:
             first_row[change.division.code] = number
             changes.append(change)
     ignored = table.ignored
-    if errors:
-        rows = len({error["row"] for error in errors})
-        raise InvalidInput(
-            _("%(rows)d row(s) have errors; nothing was imported.") % {"rows": rows},
-            detail={"rows": errors[:1000], "ignored_columns": ignored},
-        )
-    if not changes:
-        raise InvalidInput(_("The file has no rows."))
+    refuse_row_errors(errors, changes, ignored_columns=ignored)
     return changes, ignored
 
 
 def risk_areas_import(*, actor: Actor, upload: UploadedFile, notice: str = "") -> ImportedList:
     """Import a risk-area notice from a spreadsheet: all rows or none; re-check the raises."""
     require_perm(actor, Perm.MANAGE_OUTBREAK)
-    name = upload.name or "upload.xlsx"
-    suffix = Path(name).suffix.lower()
-    if suffix not in ALLOWED_SUFFIXES:
-        raise InvalidInput(_("Upload an .xlsx, .xls, .ods or .csv file."))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"areas{suffix}"
-        with path.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-        changes, ignored = parse_rows(path)
+    changes, ignored = read_upload(upload, parse_rows)
     change = risk_areas_apply(
         actor=actor,
         changes=changes,
         kind=RiskAreaBatch.Kind.IMPORT,
         notice=notice,
-        original_name=name,
+        original_name=upload.name or "upload.xlsx",
     )
     done = {item.name: getattr(change, item.name) for item in fields(ListChange)}
     return ImportedList(**done, ignored_columns=ignored)
