@@ -23,6 +23,12 @@ def _tallies() -> dict:
     }
 
 
+def _bad_review_facts() -> list:
+    """What each bad review copies from its rating and callbacks, in order."""
+    fields = ("rated_at", "unit_path", "window_id", "staff_id", "service_id", "counted")
+    return list(BadReview.objects.order_by("pk").values_list(*fields, "first_callback_at"))
+
+
 def test_the_tallies_equal_a_recount_and_the_figures_of_whole_months_match_the_rows(org):
     import datetime as dt
 
@@ -48,33 +54,10 @@ def test_the_tallies_equal_a_recount_and_the_figures_of_whole_months_match_the_r
         services.appeal_decide(actor=c.supervisor, bad_review=appealed, upheld=True, note="误评")
 
     kept = _tallies()
-    facts = list(
-        BadReview.objects.order_by("pk").values_list(
-            "rated_at",
-            "unit_path",
-            "window_id",
-            "staff_id",
-            "service_id",
-            "counted",
-            "first_callback_at",
-        )
-    )
+    facts = _bad_review_facts()
     tally.rebuild()
     assert _tallies() == kept  # what the writes kept is what a recount finds
-    assert (
-        list(
-            BadReview.objects.order_by("pk").values_list(
-                "rated_at",
-                "unit_path",
-                "window_id",
-                "staff_id",
-                "service_id",
-                "counted",
-                "first_callback_at",
-            )
-        )
-        == facts
-    )
+    assert _bad_review_facts() == facts  # and the copies on the bad reviews
 
     # April 30 to June 30: April 30 from the rows, May and June from the tallies.
     figures = figures_of(Scope(c.centre.path), Period(dt.date(2026, 4, 30), dt.date(2026, 6, 30)))
