@@ -14,6 +14,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 from django.utils import timezone
 
+from .prepared import fetch_all
+
 # Field types whose database value is the Python value itself when that is exactly a str,
 # bool, int or None (what their get_db_prep_save returns). Exactly: a TextChoices member is a
 # str too, but a driver may dump an enum by its name.
@@ -120,6 +122,10 @@ def insert_returning_pks(objs: Sequence[Model]) -> None:
         return
     fields = _insert_fields(model)
     rows = list(zip(*(_column(field, objs, connection) for field in fields), strict=True))
+    if len(objs) == 1:  # the phone's declaration, a rating: one statement of the same text
+        [(pk,)] = fetch_all(connection, _one_row_insert(model, fields, connection), rows[0])
+        _mark_saved(objs[0], pk, connection)
+        return
     if connection.vendor == "postgresql" and len(objs) > COPY_FROM:
         _copy_with_reserved_pks(model, objs, list(fields), rows, connection)
         return
@@ -132,9 +138,30 @@ def insert_returning_pks(objs: Sequence[Model]) -> None:
             chunk = rows[start : start + size]
             cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail, list(chain(*chunk)))
             for obj, (pk,) in zip(objs[start : start + size], cursor.fetchall(), strict=True):
-                obj.pk = pk
-                obj._state.adding = False
-                obj._state.db = connection.alias
+                _mark_saved(obj, pk, connection)
+
+
+def _mark_saved(obj: Model, pk: Any, connection: Any) -> None:
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
+_ONE_ROW_INSERTS: dict[tuple[type[Model], str], str] = {}
+
+
+def _one_row_insert(model: type[Model], fields: Sequence[Any], connection: Any) -> str:
+    """``INSERT … VALUES (%s, …) RETURNING pk`` of one row, built once per model."""
+    key = (model, connection.vendor)
+    sql = _ONE_ROW_INSERTS.get(key)
+    if sql is None:
+        placeholders = ", ".join(["%s"] * len(fields))
+        pk_column = connection.ops.quote_name(model._meta.pk.column)
+        target = insert_target(model, fields, connection)
+        sql = _ONE_ROW_INSERTS[key] = (
+            f"INSERT INTO {target} VALUES ({placeholders}) RETURNING {pk_column}"  # noqa: S608
+        )
+    return sql
 
 
 # From this many rows on PostgreSQL, ids are drawn from the sequence and the rows COPied.

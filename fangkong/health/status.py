@@ -105,5 +105,7 @@ def assess(
 
 def reason_labels(reasons: Iterable[str]) -> list[str]:
     """Turn stored condition codes into the user's language."""
-    labels = dict(Condition.choices)
-    return [str(labels.get(code, code)) for code in reasons]
+    return [str(Condition(code).label) if code in _CONDITIONS else code for code in reasons]
+
+
+_CONDITIONS = frozenset(Condition.values)

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 
 from fangkong.core.bulk import insert_target
+from fangkong.core.prepared import fetch_all
 
 from . import subtree_tally
 from .models import Colour, DayTally, Declaration, Whereabouts
@@ -104,6 +105,9 @@ def _upsert(changes: list[tuple[Key, list[int]]]) -> None:
         params: list[Any] = []
         for (day, path), totals in chunk:
             params += [day_field.get_db_prep_save(day, connection), path, *totals]
+        if len(chunk) == 1:  # the phone's submit: one statement of the same text
+            fetch_all(connection, _upsert_sql(1, connection.vendor), params)
+            continue
         with connection.cursor() as cursor:
             cursor.execute(_upsert_sql(len(chunk), connection.vendor), params)
 

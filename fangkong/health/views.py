@@ -6,6 +6,8 @@ screen posts the same fields with ``Accept: application/json`` and gets JSON bac
 personal link's shell reads its state and submits as JSON (static/js/declare.js).
 """
 
+import datetime as dt
+import functools
 import hashlib
 import json
 import uuid
@@ -18,7 +20,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.formats import date_format
@@ -61,6 +63,7 @@ from .forms import (
     values_from,
 )
 from .models import (
+    Colour,
     Contact,
     Declaration,
     OutbreakProfile,
@@ -290,7 +293,7 @@ def link_state(request: HttpRequest, token: str) -> HttpResponse:
         "name": name_masked(person.name),
         "unit": person.unit.place,
         "today": today.isoformat(),
-        "today_label": date_format(today, "Y-m-d l"),
+        "today_label": _day_label(today),
         "time_zone": settings.TIME_ZONE,
         "status": _status_json(todays) if todays is not None else None,
         "last": _answers_json(latest) if latest is not None else None,
@@ -302,7 +305,7 @@ def link_state(request: HttpRequest, token: str) -> HttpResponse:
             lookback,
         )
         % {"days": lookback},
-        "pass_url": reverse("passes:phone", args=[token]),
+        "pass_url": _phone_pass_url(token),
     }
     return _private(JsonResponse(state))
 
@@ -324,6 +327,33 @@ def link_declare(request: HttpRequest, token: str) -> HttpResponse:
             response["Retry-After"] = str(max(1, exc.wait))
         return _private(response)
     return _private(JsonResponse(_stored_json(stored), status=201 if stored.created else 200))
+
+
+# (language, day) -> "2026-11-29 星期日"; the state asks for today's at every open.
+_day_labels: dict[tuple[str, dt.date], str] = {}
+
+
+def _day_label(day: dt.date) -> str:
+    key = (get_language() or "", day)
+    label = _day_labels.get(key)
+    if label is None:
+        if len(_day_labels) > 64:  # a few days and languages; start again past that
+            _day_labels.clear()
+        label = _day_labels[key] = date_format(day, "Y-m-d l")
+    return label
+
+
+_PASS_URL_MARK = "--token--"
+
+
+@functools.cache
+def _phone_pass_url_pattern(script_prefix: str) -> str:
+    return reverse("passes:phone", args=[_PASS_URL_MARK])
+
+
+def _phone_pass_url(token: str) -> str:
+    """The person's pass page; its URL is resolved once per prefix (a token has no "/")."""
+    return _phone_pass_url_pattern(get_script_prefix()).replace(_PASS_URL_MARK, token)
 
 
 def _link_refused(request: HttpRequest, *, json: bool = False) -> HttpResponse:
@@ -354,7 +384,7 @@ def _status_json(row: Declaration) -> dict[str, Any]:
         "uuid": str(row.uuid),
         "day": row.day.isoformat(),
         "status": row.status,
-        "status_label": str(row.get_status_display()),
+        "status_label": str(Colour(row.status).label),
         "reasons": reason_labels(row.reasons),
         "time": timezone.localtime(row.created_at).strftime("%H:%M"),
     }
@@ -367,7 +397,7 @@ def _answers_json(row: Declaration) -> dict[str, Any]:
         f"{row.temperature} °C",
         "、".join(symptoms) if symptoms else _("no symptoms"),
         row.division.full_name,
-        str(row.get_whereabouts_display()),
+        str(Whereabouts(row.whereabouts).label),
     ]
     return {
         "day": row.day.isoformat(),
@@ -380,7 +410,7 @@ def _answers_json(row: Declaration) -> dict[str, Any]:
         "risk_area_stay": row.risk_area_stay,
         "test_result": row.test_result,
         "summary": _joined(
-            _("Same as on %(day)s:") % {"day": date_format(row.day, "m-d")}, " · ".join(summary)
+            _("Same as on %(day)s:") % {"day": row.day.strftime("%m-%d")}, " · ".join(summary)
         ),
     }
 

@@ -86,3 +86,19 @@ def test_a_value_the_query_does_not_compare_is_refused(org):
     )
     with pytest.raises(TypeError, match="not parameters"):
         ignored.rows(org.person_a.pk)
+
+
+def test_a_broken_transaction_refuses_the_read_as_the_orm_does(org):
+    """On SQLite the read skips Django's cursor when nobody logs statements: inside a
+    transaction that an error broke it must still refuse to run, as the ORM refuses."""
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    today = timezone.localdate()
+    first = declare(org, org.person_a, today)
+    with transaction.atomic():
+        transaction.set_rollback(True)  # what a caught database error leaves behind
+        with pytest.raises(TransactionManagementError):
+            Declaration.objects.filter(pk=first.pk).exists()
+        with pytest.raises(TransactionManagementError):
+            PREPARED.rows(first.uuid, org.person_a.pk, today)
