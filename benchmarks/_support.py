@@ -350,46 +350,89 @@ def queue_worker(log: Path, env: dict[str, str]) -> Iterator[int]:
             worker.wait(timeout=30)
 
 
+SERVERS = ("gunicorn", "granian")
+
+
 @contextmanager
 def gunicorn(
     *, workers: int, log: Path, options: Sequence[str] = (), env: dict[str, str] | None = None
 ) -> Iterator[tuple[int, int]]:
     """Run gunicorn on ``config.wsgi`` on a free port; yield the port and the master's pid."""
+    with web_server("gunicorn", workers=workers, log=log, options=options, env=env) as server:
+        yield server
+
+
+@contextmanager
+def web_server(
+    kind: str,
+    *,
+    workers: int,
+    threads: int = 1,
+    log: Path,
+    options: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+) -> Iterator[tuple[int, int]]:
+    """Run ``config.wsgi`` under gunicorn or granian on a free port; yield the port and the
+    master's pid (its process tree holds the workers, for their CPU).
+
+    gunicorn: sync workers, or ``--worker-class gthread`` with ``threads`` in ``options``.
+    granian: ``workers`` processes, each running the application in ``threads`` threads
+    behind its own HTTP/1.1 server (written in Rust: it parses and answers outside Python).
+    """
     port = free_port()
     env = env or server_environment()
     collect_static(env)
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "config.wsgi",
-        f"--bind={HOST}:{port}",
-        f"--workers={workers}",
-        "--timeout=120",
-        "--log-level=warning",
-        *options,
-    ]
+    if kind == "gunicorn":
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            f"--bind={HOST}:{port}",
+            f"--workers={workers}",
+            "--timeout=120",
+            "--log-level=warning",
+            *options,
+        ]
+    elif kind == "granian":
+        command = [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface=wsgi",
+            f"--host={HOST}",
+            f"--port={port}",
+            f"--workers={workers}",
+            f"--blocking-threads={threads}",
+            "--http=1",
+            "--no-ws",
+            "--log-level=warning",
+            *options,
+            "config.wsgi:application",
+        ]
+    else:
+        raise ValueError(f"unknown server {kind!r}: one of {', '.join(SERVERS)}")
     with log.open("wb") as output:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
         try:
-            _wait_until_up(port, server)
+            _wait_until_up(port, server, kind)
             yield port, server.pid
         finally:
             server.terminate()
             server.wait(timeout=30)
 
 
-def _wait_until_up(port: int, server: "subprocess.Popen[bytes]") -> None:
+def _wait_until_up(port: int, server: "subprocess.Popen[bytes]", kind: str) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}")
+            raise RuntimeError(f"{kind} exited with {server.returncode}")
         try:
             with socket.create_connection((HOST, port), timeout=1):
                 return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
+    raise RuntimeError(f"{kind} did not start")
 
 
 def print_server_log(log: Path) -> None:
@@ -400,31 +443,40 @@ def print_server_log(log: Path) -> None:
         if "No directory at" not in line and "mw_instance = middleware" not in line
     ]
     if lines:
-        print("gunicorn log (last lines):\n" + "\n".join(lines[-10:]))
+        print("server log (last lines):\n" + "\n".join(lines[-10:]))
 
 
 # -- several instances -----------------------------------------------------------------------
 
 
 @contextmanager
-def gunicorn_instances(
+def web_instances(
     count: int,
     *,
+    kind: str = "gunicorn",
     workers: int,
+    threads: int = 1,
     log: Path,
     options: Sequence[str] = (),
     env: dict[str, str] | None = None,
 ) -> Iterator[list[tuple[int, int]]]:
-    """Run ``count`` gunicorn instances of ``workers`` each, as separate web servers behind a
-    proxy would be; yield each one's (port, master pid). Logs go to ``log`` with the
-    instance's number appended (``gunicorn.log``, ``gunicorn-2.log``, …)."""
+    """Run ``count`` servers (``web_server``) of ``workers`` each, as separate web servers
+    behind a proxy would be; yield each one's (port, master pid). Logs go to ``log`` with
+    the instance's number appended (``server.log``, ``server-2.log``, …)."""
     from contextlib import ExitStack
 
     env = env or server_environment()
     with ExitStack() as stack:
         yield [
             stack.enter_context(
-                gunicorn(workers=workers, log=instance_log(log, n), options=options, env=env)
+                web_server(
+                    kind,
+                    workers=workers,
+                    threads=threads,
+                    log=instance_log(log, n),
+                    options=options,
+                    env=env,
+                )
             )
             for n in range(1, count + 1)
         ]

@@ -9,9 +9,10 @@ average of 170,000 people).
 
 Set-up (not timed): ``seed("seeds")`` (178,000 people), yesterday's declaration for every
 one of them (so today's page offers the one-tap submit, as it does on a real morning) and a
-personal link for each person of the sample. gunicorn then serves ``config.wsgi`` with the
-production settings on the same database. All clients come from one address, as a plant
-behind its NAT does. Each simulated person is a different person, who:
+personal link for each person of the sample. granian (``--server``; gunicorn to compare)
+then serves ``config.wsgi`` with the production settings on the same database. All clients
+come from one address, as a plant behind its NAT does. Each simulated person is a different
+person, who:
 
 1. opens the link (GET): the page shell, the same for everyone;
 2. reads the person's state (GET ``state``, JSON), as the shell's script does;
@@ -22,6 +23,11 @@ can answer the link with it): a phone that has it skips step 1, the *warm* path.
 personal URL itself is ``no-store``, so until a service worker answers it every open is
 cold; both are measured, each on its own people.
 
+The load of the saturated phases comes from wrk (``phone_peak.lua``, ``--load``): written
+in C, it leaves the two cores to the server, where this script's own client threads cost
+about as much CPU per declaration as the server. The paced phase and the checks use this
+script's client.
+
 Phases: *saturated* cold and *saturated warm* (``--clients`` closed-loop clients),
 *healthz* (the same clients on ``/healthz``, for the ratio), the three taking turns in
 ``--blocks`` parts so that a shared machine's changing load weighs on each alike;
@@ -31,7 +37,7 @@ its queue). At the end every
 person of the sample must have exactly one current declaration today: no errors, no 429s,
 no duplicates.
 
-Scaling out (``--instances N``): N gunicorn instances share ``--workers`` between them, as N
+Scaling out (``--instances N``): N server instances share ``--workers`` between them, as N
 web servers behind the proxy would, against the one database and its shared cache; the
 clients are spread over them in turn and the CPU is summed over all of them. After the
 phases it checks that nothing a person or an administrator relies on is kept per instance:
@@ -50,6 +56,9 @@ import http.client
 import json
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -61,11 +70,11 @@ from urllib.parse import urlencode
 
 from _support import (
     HOST,
+    SERVERS,
     Phase,
     analyze,
     database_version,
     emit,
-    gunicorn_instances,
     instance_log,
     load_average,
     machine,
@@ -73,13 +82,16 @@ from _support import (
     postgres_postmaster_pid,
     print_server_log,
     queue_worker,
+    server_cpu_seconds,
     server_environment,
     setup_django,
     throwaway_database,
     timed,
+    web_instances,
 )
 
 PEOPLE_A_DAY = 170_000
+WARM_UP_EACH = 4  # people per client before the timed phases
 PEAK_RATE = 118  # 5x the average of 170,000 declarations between 07:00 and 09:00
 GOALS = {
     "cpu_ms": 3.0,
@@ -241,6 +253,14 @@ class Phone:
         return self.request("GET", "/healthz")
 
 
+# What a person does, by the names phone_peak.lua knows too.
+ACTS: dict[str, Callable[[Phone, str], tuple[int, str]]] = {
+    "cold": Phone.declare,
+    "warm": Phone.declare_warm,
+    "healthz": Phone.healthz,
+}
+
+
 def run_closed_loop(
     phase: Phase,
     paths: Sequence[str],
@@ -271,9 +291,10 @@ def run_closed_loop(
 
 
 def run_interleaved(
-    work: Sequence[tuple[Phase, Sequence[str], Callable[["Phone", str], tuple[int, str]]]],
+    work: Sequence[tuple[Phase, Sequence[str], str]],
     *,
     blocks: int,
+    load: str,
     ports: Sequence[int],
     clients: int,
     servers: Sequence[tuple[str, int | None]],
@@ -282,20 +303,114 @@ def run_interleaved(
 
     On a shared machine the load changes from minute to minute; phases that take turns see
     the same load on the whole, so the ratios between them hold even when the rates do not.
+    ``load`` names the client: ``wrk`` (run_wrk) or ``python`` (run_closed_loop).
     """
     for block in range(blocks):
         for phase, paths, act in work:
             size = -(-len(paths) // blocks)
-            part = run_closed_loop(
-                Phase(phase.label),
-                paths[block * size : (block + 1) * size],
-                act,
-                ports=ports,
-                clients=clients,
-                servers=servers,
-            )
+            part_paths = paths[block * size : (block + 1) * size]
+            part = Phase(phase.label)
+            if load == "wrk":
+                run_wrk(part, part_paths, act, ports=ports, clients=clients, servers=servers)
+            else:
+                run_closed_loop(
+                    part, part_paths, ACTS[act], ports=ports, clients=clients, servers=servers
+                )
             phase.absorb(part)
     return [phase for phase, _paths, _act in work]
+
+
+WRK_SCRIPT = Path(__file__).with_name("phone_peak.lua")
+
+
+def run_wrk(
+    phase: Phase,
+    paths: Sequence[str],
+    act: str,
+    *,
+    ports: Sequence[int],
+    clients: int,
+    servers: Sequence[tuple[str, int | None]],
+) -> Phase:
+    """``clients`` connections from wrk (phone_peak.lua), each taking its people in turn.
+
+    Spread over the instances as the proxy's round robin would. Each wrk thread writes one
+    line per person when it has served them all (the status, the milliseconds from the
+    person's first request to the last answer); the phase lasts until every thread has
+    written, and the servers' CPU is read before the first request and then.
+    """
+    with tempfile.TemporaryDirectory(prefix="phone-peak-wrk-") as tmp:
+        runs = _wrk_runs(Path(tmp), paths, ports=ports, clients=clients)
+        before = [server_cpu_seconds(pid) for _name, pid in servers]
+        started = time.perf_counter()
+        processes = [
+            subprocess.Popen(_wrk_command(act, *run), stdout=subprocess.DEVNULL, stderr=errors)
+            for run in runs
+            for errors in [(Path(tmp) / f"wrk-{run[0]}.err").open("wb")]
+        ]
+        results = [
+            out.with_name(f"{out.name}-{k}")
+            for *_, threads, out in runs
+            for k in range(1, threads + 1)
+        ]
+        _wait_for(results, processes, Path(tmp))
+        phase.seconds = time.perf_counter() - started
+        after = [server_cpu_seconds(pid) for _name, pid in servers]
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
+        for file in results:
+            for line in file.read_text().splitlines():
+                status, milliseconds = line.split()
+                phase.record(int(status), float(milliseconds), f"{act} answered {status}")
+    phase.cpu_by_process = {}
+    for (name, pid), start, end in zip(servers, before, after, strict=True):
+        if pid:
+            phase.cpu_by_process[name] = phase.cpu_by_process.get(name, 0.0) + end - start
+    phase.server_cpu = sum(phase.cpu_by_process.values())
+    return phase
+
+
+def _wrk_runs(
+    tmp: Path, paths: Sequence[str], *, ports: Sequence[int], clients: int
+) -> list[tuple[int, Path, int, Path]]:
+    """One wrk per instance: (port, its people's file, its connections, its output prefix)."""
+    runs = []
+    for index, port in enumerate(ports):
+        share = paths[index :: len(ports)]
+        connections = min(len(range(index, clients, len(ports))), len(share))
+        if connections:
+            listing = tmp / f"paths-{port}"
+            listing.write_text("\n".join(share) + "\n")
+            runs.append((port, listing, connections, tmp / f"out-{port}"))
+    return runs
+
+
+def _wrk_command(act: str, port: int, listing: Path, threads: int, out: Path) -> list[str]:
+    return [
+        "wrk",
+        f"--threads={threads}",
+        f"--connections={threads}",  # one each: a person's requests follow each other
+        "--duration=3600s",  # stopped once every thread has written its people
+        "--timeout=120s",
+        f"--script={WRK_SCRIPT}",
+        f"http://{HOST}:{port}",
+        "--",
+        act,
+        str(listing),
+        str(out),
+        str(threads),
+    ]
+
+
+def _wait_for(
+    files: Sequence[Path], processes: Sequence["subprocess.Popen[bytes]"], tmp: Path
+) -> None:
+    while not all(file.exists() for file in files):
+        if any(process.poll() is not None for process in processes):
+            errors = " ".join(path.read_text()[:300] for path in tmp.glob("wrk-*.err"))
+            raise RuntimeError(f"wrk stopped before its people were served: {errors}")
+        time.sleep(0.005)
 
 
 def client_threads(
@@ -478,9 +593,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", default="seeds", help="of the organisation (orgs.demo)")
     parser.add_argument("--workers", type=int, default=3, help="in all, over the instances")
-    parser.add_argument("--instances", type=int, default=1, help="gunicorn servers")
+    parser.add_argument("--instances", type=int, default=1, help="web servers")
+    parser.add_argument("--server", choices=SERVERS, default="granian")
     parser.add_argument("--worker-class", default="sync", help="gunicorn's, e.g. gthread")
-    parser.add_argument("--threads", type=int, default=1, help="per worker (gthread)")
+    parser.add_argument(
+        "--threads", type=int, default=4, help="per worker (granian; gunicorn's gthread)"
+    )
+    parser.add_argument(
+        "--load",
+        choices=("wrk", "python"),
+        default="wrk",
+        help="the saturated phases' client: wrk (C, phone_peak.lua) or this script's threads",
+    )
     parser.add_argument("--clients", type=int, default=12)
     parser.add_argument("--saturated", type=int, default=6000, help="people in that phase")
     parser.add_argument(
@@ -499,7 +623,8 @@ def main() -> None:
     with throwaway_database("phone") as vendor:
         setup_django()
         print(f"machine: {machine()}; database: {database_version()}")
-        people = 2 * options.saturated + paced_people + 3 + options.instances
+        warm_ups = WARM_UP_EACH * options.clients
+        people = 2 * options.saturated + paced_people + 3 + warm_ups
         paths = load(options.scale, people)
         analyze()
         shell_queries, state_queries, post_queries = queries_per_declaration(
@@ -513,23 +638,32 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()  # the server owns the database from here
-        servers_options = [f"--worker-class={options.worker_class}"]
-        if options.threads > 1:
-            servers_options.append(f"--threads={options.threads}")
-        log = Path(os.environ["MEDIA_ROOT"]).parent / "gunicorn.log"
+        servers_options = []
+        threads = options.threads
+        if options.server == "gunicorn":
+            servers_options.append(f"--worker-class={options.worker_class}")
+            if options.worker_class == "gthread":
+                servers_options.append(f"--threads={options.threads}")
+            else:
+                threads = 1
+        log = Path(os.environ["MEDIA_ROOT"]).parent / "server.log"
+        kind = options.server if options.server == "granian" else f"gunicorn {options.worker_class}"
         print(
-            f"gunicorn: {options.instances} instance(s), "
-            f"{options.workers} {options.worker_class} workers in all"
-            f"{f' × {options.threads} threads' if options.threads > 1 else ''}; "
-            f"{options.clients} clients from one address"
+            f"{kind}: {options.instances} instance(s), {options.workers} workers in all"
+            f"{f' × {threads} threads' if threads > 1 else ''}; "
+            f"{options.clients} clients from one address ({options.load})"
         )
+        if options.load == "wrk" and shutil.which("wrk") is None:
+            raise SystemExit("wrk is missing: bash scripts/install-system-deps.sh installs it")
         print(f"load average before: {load_average()}")
         env = server_environment()
         with (
             queue_worker(log.with_name("worker.log"), env) as worker,
-            gunicorn_instances(
+            web_instances(
                 options.instances,
+                kind=options.server,
                 workers=options.workers // options.instances,
+                threads=threads,
                 log=log,
                 options=servers_options,
                 env=env,
@@ -543,13 +677,15 @@ def main() -> None:
             ]
             for port in ports:
                 wait_for_healthz(port)
-            warm_up = Phase("warm-up")  # imports and first connections in every worker
+            # Imports, connections and prepared statements in every worker and thread: as
+            # a server is a few requests after it started.
+            warm_up = Phase("warm-up")
             run_closed_loop(
                 warm_up,
-                [paths.pop() for _ in ports],
+                [paths.pop() for _ in range(WARM_UP_EACH * options.clients)],
                 Phone.declare,
                 ports=ports,
-                clients=len(ports),
+                clients=options.clients,
                 servers=servers,
             )
             saturated, warm, healthz = run_interleaved(
@@ -557,16 +693,17 @@ def main() -> None:
                     (
                         Phase("saturated, cold (shell + state + submit)"),
                         [paths.pop() for _ in range(options.saturated)],
-                        Phone.declare,
+                        "cold",
                     ),
                     (
                         Phase("saturated, warm (state + submit; the shell from the cache)"),
                         [paths.pop() for _ in range(options.saturated)],
-                        Phone.declare_warm,
+                        "warm",
                     ),
-                    (Phase("/healthz"), ["/healthz"] * options.saturated, Phone.healthz),
+                    (Phase("/healthz"), ["/healthz"] * options.saturated, "healthz"),
                 ],
                 blocks=options.blocks,
+                load=options.load,
                 ports=ports,
                 clients=options.clients,
                 servers=servers,
@@ -594,8 +731,8 @@ def main() -> None:
         for line in shared_state:
             print(line)
         current, rows = current_today()
-        # + the two in-process counts and one warm-up per instance
-        expected = saturated.requests + warm.requests + paced.requests + 2 + options.instances
+        # + the two in-process counts and the warm-up
+        expected = saturated.requests + warm.requests + paced.requests + 2 + warm_up.requests
         phases = (saturated, warm, healthz, paced)
         errors = sum(phase.errors for phase in phases)
         throttled = sum(phase.statuses[429] for phase in phases)
@@ -633,7 +770,8 @@ def main() -> None:
             {
                 "benchmark": "phone_peak",
                 "database": vendor,
-                "server": f"gunicorn {options.worker_class}",
+                "server": kind,
+                "load": options.load,
                 "instances": options.instances,
                 "workers": options.workers,
                 "threads": options.threads,
