@@ -92,16 +92,21 @@ _PERSON_COLUMNS = _columns(Person, "person__")
 _PLACE_COLUMNS = [name for name in _columns(OrgUnit) if name in {"id", "name", "kind", "parent_id"}]
 
 
-def _link_read(key: str, *, with_place: bool) -> QuerySet[PersonLink, tuple[Any, ...]]:
-    """The live link by its key, with its active person's columns (and the unit's place)."""
-    columns = [*_LINK_COLUMNS, *_PERSON_COLUMNS]
+def _person_columns(*, with_place: bool) -> list[str]:
+    """The person's columns from a link (and those of the unit's place)."""
+    columns = list(_PERSON_COLUMNS)
     if with_place:
         for depth in range(PLACE_ANCESTORS + 1):
             prefix = "person__unit__" + "parent__" * depth
             columns += [prefix + name for name in _PLACE_COLUMNS]
+    return columns
+
+
+def _link_read(key: str, *, with_place: bool) -> QuerySet[PersonLink, tuple[Any, ...]]:
+    """The live link by its key, with its active person's columns (and the unit's place)."""
     # The key is unique: no ORDER BY.
     links = PersonLink.objects.filter(key=key, revoked_at__isnull=True, person__is_active=True)
-    return links.order_by().values_list(*columns)
+    return links.order_by().values_list(*_LINK_COLUMNS, *_person_columns(with_place=with_place))
 
 
 # The phone's state and its submit each read the link once, in one row: built once per
@@ -123,13 +128,31 @@ def link_from_token(token: str, *, with_place: bool = False) -> PersonLink:
     rows = _LINK_READS[with_place].rows(link_key(token))
     if not rows:
         raise NotFound()
-    row = rows[0]
+    return _link_from_row(rows[0], with_place=with_place)
+
+
+def _link_from_row(row: Sequence[Any], *, with_place: bool) -> PersonLink:
     link = instance(PersonLink, row)
     person = instance(Person, row[len(_LINK_COLUMNS) :])
     link.person = person
     if with_place:
         person.unit = _unit_with_ancestors(row[len(_LINK_COLUMNS) + len(_PERSON_COLUMNS) :])
     return link
+
+
+def link_with_latest(token: str) -> tuple[PersonLink, Declaration | None]:
+    """The phone's state in one read: the live link (its person and the unit's place, as
+    ``link_from_token(with_place=True)``) and the person's latest current declaration.
+
+    The read starts from the declaration, so a person who never declared gets a second
+    read, of the link alone; every morning but the first, one read.
+    """
+    rows = _LATEST_WITH_LINK.rows(link_key(token))
+    if not rows:
+        return link_from_token(token, with_place=True), None
+    row = rows[0]
+    declaration = _declaration_from_row(row)
+    return _link_from_row(row[_DECLARATION_WIDTH:], with_place=True), declaration
 
 
 def _unit_with_ancestors(columns: Sequence[Any]) -> OrgUnit:
@@ -184,26 +207,52 @@ def symptoms_active() -> tuple[Symptom, ...]:
 
 def latest_declaration(person: Person, *, before: dt.date | None = None) -> Declaration | None:
     """Return the person's most recent current declaration (before ``before`` if given)."""
-    if before is None:  # the phone's state and the plain page: prepared
+    if before is None:  # the plain page: prepared
         rows = _LATEST.rows(person.pk)
-        if not rows:
-            return None
-        declaration = instance(Declaration, rows[0])
-        declaration.division = instance(Division, rows[0][len(_DECLARATION_COLUMNS) :])
-        return declaration
+        return _declaration_from_row(rows[0]) if rows else None
     queryset = Declaration.objects.filter(person=person, is_current=True, day__lt=before)
     return queryset.select_related("division").order_by("-day").first()
 
 
+def _declaration_from_row(row: Sequence[Any]) -> Declaration:
+    declaration = instance(Declaration, row)
+    declaration.division = instance(Division, row[len(_DECLARATION_COLUMNS) :])
+    return declaration
+
+
 _DECLARATION_COLUMNS = _columns(Declaration)
+_LATEST_COLUMNS = [*_DECLARATION_COLUMNS, *_columns(Division, "division__")]
+_DECLARATION_WIDTH = len(_LATEST_COLUMNS)
 _LATEST = Prepared(
     lambda person_id: (
         Declaration.objects.filter(person_id=person_id, is_current=True)
         .order_by("-day")
-        .values_list(*_DECLARATION_COLUMNS, *_columns(Division, "division__"))[:1]
+        .values_list(*_LATEST_COLUMNS)[:1]
     ),
     Declaration._meta.get_field("person"),
 )
+
+
+def _latest_with_link(key: str) -> QuerySet[Declaration, tuple[Any, ...]]:
+    """The latest current declaration of the live link's active person, with the columns of
+    ``_link_read(key, with_place=True)`` after its own (the link is found by its key)."""
+    link_columns = [
+        *("person__links__" + column for column in _LINK_COLUMNS),
+        *_person_columns(with_place=True),  # from the declaration's person: the same names
+    ]
+    return (
+        Declaration.objects.filter(
+            person__links__key=key,
+            person__links__revoked_at__isnull=True,
+            person__is_active=True,
+            is_current=True,
+        )
+        .order_by("-day")
+        .values_list(*_LATEST_COLUMNS, *link_columns)[:1]
+    )
+
+
+_LATEST_WITH_LINK = Prepared(_latest_with_link, PersonLink._meta.get_field("key"))
 
 
 def declarations_visible(user: Viewer) -> QuerySet[Declaration]:

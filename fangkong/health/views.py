@@ -278,15 +278,14 @@ def _shell_etag() -> str:
 
 @require_GET
 def link_state(request: HttpRequest, token: str) -> HttpResponse:
-    """What the shell shows the person, as JSON: two reads (the link with the person and the
-    unit's place, then the latest declaration)."""
+    """What the shell shows the person, as JSON: one read (the latest declaration with the
+    link, the person and the unit's place)."""
     try:
-        link = selectors.link_from_token(token, with_place=True)
+        link, latest = selectors.link_with_latest(token)  # today's is the latest
     except NotFound:
         return _link_refused(request, json=True)
     person = link.person
     today = timezone.localdate()
-    latest = selectors.latest_declaration(person)  # one query: today's is the latest
     todays = latest if latest is not None and latest.day == today else None
     lookback = selectors.catalogue.get().profile.lookback_days
     state = {

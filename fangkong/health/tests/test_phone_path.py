@@ -61,7 +61,7 @@ def declare(client, url: str, body: dict):
     return client.post(url + "declare", body, content_type="application/json")
 
 
-def test_the_shell_the_state_and_the_one_tap_cost_at_most_six_statements(client, org):
+def test_the_shell_the_state_and_the_one_tap_cost_five_statements(client, org):
     declared_yesterday(org, org.person_a)
     declared_yesterday(org, org.person_b)
     client.get(link_of(org, org.person_b) + "state")  # the first request loads the memos
@@ -75,10 +75,30 @@ def test_the_shell_the_state_and_the_one_tap_cost_at_most_six_statements(client,
     assert page.status_code == 200 and state["one_tap"] is True
     assert answer.status_code == 201 and answer.json()["status"] == "green"
     assert statements(opened) == []
-    assert len(statements(read)) == 2, statements(read)
+    assert len(statements(read)) == 1, statements(read)  # the latest with the link
     assert len(statements(submitted)) == 4, statements(submitted)
     today = timezone.localdate()
     assert DayTally.objects.filter(day=today).get(unit_path=org.person_a.unit_path).declared == 1
+
+
+def test_a_person_who_never_declared_reads_the_link_alone(client, org):
+    client.get(link_of(org, org.person_b) + "state")  # the first request loads the memos
+    url = link_of(org, org.person_a)
+    with CaptureQueriesContext(connection) as read:
+        state = client.get(url + "state").json()
+    assert len(statements(read)) == 2, statements(read)
+    assert state["last"] is None and state["one_tap"] is False
+    assert state["unit"] == org.person_a.unit.place
+
+
+def test_a_revoked_link_shows_nothing_even_with_declarations_behind_it(client, org):
+    declared_yesterday(org, org.person_a)
+    url = link_of(org, org.person_a)
+    services.link_revoke(actor=org.user("grid_worker", org.group), person=org.person_a)
+    answer = client.get(url + "state", HTTP_ACCEPT="application/json")
+    assert answer.status_code == 404
+    assert org.person_a.name not in answer.content.decode()
+    assert "last" not in answer.json()
 
 
 def test_retries_and_a_correction_keep_the_tally_exact(client, org):
