@@ -11,6 +11,7 @@ from django.db.models import (
     Case,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     Model,
     OuterRef,
@@ -102,11 +103,15 @@ def _person_columns(*, with_place: bool) -> list[str]:
     return columns
 
 
+def _live_link(key: str) -> QuerySet[PersonLink]:
+    """The live link of an active person by its key (unique: no ORDER BY)."""
+    links = PersonLink.objects.filter(key=key, revoked_at__isnull=True, person__is_active=True)
+    return links.order_by()
+
+
 def _link_read(key: str, *, with_place: bool) -> QuerySet[PersonLink, tuple[Any, ...]]:
     """The live link by its key, with its active person's columns (and the unit's place)."""
-    # The key is unique: no ORDER BY.
-    links = PersonLink.objects.filter(key=key, revoked_at__isnull=True, person__is_active=True)
-    return links.order_by().values_list(*_LINK_COLUMNS, *_person_columns(with_place=with_place))
+    return _live_link(key).values_list(*_LINK_COLUMNS, *_person_columns(with_place=with_place))
 
 
 # The phone's state and its submit each read the link once, in one row: built once per
@@ -153,6 +158,32 @@ def link_with_latest(token: str) -> tuple[PersonLink, Declaration | None]:
     row = rows[0]
     declaration = _declaration_from_row(row)
     return _link_from_row(row[_DECLARATION_WIDTH:], with_place=True), declaration
+
+
+def link_with_day(token: str, day: dt.date) -> tuple[PersonLink, list[Declaration]]:
+    """The phone's submit in one read: the live link with its person (as
+    ``link_from_token``) and every declaration of the person's ``day``, current or not
+    (a retry, the one to supersede, the daily limit)."""
+    rows = _LINK_WITH_DAY.rows(link_key(token), day)
+    if not rows:
+        raise NotFound()
+    link = _link_from_row(rows[0], with_place=False)
+    start = len(_LINK_COLUMNS) + len(_PERSON_COLUMNS)
+    declarations = [instance(Declaration, row[start:]) for row in rows if row[start] is not None]
+    return link, declarations
+
+
+def _link_with_day_read(key: str, day: dt.date) -> QuerySet[PersonLink, tuple[Any, ...]]:
+    day_rows = FilteredRelation("person__declarations", condition=Q(person__declarations__day=day))
+    return (
+        _live_link(key)
+        .annotate(of_day=day_rows)
+        .values_list(
+            *_LINK_COLUMNS,
+            *_person_columns(with_place=False),
+            *("of_day__" + column for column in _DECLARATION_COLUMNS),
+        )
+    )
 
 
 def _unit_with_ancestors(columns: Sequence[Any]) -> OrgUnit:
@@ -253,6 +284,9 @@ def _latest_with_link(key: str) -> QuerySet[Declaration, tuple[Any, ...]]:
 
 
 _LATEST_WITH_LINK = Prepared(_latest_with_link, PersonLink._meta.get_field("key"))
+_LINK_WITH_DAY = Prepared(
+    _link_with_day_read, PersonLink._meta.get_field("key"), Declaration._meta.get_field("day")
+)
 
 
 def declarations_visible(user: Viewer) -> QuerySet[Declaration]:

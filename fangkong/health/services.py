@@ -1,6 +1,7 @@
 """Every write of the health card: declarations (one or a batch) and personal links."""
 
 import datetime as dt
+import functools
 import uuid as uuid_lib
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -62,6 +63,10 @@ BATCH_LIMIT = 1000
 LINK_DECLARATIONS_A_DAY = 20
 # How far back a declaration may be filed (a grid worker catching up after a weekend).
 BACKFILL_DAYS = 7
+
+
+# A day of one person's declarations, read before the transaction: (day, rows).
+DayRead = tuple[dt.date, list[Declaration]]
 
 
 @dataclass
@@ -227,6 +232,7 @@ def declarations_submit(
     actor: Actor,
     items: Sequence[dict[str, Any]],
     via_link: PersonLink | None = None,
+    day_read: DayRead | None = None,
     today: dt.date | None = None,
 ) -> list[Stored]:
     """Store declarations all-or-nothing; a UUID seen before returns the stored row.
@@ -234,6 +240,12 @@ def declarations_submit(
     ``actor`` files on behalf (needs DECLARE_FOR_OTHERS over each person) unless the
     declaration comes through the person's own link (``via_link``). A later declaration
     for the same person and day supersedes the earlier one, which stays as history.
+
+    ``day_read``: the link's person's declarations of a day, read with the link
+    (``selectors.link_with_day``), so that the phone's submit reads nothing more. Read
+    before the transaction, they may be stale: a write they did not foresee breaks a
+    constraint (one current declaration a day, one row per UUID, see ``_supersede``) and
+    the submission is stored again from the transaction's own read.
     """
     if not items:
         raise InvalidInput(_("Send at least one declaration."))
@@ -254,16 +266,28 @@ def declarations_submit(
     if problems:
         raise _invalid(problems, single=len(items) == 1)
     people = _people_for(actor=actor, cleaned=cleaned, via_link=via_link)
+    store = functools.partial(
+        _store, cleaned, people=people, catalogue=catalogue, actor=actor, via_link=via_link
+    )
     try:
-        return _store(cleaned, people=people, catalogue=catalogue, actor=actor, via_link=via_link)
+        return store(day_read=day_read)
     except IntegrityError as exc:
-        # Two submissions for the same person and day raced; the client retries safely.
-        raise Conflict(
-            _(
-                "Another declaration for the same person and day was saved at the same "
-                "moment; send again."
-            )
-        ) from exc
+        if day_read is None:
+            raise _raced() from exc
+    try:  # the day read before the transaction was stale: read it again, inside
+        return store(day_read=None)
+    except IntegrityError as exc:
+        raise _raced() from exc
+
+
+def _raced() -> Conflict:
+    # Two submissions for the same person and day raced; the client retries safely.
+    return Conflict(
+        _(
+            "Another declaration for the same person and day was saved at the same "
+            "moment; send again."
+        )
+    )
 
 
 def _invalid(problems: dict[str, dict[str, str]], *, single: bool) -> InvalidInput:
@@ -321,8 +345,9 @@ def _store(
     catalogue: Catalogue,
     actor: Actor,
     via_link: PersonLink | None,
+    day_read: DayRead | None,
 ) -> list[Stored]:
-    seen, current_before = _stored_before(cleaned, via_link=via_link)
+    seen, current_before = _stored_before(cleaned, via_link=via_link, day_read=day_read)
     fresh = _fresh_by_uuid(cleaned, seen)
     # Within one batch the last declaration for a person and day is the current one.
     latest: dict[tuple[int, dt.date], uuid_lib.UUID] = {}
@@ -425,19 +450,23 @@ def _announce_abnormal(rows: list[Declaration], *, people: dict[int, tuple[int, 
 
 
 def _stored_before(
-    cleaned: list[DeclarationData], *, via_link: PersonLink | None
+    cleaned: list[DeclarationData], *, via_link: PersonLink | None, day_read: DayRead | None
 ) -> tuple[dict[uuid_lib.UUID, Declaration], list[Declaration]]:
     """Return the rows stored under these UUIDs, and the current rows of their people's days.
 
     One query for both: a retry is recognised by its UUID, and a new declaration
     supersedes the current one of its person and day. Through a personal link it reads
-    the person's whole day, to keep to ``LINK_DECLARATIONS_A_DAY``.
+    the person's whole day, to keep to ``LINK_DECLARATIONS_A_DAY``; none when that day
+    was read with the link (``day_read``: a UUID of another day is then found by its
+    unique index, at the INSERT).
     """
     uuids = {data.uuid for data in cleaned}
     people = {data.person_id for data in cleaned}
     days = {data.day for data in cleaned}
     current_only = via_link is None
-    if len(uuids) == len(people) == len(days) == 1:  # one declaration: the phone's
+    if day_read is not None and days == {day_read[0]} and len(cleaned) == 1:
+        rows = day_read[1]
+    elif len(uuids) == len(people) == len(days) == 1:  # one declaration: the phone's
         [(uuid, person, day)] = [(data.uuid, data.person_id, data.day) for data in cleaned[:1]]
         rows = [
             instance(Declaration, row)
@@ -507,7 +536,9 @@ def _supersede(earlier: list[Declaration], deltas: tally.Deltas) -> None:
     if not earlier:
         return
     deltas.add_rows(earlier, sign=-1)
-    Declaration.objects.filter(pk__in=[row.pk for row in earlier]).update(is_current=False)
+    rows = Declaration.objects.filter(pk__in=[row.pk for row in earlier], is_current=True)
+    if rows.update(is_current=False) != len(earlier):  # read before the transaction, and
+        raise IntegrityError("a declaration to supersede was superseded meanwhile")
 
 
 def _build(

@@ -313,13 +313,16 @@ def link_state(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def link_declare(request: HttpRequest, token: str) -> HttpResponse:
     """The shell's submit: one declaration as JSON, stored as the form's POST stores it."""
+    today = timezone.localdate()
     try:
-        link = selectors.link_from_token(token)
+        link, today_rows = selectors.link_with_day(token, today)  # the one read
     except NotFound:
         return _link_refused(request, json=True)
     try:
         raw = declaration_from_json(json_object(request.body), person_id=link.person_id)
-        [stored] = services.declarations_submit(actor=None, items=[raw], via_link=link)
+        [stored] = services.declarations_submit(
+            actor=None, items=[raw], via_link=link, day_read=(today, today_rows)
+        )
     except ApplicationError as exc:
         response = error_json(exc)
         if isinstance(exc, Throttled):

@@ -1,10 +1,11 @@
 """The morning's phone path: open the personal link, submit with one tap.
 
 170,000 people take it between 07:00 and 09:00, so its statements are pinned. The page is
-a shell that reads nothing; its script reads the person's state (two statements) and
-submits the one tap as JSON (four statements, transaction control left out). Every
-guarantee stays: the tally exact, a retry answered once, a second declaration
-superseding the first, the daily limit.
+a shell that reads nothing; its script reads the person's state (one statement) and
+submits the one tap as JSON (three statements, transaction control left out: the link
+with the day's declarations, the INSERT, the tally). Every guarantee stays: the tally
+exact, a retry answered once (after midnight too), a UUID of someone else's refused, a
+second declaration superseding the first, the daily limit.
 """
 
 import datetime as dt
@@ -20,6 +21,7 @@ from django.utils import timezone
 from fangkong.health import services
 from fangkong.health.models import DayTally, Declaration, Symptom
 from fangkong.health.selectors import link_token
+from fangkong.testing import travel
 
 from .factories import raw_declaration
 
@@ -61,7 +63,7 @@ def declare(client, url: str, body: dict):
     return client.post(url + "declare", body, content_type="application/json")
 
 
-def test_the_shell_the_state_and_the_one_tap_cost_five_statements(client, org):
+def test_the_shell_the_state_and_the_one_tap_cost_four_statements(client, org):
     declared_yesterday(org, org.person_a)
     declared_yesterday(org, org.person_b)
     client.get(link_of(org, org.person_b) + "state")  # the first request loads the memos
@@ -76,7 +78,7 @@ def test_the_shell_the_state_and_the_one_tap_cost_five_statements(client, org):
     assert answer.status_code == 201 and answer.json()["status"] == "green"
     assert statements(opened) == []
     assert len(statements(read)) == 1, statements(read)  # the latest with the link
-    assert len(statements(submitted)) == 4, statements(submitted)
+    assert len(statements(submitted)) == 3, statements(submitted)
     today = timezone.localdate()
     assert DayTally.objects.filter(day=today).get(unit_path=org.person_a.unit_path).declared == 1
 
@@ -164,3 +166,63 @@ def test_the_json_submit_keeps_to_the_daily_limit_with_a_429(client, org):
     assert refused.status_code == 429 and int(refused["Retry-After"]) >= 60
     assert "明天" in refused.json()["message"] and refused.json()["code"] == "throttled"
     assert Declaration.objects.filter(person=org.person_a).count() == limit
+
+
+def test_a_retry_after_midnight_is_answered_as_the_stored_declaration(client, org):
+    with travel("2026-11-27", "08:00"):
+        declared_yesterday(org, org.person_a)
+    url = link_of(org, org.person_a)
+    with travel("2026-11-27", "23:59"):
+        body = one_tap(client.get(url + "state").json())
+        assert declare(client, url, body).status_code == 201
+    with travel("2026-11-28", "00:01"):  # the answer was lost; the phone sends it again
+        again = declare(client, url, body)
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    assert Declaration.objects.filter(uuid=body["uuid"]).count() == 1
+    assert not Declaration.objects.filter(person=org.person_a, day="2026-11-28").exists()
+
+
+def test_someone_elses_uuid_is_refused_without_showing_their_declaration(client, org):
+    declared_yesterday(org, org.person_a)
+    declared_yesterday(org, org.person_b, temperature="38.4")
+    theirs = Declaration.objects.get(person=org.person_b)
+    url = link_of(org, org.person_a)
+    body = {**one_tap(client.get(url + "state").json()), "uuid": str(theirs.uuid)}
+    answer = declare(client, url, body)
+    assert answer.status_code == 409 and answer.json()["code"] == "key_reused"
+    assert "38.4" not in answer.content.decode()
+    assert not Declaration.objects.filter(person=org.person_a, day=timezone.localdate()).exists()
+
+
+def _submit_with_day_read(org, day_rows, **fields):
+    """The submit as the view makes it, with a day read that may be stale."""
+    link = services.link_issue(actor=org.user("grid_worker", org.group), person=org.person_a)
+    today = timezone.localdate()
+    [stored] = services.declarations_submit(
+        actor=None,
+        items=[raw_declaration(org.person_a, day=today.isoformat(), **fields)],
+        via_link=link,
+        day_read=(today, day_rows),
+    )
+    return stored
+
+
+def test_a_stale_day_read_that_missed_a_declaration_still_supersedes_it(org):
+    first = _submit_with_day_read(org, [], temperature="38.5").declaration
+    second = _submit_with_day_read(org, [], temperature="36.5").declaration  # stale: empty
+    rows = Declaration.objects.filter(person=org.person_a, day=timezone.localdate())
+    assert rows.get(is_current=True).pk == second.pk and rows.count() == 2
+    assert not Declaration.objects.get(pk=first.pk).is_current
+    tally = DayTally.objects.get(day=timezone.localdate(), unit_path=org.person_a.unit_path)
+    assert (tally.declared, tally.abnormal, tally.fever) == (1, 0, 0)
+
+
+def test_a_stale_day_read_whose_current_row_was_superseded_meanwhile_keeps_the_tally(org):
+    first = _submit_with_day_read(org, [], temperature="38.5").declaration
+    stale = [Declaration.objects.get(pk=first.pk)]  # read while it was current
+    _submit_with_day_read(org, stale, temperature="38.6")  # supersedes it
+    third = _submit_with_day_read(org, stale, temperature="36.6").declaration
+    rows = Declaration.objects.filter(person=org.person_a, day=timezone.localdate())
+    assert rows.count() == 3 and rows.get(is_current=True).pk == third.pk
+    tally = DayTally.objects.get(day=timezone.localdate(), unit_path=org.person_a.unit_path)
+    assert (tally.declared, tally.abnormal, tally.fever) == (1, 0, 0)
