@@ -120,12 +120,12 @@ def insert_returning_pks(objs: Sequence[Model]) -> None:
     if not connection.features.can_return_rows_from_bulk_insert:
         model._default_manager.bulk_create(objs)
         return
+    if len(objs) == 1:  # the phone's declaration, a rating: one statement of the same text
+        [(pk,)] = fetch_all(connection, *one_row_insert(objs[0]))
+        mark_saved(objs[0], pk)
+        return
     fields = _insert_fields(model)
     rows = list(zip(*(_column(field, objs, connection) for field in fields), strict=True))
-    if len(objs) == 1:  # the phone's declaration, a rating: one statement of the same text
-        [(pk,)] = fetch_all(connection, _one_row_insert(model, fields, connection), rows[0])
-        _mark_saved(objs[0], pk, connection)
-        return
     if connection.vendor == "postgresql" and len(objs) > COPY_FROM:
         _copy_with_reserved_pks(model, objs, list(fields), rows, connection)
         return
@@ -138,13 +138,24 @@ def insert_returning_pks(objs: Sequence[Model]) -> None:
             chunk = rows[start : start + size]
             cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail, list(chain(*chunk)))
             for obj, (pk,) in zip(objs[start : start + size], cursor.fetchall(), strict=True):
-                _mark_saved(obj, pk, connection)
+                mark_saved(obj, pk)
 
 
-def _mark_saved(obj: Model, pk: Any, connection: Any) -> None:
+def one_row_insert(obj: Model) -> tuple[str, list[Any]]:
+    """``INSERT … RETURNING pk`` of one new instance, and its values prepared by their
+    fields (the text is the same for every instance of the model)."""
+    model = type(obj)
+    connection = connections[DEFAULT_DB_ALIAS]
+    fields = _insert_fields(model)
+    values = [_column(field, [obj], connection)[0] for field in fields]
+    return _one_row_insert(model, fields, connection), values
+
+
+def mark_saved(obj: Model, pk: Any) -> None:
+    """Give a new instance its key, as a save would."""
     obj.pk = pk
     obj._state.adding = False
-    obj._state.db = connection.alias
+    obj._state.db = DEFAULT_DB_ALIAS
 
 
 _ONE_ROW_INSERTS: dict[tuple[type[Model], str], str] = {}
