@@ -271,7 +271,7 @@ def _detail_context(request: HttpRequest, bad: BadReview) -> dict[str, Any]:
     rating, item = bad.rating, bad.item
     path = rating.unit_path
     handles = scope_for(user, Perm.HANDLE_REVIEWS).covers(path)
-    decides = scope_for(user, Perm.DECIDE_APPEALS).covers(path) and not services._is_head(
+    decides = scope_for(user, Perm.DECIDE_APPEALS).covers(path) and not services.is_service_head(
         acting_user(user), path
     )
     state = item.state if item else ""

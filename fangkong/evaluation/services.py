@@ -627,7 +627,8 @@ def _appeal_filer(item: Item) -> int | None:
     return entry.author_id if entry else None
 
 
-def _is_head(user: User | None, path: str) -> bool:
+def is_service_head(user: User | None, path: str) -> bool:
+    """Is ``user`` a service head at ``path`` or above (a head decides no appeal there)?"""
     if user is None:
         return False
     return RoleAssignment.objects.filter(
@@ -646,7 +647,9 @@ def appeal_decide(
     require_perm(actor, Perm.DECIDE_APPEALS, item.unit_path, seen_with=Perm.VIEW_EVALUATION)
     _require_state(item, APPEALED)
     user = acting_user(actor)
-    if user is not None and (user.pk == _appeal_filer(item) or _is_head(user, item.unit_path)):
+    if user is not None and (
+        user.pk == _appeal_filer(item) or is_service_head(user, item.unit_path)
+    ):
         raise PermissionDenied(_("An appeal is decided by someone other than the head."))
     note = _free_text(note, "note", required=True)
     bad_review.appeal_upheld = upheld

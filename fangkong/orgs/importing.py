@@ -81,7 +81,7 @@ PEOPLE_COLUMNS = Columns(
             "phone",
         ),
         "category": ("人员类别", "类别", "人员类型", "category"),
-        # A unit column holds a unit's code or, in most rosters, its name (see _UnitIndex).
+        # A unit column holds a unit's code or, in most rosters, its name (see UnitIndex).
         "unit_code": (
             "所属单位编码",
             "单位编码",
@@ -218,7 +218,7 @@ _CATEGORY_ZH = {
 }
 
 
-class _RowChecker:
+class RowChecker:
     """Collect the problems of one row, each with its Chinese reason."""
 
     def __init__(self, row: Row, table: Table) -> None:
@@ -259,7 +259,7 @@ def validate_units(job: ImportJob, table: Table, on_progress: Callable[[int], No
     in_file: dict[str, int] = {}
     for row in result.rows_to_check(table, on_progress):
         number = row.number
-        check = _RowChecker(row, table)
+        check = RowChecker(row, table)
         code = check.required("code", compact(check.raw("code")))
         name = check.required("name", clean_cell(check.raw("name")))
         kind = _choice(check.raw("kind"), UnitKind, _UNIT_KIND_ZH)
@@ -297,14 +297,14 @@ def validate_units(job: ImportJob, table: Table, on_progress: Callable[[int], No
 def validate_people(job: ImportJob, table: Table, on_progress: Callable[[int], None]) -> Validation:
     """Check people rows: documents, phones, units, duplicates in the file and in scope."""
     result = Validation()
-    units = _UnitIndex(job.scope_path)
+    units = UnitIndex(job.scope_path)
     visible = scope_for(job.created_by, Perm.VIEW_PEOPLE).filter(
         Person.objects.filter(is_active=True), "unit_path"
     )
     registered = set(visible.values_list("id_type", "id_number"))
     in_file: dict[tuple[str, str], int] = {}
     for row in result.rows_to_check(table, on_progress):
-        check = _RowChecker(row, table)
+        check = RowChecker(row, table)
         person = _check_person_row(check, units)
         if person is not None:
             key = (person["id_type"], person["id_number"])
@@ -323,7 +323,7 @@ def validate_people(job: ImportJob, table: Table, on_progress: Callable[[int], N
 Unit = tuple[int, str, str]  # id, path, kind
 
 
-class _UnitIndex:
+class UnitIndex:
     """The open units of the import scope, found by code or, when unique, by name.
 
     Rosters name the department (部门) rather than giving its code; a name shared by
@@ -350,7 +350,7 @@ class _UnitIndex:
         return None, _("Unknown unit code, or a unit outside your import scope.")
 
 
-def _check_person_row(check: _RowChecker, units: _UnitIndex) -> dict[str, Any] | None:
+def _check_person_row(check: RowChecker, units: UnitIndex) -> dict[str, Any] | None:
     name = check.required("name", clean_cell(check.raw("name")))
     id_type = (
         _choice(check.raw("id_type"), IdType, _ID_TYPE_ZH)
@@ -416,7 +416,7 @@ def _check_person_row(check: _RowChecker, units: _UnitIndex) -> dict[str, Any] |
 
 
 def _gender_and_birth_date(
-    check: _RowChecker, id_type: str | None, id_number: str
+    check: RowChecker, id_type: str | None, id_number: str
 ) -> tuple[str, dt.date | None]:
     """Read both cells; a resident ID fills them when empty and refuses them when different."""
     errors_before = len(check.errors)

@@ -48,7 +48,7 @@ from fangkong.core.numbers import to_decimal
 from fangkong.core.paths import subtree_q
 from fangkong.core.sheets import Columns, Row, Table, read_table
 from fangkong.core.text import clean_cell, clean_text, compact, parse_date
-from fangkong.orgs.importing import RowError, Validation, _RowChecker, _UnitIndex
+from fangkong.orgs.importing import RowChecker, RowError, UnitIndex, Validation
 from fangkong.orgs.models import OrgUnit, place_related
 
 from . import services
@@ -195,7 +195,7 @@ class Checked:
         return bool(self.good) and not self.errors
 
 
-class _Units(_UnitIndex):
+class _Units(UnitIndex):
     """The people import's unit lookup (code, or a name unique in the subtree), plus the
     full place name (``山东铝业有限公司 › 电解铝厂``), within the assigning unit's subtree."""
 
@@ -266,7 +266,7 @@ def import_key(assigning: OrgUnit, source: str, source_ref: str, title: str, uni
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class _Checker(_RowChecker):
+class _Checker(RowChecker):
     """The people import's row checker; a column missing from the file goes by its name."""
 
     def fail(self, key: str, message: str) -> None:

@@ -4,9 +4,9 @@
 a shell that reads nothing; its script reads the person's state (one statement) and
 submits the one tap as JSON (three statements, transaction control left out: the link
 with the day's declarations, the INSERT, the tally; on PostgreSQL a normal first
-declaration of the day is two, its INSERT and tally one statement without a transaction). Every guarantee stays: the tally
-exact, a retry answered once (after midnight too), a UUID of someone else's refused, a
-second declaration superseding the first, the daily limit.
+declaration of the day is two, its INSERT and tally one statement without a transaction).
+Every guarantee stays: the tally exact, a retry answered once (after midnight too), a UUID
+of someone else's refused, a second declaration superseding the first, the daily limit.
 """
 
 import datetime as dt
