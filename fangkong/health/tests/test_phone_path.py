@@ -255,3 +255,46 @@ def test_outside_any_transaction_the_guarantees_hold_too(client, reference_data,
     assert rows.count() == 3 and rows.get(is_current=True).pk == stale.declaration.pk
     tally = DayTally.objects.get(day=today, unit_path=org.person_a.unit_path)
     assert (tally.declared, tally.abnormal, tally.fever) == (1, 0, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_phones_of_one_person_at_the_same_moment_keep_one_current_and_the_tally(
+    reference_data, org
+):
+    """Both read the day empty; one stores first (on PostgreSQL its one statement), the
+    other breaks the one-current-a-day constraint and is stored from the transaction's
+    read, superseding it. The tally counts the person once."""
+    import threading
+
+    from django.db import connections
+
+    from fangkong.core.errors import Conflict
+
+    barrier, answers = threading.Barrier(2), []
+    link = services.link_issue(actor=org.user("grid_worker", org.group), person=org.person_a)
+    today = timezone.localdate()
+
+    def phone(temperature: str) -> None:
+        item = raw_declaration(org.person_a, day=today.isoformat(), temperature=temperature)
+        try:
+            barrier.wait()
+            [stored] = services.declarations_submit(
+                actor=None, items=[item], via_link=link, day_read=(today, [])
+            )
+            answers.append(stored)
+        except Conflict as exc:  # allowed: "send again"
+            answers.append(exc)
+        finally:
+            connections.close_all()
+
+    phones = [threading.Thread(target=phone, args=(t,)) for t in ("36.5", "36.7")]
+    for thread in phones:
+        thread.start()
+    for thread in phones:
+        thread.join()
+    stored = [answer for answer in answers if not isinstance(answer, Conflict)]
+    assert len(answers) == 2 and stored, answers
+    rows = Declaration.objects.filter(person=org.person_a, day=today)
+    assert rows.filter(is_current=True).count() == 1 and rows.count() == len(stored)
+    tally = DayTally.objects.get(day=today, unit_path=org.person_a.unit_path)
+    assert tally.declared == 1
