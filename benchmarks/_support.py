@@ -233,13 +233,23 @@ def timed(
     for thread in threads:
         thread.join()
     phase.seconds = time.perf_counter() - phase.started
-    after = [server_cpu_seconds(pid) for _name, pid in servers]
+    record_cpu(phase, servers, before, [server_cpu_seconds(pid) for _name, pid in servers])
+    return phase
+
+
+def record_cpu(
+    phase: Phase,
+    servers: Sequence[tuple[str, int | None]],
+    before: Sequence[float],
+    after: Sequence[float],
+) -> None:
+    """Each server process tree's CPU between two readings, summed by name (every web
+    instance counts as "web"), and their total."""
     phase.cpu_by_process = {}
     for (name, pid), start, end in zip(servers, before, after, strict=True):
         if pid:
             phase.cpu_by_process[name] = phase.cpu_by_process.get(name, 0.0) + end - start
     phase.server_cpu = sum(phase.cpu_by_process.values())
-    return phase
 
 
 # -- a real server ---------------------------------------------------------------------------

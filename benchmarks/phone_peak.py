@@ -82,6 +82,7 @@ from _support import (
     postgres_postmaster_pid,
     print_server_log,
     queue_worker,
+    record_cpu,
     server_cpu_seconds,
     server_environment,
     setup_django,
@@ -343,11 +344,7 @@ def run_wrk(
         runs = _wrk_runs(Path(tmp), paths, ports=ports, clients=clients)
         before = [server_cpu_seconds(pid) for _name, pid in servers]
         started = time.perf_counter()
-        processes = [
-            subprocess.Popen(_wrk_command(act, *run), stdout=subprocess.DEVNULL, stderr=errors)
-            for run in runs
-            for errors in [(Path(tmp) / f"wrk-{run[0]}.err").open("wb")]
-        ]
+        processes = [_start_wrk(act, run, Path(tmp)) for run in runs]
         results = [
             out.with_name(f"{out.name}-{k}")
             for *_, threads, out in runs
@@ -363,11 +360,7 @@ def run_wrk(
             for line in file.read_text().splitlines():
                 status, milliseconds = line.split()
                 phase.record(int(status), float(milliseconds), f"{act} answered {status}")
-    phase.cpu_by_process = {}
-    for (name, pid), start, end in zip(servers, before, after, strict=True):
-        if pid:
-            phase.cpu_by_process[name] = phase.cpu_by_process.get(name, 0.0) + end - start
-    phase.server_cpu = sum(phase.cpu_by_process.values())
+    record_cpu(phase, servers, before, after)
     return phase
 
 
@@ -384,6 +377,12 @@ def _wrk_runs(
             listing.write_text("\n".join(share) + "\n")
             runs.append((port, listing, connections, tmp / f"out-{port}"))
     return runs
+
+
+def _start_wrk(act: str, run: tuple[int, Path, int, Path], tmp: Path) -> "subprocess.Popen[bytes]":
+    """Start one wrk; what it says on stderr goes to ``wrk-<port>.err`` (see ``_wait_for``)."""
+    with (tmp / f"wrk-{run[0]}.err").open("wb") as errors:
+        return subprocess.Popen(_wrk_command(act, *run), stdout=subprocess.DEVNULL, stderr=errors)
 
 
 def _wrk_command(act: str, port: int, listing: Path, threads: int, out: Path) -> list[str]:

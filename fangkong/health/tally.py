@@ -107,8 +107,7 @@ def insert_counted(row: Declaration) -> None:
     deltas.add_row(row)
     [((day, path), totals)] = deltas.by_key.items()
     insert, values = one_row_insert(row)
-    day_field: Any = DayTally._meta.get_field("day")
-    params = [*values, day_field.get_db_prep_save(day, connection), path, *totals]
+    params = [*values, *_tally_params(day, path, totals)]
     [(pk,)] = fetch_all(connection, _counted_insert_sql(insert), params)
     mark_saved(row, pk)
 
@@ -126,17 +125,22 @@ def current_rows(declarations: QuerySet[Declaration]) -> list[tuple[Any, ...]]:
 
 
 def _upsert(changes: list[tuple[Key, list[int]]]) -> None:
-    day_field: Any = DayTally._meta.get_field("day")
     for start in range(0, len(changes), 500):
         chunk = changes[start : start + 500]
         params: list[Any] = []
         for (day, path), totals in chunk:
-            params += [day_field.get_db_prep_save(day, connection), path, *totals]
+            params += _tally_params(day, path, totals)
         if len(chunk) == 1:  # the phone's submit: one statement of the same text
             fetch_all(connection, _upsert_sql(1, connection.vendor), params)
             continue
         with connection.cursor() as cursor:
             cursor.execute(_upsert_sql(len(chunk), connection.vendor), params)
+
+
+def _tally_params(day: dt.date, path: str, totals: list[int]) -> list[Any]:
+    """One tally row's values, in the upsert's column order."""
+    day_field: Any = DayTally._meta.get_field("day")
+    return [day_field.get_db_prep_save(day, connection), path, *totals]
 
 
 _UPSERTS: dict[tuple[int, str], str] = {}

@@ -331,18 +331,15 @@ def link_declare(request: HttpRequest, token: str) -> HttpResponse:
     return _private(JsonResponse(_stored_json(stored), status=201 if stored.created else 200))
 
 
-# (language, day) -> "2026-11-29 星期日"; the state asks for today's at every open.
-_day_labels: dict[tuple[str, dt.date], str] = {}
-
-
 def _day_label(day: dt.date) -> str:
-    key = (get_language() or "", day)
-    label = _day_labels.get(key)
-    if label is None:
-        if len(_day_labels) > 64:  # a few days and languages; start again past that
-            _day_labels.clear()
-        label = _day_labels[key] = date_format(day, "Y-m-d l")
-    return label
+    """ "2026-11-29 星期日": the state asks for today's at every open."""
+    return _day_label_in(get_language() or "", day)
+
+
+@functools.lru_cache(maxsize=64)  # a few days in a few languages
+def _day_label_in(language: str, day: dt.date) -> str:
+    # ``language`` is the active one: the weekday's name depends on it, so it is in the key.
+    return date_format(day, "Y-m-d l")
 
 
 _PASS_URL_MARK = "--token--"
