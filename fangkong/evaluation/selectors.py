@@ -378,7 +378,8 @@ def appeals_to_decide(user: Viewer) -> QuerySet[BadReview]:
     from .ledger_kind import APPEALED
 
     require_perm(user, Perm.DECIDE_APPEALS)
-    return bad_reviews_search(user, ReviewFilter(state=APPEALED))
+    appealed = bad_reviews_search(user, ReviewFilter(state=APPEALED))
+    return scope_for(user, Perm.DECIDE_APPEALS).filter(appealed, "unit_path")
 
 
 # ------------------------------------------------------------------ coverage gaps

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext_lazy
 
 from fangkong.accounts.decorators import requires
 from fangkong.accounts.roles import Perm
@@ -30,9 +30,9 @@ from .public_views import offered_services
 # What the registering clerk picks, and the channel each is recorded as. A receipt's QR
 # code is scanned with the phone's camera as a badge's is.
 CHANNEL_CHOICES = [
-    (Channel.KIOSK, pgettext("case channel", "Window tablet")),
-    (Channel.BADGE, pgettext("case channel", "Printed receipt")),
-    (Channel.ONLINE, pgettext("case channel", "Link sent after an online service")),
+    (Channel.KIOSK, pgettext_lazy("case channel", "Window tablet")),
+    (Channel.BADGE, pgettext_lazy("case channel", "Printed receipt")),
+    (Channel.ONLINE, pgettext_lazy("case channel", "Link sent after an online service")),
 ]
 TODAY_LIMIT = 200
 

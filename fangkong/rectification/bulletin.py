@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Case, Max, Q, QuerySet, Value, When
@@ -535,20 +536,7 @@ def bulletin_send(*, actor: Actor, bulletin: Bulletin, now: dt.datetime | None =
     if bulletin.status == Bulletin.Status.SENT:
         raise Conflict(_("This bulletin was sent already."))
     link = reverse("rectification:bulletin_pdf", args=[bulletin.pk])
-    subject = _("Weekly rectification bulletin: %(unit)s, week of %(day)s") % {
-        "unit": bulletin.unit.name,
-        "day": bulletin.week_start.isoformat(),
-    }
-    totals = bulletin.figures.get("totals", {})
-    body = _(
-        "New %(new)d, closed out %(closed)d, overdue %(overdue)d, red list %(red)d. "
-        "The PDF is attached by link."
-    ) % {
-        "new": totals.get("new", 0),
-        "closed": totals.get("closed", 0),
-        "overdue": totals.get("overdue", 0),
-        "red": len(bulletin.figures.get("red", [])),
-    }
+    subject, body = _sent_notice(bulletin)
     units = recipient_units(bulletin)
     for unit in units:
         notify(
@@ -570,6 +558,27 @@ def bulletin_send(*, actor: Actor, bulletin: Bulletin, now: dt.datetime | None =
         {**_facts(bulletin), "units": [u.pk for u in units]},
     )
     return len(units)
+
+
+def _sent_notice(bulletin: Bulletin) -> tuple[str, str]:
+    """The notice's subject and body, in the site's language (not the sender's): the
+    heads read it in their inbox and group chats, as every other notice."""
+    totals = bulletin.figures.get("totals", {})
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Weekly rectification bulletin: %(unit)s, week of %(day)s") % {
+            "unit": bulletin.unit.name,
+            "day": bulletin.week_start.isoformat(),
+        }
+        body = _(
+            "New %(new)d, closed out %(closed)d, overdue %(overdue)d, red list %(red)d. "
+            "The PDF is attached by link."
+        ) % {
+            "new": totals.get("new", 0),
+            "closed": totals.get("closed", 0),
+            "overdue": totals.get("overdue", 0),
+            "red": len(bulletin.figures.get("red", [])),
+        }
+    return subject, body
 
 
 def bulletin_download_audit(actor: Actor, bulletin: Bulletin, file_format: str) -> None:

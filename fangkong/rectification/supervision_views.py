@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -168,6 +169,7 @@ def supervision_export(request: HttpRequest) -> HttpResponse:
     def lines() -> Any:
         for order in orders.iterator(chunk_size=2000):
             row = _row(order)
+            ended = timezone.localtime(order.ended_at) if order.ended_at else None
             yield [
                 order.pk,
                 order.item.title,
@@ -178,7 +180,7 @@ def supervision_export(request: HttpRequest) -> HttpResponse:
                 order.due_on,
                 supervision.colour_label(order.colour),
                 _("Yes") if order.is_active else _("No"),
-                order.ended_at.strftime("%Y-%m-%d %H:%M") if order.ended_at else "",
+                ended.strftime("%Y-%m-%d %H:%M") if ended else "",
                 order.note,
             ]
 

@@ -178,3 +178,23 @@ def test_a_badge_scan_makes_one_face_to_face_case_per_request(org):
     other = services.badge_issue(actor=c.head, unit=c.centre)
     with pytest.raises(InvalidInput):  # 不动产 is offered at the station, not the centre
         services.case_from_badge(badge=other, service=c.housing, request_id=uuid.uuid4())
+
+
+def test_the_appeals_to_decide_are_only_those_in_the_deciders_units(org):
+    """Seeing a centre's bad reviews is not deciding its appeals: someone who reads the
+    whole group but supervises another enterprise has none of the centre's to decide."""
+    from fangkong.accounts.models import RoleAssignment
+    from fangkong.accounts.roles import Role
+    from fangkong.evaluation import selectors
+
+    c = build_centre(org)
+    bad = BadReview.objects.get(rating=rated(c, Level.VERY_DISSATISFIED))
+    with travel("2026-09-30", "11:00"):
+        services.callback_record(
+            actor=c.head, bad_review=bad, how="phone", reached=True, said="误点"
+        )
+        services.outcome_set(actor=c.head, bad_review=bad, outcome=Outcome.APPEAL, text="误点")
+    elsewhere = org.user(Role.SUPERVISOR, org.ent_b)
+    RoleAssignment.objects.create(user=elsewhere, role=Role.VIEWER, unit=org.group)
+    assert list(selectors.appeals_to_decide(c.supervisor)) == [bad]
+    assert list(selectors.appeals_to_decide(elsewhere)) == []

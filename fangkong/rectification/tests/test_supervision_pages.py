@@ -138,3 +138,24 @@ def test_ending_from_the_order_page(client, org, login_as):
         "已纳入考核" in client.get(reverse("ledger:item", args=[problem.item_id])).content.decode()
     )
     assert "confirm(" not in done.split("<main")[-1] or "end-reason" not in done
+
+
+def test_the_export_shows_when_an_order_ended_in_local_time(client, org, login_as):
+    from fangkong.rectification import supervision
+    from fangkong.testing import at
+
+    problem = _problem(org)
+    login_as(Role.SUPERVISOR, org.ent_a)
+    client.post(
+        "/api/v1/rectification/supervision/orders",
+        {"item_id": problem.item_id, "supervising_unit_id": org.ent_a.pk, "due_on": _future(2)},
+        content_type="application/json",
+    )
+    supervisor = org.user(Role.SUPERVISOR, org.ent_a)
+    order = SupervisionOrder.objects.get()
+    ended = at(timezone.localdate().isoformat(), "08:30")  # 00:30 UTC
+    supervision.order_end(actor=supervisor, order=order, reason="已整改", now=ended)
+    export = client.get(
+        reverse("rectification:supervision_export"), {"format": "csv", "status": "ended"}
+    )
+    assert f"{ended:%Y-%m-%d} 08:30" in export.content.decode("utf-8-sig")
