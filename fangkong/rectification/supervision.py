@@ -531,15 +531,6 @@ def order_get(user: Viewer, pk: int) -> SupervisionOrder:
     return order
 
 
-def item_for_supervision(user: Viewer, pk: int) -> Item:
-    """The item to put under supervision, if the user sees it with its kind; 404 else."""
-    item = Item.objects.select_related(place_related("unit")).filter(pk=pk).first()
-    spec = kinds.find(item.kind) if item else None
-    if item is None or spec is None or not scope_for(user, spec.view_perm).covers(item.unit_path):
-        raise NotFound()
-    return item
-
-
 def end_reason(order: SupervisionOrder) -> str:
     """Why an ended order ended, as its item's history says."""
     if order.is_active:

@@ -14,8 +14,10 @@ from pydantic import Field
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import user_has_perm_anywhere
 from fangkong.core.errors import PermissionDenied
+from fangkong.core.pagination import MappedQuerySet
 from fangkong.core.schema import Day, ObjectId, Pages
 from fangkong.ledger import kinds
+from fangkong.ledger import selectors as ledger_selectors
 from fangkong.orgs.selectors import unit_get
 
 from . import supervision
@@ -76,19 +78,6 @@ def order_out(order: SupervisionOrder) -> dict[str, Any]:
     }
 
 
-class OrderPage:
-    """Orders converted to their API shape one page at a time."""
-
-    def __init__(self, orders: Any) -> None:
-        self.orders = orders
-
-    def __len__(self) -> int:
-        return self.orders.count()
-
-    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
-        return [order_out(order) for order in self.orders[window]]
-
-
 @router.get("/rectification/supervision/orders", response=list[OrderOut])
 @paginate(Pages, page_size=50)
 def list_orders(
@@ -116,13 +105,13 @@ def list_orders(
         kind=kind or None,
         status=status,
     )
-    return OrderPage(orders)
+    return MappedQuerySet(orders, order_out)
 
 
 @router.post("/rectification/supervision/orders", response={201: OrderOut})
 def post_order(request: HttpRequest, payload: OrderIn) -> Any:
     """Put an open ledger item under supervision; 409 when it already is."""
-    item = supervision.item_for_supervision(request.user, payload.item_id)
+    item = ledger_selectors.item_get(request.user, payload.item_id)
     unit = unit_get(request.user, payload.supervising_unit_id)
     order = supervision.order_issue(
         actor=request.user,

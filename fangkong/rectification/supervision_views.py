@@ -23,6 +23,7 @@ from fangkong.core.exports import Export
 from fangkong.core.text import FIRST_DAY, LAST_DAY
 from fangkong.core.web import page_context, renders_app_errors
 from fangkong.ledger import kinds
+from fangkong.ledger import selectors as ledger_selectors
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.selectors import unit_get
 
@@ -200,7 +201,7 @@ def supervision_export(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def supervision_issue(request: HttpRequest, item_pk: int) -> HttpResponse:
     """Put a ledger item under supervision: the form, reached from the item's page."""
-    item = supervision.item_for_supervision(request.user, item_pk)
+    item = ledger_selectors.item_get(request.user, item_pk)
     units = supervision.supervising_units_for(request.user, item)
     form = IssueForm(request.POST or None, units=units)
     status = 200
