@@ -216,15 +216,22 @@ class Declaration(models.Model):
     """
 
     uuid = models.UUIDField(_("client UUID"), unique=True, default=uuid.uuid4)
+    # No index of their own for the three keys: every declaration writes each index it has
+    # (a page of the WAL each on SQLite). A person's rows are found by (person, day); a
+    # division's or a proxy's only when one is deleted, and most have no proxy.
     person = models.ForeignKey(
-        Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="declarations"
+        Person,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="declarations",
+        db_index=False,
     )
     unit_path = PathField(_("unit path"), max_length=255)
     day = models.DateField(_("date"))
     temperature = models.DecimalField(_("temperature (°C)"), max_digits=3, decimal_places=1)
     symptoms = models.JSONField(_("symptoms"), default=list, blank=True)
     division = models.ForeignKey(
-        Division, verbose_name=_("current location"), on_delete=models.PROTECT
+        Division, verbose_name=_("current location"), on_delete=models.PROTECT, db_index=False
     )
     whereabouts = models.CharField(
         _("whereabouts"), max_length=16, choices=Whereabouts.choices, default=Whereabouts.AT_POST
@@ -246,6 +253,7 @@ class Declaration(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     status = models.CharField(_("health status"), max_length=8, choices=Colour.choices)
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
@@ -288,6 +296,10 @@ class Declaration(models.Model):
                 name="declaration_day_kind",
             ),
             models.Index(fields=["person", "day"], name="declaration_person_day"),
+            # Only the declarations filed on someone's behalf (deleting a user looks there).
+            models.Index(
+                fields=["proxy"], condition=models.Q(proxy__isnull=False), name="declaration_proxy"
+            ),
         ]
 
     def __str__(self) -> str:

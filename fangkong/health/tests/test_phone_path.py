@@ -304,3 +304,30 @@ def test_two_phones_of_one_person_at_the_same_moment_keep_one_current_and_the_ta
     assert rows.filter(is_current=True).count() == 1 and rows.count() == len(stored)
     tally = DayTally.objects.get(day=today, unit_path=org.person_a.unit_path)
     assert tally.declared == 1
+
+
+def test_a_declaration_writes_five_indexes_and_a_proxy_is_still_found_on_delete(org):
+    """Every index is written by every declaration (a WAL page each on SQLite): the table
+    keeps the ones its reads use. Deleting a user who filed for someone is still refused,
+    found through the partial index of proxies."""
+    from django.db.models import ProtectedError
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "health_declaration")
+    indexed = {
+        tuple(spec["columns"])
+        for spec in constraints.values()
+        if (spec["index"] or spec["unique"]) and not spec["primary_key"]
+    }
+    assert indexed == {
+        ("uuid",),  # the client's idempotency key
+        ("person_id", "day"),  # one current a day (partial) and a person's days
+        ("day", "unit_path", "status"),  # the roll-up
+        ("day", "status", "whereabouts", "unit_path"),  # its abnormal counts
+        ("proxy_id",),  # only rows filed on someone's behalf
+    }, indexed
+    worker = org.user("grid_worker", org.group)
+    declared_yesterday(org, org.person_a)
+    with pytest.raises(ProtectedError) as refused:
+        worker.delete()
+    assert any(isinstance(row, Declaration) for row in refused.value.protected_objects)
