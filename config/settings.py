@@ -111,6 +111,22 @@ TEMPLATES = [
 ]
 
 # Database: SQLite (WAL) is the embedded default; PostgreSQL via DATABASE_URL.
+SQLITE_OPTIONS = {
+    "init_command": (
+        # busy_timeout first, so that the journal_mode switch also waits for a lock
+        "PRAGMA busy_timeout=10000;PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
+        # Read pages through a shared memory map and keep 64 MiB of them per connection:
+        # at 178,000 people the phone path's index reads were read() calls otherwise
+        # (9.7 -> 6.6 ms of CPU per declaration in process).
+        "PRAGMA mmap_size=1073741824;PRAGMA cache_size=-65536;"
+        # Copy the WAL back every 10,000 pages (40 MiB) rather than 1,000: a page written
+        # again meanwhile is copied once. Over 800 declarations 21 % of the WAL's pages are
+        # distinct, over 80 of them 35 %: 0.1 ms less CPU per declaration. The file is
+        # cut back to 64 MiB after a checkpoint.
+        "PRAGMA wal_autocheckpoint=10000;PRAGMA journal_size_limit=67108864;"
+    ),
+    "transaction_mode": "IMMEDIATE",
+}
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'fangkong.sqlite3'}"),
@@ -123,17 +139,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Connections persist as on PostgreSQL (CONN_MAX_AGE): opening one runs the pragmas and
     # closing one checkpoints the WAL, together more than a declaration costs. Each worker
     # process or thread keeps its own connection, which SQLite allows.
-    DATABASES["default"]["OPTIONS"] = {
-        "init_command": (
-            # busy_timeout first, so that the journal_mode switch also waits for a lock
-            "PRAGMA busy_timeout=10000;PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
-            # Read pages through a shared memory map and keep 64 MiB of them per connection:
-            # at 178,000 people the phone path's index reads were read() calls otherwise
-            # (9.7 -> 6.6 ms of CPU per declaration in process).
-            "PRAGMA mmap_size=1073741824;PRAGMA cache_size=-65536;"
-        ),
-        "transaction_mode": "IMMEDIATE",
-    }
+    DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or None}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The phone path's reads (fangkong/core/prepared.py) bind their values on the server and

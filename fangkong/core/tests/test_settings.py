@@ -62,6 +62,27 @@ def test_a_production_worker_keeps_its_sqlite_connection_between_requests(tmp_pa
     assert int(done.stdout) == 60
 
 
+def test_a_sqlite_file_opens_in_wal_with_the_long_checkpoint_interval(tmp_path):
+    # SQLite ignores a misspelt PRAGMA: read back what a file database runs with.
+    import sqlite3
+
+    database = sqlite3.connect(tmp_path / "pragmas.sqlite3")
+    try:
+        database.executescript(settings.SQLITE_OPTIONS["init_command"])
+        read = {
+            pragma: database.execute(f"PRAGMA {pragma}").fetchone()[0]
+            for pragma in ("journal_mode", "synchronous", "wal_autocheckpoint", "busy_timeout")
+        }
+    finally:
+        database.close()
+    assert read == {
+        "journal_mode": "wal",
+        "synchronous": 1,  # NORMAL
+        "wal_autocheckpoint": 10000,
+        "busy_timeout": 10000,
+    }
+
+
 @pytest.mark.django_db
 def test_postgresql_runs_our_statements_without_parallel_workers():
     # The roll-up's range sums got two workers at seeds scale and took several times longer.
