@@ -22,6 +22,7 @@ def _networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
 
 
+@lru_cache(maxsize=4096)  # every request parses its proxy's address, and few are seen
 def _parsed(text: str) -> Address | None:
     try:
         return ipaddress.ip_address(text.strip())

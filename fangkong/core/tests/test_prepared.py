@@ -102,3 +102,17 @@ def test_a_broken_transaction_refuses_the_read_as_the_orm_does(org):
             Declaration.objects.filter(pk=first.pk).exists()
         with pytest.raises(TransactionManagementError):
             PREPARED.rows(first.uuid, org.person_a.pk, today)
+
+
+def test_a_statement_returns_its_rows_and_a_write_without_returning_none(org):
+    """On PostgreSQL whether rows came back is read from the result's status, not from the
+    column descriptions (an object per column, built for nothing): both answers hold."""
+    from fangkong.core.prepared import fetch_all
+
+    today = timezone.localdate()
+    stored = declare(org, org.person_a, today)
+    table = connection.ops.quote_name(Declaration._meta.db_table)
+    update = f"UPDATE {table} SET is_current = is_current WHERE id = %s"
+    assert fetch_all(connection, update, [stored.pk]) == []
+    select = f"SELECT id FROM {table} WHERE id = %s"
+    assert fetch_all(connection, select, [stored.pk]) == [(stored.pk,)]
