@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,13 +18,23 @@ class ApplicationError(Exception):
         self.detail = detail
         super().__init__(str(self.message))
 
+    def field_messages(self) -> list[str]:
+        """The messages of a field-by-field detail ({field: [message, ...]}); none for any
+        other detail (an import's rows are shown as a table, never as Python's text)."""
+        if not isinstance(self.detail, dict):
+            return []
+        found: list[str] = []
+        for messages in self.detail.values():
+            if not isinstance(messages, list) or not all(
+                isinstance(message, str | Promise) for message in messages
+            ):
+                return []
+            found += [str(message) for message in messages]
+        return found
+
     def as_text(self) -> str:
         """Return one line for a page: the field problems joined, or the message."""
-        if isinstance(self.detail, dict) and all(
-            isinstance(messages, list) for messages in self.detail.values()
-        ):
-            return "；".join(str(m) for messages in self.detail.values() for m in messages)
-        return str(self.message)
+        return "；".join(self.field_messages()) or str(self.message)
 
     def as_body(self) -> dict[str, Any]:
         """Return the error body shared by the API and the HTML pages."""

@@ -16,12 +16,11 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
-from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from .errors import ApplicationError
 from .text import forbidden_character_in
-from .web import error_json, wants_json
+from .web import error_json, error_page, wants_json
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -152,13 +151,7 @@ def _printable(field: str) -> str:
 def _refusal(request: HttpRequest, error: ApplicationError) -> HttpResponse:
     if _wants_json(request):
         return error_json(error)
-    body = error.as_body()
-    return render(
-        request,
-        "error.html",
-        {"message": body["message"], "detail": error.as_text()},
-        status=error.status,
-    )
+    return error_page(request, error)
 
 
 def _wants_json(request: HttpRequest) -> bool:

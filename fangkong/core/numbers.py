@@ -26,3 +26,8 @@ def to_decimal(value: Any, *, places: int) -> Decimal:
 def fits_column(number: Decimal, *, max_digits: int, places: int) -> bool:
     """Does ``number`` fit a DecimalField(max_digits, places)? SQLite would not refuse it."""
     return abs(number) < Decimal(10) ** (max_digits - places)
+
+
+def plain_decimal(number: Decimal) -> str:
+    """``number`` as people write it: 300, 2.5 (``normalize()`` alone gives 3E+2)."""
+    return f"{number.normalize():f}"

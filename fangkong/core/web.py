@@ -58,15 +58,17 @@ def renders_app_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
         try:
             return view(request, *args, **kwargs)
         except ApplicationError as exc:
-            body = exc.as_body()
-            return render(
-                request,
-                "error.html",
-                {"message": body["message"], "detail": body["detail"]},
-                status=exc.status,
-            )
+            return error_page(request, exc)
 
     return wrapper
+
+
+def error_page(request: HttpRequest, error: ApplicationError) -> HttpResponse:
+    """The error as a page: its message, and each field's problem under it."""
+    message = str(error.message)
+    problems = [text for text in error.field_messages() if text != message]
+    context = {"message": message, "problems": problems}
+    return render(request, "error.html", context, status=error.status)
 
 
 def page_context(request: HttpRequest, items: Any, per_page: int = 50) -> dict[str, Any]:

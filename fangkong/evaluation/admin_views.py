@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from fangkong.accounts.decorators import requires
@@ -112,7 +113,13 @@ def services_export(request: HttpRequest) -> HttpResponse:
     export.check_size(rows.count(), EXPORT_LIMIT)
     return export.response(
         name="services",
-        headers=[_("Code"), _("Name"), _("Category"), _("Active"), _("Offered at")],
+        headers=[
+            _("Code"),
+            _("Name"),
+            pgettext("service", "Category"),
+            _("Active"),
+            _("Offered at"),
+        ],
         rows=(
             [s.code, s.name, s.category, _("Yes") if s.is_active else _("No"), s.n_offered]  # type: ignore[attr-defined]
             for s in rows
@@ -387,7 +394,12 @@ def badges(request: HttpRequest) -> HttpResponse:
     rows = selectors.badges_visible(request.user, filters)
     context = page_context(request, rows, PER_PAGE)
     context["rows"] = [
-        {"badge": b, "url": selectors.badge_path(b), "holder": _holder_name(b)}
+        {
+            "badge": b,
+            "url": selectors.badge_path(b),
+            "kiosk_url": selectors.kiosk_path(b) if b.holder == Badge.Holder.WINDOW else "",
+            "holder": _holder_name(b),
+        }
         for b in context["page_obj"]
     ]
     return render(

@@ -25,7 +25,7 @@ class Service(TimeStampedModel):
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    category = models.CharField(_("category"), max_length=32, blank=True)
+    category = models.CharField(pgettext_lazy("service", "category"), max_length=32, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -56,6 +56,12 @@ def badge_path(badge: Badge) -> str:
     return public_path("scan", token, f"/e/b/{token}/")
 
 
+def kiosk_path(badge: Badge) -> str:
+    """The window's tablet page (a window's code only)."""
+    token = services.badge_token(badge)
+    return public_path("kiosk", token, f"/e/k/{token}/")
+
+
 def case_path(case: Any) -> str:
     token = services.case_token(case)
     return public_path("rate", token, f"/e/r/{token}/")

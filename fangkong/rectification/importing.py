@@ -44,7 +44,7 @@ from fangkong.core import calendar
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, InvalidInput, NotFound
 from fangkong.core.models import AuditLog
-from fangkong.core.numbers import to_decimal
+from fangkong.core.numbers import plain_decimal, to_decimal
 from fangkong.core.paths import subtree_q
 from fangkong.core.sheets import Columns, Row, Table, read_table
 from fangkong.core.text import clean_cell, clean_text, compact, parse_date
@@ -169,7 +169,7 @@ class GoodRow:
             "problem_class": str(ProblemClass(self.new.problem_class).label),
             "due_on": self.due_on,
             "targets": [
-                f"{label} {qty.normalize():f}{uom}" for label, uom, qty in self.new.targets
+                f"{label} {plain_decimal(qty)}{uom}" for label, uom, qty in self.new.targets
             ],
             "milestones": [f"{day.isoformat()} {title}" for title, day in self.new.milestones],
         }

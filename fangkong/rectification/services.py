@@ -27,7 +27,7 @@ from fangkong.core import calendar
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import Conflict, InvalidInput, PermissionDenied
 from fangkong.core.models import AuditLog
-from fangkong.core.numbers import to_decimal
+from fangkong.core.numbers import plain_decimal, to_decimal
 from fangkong.ledger import services as ledger
 from fangkong.ledger.models import Item
 from fangkong.orgs.models import OrgUnit
@@ -277,7 +277,7 @@ def _target_updates(problem: Problem, done: Mapping[int, Any]) -> list[Target]:
             raise _invalid(
                 "done",
                 _("Give a quantity between 0 and %(n)s for “%(label)s”.")
-                % {"n": target.target.normalize(), "label": target.label},
+                % {"n": plain_decimal(target.target), "label": target.label},
             )
         target.done = quantity
         changed.append(target)

@@ -27,6 +27,7 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
 from fangkong.core.errors import ApplicationError, Conflict, InvalidInput, NotFound
 from fangkong.core.exports import Export
+from fangkong.core.numbers import plain_decimal
 from fangkong.core.web import page_context, renders_app_errors
 from fangkong.ledger import selectors as ledger_selectors
 from fangkong.ledger.models import Entry
@@ -201,7 +202,7 @@ def problems_export(request: HttpRequest) -> HttpResponse:
             item = problem.item
             assert item is not None
             targets = "；".join(
-                f"{t.label} {t.done.normalize()}/{t.target.normalize()}{t.unit_of_measure}"
+                f"{t.label} {plain_decimal(t.done)}/{plain_decimal(t.target)}{t.unit_of_measure}"
                 for t in problem.targets.all()
             )
             yield [

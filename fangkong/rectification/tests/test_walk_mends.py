@@ -1,0 +1,51 @@
+"""What a walk through the pages as their users found: each mended, each kept."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.urls import reverse
+
+from fangkong.accounts.roles import Role
+from fangkong.ledger.models import Item
+from fangkong.rectification import supervision
+
+from .helpers import register, travel
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _tuesday_morning():
+    with travel("2026-11-03", "10:00"):
+        yield
+
+
+def test_an_order_the_system_issued_shows_its_issuer_as_the_system(client, org, login_as):
+    """The demo's order has no issuing user (nor has one whose account was deleted): the
+    page answered 500."""
+    problem = register(org, opened="2026-11-03", due="2027-01-04")
+    order = supervision.order_issue(
+        actor=None,
+        item=Item.objects.get(pk=problem.item_id),
+        supervising_unit=org.ent_a,
+        level="key",
+        due_on=dt.date(2026, 12, 3),
+    )
+    login_as(Role.SUPERVISOR, org.ent_a)
+    page = client.get(reverse("rectification:supervision_order", args=[order.pk]))
+    assert page.status_code == 200
+    assert "系统" in page.content.decode()
+
+
+def test_the_export_writes_quantities_as_people_write_them(client, org, login_as):
+    """300 of 698 lamps, not 3E+2/698."""
+    from fangkong.rectification.models import Target
+
+    problem = register(org, opened="2026-11-03", due="2027-01-04", target=698)
+    Target.objects.filter(problem=problem).update(done=300)
+    login_as(Role.SUPERVISOR, org.ent_a)
+    answer = client.get(reverse("rectification:export"), {"format": "csv"})
+    [row] = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))[1:]
+    assert "修复路灯 300/698盏" in row
