@@ -263,6 +263,27 @@ def _grouped(
     return [(row.pop("group_key"), row) for row in keyed]
 
 
+# The bad reviews behind each figure: the figures count them, and the list behind each
+# number shows them (selectors.ReviewFilter.figure).
+BAD_REVIEW_FIGURES: dict[str, Q] = {
+    "called": Q(first_callback_at__isnull=False),
+    "needing_fix": Q(outcome__in=NEEDS_FIX),
+    # A bad review that needs a fix closes only after it (services._rectified), so the
+    # fix's time says it all and no join to the ledger item is needed.
+    "fixed": Q(outcome__in=NEEDS_FIX, rectified_at__isnull=False),
+    "follow_up": Q(follow_up_level__isnull=False),
+    # An upheld appeal takes the rating out of every other figure.
+    "upheld": Q(appeal_upheld=True),
+}
+FIGURE_LABELS = {
+    "called": gettext_lazy("Called back"),
+    "needing_fix": gettext_lazy("Needing rectification"),
+    "fixed": gettext_lazy("Rectified"),
+    "follow_up": gettext_lazy("Follow-up reviews"),
+    "upheld": gettext_lazy("Appeals upheld"),
+}
+
+
 def figures_by(scope: Scope, period: Period, group: str | None = None) -> dict[Any, Figures]:
     """The figures of ``scope`` in ``period``, one ``Figures`` per key of ``group`` (a child
     unit's path, a window, staff or service id) or, without a group, one under ``None``.
@@ -290,26 +311,20 @@ def figures_by(scope: Scope, period: Period, group: str | None = None) -> dict[A
     bad_reviews = BadReview.objects.filter(  # the rating's facts are copied: no join
         scope.q(), rated_at__gte=period.since, rated_at__lt=period.until, counted=True
     )
-    called = Q(first_callback_at__isnull=False)
     on_time = Q(first_callback_at__lte=F("callback_due_at"))
-    needs_fix = Q(outcome__in=NEEDS_FIX)
+    needs_fix = BAD_REVIEW_FIGURES["needing_fix"]
     for key, row in _grouped(
         bad_reviews,
         group,
         scope.path,
         "",
         n=Count("pk"),
-        called=Count("pk", filter=called),
+        called=Count("pk", filter=BAD_REVIEW_FIGURES["called"]),
         on_time=Count("pk", filter=on_time),
         needing=Count("pk", filter=needs_fix),
-        fixed=Count(
-            # A bad review that needs a fix closes only after it (services._rectified), so
-            # the fix's time says it all and no join to the ledger item is needed.
-            "pk",
-            filter=needs_fix & Q(rectified_at__isnull=False),
-        ),
+        fixed=Count("pk", filter=BAD_REVIEW_FIGURES["fixed"]),
         fixed_on_time=Count("pk", filter=needs_fix & Q(rectified_at__lte=F("rectify_due_at"))),
-        follow_ups=Count("pk", filter=Q(follow_up_level__isnull=False)),
+        follow_ups=Count("pk", filter=BAD_REVIEW_FIGURES["follow_up"]),
         follow_ups_good=Count("pk", filter=Q(follow_up_level__gte=4)),
     ):
         figures = at(key)

@@ -28,6 +28,7 @@ from fangkong.orgs.models import OrgUnit, UnitKind
 from fangkong.orgs.selectors import unit_get
 
 from .figures import (
+    BAD_REVIEW_FIGURES,
     GROUPS,
     LEVELS,
     SERVICE_UNIT_KINDS,
@@ -108,14 +109,25 @@ class Links:
             if value:
                 self.base[name] = value
 
-    def reviews(self, params: dict[str, Any], state: str = "") -> str:
+    def reviews(self, params: dict[str, Any], state: str = "", figure: str = "") -> str:
         """The bad-review list behind a count: as the figures, without the ratings an
-        upheld appeal excluded (``counted``)."""
+        upheld appeal excluded (``counted``), narrowed to one figure's reviews."""
         query = {**self.base, **{k: v for k, v in params.items() if v not in ("", None)}}
-        query["counted"] = 1
+        if figure != "upheld":  # those are the excluded ones
+            query["counted"] = 1
         if state:
             query["state"] = state
+        if figure:
+            query["figure"] = figure
         return f"{REVIEWS_URL}?{urlencode(query)}"
+
+    def behind_figures(self, params: dict[str, Any]) -> dict[str, str]:
+        """The list behind each bad-review figure of a row (or of the totals)."""
+        return {
+            "reviews": self.reviews(params),
+            "open": self.reviews(params, "open"),
+            **{figure: self.reviews(params, figure=figure) for figure in BAD_REVIEW_FIGURES},
+        }
 
     def figures(self, params: dict[str, Any], group: str = "") -> str:
         query = {**self.base, **{k: v for k, v in params.items() if v not in ("", None)}}
@@ -181,8 +193,8 @@ def figures(request: HttpRequest) -> HttpResponse:
     for row in rows:
         row.links = {  # type: ignore[attr-defined]
             "figures": links.figures(row.params, "window" if group == "unit" else ""),
-            "reviews": links.reviews(row.params),
-            "open": links.reviews(row.params, "open"),
+            # window staff see their figures, not the bad-review list
+            **({} if own_only else links.behind_figures(row.params)),
         }
     cover = coverage(unit, period) if not own_only and not scope.window_id else None
     last_rank = ranking[-1].rank if len(ranking) > 1 else None
@@ -208,12 +220,7 @@ def figures(request: HttpRequest) -> HttpResponse:
             "coverage": cover,
             "coverage_grid": [(s.name, cells) for s, cells in cover.grid()] if cover else [],
             "coverage_units": [u.name for u in cover.units] if cover else [],
-            "links": {
-                "reviews": links.reviews({}),
-                "open": links.reviews({}, "open"),
-                "closed": links.reviews({}, "closed"),
-                "appealed": links.reviews({}, "appealed"),
-            },
+            "links": {} if own_only else links.behind_figures({}),
             "chart": _chart(rows),
             "can_export": not own_only and user_has_perm_anywhere(user, Perm.EXPORT),
             "query": request.GET.urlencode(),

@@ -32,6 +32,7 @@ from fangkong.core.web import page_context, renders_app_errors
 from fangkong.ledger.kinds import find as find_kind
 
 from . import selectors, services
+from .figures import BAD_REVIEW_FIGURES, FIGURE_LABELS
 from .ledger_kind import APPEALED, CALLBACK_PENDING, HANDLING, KIND
 from .models import BadReview, Callback, Level, Outcome, Service, Staff, Window
 
@@ -130,6 +131,11 @@ def review_filters(request: HttpRequest) -> selectors.ReviewFilter:
         filters.state = state
     filters.overdue = request.GET.get("overdue") in ("1", "on", "true")
     filters.counted = request.GET.get("counted") in ("1", "on", "true")
+    figure = request.GET.get("figure", "").strip()
+    if figure:
+        if figure not in BAD_REVIEW_FIGURES:
+            raise _invalid("figure", _("Choose a figure from the list."))
+        filters.figure = figure
     since, until = _day(request, "from"), _day(request, "to")
     if since and until and until < since:
         raise _invalid("to", _("The end comes before the start."))
@@ -186,6 +192,7 @@ def reviews(request: HttpRequest) -> HttpResponse:
             "levels": [(1, Level(1).label), (2, Level(2).label)],
             "states": list(_state_labels().items()),
             "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
+            "figure_label": FIGURE_LABELS.get(filters.figure, ""),
         },
     )
 

@@ -25,6 +25,7 @@ from fangkong.core.retention import local_midnight
 from fangkong.orgs.models import OrgUnit, UnitKind, place_related
 
 from . import services
+from .figures import BAD_REVIEW_FIGURES
 from .ledger_kind import KIND
 from .models import (
     GOOD_LEVELS,
@@ -283,6 +284,7 @@ class ReviewFilter:
     until: dt.datetime | None = None  # rated before
     # Only those the figures count: an upheld appeal's rating is kept but not counted.
     counted: bool = False
+    figure: str = ""  # those behind one figure of the figures page (BAD_REVIEW_FIGURES)
 
 
 def bad_reviews_visible(user: Viewer) -> QuerySet[BadReview]:
@@ -322,6 +324,8 @@ def bad_reviews_search(user: Viewer, filters: ReviewFilter | None = None) -> Que
         rows = rows.filter(item__is_overdue=True, item__is_open=True)
     if filters.counted:
         rows = rows.filter(rating__excluded=False)
+    if filters.figure:
+        rows = rows.filter(BAD_REVIEW_FIGURES[filters.figure])
     if filters.since is not None:
         rows = rows.filter(rating__rated_at__gte=filters.since)
     if filters.until is not None:

@@ -30,3 +30,41 @@ def test_a_windows_code_links_to_its_tablet_page_and_a_staff_code_does_not(clien
     token = services.badge_token(window_code)
     assert page.count("data-kiosk") == 1 and f"/e/k/{token}/" in page
     assert client.get(f"/e/k/{token}/").status_code == 200
+
+
+def _review_count(client, url: str) -> int:
+    import re
+
+    page = client.get(url.replace("&amp;", "&"))
+    assert page.status_code == 200, (url, page.status_code)
+    found = re.search(r'id="review-count">(\d+)', page.content.decode())
+    assert found, url
+    return int(found.group(1))
+
+
+def test_each_bad_review_number_opens_the_list_of_what_it_counts(client, org):
+    """Called back, rectified, follow-ups, appeals upheld: each opened the same unfiltered
+    list; the windows' rows answered 422; window staff got 403."""
+    import re
+
+    from fangkong.evaluation.models import Level
+
+    from .helpers import rated
+
+    c = build_centre(org)
+    for day in ("2026-06-05", "2026-06-06", "2026-06-08"):
+        rated(c, Level.DISSATISFIED, when=day)
+    rated(c, Level.VERY_SATISFIED, when="2026-06-09")
+    client.force_login(c.head)
+    for unit, group in ((c.centre, "unit"), (c.station, "window")):
+        html = client.get(
+            f"/evaluation/figures/?unit={unit.pk}&from=2026-06-01&to=2026-06-30&group={group}"
+        ).content.decode()
+        links = re.findall(r'<a href="(/evaluation/reviews/\?[^"]+)">(\d+)</a>', html)
+        assert len(links) >= 8, links  # the totals' and every row's
+        for url, number in links:
+            assert _review_count(client, url) == int(number), url
+        assert 'figure=called' in html and 'figure=upheld' in html
+    client.force_login(c.clerk)
+    own = client.get("/evaluation/figures/?from=2026-06-01&to=2026-06-30").content.decode()
+    assert "/evaluation/reviews/?" not in own  # their figures, not a list they cannot open
