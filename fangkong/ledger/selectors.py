@@ -18,6 +18,7 @@ from fangkong.core import calendar
 from fangkong.core.errors import NotFound
 from fangkong.core.paths import child_prefix, subtree_q
 from fangkong.orgs.models import OrgUnit, place_related
+from fangkong.orgs.selectors import unit_by_key
 
 from . import kinds
 from .kinds import Kind
@@ -192,16 +193,8 @@ def kind_totals(user: Viewer, *, kind: str) -> dict[str, int]:
 
 
 def unit_for_ledger(user: Viewer, *, kind: str, key: str) -> OrgUnit:
-    """Return the unit named by id or code if the user sees the kind's items there."""
-    spec = kinds.get(kind)
-    key = key.strip()
-    units = OrgUnit.objects.all()
-    unit = (units.filter(pk=int(key)) if key.isdigit() else units.filter(code=key)).first()
-    if unit is None and key.isdigit():
-        unit = units.filter(code=key).first()
-    if unit is None or not scope_for(user, spec.view_perm).covers(unit.path):
-        raise NotFound()
-    return unit
+    """Return the unit named by code or id if the user sees the kind's items there."""
+    return unit_by_key(user, key, kinds.get(kind).view_perm)
 
 
 def calendar_audit_scope(user: Viewer) -> str:

@@ -64,6 +64,19 @@ def unit_get_by_code(user: Viewer, code: str, perm: Perm = Perm.VIEW_UNITS) -> O
     return unit
 
 
+def unit_by_key(user: Viewer, key: str, perm: Perm = Perm.VIEW_UNITS) -> OrgUnit:
+    """The unit a filter names by its code (any case: sdly-p1 is SDLY-P1) or its id, in
+    the user's scope for ``perm``; NotFound otherwise."""
+    key = (key or "").strip()
+    scope = scope_for(user, perm)
+    unit = OrgUnit.objects.filter(code__iexact=key).order_by("code").first() if key else None
+    if unit is None and key.isdigit() and len(key) <= 18:
+        unit = OrgUnit.objects.filter(pk=int(key)).first()
+    if unit is None or not scope.covers(unit.path):
+        raise NotFound()
+    return unit
+
+
 def unit_search(
     user: Viewer, query: str, *, kind: str = "", include_closed: bool = False
 ) -> QuerySet[OrgUnit]:

@@ -22,6 +22,7 @@ from fangkong.core.errors import NotFound
 from fangkong.core.paths import ancestor_paths, subtree_q, subtree_range, sums_by_child
 from fangkong.core.retention import local_midnight
 from fangkong.orgs.models import OrgUnit, place_related
+from fangkong.orgs.selectors import unit_by_key
 
 from .ledger_kind import ACCEPTED, CLOSED, KIND, SUBMITTED
 from .models import ColourCount, Problem, Saving, Target
@@ -203,15 +204,8 @@ def assigning_units(user: Viewer) -> QuerySet[OrgUnit]:
 
 
 def unit_for_problems(user: Viewer, key: str) -> OrgUnit:
-    """The unit named by id or code, if the user sees problems there; NotFound else."""
-    key = (key or "").strip()
-    units = OrgUnit.objects.all()
-    unit = units.filter(code=key).first()
-    if unit is None and key.isdigit() and len(key) <= 18:
-        unit = units.filter(pk=int(key)).first()
-    if unit is None or not scope_for(user, Perm.VIEW_PROBLEMS).covers(unit.path):
-        raise NotFound()
-    return unit
+    """The unit named by code or id, if the user sees problems there; NotFound else."""
+    return unit_by_key(user, key, Perm.VIEW_PROBLEMS)
 
 
 def default_unit(user: Viewer) -> OrgUnit | None:

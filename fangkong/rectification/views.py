@@ -73,7 +73,12 @@ def _filters(request: HttpRequest) -> tuple[ProblemFilterForm, ProblemFilter]:
     form = ProblemFilterForm(params)
     data = form.cleaned_data if form.is_valid() else {"state": "open"}
     key = (data.get("unit") or "").strip()
-    unit = selectors.unit_for_problems(request.user, key) if key else None
+    unit = None
+    if key:
+        try:
+            unit = selectors.unit_for_problems(request.user, key)
+        except NotFound:
+            form.add_error("unit", _("No unit of yours has this code."))
     yes_no = {"1": True, "0": False}
     filters = ProblemFilter(
         unit=unit,
@@ -128,6 +133,8 @@ def problems(request: HttpRequest) -> HttpResponse:
     """The problems in the user's scope: filters, search, paging, counts by colour, export."""
     form, filters = _filters(request)
     rows = selectors.problems_search(request.user, filters)
+    if form.errors:  # shown at their fields: no rows rather than rows of other filters
+        rows = rows.none()
     context = page_context(request, selectors.with_list_columns(rows), PER_PAGE)
     return render(
         request,
@@ -169,7 +176,12 @@ def problems_export(request: HttpRequest) -> HttpResponse:
     export = Export(
         request, object_type="rectification.problem", scope=scope_for(request.user, Perm.EXPORT)
     )
-    _form, filters = _filters(request)
+    form, filters = _filters(request)
+    if form.errors:
+        raise InvalidInput(
+            _("Correct the filters before exporting."),
+            detail={name: [str(e) for e in errors] for name, errors in form.errors.items()},
+        )
     rows = selectors.problems_search(request.user, filters)
     rows = export.scope.filter(rows, selectors.UNIT_PATH)  # type: ignore[attr-defined]
     export.check_size(rows.count(), EXPORT_LIMIT)
@@ -586,11 +598,13 @@ def figures(request: HttpRequest) -> HttpResponse:
     form = FiguresForm(request.GET or None)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     key = (data.get("unit") or "").strip()
-    unit = (
-        selectors.unit_for_problems(request.user, key)
-        if key
-        else selectors.default_unit(request.user)
-    )
+    unit = None
+    if key:
+        try:
+            unit = selectors.unit_for_problems(request.user, key)
+        except NotFound:
+            form.add_error("unit", _("No unit of yours has this code."))
+    unit = unit or selectors.default_unit(request.user)
     if unit is None:
         raise NotFound()
     start, end = _period(data)

@@ -49,3 +49,23 @@ def test_the_export_writes_quantities_as_people_write_them(client, org, login_as
     answer = client.get(reverse("rectification:export"), {"format": "csv"})
     [row] = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))[1:]
     assert "修复路灯 300/698盏" in row
+
+
+def test_a_unit_code_in_lower_case_filters_and_an_unknown_one_is_refused_at_the_field(
+    client, org, login_as
+):
+    """sdly-p1 replaced the page with 未找到 (404) and lost the filters."""
+    register(org, opened="2026-11-03", due="2027-01-04")
+    login_as(Role.SUPERVISOR, org.ent_a)
+    lower = client.get(reverse("rectification:problems"), {"unit": org.plant_a.code.lower()})
+    assert lower.status_code == 200 and 'id="problem-count">1 ' in lower.content.decode()
+    unknown = client.get(reverse("rectification:problems"), {"unit": "NO-SUCH", "q": "路灯"})
+    page = unknown.content.decode()
+    assert unknown.status_code == 200
+    assert "您管辖的单位中没有这个代码。" in page
+    assert 'value="路灯"' in page and 'value="NO-SUCH"' in page  # what was typed stays
+    assert 'id="problem-count">0 ' in page
+    figures = client.get(reverse("rectification:figures"), {"unit": "NO-SUCH"})
+    assert figures.status_code == 200 and 'class="errors"' in figures.content.decode()
+    export = client.get(reverse("rectification:export"), {"unit": "NO-SUCH", "format": "csv"})
+    assert export.status_code == 422
