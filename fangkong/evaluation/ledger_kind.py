@@ -11,6 +11,7 @@ they are started at fixed instants (``clock_starts``) with zero length.
 import datetime as dt
 from typing import Any
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -88,6 +89,7 @@ BAD_REVIEW = Kind(
     close_check=_close_check,
     opened_notice=False,  # services.bad_review_alert says more, to more people
     warn_before_hours=2,
+    work_page=lambda item: reverse("evaluation:review", args=[item.object_id]),
 )
 
 

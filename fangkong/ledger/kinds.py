@@ -97,6 +97,10 @@ class Kind:
     # False: the kind's app alerts of new items itself, so the generic "opened" notice
     # would only repeat it.
     opened_notice: bool = True
+    # The kind's own page where its items are worked (its steps, forms and rules), per
+    # item. The ledger's item page then shows deadlines and history and sends the user
+    # there, offering none of the generic steps (follow-up, take over, close-out).
+    work_page: Callable[[Any], str] | None = None
     state_labels: dict[str, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

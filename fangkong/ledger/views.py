@@ -218,11 +218,16 @@ def _item_render(
         )
         if not person_fields["masked"]:
             sensitive_view_log(user, item.person)
-    can_track = item.is_open and _may(user, spec.track_perm, item)
+    work_page = spec.work_page(item) if spec.work_page else ""
+    generic = not work_page  # a kind with its own page is worked there, step by step
+    can_track = generic and item.is_open and _may(user, spec.track_perm, item)
     transitions = [
         t
         for t in spec.transitions_from(item.state)
-        if item.is_open and t.target not in spec.closed_states and _may(user, t.perm, item)
+        if generic
+        and item.is_open
+        and t.target not in spec.closed_states
+        and _may(user, t.perm, item)
     ]
     closing = item.is_open and item.state == spec.closing_state and spec.close_needs_approval
     history = [
@@ -245,9 +250,13 @@ def _item_render(
             "refused": refused,
             "can_track": can_track,
             "transitions": transitions,
-            "can_request_close": item.is_open and not closing and _may(user, spec.close_perm, item),
-            "can_approve": closing and _may(user, spec.approve_perm, item),
-            "can_reopen": not item.is_open and _may(user, spec.approve_perm, item),
+            "can_request_close": generic
+            and item.is_open
+            and not closing
+            and _may(user, spec.close_perm, item),
+            "can_approve": generic and closing and _may(user, spec.approve_perm, item),
+            "can_reopen": generic and not item.is_open and _may(user, spec.approve_perm, item),
+            "work_page": work_page,
             "can_escalate": can_track
             and spec.has_escalation
             and item.state != spec.escalated_state,
@@ -296,6 +305,9 @@ def item_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise NotFound()
     back = _back(request, pk)
+    if kinds.get(item.kind).work_page:  # worked on its own page, by its own rules
+        messages.error(request, _("Work on this item on its own page."))
+        return redirect(back)
     try:
         done = _apply(request, item, action)
     except ApplicationError as exc:

@@ -10,6 +10,7 @@ ledger's pages (``Transition.by_hand``).
 
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -70,6 +71,7 @@ PROBLEM = Kind(
     reopen_state=IN_PROGRESS,
     close_check=_close_check,
     warn_before_hours=24,
+    work_page=lambda item: reverse("rectification:problem", args=[item.object_id]),
 )
 
 

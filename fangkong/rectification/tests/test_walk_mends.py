@@ -69,3 +69,21 @@ def test_a_unit_code_in_lower_case_filters_and_an_unknown_one_is_refused_at_the_
     assert figures.status_code == 200 and 'class="errors"' in figures.content.decode()
     export = client.get(reverse("rectification:export"), {"unit": "NO-SUCH", "format": "csv"})
     assert export.status_code == 422
+
+
+def test_the_ledger_page_of_a_problem_sends_to_the_problem_page_and_offers_no_generic_step(
+    client, org, login_as
+):
+    """It offered a 随访 in ℃, a 销号 that then failed, and 由我负责 to the supervisor
+    (who, an owner then, could no longer accept the work)."""
+    problem = register(org, opened="2026-11-03", due="2027-01-04")
+    supervisor = login_as(Role.SUPERVISOR, org.ent_a)
+    item_url = reverse("ledger:item", args=[problem.item_id])
+    page = client.get(item_url).content.decode()
+    assert f'href="{reverse("rectification:problem", args=[problem.pk])}"' in page
+    for generic in ("take", "follow_up", "request_close"):
+        assert reverse("ledger:item_action", args=[problem.item_id, generic]) not in page
+    taken = client.post(reverse("ledger:item_action", args=[problem.item_id, "take"]))
+    assert taken.status_code == 302
+    item = Item.objects.get(pk=problem.item_id)
+    assert supervisor not in item.owners.all()
