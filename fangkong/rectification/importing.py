@@ -401,18 +401,9 @@ class _ProblemRow:
             if len(title) > 200:
                 self.check.fail("milestones", _("At most %(n)d characters.") % {"n": 200})
                 return []
-            if day < self.context.today:
-                self.check.fail(
-                    "milestones",
-                    _("The milestone of %(day)s is in the past.") % {"day": day.isoformat()},
-                )
-                return []
-            if due_on is not None and day > due_on:
-                self.check.fail(
-                    "milestones",
-                    _("The milestone of %(day)s falls after the due date %(due)s.")
-                    % {"day": day.isoformat(), "due": due_on.isoformat()},
-                )
+            refusal = services.milestone_refusal(day, today=self.context.today, due_on=due_on)
+            if refusal:
+                self.check.fail("milestones", refusal)
                 return []
             found.append((title, day))
         return found

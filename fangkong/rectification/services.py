@@ -133,6 +133,19 @@ def _check_new(new: NewProblem) -> None:
             raise _invalid("targets", _("A target needs a name and a quantity above zero."))
 
 
+def milestone_refusal(day: dt.date, *, today: dt.date, due_on: dt.date | None) -> str:
+    """Why a milestone cannot fall on ``day`` ("" when it can): not in the past and not
+    after the problem's due day. The form and the import ask here."""
+    if day < today:
+        return _("The milestone of %(day)s is in the past.") % {"day": day.isoformat()}
+    if due_on is not None and day > due_on:
+        return _("The milestone of %(day)s falls after the due date %(due)s.") % {
+            "day": day.isoformat(),
+            "due": due_on.isoformat(),
+        }
+    return ""
+
+
 @transaction.atomic
 def problem_register(*, actor: Actor, new: NewProblem, now: dt.datetime | None = None) -> Problem:
     """Register a problem and open its ledger item (state "registered").
@@ -145,6 +158,10 @@ def problem_register(*, actor: Actor, new: NewProblem, now: dt.datetime | None =
     require_perm(actor, Perm.RECTIFY, new.assigning_unit.path)
     today = now.astimezone(calendar.LOCAL_TZ).date()
     due_on = due_date(new, today)
+    for index, (_title, day) in enumerate(new.milestones):
+        refusal = milestone_refusal(day, today=today, due_on=due_on)
+        if refusal:  # "milestones.N": the form puts it at its Nth milestone
+            raise InvalidInput(refusal, detail={f"milestones.{index}": [refusal]})
     problem = Problem.objects.create(
         source=new.source,
         source_ref=new.source_ref.strip(),

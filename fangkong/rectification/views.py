@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangkong.accounts.decorators import requires
@@ -35,6 +35,7 @@ from fangkong.orgs.models import OrgUnit
 
 from . import selectors, services
 from .forms import (
+    MILESTONE_ROWS,
     AcceptForm,
     AssignForm,
     CheckForm,
@@ -505,6 +506,7 @@ def problem_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             if not form.is_valid():
+                _check_unit_code(request, form)  # its error too, in the same round
                 raise InvalidInput(detail={k: [str(m) for m in v] for k, v in form.errors.items()})
             problem = _register(request, form, units)
         except (InvalidInput, Conflict) as exc:
@@ -516,13 +518,25 @@ def problem_new(request: HttpRequest) -> HttpResponse:
     return render(request, "rectification/register.html", {"form": form}, status=status)
 
 
+_NO_SUCH_UNIT = gettext_lazy("No unit with this code in your scope.")
+
+
+def _check_unit_code(request: HttpRequest, form: RegisterForm) -> None:
+    code = form.cleaned_data.get("unit_code")
+    if code and "unit_code" not in form.errors:
+        try:
+            selectors.unit_for_problems(request.user, code)
+        except NotFound:
+            form.add_error("unit_code", str(_NO_SUCH_UNIT))
+
+
 def _register(request: HttpRequest, form: RegisterForm, units: list[OrgUnit]) -> Problem:
     data = form.cleaned_data
     assigning = next(u for u in units if u.pk == data["assigning_unit"])
     try:
         unit = selectors.unit_for_problems(request.user, data["unit_code"])
     except NotFound:
-        message = _("No unit with this code in your scope.")
+        message = str(_NO_SUCH_UNIT)
         raise InvalidInput(message, detail={"unit_code": [message]}) from None
     try:
         return services.problem_register(
@@ -546,9 +560,20 @@ def _register(request: HttpRequest, form: RegisterForm, units: list[OrgUnit]) ->
             ),
         )
     except InvalidInput as exc:  # the service names the unit "unit"; the form "unit_code"
-        if isinstance(exc.detail, dict) and "unit" in exc.detail:
-            exc.detail["unit_code"] = exc.detail.pop("unit")
+        if isinstance(exc.detail, dict):
+            if "unit" in exc.detail:
+                exc.detail["unit_code"] = exc.detail.pop("unit")
+            _name_milestone_rows(exc.detail, form)
         raise
+
+
+def _name_milestone_rows(detail: dict[str, Any], form: RegisterForm) -> None:
+    """The service names the Nth milestone sent ("milestones.N"); the form's rows may have
+    blanks between them."""
+    filled = [i for i in range(MILESTONE_ROWS) if form.cleaned_data.get(f"milestone_{i}_title")]
+    for key in [key for key in detail if key.startswith("milestones.")]:
+        index = int(key.split(".", 1)[1])
+        detail[f"milestone_{filled[index]}_due"] = detail.pop(key)
 
 
 # ------------------------------------------------------------------ figures

@@ -87,3 +87,43 @@ def test_the_ledger_page_of_a_problem_sends_to_the_problem_page_and_offers_no_ge
     assert taken.status_code == 302
     item = Item.objects.get(pk=problem.item_id)
     assert supervisor not in item.owners.all()
+
+
+def test_the_form_refuses_a_milestone_after_the_due_day_at_its_row_with_the_rest(
+    client, org, login_as
+):
+    """A long-term problem due 2026-12-20 was saved with a milestone in May 2027 (the
+    import refused it), and a bad unit code showed only after the other errors were put
+    right."""
+    from fangkong.rectification.models import Problem
+
+    login_as(Role.SUPERVISOR, org.ent_a)
+    new = reverse("rectification:new")
+    data = {
+        "source": "audit",
+        "title": "停车位不足",
+        "severity": "serious",
+        "problem_class": "long_term",
+        "unit_code": "NO-SUCH",
+        "assigning_unit": str(org.ent_a.pk),
+        "due_on": "2026-12-20",
+        "target_0_label": "停车位",  # without its quantity
+        "milestone_0_title": "完成招标",
+        "milestone_0_due": "2026-11-20",
+        "milestone_2_title": "完成施工",  # row 1 left blank
+        "milestone_2_due": "2027-05-01",
+    }
+    first = client.post(new, data)
+    assert first.status_code == 422
+    errors = first.context["form"].errors
+    assert errors["target_0_qty"] and errors["unit_code"]  # in one round
+    data.update(unit_code="A1W1", target_0_label="")
+    second = client.post(new, data)
+    assert second.status_code == 422
+    assert second.context["form"].errors["milestone_2_due"] == [
+        "2027-05-01 的里程碑晚于完成时限 2026-12-20。"
+    ]
+    assert 'value="完成施工"' in second.content.decode()
+    data["milestone_2_due"] = "2026-12-15"
+    assert client.post(new, data).status_code == 302
+    assert Problem.objects.get(title="停车位不足").milestones.count() == 2
