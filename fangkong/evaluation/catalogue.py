@@ -230,6 +230,7 @@ class ImportRow:
     unit: Any  # OrgUnit | None
     window: Window | None
     new_service: bool
+    renamed_from: str = ""  # an existing service's name this row changes (group-wide)
 
 
 def template_workbook() -> bytes:
@@ -289,7 +290,9 @@ def _read_row(
     if problems:
         return None, problems
     existing = lookup.services.get(code)
-    return ImportRow(number, code, name, category, unit, window, existing is None), []
+    renamed_from = existing.name if existing is not None and existing.name != name else ""
+    row = ImportRow(number, code, name, category, unit, window, existing is None, renamed_from)
+    return row, []
 
 
 def parse_rows(actor: Actor, path: Path) -> list[ImportRow]:

@@ -64,7 +64,25 @@ def test_each_bad_review_number_opens_the_list_of_what_it_counts(client, org):
         assert len(links) >= 8, links  # the totals' and every row's
         for url, number in links:
             assert _review_count(client, url) == int(number), url
-        assert 'figure=called' in html and 'figure=upheld' in html
+        assert "figure=called" in html and "figure=upheld" in html
     client.force_login(c.clerk)
     own = client.get("/evaluation/figures/?from=2026-06-01&to=2026-06-30").content.decode()
     assert "/evaluation/reviews/?" not in own  # their figures, not a list they cannot open
+
+
+def test_the_import_preview_says_which_rows_rename_a_service(client, org):
+    """An existing code with a new name renamed the service group-wide at the commit, and
+    the preview did not say so."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .test_back_office import workbook
+
+    c = build_centre(org)
+    client.force_login(c.head)
+    renamed = [c.social.code, "社保参保登记（个人）", "社保", "", ""]
+    upload = workbook([renamed, ["MZ001", "低保申请", "民政", "", ""]])
+    preview = client.post(
+        "/evaluation/admin/import/", {"file": SimpleUploadedFile("s.xlsx", upload)}
+    )
+    html = preview.content.decode()
+    assert html.count("data-renames") == 1 and c.social.name in html
