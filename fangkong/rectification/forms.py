@@ -86,7 +86,8 @@ class ProblemFilterForm(forms.Form):
             ("open", _("Open (all)")),
             ("closed", _("Closed out")),
             ("", _("All")),
-            *((s.key, s.label) for s in PROBLEM.states),
+            # the closed state is "Closed out" above
+            *((s.key, s.label) for s in PROBLEM.states if s.key not in PROBLEM.closed_states),
         ]
 
 

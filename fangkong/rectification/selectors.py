@@ -225,10 +225,13 @@ class TargetRow:
     percent: int
 
 
+def done_percent(target: Target) -> int:
+    """How much of a target is done, rounded (300 of 698: 43), at most 100."""
+    return round(min(target.done / target.target, Decimal(1)) * 100)
+
+
 def target_rows(problem: Problem) -> list[TargetRow]:
-    return [
-        TargetRow(t, int(min(t.done / t.target, Decimal(1)) * 100)) for t in problem.targets.all()
-    ]
+    return [TargetRow(t, done_percent(t)) for t in problem.targets.all()]
 
 
 def saved_percent(baseline: Decimal | int, current: Decimal | int) -> Decimal | None:

@@ -7,7 +7,6 @@ with what was typed and the message at its field (a redirect would lose every fi
 
 import datetime as dt
 import mimetypes
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -162,7 +161,7 @@ def _row(problem: Problem) -> dict[str, Any]:
         "item": item,
         "state": PROBLEM.state_label(item.state),
         "owners": "、".join(u.display_name or u.username for u in item.owners.all()),
-        "targets": [(t, int(min(t.done / t.target, Decimal(1)) * 100)) for t in targets],
+        "targets": [(t, selectors.done_percent(t)) for t in targets],
         "overdue": item.is_open
         and item.state in services.COLOURED_STATES
         and problem.due_on < timezone.localdate(),

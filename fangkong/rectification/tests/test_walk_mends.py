@@ -127,3 +127,14 @@ def test_the_form_refuses_a_milestone_after_the_due_day_at_its_row_with_the_rest
     data["milestone_2_due"] = "2026-12-15"
     assert client.post(new, data).status_code == 302
     assert Problem.objects.get(title="停车位不足").milestones.count() == 2
+
+
+def test_a_targets_share_is_rounded_and_the_closed_state_is_offered_once(client, org, login_as):
+    from fangkong.rectification.models import Target
+
+    problem = register(org, opened="2026-11-03", due="2027-01-04", target=698)
+    Target.objects.filter(problem=problem).update(done=300)
+    login_as(Role.SUPERVISOR, org.ent_a)
+    page = client.get(reverse("rectification:problems")).content.decode()
+    assert "43%" in page and "42%" not in page  # 300 / 698 = 42.98 %
+    assert page.count(">已销号<") == 1
