@@ -734,23 +734,31 @@ def upload_commit(*, actor: Actor, token: str) -> Outcome:
 
 # ---------------------------------------------------------------- the template and the demo
 
-EXAMPLE_ROW = [
-    "审计",
-    "审计报告〔2026〕5号",
-    "厂区路灯损坏未及时修复",
-    "部分路段路灯不亮，夜间通行存在安全隐患",
-    "安全设施",
-    "一般",
-    "限期整改",
-    "A1",
-    "张伟",
-    "李强",
-    "2026-12-31",
-    "修复路灯",
-    698,
-    "盏",
-    "2026-11-30 完成招标；2026-12-20 完成施工",
-]
+
+def example_row(today: dt.date) -> list[Any]:
+    """The template's example, dated from ``today`` so that it imports as it stands: due at
+    the end of the month after next, milestones in two and in six weeks."""
+    after_next = (today.replace(day=1) + dt.timedelta(days=62)).replace(day=1)
+    due = after_next + dt.timedelta(days=31)
+    due = due.replace(day=1) - dt.timedelta(days=1)
+    bidding, building = today + dt.timedelta(days=14), today + dt.timedelta(days=42)
+    return [
+        "审计",
+        "审计报告〔2026〕5号",
+        "厂区路灯损坏未及时修复",
+        "部分路段路灯不亮，夜间通行存在安全隐患",
+        "安全设施",
+        "一般",
+        "限期整改",
+        "A1",
+        "张伟",
+        "李强",
+        due.isoformat(),
+        "修复路灯",
+        698,
+        "盏",
+        f"{bidding.isoformat()} 完成招标；{min(building, due).isoformat()} 完成施工",
+    ]
 
 
 def template_workbook() -> bytes:
@@ -760,7 +768,7 @@ def template_workbook() -> bytes:
     assert sheet is not None
     sheet.title = "问题清单"
     sheet.append(template_headers())
-    sheet.append(EXAMPLE_ROW)
+    sheet.append(example_row(timezone.localdate()))
     for column in sheet.columns:
         letter = column[0].column_letter
         sheet.column_dimensions[letter].width = 18

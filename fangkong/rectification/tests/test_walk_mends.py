@@ -138,3 +138,24 @@ def test_a_targets_share_is_rounded_and_the_closed_state_is_offered_once(client,
     page = client.get(reverse("rectification:problems")).content.decode()
     assert "43%" in page and "42%" not in page  # 300 / 698 = 42.98 %
     assert page.count(">已销号<") == 1
+
+
+@pytest.mark.parametrize("day", ["2026-11-30", "2027-03-15"])
+def test_the_templates_example_imports_as_it_stands_on_any_day(client, org, login_as, day):
+    """Its dates were fixed: from 2026-12-01 its milestone was refused as past."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    with travel(day, "10:00"):
+        login_as(Role.SUPERVISOR, org.ent_a)
+        template = client.get(reverse("rectification:import_template")).content
+        answer = client.post(
+            reverse("rectification:import"),
+            {
+                "assigning_unit": org.ent_a.pk,
+                "source": "audit",
+                "file": SimpleUploadedFile("模板.xlsx", template),
+            },
+        )
+        assert answer.status_code == 302
+        preview = client.get(answer["Location"]).content.decode()
+        assert 'id="commit-import"' in preview, preview[preview.find("<main") :][:2000]
