@@ -587,6 +587,15 @@ def _rectified(actor: Actor, bad_review: BadReview, item: Item, now: dt.datetime
     ledger.item_transition(actor=actor, item=item, target=AWAITING_REVIEW, by_hand=False)
 
 
+def _bad_review_ref(bad_review: BadReview) -> str:
+    """The problem's source reference: the rating's day and service, as people name it."""
+    rating = bad_review.rating
+    service = rating.service.name if rating.service_id else ""
+    day = f"{timezone.localtime(rating.rated_at):%Y-%m-%d}"
+    with translation.override(settings.LANGUAGE_CODE):  # stored: in the site's language
+        return _("Bad review of %(day)s %(service)s") % {"day": day, "service": service}
+
+
 def _rectify_as_problem(
     actor: Actor, bad_review: BadReview, item: Item, measures: str, now: dt.datetime
 ) -> None:
@@ -600,10 +609,12 @@ def _rectify_as_problem(
             unit=unit,
             assigning_unit=unit,
             source=Source.BAD_REVIEW,
-            source_ref=_("Bad review #%(n)d") % {"n": bad_review.pk},
+            source_ref=_bad_review_ref(bad_review),
             problem_class=ProblemClass.DEADLINE,
             description=measures,
             due_on=timezone.localtime(bad_review.rectify_due_at).date(),
+            # the problem's page links back (rectification knows nothing of evaluation)
+            data={"origin_url": reverse("evaluation:review", args=[bad_review.pk])},
         ),
         now=now,
     )

@@ -86,3 +86,25 @@ def test_the_import_preview_says_which_rows_rename_a_service(client, org):
     )
     html = preview.content.decode()
     assert html.count("data-renames") == 1 and c.social.name in html
+
+
+def test_a_rectify_outcome_names_the_problem_and_the_problem_links_back(client, org):
+    """The review showed "整改问题 #22"; the problem's source said "差评 #11" and did not
+    lead back to it."""
+    from fangkong.evaluation import services
+
+    from .test_review_pages import bad_now
+
+    c = build_centre(org)
+    bad = bad_now(c)
+    services.callback_record(actor=c.head, bad_review=bad, how="visit", reached=True, said="好")
+    client.force_login(c.head)
+    review_url = f"/evaluation/reviews/{bad.pk}/"
+    client.post(review_url, {"form": "outcome", "outcome": "rectify", "text": "优化取号流程"})
+    bad.refresh_from_db()
+    review = client.get(review_url).content.decode()
+    problem = bad.problem
+    assert f">{problem.title}</a>" in review and "#" + str(problem.pk) not in review
+    assert problem.source_ref.startswith("差评 ") and c.social.name in problem.source_ref
+    page = client.get(f"/rectification/{problem.pk}/").content.decode()
+    assert f'id="origin-link">{problem.source_ref}' in page and review_url in page
