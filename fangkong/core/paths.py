@@ -132,6 +132,12 @@ def child_prefix(path: str, field: str = "unit_path") -> Substr:
     return Substr(field, 1, StrIndex(Substr(field, start), Value(SEPARATOR)) + (start - 1))
 
 
+def tree_order(path: str) -> tuple[int, ...]:
+    """A sort key putting units in tree order with siblings by id: the paths as text put
+    /1/10/ before /1/2/."""
+    return tuple(int(part) for part in path.strip("/").split("/") if part)
+
+
 def ancestor_paths(path: str) -> list[str]:
     """Return the paths of every ancestor of ``path`` and of itself, root first."""
     ids = [part for part in path.split(SEPARATOR) if part]

@@ -21,7 +21,7 @@ from fangkong.accounts.decorators import requires
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for
 from fangkong.core.errors import InvalidInput
-from fangkong.core.paths import subtree_q
+from fangkong.core.paths import subtree_q, tree_order
 from fangkong.core.web import XLSX, renders_app_errors
 from fangkong.orgs.models import OrgUnit, place_related
 
@@ -43,7 +43,7 @@ def assigning_units(user: Any) -> list[OrgUnit]:
     for path, depth in roots.values_list("path", "depth"):
         near |= subtree_q("path", path) & Q(depth__lte=depth + LEVELS_BELOW)
     units = OrgUnit.objects.filter(near, valid_to__isnull=True).select_related(place_related())
-    return list(units.order_by("path")[:MAX_SHOWN])
+    return sorted(units.order_by("path")[:MAX_SHOWN], key=lambda unit: tree_order(unit.path))
 
 
 class UploadForm(forms.Form):
