@@ -369,7 +369,9 @@ def problem_action(request: HttpRequest, problem_id: int, action: str) -> HttpRe
         _add_errors(form, exc)
         return _problem_render(request, problem, refused=(action, form), status=exc.status)
     messages.success(request, message)
-    return redirect("rectification:problem", problem_id=problem.pk)
+    # "#": the page opens at its top, where the message is (without a fragment of its own
+    # the redirect keeps the form's #form-<step>, which a refusal uses to show the step)
+    return redirect(reverse("rectification:problem", args=[problem.pk]) + "#")
 
 
 def _add_errors(form: Any, exc: ApplicationError) -> None:

@@ -159,3 +159,14 @@ def test_the_templates_example_imports_as_it_stands_on_any_day(client, org, logi
         assert answer.status_code == 302
         preview = client.get(answer["Location"]).content.decode()
         assert 'id="commit-import"' in preview, preview[preview.find("<main") :][:2000]
+
+
+def test_a_refused_step_opens_at_its_form_and_a_done_one_at_the_message(client, org, login_as):
+    """A refused step reloaded the page at its top; on a phone its error was 1,700 px down."""
+    problem = register(org, opened="2026-11-03", due="2027-01-04")
+    login_as(Role.SUPERVISOR, org.ent_a)
+    page = client.get(reverse("rectification:problem", args=[problem.pk])).content.decode()
+    assign = reverse("rectification:action", args=[problem.pk, "assign"])
+    assert f'action="{assign}#form-assign"' in page and 'id="form-assign"' in page
+    refused = client.post(assign, {})
+    assert refused.status_code == 422 and 'id="form-assign"' in refused.content.decode()
