@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -25,7 +25,7 @@ from fangkong.core.retention import local_midnight
 from fangkong.orgs.models import OrgUnit, UnitKind, place_related
 
 from . import services
-from .figures import BAD_REVIEW_FIGURES
+from .figures import BAD_REVIEW_FIGURES, Period, coverage
 from .ledger_kind import KIND
 from .models import (
     GOOD_LEVELS,
@@ -395,24 +395,27 @@ def appeals_to_decide(user: Viewer) -> QuerySet[BadReview]:
 # ------------------------------------------------------------------ coverage gaps
 
 
-def coverage_gaps(user: Viewer, since: dt.datetime) -> QuerySet[Offering]:
-    """Offered service × centre-or-station pairs without a rating since ``since`` (excluded
-    ratings do not count), one row per pair, in the user's scope."""
+@dataclass(frozen=True)
+class CoverageGap:
+    service: Service
+    unit: OrgUnit
+
+
+def coverage_gaps(user: Viewer, since: dt.datetime) -> list[CoverageGap]:
+    """Offered service × centre-or-station pairs without a counted rating since ``since``,
+    in the user's scope: the gaps of the figures page's coverage (a station offers its own
+    services and its centre's), so both pages count the same."""
     require_perm(user, Perm.VIEW_EVALUATION)
-    rated = Rating.objects.filter(
-        service=OuterRef("service"),
-        unit_path=OuterRef("unit_path"),
-        rated_at__gte=since,
-        excluded=False,
+    scope = scope_for(user, Perm.VIEW_EVALUATION)
+    roots = OrgUnit.objects.filter(parent__isnull=True) if scope.everything else None
+    roots = roots if roots is not None else OrgUnit.objects.filter(path__in=scope.paths)
+    today = timezone.localdate()
+    period = Period(timezone.localtime(since).date(), max(today, since.date()))
+    pairs = [pair for root in roots.order_by("path") for pair in coverage(root, period).gaps()]
+    placed = OrgUnit.objects.select_related(place_related()).in_bulk(
+        {unit.pk for _service, unit in pairs}
     )
-    rows = scope_for(user, Perm.VIEW_EVALUATION).filter(
-        Offering.objects.filter(window__isnull=True, service__is_active=True), "unit_path"
-    )
-    return (
-        rows.filter(~Exists(rated))
-        .select_related("service", place_related("unit"))
-        .order_by("unit_path", "service__code")
-    )
+    return [CoverageGap(service, placed[unit.pk]) for service, unit in pairs]
 
 
 # ------------------------------------------------------------------ a staff member's own

@@ -514,7 +514,7 @@ def _service_head_section(user: User) -> Section:
             rectifying.count(),
             _url("evaluation:reviews", state=RECTIFYING),
         ),
-        Count(_("Coverage gaps this month"), gaps.count(), _url("evaluation:gaps")),
+        Count(_("Coverage gaps this month"), len(gaps), _url("evaluation:gaps")),
     ]
     links = [(_("Bad reviews"), reverse("evaluation:reviews"))]
     if user_has_perm_anywhere(user, Perm.MANAGE_SERVICES):

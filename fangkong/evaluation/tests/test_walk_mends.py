@@ -108,3 +108,27 @@ def test_a_rectify_outcome_names_the_problem_and_the_problem_links_back(client, 
     assert problem.source_ref.startswith("差评 ") and c.social.name in problem.source_ref
     page = client.get(f"/rectification/{problem.pk}/").content.decode()
     assert f'id="origin-link">{problem.source_ref}' in page and review_url in page
+
+
+def test_the_gaps_page_counts_the_gaps_the_figures_page_shows(client, org):
+    """The gaps page said every service had a rating while the figures page showed 38.9 %
+    coverage: one counted only a unit's own offerings, the other a centre's too."""
+    from fangkong.evaluation import services
+    from fangkong.evaluation.models import Level
+
+    from .helpers import travel
+
+    with travel("2026-06-01", "08:00"):
+        c = build_centre(org)
+    with travel("2026-06-05", "10:00"):  # the station's own service; the centre's is not
+        case = services.case_register(actor=c.clerk, service=c.housing)
+        services.rate(case=case, new=services.NewRating(level=Level.SATISFIED))
+    with travel("2026-06-20", "10:00"):
+        client.force_login(c.head)
+        figures = client.get(f"/evaluation/figures/?unit={c.centre.pk}")
+        cover = figures.context["coverage"]
+        gaps = client.get("/evaluation/reviews/coverage-gaps/").content.decode()
+    expected = cover.offered_count - cover.covered_count
+    assert expected == 2  # the centre's service, at the centre and at its station
+    assert gaps.count('data-label="事项"') == expected
+    assert f"有 {expected} 项可办事项没有评价" in gaps
