@@ -501,11 +501,14 @@ def orders_search(
     unit: OrgUnit | None = None,
     kind: str | None = None,
     status: str = "active",
+    text: str = "",
 ) -> QuerySet[SupervisionOrder]:
     """The orders ``user`` sees, filtered; ``colour`` "none" for orders without a colour,
     ``status`` "active", "ended" or "all"; ``unit``: supervised from its subtree or about
-    an item in it."""
+    an item in it; ``text``: in the item's title or the order's requirements."""
     orders = orders_visible(user)
+    if text:
+        orders = orders.filter(Q(item__title__icontains=text) | Q(note__icontains=text))
     if status == "active":
         orders = orders.filter(is_active=True)
     elif status == "ended":

@@ -47,6 +47,7 @@ STATUS_CHOICES = [
 
 
 class OrderFilterForm(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Search"), max_length=100, required=False)
     colour = forms.ChoiceField(label=gettext_lazy("colour"), choices=COLOUR_CHOICES, required=False)
     level = forms.ChoiceField(
         label=gettext_lazy("level"),
@@ -108,6 +109,7 @@ def _filtered(request: HttpRequest) -> tuple[OrderFilterForm, Any, OrgUnit | Non
         unit=unit,
         kind=data.get("kind") or None,
         status=data.get("status") or "active",
+        text=(data.get("q") or "").strip(),
     )
     return form, orders, unit
 

@@ -170,3 +170,19 @@ def test_a_refused_step_opens_at_its_form_and_a_done_one_at_the_message(client, 
     assert f'action="{assign}#form-assign"' in page and 'id="form-assign"' in page
     refused = client.post(assign, {})
     assert refused.status_code == 422 and 'id="form-assign"' in refused.content.decode()
+
+
+def test_the_supervision_list_searches_the_items_title(client, org, login_as):
+    lamps = register(org, opened="2026-11-03", due="2027-01-04", title="路灯修复")
+    parking = register(org, opened="2026-11-03", due="2027-01-04", title="停车位不足")
+    for problem in (lamps, parking):
+        supervision.order_issue(
+            actor=None,
+            item=Item.objects.get(pk=problem.item_id),
+            supervising_unit=org.ent_a,
+            level="key",
+            due_on=dt.date(2026, 12, 3),
+        )
+    login_as(Role.SUPERVISOR, org.ent_a)
+    page = client.get(reverse("rectification:supervision_list"), {"q": "停车"}).content.decode()
+    assert "停车位不足" in page and "路灯修复" not in page and 'value="停车"' in page
