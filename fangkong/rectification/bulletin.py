@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Case, Max, Q, QuerySet, Value, When
+from django.db.models import Case, F, Func, IntegerField, Max, Q, QuerySet, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -391,6 +391,22 @@ def bulletins_visible(user: Actor) -> QuerySet[Bulletin]:
     if user is None:
         return rows
     return scope_for(user, Perm.VIEW_PROBLEMS).filter(rows, "unit_path")
+
+
+class _ArrayLength(Func):
+    """The length of a JSON array (SQLite's json_array_length, PostgreSQL's for jsonb)."""
+
+    function = "JSON_ARRAY_LENGTH"
+    output_field = IntegerField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, function="JSONB_ARRAY_LENGTH", **extra)
+
+
+def with_red_counts(rows: QuerySet[Bulletin]) -> QuerySet[Bulletin]:
+    """The archive's rows: each one's red-list length, without reading its figures (a
+    bulletin of 10,000 problems holds them all)."""
+    return rows.defer("figures").annotate(red_count=_ArrayLength(F("figures__red")))
 
 
 def bulletin_get(user: Actor, bulletin_id: Any) -> Bulletin:

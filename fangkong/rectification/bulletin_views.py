@@ -21,7 +21,7 @@ from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDen
 from fangkong.core.exports import XLSX
 from fangkong.core.text import parse_date
 from fangkong.core.web import page_context, renders_app_errors
-from fangkong.orgs.models import OrgUnit
+from fangkong.orgs.models import OrgUnit, place_related
 from fangkong.orgs.selectors import unit_get
 
 from . import bulletin as bulletins
@@ -53,7 +53,8 @@ def _office_units(request: HttpRequest) -> list[OrgUnit]:
         near = Q(path__in=scope.paths) | Q(parent__path__in=scope.paths)
     else:
         return []
-    return list(OrgUnit.objects.filter(near).order_by("path")[:MAX_UNIT_CHOICES])
+    units = OrgUnit.objects.filter(near).select_related(place_related())
+    return list(units.order_by("path")[:MAX_UNIT_CHOICES])
 
 
 @login_required
@@ -66,7 +67,7 @@ def archive(request: HttpRequest) -> HttpResponse:
         if created is not None:
             return redirect("rectification:bulletin", bulletin_id=created.pk)
         return redirect("rectification:bulletins")
-    rows = bulletins.bulletins_visible(request.user)
+    rows = bulletins.with_red_counts(bulletins.bulletins_visible(request.user))
     can_generate = user_has_perm_anywhere(request.user, Perm.SUPERVISE)
     return render(
         request,

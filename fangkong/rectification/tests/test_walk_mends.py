@@ -186,3 +186,23 @@ def test_the_supervision_list_searches_the_items_title(client, org, login_as):
     login_as(Role.SUPERVISOR, org.ent_a)
     page = client.get(reverse("rectification:supervision_list"), {"q": "停车"}).content.decode()
     assert "停车位不足" in page and "路灯修复" not in page and 'value="停车"' in page
+
+
+def test_the_bulletin_archive_counts_each_red_list_without_reading_the_figures(
+    client, org, login_as
+):
+    import time_machine
+
+    from fangkong.rectification import bulletin
+
+    from .bulletin_helpers import MONDAY_MORNING, WEEK, week_of_problems
+
+    week_of_problems(org)
+    with time_machine.travel(MONDAY_MORNING, tick=False):
+        made = bulletin.bulletin_generate(
+            actor=org.user("supervisor", org.ent_a), unit=org.ent_a, week_start=WEEK
+        )
+        login_as(Role.SUPERVISOR, org.ent_a)
+        archive = client.get(reverse("rectification:bulletins")).content.decode()
+    red = len(made.figures["red"])
+    assert red > 0 and f'#red">{red}</a>' in archive
