@@ -132,3 +132,33 @@ def test_the_gaps_page_counts_the_gaps_the_figures_page_shows(client, org):
     assert expected == 2  # the centre's service, at the centre and at its station
     assert gaps.count('data-label="事项"') == expected
     assert f"有 {expected} 项可办事项没有评价" in gaps
+
+
+def test_the_services_import_commits_in_the_same_statements_however_many_rows(client, org):
+    """It read and wrote each row on its own: one or two statements a row."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fangkong.evaluation.models import Offering, Service
+
+    from .test_back_office import workbook
+
+    c = build_centre(org)
+    client.force_login(c.head)
+    counts = []
+    for first, n in ((100, 3), (200, 30)):
+        rows = [[f"MZ{first + i}", f"事项{first + i}", "民政", "ZB", ""] for i in range(n)]
+        rows.append([c.social.code, f"社保参保登记（{n}）", "社保", "ZB01", "3"])
+        preview = client.post(
+            "/evaluation/admin/import/", {"file": SimpleUploadedFile("s.xlsx", workbook(rows))}
+        )
+        with CaptureQueriesContext(connection) as queries:
+            done = client.post("/evaluation/admin/import/", {"token": preview.context["token"]})
+        assert done.status_code == 302
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+    assert Service.objects.filter(category="民政").count() == 33
+    assert Offering.objects.filter(service__category="民政", unit=c.centre).count() == 33
+    assert Service.objects.get(pk=c.social.pk).name == "社保参保登记(30)"  # NFKC, as typed text
+    assert Offering.objects.filter(service=c.social, window=c.window).count() == 1
