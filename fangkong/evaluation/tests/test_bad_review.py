@@ -127,9 +127,10 @@ def test_an_upheld_appeal_removes_the_rating_from_the_figures_and_keeps_it(org):
         )
     assert Item.objects.get(pk=bad.item_id).state == APPEALED
     # The head who appealed may not decide it.
-    with pytest.raises(PermissionDenied):
+    with travel("2026-09-30", "14:00"), pytest.raises(PermissionDenied):
         services.appeal_decide(actor=c.head, bad_review=bad, upheld=True, note="同意")
-    services.appeal_decide(actor=c.supervisor, bad_review=bad, upheld=True, note="核实为误评")
+    with travel("2026-09-30", "14:00"):
+        services.appeal_decide(actor=c.supervisor, bad_review=bad, upheld=True, note="核实为误评")
     rating = Rating.objects.get(pk=bad.rating_id)
     assert rating.excluded is True
     assert Rating.objects.filter(excluded=False).count() == 0 and Rating.objects.count() == 1

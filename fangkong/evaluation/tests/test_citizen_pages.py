@@ -9,14 +9,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 from PIL import Image
 
 from fangkong.evaluation import services
 from fangkong.evaluation.models import Badge, BadReview, Case, Channel, Level, Rating, Service
 from fangkong.evaluation.public_views import DEVICE_COOKIE
 
-from .helpers import build_centre
+from .helpers import at, build_centre, travel
 
 pytestmark = pytest.mark.django_db
 
@@ -302,9 +301,12 @@ def test_a_staff_badge_is_no_kiosk_and_an_old_case_does_not_show(c, client):
     url = reverse("evaluation_public:kiosk", args=[services.badge_token(staff_badge)])
     assert client.get(url).status_code == 404
     window_badge = services.badge_issue(actor=c.head, unit=c.station, window=c.window)
-    a_case(c, now=timezone.now() - timezone.timedelta(hours=1))
+    case = a_case(c, now=at("2026-11-18", "10:00"))
     poll = reverse("evaluation_public:kiosk_next", args=[services.badge_token(window_badge)])
-    assert client.get(poll).json() == {"case": None}
+    with travel("2026-11-18", "10:14"):
+        assert client.get(poll).json()["case"]["token"] == services.case_token(case)
+    with travel("2026-11-18", "10:16"):  # past the tablet's fifteen minutes: it waits again
+        assert client.get(poll).json() == {"case": None}
 
 
 def test_a_kiosk_post_of_another_windows_case_or_nonsense_rates_nothing(c, client):
@@ -377,30 +379,35 @@ def test_a_follow_up_before_the_fix_is_not_open_and_bad_posts_do_not_fail(c, cli
 
 
 def test_window_staff_register_a_case_in_a_few_taps_and_see_its_code(c, client):
-    client.force_login(c.clerk)
-    page = text_of(client.get(reverse("evaluation:case_new")))
-    assert "社保参保登记" in page and "不动产登记" in page
-    response = client.post(
-        reverse("evaluation:case_new"),
-        {
-            "service": c.housing.pk,
-            "person_name": "李建国",
-            "person_phone": "13812345678",
-            "channel": "kiosk",
-        },
-    )
-    case = Case.objects.get()
-    assert response.status_code == 302 and response["Location"].endswith(f"/cases/{case.pk}/")
-    shown = text_of(client.get(response["Location"]))
-    assert "data:image/svg+xml" in shown and rate_url(case) in shown
-    assert "李*国" in shown and "138****5678" in shown
-    assert "李建国" not in shown and "13812345678" not in shown
-    receipt = text_of(client.get(reverse("evaluation:case_receipt", args=[case.pk])))
-    assert "data:image/svg+xml" in receipt and "不动产登记" in receipt
-    # The most used service comes first next time; today's list links the case.
-    again = text_of(client.get(reverse("evaluation:case_new")))
-    assert again.index("不动产登记") < again.index("社保参保登记")
-    assert f'/evaluation/cases/{case.pk}/"' in again and 'class="muted unrated"' in again
+    with travel("2026-11-18", "10:00"):
+        client.force_login(c.clerk)
+        page = text_of(client.get(reverse("evaluation:case_new")))
+        assert "社保参保登记" in page and "不动产登记" in page
+        response = client.post(
+            reverse("evaluation:case_new"),
+            {
+                "service": c.housing.pk,
+                "person_name": "李建国",
+                "person_phone": "13812345678",
+                "channel": "kiosk",
+            },
+        )
+        case = Case.objects.get()
+        assert response.status_code == 302 and response["Location"].endswith(f"/cases/{case.pk}/")
+        shown = text_of(client.get(response["Location"]))
+        assert "data:image/svg+xml" in shown and rate_url(case) in shown
+        assert "李*国" in shown and "138****5678" in shown
+        assert "李建国" not in shown and "13812345678" not in shown
+        receipt = text_of(client.get(reverse("evaluation:case_receipt", args=[case.pk])))
+        assert "data:image/svg+xml" in receipt and "不动产登记" in receipt
+        # The most used service comes first next time; today's list links the case.
+        again = text_of(client.get(reverse("evaluation:case_new")))
+        assert again.index("不动产登记") < again.index("社保参保登记")
+        assert f'/evaluation/cases/{case.pk}/"' in again and 'class="muted unrated"' in again
+    with travel("2026-11-19", "08:00"):  # the next morning's list starts empty
+        assert f'/evaluation/cases/{case.pk}/"' not in text_of(
+            client.get(reverse("evaluation:case_new"))
+        )
 
 
 def test_todays_list_shows_the_rating_once_given(c, client):

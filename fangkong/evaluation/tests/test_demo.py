@@ -17,8 +17,17 @@ from fangkong.evaluation.ledger_kind import (
 )
 from fangkong.evaluation.models import Badge, BadReview, Rating, Service, Staff, Window
 from fangkong.orgs.demo import seed
+from fangkong.testing import travel
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _wednesday_afternoon():
+    """The month of ratings and the bad reviews' ages are counted back from 16:00 on
+    Wednesday 18 November 2026."""
+    with travel("2026-11-18", "16:00"):
+        yield
 
 
 def test_the_demo_centre_has_a_month_of_ratings_and_bad_reviews_at_every_stage(client):

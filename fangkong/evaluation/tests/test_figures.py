@@ -19,7 +19,7 @@ from fangkong.evaluation.figures import (
 )
 from fangkong.evaluation.models import BadReview, Case, Level, Offering, Rating, Service
 
-from .helpers import at, build_centre, rated
+from .helpers import at, build_centre, rated, travel
 
 pytestmark = pytest.mark.django_db
 
@@ -34,14 +34,15 @@ def _month(c):
     for level, day in [(5, "01"), (5, "02"), (4, "03"), (3, "04")]:
         rated(c, level, when=f"2026-06-{day}")
     fixed = BadReview.objects.get(rating=rated(c, Level.VERY_DISSATISFIED, when="2026-06-10"))
-    services.callback_record(
-        actor=c.head,
-        bad_review=fixed,
-        how="phone",
-        reached=True,
-        said="等太久",
-        at=at("2026-06-10", "15:00"),
-    )
+    with travel("2026-06-10", "15:30"):  # a callback is written down after it, never before
+        services.callback_record(
+            actor=c.head,
+            bad_review=fixed,
+            how="phone",
+            reached=True,
+            said="等太久",
+            at=at("2026-06-10", "15:00"),
+        )
     services.outcome_set(
         actor=c.head,
         bad_review=fixed,
@@ -52,26 +53,28 @@ def _month(c):
     )
     services.follow_up_review(bad_review=fixed, level=Level.VERY_SATISFIED, now=at("2026-06-12"))
     late = BadReview.objects.get(rating=rated(c, Level.DISSATISFIED, when="2026-06-15"))
-    services.callback_record(
-        actor=c.head,
-        bad_review=late,
-        how="visit",
-        reached=True,
-        said="材料没说清",
-        at=at("2026-06-17"),
-    )
+    with travel("2026-06-17", "09:30"):
+        services.callback_record(
+            actor=c.head,
+            bad_review=late,
+            how="visit",
+            reached=True,
+            said="材料没说清",
+            at=at("2026-06-17"),
+        )
     services.outcome_set(
         actor=c.head, bad_review=late, outcome="explained", text="按规定办理", now=at("2026-06-17")
     )
     appealed = BadReview.objects.get(rating=rated(c, Level.VERY_DISSATISFIED, when="2026-06-20"))
-    services.callback_record(
-        actor=c.head,
-        bad_review=appealed,
-        how="phone",
-        reached=True,
-        said="点错了",
-        at=at("2026-06-20", "11:00"),
-    )
+    with travel("2026-06-20", "11:30"):
+        services.callback_record(
+            actor=c.head,
+            bad_review=appealed,
+            how="phone",
+            reached=True,
+            said="点错了",
+            at=at("2026-06-20", "11:00"),
+        )
     services.outcome_set(
         actor=c.head, bad_review=appealed, outcome="appeal", text="误评", now=at("2026-06-20")
     )

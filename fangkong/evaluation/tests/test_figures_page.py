@@ -5,13 +5,12 @@ import io
 
 import openpyxl
 import pytest
-from django.utils import timezone
 
 from fangkong.core.models import AuditLog
 from fangkong.evaluation import services
 from fangkong.evaluation.models import Level
 
-from .helpers import at, build_centre, rated
+from .helpers import at, build_centre, rated, travel
 
 pytestmark = pytest.mark.django_db
 
@@ -100,13 +99,20 @@ def test_someone_without_evaluation_rights_is_refused(client, org):
     assert client.get("/evaluation/figures/").status_code == 403
 
 
-def test_this_month_so_far_by_default(client, org):
+@pytest.fixture
+def first_of_december():
+    """10 past midnight on 1 December (still 30 November in UTC), from the org's making on:
+    a unit made later would not be open yet."""
+    with travel("2026-12-01", "00:10"):
+        yield
+
+
+def test_this_month_so_far_by_default(first_of_december, client, org):
     c = build_centre(org)
     client.force_login(c.supervisor)
     html = client.get("/evaluation/figures/").content.decode()
-    today = timezone.localdate()
-    assert f'name="from" value="{today.replace(day=1):%Y-%m-%d}"' in html
-    assert f'name="to" value="{today:%Y-%m-%d}"' in html
+    assert 'name="from" value="2026-12-01"' in html
+    assert 'name="to" value="2026-12-01"' in html
     assert c.centre.name in html
 
 
@@ -115,7 +121,6 @@ def test_the_bad_review_count_is_the_number_of_rows_behind_its_link(client, org)
     import re
 
     from fangkong.evaluation.models import BadReview, Outcome
-    from fangkong.testing import travel
 
     c = build_centre(org)
     rated(c, Level.DISSATISFIED, when="2026-06-05")

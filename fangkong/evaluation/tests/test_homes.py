@@ -1,20 +1,25 @@
 """The homes of window staff, the service-centre head and the supervisor: each count is the
-row count of the list it links to, whatever the hour (the suite also runs at 23:50 on the
-last day of a month and 00:10 on the first)."""
+row count of the list it links to. The pages are read at 00:10 on 1 December, when "today"
+and "this month" are ten minutes old and a review three days back belongs to November."""
 
 import datetime as dt
 import re
 
 import pytest
-from django.utils import timezone
 
 from fangkong.evaluation import services
 from fangkong.evaluation.models import BadReview, Level, Offering
 from fangkong.ledger.services.sweep import overdue_sweep
 
-from .helpers import build_centre
+from .helpers import at, build_centre, travel
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _first_of_the_month():
+    with travel("2026-12-01", "00:10"):
+        yield
 
 
 def rate_at(c, level, when):
@@ -36,7 +41,9 @@ def list_rows(client, url: str) -> int:
 
 
 def seed_reviews(c):
-    now = timezone.now()
+    """Two ratings ten minutes ago (one very bad), and a bad review of 28 November, called
+    back and appealed."""
+    now = at("2026-12-01", "00:00")
     rate_at(c, Level.VERY_DISSATISFIED, now)
     rate_at(c, Level.VERY_SATISFIED, now)
     late = rate_at(c, Level.DISSATISFIED, now - dt.timedelta(days=3))
@@ -55,8 +62,10 @@ def test_the_heads_counts_are_the_rows_of_their_lists(client, org):
     assert len(found) == 4
     for url, n in found:
         assert list_rows(client, url) == n, url
-    assert found[0][1] == 1  # today's bad review
-    assert found[1][1] == 1  # waiting for its callback
+    # Today's bad review, the one waiting for its callback, none rectifying, and the three
+    # offerings not rated this month (only the social service at the station was).
+    assert [n for _url, n in found] == [1, 1, 0, 3]
+    assert found[0][0] == "/evaluation/reviews/?from=2026-12-01"
     html = client.get("/").content.decode()
     assert "/evaluation/reviews/" in html and "社保参保登记" in html
 
@@ -69,7 +78,8 @@ def test_the_supervisors_counts_are_the_rows_of_their_lists(client, org):
     assert len(found) == 2
     for url, n in found:
         assert list_rows(client, url) == n, url
-    assert found[1][1] == 1  # the appeal
+    # Nothing overdue (November's callback came late but came), and the appeal.
+    assert [n for _url, n in found] == [0, 1]
 
 
 def test_window_staff_see_their_month_and_open_bad_reviews(client, org):
@@ -80,4 +90,6 @@ def test_window_staff_see_their_month_and_open_bad_reviews(client, org):
     assert len(found) == 2
     for url, n in found:
         assert list_rows(client, url) == n, url
-    assert found[1][1] == 2  # the new bad review and the appealed one are open
+    # This month: the two ratings of today, not November's; open: today's bad review and
+    # November's appealed one.
+    assert [n for _url, n in found] == [2, 2]

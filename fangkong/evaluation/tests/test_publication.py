@@ -8,7 +8,6 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from pypdf import PdfReader
 
 from fangkong.evaluation import report, services
@@ -16,7 +15,7 @@ from fangkong.evaluation.figures import month_period
 from fangkong.evaluation.models import BadReview, Level, MonthlyReport
 from fangkong.orgs.models import Person
 
-from .helpers import at, build_centre, rated
+from .helpers import at, build_centre, rated, travel
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +25,24 @@ NAME, PHONE, ID_NUMBER = "李建国", "13912345678", "370302199001011234"
 @pytest.fixture(autouse=True)
 def _empty_cache():
     cache.clear()
+
+
+@pytest.fixture
+def in_october():
+    """The public page is read at 10:00 on 12 October 2026, about September (the org is
+    made then too: request this before ``org``)."""
+    with travel("2026-10-12", "10:00"):
+        yield
+
+
+@pytest.fixture
+def in_september():
+    """The August report is looked at on 2 September; the job's instants are given."""
+    with travel("2026-09-02", "09:00"):
+        yield
+
+
+LAST_MONTH_DAY = "2026-09-03"
 
 
 def _rich(c, day):
@@ -65,18 +82,13 @@ def _rich(c, day):
     return bad
 
 
-def _last_month_day() -> str:
-    first = timezone.localdate().replace(day=1)
-    return (first - dt.timedelta(days=1)).replace(day=3).isoformat()
-
-
 def _page(client, c, month):
     return client.get(f"/e/p/{c.centre.code}/?month={month}")
 
 
-def test_the_public_page_shows_the_figures_and_no_personal_data(client, org):
+def test_the_public_page_shows_the_figures_and_no_personal_data(in_october, client, org):
     c = build_centre(org)
-    day = _last_month_day()
+    day = LAST_MONTH_DAY
     _rich(c, day)
     response = _page(client, c, day[:7])
     assert response.status_code == 200
@@ -101,9 +113,9 @@ def test_an_unknown_unit_or_a_bad_month_is_a_clear_error(client, org):
     assert bad.status_code == 422 and "2026-09" in bad.content.decode()
 
 
-def test_two_requests_do_one_computation(client, org):
+def test_two_requests_do_one_computation(in_october, client, org):
     c = build_centre(org)
-    day = _last_month_day()
+    day = LAST_MONTH_DAY
     rated(c, Level.VERY_SATISFIED, when=day)
     with CaptureQueriesContext(connection) as first:
         assert 'id="ratings">1<' in _page(client, c, day[:7]).content.decode()
@@ -115,7 +127,7 @@ def test_two_requests_do_one_computation(client, org):
     assert 'id="ratings">2<' in _page(client, c, day[:7]).content.decode()
 
 
-def test_the_monthly_report_is_made_on_the_first_once_and_published(client, org):
+def test_the_monthly_report_is_made_on_the_first_once_and_published(in_september, client, org):
     c = build_centre(org)
     _rich(c, "2026-08-03")
     rated(c, Level.SATISFIED, when="2026-08-31", hhmm="23:00")

@@ -7,7 +7,7 @@ from fangkong.evaluation import ranking, services, tasks
 from fangkong.evaluation.models import Level, RankingAlert
 from fangkong.notify.models import Event, InboxItem
 
-from .helpers import at, build_centre
+from .helpers import at, build_centre, travel
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,9 @@ def test_one_bottom_month_is_not_enough(org):
 
 def test_the_daily_job_does_reports_and_alerts_on_the_first_only(org):
     build_centre(org)
-    assert tasks.monthly_publication() in (
-        {"reports": 0, "alerts": 0},
-        {"reports": 2, "alerts": 0},  # the suite may run on a 1st
-    )
+    with travel("2026-08-31", "23:50"):
+        assert tasks.monthly_publication() == {"reports": 0, "alerts": 0}
+    with travel("2026-09-01", "00:20"):  # still 31 August in UTC
+        assert tasks.monthly_publication() == {"reports": 2, "alerts": 0}  # centre, station
+    with travel("2026-09-01", "08:00"):
+        assert tasks.monthly_publication() == {"reports": 0, "alerts": 0}  # made already

@@ -6,16 +6,22 @@ import io
 
 import openpyxl
 import pytest
-from django.utils import timezone
 
 from fangkong.evaluation import services
 from fangkong.evaluation.ledger_kind import APPEALED, AWAITING_REVIEW, HANDLING
 from fangkong.evaluation.models import BadReview, Level, Rating
 from fangkong.ledger.services.sweep import overdue_sweep
 
-from .helpers import build_centre, rated
+from .helpers import build_centre, rated, travel
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _wednesday_morning():
+    """Each test stands at 10:00 on Wednesday 18 November 2026 unless it says otherwise."""
+    with travel("2026-11-18", "10:00"):
+        yield
 
 
 def bad_now(c, level=Level.VERY_DISSATISFIED, tags=("态度不好",)):
@@ -26,7 +32,7 @@ def bad_now(c, level=Level.VERY_DISSATISFIED, tags=("态度不好",)):
 
 def test_the_list_shows_bad_reviews_with_their_clocks_and_filters_them(client, org):
     c = build_centre(org)
-    # In March: both clocks long past whenever the suite runs.
+    # In March, read in November: both clocks long past.
     very = BadReview.objects.get(
         rating=rated(c, Level.VERY_DISSATISFIED, when="2026-03-10", tags=["态度不好"])
     )
@@ -187,6 +193,7 @@ def test_an_unknown_form_or_a_step_out_of_turn_is_a_clear_refusal(client, org):
 
 def test_window_staff_see_their_own_ratings_and_open_bad_reviews(client, org):
     c = build_centre(org)
+    rated(c, Level.VERY_SATISFIED, when="2026-10-31", hhmm="23:30")  # last month: not shown
     services.rate(
         case=services.case_register(actor=c.clerk, service=c.social),
         new=services.NewRating(level=5),
@@ -210,4 +217,3 @@ def test_states_shown_match_the_ledger(client, org):
     client.force_login(c.supervisor)
     listed = client.get(f"/evaluation/reviews/?state={APPEALED}")
     assert [row["bad"].pk for row in listed.context["rows"]] == [bad.pk]
-    assert timezone.now()  # the list reads the live clock; nothing here depends on the hour

@@ -44,7 +44,8 @@ def problem(
 def accepted(org: Any, item: Problem, *, submitted: str, accepted_on: str) -> None:
     owner = org.user("unit_admin", org.plant_a)
     supervisor = org.user("supervisor", org.ent_a)
-    services.problem_assign(actor=supervisor, problem=item, owners=[owner])
+    with time_machine.travel(at(submitted, "08:00"), tick=False):  # assigned that morning
+        services.problem_assign(actor=supervisor, problem=item, owners=[owner])
     services.problem_submit(actor=owner, problem=item, measures="已整改", now=at(submitted))
     services.problem_accept(actor=supervisor, problem=item, now=at(accepted_on))
 

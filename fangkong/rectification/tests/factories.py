@@ -1,5 +1,7 @@
-"""Problems dated from today, so that what is overdue, due soon or on time holds at any
-hour of any day the suite runs."""
+"""Problems dated back from today. The tests that use them pin the clock
+(``fangkong.testing.travel``), so "today" is a known day and what is overdue, due soon or
+on time is exact. The permission matrix's problems (``matrix_problem``) are built at
+whatever the clock says and assert nothing of dates."""
 
 import datetime as dt
 from decimal import Decimal

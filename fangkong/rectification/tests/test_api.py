@@ -3,23 +3,28 @@
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 
 from fangkong.rectification.models import Problem
 
 from . import factories as f
+from .helpers import travel
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/rectification/problems"
+IN_TEN_DAYS = "2026-11-28"
+IN_A_MONTH = "2026-12-18"
+
+
+@pytest.fixture(autouse=True)
+def _wednesday_morning():
+    """The problems are dated back from 10:00 on Wednesday 18 November 2026."""
+    with travel("2026-11-18", "10:00"):
+        yield
 
 
 def _post(client, url, payload):
     return client.post(url, payload, content_type="application/json")
-
-
-def _due(days: int = 30) -> str:
-    return (timezone.localdate() + dt.timedelta(days=days)).isoformat()
 
 
 def test_register_then_work_a_problem_to_close_out(client, org, login_as):
@@ -35,7 +40,7 @@ def test_register_then_work_a_problem_to_close_out(client, org, login_as):
             "source": "audit",
             "source_ref": "审计〔2026〕9号",
             "severity": "serious",
-            "due_on": _due(),
+            "due_on": IN_A_MONTH,
             "effect_check_days": 1,
             "targets": [{"label": "路灯", "unit_of_measure": "盏", "quantity": "698"}],
         },
@@ -77,8 +82,10 @@ def test_register_then_work_a_problem_to_close_out(client, org, login_as):
         client, f"{url}/savings", {"label": "公车运行费用", "baseline": 100, "current": 60}
     )
     assert saving.status_code == 201 and saving.json()["saved_percent"] == "40.0"
-    reopened = _post(client, f"{url}/recur", {"reason": "又坏了", "due_on": _due(10)}).json()
-    assert reopened["is_open"] and reopened["recurrences"] == 1 and reopened["due_on"] == _due(10)
+    reopened = _post(client, f"{url}/recur", {"reason": "又坏了", "due_on": IN_TEN_DAYS}).json()
+    assert (
+        reopened["is_open"] and reopened["recurrences"] == 1 and reopened["due_on"] == IN_TEN_DAYS
+    )
     detail = client.get(url).json()
     assert detail["savings"][0]["label"] == "公车运行费用" and detail["close_reason"] == ""
 
@@ -109,7 +116,7 @@ def test_bad_input_is_refused_at_its_field(client, org, login_as):
         {**base, "targets": [{"label": "灯", "quantity": "-1"}]},
         {**base, "targets": [{"label": "灯", "quantity": "NaN"}]},
         {**base, "due_working_days": 0},
-        {**base, "due_on": _due(), "due_working_days": 3},
+        {**base, "due_on": IN_A_MONTH, "due_working_days": 3},
     ]
     for payload in cases:
         response = _post(client, API, payload)

@@ -4,9 +4,10 @@ and sees it; the list and the figures fit the screen, their numbers open what th
 from pathlib import Path
 
 import pytest
+import time_machine
 from playwright.sync_api import sync_playwright
 
-from fangkong.testing import CHROMIUM, CHROMIUM_ARGS, PASSWORD, PHONE, build_org
+from fangkong.testing import CHROMIUM, CHROMIUM_ARGS, PASSWORD, PHONE, at, build_org
 
 from . import factories as f
 
@@ -17,6 +18,14 @@ DESKTOP = {"width": 1280, "height": 800}
 @pytest.fixture(autouse=True)
 def _allow_orm_beside_playwright(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _wednesday_morning():
+    """The problems are dated back from 10:00 on Wednesday 25 November 2026, the clock
+    ticking on from there."""
+    with time_machine.travel(at("2026-11-25", "10:00"), tick=True):
+        yield
 
 
 def _login(page, base: str, username: str) -> None:

@@ -131,10 +131,12 @@ def test_sending_needs_sign_off_and_reaches_the_heads_of_the_units(org):
     assert "先签发" in str(refused.value.message)
     assert not Notification.objects.filter(event=Event.WEEKLY_BULLETIN).exists()
 
-    signed = bulletin.bulletin_sign_off(actor=office, bulletin=draft)
-    assert bulletin.bulletin_send(actor=office, bulletin=signed) == 2  # the enterprise, its plant
+    with time_machine.travel(at("2026-11-16", "09:00"), tick=False):
+        signed = bulletin.bulletin_sign_off(actor=office, bulletin=draft)
+        assert bulletin.bulletin_send(actor=office, bulletin=signed) == 2  # enterprise, plant
     signed.refresh_from_db()
-    assert signed.status == Bulletin.Status.SENT and signed.sent_at
+    assert signed.status == Bulletin.Status.SENT
+    assert signed.sent_at == signed.signed_at == at("2026-11-16", "09:00")
     inbox = InboxItem.objects.get(user=plant_head, notification__event=Event.WEEKLY_BULLETIN)
     assert inbox.notification.link == f"/rectification/bulletins/{signed.pk}/bulletin.pdf"
     with pytest.raises(Conflict):

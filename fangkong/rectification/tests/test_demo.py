@@ -1,5 +1,6 @@
 """The demo's problems: every state and colour, evidence with its hash, a 40 % saving."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -14,8 +15,17 @@ from fangkong.rectification.models import (
     Saving,
     SupervisionOrder,
 )
+from fangkong.testing import travel
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _wednesday_afternoon():
+    """The demo dates its problems back from 16:00 on Wednesday 18 November 2026: the
+    toilets due on Friday (2 working days, blue), last week's bulletin of 9–15 November."""
+    with travel("2026-11-18", "16:00"):
+        yield
 
 
 def test_the_demo_has_a_problem_in_every_state_and_colour(client):
@@ -31,6 +41,7 @@ def test_the_demo_has_a_problem_in_every_state_and_colour(client):
     # Last week's bulletin is there to open as a PDF.
     bulletin = Bulletin.objects.get(pk=counts["bulletin"])
     assert bulletin.pdf.read().startswith(b"%PDF")
+    assert bulletin.week_start == dt.date(2026, 11, 9)
     problems = {
         p.title: p
         for p in Problem.objects.exclude(source_ref="审计报告〔2026〕5号").select_related("item")

@@ -4,7 +4,6 @@ import datetime as dt
 import re
 
 import pytest
-from django.utils import timezone
 
 from fangkong.orgs.models import UnitKind
 from fangkong.orgs.services import unit_create
@@ -12,15 +11,19 @@ from fangkong.rectification import services
 from fangkong.rectification.models import ColourCount
 
 from . import factories as f
+from .helpers import travel
 
 pytestmark = pytest.mark.django_db
 
 FIGURES = "/rectification/figures/"
+PERIOD = {"start": "2026-10-19", "end": "2026-11-18"}  # the 30 days up to today
 
 
-def _period() -> dict[str, str]:
-    today = timezone.localdate()
-    return {"start": (today - dt.timedelta(days=30)).isoformat(), "end": today.isoformat()}
+@pytest.fixture(autouse=True)
+def _wednesday_morning():
+    """The problems are dated back from 10:00 on Wednesday 18 November 2026."""
+    with travel("2026-11-18", "10:00"):
+        yield
 
 
 def _ledger(org):
@@ -54,7 +57,7 @@ def _list_count(client, url: str) -> int:
 def test_each_figure_is_the_row_count_of_the_list_it_links_to(client, org, login_as):
     plant_2 = _ledger(org)
     login_as("supervisor", org.ent_a)
-    response = client.get(FIGURES, {"unit": "A", **_period()})
+    response = client.get(FIGURES, {"unit": "A", **PERIOD})
     assert response.status_code == 200
     total = response.context["total"]
     assert (total.found, total.closed, total.on_time, total.overdue) == (6, 2, 1, 1)
@@ -83,20 +86,20 @@ def test_the_figures_cost_the_same_queries_however_many_children(
     login_as("supervisor", org.ent_a)
     f.problem(org)
     with django_assert_max_num_queries(20) as small:
-        assert client.get(FIGURES, {"unit": "A", **_period()}).status_code == 200
+        assert client.get(FIGURES, {"unit": "A", **PERIOD}).status_code == 200
     for n in range(14):  # more than the ranges of one statement
         child = unit_create(
             actor=None, code=f"AX{n}", name=f"分厂{n}", kind=UnitKind.PLANT, parent=org.ent_a
         )
         f.problem(org, unit=child, target=5)
     with django_assert_max_num_queries(len(small.captured_queries)):
-        response = client.get(FIGURES, {"unit": "A", **_period()})
+        response = client.get(FIGURES, {"unit": "A", **PERIOD})
     assert response.context["total"].found == 15
 
 
 def test_the_chart_sums_the_nightly_colour_counts_over_the_subtree(client, org, login_as):
-    today = timezone.localdate()
-    yesterday = today - dt.timedelta(days=1)
+    today = dt.date(2026, 11, 18)
+    yesterday = dt.date(2026, 11, 17)
     for day, path, colour, n in [
         (yesterday, org.plant_a.path, "red", 2),
         (yesterday, org.shop_a.path, "red", 1),
@@ -116,14 +119,16 @@ def test_the_chart_sums_the_nightly_colour_counts_over_the_subtree(client, org, 
 
 
 def test_the_default_period_and_bad_input(client, org, login_as):
-    login_as("viewer", org.ent_a)
-    response = client.get(FIGURES)
+    with travel("2026-12-01", "00:10"):  # still 30 November in UTC
+        login_as("viewer", org.ent_a)
+        response = client.get(FIGURES)
     assert response.status_code == 200
     assert response.context["unit"] == org.ent_a
-    assert response.context["start"] == timezone.localdate().replace(day=1)
+    assert response.context["start"] == dt.date(2026, 12, 1)
     response = client.get(FIGURES, {"start": "2026-05-10", "end": "2026-05-01"})
     assert response.status_code == 200 and response.context["form"].errors["end"]
     assert client.get(FIGURES, {"start": "3000-01-01"}).status_code == 200
-    assert client.get(FIGURES, {"unit": "B"}).status_code == 404
+    outside = client.get(FIGURES, {"unit": "B"})  # refused at the field, the page kept
+    assert outside.status_code == 200 and "您管辖的单位中没有这个代码。" in outside.content.decode()
     login_as("guard", org.ent_a)
     assert client.get(FIGURES).status_code == 403

@@ -5,8 +5,16 @@ import pytest
 from fangkong.rectification import services
 
 from . import factories as f
+from .helpers import travel
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _wednesday_morning():
+    """The problems are dated back from 10:00 on Wednesday 18 November 2026."""
+    with travel("2026-11-18", "10:00"):
+        yield
 
 
 def _panel(client):

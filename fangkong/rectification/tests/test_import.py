@@ -1,6 +1,7 @@
 """A problem list imported from Excel: preview, all or nothing, no duplicates, permissions.
 
-Every date in the files is counted from the import day, so the tests hold at any hour.
+The lists are imported at 16:00 on Wednesday 30 September 2026, the eve of the National
+Day holiday (1–7 October off, Saturday 10 October worked), and their dates counted from it.
 """
 
 import datetime as dt
@@ -12,15 +13,15 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
-from fangkong.core import calendar
 from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import AuditLog
 from fangkong.ledger.models import Item
 from fangkong.rectification import importing
 from fangkong.rectification.ledger_kind import REGISTERED
 from fangkong.rectification.models import Milestone, Problem, ProblemClass, Target
+from fangkong.testing import travel
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +35,15 @@ def _english():
         yield
 
 
-def _today(now: dt.datetime) -> dt.date:
-    return now.astimezone(calendar.LOCAL_TZ).date()
+IMPORT_DAY = dt.date(2026, 9, 30)
+
+
+@pytest.fixture
+def now():
+    """The import's instant: the clock stands still there (from the org's making on:
+    request this first)."""
+    with travel("2026-09-30", "16:00") as instant:
+        yield instant
 
 
 def _row(**cells) -> list:
@@ -104,12 +112,10 @@ def _audit_list(org, today: dt.date) -> list[list]:
 
 
 def test_an_audit_list_becomes_problems_with_targets_milestones_and_working_day_deadlines(
-    org, tmp_path
+    now, org, tmp_path
 ):
-    now = timezone.now()
-    today = _today(now)
     supervisor = org.user("supervisor", org.ent_a)
-    path = _file(tmp_path, _audit_list(org, today), title_row="审计发现问题整改清单")
+    path = _file(tmp_path, _audit_list(org, IMPORT_DAY), title_row="审计发现问题整改清单")
 
     preview = importing.check_rows(actor=supervisor, path=path, assigning=org.ent_a, now=now)
     assert (preview.rows_total, len(preview.good), preview.errors) == (3, 3, [])
@@ -127,7 +133,7 @@ def test_an_audit_list_becomes_problems_with_targets_milestones_and_working_day_
         "张伟",
     )
     assert lamps.item.unit == org.plant_a and lamps.item.state == REGISTERED
-    assert lamps.due_on == today + dt.timedelta(days=60)
+    assert lamps.due_on == dt.date(2026, 11, 29)  # the date written in the list
     assert list(
         Target.objects.filter(problem=lamps).values_list("label", "target", "unit_of_measure")
     ) == [("修复路灯", Decimal("698"), "盏")]
@@ -139,11 +145,12 @@ def test_an_audit_list_becomes_problems_with_targets_milestones_and_working_day_
     assert toilets.item.unit == org.shop_a  # found by its full place name
     assert toilets.severity == "serious"
     assert Problem.objects.get(title="招待费超标").severity == "major"  # 严重, as the pages say
-    assert toilets.due_on == calendar.add_working_days(today, 15)  # the official calendar
+    # 15 working days on the official calendar: 8–10, 12–16, 19–23, 26 and 27 October.
+    assert toilets.due_on == dt.date(2026, 10, 27)
     assert toilets.targets.get().unit_of_measure == "间"
     fees = Problem.objects.get(title="招待费超标")
     assert fees.problem_class == ProblemClass.IMMEDIATE
-    assert fees.due_on == calendar.add_working_days(today, 1)
+    assert fees.due_on == dt.date(2026, 10, 8)  # 立行立改: the first working day after the holiday
     assert fees.source == "audit"  # the form's source where the cell is empty
     done = AuditLog.objects.filter(action=AuditLog.Action.IMPORT, after__step="done").get()
     assert done.after["created"] == 3 and done.scope_path == org.ent_a.path
@@ -166,14 +173,11 @@ def test_an_audit_list_becomes_problems_with_targets_milestones_and_working_day_
     ],
 )
 def test_a_bad_row_is_refused_with_its_reason_and_nothing_is_written(
-    org, tmp_path, cells, column, reason
+    now, org, tmp_path, cells, column, reason
 ):
-    now = timezone.now()
-    today = _today(now)
     supervisor = org.user("supervisor", org.ent_a)
-    due = (today + dt.timedelta(days=30)).isoformat()
-    bad = _row(**{"title": "坏的一行", "unit": "A1", "due": due, **cells})
-    path = _file(tmp_path, [*_audit_list(org, today), bad])
+    bad = _row(**{"title": "坏的一行", "unit": "A1", "due": "2026-10-30", **cells})
+    path = _file(tmp_path, [*_audit_list(org, IMPORT_DAY), bad])
     before = (Problem.objects.count(), Item.objects.count(), Target.objects.count())
 
     preview = importing.check_rows(actor=supervisor, path=path, assigning=org.ent_a, now=now)
@@ -187,9 +191,8 @@ def test_a_bad_row_is_refused_with_its_reason_and_nothing_is_written(
     assert (Problem.objects.count(), Item.objects.count(), Target.objects.count()) == before
 
 
-def test_a_csv_with_a_control_character_and_blank_rows_is_refused_at_its_line(org, tmp_path):
-    now = timezone.now()
-    due = (_today(now) + dt.timedelta(days=30)).isoformat()
+def test_a_csv_with_a_control_character_and_blank_rows_is_refused_at_its_line(now, org, tmp_path):
+    due = "2026-10-30"
     path = tmp_path / "list.csv"
     lines = [
         ",".join(HEADERS),
@@ -208,10 +211,9 @@ def test_a_csv_with_a_control_character_and_blank_rows_is_refused_at_its_line(or
     assert not preview.may_commit
 
 
-def test_uploading_the_same_list_again_creates_no_duplicates(org, tmp_path):
-    now = timezone.now()
+def test_uploading_the_same_list_again_creates_no_duplicates(now, org, tmp_path):
     supervisor = org.user("supervisor", org.ent_a)
-    rows = _audit_list(org, _today(now))
+    rows = _audit_list(org, IMPORT_DAY)
     path = _file(tmp_path, rows)
     importing.problems_import(actor=supervisor, path=path, assigning=org.ent_a, now=now)
     with pytest.raises(Conflict):
@@ -229,8 +231,7 @@ def test_uploading_the_same_list_again_creates_no_duplicates(org, tmp_path):
     assert Problem.objects.count() == 4
 
 
-def test_the_same_problem_twice_in_one_file_is_refused(org, tmp_path):
-    now = timezone.now()
+def test_the_same_problem_twice_in_one_file_is_refused(now, org, tmp_path):
     row = _row(title="路灯", unit="A1", due="5个工作日")
     path = _file(tmp_path, [row, row])
     preview = importing.check_rows(
@@ -240,8 +241,7 @@ def test_the_same_problem_twice_in_one_file_is_refused(org, tmp_path):
     assert error.row == 3 and "row 2" in error.message
 
 
-def test_permissions_assigning_and_responsible_units(org, tmp_path):
-    now = timezone.now()
+def test_permissions_assigning_and_responsible_units(now, org, tmp_path):
     path = _file(tmp_path, [_row(title="路灯", unit="B1", due="5个工作日")])
     # Without the rectification permission on the assigning unit: refused.
     with pytest.raises(PermissionDenied):
@@ -278,7 +278,7 @@ def test_a_file_without_the_columns_or_not_a_workbook_is_a_clear_error(org, tmp_
     assert "问题标题" in str(refused.value.message)
 
 
-def test_demo_import_registers_the_audit_list_once(org):
+def test_demo_import_registers_the_audit_list_once(now, org):
     supervisor = org.user("supervisor", org.ent_a)
     outcome = importing.demo_import(supervisor, org.ent_a, [org.plant_a, org.shop_a, org.ent_a])
     assert len(outcome.created) == 6
@@ -302,7 +302,7 @@ def _upload(client, org, rows, *, unit=None):
     )
 
 
-def test_pages_upload_preview_commit(client, org, login_as):
+def test_pages_upload_preview_commit(now, client, org, login_as):
     login_as("supervisor", org.ent_a)
     page = client.get(reverse("rectification:import"))
     assert page.status_code == 200
@@ -311,7 +311,7 @@ def test_pages_upload_preview_commit(client, org, login_as):
     book = openpyxl.load_workbook(io.BytesIO(template.content))
     assert [cell.value for cell in book.worksheets[0][1]] == HEADERS
 
-    rows = _audit_list(org, _today(timezone.now()))
+    rows = _audit_list(org, IMPORT_DAY)
     answer = _upload(client, org, rows)
     assert answer.status_code == 302
     preview = client.get(answer["Location"])

@@ -5,13 +5,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from django.utils import timezone
+import time_machine
 from playwright.sync_api import sync_playwright
 
 from fangkong.rectification.models import Problem
-from fangkong.testing import CHROMIUM, CHROMIUM_ARGS, PASSWORD, PHONE, build_org
+from fangkong.testing import CHROMIUM, CHROMIUM_ARGS, PASSWORD, PHONE, at, build_org
 
-from .test_import import _audit_list, _row, _today, _xlsx
+from .test_import import IMPORT_DAY, _audit_list, _row, _xlsx
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -26,6 +26,13 @@ DESKTOP = {"width": 1280, "height": 800}
 @pytest.fixture(autouse=True)
 def _allow_orm_beside_playwright(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _on_the_import_day():
+    """The list's dates are counted from the import day; the clock ticks on from there."""
+    with time_machine.travel(at("2026-09-30", "16:00"), tick=True):
+        yield
 
 
 def _log_in(page: "Page", base: str, username: str) -> None:
@@ -51,7 +58,7 @@ def test_import_a_problem_list_in_the_browser(
     settings.MEDIA_ROOT = tmp_path / "media"
     org = build_org()
     user = org.user("supervisor", org.ent_a)
-    rows = _audit_list(org, _today(timezone.now()))
+    rows = _audit_list(org, IMPORT_DAY)
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(_xlsx([*rows, _row(title="坏的一行", unit="NOPE", due="5个工作日")]))
     good = tmp_path / "good.xlsx"

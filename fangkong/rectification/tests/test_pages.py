@@ -8,7 +8,6 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
 from fangkong.core.models import AuditLog
 from fangkong.rectification import services
@@ -16,10 +15,18 @@ from fangkong.rectification.ledger_kind import ASSIGNED, IN_PROGRESS, SUBMITTED
 from fangkong.rectification.models import Colour, Problem, Source
 
 from . import factories as f
+from .helpers import travel
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/rectification/"
+
+
+@pytest.fixture(autouse=True)
+def _wednesday_morning():
+    """The problems are dated back from 10:00 on Wednesday 18 November 2026."""
+    with travel("2026-11-18", "10:00"):
+        yield
 
 
 def _count(response) -> int:
@@ -70,8 +77,10 @@ def test_the_filters_narrow_the_list(client, org, login_as):
 
 def test_bad_filters_are_a_clear_answer_never_a_500(client, org, login_as):
     login_as("viewer", org.ent_a)
-    assert client.get(LIST + "?unit=B1").status_code == 404  # outside the scope
-    assert client.get(LIST + "?unit=NOPE").status_code == 404
+    for outside_or_unknown in ("B1", "NOPE"):  # refused at the field, the page kept
+        refused = client.get(LIST + f"?unit={outside_or_unknown}")
+        assert refused.status_code == 200
+        assert "您管辖的单位中没有这个代码。" in refused.content.decode()
     assert client.get(LIST + "?opened_from=99999-01-01&page=abc").status_code == 200
     login_as("guard", org.ent_a)
     assert client.get(LIST).status_code == 403
@@ -205,8 +214,7 @@ def test_the_life_of_a_problem_from_its_page(client, org, login_as):
     # The check comes a day after the acceptance: today it is refused with its day.
     response = _post(client, made, "check", {"effective": "1"})
     assert response.status_code == 409
-    check_day = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
-    assert check_day in str(response.context["forms"]["check"].non_field_errors())
+    assert "2026-11-19" in str(response.context["forms"]["check"].non_field_errors())
     made.refresh_from_db()
     made.accepted_at -= dt.timedelta(days=2)
     made.save(update_fields=["accepted_at"])
@@ -230,7 +238,7 @@ def test_registering_by_form_keeps_what_was_typed_when_refused(client, org, logi
     new = reverse("rectification:new")
     page = client.get(new)
     assert page.status_code == 200
-    due = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
+    due = "2026-12-18"
     data = {
         "source": "audit",
         "source_ref": "审计〔2026〕9号",

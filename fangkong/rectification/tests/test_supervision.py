@@ -21,7 +21,7 @@ from fangkong.rectification.models import (
     Target,
 )
 
-from .helpers import assign, at, register
+from .helpers import assign, at, register, travel
 
 pytestmark = pytest.mark.django_db
 
@@ -49,13 +49,12 @@ def issue(org, item, *, actor=None, unit=None, due="2026-11-27", now="2026-11-03
 def test_a_colour_change_notifies_the_owner_and_the_assigning_unit_after_commit(
     org, django_capture_on_commit_callbacks
 ):
-    # 1–18 September: in the past for every instant the suite runs at (a report's time
-    # may not lie ahead of the clock).
+    # 1–18 September, the report made on the 11th (its time may not lie ahead of the clock).
     problem = register(org, opened="2026-09-01", due="2026-09-18", target=698)
     owner = org.user(Role.UNIT_ADMIN, org.plant_a)
-    assign(org, problem, owner)
+    assign(org, problem, owner, day="2026-09-01")
     acceptor = org.user(Role.SUPERVISOR, org.ent_a)
-    with django_capture_on_commit_callbacks(execute=True) as sent:
+    with travel("2026-09-11"), django_capture_on_commit_callbacks(execute=True) as sent:
         # By 11 September 10 of 18 days are gone; 300 of 698 lamps is behind: yellow.
         services.problem_progress(
             actor=owner, problem=problem, done={problem.targets.get().pk: 300}, now=at("2026-09-11")
@@ -73,9 +72,10 @@ def test_a_colour_change_notifies_the_owner_and_the_assigning_unit_after_commit(
 def test_a_rolled_back_change_tells_nobody(org, django_capture_on_commit_callbacks):
     problem = register(org, opened="2026-09-01", due="2026-09-18", target=698)
     owner = org.user(Role.UNIT_ADMIN, org.plant_a)
-    assign(org, problem, owner)
+    assign(org, problem, owner, day="2026-09-01")
     before = colour_notices().count()
     with (
+        travel("2026-09-11"),
         django_capture_on_commit_callbacks(execute=True),
         pytest.raises(RuntimeError),
         transaction.atomic(),
@@ -122,7 +122,8 @@ def test_who_may_supervise(org):
 def test_an_abnormal_person_card_is_supervised_and_the_order_ends_with_it(org):
     from fangkong.tracking.tests.helpers import open_card_for
 
-    card = open_card_for(org.person_a, ready=True)
+    with travel("2026-11-03", "08:00"):  # three normal days up to today, then the card
+        card = open_card_for(org.person_a, ready=True)
     # A supervisor does not see health cards; the enterprise's admin does.
     with pytest.raises(NotFound):
         issue(org, card)
@@ -130,10 +131,11 @@ def test_an_abnormal_person_card_is_supervised_and_the_order_ends_with_it(org):
     order = issue(org, card, actor=admin, due="2026-11-04")
     assert supervision.order_colour(order, card, at("2026-11-03")) == Colour.BLUE
     assert supervision.order_colour(order, card, at("2026-11-05")) == Colour.RED
-    ledger.item_request_close(actor=None, item=card, reason="体温正常")
-    ledger.item_approve_close(actor=None, item=card)
+    with travel("2026-11-04", "10:00"):
+        ledger.item_request_close(actor=None, item=card, reason="体温正常")
+        ledger.item_approve_close(actor=None, item=card)
     order.refresh_from_db()
-    assert not order.is_active and order.ended_at is not None
+    assert not order.is_active and order.ended_at == at("2026-11-04", "10:00")
     assert card.entries.filter(data__supervision=order.pk, data__ended=True).exists()
 
 
@@ -141,17 +143,18 @@ def test_an_order_ended_by_hand_needs_a_reason(org):
     problem = register(org)
     order = issue(org, problem.item)
     supervisor = org.user(Role.SUPERVISOR, org.ent_a)
-    with pytest.raises(InvalidInput):
-        supervision.order_end(actor=supervisor, order=order, reason=" ")
-    with pytest.raises(PermissionDenied):
-        supervision.order_end(actor=org.user(Role.REPORTER, org.ent_a), order=order, reason="x")
-    supervision.order_end(actor=supervisor, order=order, reason="已纳入月度考核")
-    order.refresh_from_db()
-    assert not order.is_active
-    with pytest.raises(Conflict):
-        supervision.order_end(actor=supervisor, order=order, reason="again")
+    with travel("2026-11-10"):
+        with pytest.raises(InvalidInput):
+            supervision.order_end(actor=supervisor, order=order, reason=" ")
+        with pytest.raises(PermissionDenied):
+            supervision.order_end(actor=org.user(Role.REPORTER, org.ent_a), order=order, reason="x")
+        supervision.order_end(actor=supervisor, order=order, reason="已纳入月度考核")
+        order.refresh_from_db()
+        assert not order.is_active
+        with pytest.raises(Conflict):
+            supervision.order_end(actor=supervisor, order=order, reason="again")
     # Ended, the item may be supervised again.
-    assert issue(org, problem.item).is_active
+    assert issue(org, problem.item, now="2026-11-11").is_active
 
 
 # ------------------------------------------------------------------ nightly

@@ -5,15 +5,15 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.urls import reverse
-from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
 from fangkong.accounts.roles import Role
 from fangkong.core.tests.test_browser import UNLABELLED_CELLS, WRAPPED_HEADERS
 from fangkong.rectification.models import SupervisionOrder
 from fangkong.rectification.services import NewProblem, problem_register
-from fangkong.testing import CHROMIUM, CHROMIUM_ARGS, PASSWORD, build_org
+from fangkong.testing import CHROMIUM, CHROMIUM_ARGS, PASSWORD, at, build_org
 
 pytestmark = [
     pytest.mark.browser,
@@ -26,12 +26,19 @@ def _allow_orm_beside_playwright(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def _tuesday_morning():
+    """From 10:00 on Tuesday 3 November 2026, the clock ticking."""
+    with time_machine.travel(at("2026-11-03", "10:00"), tick=True):
+        yield
+
+
 def test_an_item_is_put_under_supervision_and_ended_on_a_phone_and_a_desktop(
     live_server, reference_data, tmp_path
 ):
     org = build_org()
     supervisor = org.user(Role.SUPERVISOR, org.ent_a)
-    today = timezone.localdate()
+    today = dt.date(2026, 11, 3)
     items = [
         problem_register(
             actor=supervisor,
@@ -65,7 +72,7 @@ def test_an_item_is_put_under_supervision_and_ended_on_a_phone_and_a_desktop(
                     page.click(f"a[href='{issue}']")
                 page.screenshot(path=tmp_path / f"issue-{width}.png", full_page=True)
                 page.select_option("#id_level", "key")
-                page.fill("#id_due_on", (today + dt.timedelta(days=2)).isoformat())
+                page.fill("#id_due_on", "2026-11-05")
                 page.fill("#id_note", "每周五前报送进展")
                 with page.expect_navigation():
                     page.click("form.stacked button[type=submit]")
@@ -74,7 +81,8 @@ def test_an_item_is_put_under_supervision_and_ended_on_a_phone_and_a_desktop(
                     reverse("rectification:supervision_order", args=[order.pk])
                 )
                 assert page.locator(".messages .success").count() == 1  # the result is shown
-                assert page.locator(f"h1 .badge.{order.colour}").count() == 1  # 2 days: blue
+                assert order.colour == "blue"  # due on Thursday: 2 working days left
+                assert page.locator("h1 .badge.blue").count() == 1
                 page.screenshot(path=tmp_path / f"order-{width}.png", full_page=True)
 
                 page.goto(live_server.url + reverse("rectification:supervision_list"))

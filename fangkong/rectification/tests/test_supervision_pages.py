@@ -1,27 +1,30 @@
 """Supervision pages and API: from the ledger item's page to an order, the list, the end."""
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from fangkong.accounts.roles import Role
 from fangkong.core.models import AuditLog
 from fangkong.rectification.models import SupervisionOrder
 
-from .helpers import register
+from .helpers import register, travel
 
 pytestmark = pytest.mark.django_db
 
+IN_A_MONTH = "2026-12-03"
+IN_TWO_DAYS = "2026-11-05"  # Thursday: 2 working days left, blue
 
-def _future(days: int = 30) -> str:
-    return (timezone.localdate() + dt.timedelta(days=days)).isoformat()
+
+@pytest.fixture(autouse=True)
+def _tuesday_morning():
+    """The pages are used at 10:00 on Tuesday 3 November 2026."""
+    with travel("2026-11-03", "10:00"):
+        yield
 
 
 def _problem(org):
-    day = timezone.localdate()
-    return register(org, opened=day.isoformat(), due=(day + dt.timedelta(days=60)).isoformat())
+    """Registered at 09:00 today, due in two months."""
+    return register(org, opened="2026-11-03", due="2027-01-04")
 
 
 def test_the_item_page_offers_supervision_and_the_form_issues_an_order(client, org, login_as):
@@ -34,7 +37,7 @@ def test_the_item_page_offers_supervision_and_the_form_issues_an_order(client, o
     assert org.ent_a.name in form and org.group.name not in form.split("<form")[1]
     response = client.post(
         issue_url,
-        {"supervising_unit": org.ent_a.pk, "level": "key", "due_on": _future(), "note": "周报"},
+        {"supervising_unit": org.ent_a.pk, "level": "key", "due_on": IN_A_MONTH, "note": "周报"},
         follow=True,
     )
     order = SupervisionOrder.objects.get()
@@ -76,7 +79,7 @@ def test_the_list_filters_links_and_exports(client, org, login_as):
     login_as(Role.SUPERVISOR, org.ent_a)
     client.post(
         "/api/v1/rectification/supervision/orders",
-        {"item_id": problem.item_id, "supervising_unit_id": org.ent_a.pk, "due_on": _future(2)},
+        {"item_id": problem.item_id, "supervising_unit_id": org.ent_a.pk, "due_on": IN_TWO_DAYS},
         content_type="application/json",
     )
     order = SupervisionOrder.objects.get()
@@ -93,13 +96,15 @@ def test_the_list_filters_links_and_exports(client, org, login_as):
     export = client.get(reverse("rectification:supervision_export"), {"format": "csv"})
     assert export.status_code == 200 and problem.title in export.content.decode("utf-8-sig")
     assert AuditLog.objects.filter(action="export").exists()
-    assert order.colour in ("", "blue")
+    assert order.colour == "blue"  # due on Thursday: two working days left
+    blue = client.get(reverse("rectification:supervision_list"), {"colour": "blue"})
+    assert blue.context["page_obj"].paginator.count == 1
 
 
 def test_the_api_answers_409_for_a_second_order_and_ends_one_with_a_reason(client, org, login_as):
     problem = _problem(org)
     login_as(Role.SUPERVISOR, org.ent_a)
-    body = {"item_id": problem.item_id, "supervising_unit_id": org.ent_a.pk, "due_on": _future()}
+    body = {"item_id": problem.item_id, "supervising_unit_id": org.ent_a.pk, "due_on": IN_A_MONTH}
     url = "/api/v1/rectification/supervision/orders"
     first = client.post(url, body, content_type="application/json")
     assert first.status_code == 201 and first.json()["level"] == "general"
@@ -123,7 +128,7 @@ def test_ending_from_the_order_page(client, org, login_as):
     login_as(Role.SUPERVISOR, org.ent_a)
     client.post(
         "/api/v1/rectification/supervision/orders",
-        {"item_id": problem.item_id, "supervising_unit_id": org.ent_a.pk, "due_on": _future()},
+        {"item_id": problem.item_id, "supervising_unit_id": org.ent_a.pk, "due_on": IN_A_MONTH},
         content_type="application/json",
     )
     order = SupervisionOrder.objects.get()
@@ -142,20 +147,19 @@ def test_ending_from_the_order_page(client, org, login_as):
 
 def test_the_export_shows_when_an_order_ended_in_local_time(client, org, login_as):
     from fangkong.rectification import supervision
-    from fangkong.testing import at
 
     problem = _problem(org)
     login_as(Role.SUPERVISOR, org.ent_a)
     client.post(
         "/api/v1/rectification/supervision/orders",
-        {"item_id": problem.item_id, "supervising_unit_id": org.ent_a.pk, "due_on": _future(2)},
+        {"item_id": problem.item_id, "supervising_unit_id": org.ent_a.pk, "due_on": IN_TWO_DAYS},
         content_type="application/json",
     )
     supervisor = org.user(Role.SUPERVISOR, org.ent_a)
     order = SupervisionOrder.objects.get()
-    ended = at(timezone.localdate().isoformat(), "08:30")  # 00:30 UTC
-    supervision.order_end(actor=supervisor, order=order, reason="已整改", now=ended)
-    export = client.get(
-        reverse("rectification:supervision_export"), {"format": "csv", "status": "ended"}
-    )
-    assert f"{ended:%Y-%m-%d} 08:30" in export.content.decode("utf-8-sig")
+    with travel("2026-11-04", "08:30"):  # 00:30 UTC
+        supervision.order_end(actor=supervisor, order=order, reason="已整改")
+        export = client.get(
+            reverse("rectification:supervision_export"), {"format": "csv", "status": "ended"}
+        )
+    assert "2026-11-04 08:30" in export.content.decode("utf-8-sig")
