@@ -627,10 +627,12 @@ def problem_accepted(problem_item: Item) -> None:
     """A rectification problem was accepted: its bad reviews move on to the 追评."""
     reviews = BadReview.objects.filter(
         problem__item=problem_item, item__state=RECTIFYING
-    ).select_related("item")
+    ).select_related("item", "problem")
     for bad_review in reviews:
         if bad_review.item is not None:
-            _rectified(None, bad_review, bad_review.item, timezone.now())
+            # rectified when the problem was accepted (a caller's ``now``, not the clock)
+            at = bad_review.problem.accepted_at if bad_review.problem else None
+            _rectified(None, bad_review, bad_review.item, at or timezone.now())
 
 
 def _appeal_filer(item: Item) -> int | None:

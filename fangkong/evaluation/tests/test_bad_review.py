@@ -100,8 +100,9 @@ def test_callback_then_rectification_problem_then_follow_up_review_closes_it(org
         rectification.problem_submit(actor=owner, problem=problem, measures="增设两台取号机")
     item.refresh_from_db()
     assert item.state == RECTIFYING
-    with travel("2026-10-10"):
-        rectification.problem_accept(actor=c.supervisor, problem=problem)
+    # recorded the evening before with its own time: the review follows the acceptance's
+    with travel("2026-10-09", "18:00"):
+        rectification.problem_accept(actor=c.supervisor, problem=problem, now=at("2026-10-10"))
     item.refresh_from_db()
     assert item.state == AWAITING_REVIEW
     bad.refresh_from_db()
