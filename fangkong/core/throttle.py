@@ -58,10 +58,13 @@ DEFAULT_LIMITS = {
 }
 
 
-def limit_for(name: str) -> Limit:
-    """Return the limit called ``name``; settings.THROTTLE_LIMITS overrides the defaults."""
+def limit_for(name: str, default: Limit | None = None) -> Limit:
+    """Return the limit called ``name``; settings.THROTTLE_LIMITS overrides the defaults
+    (``DEFAULT_LIMITS``, or an app's own ``default`` for a name of its own)."""
     configured = getattr(settings, "THROTTLE_LIMITS", {}).get(name)
-    return Limit(*configured) if configured else DEFAULT_LIMITS[name]
+    if configured:
+        return Limit(*configured)
+    return default if default is not None else DEFAULT_LIMITS[name]
 
 
 def _bucket(name: str, key: str) -> str:
@@ -89,9 +92,9 @@ def hit(name: str, key: str, limit: Limit | None = None) -> int:
     return 0 if counted.hits <= limit.requests else counted.wait()
 
 
-def hit_address(name: str, request: HttpRequest | None) -> int:
+def hit_address(name: str, request: HttpRequest | None, limit: Limit | None = None) -> int:
     """Count one request against ``name`` for the client's address (see ``hit``)."""
-    return hit(name, address_key(client_address(request)))
+    return hit(name, address_key(client_address(request)), limit)
 
 
 def peek(name: str, key: str) -> Count | None:

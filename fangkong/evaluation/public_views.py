@@ -16,7 +16,6 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -30,7 +29,6 @@ from PIL import Image, UnidentifiedImageError
 from fangkong.core import throttle
 from fangkong.core.errors import ApplicationError, Conflict, InvalidInput, NotFound
 from fangkong.core.masking import name_masked
-from fangkong.core.network import address_key, client_address
 from fangkong.core.paths import ancestor_paths
 from fangkong.core.web import throttled
 
@@ -57,8 +55,7 @@ LEVELS = [Level(value) for value in sorted(Level.values, reverse=True)]
 
 
 def _limit(name: str) -> throttle.Limit:
-    configured = getattr(settings, "THROTTLE_LIMITS", {}).get(name)
-    return throttle.Limit(*configured) if configured else LIMITS[name]
+    return throttle.limit_for(name, LIMITS[name])
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -103,9 +100,8 @@ def _with_device(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 
 def _post_wait(request: HttpRequest) -> int:
     """Count one POST per address and per device; the seconds to wait, or 0."""
-    address = address_key(client_address(request))
     waits = [
-        throttle.hit("rating_ip", address, _limit("rating_ip")),
+        throttle.hit_address("rating_ip", request, _limit("rating_ip")),
         throttle.hit("rating_device", _device(request), _limit("rating_device")),
     ]
     return max(waits)
@@ -117,8 +113,7 @@ def _too_many(request: HttpRequest, wait: int) -> HttpResponse:
 
 def _refused(request: HttpRequest, *, badge: bool = False) -> HttpResponse:
     """A token that opens nothing (forged, revoked, unknown): counted per address."""
-    address = address_key(client_address(request))
-    wait = throttle.hit("rating_token_ip", address, _limit("rating_token_ip"))
+    wait = throttle.hit_address("rating_token_ip", request, _limit("rating_token_ip"))
     if wait:
         return _too_many(request, wait)
     if badge:
@@ -419,8 +414,7 @@ def kiosk_next(request: HttpRequest, token: str) -> HttpResponse:
     try:
         badge = _kiosk_badge(token)
     except NotFound:
-        address = address_key(client_address(request))
-        throttle.hit("rating_token_ip", address, _limit("rating_token_ip"))
+        throttle.hit_address("rating_token_ip", request, _limit("rating_token_ip"))
         return _private(JsonResponse({"code": "not_found", "message": _("Not found.")}, status=404))
     case = kiosk_case(badge)
     body: dict[str, Any] = {"case": None}
