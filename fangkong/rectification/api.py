@@ -3,7 +3,6 @@
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.pagination import paginate
@@ -62,9 +61,7 @@ def problem_out(problem: Problem) -> dict[str, Any]:
         "colour": problem.colour if item.is_open else "",
         "starts_on": problem.starts_on,
         "due_on": problem.due_on,
-        "overdue": item.is_open
-        and item.state in services.COLOURED_STATES
-        and problem.due_on < timezone.localdate(),
+        "overdue": selectors.is_overdue(problem),
         "on_time": problem.on_time,
         "recurrences": problem.recurrences,
         "owner_ids": sorted(u.pk for u in item.owners.all()),

@@ -81,6 +81,13 @@ def overdue_q(today: dt.date) -> Q:
     return Q(item__is_open=True, item__state__in=COLOURED_STATES, due_on__lt=today)
 
 
+def is_overdue(problem: Problem, today: dt.date | None = None) -> bool:
+    """``overdue_q`` for one problem already read (with its item)."""
+    item = problem.item
+    today = today or _today()
+    return bool(item and item.is_open and item.state in COLOURED_STATES and problem.due_on < today)
+
+
 def _check_due_q(problems: QuerySet[Problem], today: dt.date) -> Q:
     """Accepted work whose check day (N days after the acceptance) is today or before."""
     days = problems.filter(item__state=ACCEPTED).values_list("effect_check_days", flat=True)

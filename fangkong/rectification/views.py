@@ -162,9 +162,7 @@ def _row(problem: Problem) -> dict[str, Any]:
         "state": PROBLEM.state_label(item.state),
         "owners": "、".join(u.display_name or u.username for u in item.owners.all()),
         "targets": [(t, selectors.done_percent(t)) for t in targets],
-        "overdue": item.is_open
-        and item.state in services.COLOURED_STATES
-        and problem.due_on < timezone.localdate(),
+        "overdue": selectors.is_overdue(problem),
     }
 
 
