@@ -133,3 +133,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
 def role_grants(role: str, perm: Perm) -> bool:
     """Tell whether ``role`` carries ``perm``."""
     return perm in ROLE_PERMS.get(role, frozenset())
+
+
+def roles_holding(*perms: Perm) -> list[str]:
+    """The roles that hold any of ``perms``, sorted."""
+    return sorted(role for role, held in ROLE_PERMS.items() if held & set(perms))

@@ -29,7 +29,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.actors import Actor, acting_user
-from fangkong.accounts.roles import ROLE_PERMS, Perm, Role
+from fangkong.accounts.roles import Perm, Role, roles_holding
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core import calendar
 from fangkong.core.audit import audit_record
@@ -54,7 +54,7 @@ DRAFTS_AT = dt.time(7, 0)
 # Who reads a sent bulletin in each unit it names: its administrators and service heads.
 HEAD_ROLES = (Role.UNIT_ADMIN, Role.SERVICE_HEAD)
 # The office: whoever holds the supervision permission on the bulletin's unit itself.
-OFFICE_ROLES = tuple(role for role, perms in ROLE_PERMS.items() if Perm.SUPERVISE in perms)
+OFFICE_ROLES = tuple(roles_holding(Perm.SUPERVISE))
 # The figures of one row, in this order in the JSON, the tables and the Excel.
 COUNTS = ("new", "closed", "accepted", "on_time", "overdue")
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from fangkong.accounts.actors import Viewer
 from fangkong.accounts.models import RoleAssignment, User
-from fangkong.accounts.roles import ROLE_PERMS, Perm
+from fangkong.accounts.roles import Perm, roles_holding
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core.errors import NotFound
 from fangkong.core.paths import ancestor_paths, subtree_q, subtree_range, sums_by_child
@@ -193,7 +193,7 @@ def problem_get(user: Viewer, pk: Any) -> Problem:
 def owner_candidates(problem: Problem) -> QuerySet[User]:
     """Active users holding RECTIFY on the problem's responsible unit or a unit above it."""
     assert problem.item is not None
-    roles = [role for role, perms in ROLE_PERMS.items() if Perm.RECTIFY in perms]
+    roles = roles_holding(Perm.RECTIFY)
     holders = RoleAssignment.objects.filter(
         role__in=roles,
         unit__path__in=ancestor_paths(problem.item.unit_path),

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from fangkong.accounts.actors import Actor, Viewer, acting_user
 from fangkong.accounts.models import RoleAssignment, User
-from fangkong.accounts.roles import ROLE_PERMS, Perm
+from fangkong.accounts.roles import Perm, roles_holding
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core import calendar
 from fangkong.core.audit import audit_record
@@ -50,11 +50,6 @@ from .models import Colour, Problem, SupervisionLevel, SupervisionOrder
 from .services import COLOURED_STATES, progress_of
 
 MAX_NOTE = 2000
-
-
-def roles_holding(*perms: Perm) -> list[str]:
-    """The roles that hold any of ``perms``."""
-    return sorted(role for role, held in ROLE_PERMS.items() if held & set(perms))
 
 
 # Who hears of a colour change above the item: the supervising unit's supervisors, or for
