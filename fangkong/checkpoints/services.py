@@ -95,10 +95,6 @@ def _plate_or_none(value: Any) -> str:
     return plate_normalise(text) if text else ""
 
 
-def _invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(message, detail={field: [message]})
-
-
 # ------------------------------------------------------------------ sites and checkpoints
 
 
@@ -123,7 +119,7 @@ def policy_update(
     require_perm(actor, Perm.MANAGE_CHECKPOINTS, site.path)
     colours = [colour for colour in Colour.values if colour in set(admit_colours)]
     if not colours:
-        raise _invalid("admit_colours", _("Choose at least one status colour that admits."))
+        raise InvalidInput.at("admit_colours", _("Choose at least one status colour that admits."))
     policy = policy_for(site)
     before = snapshot(policy) if policy.pk else None
     policy.admit_colours = colours
@@ -141,16 +137,16 @@ def _zones(value: Any) -> list[str]:
         value = re.split(r"[\s,，、]+", value)
     zones = [clean_cell(zone).upper() for zone in value or [] if clean_cell(zone)]
     if any(len(zone) > 32 for zone in zones):
-        raise _invalid("zones", _("A zone code has at most 32 characters."))
+        raise InvalidInput.at("zones", _("A zone code has at most 32 characters."))
     return sorted(set(zones))
 
 
 def _checkpoint_fields(code: str, name: str, zones: Any) -> dict[str, Any]:
     fields = {"code": clean_cell(code).upper(), "name": clean_cell(name), "zones": _zones(zones)}
     if not fields["code"] or len(fields["code"]) > 32:
-        raise _invalid("code", _("The code is required (at most 32 characters)."))
+        raise InvalidInput.at("code", _("The code is required (at most 32 characters)."))
     if not fields["name"] or len(fields["name"]) > 64:
-        raise _invalid("name", _("The name is required (at most 64 characters)."))
+        raise InvalidInput.at("name", _("The name is required (at most 64 characters)."))
     return fields
 
 
@@ -162,7 +158,7 @@ def checkpoint_create(
     require_perm(actor, Perm.MANAGE_CHECKPOINTS, site.path)
     fields = _checkpoint_fields(code, name, zones)
     if Checkpoint.objects.filter(site=site, code=fields["code"]).exists():
-        raise _invalid("code", _("This site already has a checkpoint with that code."))
+        raise InvalidInput.at("code", _("This site already has a checkpoint with that code."))
     checkpoint = Checkpoint.objects.create(
         site=site, site_path=site.path, is_mobile=bool(is_mobile), **fields
     )
@@ -204,7 +200,7 @@ def _resident_id(value: Any, field: str = "id_number") -> str:
     try:
         return normalize_resident_id(str(value or ""))
     except ValidationError as exc:
-        raise _invalid(field, exc.messages[0]) from None
+        raise InvalidInput.at(field, exc.messages[0]) from None
 
 
 @transaction.atomic
@@ -214,7 +210,7 @@ def watch_add(*, actor: Actor, unit: OrgUnit, id_number: str, name: str, reason:
     number = _resident_id(id_number)
     reason = clean_cell(reason)
     if not reason:
-        raise _invalid("reason", _("Say why this person is on the watch list."))
+        raise InvalidInput.at("reason", _("Say why this person is on the watch list."))
     entry = WatchEntry.objects.create(
         unit=unit,
         unit_path=unit.path,
@@ -259,7 +255,7 @@ def _window(day: dt.date, start: dt.time | None, end: dt.time | None) -> tuple[A
         else dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone)
     )
     if valid_until <= valid_from:
-        raise _invalid("until", _("The visit must end after it starts."))
+        raise InvalidInput.at("until", _("The visit must end after it starts."))
     return valid_from, valid_until
 
 
@@ -293,20 +289,22 @@ def visitor_register(
         "id_number": _resident_id(id_number),
     }
     if not fields["name"] or len(fields["name"]) > 64:
-        raise _invalid("name", _("The visitor's name is required."))
+        raise InvalidInput.at("name", _("The visitor's name is required."))
     if not fields["purpose"] or len(fields["purpose"]) > 200:
-        raise _invalid("purpose", _("Say what the visit is for."))
+        raise InvalidInput.at("purpose", _("Say what the visit is for."))
     try:
         fields["phone"] = normalize_phone(phone)
     except ValidationError as exc:
-        raise _invalid("phone", exc.messages[0]) from None
+        raise InvalidInput.at("phone", exc.messages[0]) from None
     fields["plate"] = _plate_or_none(plate)
     today = timezone.localdate()
     if not walk_in and not today <= day <= today + dt.timedelta(days=30):
-        raise _invalid("day", _("A visit is registered for today or a day within 30 days."))
+        raise InvalidInput.at("day", _("A visit is registered for today or a day within 30 days."))
     valid_from, valid_until = _window(today if walk_in else day, start, end)
     if not walk_in and valid_until <= timezone.now():
-        raise _invalid("end", _("This visit's time is already over: choose a later time or day."))
+        raise InvalidInput.at(
+            "end", _("This visit's time is already over: choose a later time or day.")
+        )
     visitor = Visitor.objects.create(
         site=site,
         site_path=site.path,
@@ -417,7 +415,7 @@ def _temperature(value: Any) -> Decimal | None:
     except ValueError:
         number = None
     if number is None or not TEMPERATURE_MIN <= number <= TEMPERATURE_MAX:
-        raise _invalid(
+        raise InvalidInput.at(
             "temperature",
             _("Enter a temperature between %(low)s and %(high)s °C.")
             % {"low": TEMPERATURE_MIN, "high": TEMPERATURE_MAX},
@@ -507,9 +505,9 @@ def _scan_values(
 ) -> tuple[uuid_lib.UUID, dict[str, Any]]:
     """Check and clean what identifies a scan: its UUID and the values a retry must repeat."""
     if direction not in _DIRECTIONS:
-        raise _invalid("direction", _("The direction is in or out."))
+        raise InvalidInput.at("direction", _("The direction is in or out."))
     if verdict_code not in _VERDICTS:
-        raise _invalid("verdict", _("Unknown verdict code."))
+        raise InvalidInput.at("verdict", _("Unknown verdict code."))
     try:
         key = (
             client_uuid
@@ -517,7 +515,7 @@ def _scan_values(
             else uuid_lib.UUID(str(client_uuid))
         )
     except ValueError:
-        raise _invalid("client_uuid", _("The client UUID is not a UUID.")) from None
+        raise InvalidInput.at("client_uuid", _("The client UUID is not a UUID.")) from None
     plate = _plate_or_none(plate or "")
     kind = (
         GateEvent.Kind.VISITOR
@@ -1010,14 +1008,14 @@ def manual_entry(
             # Nobody of that number: the entry is logged as a refused vehicle or walk-up.
             decision = Decision(Verdict.NO_PASS, _("Not registered: register as a visitor."))
             if not plate:
-                raise _invalid(
+                raise InvalidInput.at(
                     "id_number",
                     _("Nobody with this ID number is registered; register a walk-in visitor."),
                 )
     elif plate:
         decision = Decision(Verdict.OK, "")
     else:
-        raise _invalid("id_number", _("Enter an ID number or a plate."))
+        raise InvalidInput.at("id_number", _("Enter an ID number or a plate."))
     return scan_record(
         actor,
         checkpoint=checkpoint,
@@ -1173,7 +1171,7 @@ def refusal_override(*, actor: Actor, event: GateEvent, reason: str) -> GateEven
         raise Conflict(_("This entry was not refused."))
     reason = clean_cell(reason)
     if not reason:
-        raise _invalid("reason", _("Say why the refusal is overridden."))
+        raise InvalidInput.at("reason", _("Say why the refusal is overridden."))
     before = snapshot(event)
     event.admitted = True
     event.overridden_by = acting_user(actor)
@@ -1194,22 +1192,24 @@ def restricted(event: GateEvent) -> bool:
 def _post_fields(name: str, starts_at: Any, hours: Any, period_days: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {"name": clean_cell(name)}
     if not fields["name"] or len(fields["name"]) > 64:
-        raise _invalid("name", _("The post's name is required."))
+        raise InvalidInput.at("name", _("The post's name is required."))
     if isinstance(starts_at, str):
         try:
             starts_at = dt.time.fromisoformat(starts_at) if starts_at else None
         except ValueError:
-            raise _invalid("starts_at", _("Enter the shift's start as 07:30.")) from None
+            raise InvalidInput.at("starts_at", _("Enter the shift's start as 07:30.")) from None
     fields["starts_at"] = starts_at or dt.time(7, 30)
     try:
         fields["hours"] = int(hours or 12)
         fields["period_days"] = int(period_days or 7)
     except (TypeError, ValueError):
-        raise _invalid("hours", _("Enter whole numbers.")) from None
+        raise InvalidInput.at("hours", _("Enter whole numbers.")) from None
     if not 1 <= fields["hours"] <= 24:
-        raise _invalid("hours", _("A shift lasts 1 to 24 hours."))
+        raise InvalidInput.at("hours", _("A shift lasts 1 to 24 hours."))
     if fields["period_days"] not in (7, 14):
-        raise _invalid("period_days", _("Guards rotate over a week (7) or a fortnight (14)."))
+        raise InvalidInput.at(
+            "period_days", _("Guards rotate over a week (7) or a fortnight (14).")
+        )
     return fields
 
 
@@ -1260,9 +1260,9 @@ def roster_set(
     before = {slot.day_index: slot.guard_id for slot in post.slots.all()}
     for day_index, guard in assignments.items():
         if not 0 <= day_index < post.period_days:
-            raise _invalid("day_index", _("That day is not in the rotation."))
+            raise InvalidInput.at("day_index", _("That day is not in the rotation."))
         if guard is not None and guard.pk not in allowed:
-            raise _invalid(
+            raise InvalidInput.at(
                 "guard",
                 _("%(name)s holds no guard role at this site.") % {"name": guard},
             )

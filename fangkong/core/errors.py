@@ -44,6 +44,12 @@ class ApplicationError(Exception):
 class InvalidInput(ApplicationError):
     code = "invalid"
     status = 422
+
+    @classmethod
+    def at(cls, field: str, message: Any) -> "InvalidInput":
+        """The refusal of one field: its message, also under the field's name for a form."""
+        return cls(message, detail={field: [message]})
+
     default_message = _("Some fields are not valid.")
 
 

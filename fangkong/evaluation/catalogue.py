@@ -53,18 +53,14 @@ TEMPLATE_EXAMPLES = [
 ]
 
 
-def _invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(message, detail={field: [message]})
-
-
 def _text(value: Any, field: str, limit: int, *, required: bool = False) -> str:
     text = clean_text(value)
     if required and not text:
-        raise _invalid(field, _("This field is required."))
+        raise InvalidInput.at(field, _("This field is required."))
     if len(text) > limit:
-        raise _invalid(field, _("At most %(n)d characters, please.") % {"n": limit})
+        raise InvalidInput.at(field, _("At most %(n)d characters, please.") % {"n": limit})
     if forbidden_character_in(text):
-        raise _invalid(field, _("The text contains a control character."))
+        raise InvalidInput.at(field, _("The text contains a control character."))
     return text
 
 
@@ -96,7 +92,7 @@ def service_save(
     if service is not None:
         taken = taken.exclude(pk=service.pk)
     if taken.exists():
-        raise _invalid("code", _("Another service has this code."))
+        raise InvalidInput.at("code", _("Another service has this code."))
     before = None
     if service is None:
         service = Service.objects.create(code=code, name=name, category=category)
@@ -148,7 +144,7 @@ def staff_leave(*, actor: Actor, staff: Staff) -> int:
 def _number(value: Any, field: str, low: int, high: int) -> int:
     text = compact(value)
     if not text.isdigit() or not low <= int(text) <= high:
-        raise _invalid(
+        raise InvalidInput.at(
             field, _("Enter a whole number from %(a)d to %(b)d.") % {"a": low, "b": high}
         )
     return int(text)
@@ -186,10 +182,10 @@ def parse_tags(text: Any, field: str) -> list[str]:
     raw = str(text or "").replace("、", "\n").replace(",", "\n").replace("，", "\n")
     tags = list(dict.fromkeys(clean_text(t) for t in raw.splitlines() if clean_text(t)))
     if len(tags) > MAX_TAGS:
-        raise _invalid(field, _("At most %(n)d tags per level.") % {"n": MAX_TAGS})
+        raise InvalidInput.at(field, _("At most %(n)d tags per level.") % {"n": MAX_TAGS})
     for tag in tags:
         if len(tag) > MAX_TAG or forbidden_character_in(tag):
-            raise _invalid(field, _("A tag has at most %(n)d characters.") % {"n": MAX_TAG})
+            raise InvalidInput.at(field, _("A tag has at most %(n)d characters.") % {"n": MAX_TAG})
     return tags
 
 

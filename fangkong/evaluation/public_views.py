@@ -153,31 +153,29 @@ def _photo(upload: UploadedFile | None) -> UploadedFile | None:
     if upload is None or not upload.name:
         return None
     if upload.size is not None and upload.size > MAX_PHOTO_BYTES:
-        raise _field("photo", _("The photo is larger than 5 MB; choose a smaller one."))
+        raise InvalidInput.at("photo", _("The photo is larger than 5 MB; choose a smaller one."))
     try:
         with Image.open(upload) as image:
             kind = image.format or ""
             image.verify()
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise _field("photo", _("This file is not a photo; choose a JPEG or PNG image.")) from None
+        raise InvalidInput.at(
+            "photo", _("This file is not a photo; choose a JPEG or PNG image.")
+        ) from None
     if kind not in PHOTO_FORMATS:
-        raise _field("photo", _("This file is not a photo; choose a JPEG or PNG image."))
+        raise InvalidInput.at("photo", _("This file is not a photo; choose a JPEG or PNG image."))
     upload.seek(0)
     upload.name = f"{uuid.uuid4().hex}.{PHOTO_FORMATS[kind]}"  # not the phone's file name
     return upload
-
-
-def _field(name: str, message: str) -> InvalidInput:
-    return InvalidInput(message, detail={name: [message]})
 
 
 def _level(raw: Any) -> int:
     try:
         level = int(str(raw))
     except ValueError:
-        raise _field("level", _("Choose one of the five levels.")) from None
+        raise InvalidInput.at("level", _("Choose one of the five levels.")) from None
     if level not in Level.values:
-        raise _field("level", _("Choose one of the five levels."))
+        raise InvalidInput.at("level", _("Choose one of the five levels."))
     return level
 
 
@@ -306,10 +304,12 @@ def _case_from_scan(request: HttpRequest, badge: Badge) -> Case:
     try:
         request_id = uuid.UUID(request.POST.get("request_id", ""))
     except ValueError:
-        raise _field("service", _("The form was incomplete; choose the service again.")) from None
+        raise InvalidInput.at(
+            "service", _("The form was incomplete; choose the service again.")
+        ) from None
     service = Service.objects.filter(pk=_service_id(request.POST.get("service"))).first()
     if service is None:
-        raise _field("service", _("Choose the service from the list."))
+        raise InvalidInput.at("service", _("Choose the service from the list."))
     return services.case_from_badge(badge=badge, service=service, request_id=request_id)
 
 

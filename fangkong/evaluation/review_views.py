@@ -57,16 +57,12 @@ def _contact_for_the_caller(user: Any, bad: BadReview) -> dict[str, str] | None:
     return {"name": case.person_name, "phone": case.person_phone}
 
 
-def _invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(message, detail={field: [message]})
-
-
 def _id_or_none(request: HttpRequest, name: str) -> int | None:
     raw = request.GET.get(name, "").strip()
     if not raw:
         return None
     if not raw.isdigit() or len(raw) > 18:
-        raise _invalid(name, _("Choose from the list."))
+        raise InvalidInput.at(name, _("Choose from the list."))
     return int(raw)
 
 
@@ -79,7 +75,7 @@ def _day(request: HttpRequest, name: str) -> dt.date | None:
     except ValueError:
         day = None
     if day is None:
-        raise _invalid(name, _("Enter a date as YYYY-MM-DD."))
+        raise InvalidInput.at(name, _("Enter a date as YYYY-MM-DD."))
     return day
 
 
@@ -91,7 +87,7 @@ def review_filters(request: HttpRequest) -> selectors.ReviewFilter:
     if unit_id is not None:
         unit = selectors.service_units(user, Perm.VIEW_EVALUATION).filter(pk=unit_id).first()
         if unit is None:
-            raise _invalid("unit", _("Choose a centre or station from the list."))
+            raise InvalidInput.at("unit", _("Choose a centre or station from the list."))
         filters.unit = unit
     window_id = _id_or_none(request, "window")
     if window_id is not None:
@@ -101,7 +97,7 @@ def review_filters(request: HttpRequest) -> selectors.ReviewFilter:
             .first()
         )
         if window is None:
-            raise _invalid("window", _("Choose a window from the list."))
+            raise InvalidInput.at("window", _("Choose a window from the list."))
         filters.window = window
     staff_id = _id_or_none(request, "staff")
     if staff_id is not None:
@@ -111,34 +107,34 @@ def review_filters(request: HttpRequest) -> selectors.ReviewFilter:
             .first()
         )
         if staff is None:
-            raise _invalid("staff", _("Choose a staff member from the list."))
+            raise InvalidInput.at("staff", _("Choose a staff member from the list."))
         filters.staff = staff
     service_id = _id_or_none(request, "service")
     if service_id is not None:
         service = Service.objects.filter(pk=service_id).first()
         if service is None:
-            raise _invalid("service", _("Choose a service from the list."))
+            raise InvalidInput.at("service", _("Choose a service from the list."))
         filters.service = service
     level = request.GET.get("level", "").strip()
     if level:
         if level not in ("1", "2"):
-            raise _invalid("level", _("Choose a level from the list."))
+            raise InvalidInput.at("level", _("Choose a level from the list."))
         filters.level = int(level)
     state = request.GET.get("state", "").strip()
     if state:
         if state != "open" and state not in _state_labels():
-            raise _invalid("state", _("Choose a state from the list."))
+            raise InvalidInput.at("state", _("Choose a state from the list."))
         filters.state = state
     filters.overdue = request.GET.get("overdue") in ("1", "on", "true")
     filters.counted = request.GET.get("counted") in ("1", "on", "true")
     figure = request.GET.get("figure", "").strip()
     if figure:
         if figure not in BAD_REVIEW_FIGURES:
-            raise _invalid("figure", _("Choose a figure from the list."))
+            raise InvalidInput.at("figure", _("Choose a figure from the list."))
         filters.figure = figure
     since, until = _day(request, "from"), _day(request, "to")
     if since and until and until < since:
-        raise _invalid("to", _("The end comes before the start."))
+        raise InvalidInput.at("to", _("The end comes before the start."))
     filters.since = local_midnight(since) if since else None
     filters.until = local_midnight(until + dt.timedelta(days=1)) if until else None
     return filters
@@ -341,7 +337,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_detail(request, bad)
     form = request.POST.get("form", "")
     if form not in FORM_FIELDS:
-        raise _invalid("form", _("Choose an action on the page."))
+        raise InvalidInput.at("form", _("Choose an action on the page."))
     try:
         message = _apply(request, bad, form)
     except ApplicationError as exc:
@@ -363,7 +359,7 @@ def _apply(request: HttpRequest, bad: BadReview, form: str) -> str:
     if form == "callback":
         reached = post.get("reached", "")
         if reached not in ("1", "0"):
-            raise _invalid("reached", _("Say whether the person was reached."))
+            raise InvalidInput.at("reached", _("Say whether the person was reached."))
         services.callback_record(
             actor=user,
             bad_review=bad,
@@ -375,7 +371,7 @@ def _apply(request: HttpRequest, bad: BadReview, form: str) -> str:
     if form == "outcome":
         outcome = post.get("outcome", "")
         if outcome not in Outcome.values:
-            raise _invalid("outcome", _("Choose an outcome from the list."))
+            raise InvalidInput.at("outcome", _("Choose an outcome from the list."))
         services.outcome_set(
             actor=user,
             bad_review=bad,
@@ -391,7 +387,7 @@ def _apply(request: HttpRequest, bad: BadReview, form: str) -> str:
         }[Outcome(outcome)]
     upheld = post.get("upheld", "")
     if upheld not in ("1", "0"):
-        raise _invalid("upheld", _("Choose whether the appeal is upheld."))
+        raise InvalidInput.at("upheld", _("Choose whether the appeal is upheld."))
     services.appeal_decide(
         actor=user, bad_review=bad, upheld=upheld == "1", note=post.get("note", "")
     )

@@ -77,18 +77,14 @@ OWNER_ROLES = ((Role.SERVICE_HEAD,), (Role.UNIT_ADMIN,))
 ALERT_ROLES = ((Role.SERVICE_HEAD, Role.SUPERVISOR), (Role.UNIT_ADMIN,))
 
 
-def _invalid(field_name: str, message: str) -> InvalidInput:
-    return InvalidInput(message, detail={field_name: [message]})
-
-
 def _free_text(value: Any, field_name: str, *, required: bool = False) -> str:
     text = clean_text(value)
     if required and not text:
-        raise _invalid(field_name, _("This field is required."))
+        raise InvalidInput.at(field_name, _("This field is required."))
     if len(text) > MAX_TEXT:
-        raise _invalid(field_name, _("At most %(n)d characters, please.") % {"n": MAX_TEXT})
+        raise InvalidInput.at(field_name, _("At most %(n)d characters, please.") % {"n": MAX_TEXT})
     if forbidden_character_in(text):
-        raise _invalid(field_name, _("The text contains a control character."))
+        raise InvalidInput.at(field_name, _("The text contains a control character."))
     return text
 
 
@@ -161,7 +157,7 @@ def window_create(*, actor: Actor, unit: OrgUnit, number: str, name: str = "") -
     require_perm(actor, Perm.MANAGE_SERVICES, unit.path)
     number = _free_text(number, "number", required=True)[:16]
     if Window.objects.filter(unit=unit, number=number).exists():
-        raise _invalid("number", _("This unit already has a window with that number."))
+        raise InvalidInput.at("number", _("This unit already has a window with that number."))
     window = Window.objects.create(
         unit=unit, unit_path=unit.path, number=number, name=_free_text(name, "name")[:64]
     )
@@ -179,7 +175,7 @@ def staff_assign(
     staff_number = _free_text(staff_number, "staff_number", required=True)[:32]
     taken = Staff.objects.filter(staff_number=staff_number).exclude(user=user).exists()
     if taken:
-        raise _invalid("staff_number", _("Another staff member has this number."))
+        raise InvalidInput.at("staff_number", _("Another staff member has this number."))
     staff, _created = Staff.objects.update_or_create(
         user=user,
         defaults={"window": window, "name": name, "staff_number": staff_number, "is_active": True},
@@ -245,7 +241,7 @@ def _offered(service: Service, unit: OrgUnit) -> bool:
 
 def _check_service(service: Service, unit: OrgUnit) -> None:
     if not service.is_active or not _offered(service, unit):
-        raise _invalid("service", _("This service is not offered here."))
+        raise InvalidInput.at("service", _("This service is not offered here."))
 
 
 @transaction.atomic
@@ -269,14 +265,14 @@ def case_register(
     if window is not None:
         unit = OrgUnit.objects.get(pk=window.unit_id)
     if unit is None:
-        raise _invalid("window", _("Choose the window."))
+        raise InvalidInput.at("window", _("Choose the window."))
     require_perm(actor, Perm.REGISTER_CASES, unit.path)
     _check_service(service, unit)
     if channel not in Channel.values:
-        raise _invalid("channel", _("Choose a channel from the list."))
+        raise InvalidInput.at("channel", _("Choose a channel from the list."))
     phone = "".join((person_phone or "").split())
     if phone and not (phone.isdigit() and 7 <= len(phone) <= 20):
-        raise _invalid("person_phone", _("Enter a phone number of digits only."))
+        raise InvalidInput.at("person_phone", _("Enter a phone number of digits only."))
     case = Case.objects.create(
         service=service,
         unit=unit,
@@ -345,11 +341,11 @@ class NewRating:
 
 def _check_rating(new: NewRating, tag_set: TagSet | None) -> list[str]:
     if new.level not in Level.values:
-        raise _invalid("level", _("Choose one of the five levels."))
+        raise InvalidInput.at("level", _("Choose one of the five levels."))
     offered = set(tags_for(tag_set, new.level))
     tags = list(dict.fromkeys(str(tag) for tag in new.tags))
     if any(tag not in offered for tag in tags):
-        raise _invalid("tags", _("Choose tags from those shown."))
+        raise InvalidInput.at("tags", _("Choose tags from those shown."))
     return tags
 
 
@@ -524,7 +520,7 @@ def callback_record(
     bad_review, item = _locked(bad_review)
     _require_handler(actor, item)
     if how not in Callback.How.values:
-        raise _invalid("how", _("Choose phone or visit."))
+        raise InvalidInput.at("how", _("Choose phone or visit."))
     said = _free_text(said, "said", required=reached)
     callback = Callback.objects.create(
         bad_review=bad_review, caller=acting_user(actor), at=at, how=how, reached=reached, said=said
@@ -560,7 +556,7 @@ def outcome_set(
     _require_handler(actor, item)
     _require_state(item, HANDLING)
     if outcome not in Outcome.values:
-        raise _invalid("outcome", _("Choose an outcome from the list."))
+        raise InvalidInput.at("outcome", _("Choose an outcome from the list."))
     text = _free_text(text, "text", required=True)
     bad_review.outcome, bad_review.outcome_text, bad_review.outcome_at = outcome, text, now
     bad_review.reply = _free_text(reply, "reply") or bad_review.reply
@@ -696,7 +692,7 @@ def follow_up_review(
     if item.state != AWAITING_REVIEW or not item.is_open:
         raise Conflict(_("This bad review is not waiting for a follow-up review."))
     if level not in Level.values:
-        raise _invalid("level", _("Choose one of the five levels."))
+        raise InvalidInput.at("level", _("Choose one of the five levels."))
     bad_review.follow_up_level = level
     bad_review.follow_up_text = _free_text(text, "text")
     bad_review.follow_up_at = now

@@ -59,10 +59,6 @@ OFFICE_ROLES = tuple(roles_holding(Perm.SUPERVISE))
 COUNTS = ("new", "closed", "accepted", "on_time", "overdue")
 
 
-def _invalid(field_name: str, message: str) -> InvalidInput:
-    return InvalidInput(message, detail={field_name: [message]})
-
-
 # ------------------------------------------------------------------ the week
 
 
@@ -80,13 +76,13 @@ def week_window(week_start: dt.date) -> tuple[dt.datetime, dt.datetime]:
 def check_week(week_start: Any, now: dt.datetime) -> dt.date:
     """A Monday whose week has ended by ``now``; refused with a reason otherwise."""
     if not isinstance(week_start, dt.date) or isinstance(week_start, dt.datetime):
-        raise _invalid("week_start", _("Give the Monday the week starts on."))
+        raise InvalidInput.at("week_start", _("Give the Monday the week starts on."))
     if not FIRST_DAY <= week_start <= LAST_DAY - dt.timedelta(days=7):
-        raise _invalid("week_start", _("Give a date between 1900 and 2099."))
+        raise InvalidInput.at("week_start", _("Give a date between 1900 and 2099."))
     if week_start.weekday() != 0:
-        raise _invalid("week_start", _("A bulletin's week starts on a Monday."))
+        raise InvalidInput.at("week_start", _("A bulletin's week starts on a Monday."))
     if week_window(week_start)[1] > now:
-        raise _invalid("week_start", _("That week has not ended yet."))
+        raise InvalidInput.at("week_start", _("That week has not ended yet."))
     return week_start
 
 
@@ -504,7 +500,7 @@ def bulletin_preface_set(*, actor: Actor, bulletin: Bulletin, preface: str) -> B
     _require_draft(bulletin)
     preface = (preface or "").strip()
     if len(preface) > MAX_PREFACE:
-        raise _invalid(
+        raise InvalidInput.at(
             "preface", _("Keep the paragraph to %(n)d characters or fewer.") % {"n": MAX_PREFACE}
         )
     before = bulletin.preface

@@ -51,10 +51,6 @@ MAX_WORKING_DAYS = 250
 COLOURED_STATES = frozenset({REGISTERED, ASSIGNED, IN_PROGRESS, SUBMITTED})
 
 
-def _invalid(field_name: str, message: str) -> InvalidInput:
-    return InvalidInput(message, detail={field_name: [message]})
-
-
 def _number(value: Any) -> Decimal | None:
     """A quantity of at most two decimals that fits its column, else None."""
     try:
@@ -98,39 +94,39 @@ def due_date(new: NewProblem, today: dt.date) -> dt.date:
     given; a long-term problem needs its final day.
     """
     if new.due_on is not None and new.due_working_days is not None:
-        raise _invalid("due_on", _("Give a due date or a number of working days, not both."))
+        raise InvalidInput.at("due_on", _("Give a due date or a number of working days, not both."))
     if new.due_working_days is not None:
         if not 1 <= new.due_working_days <= MAX_WORKING_DAYS:
-            raise _invalid(
+            raise InvalidInput.at(
                 "due_working_days",
                 _("Give between 1 and %(n)d working days.") % {"n": MAX_WORKING_DAYS},
             )
         return calendar.add_working_days(today, new.due_working_days)
     if new.due_on is not None:
         if new.due_on < today:
-            raise _invalid("due_on", _("The due date cannot be in the past."))
+            raise InvalidInput.at("due_on", _("The due date cannot be in the past."))
         return new.due_on
     if new.problem_class == ProblemClass.IMMEDIATE:
         return calendar.add_working_days(today, 1)
-    raise _invalid("due_on", _("Give a due date or a number of working days."))
+    raise InvalidInput.at("due_on", _("Give a due date or a number of working days."))
 
 
 def _check_new(new: NewProblem) -> None:
     if not (new.title or "").strip():
-        raise _invalid("title", _("Give the problem a title."))
+        raise InvalidInput.at("title", _("Give the problem a title."))
     if new.source not in Source.values:
-        raise _invalid("source", _("Choose a source from the list."))
+        raise InvalidInput.at("source", _("Choose a source from the list."))
     if new.problem_class not in ProblemClass.values:
-        raise _invalid("problem_class", _("Choose a class from the list."))
+        raise InvalidInput.at("problem_class", _("Choose a class from the list."))
     if not new.unit.path.startswith(new.assigning_unit.path):
-        raise _invalid(
+        raise InvalidInput.at(
             "unit", _("The responsible unit must be the assigning unit or a unit below it.")
         )
     if new.problem_class == ProblemClass.LONG_TERM and new.due_on is None:
-        raise _invalid("due_on", _("A long-term problem needs its final due date."))
+        raise InvalidInput.at("due_on", _("A long-term problem needs its final due date."))
     for label, _unit, quantity in new.targets:
         if not label.strip() or quantity <= 0:
-            raise _invalid("targets", _("A target needs a name and a quantity above zero."))
+            raise InvalidInput.at("targets", _("A target needs a name and a quantity above zero."))
 
 
 def milestone_refusal(day: dt.date, *, today: dt.date, due_on: dt.date | None) -> str:
@@ -265,7 +261,7 @@ def problem_assign(
     _require_state(item, REGISTERED, ASSIGNED)
     owners = list(owners)
     if not owners:
-        raise _invalid("owners", _("Choose at least one person responsible."))
+        raise InvalidInput.at("owners", _("Choose at least one person responsible."))
     ledger.item_assign(actor=actor, item=item, owners=owners)
     if responsible_name.strip():
         problem.responsible_name = responsible_name.strip()
@@ -288,10 +284,10 @@ def _target_updates(problem: Problem, done: Mapping[int, Any]) -> list[Target]:
     for pk, value in done.items():
         target = targets.get(int(pk))
         if target is None:
-            raise _invalid("done", _("That target does not belong to this problem."))
+            raise InvalidInput.at("done", _("That target does not belong to this problem."))
         quantity = _number(value)
         if quantity is None or quantity < 0 or quantity > target.target:
-            raise _invalid(
+            raise InvalidInput.at(
                 "done",
                 _("Give a quantity between 0 and %(n)s for “%(label)s”.")
                 % {"n": plain_decimal(target.target), "label": target.label},
@@ -307,7 +303,7 @@ def _store_evidence(
     stored = []
     for upload in files:
         if upload.size is None or upload.size > MAX_EVIDENCE_BYTES:
-            raise _invalid("files", _("A file may be at most 10 MB."))
+            raise InvalidInput.at("files", _("A file may be at most 10 MB."))
         digest = hashlib.sha256()
         for chunk in upload.chunks():
             digest.update(chunk)
@@ -348,7 +344,7 @@ def problem_progress(
     targets = _target_updates(problem, done or {})
     milestone_ids = [int(pk) for pk in milestones_done]
     if not (note or "").strip() and not targets and not files and not milestone_ids:
-        raise _invalid("note", _("Write what was done, or give a quantity or a file."))
+        raise InvalidInput.at("note", _("Write what was done, or give a quantity or a file."))
     Target.objects.bulk_update(targets, ["done"])
     reached = problem.milestones.filter(pk__in=milestone_ids, done_at__isnull=True)
     reached_ids = list(reached.values_list("pk", flat=True))
@@ -386,7 +382,7 @@ def problem_submit(
     problem.root_cause = (root_cause or "").strip() or problem.root_cause
     problem.preventive = (preventive or "").strip() or problem.preventive
     if not problem.measures:
-        raise _invalid("measures", _("Say what measures were taken."))
+        raise InvalidInput.at("measures", _("Say what measures were taken."))
     problem.submitted_at = now
     problem.save(
         update_fields=["measures", "root_cause", "preventive", "submitted_at", "updated_at"]
@@ -431,7 +427,7 @@ def problem_return(
     _require_state(item, SUBMITTED)
     reason = (reason or "").strip()
     if not reason:
-        raise _invalid("reason", _("Give a reason."))
+        raise InvalidInput.at("reason", _("Give a reason."))
     problem.submitted_at = None
     problem.save(update_fields=["submitted_at", "updated_at"])
     ledger.item_transition(actor=actor, item=item, target=IN_PROGRESS, note=reason, by_hand=False)
@@ -476,7 +472,7 @@ def problem_check_effect(
         ledger.item_transition(actor=actor, item=item, target=CHECKED, note=note, by_hand=False)
         return problem
     if not note:
-        raise _invalid("note", _("Say why the fix does not hold."))
+        raise InvalidInput.at("note", _("Say why the fix does not hold."))
     problem.accepted_at = problem.submitted_at = problem.on_time = None
     problem.save(update_fields=["accepted_at", "submitted_at", "on_time", "updated_at"])
     ledger.item_transition(actor=actor, item=item, target=IN_PROGRESS, note=note, by_hand=False)
@@ -512,7 +508,7 @@ def problem_recur(
     if due_on is None:
         due_on = today + max(problem.due_on - problem.starts_on, dt.timedelta(days=1))
     elif due_on < today:
-        raise _invalid("due_on", _("The due date cannot be in the past."))
+        raise InvalidInput.at("due_on", _("The due date cannot be in the past."))
     if item.is_open:
         raise Conflict(_("The problem is still open; a recurrence reopens a closed one."))
     ledger.item_reopen(actor=actor, item=item, reason=reason)
@@ -543,11 +539,11 @@ def saving_record(
     _require_rectifier(actor, problem)
     base, value = _number(baseline), _number(current)
     if not (label or "").strip():
-        raise _invalid("label", _("Say what is measured."))
+        raise InvalidInput.at("label", _("Say what is measured."))
     if base is None or base <= 0:
-        raise _invalid("baseline", _("Give a baseline above zero."))
+        raise InvalidInput.at("baseline", _("Give a baseline above zero."))
     if value is None or value < 0:
-        raise _invalid("current", _("Give the current figure (zero or more)."))
+        raise InvalidInput.at("current", _("Give the current figure (zero or more)."))
     saving = Saving.objects.create(
         problem=problem,
         label=label.strip(),

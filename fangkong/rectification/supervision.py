@@ -58,10 +58,6 @@ SUPERVISING_ROLES = roles_holding(Perm.SUPERVISE)
 ASSIGNING_ROLES = roles_holding(Perm.ACCEPT_PROBLEMS, Perm.SUPERVISE)
 
 
-def _invalid(field_name: str, message: str) -> InvalidInput:
-    return InvalidInput(message, detail={field_name: [message]})
-
-
 def _today(now: dt.datetime) -> dt.date:
     return now.astimezone(calendar.LOCAL_TZ).date()
 
@@ -313,19 +309,19 @@ def order_issue(
     require_perm(actor, Perm.SUPERVISE, supervising_unit.path)
     item = Item.objects.select_for_update().select_related("unit").get(pk=item.pk)
     if not is_within(item.unit_path, supervising_unit.path):
-        raise _invalid(
+        raise InvalidInput.at(
             "supervising_unit_id",
             _("The supervising unit must be the item's unit or a unit above it."),
         )
     if level not in SupervisionLevel.values:
-        raise _invalid("level", _("Choose a level from the list."))
+        raise InvalidInput.at("level", _("Choose a level from the list."))
     if due_on is None:
-        raise _invalid("due_on", _("Give the day the supervision is due."))
+        raise InvalidInput.at("due_on", _("Give the day the supervision is due."))
     if due_on < _today(now) or not FIRST_DAY <= due_on <= LAST_DAY:
-        raise _invalid("due_on", _("The due date cannot be in the past."))
+        raise InvalidInput.at("due_on", _("The due date cannot be in the past."))
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise _invalid("note", _("Write at most %(n)d characters.") % {"n": MAX_NOTE})
+        raise InvalidInput.at("note", _("Write at most %(n)d characters.") % {"n": MAX_NOTE})
     if not item.is_open:
         raise Conflict(_("This item is closed out; reopen it first."))
     if SupervisionOrder.objects.filter(item=item, is_active=True).exists():
@@ -427,7 +423,7 @@ def order_end(
     order = SupervisionOrder.objects.select_for_update().get(pk=order.pk)
     reason = (reason or "").strip()
     if not reason:
-        raise _invalid("reason", _("Give a reason."))
+        raise InvalidInput.at("reason", _("Give a reason."))
     if not order.is_active:
         raise Conflict(_("This supervision order has already ended."))
     return _end(actor, order, item, reason, now)

@@ -26,10 +26,6 @@ from .figures import subtree_figures
 from .models import ReportAlarm, UnitReport
 
 
-def _invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(message, detail={field: [message]})
-
-
 @transaction.atomic
 def report_attest(
     *,
@@ -62,13 +58,13 @@ def report_attest(
             return existing
     now = now or timezone.now()
     if day > timezone.localdate(now):
-        raise _invalid("day", _("A report cannot be attested before its day."))
+        raise InvalidInput.at("day", _("A report cannot be attested before its day."))
     plan = plans.plan_for(unit, day)
     if plan is None:
-        raise _invalid("unit", _("This unit does not report on this day."))
+        raise InvalidInput.at("unit", _("This unit does not report on this day."))
     figures = subtree_figures(unit.path, day)
     if zero and figures.has_abnormal:
-        raise _invalid(
+        raise InvalidInput.at(
             "zero",
             _(
                 "A zero report is not possible: %(abnormal)d abnormal declaration(s) and "

@@ -21,14 +21,10 @@ NOT_ON_ITEM = gettext_lazy("Your role may not do this on this item.")
 # ------------------------------------------------------------------ checks
 
 
-def _invalid(field_name: str, message: str) -> InvalidInput:
-    return InvalidInput(message, detail={field_name: [message]})
-
-
 def _reason(text: str, field_name: str = "reason") -> str:
     text = (text or "").strip()
     if not text:
-        raise _invalid(field_name, _("Give a reason."))
+        raise InvalidInput.at(field_name, _("Give a reason."))
     return text
 
 

@@ -14,7 +14,7 @@ from fangkong.accounts.actors import Actor
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import Role
 from fangkong.accounts.selectors import require_perm
-from fangkong.core.errors import Conflict
+from fangkong.core.errors import Conflict, InvalidInput
 from fangkong.core.models import AuditLog
 from fangkong.core.numbers import fits_column, to_decimal
 from fangkong.notify.models import Event
@@ -29,7 +29,6 @@ from .common import (
     NOT_ON_ITEM,
     _audit,
     _entry,
-    _invalid,
     _locked,
     _reason,
     _require_open,
@@ -70,13 +69,13 @@ def item_follow_up(
     _require_open(item)
     text = (text or "").strip()
     if not text and value is None and file is None and not data:
-        raise _invalid("text", _("Write what the follow-up found."))
+        raise InvalidInput.at("text", _("Write what the follow-up found."))
     if value is not None:
         value = _measurement(value)
     now = timezone.now()
     at = at or now
     if at > now + dt.timedelta(minutes=5):
-        raise _invalid("at", _("A follow-up cannot be in the future."))
+        raise InvalidInput.at("at", _("A follow-up cannot be in the future."))
     before = _state_snapshot(item)
     _start_following(item, spec, actor, at)
     kind = (
@@ -126,9 +125,9 @@ def _measurement(value: Any) -> Decimal:
     try:
         number = to_decimal(value, places=field.decimal_places)
     except ValueError:
-        raise _invalid("value", _("Enter the measurement as a number, e.g. 37.2.")) from None
+        raise InvalidInput.at("value", _("Enter the measurement as a number, e.g. 37.2.")) from None
     if not fits_column(number, max_digits=field.max_digits, places=field.decimal_places):
-        raise _invalid(
+        raise InvalidInput.at(
             "value",
             _("The measurement is too large: at most %(digits)d digits before the point.")
             % {"digits": field.max_digits - field.decimal_places},
@@ -215,7 +214,7 @@ def item_set_cadence(*, actor: Actor, item: Item, every_hours: int | None) -> It
         actor, spec.track_perm, item.unit_path, seen_with=spec.view_perm, message=NOT_ON_ITEM
     )
     if every_hours is not None and not 1 <= every_hours <= MAX_CADENCE_HOURS:
-        raise _invalid(
+        raise InvalidInput.at(
             "every_hours",
             _("Follow up between every 1 and every %(max)d hours.") % {"max": MAX_CADENCE_HOURS},
         )

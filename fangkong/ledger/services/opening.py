@@ -24,7 +24,7 @@ from fangkong.accounts.selectors import require_perm
 from fangkong.core import calendar
 from fangkong.core.audit import audit_rows
 from fangkong.core.bulk import insert_returning_pks, insert_values
-from fangkong.core.errors import Conflict
+from fangkong.core.errors import Conflict, InvalidInput
 from fangkong.core.models import AuditLog
 from fangkong.notify.models import Event
 from fangkong.notify.services import notify
@@ -37,7 +37,6 @@ from .clocks import _deadlines
 from .common import (
     _CHUNK,
     NOT_ON_ITEM,
-    _invalid,
     _item_repr,
     _state_snapshot,
     item_link,
@@ -124,7 +123,7 @@ def _open_rows(actor: Actor, spec: Kind, rows: Sequence[NewItem]) -> list[Item]:
                 actor, spec.track_perm, path, seen_with=spec.view_perm, message=NOT_ON_ITEM
             )
     if any(not _title(row) for row in rows):
-        raise _invalid("title", _("Give a title."))
+        raise InvalidInput.at("title", _("Give a title."))
     for _attempt in range(3):
         try:
             with transaction.atomic():
