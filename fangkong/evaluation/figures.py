@@ -461,7 +461,9 @@ def rows_by(scope: Scope, period: Period, group: str) -> list[Row]:
             figures = found.pop(child.path, None) or Figures()
             if child is unit and not figures.ratings and not figures.cases and not figures.bad:
                 continue
-            rows.append(Row(child.path, child.name, {"unit": child.pk}, figures, unit=child))
+            # the unit's own row counts what is placed at the unit itself, not below it
+            params = {"unit": child.pk, "own": 1} if child is unit else {"unit": child.pk}
+            rows.append(Row(child.path, child.name, params, figures, unit=child))
         return rows
     if group == "window":
         names = {

@@ -30,6 +30,7 @@ from fangkong.core.retention import local_midnight
 from fangkong.core.text import parse_date
 from fangkong.core.web import page_context, renders_app_errors
 from fangkong.ledger.kinds import find as find_kind
+from fangkong.orgs.models import OrgUnit
 
 from . import selectors, services
 from .figures import BAD_REVIEW_FIGURES, FIGURE_LABELS
@@ -79,16 +80,27 @@ def _day(request: HttpRequest, name: str) -> dt.date | None:
     return day
 
 
+def _units_with(units: Any, chosen: OrgUnit | None) -> list[OrgUnit]:
+    """The list's centres and stations, and the unit filtered on if it is none of them."""
+    found = list(units)
+    if chosen is not None and chosen not in found:
+        found.insert(0, chosen)
+    return found
+
+
 def review_filters(request: HttpRequest) -> selectors.ReviewFilter:
     """The list's filters from the query string; a bad value is a 422 naming its field."""
     user = request.user
     filters = selectors.ReviewFilter()
     unit_id = _id_or_none(request, "unit")
     if unit_id is not None:
-        unit = selectors.service_units(user, Perm.VIEW_EVALUATION).filter(pk=unit_id).first()
+        # any unit of the viewer's (the figures page links its child units, of any kind)
+        found = OrgUnit.objects.filter(pk=unit_id)
+        unit = scope_for(user, Perm.VIEW_EVALUATION).filter(found, "path").first()
         if unit is None:
             raise InvalidInput.at("unit", _("Choose a centre or station from the list."))
         filters.unit = unit
+        filters.unit_only = request.GET.get("own") == "1"
     window_id = _id_or_none(request, "window")
     if window_id is not None:
         window = (
@@ -177,7 +189,9 @@ def reviews(request: HttpRequest) -> HttpResponse:
         {
             **context,
             "q": request.GET,
-            "units": selectors.service_units(request.user, Perm.VIEW_EVALUATION),
+            "units": _units_with(
+                selectors.service_units(request.user, Perm.VIEW_EVALUATION), filters.unit
+            ),
             "windows": scope_for(request.user, Perm.VIEW_EVALUATION)
             .filter(Window.objects.select_related("unit"), "unit_path")
             .order_by("unit_path", "number"),

@@ -285,6 +285,7 @@ class ReviewFilter:
     # Only those the figures count: an upheld appeal's rating is kept but not counted.
     counted: bool = False
     figure: str = ""  # those behind one figure of the figures page (BAD_REVIEW_FIGURES)
+    unit_only: bool = False  # placed at the unit itself, not in its subtree
 
 
 def bad_reviews_visible(user: Viewer) -> QuerySet[BadReview]:
@@ -306,7 +307,9 @@ def bad_reviews_search(user: Viewer, filters: ReviewFilter | None = None) -> Que
     require_perm(user, Perm.VIEW_EVALUATION)
     filters = filters or ReviewFilter()
     rows = bad_reviews_visible(user)
-    if filters.unit is not None:
+    if filters.unit is not None and filters.unit_only:
+        rows = rows.filter(rating__unit_path=filters.unit.path)
+    elif filters.unit is not None:
         rows = rows.filter(subtree_q("rating__unit_path", filters.unit.path))
     if filters.window is not None:
         rows = rows.filter(rating__window=filters.window)

@@ -505,7 +505,7 @@ def problem_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             if not form.is_valid():
-                _check_unit_code(request, form)  # its error too, in the same round
+                _check_beyond_the_form(request, form)  # their errors too, in one round
                 raise InvalidInput(detail={k: [str(m) for m in v] for k, v in form.errors.items()})
             problem = _register(request, form, units)
         except (InvalidInput, Conflict) as exc:
@@ -520,13 +520,17 @@ def problem_new(request: HttpRequest) -> HttpResponse:
 _NO_SUCH_UNIT = gettext_lazy("No unit with this code in your scope.")
 
 
-def _check_unit_code(request: HttpRequest, form: RegisterForm) -> None:
+def _check_beyond_the_form(request: HttpRequest, form: RegisterForm) -> None:
+    """The unit code and the milestones, checked when the form has errors of its own."""
     code = form.cleaned_data.get("unit_code")
     if code and "unit_code" not in form.errors:
         try:
             selectors.unit_for_problems(request.user, code)
         except NotFound:
             form.add_error("unit_code", str(_NO_SUCH_UNIT))
+    for field, problems in _milestone_problems(form).items():
+        if field not in form.errors:
+            form.add_error(field, problems[0])
 
 
 def _register(request: HttpRequest, form: RegisterForm, units: list[OrgUnit]) -> Problem:
@@ -534,9 +538,10 @@ def _register(request: HttpRequest, form: RegisterForm, units: list[OrgUnit]) ->
     assigning = next(u for u in units if u.pk == data["assigning_unit"])
     try:
         unit = selectors.unit_for_problems(request.user, data["unit_code"])
-    except NotFound:
+    except NotFound:  # with the milestones' problems, so that all show in one round
         message = str(_NO_SUCH_UNIT)
-        raise InvalidInput(message, detail={"unit_code": [message]}) from None
+        detail = {"unit_code": [message], **_milestone_problems(form)}
+        raise InvalidInput(message, detail=detail) from None
     try:
         return services.problem_register(
             actor=request.user,
@@ -564,6 +569,19 @@ def _register(request: HttpRequest, form: RegisterForm, units: list[OrgUnit]) ->
                 exc.detail["unit_code"] = exc.detail.pop("unit")
             _name_milestone_rows(exc.detail, form)
         raise
+
+
+def _milestone_problems(form: RegisterForm) -> dict[str, list[str]]:
+    """The milestones the service would refuse, by the form's row (a due date given)."""
+    data, today = form.cleaned_data, timezone.localdate()
+    problems = {}
+    for i in range(MILESTONE_ROWS):
+        day = data.get(f"milestone_{i}_due")
+        if data.get(f"milestone_{i}_title") and day is not None:
+            refusal = services.milestone_refusal(day, today=today, due_on=data.get("due_on"))
+            if refusal:
+                problems[f"milestone_{i}_due"] = [refusal]
+    return problems
 
 
 def _name_milestone_rows(detail: dict[str, Any], form: RegisterForm) -> None:

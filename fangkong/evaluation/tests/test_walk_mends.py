@@ -49,12 +49,21 @@ def test_each_bad_review_number_opens_the_list_of_what_it_counts(client, org):
 
     from fangkong.evaluation.models import Level
 
-    from .helpers import rated
+    from .helpers import rated, travel
+
+    from fangkong.evaluation import services
+    from fangkong.orgs.models import UnitKind
+    from fangkong.orgs.services import unit_create
 
     c = build_centre(org)
     for day in ("2026-06-05", "2026-06-06", "2026-06-08"):
         rated(c, Level.DISSATISFIED, when=day)
     rated(c, Level.VERY_SATISFIED, when="2026-06-09")
+    with travel("2026-06-10", "10:00"):  # one at the centre itself: its own row counts it
+        case = services.case_register(actor=c.head, service=c.social, unit=c.centre)
+        services.rate(case=case, new=services.NewRating(level=Level.VERY_DISSATISFIED))
+    # a child of another kind than centre or station (a window unit): its row links too
+    unit_create(actor=None, code="ZBW1", name="综合窗口1", kind=UnitKind.WINDOW, parent=c.centre)
     client.force_login(c.head)
     for unit, group in ((c.centre, "unit"), (c.station, "window")):
         html = client.get(

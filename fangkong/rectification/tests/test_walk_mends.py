@@ -116,14 +116,20 @@ def test_the_form_refuses_a_milestone_after_the_due_day_at_its_row_with_the_rest
     first = client.post(new, data)
     assert first.status_code == 422
     errors = first.context["form"].errors
-    assert errors["target_0_qty"] and errors["unit_code"]  # in one round
-    data.update(unit_code="A1W1", target_0_label="")
+    assert errors["target_0_qty"] and errors["unit_code"] and errors["milestone_2_due"]
+    data.update(target_0_label="")  # the form's own errors mended: the unit and milestone
     second = client.post(new, data)
     assert second.status_code == 422
-    assert second.context["form"].errors["milestone_2_due"] == [
+    errors = second.context["form"].errors
+    assert errors["unit_code"]
+    assert errors["milestone_2_due"] == ["2027-05-01 的里程碑晚于完成时限 2026-12-20。"]
+    data.update(unit_code="A1W1")
+    third = client.post(new, data)
+    assert third.status_code == 422
+    assert third.context["form"].errors["milestone_2_due"] == [
         "2027-05-01 的里程碑晚于完成时限 2026-12-20。"
     ]
-    assert 'value="完成施工"' in second.content.decode()
+    assert 'value="完成施工"' in third.content.decode()
     data["milestone_2_due"] = "2026-12-15"
     assert client.post(new, data).status_code == 302
     assert Problem.objects.get(title="停车位不足").milestones.count() == 2
