@@ -47,13 +47,12 @@ def test_each_bad_review_number_opens_the_list_of_what_it_counts(client, org):
     list; the windows' rows answered 422; window staff got 403."""
     import re
 
-    from fangkong.evaluation.models import Level
-
-    from .helpers import rated, travel
-
     from fangkong.evaluation import services
+    from fangkong.evaluation.models import Level
     from fangkong.orgs.models import UnitKind
     from fangkong.orgs.services import unit_create
+
+    from .helpers import rated, travel
 
     c = build_centre(org)
     for day in ("2026-06-05", "2026-06-06", "2026-06-08"):
