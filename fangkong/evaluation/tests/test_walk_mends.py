@@ -73,6 +73,7 @@ def test_each_bad_review_number_opens_the_list_of_what_it_counts(client, org):
         for url, number in links:
             assert _review_count(client, url) == int(number), url
         assert "figure=called" in html and "figure=upheld" in html
+        assert html.count("figure=follow_up") >= 2  # the totals' and each row's 追评
     client.force_login(c.clerk)
     own = client.get("/evaluation/figures/?from=2026-06-01&to=2026-06-30").content.decode()
     assert "/evaluation/reviews/?" not in own  # their figures, not a list they cannot open
