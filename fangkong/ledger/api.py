@@ -179,6 +179,7 @@ def get_history(request: HttpRequest, item_id: ObjectId) -> Any:
 @router.post("/ledger/items/{item_id}/follow-ups", response={201: EntryOut})
 def post_follow_up(request: HttpRequest, item_id: ObjectId, payload: FollowUpIn) -> Any:
     item = selectors.item_get(request.user, item_id)
+    selectors.require_generic_steps(item)
     entry = services.item_follow_up(actor=request.user, item=item, **payload.dict())
     return Status(201, entry_out(entry))
 
@@ -186,6 +187,7 @@ def post_follow_up(request: HttpRequest, item_id: ObjectId, payload: FollowUpIn)
 @router.post("/ledger/items/{item_id}/transition", response=ItemDetailOut)
 def post_transition(request: HttpRequest, item_id: ObjectId, payload: TransitionIn) -> Any:
     item = selectors.item_get(request.user, item_id)
+    selectors.require_generic_steps(item)
     item = services.item_transition(
         actor=request.user, item=item, target=payload.target, note=payload.note
     )
@@ -196,6 +198,7 @@ def post_transition(request: HttpRequest, item_id: ObjectId, payload: Transition
 def post_close(request: HttpRequest, item_id: ObjectId, payload: ReasonIn) -> Any:
     """Request the close-out (销号): closed at once, or waiting for approval."""
     item = selectors.item_get(request.user, item_id)
+    selectors.require_generic_steps(item)
     item = services.item_request_close(actor=request.user, item=item, reason=payload.reason)
     return item_detail_out(item)
 
@@ -203,6 +206,7 @@ def post_close(request: HttpRequest, item_id: ObjectId, payload: ReasonIn) -> An
 @router.post("/ledger/items/{item_id}/approve", response=ItemDetailOut)
 def post_approve(request: HttpRequest, item_id: ObjectId, payload: NoteIn) -> Any:
     item = selectors.item_get(request.user, item_id)
+    selectors.require_generic_steps(item)
     item = services.item_approve_close(actor=request.user, item=item, note=payload.note)
     return item_detail_out(item)
 
@@ -210,6 +214,7 @@ def post_approve(request: HttpRequest, item_id: ObjectId, payload: NoteIn) -> An
 @router.post("/ledger/items/{item_id}/reject", response=ItemDetailOut)
 def post_reject(request: HttpRequest, item_id: ObjectId, payload: ReasonIn) -> Any:
     item = selectors.item_get(request.user, item_id)
+    selectors.require_generic_steps(item)
     item = services.item_reject_close(actor=request.user, item=item, reason=payload.reason)
     return item_detail_out(item)
 
@@ -217,6 +222,7 @@ def post_reject(request: HttpRequest, item_id: ObjectId, payload: ReasonIn) -> A
 @router.post("/ledger/items/{item_id}/reopen", response=ItemDetailOut)
 def post_reopen(request: HttpRequest, item_id: ObjectId, payload: ReasonIn) -> Any:
     item = selectors.item_get(request.user, item_id)
+    selectors.require_generic_steps(item)
     item = services.item_reopen(actor=request.user, item=item, reason=payload.reason)
     return item_detail_out(item)
 
@@ -224,5 +230,6 @@ def post_reopen(request: HttpRequest, item_id: ObjectId, payload: ReasonIn) -> A
 @router.post("/ledger/items/{item_id}/escalate", response=ItemDetailOut)
 def post_escalate(request: HttpRequest, item_id: ObjectId, payload: ReasonIn) -> Any:
     item = selectors.item_get(request.user, item_id)
+    selectors.require_generic_steps(item)
     item = services.item_escalate(actor=request.user, item=item, reason=payload.reason)
     return item_detail_out(item)

@@ -10,12 +10,13 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fangkong.accounts.actors import Viewer, viewer_id
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import require_perm, scope_for
 from fangkong.core import calendar
-from fangkong.core.errors import NotFound
+from fangkong.core.errors import Conflict, NotFound
 from fangkong.core.paths import child_prefix, subtree_q
 from fangkong.orgs.models import OrgUnit, place_related
 from fangkong.orgs.selectors import unit_by_key
@@ -104,6 +105,13 @@ def item_get(user: Viewer, pk: int) -> Item:
     if spec is None or not scope_for(user, spec.view_perm).covers(item.unit_path):
         raise NotFound()
     return item
+
+
+def require_generic_steps(item: Item) -> None:
+    """Refuse the ledger's own steps (follow-up, take over, close-out...) from its pages and
+    API for a kind worked on its own page (``Kind.work_page``), by its own rules."""
+    if kinds.get(item.kind).work_page:
+        raise Conflict(_("Work on this item on its own page."))
 
 
 def item_history(item: Item) -> QuerySet[Entry]:

@@ -305,10 +305,8 @@ def item_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise NotFound()
     back = _back(request, pk)
-    if kinds.get(item.kind).work_page:  # worked on its own page, by its own rules
-        messages.error(request, _("Work on this item on its own page."))
-        return redirect(back)
     try:
+        selectors.require_generic_steps(item)
         done = _apply(request, item, action)
     except ApplicationError as exc:
         if action == "follow_up":

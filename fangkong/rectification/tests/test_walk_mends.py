@@ -87,6 +87,12 @@ def test_the_ledger_page_of_a_problem_sends_to_the_problem_page_and_offers_no_ge
     assert taken.status_code == 302
     item = Item.objects.get(pk=problem.item_id)
     assert supervisor not in item.owners.all()
+    # nor through the ledger's API: the same refusal
+    api = f"/api/v1/ledger/items/{problem.item_id}/"
+    follow_up = client.post(api + "follow-ups", {"text": "看过"}, content_type="application/json")
+    closing = client.post(api + "close", {"reason": "完成"}, content_type="application/json")
+    assert follow_up.status_code == closing.status_code == 409
+    assert not item.entries.filter(text="看过").exists() and item.is_open
 
 
 def test_the_form_refuses_a_milestone_after_the_due_day_at_its_row_with_the_rest(
