@@ -3,7 +3,7 @@
 --
 -- wrk -t N -c N (one connection per thread, so that each person's requests follow each
 -- other) -s phone_peak.lua URL -- ACT PATHS OUT N
---   ACT    cold (the shell, the state, the submit), warm (the state, the submit) or
+--   ACT    cold (the page with the state in it, the submit), warm (the state, the submit) or
 --          healthz (GET /healthz once per "person")
 --   PATHS  a file of personal-link paths, one per line; thread k takes lines k, k+N, ...
 --   OUT    a file prefix: each thread writes OUT-k with one line per person,
@@ -23,7 +23,7 @@ local function now_ms()
 end
 
 local SHELL_MARK = 'id="link-shell"'
-local STEPS = { cold = { "shell", "state", "submit" }, warm = { "state", "submit" }, healthz = { "healthz" } }
+local STEPS = { cold = { "page", "submit" }, warm = { "state", "submit" }, healthz = { "healthz" } }
 local counter = 0
 
 function setup(thread)
@@ -61,13 +61,14 @@ local PAGE = { ["X-Forwarded-Proto"] = "https" }
 function request()
   local path, kind = paths[person], steps[step]
   if step == 1 then started, failed = now_ms(), nil end
-  if kind == "shell" then return wrk.format("GET", path, PAGE) end
+  if kind == "page" then return wrk.format("GET", path, PAGE) end
   if kind == "state" then return wrk.format("GET", path .. "state", JSON) end
   if kind == "submit" then return wrk.format("POST", path .. "declare", POST, tap) end
   return wrk.format("GET", "/healthz", PAGE)
 end
 
--- The one-tap submit: the last answers the state shows, under a new UUID (the page's own).
+-- The one-tap submit: the last answers the state shows (as JSON, or in the page's JSON
+-- script: the same text), under a new UUID (the page's own).
 local function one_tap(state)
   local last = state:match('"last": (%b{})')
   if not last then return nil end
@@ -82,8 +83,8 @@ end
 function response(status, headers, body)
   local kind = steps[step]
   local ok = status >= 200 and status < 300
-  if kind == "shell" and ok and not body:find(SHELL_MARK, 1, true) then status, ok = 598, false end
-  if kind == "state" and ok then
+  if kind == "page" and ok and not body:find(SHELL_MARK, 1, true) then status, ok = 598, false end
+  if (kind == "page" or kind == "state") and ok then
     tap = one_tap(body)
     if not tap then status, ok = 597, false end
   end

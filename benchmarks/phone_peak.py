@@ -14,14 +14,15 @@ then serves ``config.wsgi`` with the production settings on the same database. A
 come from one address, as a plant behind its NAT does. Each simulated person is a different
 person, who:
 
-1. opens the link (GET): the page shell, the same for everyone;
-2. reads the person's state (GET ``state``, JSON), as the shell's script does;
-3. submits the one tap (POST ``declare``, JSON: the last answers, a new UUID), expects 201.
+1. opens the link (GET): the shell, the same for everyone, with the person's state in it
+   (a JSON script: the masked name, yesterday's answers);
+2. submits the one tap (POST ``declare``, JSON: the last answers, a new UUID), expects 201.
+   Its answer carries the new status and answers, which the page keeps as the phone's copy
+   of the state: nothing is read again.
 
-That is the *cold* path. The shell's own URL may be kept by the browser (a service worker
-can answer the link with it): a phone that has it skips step 1, the *warm* path. The
-personal URL itself is ``no-store``, so until a service worker answers it every open is
-cold; both are measured, each on its own people.
+That is the *cold* path, every morning's. The *warm* path is a phone whose service worker
+answered the link with its kept shell (the network failed or hung): the shell then reads
+the state (GET ``state``, JSON) and submits. Both are measured, each on its own people.
 
 The load of the saturated phases comes from wrk (``phone_peak.lua``, ``--load``): written
 in C, it leaves the two cores to the server, where this script's own client threads cost
@@ -165,7 +166,8 @@ TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)
 
 
 def queries_per_declaration(warm_up: str, path: str) -> tuple[int, int, int]:
-    """Count the statements of the shell, the state and the one-tap submit, in process.
+    """Count the statements of the page, the state (the warm path's) and the one-tap
+    submit, in process.
 
     After one person's declaration has warmed the process's memos up (as every worker is
     after its first request); transaction control (BEGIN, COMMIT) is not counted.
@@ -177,18 +179,30 @@ def queries_per_declaration(warm_up: str, path: str) -> tuple[int, int, int]:
     client = Client(HTTP_X_FORWARDED_PROTO="https", secure=True)
 
     def declare(path: str) -> tuple[int, int, int]:
-        with CaptureQueriesContext(connection) as shell_queries:
-            page = client.get(path)
-        assert SHELL_MARK in page.content.decode(), page.content[:300]
+        with CaptureQueriesContext(connection) as page_queries:
+            page = client.get(path).content.decode()
+        assert SHELL_MARK in page, page[:300]
         with CaptureQueriesContext(connection) as state_queries:
             state = client.get(path + "state").json()
+        assert state == state_in(page)
         with CaptureQueriesContext(connection) as post_queries:
             answer = client.post(path + "declare", one_tap(state), content_type="application/json")
         assert answer.status_code == 201, answer.content[:300]
-        return statements(shell_queries), statements(state_queries), statements(post_queries)
+        return statements(page_queries), statements(state_queries), statements(post_queries)
 
     declare(warm_up)
     return declare(path)
+
+
+STATE_SCRIPT = re.compile(r'<script id="link-state" type="application/json">(.*?)</script>')
+
+
+def state_in(page: str) -> dict[str, Any]:
+    """The state the page carries for its script."""
+    found = STATE_SCRIPT.search(page)
+    if found is None:
+        raise ValueError("the page carries no state")
+    return json.loads(found.group(1))
 
 
 def statements(queries: object) -> int:
@@ -232,21 +246,24 @@ class Phone:
             return 599, repr(exc)
 
     def declare(self, path: str) -> tuple[int, str]:
-        """The cold path: open the link (the shell), read the state, submit with one tap."""
+        """The cold path: open the link (the shell with the state), submit with one tap."""
         status, page = self.request("GET", path)
         if status != 200 or SHELL_MARK not in page:
             return (status if status != 200 else 598), page[:300]
-        return self.declare_warm(path)
+        return self.submit(path, state_in(page))
 
     def declare_warm(self, path: str) -> tuple[int, str]:
-        """The warm path: the shell came from the browser's cache; read the state, submit."""
+        """The warm path: the shell came from the phone's copy; read the state, submit."""
         status, text = self.request("GET", path + "state", Accept="application/json")
         if status != 200:
             return status, text[:300]
+        return self.submit(path, json.loads(text))
+
+    def submit(self, path: str, state: dict[str, Any]) -> tuple[int, str]:
         return self.request(
             "POST",
             path + "declare",
-            json.dumps(one_tap(json.loads(text))),
+            json.dumps(one_tap(state)),
             **{"Content-Type": "application/json", "Accept": "application/json"},
         )
 
@@ -631,12 +648,12 @@ def main() -> None:
         people = 2 * options.saturated + paced_people + 3 + warm_ups
         paths = load(options.scale, people)
         analyze()
-        shell_queries, state_queries, post_queries = queries_per_declaration(
+        page_queries, state_queries, post_queries = queries_per_declaration(
             paths.pop(), paths.pop()
         )
         print(
-            f"queries per declaration: shell {shell_queries} + state {state_queries} "
-            f"+ submit {post_queries}"
+            f"queries per declaration: cold: page {page_queries} + submit {post_queries}; "
+            f"warm: state {state_queries} + submit {post_queries}"
         )
         postmaster = postgres_postmaster_pid()
         from django.db import connections
@@ -695,12 +712,12 @@ def main() -> None:
             saturated, warm, healthz = run_interleaved(
                 [
                     (
-                        Phase("saturated, cold (shell + state + submit)"),
+                        Phase("saturated, cold (the page with the state + submit)"),
                         [paths.pop() for _ in range(options.saturated)],
                         "cold",
                     ),
                     (
-                        Phase("saturated, warm (state + submit; the shell from the cache)"),
+                        Phase("saturated, warm (state + submit; the shell from the phone's copy)"),
                         [paths.pop() for _ in range(options.saturated)],
                         "warm",
                     ),
@@ -742,7 +759,7 @@ def main() -> None:
         throttled = sum(phase.statuses[429] for phase in phases)
         figures = {
             "cpu_ms": round(saturated.server_cpu / saturated.requests * 1000, 2),
-            "queries": shell_queries + state_queries + post_queries,
+            "queries": page_queries + post_queries,
             "saturated_per_s": round(saturated.rate(), 1),
             "ratio_to_healthz": round(saturated.rate() / healthz.rate(), 3),
             "p99_ms_at_peak": round(percentile(paced.latencies_ms, 0.99), 1),
@@ -763,10 +780,10 @@ def main() -> None:
             f"{PEOPLE_A_DAY / saturated.rate() / 60:.1f} min; headroom at {PEAK_RATE}/s: "
             f"{saturated.rate() / PEAK_RATE:.2f}x"
         )
-        print("cold path (every open, until a service worker keeps the shell):")
+        print("cold path (every morning's open):")
         for name, value in figures.items():
             print(f"  {name}: {value} (goal {GOALS[name]}) {'met' if met[name] else 'MISSED'}")
-        print("warm path (the shell from the browser's cache):")
+        print("warm path (the shell from the phone's copy, with no network at first):")
         for name, value in warm_figures.items():
             verdict = "met" if warm_met[name] else "MISSED"
             print(f"  {name}: {value} (goal {GOALS[name]}) {verdict}")
@@ -781,7 +798,7 @@ def main() -> None:
                 "threads": options.threads,
                 "clients": options.clients,
                 **figures,
-                "shell_queries": shell_queries,
+                "page_queries": page_queries,
                 "state_queries": state_queries,
                 "post_queries": post_queries,
                 **{f"warm_{name}": value for name, value in warm_figures.items()},

@@ -26,7 +26,7 @@ class CoreConfig(AppConfig):
 
     @staticmethod
     def _watch_divisions() -> None:
-        from .divisions import division_codes
+        from .divisions import division_names
         from .models import Division
 
-        division_codes.watch([Division])
+        division_names.watch([Division])

@@ -21,12 +21,13 @@ DATA_FILE = Path(__file__).parent / "data" / "divisions.json"
 _PLACEHOLDERS = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 
 
-def _load_codes() -> frozenset[str]:
-    return frozenset(Division.objects.values_list("code", flat=True))
+def _load_names() -> dict[str, str]:
+    return dict(Division.objects.values_list("code", "full_name"))
 
 
-# Reference data, loaded by a migration: every declaration checks its place against it.
-division_codes = Memo(_load_codes, seconds=3600)
+# Reference data, loaded by a migration: every declaration checks its place against it,
+# and the phone's submit answers with the place's full name.
+division_names = Memo(_load_names, seconds=3600)
 
 
 def known_division_codes(codes: set[str]) -> set[str]:
@@ -35,13 +36,22 @@ def known_division_codes(codes: set[str]) -> set[str]:
     A code the memo does not know is looked up (a bad code, or divisions loaded in bulk,
     which sends no signal, after the memo was filled): the memo only speeds the known ones.
     """
-    known = codes & division_codes.get()
+    known = codes & division_names.get().keys()
     if missing := codes - known:
         found = set(Division.objects.filter(code__in=missing).values_list("code", flat=True))
         if found:
-            division_codes.invalidate()
+            division_names.invalidate()
         known |= found
     return known
+
+
+def division_full_name(code: str) -> str:
+    """The full name of a division by its code (no query once the memo is loaded)."""
+    name = division_names.get().get(code)
+    if name is None:  # loaded in bulk after the memo filled (see known_division_codes)
+        name = Division.objects.values_list("full_name", flat=True).get(code=code)
+        division_names.invalidate()
+    return name
 
 
 def division_rows() -> list[list[Any]]:

@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +25,8 @@ from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.formats import date_format
+from django.utils.html import json_script
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
@@ -33,7 +36,7 @@ from django.views.decorators.http import etag, require_GET, require_http_methods
 from fangkong.accounts.decorators import requires
 from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
-from fangkong.core.divisions import division_search
+from fangkong.core.divisions import division_full_name, division_search
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound, Throttled
 from fangkong.core.exports import Export
 from fangkong.core.guard import json_object
@@ -157,16 +160,17 @@ PLAIN = "plain"  # the query parameter that asks for the page rendered on the se
 def link_page(request: HttpRequest, token: str) -> HttpResponse:
     """A person's own declaration page, opened from the personal link or QR code.
 
-    GET answers the shell, reading nothing: a forged token (a bad signature) is refused
-    here, a revoked one by the state request. ``?plain=1`` (and the redirect after a POST
-    without JavaScript) answers the page rendered on the server; POST is its form.
+    GET answers the shell with the person's state in it (one read), so that a morning
+    is this and the submit; a forged, revoked or replaced link is refused at once.
+    ``?plain=1`` (and the redirect after a POST without JavaScript) answers the page
+    rendered on the server; POST is its form.
     """
     if request.method == "GET" and PLAIN not in request.GET and "sent" not in request.GET:
         try:
-            selectors.link_key(token)
+            state = _link_state(token)
         except NotFound:
             return _link_refused(request)
-        return _private(HttpResponse(_shell(), content_type="text/html; charset=utf-8"))
+        return _private(HttpResponse(_shell_with(state), content_type="text/html; charset=utf-8"))
     # Only tokens that open nothing (forged, re-issued, revoked) are counted, per address:
     # a whole plant may come through one NAT address. A valid link costs one read to open,
     # and what it may store is limited per day by the service (LINK_DECLARATIONS_A_DAY).
@@ -196,6 +200,9 @@ LINK_SHELL_MAX_AGE = 86_400
 # with no network after one visit (docs/health-card.md, "Offline").
 LINK_ASSETS = ("css/app.css", "js/declare.js", "img/declare-192.png", "img/declare-512.png")
 LINK_ICONS = (("img/declare-192.png", "192x192"), ("img/declare-512.png", "512x512"))
+# The phone's copy of each link's last state, written by the page and read by the service
+# worker with no network; it outlives the versions of the shell's cache.
+LINK_STATES_CACHE = "fangkong-declare-states"
 
 
 @require_GET
@@ -234,6 +241,7 @@ def link_service_worker(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "cache": f"fangkong-declare-{static_version(LINK_ASSETS, _shell_etag().encode())}",
         "shell": json.dumps(reverse("health:link_shell")),
+        "states": json.dumps(LINK_STATES_CACHE),
         "assets": json.dumps(urls),
     }
     script = render_to_string("health/link_sw.js", context)
@@ -242,22 +250,42 @@ def link_service_worker(request: HttpRequest) -> HttpResponse:
     return response
 
 
-# language -> (the shell's bytes, their ETag); built on first use in each process.
-_shells: dict[str, tuple[bytes, str]] = {}
+# Where a person's state goes in the shell's bytes (link_page); nothing in the shell that
+# is kept and shared (link_shell, the service worker's copy).
+_STATE_SLOT = "<!-- state -->"
 
 
-def _shell_entry() -> tuple[bytes, str]:
+@dataclass(frozen=True)
+class _Shell:
+    before: bytes  # the bytes before the state's slot
+    after: bytes
+    etag: str
+
+    @property
+    def empty(self) -> bytes:
+        return self.before + self.after
+
+
+# language -> the shell; built on first use in each process.
+_shells: dict[str, _Shell] = {}
+
+
+def _shell_entry() -> _Shell:
     language = get_language() or ""
     entry = _shells.get(language)
     if entry is None:
         content = render_to_string("health/link_shell.html", _shell_context()).encode()
-        entry = _shells[language] = (content, f'"{hashlib.sha256(content).hexdigest()[:32]}"')
+        before, after = content.split(_STATE_SLOT.encode())
+        etag = f'"{hashlib.sha256(before + after).hexdigest()[:32]}"'
+        entry = _shells[language] = _Shell(before, after, etag)
     return entry
 
 
 def _shell_context() -> dict[str, Any]:
     """The empty form: defaults and the fixed choices; no person, no catalogue."""
     return {
+        "state_slot": mark_safe(_STATE_SLOT),  # noqa: S308 - a constant
+        "states_cache": LINK_STATES_CACHE,
         "values": values_from(None),
         "errors": {},
         "symptom_choices": [],
@@ -269,21 +297,34 @@ def _shell_context() -> dict[str, Any]:
 
 
 def _shell() -> bytes:
-    return _shell_entry()[0]
+    return _shell_entry().empty
+
+
+def _shell_with(state: dict[str, Any]) -> bytes:
+    """The shell with a person's state in a JSON script, read by static/js/declare.js."""
+    shell = _shell_entry()
+    return shell.before + json_script(state, "link-state").encode() + shell.after
 
 
 def _shell_etag() -> str:
-    return _shell_entry()[1]
+    return _shell_entry().etag
 
 
 @require_GET
 def link_state(request: HttpRequest, token: str) -> HttpResponse:
-    """What the shell shows the person, as JSON: one read (the latest declaration with the
-    link, the person and the unit's place)."""
+    """What the shell shows the person, as JSON, when the shell came from the phone's copy
+    (the service worker's, with no network)."""
     try:
-        link, latest = selectors.link_with_latest(token)  # today's is the latest
+        state = _link_state(token)
     except NotFound:
         return _link_refused(request, json=True)
+    return _private(JsonResponse(state))
+
+
+def _link_state(token: str) -> dict[str, Any]:
+    """What the shell shows the person: one read (the latest declaration with the link,
+    the person and the unit's place); NotFound for a link that opens nothing."""
+    link, latest = selectors.link_with_latest(token)  # today's is the latest
     person = link.person
     today = timezone.localdate()
     todays = latest if latest is not None and latest.day == today else None
@@ -306,7 +347,7 @@ def link_state(request: HttpRequest, token: str) -> HttpResponse:
         % {"days": lookback},
         "pass_url": _phone_pass_url(token),
     }
-    return _private(JsonResponse(state))
+    return state
 
 
 @csrf_exempt  # The token in the URL is the credential; no cookie grants anything here.
@@ -328,7 +369,9 @@ def link_declare(request: HttpRequest, token: str) -> HttpResponse:
         if isinstance(exc, Throttled):
             response["Retry-After"] = str(max(1, exc.wait))
         return _private(response)
-    return _private(JsonResponse(_stored_json(stored), status=201 if stored.created else 200))
+    # The answers come back as the state shows them, for the phone's copy of its state.
+    answer = {**_stored_json(stored), "last": _answers_json(stored.declaration)}
+    return _private(JsonResponse(answer, status=201 if stored.created else 200))
 
 
 def _day_label(day: dt.date) -> str:
@@ -392,10 +435,11 @@ def _status_json(row: Declaration) -> dict[str, Any]:
 def _answers_json(row: Declaration) -> dict[str, Any]:
     """The answers of a declaration, to fill the form and the one-tap submit from."""
     symptoms = _symptom_names(row.symptoms)
+    division = division_full_name(row.division_id)
     summary = [
         f"{row.temperature} °C",
         "、".join(symptoms) if symptoms else _("no symptoms"),
-        row.division.full_name,
+        division,
         str(Whereabouts(row.whereabouts).label),
     ]
     return {
@@ -403,7 +447,7 @@ def _answers_json(row: Declaration) -> dict[str, Any]:
         "temperature": str(row.temperature),
         "symptoms": list(row.symptoms),
         "division": row.division_id,
-        "division_name": row.division.full_name,
+        "division_name": division,
         "whereabouts": row.whereabouts,
         "contact": row.contact,
         "risk_area_stay": row.risk_area_stay,

@@ -13,9 +13,11 @@
  * Texts come from data attributes of #outbox-notice (translated by the server).
  *
  * The personal link's page (#link-shell) is a shell, the same for everyone: the person's
- * name, status, last answers and the symptom list come from its "state" URL as JSON and
- * are filled in here. A service worker (templates/health/link_sw.js) keeps the shell and
- * each link's last state, so the page opens and shows the person's state with no network.
+ * name, status, last answers and the symptom list come as JSON, in the page (#link-state)
+ * or, when the shell came from the phone's copy, from its "state" URL, and are filled in
+ * here. A service worker (templates/health/link_sw.js) keeps the shell; this script keeps
+ * each link's last state beside it (updated from the submit's answer, not read again), so
+ * the page opens and shows the person's state with no network.
  */
 (function () {
   "use strict";
@@ -27,7 +29,8 @@
   var timer = null;
   var flushing = false;
   var inFlight = {};
-  var shell = document.getElementById("link-shell");  // ids being sent now: an entry is never sent twice at once
+  var shell = document.getElementById("link-shell");
+  var linkState = null;  // the state the personal link's page shows
 
   function newUuid() {
     // crypto.randomUUID needs a secure context; getRandomValues works on plain http too.
@@ -283,9 +286,7 @@
   // The answer to a delivered entry, once the outbox no longer holds it.
   function shown(entry, body) {
     if (entry.page !== location.pathname) { return; }
-    if (shell) {  // the service worker's copy of the state then shows the new status
-      readState(shell).catch(function () { /* kept as it was */ });
-    }
+    if (shell && linkState) { stateAnswered(linkState, body); }
     if (entry.kind === "proxy") {
       location.replace(location.pathname);  // the list of who declared is the receipt
       return;
@@ -528,6 +529,39 @@
     box.hidden = false;
   }
 
+  // The phone's copy of the state, which the service worker answers with no network.
+  function keepState(state) {
+    if (!window.caches) { return; }  // not a secure address: no copy, the page works online
+    var key = new URL(shell.getAttribute("data-state"), location.href).pathname;
+    var copy = new Response(JSON.stringify(state), { headers: { "Content-Type": "application/json" } });
+    caches.open(shell.getAttribute("data-states-cache")).then(function (cache) {
+      return cache.put(key, copy);
+    }).catch(function () { /* no copy: kept at the next visit */ });
+  }
+
+  // A delivered declaration: the kept state shows it, and its answers for the next one tap.
+  function stateAnswered(state, body) {
+    if (body.day === state.today) {
+      state.status = {
+        uuid: body.uuid, day: body.day, status: body.status, status_label: body.status_label,
+        reasons: body.reasons, time: body.time
+      };
+      state.one_tap = false;
+    }
+    if (body.last) { state.last = body.last; }
+    keepState(state);
+  }
+
+  function inlineState() {
+    var script = document.getElementById("link-state");
+    if (!script) { return null; }
+    try {
+      return { status: 200, body: JSON.parse(script.textContent), copy: false, inline: true };
+    } catch (e) {
+      return null;
+    }
+  }
+
   function readState(shell) {
     return fetch(new URL(shell.getAttribute("data-state"), location.href).pathname, {
       headers: { "Accept": "application/json" }
@@ -565,11 +599,14 @@
     ["input", "change"].forEach(function (type) {
       form.addEventListener(type, function () { form.setAttribute("data-touched", ""); });
     });
-    Promise.all([readState(shell), ready]).then(function (both) {
+    var inline = inlineState();
+    Promise.all([inline || readState(shell), ready]).then(function (both) {
       var result = both[0];
       shell.querySelector("[data-unit]").textContent = "";
       if (result.status === 200) {
-        showState(shell, result.copy ? asOfToday(result.body) : result.body);
+        linkState = result.copy ? asOfToday(result.body) : result.body;
+        if (result.inline) { keepState(linkState); }  // else the worker kept or answered it
+        showState(shell, linkState);
       } else {
         stateRefused(shell, result);
       }
@@ -578,11 +615,6 @@
       stateRefused(shell, { status: 0 });
     });
     if (navigator.serviceWorker && shell.getAttribute("data-sw")) {
-      // On the first visit the state was read before the worker took over: read it again
-      // through the worker, which keeps it for the next visit without network.
-      navigator.serviceWorker.addEventListener("controllerchange", function () {
-        readState(shell).catch(function () { /* kept at the next visit */ });
-      });
       navigator.serviceWorker.register(shell.getAttribute("data-sw")).catch(function () {
         /* no service worker (an insecure address): the page still works online */
       });

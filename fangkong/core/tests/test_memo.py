@@ -33,11 +33,12 @@ def test_a_save_in_this_process_is_seen_at_once_and_a_rollback_is_forgotten():
 
 @pytest.mark.django_db
 def test_a_division_loaded_in_bulk_after_the_memo_filled_is_still_known():
-    from fangkong.core.divisions import division_codes, known_division_codes
+    from fangkong.core.divisions import division_full_name, division_names, known_division_codes
     from fangkong.core.models import Division
 
-    division_codes.get()
+    division_names.get()
     Division.objects.bulk_create(
         [Division(code="990101", name="测试县", full_name="测试县", level=3)]
     )
     assert known_division_codes({"990101", "000000"}) == {"990101"}
+    assert division_full_name("990101") == "测试县"

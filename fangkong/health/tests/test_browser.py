@@ -218,8 +218,8 @@ def test_a_revoked_link_says_so_instead_of_offering_the_form(live_server, refere
     url = personal_link(org, org.person_a)
     services.link_revoke(actor=org.user("grid_worker", org.group), person=org.person_a)
     phone.goto(live_server.url + url)
-    expect(phone.locator("#link-missing-box")).to_be_visible()
-    assert "网格员" in phone.locator("#link-missing-box").inner_text()
+    expect(phone.locator("#link-missing")).to_be_visible()
+    assert "网格员" in phone.locator("main").inner_text()
     assert not phone.locator("#declare-form").is_visible()
 
 
@@ -254,6 +254,14 @@ def _zh(msgid: str) -> str:
         return gettext(msgid)
 
 
+# The text of the shell the service worker keeps for every link.
+KEPT_SHELL = """caches.keys()
+  .then(names => names.find(name => /^fangkong-declare-/.test(name) && !/-states$/.test(name)))
+  .then(name => caches.open(name))
+  .then(cache => cache.match("/health/d/"))
+  .then(hit => hit.text())"""
+
+
 def test_the_link_opens_offline_and_an_answer_made_there_arrives_once(
     live_server, reference_data, phone
 ):
@@ -275,6 +283,13 @@ def test_the_link_opens_offline_and_an_answer_made_there_arrives_once(
     )
     manifest = phone.evaluate("fetch('manifest.webmanifest').then(r => r.json())")
     assert manifest["start_url"] == "." and manifest["display"] == "standalone"
+    # Opened again through the worker: what stands in for every link offline is still the
+    # shared shell, never this person's page.
+    phone.reload()
+    expect(phone.locator(".who")).to_contain_text("张*")
+    kept_shell = phone.evaluate(KEPT_SHELL)
+    assert 'id="link-shell"' in kept_shell
+    assert "link-state" not in kept_shell and "张*" not in kept_shell
 
     # No network: the link opens again, with the person's masked name and yesterday's answers.
     phone.context.set_offline(True)
@@ -294,6 +309,14 @@ def test_the_link_opens_offline_and_an_answer_made_there_arrives_once(
     expect(phone.locator("#today-status[data-status=green]")).to_be_visible()
     today = mine.filter(day__gt=yesterday, is_current=True)
     assert today.count() == 1 and str(today.get().temperature) == "36.6"
+
+    # The phone's copy of the state took the answer in (nothing was read again): offline,
+    # the link shows today's status and offers no second one tap.
+    phone.context.set_offline(True)
+    phone.reload()
+    expect(phone.locator("#today-status[data-status=green]")).to_be_visible()
+    assert not phone.locator("#one-tap").is_visible()
+    phone.context.set_offline(False)
 
     # A reload and another "online" event send nothing more.
     phone.reload()

@@ -3,6 +3,8 @@
 import csv
 import datetime as dt
 import io
+import json
+import re
 import uuid
 
 import pytest
@@ -69,26 +71,53 @@ def declare_yesterday(org, person, **overrides):
 # ------------------------------------------------------------------ personal link
 
 
-def test_the_link_opens_the_same_shell_for_everyone_and_reads_nothing(client, org):
+def test_the_link_opens_the_shared_shell_with_the_persons_state_in_one_read(client, org):
+    declare_yesterday(org, org.person_a)
+    declare_yesterday(org, org.person_b)
     url_a, url_b = link_url(org), link_url(org, org.person_b)
     with CaptureQueriesContext(connection) as queries:
-        shell_a, shell_b = client.get(url_a), client.get(url_b)
-    assert shell_a.status_code == shell_b.status_code == 200
-    assert shell_a.content == shell_b.content and not queries.captured_queries
-    page = shell_a.content.decode()
-    assert "张伟" not in page and "张*" not in page and "cough" not in page
-    assert url_a.split("/")[3] not in page and url_b.split("/")[3] not in page
-    assert 'id="declare-form"' in page and 'data-state="state"' in page
-    # Without JavaScript the browser goes on to the plain page of the same link.
-    assert '<noscript><meta http-equiv="refresh" content="0; url=?plain=1"></noscript>' in page
-    # The personal URL stays out of every cache; the shell's own URL may be kept a day.
-    assert shell_a["Cache-Control"] == "private, no-store"
-    assert shell_a["Referrer-Policy"] == "no-referrer"
+        page_a, page_b = client.get(url_a), client.get(url_b)
+    assert page_a.status_code == page_b.status_code == 200
+    assert len(queries.captured_queries) == 2  # one read each: the link, person and state
+    state_a = json.loads(_inline_state(page_a))
+    assert state_a == client.get(url_a + "state").json()  # the state its URL answers
+    assert state_a["name"] == "张*" and json.loads(_inline_state(page_b))["name"] == "李*"
+    # Beside the state the bytes are the shared shell's, which names no one.
     shared = client.get(reverse("health:link_shell"))
-    assert shared.content == shell_a.content
+    assert _without_state(page_a) == _without_state(page_b) == shared.content
+    shell = shared.content.decode()
+    assert "张伟" not in shell and "张*" not in shell and "cough" not in shell
+    assert url_a.split("/")[3] not in shell and 'id="link-state"' not in shell
+    assert 'id="declare-form"' in shell and 'data-state="state"' in shell
+    # Without JavaScript the browser goes on to the plain page of the same link.
+    assert '<noscript><meta http-equiv="refresh" content="0; url=?plain=1"></noscript>' in shell
+    # The personal URL stays out of every cache; the shell's own URL may be kept a day.
+    assert page_a["Cache-Control"] == "private, no-store"
+    assert page_a["Referrer-Policy"] == "no-referrer"
     assert shared["Cache-Control"] == "public, max-age=86400"
     again = client.get(reverse("health:link_shell"), HTTP_IF_NONE_MATCH=shared["ETag"])
     assert again.status_code == 304
+
+
+def test_the_state_in_the_page_cannot_close_its_script(client, org):
+    org.person_a.name = "</script><script>alert(1)</script>"
+    org.person_a.save(update_fields=["name"])
+    page = client.get(link_url(org)).content.decode()
+    assert "<script>alert(1)" not in page and page.count("</script>") == (
+        client.get(reverse("health:link_shell")).content.decode().count("</script>") + 1
+    )
+    assert json.loads(_inline_state(client.get(link_url(org))))["name"].startswith("<")
+
+
+_STATE_SCRIPT = re.compile(rb'<script id="link-state" type="application/json">(.*?)</script>')
+
+
+def _inline_state(response) -> bytes:
+    return _STATE_SCRIPT.search(response.content).group(1)
+
+
+def _without_state(response) -> bytes:
+    return _STATE_SCRIPT.sub(b"", response.content, count=1)
 
 
 def test_the_link_installs_as_an_app_that_opens_the_persons_own_link(client, org):
@@ -271,9 +300,10 @@ def test_forged_and_revoked_links_answer_a_friendly_404(client, org):
     assert forged.status_code == 404 and 'id="link-missing"' in forged.content.decode()
     assert client.get(url[:-3] + "xx/state").json()["code"] == "not_found"
     services.link_revoke(actor=org.user("grid_worker", org.group), person=org.person_a)
-    # A revoked link's signature is still good: its shell opens, and the state it asks
-    # for says that the link does not work (the shell shows it instead of the form).
-    assert client.get(url).status_code == 200
+    # A revoked link's signature is still good, but it opens nothing: the page says so,
+    # and so does its state (asked for by a shell the phone kept).
+    revoked = client.get(url)
+    assert revoked.status_code == 404 and 'id="link-missing"' in revoked.content.decode()
     state = client.get(url + "state")
     assert state.status_code == 404 and state.json()["code"] == "not_found"
     assert "网格员" in state.json()["message"]

@@ -3,16 +3,18 @@
  * Every personal link opens the same shell, so it is kept once, under the token-free
  * address of the shell, with the page's static files, in a cache named after their
  * version; a new version installs beside the old one and drops it. A navigation to any
- * personal link asks the network first and gets the kept shell when the network fails,
- * errs or hangs. Each link's state (the JSON the shell shows) is kept per link in a cache
- * of its own, so the page shows the person's last known state offline; a copy answered
- * from there carries the header X-Offline-Copy. Submissions are never touched here: the
- * page keeps them in IndexedDB and sends them itself.
+ * personal link asks the network first (the answer is the shell with the person's state
+ * in it, never kept here) and gets the kept shell when the network fails, errs or hangs;
+ * the shell then asks for the link's state. Each link's state is kept per link in a cache
+ * of its own (the page writes it there too, static/js/declare.js), so the page shows the
+ * person's last known state offline; a copy answered from there carries the header
+ * X-Offline-Copy. Submissions are never touched here: the page keeps them in IndexedDB
+ * and sends them itself.
  */
 "use strict";
 var CACHE = "{{ cache }}";
 var PREFIX = "fangkong-declare-";
-var STATES = "fangkong-declare-states";
+var STATES = {{ states|safe }};
 var SHELL = {{ shell|safe }};
 var MANIFEST = SHELL + "manifest.webmanifest";
 var ASSETS = {{ assets|safe }};
@@ -96,8 +98,8 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) return;
   var path = url.pathname;
   if (LINK.test(path) && !url.search && request.mode === "navigate") {
-    // The answer at a personal link is the shell, the same bytes as at SHELL.
-    event.respondWith(networkFirst(request, keepAt(CACHE, SHELL), function () {
+    // The network's answer names the person: the shell kept at install stands in for it.
+    event.respondWith(networkFirst(request, function () { /* kept: the shell */ }, function () {
       return kept(CACHE, SHELL);
     }));
   } else if (STATE.test(path)) {
