@@ -135,12 +135,17 @@ DATABASES = {
 }
 if ENV == "test":
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # live-server threads must not hold connections
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # dj_database_url's
     # Connections persist as on PostgreSQL (CONN_MAX_AGE): opening one runs the pragmas and
     # closing one checkpoints the WAL, together more than a declaration costs. Each worker
     # process or thread keeps its own connection, which SQLite allows.
     DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or None}
+    # Django's backend, with writers that queue on a file lock instead of sleeping in
+    # SQLite's busy handler (fangkong/core/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "fangkong.core.sqlite"
+    # ":memory:" spelt out: pytest-django gives each parallel worker a name of its own
+    # unless the engine is Django's own or the name is this.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or ":memory:"}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The phone path's reads (fangkong/core/prepared.py) bind their values on the server and
     # are prepared by psycopg after this many runs on a connection, so PostgreSQL plans them

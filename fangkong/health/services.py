@@ -346,9 +346,9 @@ def _store(
     via_link: PersonLink | None,
     day_read: DayRead | None,
 ) -> list[Stored]:
-    if day_read is not None and connection.vendor == "postgresql":
+    if day_read is not None:
         proxy = None if via_link is not None else actor
-        stored = _stored_in_one_statement(
+        stored = _stored_in_one_write(
             cleaned, people=people, catalogue=catalogue, proxy=proxy, day_read=day_read
         )
         if stored is not None:
@@ -363,7 +363,7 @@ def _store(
     )
 
 
-def _stored_in_one_statement(
+def _stored_in_one_write(
     cleaned: list[DeclarationData],
     *,
     people: dict[int, tuple[int, str]],
@@ -371,10 +371,11 @@ def _stored_in_one_statement(
     proxy: Any,
     day_read: DayRead,
 ) -> list[Stored] | None:
-    """The phone's usual morning on PostgreSQL: the person's first declaration of the day,
-    normal, stored with its tally in one statement that commits by itself
-    (``tally.insert_counted``). None when the day asks for more: a retry, a declaration
-    to supersede, or an abnormal one (its card opens in the same transaction)."""
+    """The phone's usual morning: the person's first declaration of the day, normal,
+    built before the write and stored with its tally in one write (``tally.insert_counted``:
+    one statement that commits by itself on PostgreSQL, a transaction of two on SQLite).
+    None when the day asks for more: a retry, a declaration to supersede, or an abnormal
+    one (its card opens in the same transaction)."""
     day, day_rows = day_read
     if len(cleaned) != 1 or cleaned[0].day != day:
         return None
@@ -386,8 +387,8 @@ def _stored_in_one_statement(
     row = _build(data, path=path, catalogue=catalogue, proxy=proxy, current=True)
     if row.status != Colour.GREEN:
         return None
-    if connection.in_atomic_block:  # a savepoint: a violation must not break the caller's
-        with transaction.atomic():
+    if connection.in_atomic_block and connection.vendor == "postgresql":
+        with transaction.atomic():  # a savepoint: a violation must not break the caller's
             tally.insert_counted(row)
     else:
         tally.insert_counted(row)

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 
-from fangkong.core.bulk import insert_target, mark_saved, one_row_insert
+from fangkong.core.bulk import insert_returning_pks, insert_target, mark_saved, one_row_insert
 from fangkong.core.prepared import fetch_all
 
 from . import subtree_tally
@@ -95,16 +95,21 @@ class Deltas:
 
 
 def insert_counted(row: Declaration) -> None:
-    """INSERT a new current declaration and count it in its day's tally, in one statement.
+    """INSERT a new current declaration and count it in its day's tally, in one write.
 
-    PostgreSQL only (a data-modifying WITH): the phone's normal first declaration of the
-    day then needs no transaction of its own, one round trip instead of four (BEGIN, the
-    INSERT, the tally, COMMIT). Constraints hold as in two statements: a violation undoes
-    both.
+    On PostgreSQL one statement (a data-modifying WITH): the phone's normal first
+    declaration of the day then needs no transaction of its own, one round trip instead
+    of four (BEGIN, the INSERT, the tally, COMMIT). On SQLite a transaction of the two
+    statements and nothing else, so that the write lock is held for them alone. Either
+    way a violation undoes both.
     """
-    assert connection.vendor == "postgresql", "one statement needs a data-modifying WITH"
     deltas = Deltas()
     deltas.add_row(row)
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            insert_returning_pks([row])
+            deltas.apply()
+        return
     [((day, path), totals)] = deltas.by_key.items()
     insert, values = one_row_insert(row)
     params = [*values, *_tally_params(day, path, totals)]

@@ -1,0 +1,89 @@
+"""SQLite's writers queue on a file lock (fangkong/core/sqlite/base.py) instead of sleeping.
+
+With the busy handler switched off (busy_timeout 0) a second writer would fail at once
+with "database is locked" while the first holds its transaction; through the queue it
+waits and goes on the moment the first commits, rolls back or closes.
+"""
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from fangkong.core.audit import audit_record
+from fangkong.core.models import AuditLog
+
+from .parallel import deployed_database, in_parallel
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's writers only"),
+]
+
+
+def _without_busy_handler() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout=0")
+
+
+def _write(action: str) -> None:
+    audit_record(actor=None, action=action)
+
+
+def _second_writer_waits_for(end_first) -> list[str]:
+    """Thread 0 writes and holds its transaction until thread 1 is waiting, then ends it
+    with ``end_first``; thread 1 writes as soon as it can. Return the order of events."""
+    events: list[str] = []
+    first_writing, second_started = threading.Event(), threading.Event()
+
+    def writer(n: int) -> None:
+        _without_busy_handler()
+        if n == 0:
+            with transaction.atomic():
+                _write("first")
+                first_writing.set()
+                second_started.wait(5)
+                threading.Event().wait(0.2)  # the second is now queued, not failing
+                events.append("first ends")
+                end_first()
+            return
+        first_writing.wait(5)
+        second_started.set()
+        with transaction.atomic():
+            _write("second")
+        events.append("second wrote")
+
+    in_parallel(2, writer)
+    return events
+
+
+def test_a_second_writer_waits_for_the_first_to_commit(tmp_path):
+    with deployed_database(tmp_path):
+        events = _second_writer_waits_for(lambda: None)
+        assert events == ["first ends", "second wrote"]
+        assert sorted(AuditLog.objects.values_list("action", flat=True)) == ["first", "second"]
+
+
+def test_a_rolled_back_writer_lets_the_next_one_in(tmp_path):
+    class Undone(Exception):
+        pass
+
+    def fail() -> None:
+        raise Undone
+
+    with deployed_database(tmp_path):
+        with pytest.raises(Undone):
+            _second_writer_waits_for(fail)
+        assert list(AuditLog.objects.values_list("action", flat=True)) == ["second"]
+
+
+def test_many_writers_store_everything_without_a_busy_handler(tmp_path):
+    def burst(n: int) -> None:
+        _without_busy_handler()
+        for k in range(25):
+            with transaction.atomic():
+                _write(f"{n}-{k}")
+
+    with deployed_database(tmp_path):
+        in_parallel(6, burst)
+        assert AuditLog.objects.count() == 150
