@@ -15,7 +15,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 
-from fangkong.core.bulk import insert_returning_pks, insert_target, mark_saved, one_row_insert
+from fangkong.core.bulk import insert_target, mark_saved, one_row_insert
 from fangkong.core.prepared import fetch_all
 
 from . import subtree_tally
@@ -100,20 +100,20 @@ def insert_counted(row: Declaration) -> None:
     On PostgreSQL one statement (a data-modifying WITH): the phone's normal first
     declaration of the day then needs no transaction of its own, one round trip instead
     of four (BEGIN, the INSERT, the tally, COMMIT). On SQLite a transaction of the two
-    statements and nothing else, so that the write lock is held for them alone. Either
-    way a violation undoes both.
+    statements and nothing else: every value is prepared before it begins, so the write
+    lock is held for the statements alone. Either way a violation undoes both.
     """
     deltas = Deltas()
     deltas.add_row(row)
-    if connection.vendor != "postgresql":
-        with transaction.atomic():
-            insert_returning_pks([row])
-            deltas.apply()
-        return
     [((day, path), totals)] = deltas.by_key.items()
     insert, values = one_row_insert(row)
-    params = [*values, *_tally_params(day, path, totals)]
-    [(pk,)] = fetch_all(connection, _counted_insert_sql(insert), params)
+    counts = _tally_params(day, path, totals)
+    if connection.vendor == "postgresql":
+        [(pk,)] = fetch_all(connection, _counted_insert_sql(insert), [*values, *counts])
+    else:
+        with transaction.atomic():
+            [(pk,)] = fetch_all(connection, insert, values)
+            fetch_all(connection, _upsert_sql(1, connection.vendor), counts)
     mark_saved(row, pk)
 
 
