@@ -5,6 +5,7 @@ import functools
 import uuid as uuid_lib
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -170,9 +171,17 @@ def _clean_choice(raw: dict[str, Any], name: str, errors: dict[str, str]) -> str
 
 
 def declaration_clean(
-    raw: dict[str, Any], *, catalogue: Catalogue, division_codes: set[str]
+    raw: dict[str, Any],
+    *,
+    catalogue: Catalogue,
+    division_codes: set[str],
+    person_from_link: bool = False,
 ) -> tuple[DeclarationData | None, dict[str, str]]:
-    """Validate one raw declaration; return the data or the translated field errors."""
+    """Validate one raw declaration; return the data or the translated field errors.
+
+    ``person_from_link``: the person is the one a link names, found as it is stored
+    (``first_declaration_through_link``); the data's person is 0 until then.
+    """
     errors: dict[str, str] = {}
     try:
         client_uuid = uuid_lib.UUID(str(raw.get("uuid", "")))
@@ -183,7 +192,7 @@ def declaration_clean(
         person_id = int(raw.get("person") or raw.get("person_id") or 0)
     except (TypeError, ValueError):
         person_id = 0
-    if not 0 < person_id <= MAX_ID:
+    if not 0 < person_id <= MAX_ID and not person_from_link:
         errors["person"] = _("Choose the person.")
     temperature = _clean_temperature(raw.get("temperature"), errors)
     day = _clean_day(raw.get("day"), catalogue.today, errors)
@@ -393,6 +402,36 @@ def _stored_in_one_write(
     else:
         tally.insert_counted(row)
     return [Stored(row, True)]
+
+
+def first_declaration_through_link(
+    *, link_key: str, raw: dict[str, Any], today: dt.date
+) -> Stored | None:
+    """The phone's usual morning on PostgreSQL in one statement, the link's read included:
+    a valid, normal declaration of ``today`` (``raw``, its person left out) through the
+    live link ``link_key`` whose person has none of the day yet
+    (``tally.insert_counted_through_link``, committed by itself). None for anything else
+    (no such link, a declaration that is not valid, a retry, a correction, an abnormal one,
+    a constraint it breaks): the usual path (``declarations_submit``, after reading the
+    link) then answers it as always.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    catalogue = Catalogue.load(today)
+    data, _errors = declaration_clean(
+        raw, catalogue=catalogue, division_codes=_known_divisions([raw]), person_from_link=True
+    )
+    if data is None or data.day != today:
+        return None
+    row = _build(data, path="", catalogue=catalogue, proxy=None, current=True)
+    if row.status != Colour.GREEN:
+        return None
+    try:
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            stored = tally.insert_counted_through_link(row, link_key=link_key)
+    except IntegrityError:
+        return None
+    return Stored(row, True) if stored else None
 
 
 @transaction.atomic

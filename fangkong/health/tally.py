@@ -15,11 +15,12 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 
-from fangkong.core.bulk import insert_target, mark_saved, one_row_insert
+from fangkong.core.bulk import insert_fields, insert_target, mark_saved, one_row_insert
 from fangkong.core.prepared import fetch_all
+from fangkong.orgs.models import Person
 
 from . import subtree_tally
-from .models import Colour, DayTally, Declaration, Whereabouts
+from .models import Colour, DayTally, Declaration, PersonLink, Whereabouts
 
 COUNTS = (
     "declared",
@@ -117,6 +118,84 @@ def insert_counted(row: Declaration) -> None:
     mark_saved(row, pk)
 
 
+def insert_counted_through_link(row: Declaration, *, link_key: str) -> bool:
+    """PostgreSQL: the phone's first declaration of the day as one statement that also
+    reads the link. The row is INSERTed for the active person of the live link ``link_key``
+    if that person has no declaration of ``row.day`` yet, and counted in its day's tally;
+    the row then gets its key, person and path. False when nothing was stored (no such
+    link, or the day already has declarations); a violated constraint raises as usual.
+    """
+    assert connection.vendor == "postgresql", "one statement needs a data-modifying WITH"
+    deltas = Deltas()
+    deltas.add_row(row)
+    [((day, _path), totals)] = deltas.by_key.items()
+    _insert, values = one_row_insert(row)
+    fields = _link_insert_fields()
+    own = [
+        value
+        for field, value in zip(fields, values, strict=True)
+        if field.attname not in _LINK_COLUMNS_OF_ROW
+    ]
+    day_value, _path, *counts = _tally_params(day, "", totals)
+    params = [link_key, day_value, *own, day_value, *counts]
+    found = fetch_all(connection, _counted_link_insert_sql(), params)
+    if not found:
+        return False
+    [(pk, person_id, unit_path)] = found
+    row.person_id, row.unit_path = person_id, unit_path
+    mark_saved(row, pk)
+    return True
+
+
+# The declaration's columns that come from the link's person in the statement above.
+_LINK_COLUMNS_OF_ROW = ("person_id", "unit_path")
+
+
+def _link_insert_fields() -> list[Any]:
+    return insert_fields(Declaration)
+
+
+@functools.cache
+def _counted_link_insert_sql() -> str:
+    # Identifiers come from the models, values are parameters.
+    qn = connection.ops.quote_name
+
+    def col(model: Any, name: str) -> str:
+        return qn(model._meta.get_field(name).column)
+
+    links, people = qn(PersonLink._meta.db_table), qn(Person._meta.db_table)
+    declarations = qn(Declaration._meta.db_table)
+    person_id, path = col(Person, "id"), col(Person, "unit_path")
+    own_person, own_path = col(Declaration, "person"), col(Declaration, "unit_path")
+    link = (
+        f"SELECT p.{person_id} AS person_id, p.{path} AS unit_path FROM {links} l"  # noqa: S608
+        f" JOIN {people} p ON p.{person_id} = l.{col(PersonLink, 'person')}"
+        f" WHERE l.{col(PersonLink, 'key')} = %s AND l.{col(PersonLink, 'revoked_at')} IS NULL"
+        f" AND p.{col(Person, 'is_active')} AND NOT EXISTS (SELECT 1 FROM {declarations} d"
+        f" WHERE d.{own_person} = p.{person_id} AND d.{col(Declaration, 'day')} = %s)"
+    )
+    fields = _link_insert_fields()
+    selected = ", ".join(
+        f"link.{qn(field.attname)}" if field.attname in _LINK_COLUMNS_OF_ROW else "%s"
+        for field in fields
+    )
+    key = qn(Declaration._meta.pk.column)
+    target = insert_target(Declaration, fields, connection)
+    insert = (
+        f"INSERT INTO {target} SELECT {selected} FROM link"  # noqa: S608
+        f" RETURNING {key}, {own_person}, {own_path}"
+    )
+    tally_fields = [DayTally._meta.get_field(name) for name in ("day", "unit_path", *COUNTS)]
+    counts = ", ".join(["%s", f"new.{own_path}", *(["%s"] * len(COUNTS))])
+    tally_target = insert_target(DayTally, tally_fields, connection)
+    returned = ", ".join(f"(SELECT {name} FROM new)" for name in (key, own_person, own_path))  # noqa: S608
+    return (
+        f"WITH link AS ({link}), new AS ({insert})"  # noqa: S608
+        f" INSERT INTO {tally_target} SELECT {counts} FROM new {_counted_on_conflict()}"
+        f" RETURNING {returned}"
+    )
+
+
 @functools.cache
 def _counted_insert_sql(insert: str) -> str:
     # Both statements are built from the models' names; the values are parameters.
@@ -151,23 +230,27 @@ def _tally_params(day: dt.date, path: str, totals: list[int]) -> list[Any]:
 _UPSERTS: dict[tuple[int, str], str] = {}
 
 
+def _counted_on_conflict() -> str:
+    """A tally row that exists already adds the new counts to its own."""
+    table = connection.ops.quote_name(DayTally._meta.db_table)
+    increments = ", ".join(
+        f"{name} = {table}.{name} + excluded.{name}"
+        for name in map(connection.ops.quote_name, COUNTS)
+    )
+    return f"ON CONFLICT (day, unit_path) DO UPDATE SET {increments}"
+
+
 def _upsert_sql(rows: int, vendor: str) -> str:
     """The upsert of ``rows`` tallies, built once per size and vendor (the phone's submit
     writes one)."""
     sql = _UPSERTS.get((rows, vendor))
     if sql is None:
         fields = [DayTally._meta.get_field(name) for name in ("day", "unit_path", *COUNTS)]
-        table = connection.ops.quote_name(DayTally._meta.db_table)
-        increments = ", ".join(
-            f"{name} = {table}.{name} + excluded.{name}"
-            for name in map(connection.ops.quote_name, COUNTS)
-        )
         placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
         # Identifiers come from the model, values are parameters.
         values = ", ".join([placeholders] * rows)
         target = insert_target(DayTally, fields, connection)
-        sql = f"INSERT INTO {target} VALUES {values} ON CONFLICT (day, unit_path) DO UPDATE SET "  # noqa: S608
-        sql += increments
+        sql = f"INSERT INTO {target} VALUES {values} {_counted_on_conflict()}"  # noqa: S608
         if rows <= 16:  # the small ones repeat; a batch's long text is not worth keeping
             _UPSERTS[(rows, vendor)] = sql
     return sql

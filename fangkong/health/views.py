@@ -355,6 +355,9 @@ def _link_state(token: str) -> dict[str, Any]:
 def link_declare(request: HttpRequest, token: str) -> HttpResponse:
     """The shell's submit: one declaration as JSON, stored as the form's POST stores it."""
     today = timezone.localdate()
+    stored = _first_of_the_day(token, request.body, today)
+    if stored is not None:
+        return _private(_declared_json(stored))
     try:
         link, today_rows = selectors.link_with_day(token, today)  # the one read
     except NotFound:
@@ -369,9 +372,24 @@ def link_declare(request: HttpRequest, token: str) -> HttpResponse:
         if isinstance(exc, Throttled):
             response["Retry-After"] = str(max(1, exc.wait))
         return _private(response)
+    return _private(_declared_json(stored))
+
+
+def _first_of_the_day(token: str, body: bytes, today: dt.date) -> services.Stored | None:
+    """PostgreSQL's one statement for the usual morning (the link read inside it); None
+    for anything else, answered by the usual path with its own errors."""
+    try:
+        key = selectors.link_key(token)
+        raw = declaration_from_json(json_object(body), person_id=0)  # found as it is stored
+    except ApplicationError:
+        return None
+    return services.first_declaration_through_link(link_key=key, raw=raw, today=today)
+
+
+def _declared_json(stored: services.Stored) -> JsonResponse:
     # The answers come back as the state shows them, for the phone's copy of its state.
     answer = {**_stored_json(stored), "last": _answers_json(stored.declaration)}
-    return _private(JsonResponse(answer, status=201 if stored.created else 200))
+    return JsonResponse(answer, status=201 if stored.created else 200)
 
 
 def _day_label(day: dt.date) -> str:

@@ -113,7 +113,9 @@ _STATE_SCRIPT = re.compile(rb'<script id="link-state" type="application/json">(.
 
 
 def _inline_state(response) -> bytes:
-    return _STATE_SCRIPT.search(response.content).group(1)
+    found = _STATE_SCRIPT.search(response.content)
+    assert found is not None, "the page carries no state"
+    return found.group(1)
 
 
 def _without_state(response) -> bytes:
