@@ -404,6 +404,11 @@ def _stored_in_one_write(
     return [Stored(row, True)]
 
 
+def submits_in_one_statement() -> bool:
+    """Does this database store the usual morning in one statement (see below)?"""
+    return connection.vendor == "postgresql"
+
+
 def first_declaration_through_link(
     *, link_key: str, raw: dict[str, Any], today: dt.date
 ) -> Stored | None:
@@ -415,7 +420,7 @@ def first_declaration_through_link(
     a constraint it breaks): the usual path (``declarations_submit``, after reading the
     link) then answers it as always.
     """
-    if connection.vendor != "postgresql":
+    if not submits_in_one_statement():
         return None
     catalogue = Catalogue.load(today)
     data, _errors = declaration_clean(
