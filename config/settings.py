@@ -111,10 +111,14 @@ TEMPLATES = [
 ]
 
 # Database: SQLite (WAL) is the embedded default; PostgreSQL via DATABASE_URL.
+# How long a SQLite writer waits for another before "database is locked" (SQLite's busy
+# timeout, and the writers' lock of fangkong/core/sqlite).
+SQLITE_BUSY_SECONDS = 10
 SQLITE_OPTIONS = {
     "init_command": (
         # busy_timeout first, so that the journal_mode switch also waits for a lock
-        "PRAGMA busy_timeout=10000;PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
+        f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000};PRAGMA journal_mode=WAL;"
+        "PRAGMA synchronous=NORMAL;"
         # Read pages through a shared memory map and keep 64 MiB of them per connection:
         # at 178,000 people the phone path's index reads were read() calls otherwise
         # (9.7 -> 6.6 ms of CPU per declaration in process).

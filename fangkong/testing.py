@@ -161,3 +161,16 @@ def travel(day: str, hhmm: str = "09:00") -> Iterator[dt.datetime]:
     instant = at(day, hhmm)
     with time_machine.travel(instant, tick=False):
         yield instant
+
+
+def until_true(page: Any, expression: str, *, seconds: float = 10) -> None:
+    """Wait until ``expression``, which may give a promise, is truthy in ``page``.
+
+    Playwright's ``wait_for_function`` does not wait for a promise: a pending one is
+    already truthy. ``evaluate`` waits for it, so it is polled here instead.
+    """
+    for _ in range(int(seconds * 10)):
+        if page.evaluate(expression):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"never true in {seconds} s: {expression}")

@@ -345,7 +345,10 @@ def _link_state(token: str) -> dict[str, Any]:
             lookback,
         )
         % {"days": lookback},
-        "pass_url": _phone_pass_url(token),
+        "pass_url": _url_with_token("passes:phone", token),
+        # The page whose state this is: a page kept by an older service worker as the
+        # shell of every link must not show this person on another person's link.
+        "link": _url_with_token("health:link", token),
     }
     return state
 
@@ -405,17 +408,17 @@ def _day_label_in(language: str, day: dt.date) -> str:
     return date_format(day, "Y-m-d l")
 
 
-_PASS_URL_MARK = "--token--"
+_TOKEN_MARK = "--token--"
 
 
 @functools.cache
-def _phone_pass_url_pattern(script_prefix: str) -> str:
-    return reverse("passes:phone", args=[_PASS_URL_MARK])
+def _url_pattern(name: str, script_prefix: str) -> str:
+    return reverse(name, args=[_TOKEN_MARK])
 
 
-def _phone_pass_url(token: str) -> str:
-    """The person's pass page; its URL is resolved once per prefix (a token has no "/")."""
-    return _phone_pass_url_pattern(get_script_prefix()).replace(_PASS_URL_MARK, token)
+def _url_with_token(name: str, token: str) -> str:
+    """A URL of a token, resolved once per name and prefix (a token has no "/")."""
+    return _url_pattern(name, get_script_prefix()).replace(_TOKEN_MARK, token)
 
 
 def _link_refused(request: HttpRequest, *, json: bool = False) -> HttpResponse:

@@ -540,7 +540,13 @@
   }
 
   // A delivered declaration: the kept state shows it, and its answers for the next one tap.
+  // Its day may be later than the state's (a copy of an earlier day, a page left open
+  // overnight, an answer sent after midnight): the copy then moves on to that day.
   function stateAnswered(state, body) {
+    if (body.day > state.today) {
+      state.today = body.day;
+      state.today_label = "";
+    }
     if (body.day === state.today) {
       state.status = {
         uuid: body.uuid, day: body.day, status: body.status, status_label: body.status_label,
@@ -552,11 +558,15 @@
     keepState(state);
   }
 
+  // The state the page carries, if it is this link's: a page that an older service worker
+  // kept as the shell of every link carries someone else's (then the state is read).
   function inlineState() {
     var script = document.getElementById("link-state");
     if (!script) { return null; }
     try {
-      return { status: 200, body: JSON.parse(script.textContent), copy: false, inline: true };
+      var state = JSON.parse(script.textContent);
+      if (state.link !== location.pathname) { return null; }
+      return { status: 200, body: state, copy: false, inline: true };
     } catch (e) {
       return null;
     }

@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from playwright.sync_api import expect, sync_playwright
 
 from fangkong.accounts.roles import Role
-from fangkong.testing import CHROMIUM, CHROMIUM_ARGS, PASSWORD, PHONE, build_org
+from fangkong.testing import CHROMIUM, CHROMIUM_ARGS, PASSWORD, PHONE, build_org, until_true
 
 from .. import services
 from ..models import GateEvent
@@ -145,7 +145,7 @@ def test_a_shift_offline_is_recorded_exactly_once(
         _synced(page, 1)
         assert "1号门" in page.inner_text("#g-post")
         assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-        page.wait_for_function("caches.match('/guard/').then(Boolean)")
+        until_true(page, "caches.match('/guard/').then(Boolean)")
 
         # The network goes; the page is reloaded; twenty codes come to the gate.
         phone.set_offline(True)

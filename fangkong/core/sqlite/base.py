@@ -9,19 +9,27 @@ with 2 workers × 2 threads: 0.4 busy sleeps per declaration, 18 % of the two co
 Here every transaction of a database file first takes an exclusive ``flock`` on a file
 beside it (``<database>-writers.lock``), then begins (``BEGIN IMMEDIATE``, the settings'
 ``transaction_mode``), and lets the lock go when it commits, rolls back or closes. A
-writer that waits sleeps in the kernel and is woken the moment the lock is released. The
-lock is taken per connection (each has its own open file), so it orders the threads of a
-process as well as the processes of a machine; SQLite's own lock still guards the
-database, and its busy handler still serves any write made outside a transaction.
+writer that finds it taken tries again after 0.05, 0.1, 0.2 ... ms, at most 1 ms apart
+(a kernel wait with no time limit measured the same), and gives up after
+``settings.SQLITE_BUSY_SECONDS`` with "database is locked", as SQLite would: a stuck
+transaction makes writes fail, not every thread of every process wait. The lock is taken
+per connection (each has its own open file), so it orders the threads of a process as
+well as the processes of a machine; SQLite's own lock still guards the database, and its
+busy handler still serves any write made outside a transaction.
 
 An in-memory database (the tests') has one connection per process: it takes no lock.
 """
 
 import fcntl
 import os
+import time
 from typing import Any
 
+from django.conf import settings
+from django.db import OperationalError
 from django.db.backends.sqlite3 import base
+
+_FIRST_WAIT, _LONGEST_WAIT = 0.000_05, 0.001  # seconds between tries
 
 
 def writers_lock_path(database: Any) -> str:
@@ -39,7 +47,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self._writers_lock is None:
             path = writers_lock_path(self.settings_dict["NAME"])
             self._writers_lock = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o660)
-        fcntl.flock(self._writers_lock, fcntl.LOCK_EX)
+        _take(self._writers_lock, seconds=settings.SQLITE_BUSY_SECONDS)
         self._writing = True
         try:
             super()._start_transaction_under_autocommit()  # type: ignore[misc]
@@ -72,3 +80,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self._writing:
             self._writing = False
             fcntl.flock(self._writers_lock, fcntl.LOCK_UN)  # type: ignore[arg-type]
+
+
+def _take(lock: int, *, seconds: float) -> None:
+    """Take the writers' lock, trying again ever less often; give up after ``seconds``."""
+    wait, deadline = _FIRST_WAIT, time.monotonic() + seconds
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise OperationalError("database is locked") from None
+            time.sleep(wait)
+            wait = min(2 * wait, _LONGEST_WAIT)

@@ -8,7 +8,7 @@ waits and goes on the moment the first commits, rolls back or closes.
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from fangkong.core.audit import audit_record
 from fangkong.core.models import AuditLog
@@ -87,3 +87,31 @@ def test_many_writers_store_everything_without_a_busy_handler(tmp_path):
     with deployed_database(tmp_path):
         in_parallel(6, burst)
         assert AuditLog.objects.count() == 150
+
+
+def test_a_writer_gives_up_when_the_lock_is_held_past_the_busy_timeout(tmp_path, settings):
+    # A stuck transaction makes other writes fail as SQLite would, not wait for ever.
+    settings.SQLITE_BUSY_SECONDS = 0.2
+    first_writing, second_done = threading.Event(), threading.Event()
+    outcome: list[str] = []
+
+    def writer(n: int) -> None:
+        _without_busy_handler()
+        if n == 0:
+            with transaction.atomic():
+                _write("first")
+                first_writing.set()
+                second_done.wait(5)
+            return
+        first_writing.wait(5)
+        try:
+            with transaction.atomic():
+                _write("second")
+        except OperationalError as exc:
+            outcome.append(str(exc))
+        second_done.set()
+
+    with deployed_database(tmp_path):
+        in_parallel(2, writer)
+        assert outcome == ["database is locked"]
+        assert list(AuditLog.objects.values_list("action", flat=True)) == ["first"]

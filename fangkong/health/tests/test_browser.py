@@ -19,7 +19,7 @@ from fangkong.health import services
 from fangkong.health.models import Declaration
 from fangkong.health.selectors import link_token
 from fangkong.orgs.services import person_create
-from fangkong.testing import CHROMIUM, PASSWORD, build_org, valid_resident_id
+from fangkong.testing import CHROMIUM, PASSWORD, build_org, until_true, valid_resident_id
 
 from .factories import ZIBO_ZHANGDIAN, raw_declaration
 
@@ -254,6 +254,12 @@ def _zh(msgid: str) -> str:
         return gettext(msgid)
 
 
+# This link's state as the phone keeps it (a promise: see testing.until_true).
+STATE_COPY = (
+    "caches.open('fangkong-declare-states').then(c => c.match(location.pathname + 'state'))"
+)
+
+
 # The text of the shell the service worker keeps for every link.
 KEPT_SHELL = """caches.keys()
   .then(names => names.find(name => /^fangkong-declare-/.test(name) && !/-states$/.test(name)))
@@ -277,10 +283,7 @@ def test_the_link_opens_offline_and_an_answer_made_there_arrives_once(
     phone.goto(live_server.url + link)
     expect(phone.locator(".who")).to_contain_text("张*")
     assert phone.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    phone.wait_for_function(
-        "caches.open('fangkong-declare-states')"
-        ".then(cache => cache.match(location.pathname + 'state')).then(Boolean)"
-    )
+    until_true(phone, f"{STATE_COPY}.then(Boolean)")
     manifest = phone.evaluate("fetch('manifest.webmanifest').then(r => r.json())")
     assert manifest["start_url"] == "." and manifest["display"] == "standalone"
     # Opened again through the worker: what stands in for every link offline is still the
@@ -325,3 +328,33 @@ def test_the_link_opens_offline_and_an_answer_made_there_arrives_once(
     phone.wait_for_timeout(500)
     assert phone.evaluate(OUTBOX) == []
     assert mine.filter(day__gt=yesterday).count() == 1
+
+
+def test_a_revoked_link_drops_the_phones_copy_of_its_state(live_server, reference_data, phone):
+    org = build_org()
+    link = personal_link(org, org.person_a)
+    phone.goto(live_server.url + link)
+    expect(phone.locator(".who")).to_contain_text("张*")
+    assert phone.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    until_true(phone, f"{STATE_COPY}.then(Boolean)")
+    services.link_revoke(actor=org.user("grid_worker", org.group), person=org.person_a)
+    phone.reload()
+    expect(phone.locator("#link-missing")).to_be_visible()
+    until_true(phone, f"{STATE_COPY}.then(hit => !hit)")
+
+
+def test_a_page_carrying_another_links_state_shows_this_links_own(
+    live_server, reference_data, phone
+):
+    # What an older service worker may have kept as the shell of every link: person A's
+    # page. Opened at person B's link, the page reads B's state instead of showing A's.
+    org = build_org()
+    link_a, link_b = personal_link(org, org.person_a), personal_link(org, org.person_b)
+    page_a = phone.request.get(live_server.url + link_a).text()
+    phone.route(
+        live_server.url + link_b,
+        lambda route: route.fulfill(body=page_a, content_type="text/html; charset=utf-8"),
+    )
+    phone.goto(live_server.url + link_b)
+    expect(phone.locator(".who")).to_contain_text("李*")
+    assert "张*" not in phone.locator(".who").inner_text()

@@ -82,6 +82,7 @@ def test_the_link_opens_the_shared_shell_with_the_persons_state_in_one_read(clie
     state_a = json.loads(_inline_state(page_a))
     assert state_a == client.get(url_a + "state").json()  # the state its URL answers
     assert state_a["name"] == "张*" and json.loads(_inline_state(page_b))["name"] == "李*"
+    assert state_a["link"] == url_a  # the page whose state it is (static/js/declare.js)
     # Beside the state the bytes are the shared shell's, which names no one.
     shared = client.get(reverse("health:link_shell"))
     assert _without_state(page_a) == _without_state(page_b) == shared.content

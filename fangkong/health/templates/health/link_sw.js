@@ -99,9 +99,16 @@ self.addEventListener("fetch", function (event) {
   var path = url.pathname;
   if (LINK.test(path) && !url.search && request.mode === "navigate") {
     // The network's answer names the person: the shell kept at install stands in for it.
-    event.respondWith(networkFirst(request, function () { /* kept: the shell */ }, function () {
+    var opened = networkFirst(request, function () { /* kept: the shell */ }, function () {
       return kept(CACHE, SHELL);
-    }));
+    }).then(function (response) {
+      // A link that no longer works keeps nothing on the phone.
+      if (response.status === 404) {
+        caches.open(STATES).then(function (cache) { return cache.delete(path + "state"); });
+      }
+      return response;
+    });
+    event.respondWith(opened);
   } else if (STATE.test(path)) {
     var stored = networkFirst(request, keepAt(STATES, path), function () {
       return stateCopy(path);
