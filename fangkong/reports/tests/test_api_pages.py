@@ -164,3 +164,15 @@ def test_a_unit_with_nobody_expected_shows_no_rate(client, org, login_as):
     page = client.get(f"/reports/rollup/?unit={empty.pk}").content.decode()
     totals = page.split('id="totals"')[1].split("</section>")[0]
     assert "—" in totals and "0.0%" not in totals
+
+
+@pytest.mark.parametrize("day", ["0", "3.5954422946565456e-151", "20261129", "2026-1-5"])
+def test_a_day_that_is_not_yyyy_mm_dd_is_refused_not_read_as_a_unix_time(
+    client, org, login_as, day
+):
+    # pydantic reads a number as a Unix time: "0" would have been 1970-01-01.
+    login_as("viewer", org.group)
+    response = client.get(f"/api/v1/reports?day={day}")
+    assert response.status_code == 422
+    assert "YYYY-MM-DD" in response.content.decode()
+    assert client.get(f"/api/v1/reports?day={timezone.localdate()}").status_code == 200
