@@ -381,10 +381,11 @@ def _stored_in_one_write(
     day_read: DayRead,
 ) -> list[Stored] | None:
     """The phone's usual morning: the person's first declaration of the day, normal,
-    built before the write and stored with its tally in one write (``tally.insert_counted``:
-    one statement that commits by itself on PostgreSQL, a transaction of two on SQLite).
-    None when the day asks for more: a retry, a declaration to supersede, or an abnormal
-    one (its card opens in the same transaction)."""
+    built before the write and stored with its tally in a transaction of their two
+    statements (``tally.insert_counted``; on PostgreSQL the view's one statement,
+    ``first_declaration_through_link``, stored it unless a race intervened). None when
+    the day asks for more: a retry, a declaration to supersede, or an abnormal one (its
+    card opens in the same transaction)."""
     day, day_rows = day_read
     if len(cleaned) != 1 or cleaned[0].day != day:
         return None
@@ -396,11 +397,7 @@ def _stored_in_one_write(
     row = _build(data, path=path, catalogue=catalogue, proxy=proxy, current=True)
     if row.status != Colour.GREEN:
         return None
-    if connection.in_atomic_block and connection.vendor == "postgresql":
-        with transaction.atomic():  # a savepoint: a violation must not break the caller's
-            tally.insert_counted(row)
-    else:
-        tally.insert_counted(row)
+    tally.insert_counted(row)  # in a caller's transaction, a savepoint
     return [Stored(row, True)]
 
 

@@ -96,25 +96,21 @@ class Deltas:
 
 
 def insert_counted(row: Declaration) -> None:
-    """INSERT a new current declaration and count it in its day's tally, in one write.
+    """INSERT a new current declaration and count it in its day's tally, in a transaction
+    of the two statements and nothing else: every value is prepared before it begins, so
+    SQLite's write lock is held for the statements alone. A violation undoes both.
 
-    On PostgreSQL one statement (a data-modifying WITH): the phone's normal first
-    declaration of the day then needs no transaction of its own, one round trip instead
-    of four (BEGIN, the INSERT, the tally, COMMIT). On SQLite a transaction of the two
-    statements and nothing else: every value is prepared before it begins, so the write
-    lock is held for the statements alone. Either way a violation undoes both.
+    PostgreSQL's usual morning does not come here: ``insert_counted_through_link`` stores
+    it in one statement, the link's read included.
     """
     deltas = Deltas()
     deltas.add_row(row)
     [((day, path), totals)] = deltas.by_key.items()
     insert, values = one_row_insert(row)
     counts = _tally_params(day, path, totals)
-    if connection.vendor == "postgresql":
-        [(pk,)] = fetch_all(connection, _counted_insert_sql(insert), [*values, *counts])
-    else:
-        with transaction.atomic():
-            [(pk,)] = fetch_all(connection, insert, values)
-            fetch_all(connection, _upsert_sql(1, connection.vendor), counts)
+    with transaction.atomic():
+        [(pk,)] = fetch_all(connection, insert, values)
+        fetch_all(connection, _upsert_sql(1, connection.vendor), counts)
     mark_saved(row, pk)
 
 
@@ -194,13 +190,6 @@ def _counted_link_insert_sql() -> str:
         f" INSERT INTO {tally_target} SELECT {counts} FROM new {_counted_on_conflict()}"
         f" RETURNING {returned}"
     )
-
-
-@functools.cache
-def _counted_insert_sql(insert: str) -> str:
-    # Both statements are built from the models' names; the values are parameters.
-    upsert = _upsert_sql(1, "postgresql")
-    return f"WITH new AS ({insert}) {upsert} RETURNING (SELECT id FROM new)"  # noqa: S608
 
 
 def current_rows(declarations: QuerySet[Declaration]) -> list[tuple[Any, ...]]:
