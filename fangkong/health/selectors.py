@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import router
 from django.db.models import (
     Case,
     Exists,
@@ -86,6 +87,11 @@ def _columns(model: type[Model], prefix: str = "") -> list[str]:
     return [prefix + field.attname for field in model._meta.concrete_fields]
 
 
+def _subset(model: type[Model], names: set[str]) -> list[str]:
+    """``names`` in the model's column order (which Model.from_db expects)."""
+    return [name for name in _columns(model) if name in names]
+
+
 _LINK_COLUMNS = _columns(PersonLink)
 _PERSON_COLUMNS = _columns(Person, "person__")
 # What OrgUnit.place reads of the unit and each ancestor it may name (in the model's order,
@@ -145,32 +151,48 @@ def _link_from_row(row: Sequence[Any], *, with_place: bool) -> PersonLink:
     return link
 
 
-def link_with_latest(token: str) -> tuple[PersonLink, Declaration | None]:
-    """The phone's state in one read: the live link (its person and the unit's place, as
-    ``link_from_token(with_place=True)``) and the person's latest current declaration.
+def person_with_latest(token: str) -> tuple[Person, Declaration | None]:
+    """The phone's state in one read: the live link's active person (the name and the
+    unit's place) and the person's latest current declaration (the columns the page shows:
+    ``STATE_COLUMNS``; any other is deferred and would cost a read).
 
     The read starts from the declaration, so a person who never declared gets a second
     read, of the link alone; every morning but the first, one read.
     """
-    rows = _LATEST_WITH_LINK.rows(link_key(token))
+    rows = _LATEST_WITH_PERSON.rows(link_key(token))
     if not rows:
-        return link_from_token(token, with_place=True), None
+        return link_from_token(token, with_place=True).person, None
     row = rows[0]
-    declaration = _declaration_from_row(row)
-    return _link_from_row(row[_DECLARATION_WIDTH:], with_place=True), declaration
+    width = len(STATE_COLUMNS)
+    declaration = Declaration.from_db(router.db_for_read(Declaration), STATE_COLUMNS, row[:width])
+    place = width + len(_STATE_PERSON_COLUMNS)
+    person = Person.from_db(router.db_for_read(Person), _STATE_PERSON_COLUMNS, row[width:place])
+    person.unit = _unit_with_ancestors(row[place:])
+    return person, declaration
 
 
 def link_with_day(token: str, day: dt.date) -> tuple[PersonLink, list[Declaration]]:
-    """The phone's submit in one read: the live link with its person (as
-    ``link_from_token``) and every declaration of the person's ``day``, current or not
-    (a retry, the one to supersede, the daily limit)."""
+    """The phone's submit in one read: the live link with its person (the columns the
+    submit uses: ``_SUBMIT_PERSON_COLUMNS``; the others are deferred) and every declaration
+    of the person's ``day``, current or not (a retry, the one to supersede, the daily
+    limit)."""
     rows = _LINK_WITH_DAY.rows(link_key(token), day)
     if not rows:
         raise NotFound()
-    link = _link_from_row(rows[0], with_place=False)
-    start = len(_LINK_COLUMNS) + len(_PERSON_COLUMNS)
+    row = rows[0]
+    person_at = len(_SUBMIT_LINK_COLUMNS)
+    start = person_at + len(_SUBMIT_PERSON_COLUMNS)
+    link = PersonLink.from_db(router.db_for_read(PersonLink), _SUBMIT_LINK_COLUMNS, row[:person_at])
+    link.person = Person.from_db(
+        router.db_for_read(Person), _SUBMIT_PERSON_COLUMNS, row[person_at:start]
+    )
     declarations = [instance(Declaration, row[start:]) for row in rows if row[start] is not None]
     return link, declarations
+
+
+# What the submit uses of the link and its person (services._people_for, the view).
+_SUBMIT_LINK_COLUMNS = _subset(PersonLink, {"id", "person_id", "key", "revoked_at"})
+_SUBMIT_PERSON_COLUMNS = _subset(Person, {"id", "unit_id", "unit_path", "is_active"})
 
 
 def _link_with_day_read(key: str, day: dt.date) -> QuerySet[PersonLink, tuple[Any, ...]]:
@@ -179,8 +201,8 @@ def _link_with_day_read(key: str, day: dt.date) -> QuerySet[PersonLink, tuple[An
         _live_link(key)
         .annotate(of_day=day_rows)
         .values_list(
-            *_LINK_COLUMNS,
-            *_person_columns(with_place=False),
+            *_SUBMIT_LINK_COLUMNS,
+            *("person__" + name for name in _SUBMIT_PERSON_COLUMNS),
             *("of_day__" + column for column in _DECLARATION_COLUMNS),
         )
     )
@@ -253,7 +275,6 @@ def _declaration_from_row(row: Sequence[Any]) -> Declaration:
 
 _DECLARATION_COLUMNS = _columns(Declaration)
 _LATEST_COLUMNS = [*_DECLARATION_COLUMNS, *_columns(Division, "division__")]
-_DECLARATION_WIDTH = len(_LATEST_COLUMNS)
 _LATEST = Prepared(
     lambda person_id: (
         Declaration.objects.filter(person_id=person_id, is_current=True)
@@ -264,13 +285,34 @@ _LATEST = Prepared(
 )
 
 
-def _latest_with_link(key: str) -> QuerySet[Declaration, tuple[Any, ...]]:
-    """The latest current declaration of the live link's active person, with the columns of
-    ``_link_read(key, with_place=True)`` after its own (the link is found by its key)."""
-    link_columns = [
-        *("person__links__" + column for column in _LINK_COLUMNS),
-        *_person_columns(with_place=True),  # from the declaration's person: the same names
-    ]
+# What the link's page shows of the latest declaration (views._status_json, _answers_json).
+STATE_COLUMNS = _subset(
+    Declaration,
+    {
+        "id",
+        "uuid",
+        "person_id",
+        "day",
+        "status",
+        "reasons",
+        "created_at",
+        "temperature",
+        "symptoms",
+        "division_id",
+        "whereabouts",
+        "contact",
+        "risk_area_stay",
+        "test_result",
+    },
+)
+_STATE_PERSON_COLUMNS = _subset(Person, {"id", "name"})
+
+
+def _latest_with_person(key: str) -> QuerySet[Declaration, tuple[Any, ...]]:
+    """The latest current declaration of the live link's active person (its
+    ``STATE_COLUMNS``), then the person's name and the unit's place; the link is found by
+    its key and gives nothing more."""
+    place = _person_columns(with_place=True)[len(_PERSON_COLUMNS) :]
     return (
         Declaration.objects.filter(
             person__links__key=key,
@@ -279,11 +321,13 @@ def _latest_with_link(key: str) -> QuerySet[Declaration, tuple[Any, ...]]:
             is_current=True,
         )
         .order_by("-day")
-        .values_list(*_LATEST_COLUMNS, *link_columns)[:1]
+        .values_list(
+            *STATE_COLUMNS, *("person__" + name for name in _STATE_PERSON_COLUMNS), *place
+        )[:1]
     )
 
 
-_LATEST_WITH_LINK = Prepared(_latest_with_link, PersonLink._meta.get_field("key"))
+_LATEST_WITH_PERSON = Prepared(_latest_with_person, PersonLink._meta.get_field("key"))
 _LINK_WITH_DAY = Prepared(
     _link_with_day_read, PersonLink._meta.get_field("key"), Declaration._meta.get_field("day")
 )

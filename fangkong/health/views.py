@@ -324,8 +324,7 @@ def link_state(request: HttpRequest, token: str) -> HttpResponse:
 def _link_state(token: str) -> dict[str, Any]:
     """What the shell shows the person: one read (the latest declaration with the link,
     the person and the unit's place); NotFound for a link that opens nothing."""
-    link, latest = selectors.link_with_latest(token)  # today's is the latest
-    person = link.person
+    person, latest = selectors.person_with_latest(token)  # today's is the latest
     today = timezone.localdate()
     todays = latest if latest is not None and latest.day == today else None
     lookback = selectors.catalogue.get().profile.lookback_days

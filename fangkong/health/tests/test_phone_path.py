@@ -84,6 +84,10 @@ def test_the_page_and_the_one_tap_cost_four_statements(client, org):
     # (tally.insert_counted_through_link).
     submit = 1 if connection.vendor == "postgresql" else 3
     assert len(statements(submitted)) == submit, statements(submitted)
+    # Neither reads the person's ID number or phone: the page shows a masked name and the
+    # unit, the submit needs the unit (the reads name their columns).
+    for sql in statements(opened) + statements(submitted):
+        assert "id_number" not in sql and '"phone"' not in sql, sql
     today = timezone.localdate()
     assert DayTally.objects.filter(day=today).get(unit_path=org.person_a.unit_path).declared == 1
     # The answer carries what the state would now show, so the phone reads nothing again.
