@@ -119,10 +119,12 @@ SQLITE_OPTIONS = {
         # busy_timeout first, so that the journal_mode switch also waits for a lock
         f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000};PRAGMA journal_mode=WAL;"
         "PRAGMA synchronous=NORMAL;"
-        # Read pages through a shared memory map and keep 64 MiB of them per connection:
-        # at 178,000 people the phone path's index reads were read() calls otherwise
-        # (9.7 -> 6.6 ms of CPU per declaration in process).
-        "PRAGMA mmap_size=1073741824;PRAGMA cache_size=-65536;"
+        # Keep 64 MiB of pages per connection, read with read() rather than a memory map:
+        # the map must grow whenever a checkpoint grows the file, and every process then
+        # faults its pages in again. With four connections writing the phone path cost
+        # 2.10-2.66 ms of CPU per declaration with a 1 GiB map, 1.86-2.30 without, in six
+        # alternations (BENCHMARKS.md phone_peak, sixth round).
+        "PRAGMA mmap_size=0;PRAGMA cache_size=-65536;"
         # Copy the WAL back every 10,000 pages (40 MiB) rather than 1,000: a page written
         # again meanwhile is copied once. Over 800 declarations 21 % of the WAL's pages are
         # distinct, over 80 of them 35 %: 0.1 ms less CPU per declaration. The file is

@@ -71,7 +71,13 @@ def test_a_sqlite_file_opens_in_wal_with_the_long_checkpoint_interval(tmp_path):
         database.executescript(settings.SQLITE_OPTIONS["init_command"])
         read = {
             pragma: database.execute(f"PRAGMA {pragma}").fetchone()[0]
-            for pragma in ("journal_mode", "synchronous", "wal_autocheckpoint", "busy_timeout")
+            for pragma in (
+                "journal_mode",
+                "synchronous",
+                "wal_autocheckpoint",
+                "busy_timeout",
+                "mmap_size",
+            )
         }
     finally:
         database.close()
@@ -80,6 +86,7 @@ def test_a_sqlite_file_opens_in_wal_with_the_long_checkpoint_interval(tmp_path):
         "synchronous": 1,  # NORMAL
         "wal_autocheckpoint": 10000,
         "busy_timeout": 10000,
+        "mmap_size": 0,  # read(), not a map that every checkpoint makes grow (settings)
     }
 
 
