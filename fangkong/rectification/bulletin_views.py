@@ -32,11 +32,16 @@ CONTENT_TYPES = {"pdf": "application/pdf", "xlsx": XLSX}
 FIGURES = ("new", "closed", "accepted", "on_time", "overdue")
 
 
-def _post_and_report(request: HttpRequest, action: Any) -> Any:
-    """Run ``action()``; show its message, or the problem it raised, on the next page."""
+def _post_and_report(request: HttpRequest, action: Any, *, at_field: bool = False) -> Any:
+    """Run ``action()``; show its message, or the problem it raised, on the next page.
+
+    ``at_field``: invalid input is raised for the caller to show at its field, with what
+    was typed (a message on the next page would lose the text)."""
     try:
         result, message = action()
     except (InvalidInput, Conflict, PermissionDenied) as exc:
+        if at_field and isinstance(exc, InvalidInput):
+            raise
         messages.error(request, exc.as_text())
         return None
     messages.success(request, message)
@@ -106,7 +111,13 @@ def _generate(request: HttpRequest) -> tuple[Bulletin, str]:
 @renders_app_errors
 def bulletin_page(request: HttpRequest, bulletin_id: int) -> HttpResponse:
     """One version: its figures as tables, the red list, the ranking, and its actions."""
-    bulletin = bulletins.bulletin_get(request.user, bulletin_id)
+    return _bulletin_page(request, bulletins.bulletin_get(request.user, bulletin_id))
+
+
+def _bulletin_page(
+    request: HttpRequest, bulletin: Bulletin, *, typed: str | None = None, error: str = ""
+) -> HttpResponse:
+    """The page; ``typed`` and ``error``: a paragraph refused, shown again at its field."""
     context = bulletins.paper_context(bulletin)
     office = scope_for(request.user, Perm.SUPERVISE).covers(bulletin.unit_path)
     versions = list(bulletins.versions_of(bulletin))
@@ -124,7 +135,10 @@ def bulletin_page(request: HttpRequest, bulletin_id: int) -> HttpResponse:
             "is_draft": bulletin.status == Bulletin.Status.DRAFT,
             "is_signed": bulletin.status == Bulletin.Status.SIGNED,
             "max_preface": bulletins.MAX_PREFACE,
+            "preface_value": bulletin.preface if typed is None else typed,
+            "preface_error": error,
         },
+        status=400 if error else 200,
     )
 
 
@@ -137,7 +151,13 @@ def bulletin_action(request: HttpRequest, bulletin_id: int, action: str) -> Http
     handler = _ACTIONS.get(action)
     if handler is None:
         raise NotFound()
-    result = _post_and_report(request, lambda: handler(request, bulletin))
+    try:
+        result = _post_and_report(
+            request, lambda: handler(request, bulletin), at_field=action == "preface"
+        )
+    except InvalidInput as exc:  # the paragraph, shown again as typed with the problem
+        typed = request.POST.get("preface", "")
+        return _bulletin_page(request, bulletin, typed=typed, error=exc.as_text())
     target = result if isinstance(result, Bulletin) else bulletin
     return redirect("rectification:bulletin", bulletin_id=target.pk)
 

@@ -267,6 +267,22 @@ def test_downloads_are_audited_and_bad_input_is_answered_clearly(client, org, lo
     assert client.get(f"/rectification/bulletins/{made.pk}/bulletin.pdf").status_code == 404
 
 
+def test_a_paragraph_too_long_is_refused_at_its_field_with_the_text_kept(client, org, login_as):
+    # The textarea's maxlength stops a browser; a pasted text or another client is not.
+    week_of_problems(org)
+    made = generate(org)
+    typed = "各单位要高度重视整改工作。" * 400  # 5,200 characters
+    with time_machine.travel(MONDAY_MORNING, tick=False):
+        login_as("supervisor")
+        response = client.post(f"/rectification/bulletins/{made.pk}/preface/", {"preface": typed})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="preface-error"' in page and "5000" in page  # the problem, at the field
+    assert f">{typed}</textarea>" in page  # what was typed is still there to shorten
+    made.refresh_from_db()
+    assert made.preface == ""
+
+
 def test_signed_bulletin_helper_for_the_matrix(org):
     signed = signed_bulletin(org)
     assert signed.status == Bulletin.Status.SIGNED and signed.pdf and signed.xlsx
