@@ -36,12 +36,17 @@
     });
   });
   var search = document.getElementById("scan-q");
+  var noMatch = document.getElementById("scan-nomatch");
   if (search) {
     search.addEventListener("input", function () {
       var words = search.value.trim();
+      var shown = 0;
       document.querySelectorAll(".service-choice").forEach(function (button) {
         button.hidden = words !== "" && button.dataset.name.indexOf(words) === -1;
+        if (!button.hidden) { shown += 1; }
       });
+      // Typing a word that matches nothing says so, as the search button's answer does.
+      if (noMatch) { noMatch.hidden = shown > 0; }
     });
   }
 })();

@@ -26,7 +26,7 @@ from django_q.worker import worker
 from PIL import Image
 
 from fangkong.evaluation import services
-from fangkong.evaluation.models import BadReview, Channel, Rating
+from fangkong.evaluation.models import BadReview, Channel, Offering, Rating, Service
 from fangkong.notify.models import ChannelKind, Event
 from fangkong.notify.services import channel_create, subscription_create
 from fangkong.notify.testing import RobotServer
@@ -94,6 +94,24 @@ def _decoded(url: str) -> str:
     png.seek(0)
     [code] = zxingcpp.read_barcodes(Image.open(png))
     return code.text
+
+
+def test_typing_a_word_no_service_matches_says_so(live_server, reference_data, phone):
+    # With more than SEARCH_FROM services the scan page filters the list as one types.
+    org = build_org()
+    c = build_centre(org)
+    for number in range(10):
+        service = Service.objects.create(code=f"GA{number:03d}", name=f"户籍业务{number}")
+        Offering.objects.create(service=service, unit=c.station, unit_path=c.station.path)
+    badge = services.badge_issue(actor=c.head, unit=c.station, staff=c.staff)
+    phone.goto(live_server.url + f"/e/b/{services.badge_token(badge)}/")
+    no_match = phone.locator("#scan-nomatch")
+    assert no_match.is_hidden()
+    phone.fill("#scan-q", "公积金")
+    assert no_match.is_visible() and "没有匹配的事项" in no_match.inner_text()
+    assert phone.locator(".service-choice:visible").count() == 0
+    phone.fill("#scan-q", "户籍")
+    assert no_match.is_hidden() and phone.locator(".service-choice:visible").count() == 10
 
 
 def test_a_badge_scanned_on_a_phone_and_rated_very_dissatisfied_alerts_the_robot(
