@@ -3,6 +3,7 @@ its preview and all-or-nothing commit), windows, staff (leaving revokes the badg
 codes and their printable PDF, jurisdiction profiles and tag versions."""
 
 import io
+import re
 
 import openpyxl
 import pytest
@@ -12,7 +13,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from fangkong.core.models import AuditLog
-from fangkong.evaluation import services
+from fangkong.evaluation import selectors, services
 from fangkong.evaluation.badge_pdf import INSTRUCTION, badge_qr_png, badge_url
 from fangkong.evaluation.models import Badge, Offering, Profile, Service, Staff, TagSet, Window
 
@@ -188,6 +189,10 @@ def test_badges_are_issued_revoked_with_audit_and_scoped(client, org):
     assert Badge.objects.filter(channel="account", holder="station").count() == 1
     listed = client.get(f"/evaluation/admin/badges/?unit={c.station.pk}")
     assert listed.context["page_obj"].paginator.count == 3
+    # Each row opens the page its code leads to, as a citizen who scans it sees it.
+    scan_links = re.findall(r'<a href="([^"]+)"[^>]*data-scan>', listed.content.decode())
+    assert sorted(scan_links) == sorted(selectors.badge_path(b) for b in Badge.objects.all())
+    assert all(client.get(link).status_code == 200 for link in scan_links)
     badge = Badge.objects.get(holder="staff")
     client.post(f"/evaluation/admin/badges/{badge.pk}/revoke/")
     badge.refresh_from_db()
