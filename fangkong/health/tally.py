@@ -126,7 +126,7 @@ def insert_counted_through_link(row: Declaration, *, link_key: str) -> bool:
     deltas.add_row(row)
     [((day, _path), totals)] = deltas.by_key.items()
     _insert, values = one_row_insert(row)
-    fields = _link_insert_fields()
+    fields = insert_fields(Declaration)
     own = [
         value
         for field, value in zip(fields, values, strict=True)
@@ -145,10 +145,6 @@ def insert_counted_through_link(row: Declaration, *, link_key: str) -> bool:
 
 # The declaration's columns that come from the link's person in the statement above.
 _LINK_COLUMNS_OF_ROW = ("person_id", "unit_path")
-
-
-def _link_insert_fields() -> list[Any]:
-    return insert_fields(Declaration)
 
 
 @functools.cache
@@ -170,7 +166,7 @@ def _counted_link_insert_sql() -> str:
         f" AND p.{col(Person, 'is_active')} AND NOT EXISTS (SELECT 1 FROM {declarations} d"
         f" WHERE d.{own_person} = p.{person_id} AND d.{col(Declaration, 'day')} = %s)"
     )
-    fields = _link_insert_fields()
+    fields = insert_fields(Declaration)
     selected = ", ".join(
         f"link.{qn(field.attname)}" if field.attname in _LINK_COLUMNS_OF_ROW else "%s"
         for field in fields

@@ -322,8 +322,9 @@ def link_state(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _link_state(token: str) -> dict[str, Any]:
-    """What the shell shows the person: one read (the latest declaration with the link,
-    the person and the unit's place); NotFound for a link that opens nothing."""
+    """What the shell shows the person: one read (``selectors.person_with_latest``: the
+    latest declaration, the person's name and the unit's place); NotFound for a link that
+    opens nothing."""
     person, latest = selectors.person_with_latest(token)  # today's is the latest
     today = timezone.localdate()
     todays = latest if latest is not None and latest.day == today else None

@@ -30,11 +30,10 @@ def _write(action: str) -> None:
     audit_record(actor=None, action=action)
 
 
-def _second_writer_waits_for(end_first) -> list[str]:
-    """Thread 0 writes and holds its transaction until thread 1 is waiting, then ends it
-    with ``end_first``; thread 1 writes as soon as it can. Return the order of events."""
-    events: list[str] = []
-    first_writing, second_started = threading.Event(), threading.Event()
+def _two_writers(hold_first, write_second) -> None:
+    """Thread 0 writes and runs ``hold_first`` inside its transaction; thread 1 runs
+    ``write_second`` once the first is writing."""
+    first_writing = threading.Event()
 
     def writer(n: int) -> None:
         _without_busy_handler()
@@ -42,18 +41,33 @@ def _second_writer_waits_for(end_first) -> list[str]:
             with transaction.atomic():
                 _write("first")
                 first_writing.set()
-                second_started.wait(5)
-                threading.Event().wait(0.2)  # the second is now queued, not failing
-                events.append("first ends")
-                end_first()
+                hold_first()
             return
         first_writing.wait(5)
+        write_second()
+
+    in_parallel(2, writer)
+
+
+def _second_writer_waits_for(end_first) -> list[str]:
+    """The first holds its transaction until the second is waiting, then ends it with
+    ``end_first``; the second writes as soon as it can. Return the order of events."""
+    events: list[str] = []
+    second_started = threading.Event()
+
+    def hold() -> None:
+        second_started.wait(5)
+        threading.Event().wait(0.2)  # the second is now queued, not failing
+        events.append("first ends")
+        end_first()
+
+    def second() -> None:
         second_started.set()
         with transaction.atomic():
             _write("second")
         events.append("second wrote")
 
-    in_parallel(2, writer)
+    _two_writers(hold, second)
     return events
 
 
@@ -92,18 +106,10 @@ def test_many_writers_store_everything_without_a_busy_handler(tmp_path):
 def test_a_writer_gives_up_when_the_lock_is_held_past_the_busy_timeout(tmp_path, settings):
     # A stuck transaction makes other writes fail as SQLite would, not wait for ever.
     settings.SQLITE_BUSY_SECONDS = 0.2
-    first_writing, second_done = threading.Event(), threading.Event()
+    second_done = threading.Event()
     outcome: list[str] = []
 
-    def writer(n: int) -> None:
-        _without_busy_handler()
-        if n == 0:
-            with transaction.atomic():
-                _write("first")
-                first_writing.set()
-                second_done.wait(5)
-            return
-        first_writing.wait(5)
+    def second() -> None:
         try:
             with transaction.atomic():
                 _write("second")
@@ -112,6 +118,6 @@ def test_a_writer_gives_up_when_the_lock_is_held_past_the_busy_timeout(tmp_path,
         second_done.set()
 
     with deployed_database(tmp_path):
-        in_parallel(2, writer)
+        _two_writers(lambda: second_done.wait(5), second)
         assert outcome == ["database is locked"]
         assert list(AuditLog.objects.values_list("action", flat=True)) == ["first"]
