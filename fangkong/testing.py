@@ -174,3 +174,24 @@ def until_true(page: Any, expression: str, *, seconds: float = 10) -> None:
             return
         page.wait_for_timeout(100)
     raise AssertionError(f"never true in {seconds} s: {expression}")
+
+
+def read_qr_codes(image: Any) -> list[str]:
+    """The texts of the QR codes in ``image`` (PNG bytes, a path, a file or a PIL image).
+
+    Only QR codes are looked for, as a pass or badge scanner does: with every format
+    allowed the decoder now and then also "finds" a short 1D barcode in a QR code's
+    modules (a pass's text changes with the clock, so the tests failed some hours only).
+    """
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    if isinstance(image, bytes):
+        image = io.BytesIO(image)
+    if not isinstance(image, Image.Image):
+        image = Image.open(image)
+    only_qr = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    results = zxingcpp.read_barcodes(image, formats=only_qr)
+    return [result.text for result in results]

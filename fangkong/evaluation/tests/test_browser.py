@@ -16,21 +16,19 @@ from pathlib import Path
 
 import pytest
 import segno
-import zxingcpp
 from django.db import connections
 from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.monitor import monitor
 from django_q.pusher import pusher
 from django_q.worker import worker
-from PIL import Image
 
 from fangkong.evaluation import services
 from fangkong.evaluation.models import BadReview, Channel, Offering, Rating, Service
 from fangkong.notify.models import ChannelKind, Event
 from fangkong.notify.services import channel_create, subscription_create
 from fangkong.notify.testing import RobotServer
-from fangkong.testing import CHROMIUM, PASSWORD, PHONE, build_org
+from fangkong.testing import CHROMIUM, PASSWORD, PHONE, build_org, read_qr_codes
 
 from .helpers import build_centre
 
@@ -92,8 +90,8 @@ def _decoded(url: str) -> str:
     png = io.BytesIO()
     segno.make(url, error="m").save(png, kind="png", scale=6, border=4)
     png.seek(0)
-    [code] = zxingcpp.read_barcodes(Image.open(png))
-    return code.text
+    [code] = read_qr_codes(png)
+    return code
 
 
 def test_typing_a_word_no_service_matches_says_so(live_server, reference_data, phone):
