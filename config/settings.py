@@ -33,6 +33,7 @@ else:
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 DEBUG = os.environ.get("DEBUG", "0" if PRODUCTION else "1") == "1" and ENV != "test"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "fangkong.core.views.csrf_failure"  # in the user's language
 
 INSTALLED_APPS = [
     "django.contrib.admin",

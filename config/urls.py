@@ -5,11 +5,17 @@ from django.urls import include, path, register_converter
 
 from fangkong.accounts.views import jobs, schedule_run
 from fangkong.api.api import api
+from fangkong.core import views as core_views
 from fangkong.core.converters import ObjectIdConverter
 from fangkong.core.views import favicon, healthz
 from fangkong.reports.views import home
 
 register_converter(ObjectIdConverter, "id")  # before the apps' urls.py are included
+# Error answers in the user's language (fangkong/core/views.py), not Django's English pages.
+handler400 = core_views.bad_request
+handler403 = core_views.permission_denied
+handler404 = core_views.page_not_found
+handler500 = core_views.server_error  # 503 when SQLite was only busy; else templates/500.html
 
 urlpatterns = [
     path("", home, name="home"),

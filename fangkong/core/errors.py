@@ -101,6 +101,16 @@ class Throttled(ApplicationError):
         self.wait = wait  # seconds, sent as Retry-After
 
 
+class Busy(ApplicationError):
+    """The database could not take the write in time (SQLite's writers' queue gave up):
+    nothing was stored, and the same request will go through a moment later."""
+
+    code = "busy"
+    status = 503
+    default_message = _("The system is busy and nothing was saved. Please try again in a moment.")
+    wait = 2  # seconds, sent as Retry-After
+
+
 def validation_detail(error: Any) -> Any:
     """Turn a Django ValidationError into a JSON-friendly detail."""
     if hasattr(error, "message_dict"):

@@ -1,9 +1,16 @@
-from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
+import sys
+
+from django.db import OperationalError
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.templatetags.static import static
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .errors import ApplicationError, Busy, NotFound, PermissionDenied
 from .health import database_health, queue_health
+from .web import error_json, error_page, wants_json
 
 
 @never_cache
@@ -21,3 +28,51 @@ def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
     The address is looked up per request, so a hashed static name (production) is right.
     """
     return HttpResponsePermanentRedirect(static("img/favicon.svg"))
+
+
+# Django's own error answers (an address nothing serves, a refused request, an expired
+# form) as the app's other errors: the error page in the user's language, or the JSON
+# error body for a client that asked for JSON. Django's defaults are English pages.
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _error(
+        request,
+        NotFound(_("This page does not exist: its address may be mistyped or out of date.")),
+    )
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _error(request, PermissionDenied())
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _error(request, ApplicationError())
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent after its page expired (signed out meanwhile, or its cookie gone)."""
+    expired = _("This form has expired. Go back, reload the page and send it again.")
+    return _error(request, PermissionDenied(expired))
+
+
+def _error(request: HttpRequest, error: ApplicationError) -> HttpResponse:
+    return error_json(error) if wants_json(request) else error_page(request, error)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page (templates/500.html), or 503 with Retry-After when the database was
+    only busy: a SQLite writer that waited ``SQLITE_BUSY_SECONDS`` for the others gives up
+    with "database is locked", its transaction undone. Django calls this while handling
+    the view's exception, so ``sys.exc_info()`` is that exception.
+    """
+    if not _database_busy(sys.exc_info()[1]):
+        return defaults.server_error(request)
+    error = Busy()
+    response = _error(request, error)
+    response["Retry-After"] = str(error.wait)
+    return response
+
+
+def _database_busy(exc: BaseException | None) -> bool:
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc)

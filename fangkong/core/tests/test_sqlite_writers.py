@@ -6,12 +6,17 @@ waits and goes on the moment the first commits, rolls back or closes.
 """
 
 import threading
+import uuid
 
 import pytest
 from django.db import OperationalError, connection, transaction
+from django.urls import reverse
 
 from fangkong.core.audit import audit_record
 from fangkong.core.models import AuditLog
+from fangkong.health import services
+from fangkong.health.models import Declaration
+from fangkong.health.selectors import link_token
 
 from .parallel import deployed_database, in_parallel
 
@@ -121,3 +126,46 @@ def test_a_writer_gives_up_when_the_lock_is_held_past_the_busy_timeout(tmp_path,
         _two_writers(lambda: second_done.wait(5), second)
         assert outcome == ["database is locked"]
         assert list(AuditLog.objects.values_list("action", flat=True)) == ["first"]
+
+
+def test_a_phone_submit_that_waits_past_the_busy_timeout_is_told_to_send_again(
+    tmp_path, settings, client, reference_data, org
+):
+    # The morning's writers queue; one that waits too long stores nothing and answers 503
+    # with Retry-After in the phone's language (its outbox sends it again), not a 500.
+    settings.SQLITE_BUSY_SECONDS = 0.2
+    link = services.link_issue(actor=org.user("grid_worker", org.group), person=org.person_a)
+    url = reverse("health:link", args=[link_token(link)]) + "declare"
+    body = {
+        "uuid": str(uuid.uuid4()),
+        "temperature": "36.5",
+        "symptoms": [],
+        "division": "370303",
+        "whereabouts": "at_post",
+        "contact": "none",
+        "risk_area_stay": False,
+        "test_result": "none",
+    }
+    client.get(url.removesuffix("declare"))  # the morning's memos are loaded
+    client.raise_request_exception = False  # answered by the site's error handler
+    answers = []
+    answered = threading.Event()
+
+    def submit() -> None:
+        answers.append(
+            client.post(url, body, content_type="application/json", HTTP_ACCEPT="application/json")
+        )
+        answered.set()
+
+    with deployed_database(tmp_path):
+        _two_writers(lambda: answered.wait(5), submit)
+        [answer] = answers
+        assert answer.status_code == 503, answer.content.decode()
+        assert answer["Retry-After"] == "2"
+        assert answer.json()["code"] == "busy"
+        assert answer.json()["message"] == "系统繁忙，未保存。请稍后再试。"
+        assert not Declaration.objects.filter(person=org.person_a).exists()
+        # Sent again once the lock is free, it is stored.
+        again = client.post(url, body, content_type="application/json")
+        assert again.status_code == 201
+        assert Declaration.objects.filter(person=org.person_a).count() == 1
