@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
@@ -121,7 +122,7 @@ def services_export(request: HttpRequest) -> HttpResponse:
             _("Offered at"),
         ],
         rows=(
-            [s.code, s.name, s.category, _("Yes") if s.is_active else _("No"), s.n_offered]  # type: ignore[attr-defined]
+            [s.code, s.name, s.category, _yes_no(s.is_active), s.n_offered]  # type: ignore[attr-defined]
             for s in rows
         ),
         label="services export",
@@ -269,9 +270,40 @@ def windows(request: HttpRequest) -> HttpResponse:
             "unit": unit,
             "units": selectors.service_units(request.user),
             "refused": refused or {},
+            "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
         },
         status=status,
     )
+
+
+@login_required
+@requires(Perm.MANAGE_SERVICES)
+@renders_app_errors
+def windows_export(request: HttpRequest) -> HttpResponse:
+    """The windows as the list shows them (its centre or station filter), as a spreadsheet."""
+    unit = _unit_param(request)
+    export, rows = _exported(
+        request, "evaluation.window", selectors.windows_visible(request.user, unit), "unit_path"
+    )
+    return export.response(
+        name="windows",
+        headers=[_("Centre or station"), _("Window number"), _("Name"), _("Staff"), _("Active")],
+        rows=([w.unit.place, w.number, w.name, w.n_staff, _yes_no(w.is_active)] for w in rows),
+        unit_path=unit.path if unit else "",
+    )
+
+
+def _exported(request: HttpRequest, object_type: str, rows: Any, path: str) -> tuple[Export, Any]:
+    """The download of a list's ``rows`` (their unit path at ``path``), kept to the user's
+    export scope and refused when too long."""
+    export = Export(request, object_type=object_type, scope=scope_for(request.user, Perm.EXPORT))
+    rows = export.scope.filter(rows, path)  # type: ignore[attr-defined]
+    export.check_size(rows.count(), EXPORT_LIMIT)
+    return export, rows
+
+
+def _yes_no(value: bool) -> str:
+    return _("Yes") if value else _("No")
 
 
 # ------------------------------------------------------------------ staff
@@ -304,12 +336,7 @@ def staff(request: HttpRequest) -> HttpResponse:
                 _("%(name)s works at window %(w)s.") % {"name": member.name, "w": member.window},
             )
             return redirect("evaluation:admin_staff")
-    q = request.GET.get("q", "").strip()[:64]
-    show_left = request.GET.get("left") == "1"
-    rows = selectors.staff_visible(request.user, q=q, active=not show_left)
-    window_id = request.GET.get("window", "")
-    if window_id.isdigit() and len(window_id) <= 18:
-        rows = rows.filter(window_id=int(window_id))
+    q, show_left, rows = _staff_rows(request)
     context = page_context(request, rows, PER_PAGE)
     return render(
         request,
@@ -320,8 +347,51 @@ def staff(request: HttpRequest) -> HttpResponse:
             "show_left": show_left,
             "windows": selectors.windows_visible(request.user).filter(is_active=True),
             "refused": refused or {},
+            "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
         },
         status=status,
+    )
+
+
+def _staff_rows(request: HttpRequest) -> tuple[str, bool, Any]:
+    """The list's search, its "those who left" switch and a window's link from the windows."""
+    q = request.GET.get("q", "").strip()[:64]
+    show_left = request.GET.get("left") == "1"
+    rows = selectors.staff_visible(request.user, q=q, active=not show_left)
+    window_id = request.GET.get("window", "")
+    if window_id.isdigit() and len(window_id) <= 18:
+        rows = rows.filter(window_id=int(window_id))
+    return q, show_left, rows
+
+
+@login_required
+@requires(Perm.MANAGE_SERVICES)
+@renders_app_errors
+def staff_export(request: HttpRequest) -> HttpResponse:
+    """The staff as the list shows them, as a spreadsheet (names in full: managers' own)."""
+    _q, _left, listed = _staff_rows(request)
+    export, rows = _exported(request, "evaluation.staff", listed, "window__unit_path")
+    return export.response(
+        name="staff",
+        headers=[
+            _("Staff number"),
+            pgettext("person", "Name"),
+            _("Account"),
+            _("Centre or station"),
+            _("Window"),
+            _("State"),
+        ],
+        rows=(
+            [
+                s.staff_number,
+                s.name,
+                s.user.username,
+                s.window.unit.place,
+                str(s.window),
+                _("At work") if s.is_active else _("Left"),
+            ]
+            for s in rows
+        ),
     )
 
 
@@ -414,8 +484,47 @@ def badges(request: HttpRequest) -> HttpResponse:
             "staff_list": selectors.staff_visible(request.user),
             "holders": Badge.Holder.choices,
             "refused": refused or {},
+            "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
         },
         status=status,
+    )
+
+
+@login_required
+@requires(Perm.MANAGE_SERVICES)
+@renders_app_errors
+def badges_export(request: HttpRequest) -> HttpResponse:
+    """The badge codes as the list shows them, each with the address its QR code opens."""
+    filters = _badge_filter(request)
+    export, rows = _exported(
+        request, "evaluation.badge", selectors.badges_visible(request.user, filters), "unit_path"
+    )
+
+    def local(value: Any) -> str:
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    return export.response(
+        name="badges",
+        headers=[
+            _("For"),
+            _("Holder"),
+            _("Centre or station"),
+            _("Issued at"),
+            _("Revoked at"),
+            _("Scan page"),
+        ],
+        rows=(
+            [
+                b.get_holder_display(),
+                _holder_name(b),
+                b.unit.place,
+                local(b.issued_at),
+                local(b.revoked_at),
+                "" if b.revoked_at else request.build_absolute_uri(selectors.badge_path(b)),
+            ]
+            for b in rows
+        ),
+        unit_path=filters.unit.path if filters.unit else "",
     )
 
 

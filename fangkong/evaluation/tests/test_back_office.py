@@ -286,3 +286,66 @@ def test_saving_tags_makes_a_new_version_and_keeps_the_old(client, org):
     assert TagSet.objects.get(version=2).tags["1"][-1] == "窗口无人"
     first.refresh_from_db()
     assert "窗口无人" not in first.tags["1"]
+
+
+def sheet_rows(response) -> list[tuple]:
+    assert response.status_code == 200, response.content[:300]
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    return list(book.active.iter_rows(values_only=True))
+
+
+def export_link(page) -> str:
+    """The page's export button, as the list's filters left it."""
+    [link] = re.findall(r'<a class="button secondary" data-export href="([^"]+)"', page)
+    return link.replace("&amp;", "&")
+
+
+def test_windows_staff_and_badges_export_what_their_lists_show(client, org):
+    c = build_centre(org)
+    other = services.window_create(actor=c.head, unit=c.centre, number="1", name="咨询窗口")
+    services.badge_issue(actor=c.head, unit=c.station, staff=c.staff)
+    revoked = services.badge_issue(actor=c.head, unit=c.station, window=c.window)
+    services.badge_revoke(actor=c.head, badge=revoked)
+    client.force_login(c.head)
+
+    windows = client.get(f"/evaluation/admin/windows/?unit={c.station.pk}").content.decode()
+    assert sheet_rows(client.get(export_link(windows))) == [
+        ("服务中心或站点", "窗口号", "名称", "工作人员", "有效"),
+        (c.station.place, "3", "综合窗口", 1, "是"),
+    ]
+    all_windows = client.get("/evaluation/admin/windows/").content.decode()
+    assert {row[2] for row in sheet_rows(client.get(export_link(all_windows)))[1:]} == {
+        "综合窗口",
+        other.name,
+    }
+
+    staff = client.get("/evaluation/admin/staff/?q=王晓").content.decode()
+    assert 'data-label="姓名">王晓红' in staff  # a person's name, on the phone too
+    assert sheet_rows(client.get(export_link(staff))) == [
+        ("工号", "姓名", "账号", "服务中心或站点", "窗口", "状态"),
+        ("ZB0103", "王晓红", c.clerk.username, c.station.place, str(c.window), "在岗"),
+    ]
+    left = client.get("/evaluation/admin/staff/?q=王晓&left=1").content.decode()
+    assert sheet_rows(client.get(export_link(left)))[1:] == []
+
+    live = client.get(f"/evaluation/admin/badges/?unit={c.station.pk}").content.decode()
+    [header, row] = sheet_rows(client.get(export_link(live)))
+    assert header == ("用途", "持证人", "服务中心或站点", "生成时间", "吊销时间", "扫码页")
+    assert row[:3] == ("工作人员", "ZB0103 王晓红", c.station.place) and row[4] is None
+    assert row[5].startswith("http://testserver/e/b/")
+    assert client.get(row[5].removeprefix("http://testserver")).status_code == 200
+    gone = client.get(f"/evaluation/admin/badges/?unit={c.station.pk}&revoked=1").content.decode()
+    [_header, row] = sheet_rows(client.get(export_link(gone)))
+    assert row[1].startswith("3") and row[4] and row[5] is None  # no address for a dead code
+
+    exported = AuditLog.objects.filter(action=AuditLog.Action.EXPORT)
+    assert {"evaluation.window", "evaluation.staff", "evaluation.badge"} <= set(
+        exported.values_list("object_type", flat=True)
+    )
+    # Another enterprise's head exports none of it; the supervisor has no back office.
+    client.force_login(org.user("service_head", org.ent_b))
+    assert sheet_rows(client.get("/evaluation/admin/windows/export/?format=xlsx"))[1:] == []
+    assert sheet_rows(client.get("/evaluation/admin/staff/export/?format=xlsx"))[1:] == []
+    assert sheet_rows(client.get("/evaluation/admin/badges/export/?revoked="))[1:] == []
+    client.force_login(c.supervisor)
+    assert client.get("/evaluation/admin/badges/export/").status_code == 403
