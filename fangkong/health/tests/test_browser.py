@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from playwright.sync_api import expect
@@ -19,7 +20,7 @@ from fangkong.health import services
 from fangkong.health.models import Declaration
 from fangkong.health.selectors import link_token
 from fangkong.orgs.services import person_create
-from fangkong.testing import CHROMIUM, PASSWORD, build_org, until_true, valid_resident_id
+from fangkong.testing import CHROMIUM, PASSWORD, at, build_org, until_true, valid_resident_id
 
 from .factories import ZIBO_ZHANGDIAN, raw_declaration
 
@@ -358,3 +359,42 @@ def test_a_page_carrying_another_links_state_shows_this_links_own(
     phone.goto(live_server.url + link_b)
     expect(phone.locator(".who")).to_contain_text("李*")
     assert "张*" not in phone.locator(".who").inner_text()
+
+
+def test_a_one_tap_made_before_midnight_and_sent_after_it_moves_the_copy_to_the_new_day(
+    live_server, reference_data, phone
+):
+    # The tap is made offline at 23:59 and reaches the server at 00:01: the server files it
+    # for the new day, and the phone's copy must follow, so that the new day's status shows
+    # and the one tap is not offered again (static/js/declare.js, stateAnswered).
+    org = build_org()
+    worker = org.user("grid_worker", org.group)
+    services.declarations_submit(
+        actor=worker, items=[raw_declaration(org.person_a, day="2026-11-26", temperature="36.6")]
+    )
+    link = personal_link(org, org.person_a)
+    before, after = at("2026-11-27", "23:59"), at("2026-11-28", "00:01")
+    with time_machine.travel(before, tick=True):
+        phone.clock.set_fixed_time(before)
+        phone.goto(live_server.url + link)
+        expect(phone.locator("#one-tap")).to_be_visible()
+        assert phone.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        until_true(phone, f"{STATE_COPY}.then(Boolean)")
+        phone.context.set_offline(True)
+        phone.click("#one-tap")
+        expect(phone.locator("#outbox-notice[data-state=queued]")).to_be_visible()
+    with time_machine.travel(after, tick=True):
+        phone.clock.set_fixed_time(after)
+        phone.context.set_offline(False)
+        phone.wait_for_selector("#outbox-notice[data-state=sent]", timeout=30_000)
+        stored = Declaration.objects.get(person=org.person_a, is_current=True, day__gt="2026-11-26")
+        assert stored.day == dt.date(2026, 11, 28)
+        copy = phone.evaluate(f"{STATE_COPY}.then(hit => hit.json())")
+        assert copy["today"] == "2026-11-28" and copy["status"]["day"] == "2026-11-28"
+        assert copy["one_tap"] is False
+        # Offline on the new day, the link shows that day's status and no second one tap.
+        phone.context.set_offline(True)
+        phone.reload()
+        expect(phone.locator("#today-status[data-status=green]")).to_be_visible()
+        assert not phone.locator("#one-tap").is_visible()
+        phone.context.set_offline(False)
