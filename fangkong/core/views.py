@@ -62,9 +62,9 @@ def _error(request: HttpRequest, error: ApplicationError) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """The 500 page (templates/500.html), or 503 with Retry-After when the database was
-    only busy: a SQLite writer that waited ``SQLITE_BUSY_SECONDS`` for the others gives up
-    with "database is locked", its transaction undone. Django calls this while handling
-    the view's exception, so ``sys.exc_info()`` is that exception.
+    only busy, its transaction undone: a SQLite writer that waited ``SQLITE_BUSY_SECONDS``
+    for the others ("database is locked"), or PostgreSQL's deadlock or lock timeout. Django
+    calls this while handling the view's exception, so ``sys.exc_info()`` is that exception.
     """
     if not _database_busy(sys.exc_info()[1]):
         return defaults.server_error(request)
@@ -74,5 +74,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# PostgreSQL's answers that mean "another transaction was in the way, try again": a
+# serialization failure, a deadlock (the one transaction it undid), a lock wait cut short.
+_BUSY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
 def _database_busy(exc: BaseException | None) -> bool:
-    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
+    if not isinstance(exc, OperationalError):
+        return False
+    if "database is locked" in str(exc):  # SQLite
+        return True
+    return getattr(exc.__cause__, "sqlstate", None) in _BUSY_SQLSTATES

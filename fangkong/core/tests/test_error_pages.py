@@ -1,11 +1,20 @@
 """Django's own error answers (no page at an address, an expired form, a server error)
 come in the user's language, as the app's other errors do, never Django's English pages."""
 
+import json
+import threading
+
 import pytest
-from django.test import Client, override_settings
+from django.db import OperationalError, connection, transaction
+from django.test import Client, RequestFactory, override_settings
 from django.urls import path
 
 from config import urls as site_urls
+from fangkong.core.audit import audit_record
+from fangkong.core.models import AuditLog
+from fangkong.core.views import server_error
+
+from .parallel import in_parallel
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +66,37 @@ def test_a_server_error_is_a_page_in_the_users_language():
     assert "Server Error" not in text and "a bug" not in text
     english = client.get("/broken/", HTTP_ACCEPT_LANGUAGE="en")
     assert "Something went wrong" in english.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's lock timeout")
+def test_a_write_that_waited_too_long_for_a_row_lock_is_told_to_send_again():
+    # A row held by another transaction past lock_timeout: PostgreSQL undoes the write
+    # (55P03), which is "busy, send it again", as SQLite's "database is locked" is.
+    row = audit_record(actor=None, action="held")
+    held, answered = threading.Event(), threading.Event()
+    answers = []
+
+    def hold() -> None:
+        with transaction.atomic():
+            AuditLog.objects.select_for_update().get(pk=row.pk)
+            held.set()
+            answered.wait(5)
+
+    def write() -> None:
+        held.wait(5)
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '50ms'")
+                AuditLog.objects.filter(pk=row.pk).update(action="changed")
+        except OperationalError:
+            request = RequestFactory().post("/", HTTP_ACCEPT="application/json")
+            answers.append(server_error(request))
+        answered.set()
+
+    in_parallel(2, lambda n: hold() if n == 0 else write())
+    [answer] = answers
+    assert answer.status_code == 503 and answer["Retry-After"] == "2"
+    assert json.loads(answer.content)["code"] == "busy"
+    assert AuditLog.objects.get(pk=row.pk).action == "held"
