@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -135,6 +136,15 @@ class RegisterForm(forms.Form):
                 label=_("Milestone"), max_length=200, required=False
             )
             self.fields[f"milestone_{i}_due"] = DayField(label=_("Due on"), required=False)
+        self._name_the_rows_inputs()
+
+    def _name_the_rows_inputs(self) -> None:
+        """The rows' inputs sit under the table's header, with no label of their own: each
+        is named for a screen reader by its column and row ("数量 2")."""
+        for name, field in self.fields.items():
+            if name.startswith(("target_", "milestone_")):
+                row = int(name.split("_")[1]) + 1
+                field.widget.attrs["aria-label"] = format_lazy("{} {}", field.label, row)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -218,3 +218,15 @@ def test_the_bulletin_archive_counts_each_red_list_without_reading_the_figures(
         archive = client.get(reverse("rectification:bulletins")).content.decode()
     red = len(made.figures["red"])
     assert red > 0 and f'#red">{red}</a>' in archive
+
+
+def test_the_targets_and_milestones_inputs_are_named_on_the_phone_and_for_screen_readers(
+    client, org, login_as
+):
+    """The rows' inputs had only the table's header, which a phone hides: the first of each
+    row showed with no name, and a screen reader named none of them."""
+    login_as(Role.SUPERVISOR, org.ent_a)
+    page = client.get(reverse("rectification:new")).content.decode()
+    assert '<td data-label="目标">' in page and '<td data-label="节点">' in page
+    assert 'aria-label="数量 2"' in page and 'aria-label="节点 3"' in page
+    assert 'aria-label="完成时限 1"' in page
