@@ -24,7 +24,7 @@ from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
 from fangkong.core.qr import qr_data_uri
 from fangkong.core.text import parse_date, time_window
-from fangkong.core.web import page_context, renders_app_errors
+from fangkong.core.web import form_refusal, page_context, renders_app_errors
 from fangkong.health.models import Colour
 from fangkong.orgs.selectors import unit_get_by_code
 from fangkong.passes.selectors import pass_state
@@ -91,8 +91,18 @@ def _rows_for_page(request: HttpRequest, page: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _log_page(request: HttpRequest, *, refused: bool) -> HttpResponse:
+def _log_page(
+    request: HttpRequest,
+    *,
+    refused: bool,
+    entry: dict[str, Any] | None = None,
+    at: Any = None,
+) -> HttpResponse:
+    """The log (or its refusals); ``entry``: a refused manual entry at checkpoint ``at``,
+    shown again in its form above the log of that checkpoint."""
     filters = _filters(request, refused=refused)
+    if at is not None:
+        filters.checkpoint = at
     context = page_context(request, selectors.events_search(request.user, filters), 50)
     context["rows"] = _rows_for_page(request, context["page_obj"])
     checkpoints = selectors.checkpoints_for_recording(request.user)
@@ -109,7 +119,10 @@ def _log_page(request: HttpRequest, *, refused: bool) -> HttpResponse:
             "directions": Direction.choices,
             "verdicts": Verdict.choices,
             "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
+            "entry": entry or {},
+            "list_url": reverse("checkpoints:refusals" if refused else "checkpoints:log"),
         },
+        status=422 if entry else 200,
     )
 
 
@@ -160,16 +173,31 @@ def entry(request: HttpRequest) -> HttpResponse:
         )
         return event, ""
 
-    _report_entry(request, record)
-    return redirect(f"{reverse('checkpoints:log')}?checkpoint={checkpoint.pk}")
-
-
-def _report_entry(request: HttpRequest, record: Any) -> GateEvent | None:
     try:
         event, _message = record()
     except ApplicationError as exc:
-        messages.error(request, exc.as_text())
-        return None
+        # The log again with the form as typed and the problem at its field: a guard does
+        # not type 18 digits twice.
+        entry_refused = form_refusal(exc, request, ENTRY_FIELDS)
+        return _log_page(request, refused=False, entry=entry_refused, at=checkpoint)
+    _report_entry(request, event)
+    return redirect(f"{reverse('checkpoints:log')}?checkpoint={checkpoint.pk}")
+
+
+ENTRY_FIELDS = (
+    "checkpoint",
+    "direction",
+    "code",
+    "id_number",
+    "temperature",
+    "plate",
+    "driver",
+    "cargo",
+    "disinfected",
+)
+
+
+def _report_entry(request: HttpRequest, event: GateEvent) -> None:
     who = selectors.holder_name(event) or event.plate
     if event.admitted:
         messages.success(request, _("Admitted: %(who)s.") % {"who": who})
@@ -179,7 +207,6 @@ def _report_entry(request: HttpRequest, record: Any) -> GateEvent | None:
             _("Refused: %(who)s. %(reason)s")
             % {"who": who, "reason": selectors.reason_for(request.user, event)},
         )
-    return event
 
 
 @login_required
@@ -432,12 +459,20 @@ def visitors_export(request: HttpRequest) -> HttpResponse:
 @renders_app_errors
 def visitors(request: HttpRequest) -> HttpResponse:
     """Visitors by day: hosts pre-register, guards register walk-ins."""
+    refused: dict[str, Any] = {}
     if request.method == "POST":
-        visitor = _report(request, lambda: _visitor_add(request))
-        if visitor is not None and visitor.pass_id_hash:
-            # The host sees the visitor link at once, to send it or show its QR code.
-            return redirect("checkpoints:visitor", visitor_id=visitor.pk)
-        return redirect("checkpoints:visitors")
+        try:
+            visitor, message = _visitor_add(request)
+        except ApplicationError as exc:
+            # The form again, open, with what was typed and the problem at its field.
+            which = "refused_walk_in" if request.POST.get("walk_in") == "1" else "refused_pre"
+            refused[which] = form_refusal(exc, request, VISITOR_FIELDS)
+        else:
+            messages.success(request, message)
+            if visitor.pass_id_hash:
+                # The host sees the visitor link at once, to send it or show its QR code.
+                return redirect("checkpoints:visitor", visitor_id=visitor.pk)
+            return redirect("checkpoints:visitors")
     day, rows = _visitors_query(request)
     context = page_context(request, rows, 50)
     page = list(context["page_obj"])
@@ -461,8 +496,13 @@ def visitors(request: HttpRequest) -> HttpResponse:
             "host_sites": selectors.host_sites(request.user),
             "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
             "walk_in_sites": {c.site for c in selectors.checkpoints_for_recording(request.user)},
+            **refused,
         },
+        status=422 if refused else 200,
     )
+
+
+VISITOR_FIELDS = ("site", "name", "id_number", "phone", "plate", "purpose", "day", "start", "end")
 
 
 def _visitor_numbers(request: HttpRequest, visitor: Visitor) -> dict[str, str]:

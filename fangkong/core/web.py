@@ -18,6 +18,7 @@ from .exports import XLSX
 __all__ = [
     "XLSX",
     "error_json",
+    "form_refusal",
     "page_context",
     "renders_app_errors",
     "static_version",
@@ -69,6 +70,21 @@ def error_page(request: HttpRequest, error: ApplicationError) -> HttpResponse:
     problems = [text for text in error.field_messages() if text != message]
     context = {"message": message, "problems": problems}
     return render(request, "error.html", context, status=error.status)
+
+
+def form_refusal(
+    error: ApplicationError, request: HttpRequest, fields: Iterable[str]
+) -> dict[str, Any]:
+    """A refused form's page context: what was typed in ``fields``, each field's problems,
+    and the message to show above the form when none of them is named (templates/_field.html
+    shows a field with what was typed and its problems)."""
+    fields = tuple(fields)
+    detail = error.detail if isinstance(error.detail, dict) else {}
+    return {
+        "values": {name: request.POST.get(name, "") for name in fields},
+        "errors": {name: [str(m) for m in problems] for name, problems in detail.items()},
+        "text": "" if detail and set(detail) & set(fields) else error.as_text(),
+    }
 
 
 def page_context(request: HttpRequest, items: Any, per_page: int = 50) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
 from fangkong.core.exports import XLSX, Export
-from fangkong.core.web import page_context, renders_app_errors
+from fangkong.core.web import form_refusal, page_context, renders_app_errors
 
 from . import catalogue, selectors, services
 from .badge_pdf import badges_pdf
@@ -31,15 +31,6 @@ from .models import Badge, Channel, Level
 
 EXPORT_LIMIT = 100_000
 PER_PAGE = 50
-
-
-def _refused(exc: ApplicationError, request: HttpRequest, fields: tuple[str, ...]) -> dict:
-    detail = exc.detail if isinstance(exc.detail, dict) else {}
-    return {
-        "values": {name: request.POST.get(name, "") for name in fields},
-        "errors": {name: [str(m) for m in problems] for name, problems in detail.items()},
-        "text": "" if detail and set(detail) & set(fields) else exc.as_text(),
-    }
 
 
 def _base(request: HttpRequest) -> str:
@@ -83,7 +74,7 @@ def services_list(request: HttpRequest) -> HttpResponse:
                 category=request.POST.get("category", ""),
             )
         except ApplicationError as exc:
-            refused = _refused(exc, request, SERVICE_FIELDS)
+            refused = form_refusal(exc, request, SERVICE_FIELDS)
             status = exc.status
         else:
             messages.success(request, _("Service %(name)s was added.") % {"name": service.name})
@@ -159,7 +150,7 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 message = _("The service was saved.")
         except ApplicationError as exc:
-            refused, status = _refused(exc, request, SERVICE_FIELDS), exc.status
+            refused, status = form_refusal(exc, request, SERVICE_FIELDS), exc.status
             service.refresh_from_db()
         else:
             messages.success(request, message)
@@ -253,9 +244,9 @@ def windows(request: HttpRequest) -> HttpResponse:
             )
         except NotFound:
             exc = InvalidInput(detail={"unit": [_("Choose a centre or station from the list.")]})
-            refused, status = _refused(exc, request, WINDOW_FIELDS), exc.status
+            refused, status = form_refusal(exc, request, WINDOW_FIELDS), exc.status
         except ApplicationError as exc:
-            refused, status = _refused(exc, request, WINDOW_FIELDS), exc.status
+            refused, status = form_refusal(exc, request, WINDOW_FIELDS), exc.status
         else:
             messages.success(request, _("Window %(w)s was added.") % {"w": window})
             return redirect(f"{request.path}?unit={unit.pk}")
@@ -329,7 +320,7 @@ def staff(request: HttpRequest) -> HttpResponse:
                 staff_number=request.POST.get("staff_number", ""),
             )
         except ApplicationError as exc:
-            refused, status = _refused(exc, request, STAFF_FIELDS), exc.status
+            refused, status = form_refusal(exc, request, STAFF_FIELDS), exc.status
         else:
             messages.success(
                 request,
@@ -454,7 +445,7 @@ def badges(request: HttpRequest) -> HttpResponse:
             badge = _badge_issue(request)
         except ApplicationError as exc:
             refused, status = (
-                _refused(exc, request, ("holder", "staff", "window", "unit")),
+                form_refusal(exc, request, ("holder", "staff", "window", "unit")),
                 exc.status,
             )
         else:
@@ -646,7 +637,7 @@ def profiles(request: HttpRequest) -> HttpResponse:
                 message = _("%(name)s was saved.") % {"name": profile.name}
         except ApplicationError as exc:
             refused, refused_pk, status = (
-                _refused(exc, request, PROFILE_FIELDS),
+                form_refusal(exc, request, PROFILE_FIELDS),
                 profile.pk,
                 exc.status,
             )
@@ -681,7 +672,7 @@ def tags(request: HttpRequest) -> HttpResponse:
                 },
             )
         except ApplicationError as exc:
-            refused, status = _refused(exc, request, fields), exc.status
+            refused, status = form_refusal(exc, request, fields), exc.status
         else:
             messages.success(
                 request, _("Version %(v)d of the tags is in use.") % {"v": tag_set.version}

@@ -76,8 +76,8 @@ def test_a_guard_records_a_fever_on_a_phone(
                 page.click(".login button[type=submit]")
             assert "1号门" in page.locator("#todays-post").inner_text()
             page.goto(f"{base}/checkpoints/")
-            page.fill("#e-id", org.person_a.id_number)
-            page.fill("#e-temp", "37.6")
+            page.fill("#e-id_number", org.person_a.id_number)
+            page.fill("#e-temperature", "37.6")
             with page.expect_navigation():
                 page.click("#manual-entry button[type=submit]")
             text = page.content()

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import re
 import uuid
 
 import openpyxl
@@ -77,17 +78,35 @@ def test_a_host_pre_registers_a_visitor_and_the_list_masks_the_phone(client, org
     )
 
 
-def test_a_visitor_with_a_wrong_id_number_is_refused_with_the_reason(client, org, gate):
+def test_a_visitor_with_a_wrong_id_number_is_refused_with_the_reason(client, org, gate, guard):
+    # The form comes back open, as typed, with the reason at the ID number (it used to come
+    # back folded and empty, the reason at the top of the page).
     client.force_login(org.user(Role.REPORTER, org.plant_a))
     bad = valid_resident_id(77)[:-1] + ("0" if valid_resident_id(77)[-1] != "0" else "1")
-    response = client.post(
-        "/checkpoints/visitors/",
-        {"site": org.plant_a.pk, "name": "王芳", "id_number": bad, "purpose": "x"},
-        follow=True,
-    )
-    assert response.status_code == 200
+    typed = {
+        "site": org.plant_a.pk,
+        "name": "王芳",
+        "id_number": bad,
+        "phone": "13705330088",
+        "purpose": "设备检修",
+    }
+    response = client.post("/checkpoints/visitors/", typed)
+    assert response.status_code == 422
     assert not Visitor.objects.exists()
-    assert "校验" in response.content.decode() or "check digit" in response.content.decode()
+    page = response.content.decode()
+    assert '<details class="card" id="pre-register-card" open>' in page
+    error = re.search(r'<p class="errors" role="alert" id="h-id_number-error">([^<]+)</p>', page)
+    assert error is not None and "校验码" in error.group(1)
+    for value in ("王芳", bad, "13705330088", "设备检修"):
+        assert f'value="{value}"' in page
+    assert f'<option value="{org.plant_a.pk}" selected>' in page
+    # A walk-in refused the same way opens the walk-in form, not the host's.
+    client.force_login(guard)
+    walk_in = client.post("/checkpoints/visitors/", {**typed, "walk_in": "1", "purpose": ""})
+    assert walk_in.status_code == 422
+    page = walk_in.content.decode()
+    assert '<details class="card" id="walk-in-card" open>' in page
+    assert 'id="pre-register-card" open' not in page
 
 
 def test_a_pre_registered_visitor_is_admitted_by_id_number_inside_the_window(
