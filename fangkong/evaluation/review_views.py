@@ -130,7 +130,7 @@ def review_filters(request: HttpRequest) -> selectors.ReviewFilter:
     level = request.GET.get("level", "").strip()
     if level:
         if level not in ("1", "2"):
-            raise InvalidInput.at("level", _("Choose a level from the list."))
+            raise InvalidInput.at("level", _("Choose a rating level from the list."))
         filters.level = int(level)
     state = request.GET.get("state", "").strip()
     if state:

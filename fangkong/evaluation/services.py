@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -36,6 +37,7 @@ from fangkong.ledger.owners import owners_for, owners_for_paths
 from fangkong.notify.models import Event
 from fangkong.notify.services import notify
 from fangkong.orgs.models import OrgUnit
+from fangkong.orgs.validators import normalize_phone
 from fangkong.rectification import services as rectification
 from fangkong.rectification.models import ProblemClass, Source
 
@@ -270,9 +272,10 @@ def case_register(
     _check_service(service, unit)
     if channel not in Channel.values:
         raise InvalidInput.at("channel", _("Choose a channel from the list."))
-    phone = "".join((person_phone or "").split())
-    if phone and not (phone.isdigit() and 7 <= len(phone) <= 20):
-        raise InvalidInput.at("person_phone", _("Enter a phone number of digits only."))
+    try:  # the rule of every phone number in the system (a roster's, a visitor's)
+        phone = normalize_phone(person_phone or "")
+    except ValidationError as exc:
+        raise InvalidInput.at("person_phone", exc.messages[0]) from None
     case = Case.objects.create(
         service=service,
         unit=unit,

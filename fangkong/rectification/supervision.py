@@ -314,7 +314,7 @@ def order_issue(
             _("The supervising unit must be the item's unit or a unit above it."),
         )
     if level not in SupervisionLevel.values:
-        raise InvalidInput.at("level", _("Choose a level from the list."))
+        raise InvalidInput.at("level", _("Choose a supervision level from the list."))
     if due_on is None:
         raise InvalidInput.at("due_on", _("Give the day the supervision is due."))
     if due_on < _today(now) or not FIRST_DAY <= due_on <= LAST_DAY:

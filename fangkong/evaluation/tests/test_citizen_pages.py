@@ -447,3 +447,20 @@ def test_case_pages_are_for_window_staff_and_their_scope(c, client, org):
     assert client.get(reverse("evaluation:case", args=[case.pk])).status_code == 404
     client.force_login(c.head)
     assert client.get(reverse("evaluation:case", args=[case.pk])).status_code == 200
+
+
+def test_a_cases_phone_follows_the_systems_phone_rule(c, client):
+    # "12345" was refused as "digits only" though it is digits; a mobile typed with dashes
+    # (as a roster or a visitor may be) was refused outright.
+    client.force_login(c.clerk)
+    refused = client.post(
+        reverse("evaluation:case_new"), {"service": c.social.pk, "person_phone": "12345"}
+    )
+    assert refused.status_code == 422
+    assert "请填写11位手机号码或带区号的固定电话。" in text_of(refused)
+    assert "只能包含数字" not in text_of(refused)
+    typed = client.post(
+        reverse("evaluation:case_new"), {"service": c.social.pk, "person_phone": "138-1234-5678"}
+    )
+    assert typed.status_code == 302
+    assert Case.objects.get().person_phone == "13812345678"

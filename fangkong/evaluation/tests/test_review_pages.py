@@ -63,6 +63,9 @@ def test_bad_filter_values_answer_422_with_the_field_never_500(client, org):
         assert response.status_code == 422, query
     backwards = client.get("/evaluation/reviews/?from=2026-09-30&to=2026-09-01")
     assert backwards.status_code == 422
+    # The level is the rating's (评价等级), not a supervision order's (督办级别).
+    level = client.get("/evaluation/reviews/?level=3").content.decode()
+    assert "请从列表中选择评价等级。" in level and "督办级别" not in level
 
 
 def test_export_holds_the_filtered_rows_without_personal_data(client, org):
