@@ -176,6 +176,8 @@ def _staff(
         name = SURNAMES[index % len(SURNAMES)] + GIVEN[(index * 7) % len(GIVEN)]
         names.append(name)
         if index == 0 and existing is not None:
+            existing.display_name = f"{name}（{window}）"  # as on the badge, like the others
+            existing.save(update_fields=["display_name"])
             users.append(existing)
             continue
         station = "" if window.unit_id == centre.pk else f"_s{window.unit.code[-2:]}"

@@ -52,4 +52,11 @@ def test_the_demo_centre_has_a_month_of_ratings_and_bad_reviews_at_every_stage(c
     assert client.get("/evaluation/reviews/").context["page_obj"].paginator.count == 10
     client.force_login(User.objects.get(username="window_staff"))
     assert client.get("/evaluation/reviews/mine/").status_code == 200
-    assert Staff.objects.get(user__username="window_staff").window.unit.code == "ZBSC"
+    mine = Staff.objects.get(user__username="window_staff")
+    assert mine.window.unit.code == "ZBSC"
+    assert User.objects.get(username="window_staff").display_name == f"{mine.name}（{mine.window}）"
+    # The centre's figures by unit list its stations (and the centre itself), no empty
+    # window units beside them: windows are the evaluation's own, grouped by "window".
+    client.force_login(User.objects.get(username="service_head"))
+    figures = client.get("/evaluation/figures/?group=unit").content.decode()
+    assert "综合窗口1" not in figures and "便民服务站" in figures
