@@ -28,7 +28,7 @@ from fangkong.core.models import AuditLog
 from fangkong.core.qr import qr_data_uri
 from fangkong.core.retention import local_midnight
 from fangkong.core.text import parse_date
-from fangkong.core.web import page_context, renders_app_errors
+from fangkong.core.web import form_refusal, page_context, renders_app_errors
 from fangkong.ledger.kinds import find as find_kind
 from fangkong.orgs.models import OrgUnit
 
@@ -86,6 +86,9 @@ def _units_with(units: Any, chosen: OrgUnit | None) -> list[OrgUnit]:
     if chosen is not None and chosen not in found:
         found.insert(0, chosen)
     return found
+
+
+REVIEW_FILTER_FIELDS = ("unit", "window", "staff", "service", "level", "state", "from", "to")
 
 
 def review_filters(request: HttpRequest) -> selectors.ReviewFilter:
@@ -177,9 +180,17 @@ def _with_clocks(rows: Any) -> Any:
 @requires(Perm.VIEW_EVALUATION)
 @renders_app_errors
 def reviews(request: HttpRequest) -> HttpResponse:
-    """Bad reviews in scope, newest first, with their clocks (red when overdue)."""
-    filters = review_filters(request)
+    """Bad reviews in scope, newest first, with their clocks (red when overdue). A bad filter
+    value shows the list's page again, 422, with the problem at that filter and no rows."""
+    refused: dict[str, Any] = {}
+    try:
+        filters = review_filters(request)
+    except InvalidInput as exc:
+        filters = selectors.ReviewFilter()
+        refused = form_refusal(exc, request, REVIEW_FILTER_FIELDS)  # the values are q's
     rows = _with_clocks(selectors.bad_reviews_search(request.user, filters))
+    if refused:
+        rows = rows.none()
     context = page_context(request, rows, PER_PAGE)
     now = timezone.now()
     context["rows"] = [_row(request.user, bad, now) for bad in context["page_obj"]]
@@ -203,7 +214,9 @@ def reviews(request: HttpRequest) -> HttpResponse:
             "states": list(_state_labels().items()),
             "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
             "figure_label": FIGURE_LABELS.get(filters.figure, ""),
+            "refused": refused,
         },
+        status=422 if refused else 200,
     )
 
 

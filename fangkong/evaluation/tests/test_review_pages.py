@@ -3,6 +3,7 @@ its callback, outcome and appeal forms (a refusal keeps what was typed); the 追
 a window-staff member's own ratings; scope (404 outside, 403 without the permission)."""
 
 import io
+import re
 
 import openpyxl
 import pytest
@@ -63,9 +64,22 @@ def test_bad_filter_values_answer_422_with_the_field_never_500(client, org):
         assert response.status_code == 422, query
     backwards = client.get("/evaluation/reviews/?from=2026-09-30&to=2026-09-01")
     assert backwards.status_code == 422
-    # The level is the rating's (评价等级), not a supervision order's (督办级别).
+    # The list's own page comes back, the problem under its filter and no rows; the level
+    # is the rating's (评价等级), not a supervision order's (督办级别).
     level = client.get("/evaluation/reviews/?level=3").content.decode()
-    assert "请从列表中选择评价等级。" in level and "督办级别" not in level
+    assert 'id="review-filters"' in level and 'id="review-count"' in level
+    assert re.search(
+        r'<select id="f-level" name="level" aria-invalid="true">.*?</select>'
+        r'<p class="errors" role="alert">请从列表中选择评价等级。</p>',
+        level,
+    )
+    assert "督办级别" not in level
+    window = client.get("/evaluation/reviews/?window=abc").content.decode()
+    assert re.search(r'id="f-window" name="window" aria-invalid="true"', window)
+    backwards = client.get("/evaluation/reviews/?from=2026-09-30&to=2026-09-01")
+    assert 'value="2026-09-30"' in backwards.content.decode()  # what was typed stays
+    figure = client.get("/evaluation/reviews/?figure=nope").content.decode()
+    assert 'id="review-filters"' in figure and '<p class="errors" role="alert">' in figure
 
 
 def test_export_holds_the_filtered_rows_without_personal_data(client, org):
