@@ -121,9 +121,18 @@ class Links:
             query["figure"] = figure
         return f"{REVIEWS_URL}?{urlencode(query)}"
 
+    def ratings(self, params: dict[str, Any], level: int | None = None) -> str:
+        """The ratings' list behind a count of ratings (of one level): those counted."""
+        query = {**self.base, **{k: v for k, v in params.items() if v not in ("", None)}}
+        query["counted"] = 1
+        if level is not None:
+            query["level"] = level
+        return f"{reverse('evaluation:ratings')}?{urlencode(query)}"
+
     def behind_figures(self, params: dict[str, Any]) -> dict[str, str]:
-        """The list behind each bad-review figure of a row (or of the totals)."""
+        """The list behind each figure of a row (or of the totals)."""
         return {
+            "ratings": self.ratings(params),
             "reviews": self.reviews(params),
             "open": self.reviews(params, "open"),
             **{figure: self.reviews(params, figure=figure) for figure in BAD_REVIEW_FIGURES},
@@ -211,7 +220,12 @@ def figures(request: HttpRequest) -> HttpResponse:
             "groups": list(GROUPS.items()),
             "total": total,
             "levels": [
-                (level, Level(level).label, count, _percent(share))
+                (
+                    Level(level).label,
+                    count,
+                    _percent(share),
+                    "" if own_only else links.ratings({}, level),
+                )
                 for level, count, share in total.level_shares()
             ],
             "rows": rows,

@@ -35,7 +35,7 @@ from fangkong.orgs.models import OrgUnit
 from . import selectors, services
 from .figures import BAD_REVIEW_FIGURES, FIGURE_LABELS
 from .ledger_kind import APPEALED, CALLBACK_PENDING, HANDLING, KIND
-from .models import BadReview, Callback, Level, Outcome, Service, Staff, Window
+from .models import BadReview, Callback, Level, Outcome, Rating, Service, Staff, Window
 
 EXPORT_LIMIT = 100_000
 PER_PAGE = 50
@@ -91,8 +91,11 @@ def _units_with(units: Any, chosen: OrgUnit | None) -> list[OrgUnit]:
 REVIEW_FILTER_FIELDS = ("unit", "window", "staff", "service", "level", "state", "from", "to")
 
 
-def review_filters(request: HttpRequest) -> selectors.ReviewFilter:
-    """The list's filters from the query string; a bad value is a 422 naming its field."""
+def review_filters(
+    request: HttpRequest, *, levels: tuple[int, ...] = (1, 2)
+) -> selectors.ReviewFilter:
+    """The list's filters from the query string; a bad value is a 422 naming its field.
+    ``levels``: those the list holds (the bad reviews' two, or all five for the ratings)."""
     user = request.user
     filters = selectors.ReviewFilter()
     unit_id = _id_or_none(request, "unit")
@@ -132,7 +135,7 @@ def review_filters(request: HttpRequest) -> selectors.ReviewFilter:
         filters.service = service
     level = request.GET.get("level", "").strip()
     if level:
-        if level not in ("1", "2"):
+        if level not in {str(n) for n in levels}:
             raise InvalidInput.at("level", _("Choose a rating level from the list."))
         filters.level = int(level)
     state = request.GET.get("state", "").strip()
@@ -182,12 +185,7 @@ def _with_clocks(rows: Any) -> Any:
 def reviews(request: HttpRequest) -> HttpResponse:
     """Bad reviews in scope, newest first, with their clocks (red when overdue). A bad filter
     value shows the list's page again, 422, with the problem at that filter and no rows."""
-    refused: dict[str, Any] = {}
-    try:
-        filters = review_filters(request)
-    except InvalidInput as exc:
-        filters = selectors.ReviewFilter()
-        refused = form_refusal(exc, request, REVIEW_FILTER_FIELDS)  # the values are q's
+    filters, refused = _list_filters(request, (1, 2))
     rows = _with_clocks(selectors.bad_reviews_search(request.user, filters))
     if refused:
         rows = rows.none()
@@ -199,24 +197,123 @@ def reviews(request: HttpRequest) -> HttpResponse:
         "evaluation/reviews.html",
         {
             **context,
-            "q": request.GET,
-            "units": _units_with(
-                selectors.service_units(request.user, Perm.VIEW_EVALUATION), filters.unit
-            ),
-            "windows": scope_for(request.user, Perm.VIEW_EVALUATION)
-            .filter(Window.objects.select_related("unit"), "unit_path")
-            .order_by("unit_path", "number"),
-            "staff_list": scope_for(request.user, Perm.VIEW_EVALUATION)
-            .filter(Staff.objects.all(), "window__unit_path")
-            .order_by("staff_number"),
-            "service_list": Service.objects.order_by("category", "code"),
+            **_filter_choices(request, filters),
             "levels": [(1, Level(1).label), (2, Level(2).label)],
             "states": list(_state_labels().items()),
-            "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
             "figure_label": FIGURE_LABELS.get(filters.figure, ""),
             "refused": refused,
         },
         status=422 if refused else 200,
+    )
+
+
+ALL_LEVELS = (5, 4, 3, 2, 1)
+
+
+def _list_filters(
+    request: HttpRequest, levels: tuple[int, ...]
+) -> tuple[selectors.ReviewFilter, dict[str, Any]]:
+    """A list's filters, or empty ones and the refusal to show at the bad one's field."""
+    try:
+        return review_filters(request, levels=levels), {}
+    except InvalidInput as exc:
+        return selectors.ReviewFilter(), form_refusal(exc, request, REVIEW_FILTER_FIELDS)
+
+
+def _filter_choices(request: HttpRequest, filters: selectors.ReviewFilter) -> dict[str, Any]:
+    """The filter form's lists: the centres and stations, windows, staff and services."""
+    in_scope = scope_for(request.user, Perm.VIEW_EVALUATION)
+    return {
+        "q": request.GET,
+        "units": _units_with(
+            selectors.service_units(request.user, Perm.VIEW_EVALUATION), filters.unit
+        ),
+        "windows": in_scope.filter(Window.objects.select_related("unit"), "unit_path").order_by(
+            "unit_path", "number"
+        ),
+        "staff_list": in_scope.filter(Staff.objects.all(), "window__unit_path").order_by(
+            "staff_number"
+        ),
+        "service_list": Service.objects.order_by("category", "code"),
+        "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
+    }
+
+
+@login_required
+@requires(Perm.VIEW_EVALUATION)
+@renders_app_errors
+def ratings(request: HttpRequest) -> HttpResponse:
+    """Every rating in scope, good and bad, newest first: what the figures page counts."""
+    filters, refused = _list_filters(request, ALL_LEVELS)
+    rows = selectors.ratings_search(request.user, filters)
+    if refused:
+        rows = rows.none()
+    context = page_context(request, rows, PER_PAGE)
+    context["rows"] = [_rating_row(request.user, rating) for rating in context["page_obj"]]
+    return render(
+        request,
+        "evaluation/ratings.html",
+        {
+            **context,
+            **_filter_choices(request, filters),
+            "levels": [(level, Level(level).label) for level in ALL_LEVELS],
+            "refused": refused,
+        },
+        status=422 if refused else 200,
+    )
+
+
+def _rating_row(user: Any, rating: Rating) -> dict[str, Any]:
+    bad_review = getattr(rating, "bad_review", None)
+    return {
+        "rating": rating,
+        "staff_name": selectors.staff_name_as_seen(user, rating.staff, rating.unit_path),
+        "bad_review": bad_review,
+    }
+
+
+@login_required
+@renders_app_errors
+def ratings_export(request: HttpRequest) -> HttpResponse:
+    """The filtered ratings as a spreadsheet: no personal data of the person who rated."""
+    export = Export(
+        request, object_type="evaluation.rating", scope=scope_for(request.user, Perm.EXPORT)
+    )
+    rows = export.scope.filter(  # type: ignore[attr-defined]
+        selectors.ratings_search(request.user, review_filters(request, levels=ALL_LEVELS)),
+        "unit_path",
+    )
+    export.check_size(rows.count(), EXPORT_LIMIT)
+
+    def lines() -> Any:
+        for rating in rows.iterator(chunk_size=2000):
+            yield [
+                timezone.localtime(rating.rated_at).strftime("%Y-%m-%d %H:%M"),
+                rating.case.unit.place,
+                str(rating.window or ""),
+                selectors.staff_name_as_seen(request.user, rating.staff, rating.unit_path),
+                rating.service.name,
+                str(Level(rating.level).label),
+                "、".join(rating.tags),
+                rating.text,
+                _("Yes") if rating.excluded else "",
+            ]
+
+    return export.response(
+        name="ratings",
+        headers=[
+            _("Rated at"),
+            _("Centre or station"),
+            _("Window"),
+            _("Staff member"),
+            _("Service"),
+            _("Level"),
+            _("Tags"),
+            _("Comment"),
+            _("Excluded by an upheld appeal"),
+        ],
+        rows=lines(),
+        label="ratings export",
     )
 
 

@@ -306,34 +306,48 @@ def bad_reviews_search(user: Viewer, filters: ReviewFilter | None = None) -> Que
     """The bad reviews the user may see, newest first, as the list's filters narrow them."""
     require_perm(user, Perm.VIEW_EVALUATION)
     filters = filters or ReviewFilter()
-    rows = bad_reviews_visible(user)
-    if filters.unit is not None and filters.unit_only:
-        rows = rows.filter(rating__unit_path=filters.unit.path)
-    elif filters.unit is not None:
-        rows = rows.filter(subtree_q("rating__unit_path", filters.unit.path))
-    if filters.window is not None:
-        rows = rows.filter(rating__window=filters.window)
-    if filters.staff is not None:
-        rows = rows.filter(rating__staff=filters.staff)
-    if filters.service is not None:
-        rows = rows.filter(rating__service=filters.service)
-    if filters.level is not None:
-        rows = rows.filter(rating__level=filters.level)
+    rows = _rated_as(bad_reviews_visible(user), filters, "rating__")
     if filters.state == "open":
         rows = rows.filter(item__is_open=True)
     elif filters.state:
         rows = rows.filter(item__state=filters.state)
     if filters.overdue:
         rows = rows.filter(item__is_overdue=True, item__is_open=True)
-    if filters.counted:
-        rows = rows.filter(rating__excluded=False)
     if filters.figure:
         rows = rows.filter(BAD_REVIEW_FIGURES[filters.figure])
-    if filters.since is not None:
-        rows = rows.filter(rating__rated_at__gte=filters.since)
-    if filters.until is not None:
-        rows = rows.filter(rating__rated_at__lt=filters.until)
     return rows.order_by("-rating__rated_at", "-pk")
+
+
+def ratings_search(user: Viewer, filters: ReviewFilter | None = None) -> QuerySet[Rating]:
+    """Every rating the user may see (good and bad), newest first, as the filters narrow
+    them: the list behind the figures page's counts of ratings and of each level."""
+    require_perm(user, Perm.VIEW_EVALUATION)
+    rows = scope_for(user, Perm.VIEW_EVALUATION).filter(
+        Rating.objects.select_related(
+            "service", "window", "staff", "bad_review", place_related("case__unit")
+        ),
+        "unit_path",
+    )
+    return _rated_as(rows, filters or ReviewFilter(), "").order_by("-rated_at", "-pk")
+
+
+def _rated_as(rows: QuerySet[Any], filters: ReviewFilter, prefix: str) -> QuerySet[Any]:
+    """Narrow rows by their rating's (at ``prefix``) unit, window, staff member, service,
+    level, time and whether the figures count it."""
+    if filters.unit is not None and filters.unit_only:
+        rows = rows.filter(**{f"{prefix}unit_path": filters.unit.path})
+    elif filters.unit is not None:
+        rows = rows.filter(subtree_q(f"{prefix}unit_path", filters.unit.path))
+    for name in ("window", "staff", "service", "level"):
+        if getattr(filters, name) is not None:
+            rows = rows.filter(**{f"{prefix}{name}": getattr(filters, name)})
+    if filters.counted:
+        rows = rows.filter(**{f"{prefix}excluded": False})
+    if filters.since is not None:
+        rows = rows.filter(**{f"{prefix}rated_at__gte": filters.since})
+    if filters.until is not None:
+        rows = rows.filter(**{f"{prefix}rated_at__lt": filters.until})
+    return rows
 
 
 def bad_review_get(user: Viewer, pk: Any) -> BadReview:

@@ -30,6 +30,8 @@ urlpatterns: list = [
     path("admin/profiles/", admin_views.profiles, name="admin_profiles"),
     path("admin/tags/", admin_views.tags, name="admin_tags"),
     # bad reviews (review_views.py)
+    path("ratings/", review_views.ratings, name="ratings"),
+    path("ratings/export/", review_views.ratings_export, name="ratings_export"),
     path("reviews/", review_views.reviews, name="reviews"),
     path("reviews/export/", review_views.reviews_export, name="reviews_export"),
     path("reviews/mine/", review_views.mine, name="reviews_mine"),

@@ -2,6 +2,7 @@
 the numbers, the Excel export with its audit row, and clear answers to bad input."""
 
 import io
+import re
 
 import openpyxl
 import pytest
@@ -33,7 +34,8 @@ def test_the_head_sees_the_centre_by_station_with_links_to_the_lists(client, org
     response = client.get(f"/evaluation/figures/?unit={c.centre.pk}&from=2026-06-01&to=2026-06-30")
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'id="total-ratings">3<' in html and 'id="total-good-rate">66.7%<' in html
+    assert re.search(r'id="total-ratings"><a href="/evaluation/ratings/\?[^"]+">3</a>', html)
+    assert 'id="total-good-rate">66.7%<' in html
     # the bad review count opens the bad-review list with the same filters
     assert f"/evaluation/reviews/?unit={c.centre.pk}&amp;from=2026-06-01&amp;to=2026-06-30" in html
     # the station's row drills down to its windows
