@@ -272,6 +272,39 @@ def _rating_row(user: Any, rating: Rating) -> dict[str, Any]:
     }
 
 
+def _local(value: dt.datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _rating_headers() -> list[str]:
+    """The columns of a rating in both lists' exports (then each list's own)."""
+    return [
+        _("Rated at"),
+        _("Centre or station"),
+        _("Window"),
+        _("Staff member"),
+        _("Service"),
+        _("Level"),
+        _("Tags"),
+        _("Comment"),
+    ]
+
+
+def _rating_cells(user: Any, rating: Rating) -> list[Any]:
+    """A rating as both exports write it: nothing of the person who rated, the staff
+    member's name as the viewer may see it."""
+    return [
+        _local(rating.rated_at),
+        rating.case.unit.place,
+        str(rating.window or ""),
+        selectors.staff_name_as_seen(user, rating.staff, rating.unit_path),
+        rating.service.name,
+        str(Level(rating.level).label),
+        "、".join(rating.tags),
+        rating.text,
+    ]
+
+
 @login_required
 @renders_app_errors
 def ratings_export(request: HttpRequest) -> HttpResponse:
@@ -279,40 +312,22 @@ def ratings_export(request: HttpRequest) -> HttpResponse:
     export = Export(
         request, object_type="evaluation.rating", scope=scope_for(request.user, Perm.EXPORT)
     )
+    filters = review_filters(request, levels=ALL_LEVELS)
     rows = export.scope.filter(  # type: ignore[attr-defined]
-        selectors.ratings_search(request.user, review_filters(request, levels=ALL_LEVELS)),
-        "unit_path",
+        selectors.ratings_search(request.user, filters), "unit_path"
     )
     export.check_size(rows.count(), EXPORT_LIMIT)
 
     def lines() -> Any:
         for rating in rows.iterator(chunk_size=2000):
-            yield [
-                timezone.localtime(rating.rated_at).strftime("%Y-%m-%d %H:%M"),
-                rating.case.unit.place,
-                str(rating.window or ""),
-                selectors.staff_name_as_seen(request.user, rating.staff, rating.unit_path),
-                rating.service.name,
-                str(Level(rating.level).label),
-                "、".join(rating.tags),
-                rating.text,
-                _("Yes") if rating.excluded else "",
-            ]
+            excluded = _("Yes") if rating.excluded else ""
+            yield [*_rating_cells(request.user, rating), excluded]
 
     return export.response(
         name="ratings",
-        headers=[
-            _("Rated at"),
-            _("Centre or station"),
-            _("Window"),
-            _("Staff member"),
-            _("Service"),
-            _("Level"),
-            _("Tags"),
-            _("Comment"),
-            _("Excluded by an upheld appeal"),
-        ],
+        headers=[*_rating_headers(), _("Excluded by an upheld appeal")],
         rows=lines(),
+        unit_path=filters.unit.path if filters.unit else "",
         label="ratings export",
     )
 
@@ -331,14 +346,7 @@ def reviews_export(request: HttpRequest) -> HttpResponse:
     export.check_size(rows.count(), EXPORT_LIMIT)
     labels = _state_labels()
     headers = [
-        _("Rated at"),
-        _("Centre or station"),
-        _("Window"),
-        _("Staff member"),
-        _("Service"),
-        _("Level"),
-        _("Tags"),
-        _("Comment"),
+        *_rating_headers(),
         _("State"),
         _("Callback due"),
         _("Rectification due"),
@@ -347,24 +355,14 @@ def reviews_export(request: HttpRequest) -> HttpResponse:
         _("Public reply"),
     ]
 
-    def local(value: dt.datetime | None) -> str:
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
-
     def lines() -> Any:
         for bad in rows.iterator(chunk_size=2000):
-            rating, item = bad.rating, bad.item
+            item = bad.item
             yield [
-                local(rating.rated_at),
-                rating.case.unit.place,
-                str(rating.window or ""),
-                selectors.staff_name_as_seen(request.user, rating.staff, rating.unit_path),
-                rating.service.name,
-                str(Level(rating.level).label),
-                "、".join(rating.tags),
-                rating.text,
+                *_rating_cells(request.user, bad.rating),
                 labels.get(item.state, "") if item else "",
-                local(bad.callback_due_at),
-                local(bad.rectify_due_at),
+                _local(bad.callback_due_at),
+                _local(bad.rectify_due_at),
                 _("Yes") if item and item.is_overdue and item.is_open else "",
                 str(bad.get_outcome_display()) if bad.outcome else "",
                 bad.reply,
