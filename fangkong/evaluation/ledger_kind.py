@@ -14,7 +14,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from fangkong.accounts.roles import Perm
 from fangkong.core.errors import Conflict
@@ -58,6 +58,7 @@ BAD_REVIEW = Kind(
     key=KIND,
     label=gettext_lazy("Bad review"),
     label_plural=gettext_lazy("Bad reviews"),
+    follow_up_label=pgettext_lazy("ledger entry", "Callback"),
     states=(
         State(CALLBACK_PENDING, gettext_lazy("Waiting for the callback")),
         State(HANDLING, gettext_lazy("Called back, outcome pending")),

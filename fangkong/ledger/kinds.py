@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import pgettext_lazy
+
 from fangkong.accounts.roles import Perm
 from fangkong.core.errors import NotFound
 
@@ -16,6 +18,9 @@ from fangkong.core.errors import NotFound
 FOLLOW_UP_CLOCK = "follow_up"
 # A clock met by the first follow-up; other clocks are met by the close-out.
 FIRST_FOLLOW_UP_CLOCK = "first_follow_up"
+
+
+FOLLOW_UP_VISIT = pgettext_lazy("ledger entry", "Follow-up visit")  # a tracker's 随访
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,9 @@ class Kind:
     approve_perm: Perm = Perm.APPROVE_CLOSE
     warn_before_hours: int = 2
     subject_label: Callable[[Any], str] | None = None
+    # What a follow-up (a note, a value, a file) is called in the item's history: a
+    # tracker's 随访, a bad review's 回访, a rectification problem's 整改进展.
+    follow_up_label: Any = FOLLOW_UP_VISIT
     # Who sees the items: people's health is private, so person kinds keep VIEW_HEALTH.
     view_perm: Perm = Perm.VIEW_HEALTH
     # Opening by hand, follow-ups, assignment and escalation.

@@ -231,7 +231,7 @@ def _item_render(
     ]
     closing = item.is_open and item.state == spec.closing_state and spec.close_needs_approval
     history = [
-        (entry, _entry_label(entry), _entry_summary(spec, entry.kind, entry.data))
+        (entry, _entry_label(spec, entry), _entry_summary(spec, entry.kind, entry.data))
         for entry in selectors.item_history(item)
     ]
     return render(
@@ -270,10 +270,11 @@ def _item_render(
 FOLLOW_UP_ENTRIES = {Entry.Kind.NOTE, Entry.Kind.MEASUREMENT, Entry.Kind.ATTACHMENT}
 
 
-def _entry_label(entry: Entry) -> str:
-    """What a history line is: a tracker records a 随访 whether it holds text, a value or a file."""
+def _entry_label(spec: Kind, entry: Entry) -> str:
+    """What a history line is: a follow-up whether it holds text, a value or a file (named
+    by the item's kind: 随访, 回访, 整改进展)."""
     if entry.kind in FOLLOW_UP_ENTRIES:
-        return str(pgettext("ledger entry", "Follow-up visit"))
+        return str(spec.follow_up_label)
     return str(entry.get_kind_display())
 
 

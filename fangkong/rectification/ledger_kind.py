@@ -41,6 +41,7 @@ PROBLEM = Kind(
     key=KIND,
     label=gettext_lazy("Rectification problem"),
     label_plural=gettext_lazy("Rectification problems"),
+    follow_up_label=pgettext_lazy("ledger entry", "Progress report"),
     states=(
         State(REGISTERED, pgettext_lazy("problem state", "Registered")),
         State(ASSIGNED, gettext_lazy("Assigned")),

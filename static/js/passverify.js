@@ -76,7 +76,7 @@
       ok: "准许通行",
       expired: "通行证已过期",
       not_yet_valid: "通行证尚未生效",
-      revoked: "通行证已被撤销",
+      revoked: "通行证已吊销",
       bad_signature: "通行证无效：签名不符，可能被篡改",
       unknown_key: "通行证的签发密钥不在信任列表中",
       status: "持证人当前健康状态不允许通行",

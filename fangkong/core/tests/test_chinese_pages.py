@@ -285,3 +285,15 @@ def test_the_audit_log_says_what_an_export_and_a_list_of_full_numbers_were(clien
     page = client.get("/accounts/audit/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "A list of 2 people" in page and "list (2)" not in page
     assert "audit log export" not in page and "Full numbers shown" in page
+
+
+@pytest.mark.django_db
+def test_the_language_menu_names_each_language_in_its_own_words(client):
+    # A reader of either language finds their own by its name: "English" (was "英语" on
+    # the Chinese pages) and 简体中文.
+    chinese = client.get("/accounts/login/").content.decode()
+    assert '<option value="en">English</option>' in chinese
+    assert '<option value="zh-hans" selected>简体中文</option>' in chinese
+    english = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<option value="zh-hans">简体中文</option>' in english
+    assert '<option value="en" selected>English</option>' in english

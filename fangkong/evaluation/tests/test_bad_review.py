@@ -200,3 +200,14 @@ def test_the_appeals_to_decide_are_only_those_in_the_deciders_units(org):
     RoleAssignment.objects.create(user=elsewhere, role=Role.VIEWER, unit=org.group)
     assert list(selectors.appeals_to_decide(c.supervisor)) == [bad]
     assert list(selectors.appeals_to_decide(elsewhere)) == []
+
+
+def test_a_callback_shows_in_the_ledger_history_as_a_callback(client, org):
+    # The ledger's history named every follow-up 随访 (a tracker's visit), a bad review's
+    # callback too; it is a 回访.
+    c = build_centre(org)
+    bad = BadReview.objects.get(rating=rated(c, Level.VERY_DISSATISFIED))
+    services.callback_record(actor=c.head, bad_review=bad, how="phone", reached=True, said="好")
+    client.force_login(c.head)
+    page = client.get(f"/ledger/item/{bad.item_id}/").content.decode()
+    assert " · 回访 · " in page and " · 随访 · " not in page  # the history line's kind

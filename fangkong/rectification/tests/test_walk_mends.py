@@ -230,3 +230,18 @@ def test_the_targets_and_milestones_inputs_are_named_on_the_phone_and_for_screen
     assert '<td data-label="目标">' in page and '<td data-label="节点">' in page
     assert 'aria-label="数量 2"' in page and 'aria-label="节点 3"' in page
     assert 'aria-label="完成时限 1"' in page
+
+
+def test_a_progress_report_shows_in_the_ledger_history_as_one(client, org, login_as):
+    """The ledger's history called a problem's progress report a 随访 (a tracker's visit)."""
+    from fangkong.rectification import services
+
+    from .helpers import assign
+
+    problem = register(org, opened="2026-11-03", due="2026-12-04")
+    assign(org, problem, day="2026-11-03")
+    owner = org.user("unit_admin", org.plant_a)
+    services.problem_progress(actor=owner, problem=problem, note="更换灯具20盏")
+    client.force_login(owner)
+    page = client.get(f"/ledger/item/{problem.item_id}/").content.decode()
+    assert " · 整改进展 · " in page and " · 随访 · " not in page  # the history line's kind
