@@ -7,11 +7,13 @@ what was typed and the problem at its field; destructive steps ask to confirm fi
 """
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -418,7 +420,9 @@ def staff_leave(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         _("%(name)s has left; %(n)d badge code(s) revoked.") % {"name": member.name, "n": revoked},
     )
-    return redirect("evaluation:admin_staff")
+    # Back to the list as it was: its search, its window and its page.
+    kept = {k: v for k, v in request.GET.items() if k in ("q", "left", "window", "page")}
+    return redirect(f"{reverse('evaluation:admin_staff')}?{urlencode(kept)}")
 
 
 # ------------------------------------------------------------------ badges

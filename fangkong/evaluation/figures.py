@@ -132,7 +132,8 @@ def parse_period(start: str | None, end: str | None, today: dt.date) -> Period:
 # ------------------------------------------------------------------ figures
 
 
-def _rate(part: int, whole: int) -> float | None:
+def percent(part: int, whole: int) -> float | None:
+    """``part`` of ``whole`` in per cent to one decimal, as every rate is shown."""
     return round(100.0 * part / whole, 1) if whole else None
 
 
@@ -164,42 +165,43 @@ class Figures:
     @property
     def good_rate(self) -> float | None:
         """好评率: very satisfied and satisfied, of all ratings (percent)."""
-        return _rate(self.good, self.ratings)
+        return percent(self.good, self.ratings)
 
     @property
     def bad_rate(self) -> float | None:
         """差评率: dissatisfied and very dissatisfied, of all ratings (percent)."""
-        return _rate(self.bad_ratings, self.ratings)
+        return percent(self.bad_ratings, self.ratings)
 
     @property
     def rated_rate(self) -> float | None:
         """主动评价率: ratings of cases (percent)."""
-        return _rate(self.ratings, self.cases)
+        return percent(self.ratings, self.cases)
 
     @property
     def callback_rate(self) -> float | None:
-        return _rate(self.called, self.bad)
+        return percent(self.called, self.bad)
 
     @property
     def callback_on_time_rate(self) -> float | None:
-        return _rate(self.called_on_time, self.bad)
+        return percent(self.called_on_time, self.bad)
 
     @property
     def fix_rate(self) -> float | None:
-        return _rate(self.fixed, self.needing_fix)
+        return percent(self.fixed, self.needing_fix)
 
     @property
     def fix_on_time_rate(self) -> float | None:
-        return _rate(self.fixed_on_time, self.needing_fix)
+        return percent(self.fixed_on_time, self.needing_fix)
 
     @property
     def follow_up_rate(self) -> float | None:
-        return _rate(self.follow_ups_good, self.follow_ups)
+        return percent(self.follow_ups_good, self.follow_ups)
 
     def level_shares(self) -> list[tuple[int, int, float | None]]:
         """(level, count, share of ratings in percent), best first."""
         return [
-            (level, self.levels[level], _rate(self.levels[level], self.ratings)) for level in LEVELS
+            (level, self.levels[level], percent(self.levels[level], self.ratings))
+            for level in LEVELS
         ]
 
     def as_dict(self) -> dict[str, Any]:
@@ -535,7 +537,7 @@ class Coverage:
 
     @property
     def rate(self) -> float | None:
-        return _rate(self.covered_count, self.offered_count)
+        return percent(self.covered_count, self.offered_count)
 
     def grid(self) -> list[tuple[Service, list[str]]]:
         """Per service, per unit: "covered", "gap" (offered, no rating) or "" (not offered)."""

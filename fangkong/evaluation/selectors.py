@@ -25,7 +25,7 @@ from fangkong.core.retention import local_midnight
 from fangkong.orgs.models import OrgUnit, UnitKind, place_related
 
 from . import services
-from .figures import BAD_REVIEW_FIGURES, Period, coverage
+from .figures import BAD_REVIEW_FIGURES, Period, coverage, percent
 from .ledger_kind import KIND
 from .models import (
     GOOD_LEVELS,
@@ -460,10 +460,8 @@ def my_ratings(user: Viewer, filters: MineFilter) -> QuerySet[Rating]:
 
 
 def good_rate(ratings: QuerySet[Rating]) -> float | None:
-    """Share of 非常满意 and 满意 among the ratings that count (None when there are none)."""
+    """The percentage of 非常满意 and 满意 among the ratings that count, to one decimal as
+    the figures page shows it (None when there are none)."""
     counted = ratings.filter(excluded=False)
-    total = counted.count()
-    if not total:
-        return None
     good = counted.filter(level__in=[int(level) for level in GOOD_LEVELS]).count()
-    return good / total
+    return percent(good, counted.count())

@@ -476,7 +476,7 @@ def _window_staff_section(user: User) -> Section:
             ),
         ],
         note=(
-            _("Good ratings this month: %(rate)d%%") % {"rate": round(rate * 100)}
+            _("Good ratings this month: %(rate)s%%") % {"rate": rate}
             if rate is not None
             else _("No ratings yet this month.")
         ),

@@ -167,7 +167,11 @@ def test_staff_are_assigned_and_leaving_revokes_their_badges(client, org):
     member = Staff.objects.get(user=new_clerk)
     badge = services.badge_issue(actor=c.head, unit=c.station, staff=member)
     token = services.badge_token(badge)
-    client.post(f"/evaluation/admin/staff/{member.pk}/leave/")
+    # Marked as left from a searched list, the list comes back as it was searched.
+    listed = client.get("/evaluation/admin/staff/?q=ZB0104").content.decode()
+    [leave] = re.findall(rf'action="(/evaluation/admin/staff/{member.pk}/leave/[^"]*)"', listed)
+    left = client.post(leave.replace("&amp;", "&"))
+    assert left.status_code == 302 and left["Location"] == "/evaluation/admin/staff/?q=ZB0104"
     member.refresh_from_db()
     badge.refresh_from_db()
     assert not member.is_active and badge.revoked_at is not None

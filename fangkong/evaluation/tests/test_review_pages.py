@@ -219,9 +219,17 @@ def test_window_staff_see_their_own_ratings_and_open_bad_reviews(client, org):
     client.force_login(c.clerk)
     month = client.get("/evaluation/reviews/mine/")
     assert month.status_code == 200 and month.context["page_obj"].paginator.count == 2
-    assert "50%" in month.content.decode()
+    # The month's rate reads the same here, on the home page and on the figures page (the
+    # home page said 89 % where the figures said 89.1 %).
+    assert "好评率 50.0%" in month.content.decode()
+    assert "本月好评率：50.0%" in client.get("/").content.decode()
+    assert 'id="total-good-rate">50.0%<' in client.get("/evaluation/figures/").content.decode()
     open_bad = client.get("/evaluation/reviews/mine/?open_bad=1")
     assert open_bad.context["page_obj"].paginator.count == 1
+    # Their menu offers their own ratings; the head's does not (the head has every list).
+    assert 'href="/evaluation/reviews/mine/"' in month.content.decode()
+    client.force_login(c.head)
+    assert 'href="/evaluation/reviews/mine/"' not in client.get("/").content.decode()
     client.force_login(c.supervisor)  # no window of their own: not their page
     assert client.get("/evaluation/reviews/mine/").status_code == 403
 
