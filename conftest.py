@@ -20,6 +20,19 @@ def _memos_forgotten():
     forget_all()
 
 
+@pytest.fixture(autouse=True)
+def _in_the_default_language():
+    """Each test starts in the site's language: a request in English leaves English active
+    in its thread (the locale middleware does not switch back), and a later test in the
+    same worker would read its messages in English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def org(db) -> OrgFixture:
     return build_org()

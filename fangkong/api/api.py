@@ -16,7 +16,7 @@ from fangkong.accounts.models import User
 from fangkong.accounts.selectors import role_rows_for
 from fangkong.accounts.services import api_token_authenticate
 from fangkong.checkpoints.api import router as checkpoints_router
-from fangkong.core.errors import ApplicationError, validation_detail
+from fangkong.core.errors import ApplicationError, Busy, database_busy, validation_detail
 from fangkong.core.guard import BadRequest
 from fangkong.evaluation.api import router as evaluation_router
 from fangkong.health.api import router as health_router
@@ -63,6 +63,7 @@ ERROR_STATUSES = {
     413: "Request body too large",
     422: "Some fields are not valid",
     429: "Too many requests; see Retry-After",
+    503: "The database was busy and the write was undone; send it again after Retry-After",
 }
 ERROR_SCHEMA = {
     "title": "Error",
@@ -178,7 +179,13 @@ def on_form_for_json(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
-    """Log the failure and answer with the common body; nothing internal leaks out."""
+    """Log the failure and answer with the common body; nothing internal leaks out. A
+    database that was only busy answers 503 with Retry-After, as the pages do."""
+    if database_busy(exc):
+        busy = Busy()
+        response = on_application_error(request, busy)
+        response["Retry-After"] = str(busy.wait)
+        return response
     logger.exception("API error on %s %s", request.method, request.path)
     return error_response(
         request, 500, "server_error", _("Something went wrong on our side; please try again later.")

@@ -6,6 +6,7 @@ Thin: selectors read, services write.
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -104,6 +105,11 @@ def _log_page(
     if at is not None:
         filters.checkpoint = at
     context = page_context(request, selectors.events_search(request.user, filters), 50)
+    list_url = reverse("checkpoints:refusals" if refused else "checkpoints:log")
+    if at is not None:
+        # The answer to the entry's POST: its links and downloads are the log's, of that
+        # checkpoint (this address takes POSTs only).
+        context["query_without_page"] = urlencode({"checkpoint": at.pk})
     context["rows"] = _rows_for_page(request, context["page_obj"])
     checkpoints = selectors.checkpoints_for_recording(request.user)
     return render(
@@ -120,9 +126,10 @@ def _log_page(
             "verdicts": Verdict.choices,
             "can_export": user_has_perm_anywhere(request.user, Perm.EXPORT),
             "entry": entry or {},
-            "list_url": reverse("checkpoints:refusals" if refused else "checkpoints:log"),
+            "list_url": list_url,
+            "pager_base": list_url,
         },
-        status=422 if entry else 200,
+        status=entry["status"] if entry else 200,
     )
 
 
@@ -460,6 +467,7 @@ def visitors_export(request: HttpRequest) -> HttpResponse:
 def visitors(request: HttpRequest) -> HttpResponse:
     """Visitors by day: hosts pre-register, guards register walk-ins."""
     refused: dict[str, Any] = {}
+    status = 200
     if request.method == "POST":
         try:
             visitor, message = _visitor_add(request)
@@ -467,6 +475,7 @@ def visitors(request: HttpRequest) -> HttpResponse:
             # The form again, open, with what was typed and the problem at its field.
             which = "refused_walk_in" if request.POST.get("walk_in") == "1" else "refused_pre"
             refused[which] = form_refusal(exc, request, VISITOR_FIELDS)
+            status = exc.status
         else:
             messages.success(request, message)
             if visitor.pass_id_hash:
@@ -498,7 +507,7 @@ def visitors(request: HttpRequest) -> HttpResponse:
             "walk_in_sites": {c.site for c in selectors.checkpoints_for_recording(request.user)},
             **refused,
         },
-        status=422 if refused else 200,
+        status=status,
     )
 
 

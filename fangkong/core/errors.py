@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db import OperationalError
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -102,13 +103,28 @@ class Throttled(ApplicationError):
 
 
 class Busy(ApplicationError):
-    """The database could not take the write in time (SQLite's writers' queue gave up):
-    nothing was stored, and the same request will go through a moment later."""
+    """Another transaction kept the write out (SQLite's writers' queue gave up; PostgreSQL
+    undid a deadlock, a serialization failure or a lock wait): the transaction was undone,
+    and the same request will go through a moment later."""
 
     code = "busy"
     status = 503
-    default_message = _("The system is busy and nothing was saved. Please try again in a moment.")
+    default_message = _("The system is busy. Please try again in a moment.")
     wait = 2  # seconds, sent as Retry-After
+
+
+# PostgreSQL's answers that mean "another transaction was in the way, try again": a
+# serialization failure, a deadlock (the one transaction it undid), a lock wait cut short.
+_BUSY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def database_busy(exc: BaseException | None) -> bool:
+    """Is ``exc`` the database saying "busy, try again" rather than something broken?"""
+    if not isinstance(exc, OperationalError):
+        return False
+    if "database is locked" in str(exc):  # SQLite
+        return True
+    return getattr(exc.__cause__, "sqlstate", None) in _BUSY_SQLSTATES
 
 
 def validation_detail(error: Any) -> Any:

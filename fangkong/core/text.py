@@ -108,3 +108,8 @@ def time_window(start: dt.datetime, end: dt.datetime) -> str:
     start, end = timezone.localtime(start), timezone.localtime(end)
     to_midnight = end.time() == dt.time.min and end.date() > start.date()
     return f"{start:%H:%M}–{'24:00' if to_midnight else f'{end:%H:%M}'}"
+
+
+def local_minute(moment: dt.datetime | None) -> str:
+    """A moment as lists and exports write it: local time to the minute, "" for none."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""

@@ -1,6 +1,5 @@
 import sys
 
-from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.templatetags.static import static
 from django.utils.translation import gettext as _
@@ -8,7 +7,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .errors import ApplicationError, Busy, NotFound, PermissionDenied
+from .errors import ApplicationError, Busy, NotFound, PermissionDenied, database_busy
 from .health import database_health, queue_health
 from .web import error_json, error_page, wants_json
 
@@ -66,22 +65,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
     for the others ("database is locked"), or PostgreSQL's deadlock or lock timeout. Django
     calls this while handling the view's exception, so ``sys.exc_info()`` is that exception.
     """
-    if not _database_busy(sys.exc_info()[1]):
+    if not database_busy(sys.exc_info()[1]):
         return defaults.server_error(request)
     error = Busy()
     response = _error(request, error)
     response["Retry-After"] = str(error.wait)
     return response
-
-
-# PostgreSQL's answers that mean "another transaction was in the way, try again": a
-# serialization failure, a deadlock (the one transaction it undid), a lock wait cut short.
-_BUSY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
-
-
-def _database_busy(exc: BaseException | None) -> bool:
-    if not isinstance(exc, OperationalError):
-        return False
-    if "database is locked" in str(exc):  # SQLite
-        return True
-    return getattr(exc.__cause__, "sqlstate", None) in _BUSY_SQLSTATES

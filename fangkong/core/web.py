@@ -84,6 +84,7 @@ def form_refusal(
         "values": {name: request.POST.get(name, "") for name in fields},
         "errors": {name: [str(m) for m in problems] for name, problems in detail.items()},
         "text": "" if detail and set(detail) & set(fields) else error.as_text(),
+        "status": error.status,  # the page's, as the refusal's (422, 404, 409 ...)
     }
 
 

@@ -14,7 +14,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
@@ -25,6 +24,7 @@ from fangkong.accounts.roles import Perm
 from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
 from fangkong.core.exports import XLSX, Export
+from fangkong.core.text import local_minute
 from fangkong.core.web import form_refusal, page_context, renders_app_errors
 
 from . import catalogue, selectors, services
@@ -495,9 +495,6 @@ def badges_export(request: HttpRequest) -> HttpResponse:
         request, "evaluation.badge", selectors.badges_visible(request.user, filters), "unit_path"
     )
 
-    def local(value: Any) -> str:
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
-
     return export.response(
         name="badges",
         headers=[
@@ -513,8 +510,8 @@ def badges_export(request: HttpRequest) -> HttpResponse:
                 b.get_holder_display(),
                 _holder_name(b),
                 b.unit.place,
-                local(b.issued_at),
-                local(b.revoked_at),
+                local_minute(b.issued_at),
+                local_minute(b.revoked_at),
                 "" if b.revoked_at else request.build_absolute_uri(selectors.badge_path(b)),
             ]
             for b in rows

@@ -7,6 +7,7 @@ the problem at its field (status 422 or 409), never as a redirect that loses the
 """
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -27,7 +28,7 @@ from fangkong.core.exports import Export
 from fangkong.core.models import AuditLog
 from fangkong.core.qr import qr_data_uri
 from fangkong.core.retention import local_midnight
-from fangkong.core.text import parse_date
+from fangkong.core.text import local_minute, parse_date
 from fangkong.core.web import form_refusal, page_context, renders_app_errors
 from fangkong.ledger.kinds import find as find_kind
 from fangkong.orgs.models import OrgUnit
@@ -88,14 +89,35 @@ def _units_with(units: Any, chosen: OrgUnit | None) -> list[OrgUnit]:
     return found
 
 
-REVIEW_FILTER_FIELDS = ("unit", "window", "staff", "service", "level", "state", "from", "to")
+BAD_LEVELS = (2, 1)  # the bad reviews' levels, as their list offers them
+ALL_LEVELS = (5, 4, 3, 2, 1)
+# The filters under which a refused value shows its problem (the others show theirs above).
+RATING_FILTER_FIELDS = ("unit", "window", "staff", "service", "level", "from", "to")
+REVIEW_FILTER_FIELDS = (*RATING_FILTER_FIELDS, "state")
 
 
-def review_filters(
-    request: HttpRequest, *, levels: tuple[int, ...] = (1, 2)
-) -> selectors.ReviewFilter:
-    """The list's filters from the query string; a bad value is a 422 naming its field.
-    ``levels``: those the list holds (the bad reviews' two, or all five for the ratings)."""
+def review_filters(request: HttpRequest) -> selectors.ReviewFilter:
+    """The bad reviews' filters from the query string: the ratings' and their own state,
+    overdue and figure; a bad value is a 422 naming its field."""
+    filters = rating_filters(request, levels=BAD_LEVELS)
+    state = request.GET.get("state", "").strip()
+    if state:
+        if state != "open" and state not in _state_labels():
+            raise InvalidInput.at("state", _("Choose a state from the list."))
+        filters.state = state
+    filters.overdue = request.GET.get("overdue") in ("1", "on", "true")
+    figure = request.GET.get("figure", "").strip()
+    if figure:
+        if figure not in BAD_REVIEW_FIGURES:
+            raise InvalidInput.at("figure", _("Choose a figure from the list."))
+        filters.figure = figure
+    return filters
+
+
+def rating_filters(request: HttpRequest, *, levels: tuple[int, ...]) -> selectors.ReviewFilter:
+    """A list of ratings' filters (unit, window, staff member, service, a level of
+    ``levels``, counted, from/to) from the query string; a bad value is a 422 naming its
+    field."""
     user = request.user
     filters = selectors.ReviewFilter()
     unit_id = _id_or_none(request, "unit")
@@ -138,18 +160,7 @@ def review_filters(
         if level not in {str(n) for n in levels}:
             raise InvalidInput.at("level", _("Choose a rating level from the list."))
         filters.level = int(level)
-    state = request.GET.get("state", "").strip()
-    if state:
-        if state != "open" and state not in _state_labels():
-            raise InvalidInput.at("state", _("Choose a state from the list."))
-        filters.state = state
-    filters.overdue = request.GET.get("overdue") in ("1", "on", "true")
     filters.counted = request.GET.get("counted") in ("1", "on", "true")
-    figure = request.GET.get("figure", "").strip()
-    if figure:
-        if figure not in BAD_REVIEW_FIGURES:
-            raise InvalidInput.at("figure", _("Choose a figure from the list."))
-        filters.figure = figure
     since, until = _day(request, "from"), _day(request, "to")
     if since and until and until < since:
         raise InvalidInput.at("to", _("The end comes before the start."))
@@ -185,7 +196,7 @@ def _with_clocks(rows: Any) -> Any:
 def reviews(request: HttpRequest) -> HttpResponse:
     """Bad reviews in scope, newest first, with their clocks (red when overdue). A bad filter
     value shows the list's page again, 422, with the problem at that filter and no rows."""
-    filters, refused = _list_filters(request, (1, 2))
+    filters, refused = _list_filters(request, review_filters, REVIEW_FILTER_FIELDS)
     rows = _with_clocks(selectors.bad_reviews_search(request.user, filters))
     if refused:
         rows = rows.none()
@@ -198,26 +209,26 @@ def reviews(request: HttpRequest) -> HttpResponse:
         {
             **context,
             **_filter_choices(request, filters),
-            "levels": [(1, Level(1).label), (2, Level(2).label)],
+            "levels": [(level, Level(level).label) for level in BAD_LEVELS],
             "states": list(_state_labels().items()),
-            "figure_label": FIGURE_LABELS.get(filters.figure, ""),
+            # from the query: a figure's list keeps it when another filter is refused
+            "figure_label": FIGURE_LABELS.get(request.GET.get("figure", ""), ""),
             "refused": refused,
         },
-        status=422 if refused else 200,
+        status=refused["status"] if refused else 200,
     )
 
 
-ALL_LEVELS = (5, 4, 3, 2, 1)
-
-
 def _list_filters(
-    request: HttpRequest, levels: tuple[int, ...]
+    request: HttpRequest,
+    read: Callable[[HttpRequest], selectors.ReviewFilter],
+    fields: tuple[str, ...],
 ) -> tuple[selectors.ReviewFilter, dict[str, Any]]:
     """A list's filters, or empty ones and the refusal to show at the bad one's field."""
     try:
-        return review_filters(request, levels=levels), {}
+        return read(request), {}
     except InvalidInput as exc:
-        return selectors.ReviewFilter(), form_refusal(exc, request, REVIEW_FILTER_FIELDS)
+        return selectors.ReviewFilter(), form_refusal(exc, request, fields)
 
 
 def _filter_choices(request: HttpRequest, filters: selectors.ReviewFilter) -> dict[str, Any]:
@@ -244,7 +255,7 @@ def _filter_choices(request: HttpRequest, filters: selectors.ReviewFilter) -> di
 @renders_app_errors
 def ratings(request: HttpRequest) -> HttpResponse:
     """Every rating in scope, good and bad, newest first: what the figures page counts."""
-    filters, refused = _list_filters(request, ALL_LEVELS)
+    filters, refused = _list_filters(request, _all_ratings_filters, RATING_FILTER_FIELDS)
     rows = selectors.ratings_search(request.user, filters)
     if refused:
         rows = rows.none()
@@ -259,8 +270,12 @@ def ratings(request: HttpRequest) -> HttpResponse:
             "levels": [(level, Level(level).label) for level in ALL_LEVELS],
             "refused": refused,
         },
-        status=422 if refused else 200,
+        status=refused["status"] if refused else 200,
     )
+
+
+def _all_ratings_filters(request: HttpRequest) -> selectors.ReviewFilter:
+    return rating_filters(request, levels=ALL_LEVELS)
 
 
 def _rating_row(user: Any, rating: Rating) -> dict[str, Any]:
@@ -270,10 +285,6 @@ def _rating_row(user: Any, rating: Rating) -> dict[str, Any]:
         "staff_name": selectors.staff_name_as_seen(user, rating.staff, rating.unit_path),
         "bad_review": bad_review,
     }
-
-
-def _local(value: dt.datetime | None) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def _rating_headers() -> list[str]:
@@ -294,7 +305,7 @@ def _rating_cells(user: Any, rating: Rating) -> list[Any]:
     """A rating as both exports write it: nothing of the person who rated, the staff
     member's name as the viewer may see it."""
     return [
-        _local(rating.rated_at),
+        local_minute(rating.rated_at),
         rating.case.unit.place,
         str(rating.window or ""),
         selectors.staff_name_as_seen(user, rating.staff, rating.unit_path),
@@ -312,7 +323,7 @@ def ratings_export(request: HttpRequest) -> HttpResponse:
     export = Export(
         request, object_type="evaluation.rating", scope=scope_for(request.user, Perm.EXPORT)
     )
-    filters = review_filters(request, levels=ALL_LEVELS)
+    filters = _all_ratings_filters(request)
     rows = export.scope.filter(  # type: ignore[attr-defined]
         selectors.ratings_search(request.user, filters), "unit_path"
     )
@@ -361,8 +372,8 @@ def reviews_export(request: HttpRequest) -> HttpResponse:
             yield [
                 *_rating_cells(request.user, bad.rating),
                 labels.get(item.state, "") if item else "",
-                _local(bad.callback_due_at),
-                _local(bad.rectify_due_at),
+                local_minute(bad.callback_due_at),
+                local_minute(bad.rectify_due_at),
                 _("Yes") if item and item.is_overdue and item.is_open else "",
                 str(bad.get_outcome_display()) if bad.outcome else "",
                 bad.reply,

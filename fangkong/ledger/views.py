@@ -25,6 +25,7 @@ from fangkong.accounts.selectors import export_with_numbers, scope_for, user_has
 from fangkong.core import calendar, calendar_services
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied
 from fangkong.core.models import CalendarNotice
+from fangkong.core.text import local_minute
 from fangkong.core.web import page_context, renders_app_errors
 from fangkong.orgs.selectors import person_public_fields, sensitive_view_log
 
@@ -152,9 +153,6 @@ def item_export(request: HttpRequest, kind: str) -> HttpResponse:
         _("Close-out reason"),
     ]
 
-    def when(value: Any) -> str:
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
-
     def lines() -> Any:
         for item in items.iterator(chunk_size=2000):
             id_number, phone = export.numbers(item.person) if item.person else ("", "")
@@ -167,10 +165,11 @@ def item_export(request: HttpRequest, kind: str) -> HttpResponse:
                 item.unit.name,
                 str(spec.state_label(item.state)),
                 "、".join(_user_name(u) for u in item.owners.all()),
-                when(item.opened_at),
-                when(item.next_due_at) + (_(" (estimated)") if item.next_due_estimated else ""),
+                local_minute(item.opened_at),
+                local_minute(item.next_due_at)
+                + (_(" (estimated)") if item.next_due_estimated else ""),
                 _("Yes") if item.is_overdue else _("No"),
-                when(item.closed_at),
+                local_minute(item.closed_at),
                 item.close_reason,
             ]
 

@@ -27,6 +27,7 @@ from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
 from fangkong.core.errors import ApplicationError, Conflict, InvalidInput, NotFound
 from fangkong.core.exports import Export
 from fangkong.core.numbers import plain_decimal
+from fangkong.core.text import local_minute
 from fangkong.core.web import page_context, renders_app_errors
 from fangkong.ledger import selectors as ledger_selectors
 from fangkong.ledger.models import Entry
@@ -204,9 +205,6 @@ def problems_export(request: HttpRequest) -> HttpResponse:
         pgettext("problem", "On time"),
     ]
 
-    def when(value: Any) -> str:
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
-
     def lines() -> Any:
         for problem in selectors.with_list_columns(rows).iterator(chunk_size=2000):
             item = problem.item
@@ -231,8 +229,8 @@ def problems_export(request: HttpRequest) -> HttpResponse:
                 problem.get_colour_display() if problem.colour else "",
                 problem.due_on,
                 targets,
-                when(item.opened_at),
-                when(item.closed_at),
+                local_minute(item.opened_at),
+                local_minute(item.closed_at),
                 {True: _("Yes"), False: _("No")}.get(problem.on_time, ""),  # type: ignore[arg-type]
             ]
 

@@ -237,6 +237,8 @@ def test_manual_entry_answers_bad_input_in_the_users_language(client, org, gate,
     # The log below is the gate's, and its search goes to the log, not to this address.
     assert f'<option value="{gate.pk}" selected>' in page
     assert 'action="/checkpoints/"' in page
+    # The page answers a POST to an address that takes POSTs only: its links are the log's.
+    assert 'href="?' not in page
     response = client.post(
         "/checkpoints/entry/",
         {"checkpoint": gate.pk, "direction": "in", "plate": "ABC", "temperature": "99"},
@@ -273,3 +275,19 @@ def test_the_rollup_shows_the_units_gate_figures_linked_for_those_who_read_the_l
     assert "<strong>1</strong>" in block and "/checkpoints/" not in block
     client.force_login(org.user(Role.UNIT_ADMIN, org.ent_b))
     assert 'id="gate-figures"' not in client.get("/reports/rollup/").content.decode()
+
+
+def test_a_refused_entry_on_a_busy_log_leaves_its_links_on_the_log(client, org, gate, guard):
+    # The refused entry is answered at the entry's address (POST only): the rows' and the
+    # pager's links must lead to the log, not to a blank "method not allowed".
+    for _ in range(51):  # two pages
+        scan(guard, gate, person=org.person_a)
+    client.force_login(guard)
+    page = client.post(
+        "/checkpoints/entry/", {"checkpoint": gate.pk, "direction": "in", "id_number": "123"}
+    ).content.decode()
+    links = re.findall(r'href="([^"]*checkpoint=[^"]*)"', page)
+    assert links and all(link.startswith("/checkpoints/") for link in links), links
+    assert f"/checkpoints/?checkpoint={gate.pk}&page=2" in page
+    for link in set(links):
+        assert client.get(link.replace("&amp;", "&")).status_code == 200, link

@@ -163,7 +163,7 @@ def test_a_phone_submit_that_waits_past_the_busy_timeout_is_told_to_send_again(
         assert answer.status_code == 503, answer.content.decode()
         assert answer["Retry-After"] == "2"
         assert answer.json()["code"] == "busy"
-        assert answer.json()["message"] == "系统繁忙，未保存。请稍后再试。"
+        assert answer.json()["message"] == "系统繁忙，请稍后再试。"
         assert not Declaration.objects.filter(person=org.person_a).exists()
         # Sent again once the lock is free, it is stored.
         again = client.post(url, body, content_type="application/json")

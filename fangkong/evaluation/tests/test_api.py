@@ -1,8 +1,13 @@
 """/api/v1/evaluation: services offered, registering a case (its rating link), one's own
 cases, bad reviews listed and followed through callback, outcome and appeal."""
 
-import pytest
+import threading
 
+import pytest
+from django.db import connection, transaction
+
+from fangkong.core.models import AuditLog
+from fangkong.core.tests.parallel import deployed_database, in_parallel
 from fangkong.evaluation import services
 from fangkong.evaluation.models import Case, Level, Rating
 
@@ -79,3 +84,45 @@ def test_a_bad_review_is_followed_through_the_api(client, org):
     client.force_login(org.user("service_head", org.ent_b))
     assert client.get(f"/api/v1/evaluation/bad-reviews/{pk}").status_code == 404
     assert client.get("/api/v1/evaluation/bad-reviews").json()["count"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's writers' queue")
+def test_a_write_that_finds_the_database_busy_answers_503_with_retry_after(
+    tmp_path, settings, client, reference_data, org
+):
+    # Another writer holds SQLite's write lock past the wait: the API answers 503 "busy"
+    # with Retry-After, in the caller's language, and stores nothing (it answered 500).
+    settings.SQLITE_BUSY_SECONDS = 0.2
+    c = build_centre(org)
+    client.force_login(c.clerk)
+    client.raise_request_exception = False
+    held, answered = threading.Event(), threading.Event()
+    answers = []
+
+    def hold() -> None:
+        with transaction.atomic():
+            AuditLog.objects.create(action="held", object_type="x")
+            held.set()
+            answered.wait(5)
+
+    def register() -> None:
+        held.wait(5)
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA busy_timeout=0")  # no wait in SQLite's own handler either
+        answers.append(
+            client.post(
+                "/api/v1/evaluation/cases",
+                {"service_id": c.social.pk},
+                content_type="application/json",
+            )
+        )
+        answered.set()
+
+    with deployed_database(tmp_path):
+        in_parallel(2, lambda n: hold() if n == 0 else register())
+        [answer] = answers
+        assert answer.status_code == 503 and answer["Retry-After"] == "2"
+        assert answer.json()["code"] == "busy"
+        assert answer.json()["message"] == "系统繁忙，请稍后再试。"
+        assert not Case.objects.exists()

@@ -43,7 +43,7 @@ def test_every_count_of_ratings_on_the_figures_page_opens_its_ratings(client, or
     assert sorted(int(n) for _url, n in levels) == [1, 1, 1, 1, 2]
 
 
-def test_the_ratings_list_filters_pages_exports_and_keeps_to_its_scope(client, org):
+def test_the_ratings_list_filters_exports_masks_and_keeps_to_its_scope(client, org):
     c = build_centre(org)
     rated(c, 5, when="2026-06-05")
     bad = rated(c, 1, when="2026-06-06", tags=["态度不好"])
@@ -52,9 +52,12 @@ def test_the_ratings_list_filters_pages_exports_and_keeps_to_its_scope(client, o
     assert re.search(r'id="rating-count">1\b', page)
     assert f'href="/evaluation/reviews/{bad.bad_review.pk}/"' in page  # a bad one opens it
     assert "王晓红" in page  # the staff member, in full for the centre's head
-    refused = client.get("/evaluation/ratings/?level=7")
+    refused = client.get("/evaluation/ratings/?level=7&from=2026-06-01")
     assert refused.status_code == 422
-    assert '<p class="errors" role="alert">请从列表中选择评价等级。</p>' in refused.content.decode()
+    refused_page = refused.content.decode()
+    assert '<p class="errors" role="alert">请从列表中选择评价等级。</p>' in refused_page
+    assert re.search(r'id="rating-count">0\b', refused_page)  # no rows under a refusal
+    assert 'value="2026-06-01"' in refused_page  # the other filters as typed
     export = client.get("/evaluation/ratings/export/?from=2026-06-01&to=2026-06-30&format=xlsx")
     rows = list(
         openpyxl.load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True)
@@ -63,6 +66,14 @@ def test_the_ratings_list_filters_pages_exports_and_keeps_to_its_scope(client, o
     assert [row[5] for row in rows[1:]] == ["非常不满意", "非常满意"]  # newest first
     assert rows[1][6] == "态度不好"
     assert AuditLog.objects.filter(object_type="evaluation.rating", action="export").exists()
+    # A supervisor sees the staff member's name masked, in the list and in the file.
+    client.force_login(c.supervisor)
+    masked = client.get("/evaluation/ratings/").content.decode()
+    assert "王*红" in masked and "王晓红" not in masked
+    exported = client.get("/evaluation/ratings/export/?format=xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(exported.content)).active
+    assert {row[3] for row in sheet.iter_rows(min_row=2, values_only=True)} == {"王*红"}
+    client.force_login(c.head)
     # Another enterprise's head sees none of them; window staff have no such list.
     client.force_login(org.user("service_head", org.ent_b))
     assert re.search(r'id="rating-count">0\b', client.get("/evaluation/ratings/").content.decode())

@@ -2,13 +2,15 @@
 its callback, outcome and appeal forms (a refusal keeps what was typed); the 追评 link;
 a window-staff member's own ratings; scope (404 outside, 403 without the permission)."""
 
+import datetime as dt
 import io
 import re
 
 import openpyxl
 import pytest
+from django.utils import timezone
 
-from fangkong.evaluation import services
+from fangkong.evaluation import selectors, services
 from fangkong.evaluation.ledger_kind import APPEALED, AWAITING_REVIEW, HANDLING
 from fangkong.evaluation.models import BadReview, Level, Rating
 from fangkong.ledger.services.sweep import overdue_sweep
@@ -76,8 +78,12 @@ def test_bad_filter_values_answer_422_with_the_field_never_500(client, org):
     assert "督办级别" not in level
     window = client.get("/evaluation/reviews/?window=abc").content.decode()
     assert re.search(r'id="f-window" name="window" aria-invalid="true"', window)
-    backwards = client.get("/evaluation/reviews/?from=2026-09-30&to=2026-09-01")
-    assert 'value="2026-09-30"' in backwards.content.decode()  # what was typed stays
+    backwards = client.get(
+        "/evaluation/reviews/?from=2026-09-30&to=2026-09-01&figure=called&counted=1"
+    ).content.decode()
+    assert 'value="2026-09-30"' in backwards  # what was typed stays, the figure's list too
+    assert '<input type="hidden" name="figure" value="called">' in backwards
+    assert '<input type="hidden" name="counted" value="1">' in backwards
     figure = client.get("/evaluation/reviews/?figure=nope").content.decode()
     assert 'id="review-filters"' in figure and '<p class="errors" role="alert">' in figure
 
@@ -210,7 +216,8 @@ def test_an_unknown_form_or_a_step_out_of_turn_is_a_clear_refusal(client, org):
 
 def test_window_staff_see_their_own_ratings_and_open_bad_reviews(client, org):
     c = build_centre(org)
-    rated(c, Level.VERY_SATISFIED, when="2026-10-31", hhmm="23:30")  # last month: not shown
+    last_month = timezone.localtime(selectors.month_start() - dt.timedelta(minutes=30))
+    rated(c, Level.VERY_SATISFIED, when=f"{last_month:%Y-%m-%d}", hhmm=f"{last_month:%H:%M}")
     services.rate(
         case=services.case_register(actor=c.clerk, service=c.social),
         new=services.NewRating(level=5),
