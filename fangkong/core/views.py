@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from .errors import ApplicationError, Busy, NotFound, PermissionDenied, database_busy
 from .health import database_health, queue_health
-from .web import error_json, error_page, wants_json
+from .web import error_json, error_page, kept_private, wants_json
 
 
 @never_cache
@@ -56,7 +56,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def _error(request: HttpRequest, error: ApplicationError) -> HttpResponse:
-    return error_json(error) if wants_json(request) else error_page(request, error)
+    # Kept private: the address may be a credential (a personal link with a typo).
+    answer = error_json(error) if wants_json(request) else error_page(request, error)
+    return kept_private(answer)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -66,7 +68,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     calls this while handling the view's exception, so ``sys.exc_info()`` is that exception.
     """
     if not database_busy(sys.exc_info()[1]):
-        return defaults.server_error(request)
+        return kept_private(defaults.server_error(request))
     error = Busy()
     response = _error(request, error)
     response["Retry-After"] = str(error.wait)

@@ -19,12 +19,22 @@ __all__ = [
     "XLSX",
     "error_json",
     "form_refusal",
+    "kept_private",
     "page_context",
     "renders_app_errors",
     "static_version",
     "throttled",
     "wants_json",
 ]
+
+
+def kept_private(response: HttpResponse) -> HttpResponse:
+    """Keep an answer out of caches, search engines and referrers: a page whose URL is a
+    credential (a personal link, a visitor's link), and any error answer (it may be one's)."""
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 def wants_json(request: HttpRequest) -> bool:

@@ -30,7 +30,7 @@ from fangkong.core import throttle
 from fangkong.core.errors import ApplicationError, Conflict, InvalidInput, NotFound
 from fangkong.core.masking import name_masked
 from fangkong.core.paths import ancestor_paths
-from fangkong.core.web import throttled
+from fangkong.core.web import kept_private, throttled
 
 from . import services
 from .ledger_kind import AWAITING_REVIEW
@@ -56,14 +56,6 @@ LEVELS = [Level(value) for value in sorted(Level.values, reverse=True)]
 
 def _limit(name: str) -> throttle.Limit:
     return throttle.limit_for(name, LIMITS[name])
-
-
-def _private(response: HttpResponse) -> HttpResponse:
-    """A page whose URL is a credential stays out of caches, search engines and referrers."""
-    response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
 
 
 # ------------------------------------------------------------------ device and limits
@@ -95,7 +87,7 @@ def _with_device(request: HttpRequest, response: HttpResponse) -> HttpResponse:
             samesite="Lax",
             secure=request.is_secure(),
         )
-    return _private(response)
+    return kept_private(response)
 
 
 def _post_wait(request: HttpRequest) -> int:
@@ -415,7 +407,9 @@ def kiosk_next(request: HttpRequest, token: str) -> HttpResponse:
         badge = _kiosk_badge(token)
     except NotFound:
         throttle.hit_address("rating_token_ip", request, _limit("rating_token_ip"))
-        return _private(JsonResponse({"code": "not_found", "message": _("Not found.")}, status=404))
+        return kept_private(
+            JsonResponse({"code": "not_found", "message": _("Not found.")}, status=404)
+        )
     case = kiosk_case(badge)
     body: dict[str, Any] = {"case": None}
     if case is not None:
@@ -427,7 +421,7 @@ def kiosk_next(request: HttpRequest, token: str) -> HttpResponse:
             "window": _window_label(case.window),
             "staff": served,
         }
-    return _private(JsonResponse(body))
+    return kept_private(JsonResponse(body))
 
 
 # ------------------------------------------------------------------ the follow-up review

@@ -46,6 +46,7 @@ from fangkong.core.qr import qr_data_uri
 from fangkong.core.throttle import hit_address
 from fangkong.core.web import (
     error_json,
+    kept_private,
     page_context,
     renders_app_errors,
     static_version,
@@ -80,14 +81,6 @@ from .status import reason_labels
 EXPORT_LIMIT = 200_000
 
 PHONE_MESSAGE = "health/message.html"  # a bare page for the phone, no menus
-
-
-def _private(response: HttpResponse) -> HttpResponse:
-    """Keep a page whose URL is a credential out of caches, search engines and referrers."""
-    response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
 
 
 def _stored_json(stored: services.Stored) -> dict[str, Any]:
@@ -170,7 +163,9 @@ def link_page(request: HttpRequest, token: str) -> HttpResponse:
             state = _link_state(token)
         except NotFound:
             return _link_refused(request)
-        return _private(HttpResponse(_shell_with(state), content_type="text/html; charset=utf-8"))
+        return kept_private(
+            HttpResponse(_shell_with(state), content_type="text/html; charset=utf-8")
+        )
     # Only tokens that open nothing (forged, re-issued, revoked) are counted, per address:
     # a whole plant may come through one NAT address. A valid link costs one read to open,
     # and what it may store is limited per day by the service (LINK_DECLARATIONS_A_DAY).
@@ -179,8 +174,8 @@ def link_page(request: HttpRequest, token: str) -> HttpResponse:
     except NotFound:
         return _link_refused(request)
     if request.method == "POST":
-        return _private(_link_post(request, link))
-    return _private(_link_render(request, link))
+        return kept_private(_link_post(request, link))
+    return kept_private(_link_render(request, link))
 
 
 @require_GET
@@ -229,7 +224,7 @@ def link_manifest(request: HttpRequest, token: str) -> HttpResponse:
         content_type="application/manifest+json",
         json_dumps_params={"ensure_ascii": False},
     )
-    return _private(response)
+    return kept_private(response)
 
 
 @require_GET
@@ -318,7 +313,7 @@ def link_state(request: HttpRequest, token: str) -> HttpResponse:
         state = _link_state(token)
     except NotFound:
         return _link_refused(request, json=True)
-    return _private(JsonResponse(state))
+    return kept_private(JsonResponse(state))
 
 
 def _link_state(token: str) -> dict[str, Any]:
@@ -360,7 +355,7 @@ def link_declare(request: HttpRequest, token: str) -> HttpResponse:
     today = timezone.localdate()
     stored = _first_of_the_day(token, request.body, today)
     if stored is not None:
-        return _private(_declared_json(stored))
+        return kept_private(_declared_json(stored))
     try:
         link, today_rows = selectors.link_with_day(token, today)  # the one read
     except NotFound:
@@ -374,8 +369,8 @@ def link_declare(request: HttpRequest, token: str) -> HttpResponse:
         response = error_json(exc)
         if isinstance(exc, Throttled):
             response["Retry-After"] = str(max(1, exc.wait))
-        return _private(response)
-    return _private(_declared_json(stored))
+        return kept_private(response)
+    return kept_private(_declared_json(stored))
 
 
 def _first_of_the_day(token: str, body: bytes, today: dt.date) -> services.Stored | None:
@@ -428,9 +423,9 @@ def _link_refused(request: HttpRequest, *, json: bool = False) -> HttpResponse:
         if json:
             response = error_json(Throttled())
             response["Retry-After"] = str(wait)
-            return _private(response)
-        return _private(throttled(request, wait, page=PHONE_MESSAGE))
-    return _private(_link_missing(request, json=json))
+            return kept_private(response)
+        return kept_private(throttled(request, wait, page=PHONE_MESSAGE))
+    return kept_private(_link_missing(request, json=json))
 
 
 def _link_missing(request: HttpRequest, *, json: bool = False) -> HttpResponse:

@@ -27,7 +27,7 @@ from fangkong.core.exports import Export
 from fangkong.core.masking import name_masked
 from fangkong.core.text import time_window
 from fangkong.core.throttle import hit, hit_address
-from fangkong.core.web import error_json, page_context, renders_app_errors, throttled
+from fangkong.core.web import error_json, kept_private, page_context, renders_app_errors, throttled
 from fangkong.health.models import PersonLink
 from fangkong.health.selectors import link_from_token
 from fangkong.orgs.models import OrgUnit
@@ -53,14 +53,6 @@ EXPORT_LIMIT = 200_000
 PHONE_MESSAGE = "health/message.html"
 
 
-def _private(response: HttpResponse) -> HttpResponse:
-    """A page whose URL is a credential stays out of caches, search engines and referrers."""
-    response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
 def _cleaned(form: Any) -> dict[str, Any]:
     if not form.is_valid():
         raise InvalidInput(detail={k: [str(m) for m in v] for k, v in form.errors.items()})
@@ -83,8 +75,8 @@ def _missing(request: HttpRequest, page: str = "health/link_missing.html") -> Ht
     too many (only such tokens are counted per address: a plant shares one NAT address)."""
     wait = hit_address("link_ip", request)
     if wait:
-        return _private(throttled(request, wait, page=PHONE_MESSAGE))
-    return _private(render(request, page, status=404))
+        return kept_private(throttled(request, wait, page=PHONE_MESSAGE))
+    return kept_private(render(request, page, status=404))
 
 
 def _link(request: HttpRequest, token: str) -> PersonLink | HttpResponse:
@@ -131,7 +123,7 @@ def phone(request: HttpRequest, token: str) -> HttpResponse:
         "token": token,
         "today": timezone.localdate(),
     }
-    return _private(render(request, "passes/phone.html", context))
+    return kept_private(render(request, "passes/phone.html", context))
 
 
 @require_GET
@@ -139,9 +131,9 @@ def phone_state_json(request: HttpRequest, token: str) -> HttpResponse:
     """The page's refresh: a revoked pass disappears within seconds of the change."""
     link = _link(request, token)
     if isinstance(link, HttpResponse):
-        return link if link.status_code != 404 else _private(error_json(NotFound()))
+        return link if link.status_code != 404 else kept_private(error_json(NotFound()))
     row, why = daily.daily_pass(link.person)
-    return _private(JsonResponse(phone_state(link, row, why)))
+    return kept_private(JsonResponse(phone_state(link, row, why)))
 
 
 @csrf_exempt  # The token in the URL is the credential; no cookie grants anything here.
@@ -150,17 +142,17 @@ def phone_device_key(request: HttpRequest, token: str) -> HttpResponse:
     """The phone's public key (hex of the 65-byte point, or a JWK): the pass certifies it."""
     link = _link(request, token)
     if isinstance(link, HttpResponse):
-        return link if link.status_code != 404 else _private(error_json(NotFound()))
+        return link if link.status_code != 404 else kept_private(error_json(NotFound()))
     try:
         body = json.loads(request.body or b"{}")
         point = fmt.device_point(_key_value(body.get("key")))
         row, why = daily.daily_pass(link.person, device_key=point)
     except (ValueError, AttributeError, fmt.FormatError):
         bad = InvalidInput(detail={"key": [_("The device key is not a P-256 public key.")]})
-        return _private(error_json(bad))
+        return kept_private(error_json(bad))
     except ApplicationError as exc:
-        return _private(error_json(exc))
-    return _private(JsonResponse(phone_state(link, row, why)))
+        return kept_private(error_json(exc))
+    return kept_private(JsonResponse(phone_state(link, row, why)))
 
 
 def _key_value(value: Any) -> Any:
@@ -182,7 +174,7 @@ def pass_link(request: HttpRequest, token: str) -> HttpResponse:
     except NotFound:
         return _missing(request, "passes/link_missing.html")
     if wait := hit("link_token", f"pass-link:{link.pk}"):
-        return _private(throttled(request, wait, page=PHONE_MESSAGE))
+        return kept_private(throttled(request, wait, page=PHONE_MESSAGE))
     row = link.issued_pass
     state = selectors.pass_state(row, timezone.now())
     text = services.pass_text(row) if state in (selectors.VALID, selectors.NOT_YET_VALID) else ""
@@ -197,7 +189,7 @@ def pass_link(request: HttpRequest, token: str) -> HttpResponse:
         "one_day": start.date() == (end - dt.timedelta(microseconds=1)).date(),
         "window": time_window(start, end),
     }
-    return _private(render(request, "passes/link.html", context))
+    return kept_private(render(request, "passes/link.html", context))
 
 
 # ------------------------------------------------------------------ the list

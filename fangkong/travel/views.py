@@ -24,7 +24,7 @@ from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
 from fangkong.core.models import Division
 from fangkong.core.text import parse_date
 from fangkong.core.throttle import hit, hit_address
-from fangkong.core.web import XLSX, page_context, renders_app_errors, throttled
+from fangkong.core.web import XLSX, kept_private, page_context, renders_app_errors, throttled
 from fangkong.health import selectors as health_selectors
 from fangkong.health.models import PersonLink
 
@@ -43,14 +43,6 @@ from .models import Outcome, QuarantineMode, ReturneeCard, RiskLevel, Transport
 from .recheck import default_stays_since, look_back_window
 
 EXPORT_LIMIT = 100_000
-
-
-def _private(response: HttpResponse) -> HttpResponse:
-    """Keep a page whose URL is a credential out of caches, search engines and referrers."""
-    response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
 
 
 def _merge_problems(exc: InvalidInput, problems: dict[str, list[str]]) -> InvalidInput:
@@ -108,10 +100,10 @@ def link_card(request: HttpRequest, token: str) -> HttpResponse:
         link = health_selectors.link_from_token(token)
     except NotFound:
         if wait := hit_address("link_ip", request):
-            return _private(throttled(request, wait, page="health/message.html"))
-        return _private(render(request, "health/link_missing.html", status=404))
+            return kept_private(throttled(request, wait, page="health/message.html"))
+        return kept_private(render(request, "health/link_missing.html", status=404))
     if wait := hit("link_token", str(link.pk)):
-        return _private(throttled(request, wait, page="health/message.html"))
+        return kept_private(throttled(request, wait, page="health/message.html"))
     person = link.person
     card = selectors.open_card(person)
     error = None
@@ -119,7 +111,7 @@ def link_card(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         card, values, error = _file_card(request, person, via_link=link)
         if error is None:
-            return _private(redirect(f"{request.path}?sent=1"))
+            return kept_private(redirect(f"{request.path}?sent=1"))
     context = {
         **_card_context(person, values, error),
         "card": card,
@@ -127,7 +119,7 @@ def link_card(request: HttpRequest, token: str) -> HttpResponse:
         "sent": request.GET.get("sent") == "1",
         "declare_url": reverse("health:link", args=[token]),
     }
-    return _private(
+    return kept_private(
         render(request, "travel/link_card.html", context, status=error.status if error else 200)
     )
 

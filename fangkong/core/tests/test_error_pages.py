@@ -44,6 +44,9 @@ def test_a_phone_asking_for_json_gets_the_error_body(client):
     assert answer.status_code == 404
     assert answer.json()["code"] == "not_found"
     assert answer.json()["message"] == "页面不存在：地址可能输错了，或已经失效。"
+    # The address may be a personal link with a typo: kept out of caches and referrers.
+    assert answer["Cache-Control"] == "private, no-store"
+    assert answer["Referrer-Policy"] == "no-referrer" and "noindex" in answer["X-Robots-Tag"]
 
 
 def test_a_form_sent_after_its_page_expired_says_what_to_do(org):
