@@ -233,3 +233,12 @@ def export_with_numbers(request: Any, object_type: str) -> tuple[Export, Scope]:
     scope = scope_for(request.user, Perm.EXPORT)
     sensitive = scope_for(request.user, Perm.VIEW_SENSITIVE)
     return Export(request, object_type=object_type, scope=scope, sensitive=sensitive), scope
+
+
+def export_of(
+    request: Any, object_type: str, rows: Any, path: str, *, limit: int
+) -> tuple[Export, Any]:
+    """An export of a list without ID numbers or phones, and its ``rows`` (their unit path
+    at ``path``) where the user may export, refused when longer than ``limit``."""
+    export = Export(request, object_type=object_type, scope=scope_for(request.user, Perm.EXPORT))
+    return export, export.in_scope(rows, path, limit=limit)

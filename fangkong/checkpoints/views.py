@@ -154,7 +154,7 @@ def entry(request: HttpRequest) -> HttpResponse:
     """An entry at the gate: a scanned pass, or typed by ID number or plate."""
     checkpoint = selectors.checkpoint_get(request.user, request.POST.get("checkpoint"))
 
-    def record() -> tuple[GateEvent, str]:
+    def record() -> GateEvent:
         if request.POST.get("code", "").strip():
             # A scanned pass (a hand scanner types it into the field, or it is pasted).
             event, _created = services.pass_scan(
@@ -165,7 +165,7 @@ def entry(request: HttpRequest) -> HttpResponse:
                 temperature=request.POST.get("temperature") or None,
                 client_uuid=request.POST.get("client_uuid") or None,
             )
-            return event, ""
+            return event
         event, _created = services.manual_entry(
             request.user,
             checkpoint=checkpoint,
@@ -178,10 +178,10 @@ def entry(request: HttpRequest) -> HttpResponse:
             cargo=request.POST.get("cargo", ""),
             client_uuid=request.POST.get("client_uuid") or None,
         )
-        return event, ""
+        return event
 
     try:
-        event, _message = record()
+        event = record()
     except ApplicationError as exc:
         # The log again with the form as typed and the problem at its field: a guard does
         # not type 18 digits twice.

@@ -137,6 +137,13 @@ class Export:
         self.format = "csv" if request.GET.get("format") == "csv" else "xlsx"
         self.unmasked = 0
 
+    def in_scope(self, rows: Any, path: str, *, limit: int) -> Any:
+        """The list's ``rows`` (their unit path at ``path``) where the user may export, refused
+        when longer than ``limit``."""
+        rows = self.scope.filter(rows, path)  # type: ignore[attr-defined]
+        self.check_size(rows.count(), limit)
+        return rows
+
     def check_size(self, total: int, limit: int) -> None:
         """Refuse a list longer than ``limit`` rows before any of it is read."""
         if total > limit:

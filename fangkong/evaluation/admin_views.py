@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from fangkong.accounts.decorators import requires
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import Perm
-from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
+from fangkong.accounts.selectors import export_of, scope_for, user_has_perm_anywhere
 from fangkong.core.errors import ApplicationError, InvalidInput, NotFound
 from fangkong.core.exports import XLSX, Export
 from fangkong.core.text import local_minute
@@ -275,8 +275,12 @@ def windows(request: HttpRequest) -> HttpResponse:
 def windows_export(request: HttpRequest) -> HttpResponse:
     """The windows as the list shows them (its centre or station filter), as a spreadsheet."""
     unit = _unit_param(request)
-    export, rows = _exported(
-        request, "evaluation.window", selectors.windows_visible(request.user, unit), "unit_path"
+    export, rows = export_of(
+        request,
+        "evaluation.window",
+        selectors.windows_visible(request.user, unit),
+        "unit_path",
+        limit=EXPORT_LIMIT,
     )
     return export.response(
         name="windows",
@@ -284,15 +288,6 @@ def windows_export(request: HttpRequest) -> HttpResponse:
         rows=([w.unit.place, w.number, w.name, w.n_staff, _yes_no(w.is_active)] for w in rows),
         unit_path=unit.path if unit else "",
     )
-
-
-def _exported(request: HttpRequest, object_type: str, rows: Any, path: str) -> tuple[Export, Any]:
-    """The download of a list's ``rows`` (their unit path at ``path``), kept to the user's
-    export scope and refused when too long."""
-    export = Export(request, object_type=object_type, scope=scope_for(request.user, Perm.EXPORT))
-    rows = export.scope.filter(rows, path)  # type: ignore[attr-defined]
-    export.check_size(rows.count(), EXPORT_LIMIT)
-    return export, rows
 
 
 def _yes_no(value: bool) -> str:
@@ -363,7 +358,9 @@ def _staff_rows(request: HttpRequest) -> tuple[str, bool, Any]:
 def staff_export(request: HttpRequest) -> HttpResponse:
     """The staff as the list shows them, as a spreadsheet (names in full: managers' own)."""
     _q, _left, listed = _staff_rows(request)
-    export, rows = _exported(request, "evaluation.staff", listed, "window__unit_path")
+    export, rows = export_of(
+        request, "evaluation.staff", listed, "window__unit_path", limit=EXPORT_LIMIT
+    )
     return export.response(
         name="staff",
         headers=[
@@ -491,8 +488,12 @@ def badges(request: HttpRequest) -> HttpResponse:
 def badges_export(request: HttpRequest) -> HttpResponse:
     """The badge codes as the list shows them, each with the address its QR code opens."""
     filters = _badge_filter(request)
-    export, rows = _exported(
-        request, "evaluation.badge", selectors.badges_visible(request.user, filters), "unit_path"
+    export, rows = export_of(
+        request,
+        "evaluation.badge",
+        selectors.badges_visible(request.user, filters),
+        "unit_path",
+        limit=EXPORT_LIMIT,
     )
 
     return export.response(

@@ -21,10 +21,9 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.actors import acting_user
 from fangkong.accounts.decorators import requires
 from fangkong.accounts.roles import Perm
-from fangkong.accounts.selectors import scope_for, user_has_perm_anywhere
+from fangkong.accounts.selectors import export_of, scope_for, user_has_perm_anywhere
 from fangkong.core.audit import audit_record
 from fangkong.core.errors import ApplicationError, InvalidInput
-from fangkong.core.exports import Export
 from fangkong.core.models import AuditLog
 from fangkong.core.qr import qr_data_uri
 from fangkong.core.retention import local_midnight
@@ -320,14 +319,14 @@ def _rating_cells(user: Any, rating: Rating) -> list[Any]:
 @renders_app_errors
 def ratings_export(request: HttpRequest) -> HttpResponse:
     """The filtered ratings as a spreadsheet: no personal data of the person who rated."""
-    export = Export(
-        request, object_type="evaluation.rating", scope=scope_for(request.user, Perm.EXPORT)
-    )
     filters = _all_ratings_filters(request)
-    rows = export.scope.filter(  # type: ignore[attr-defined]
-        selectors.ratings_search(request.user, filters), "unit_path"
+    export, rows = export_of(
+        request,
+        "evaluation.rating",
+        selectors.ratings_search(request.user, filters),
+        "unit_path",
+        limit=EXPORT_LIMIT,
     )
-    export.check_size(rows.count(), EXPORT_LIMIT)
 
     def lines() -> Any:
         for rating in rows.iterator(chunk_size=2000):
@@ -347,14 +346,14 @@ def ratings_export(request: HttpRequest) -> HttpResponse:
 @renders_app_errors
 def reviews_export(request: HttpRequest) -> HttpResponse:
     """The filtered list as a spreadsheet: no personal data of the person who rated."""
-    export = Export(
-        request, object_type="evaluation.badreview", scope=scope_for(request.user, Perm.EXPORT)
-    )
     filters = review_filters(request)
-    rows = export.scope.filter(  # type: ignore[attr-defined]
-        selectors.bad_reviews_search(request.user, filters), "rating__unit_path"
+    export, rows = export_of(
+        request,
+        "evaluation.badreview",
+        selectors.bad_reviews_search(request.user, filters),
+        "rating__unit_path",
+        limit=EXPORT_LIMIT,
     )
-    export.check_size(rows.count(), EXPORT_LIMIT)
     labels = _state_labels()
     headers = [
         *_rating_headers(),

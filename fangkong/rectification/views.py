@@ -182,8 +182,7 @@ def problems_export(request: HttpRequest) -> HttpResponse:
             detail={name: [str(e) for e in errors] for name, errors in form.errors.items()},
         )
     rows = selectors.problems_search(request.user, filters)
-    rows = export.scope.filter(rows, selectors.UNIT_PATH)  # type: ignore[attr-defined]
-    export.check_size(rows.count(), EXPORT_LIMIT)
+    rows = export.in_scope(rows, selectors.UNIT_PATH, limit=EXPORT_LIMIT)
     headers = [
         _("No."),
         _("Source"),
