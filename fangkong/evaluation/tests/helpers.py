@@ -1,5 +1,6 @@
 """A service centre with one station and a window, its staff and services."""
 
+import re
 from dataclasses import dataclass
 
 from fangkong.accounts.models import User
@@ -66,3 +67,13 @@ def rated(c: Centre, level: int, *, when: str = "2026-09-30", hhmm: str = "10:00
     with travel(when, hhmm):
         case = services.case_register(actor=c.clerk, service=c.social)
         return services.rate(case=case, new=services.NewRating(level=level, tags=list(tags)))
+
+
+def rows_behind(client, url: str, count_id: str) -> int:
+    """How many rows the list at ``url`` (as a page's link writes it) says it holds, read
+    from its count line (``id=count_id``): what a number on another page links to."""
+    page = client.get(url.replace("&amp;", "&"))
+    assert page.status_code == 200, (url, page.status_code)
+    found = re.search(rf'id="{count_id}">(\d+)', page.content.decode())
+    assert found, url
+    return int(found.group(1))

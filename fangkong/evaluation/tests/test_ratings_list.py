@@ -11,17 +11,9 @@ import pytest
 from fangkong.core.models import AuditLog
 from fangkong.evaluation.models import Level
 
-from .helpers import build_centre, rated
+from .helpers import build_centre, rated, rows_behind
 
 pytestmark = pytest.mark.django_db
-
-
-def listed(client, url: str) -> int:
-    page = client.get(url.replace("&amp;", "&"))
-    assert page.status_code == 200, (url, page.status_code)
-    found = re.search(r'id="rating-count">(\d+)', page.content.decode())
-    assert found, url
-    return int(found.group(1))
 
 
 def test_every_count_of_ratings_on_the_figures_page_opens_its_ratings(client, org):
@@ -35,11 +27,11 @@ def test_every_count_of_ratings_on_the_figures_page_opens_its_ratings(client, or
     ).content.decode()
     total = re.search(r'id="total-ratings"><a href="([^"]+)">(\d+)</a>', html)
     assert total is not None and total.group(2) == "6"
-    assert listed(client, total.group(1)) == 6
+    assert rows_behind(client, total.group(1), "rating-count") == 6
     levels = re.findall(r'<a href="(/evaluation/ratings/\?[^"]+level=\d)">(\d+)</a>', html)
     assert len(levels) == 5
     for url, number in levels:
-        assert listed(client, url) == int(number), url
+        assert rows_behind(client, url, "rating-count") == int(number), url
     assert sorted(int(n) for _url, n in levels) == [1, 1, 1, 1, 2]
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .helpers import build_centre
+from .helpers import build_centre, rows_behind
 
 pytestmark = pytest.mark.django_db
 
@@ -30,16 +30,6 @@ def test_a_windows_code_links_to_its_tablet_page_and_a_staff_code_does_not(clien
     token = services.badge_token(window_code)
     assert page.count("data-kiosk") == 1 and f"/e/k/{token}/" in page
     assert client.get(f"/e/k/{token}/").status_code == 200
-
-
-def _review_count(client, url: str) -> int:
-    import re
-
-    page = client.get(url.replace("&amp;", "&"))
-    assert page.status_code == 200, (url, page.status_code)
-    found = re.search(r'id="review-count">(\d+)', page.content.decode())
-    assert found, url
-    return int(found.group(1))
 
 
 def test_each_bad_review_number_opens_the_list_of_what_it_counts(client, org):
@@ -71,7 +61,7 @@ def test_each_bad_review_number_opens_the_list_of_what_it_counts(client, org):
         links = re.findall(r'<a href="(/evaluation/reviews/\?[^"]+)">(\d+)</a>', html)
         assert len(links) >= 8, links  # the totals' and every row's
         for url, number in links:
-            assert _review_count(client, url) == int(number), url
+            assert rows_behind(client, url, "review-count") == int(number), url
         assert "figure=called" in html and "figure=upheld" in html
         assert html.count("figure=follow_up") >= 2  # the totals' and each row's 追评
     client.force_login(c.clerk)
