@@ -196,6 +196,36 @@ def id_hash(id_number: str) -> str:
     return hmac.new(key.encode(), id_number.encode(), hashlib.sha256).hexdigest()
 
 
+def _visitor_fields(*, name: str, purpose: str, id_number: str, phone: str, plate: str) -> dict:
+    """The visitor's own fields cleaned; every field's problem at once (a host fixes the
+    form in one go, not one refusal after another)."""
+    problems: dict[str, list[Any]] = {}
+
+    def checked(field: str, read: Any) -> Any:
+        try:
+            return read()
+        except InvalidInput as exc:
+            problems.update(exc.detail)
+        except ValidationError as exc:
+            problems[field] = list(exc.messages)
+        return ""
+
+    fields = {
+        "name": clean_cell(name),
+        "purpose": clean_cell(purpose),
+        "id_number": checked("id_number", lambda: _resident_id(id_number)),
+        "phone": checked("phone", lambda: normalize_phone(phone)),
+        "plate": checked("plate", lambda: _plate_or_none(plate)),
+    }
+    if not fields["name"] or len(fields["name"]) > 64:
+        problems["name"] = [_("The visitor's name is required.")]
+    if not fields["purpose"] or len(fields["purpose"]) > 200:
+        problems["purpose"] = [_("Say what the visit is for.")]
+    if problems:
+        raise InvalidInput(next(iter(problems.values()))[0], detail=problems)
+    return fields
+
+
 def _resident_id(value: Any, field: str = "id_number") -> str:
     try:
         return normalize_resident_id(str(value or ""))
@@ -283,20 +313,9 @@ def visitor_register(
         require_perm(actor, Perm.RECORD_GATE, site.path)
     elif not works_at(actor, site.path):
         require_perm(actor, Perm.VIEW_UNITS, site.path)
-    fields = {
-        "name": clean_cell(name),
-        "purpose": clean_cell(purpose),
-        "id_number": _resident_id(id_number),
-    }
-    if not fields["name"] or len(fields["name"]) > 64:
-        raise InvalidInput.at("name", _("The visitor's name is required."))
-    if not fields["purpose"] or len(fields["purpose"]) > 200:
-        raise InvalidInput.at("purpose", _("Say what the visit is for."))
-    try:
-        fields["phone"] = normalize_phone(phone)
-    except ValidationError as exc:
-        raise InvalidInput.at("phone", exc.messages[0]) from None
-    fields["plate"] = _plate_or_none(plate)
+    fields = _visitor_fields(
+        name=name, purpose=purpose, id_number=id_number, phone=phone, plate=plate
+    )
     today = timezone.localdate()
     if not walk_in and not today <= day <= today + dt.timedelta(days=30):
         raise InvalidInput.at("day", _("A visit is registered for today or a day within 30 days."))

@@ -100,6 +100,10 @@ def test_a_visitor_with_a_wrong_id_number_is_refused_with_the_reason(client, org
     for value in ("王芳", bad, "13705330088", "设备检修"):
         assert f'value="{value}"' in page
     assert f'<option value="{org.plant_a.pk}" selected>' in page
+    # Every problem at once, each at its field: a bad phone beside the bad ID number.
+    both = client.post("/checkpoints/visitors/", {**typed, "phone": "12345"}).content.decode()
+    assert 'id="h-id_number-error"' in both and 'id="h-phone-error"' in both
+    assert '<label for="h-name">姓名</label>' in both
     # A walk-in refused the same way opens the walk-in form, not the host's.
     client.force_login(guard)
     walk_in = client.post("/checkpoints/visitors/", {**typed, "walk_in": "1", "purpose": ""})
