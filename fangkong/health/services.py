@@ -346,79 +346,16 @@ def _people_for(
     return people
 
 
-def _store(
-    cleaned: list[DeclarationData],
-    *,
-    people: dict[int, tuple[int, str]],
-    catalogue: Catalogue,
-    actor: Actor,
-    via_link: PersonLink | None,
-    day_read: DayRead | None,
-) -> list[Stored]:
-    if day_read is not None:
-        proxy = None if via_link is not None else actor
-        stored = _stored_in_one_write(
-            cleaned, people=people, catalogue=catalogue, proxy=proxy, day_read=day_read
-        )
-        if stored is not None:
-            return stored
-    return _store_in_transaction(
-        cleaned,
-        people=people,
-        catalogue=catalogue,
-        actor=actor,
-        via_link=via_link,
-        day_read=day_read,
-    )
-
-
-def _stored_in_one_write(
-    cleaned: list[DeclarationData],
-    *,
-    people: dict[int, tuple[int, str]],
-    catalogue: Catalogue,
-    proxy: Any,
-    day_read: DayRead,
-) -> list[Stored] | None:
-    """The phone's usual morning: the person's first declaration of the day, normal,
-    built before the write and stored with its tally in a transaction of their two
-    statements (``tally.insert_counted``; on PostgreSQL the view's one statement,
-    ``first_declaration_through_link``, stored it unless a race intervened). None when
-    the day asks for more: a retry, a declaration to supersede, or an abnormal one (its
-    card opens in the same transaction)."""
-    day, day_rows = day_read
-    if len(cleaned) != 1 or cleaned[0].day != day:
-        return None
-    [data] = cleaned
-    if any(row.uuid == data.uuid or row.is_current for row in day_rows):
-        return None
-    _keep_to_the_daily_limit(day_rows, {day})
-    path = people[data.person_id][1]
-    row = _build(data, path=path, catalogue=catalogue, proxy=proxy, current=True)
-    if row.status != Colour.GREEN:
-        return None
-    tally.insert_counted(row)  # in a caller's transaction, a savepoint
-    return [Stored(row, True)]
-
-
-def submits_in_one_statement() -> bool:
-    """Does this database store the usual morning in one statement (see below)?"""
-    return connection.vendor == "postgresql"
-
-
 def first_declaration_through_link(
     *, link_key: str, raw: dict[str, Any], today: dt.date
 ) -> Stored | None:
-    """The phone's usual morning on PostgreSQL in one statement, the link's read included:
-    a valid, normal declaration of ``today`` (``raw``, its person left out) through the
-    live link ``link_key`` whose person has none of the day yet
-    (``tally.insert_counted_through_link``, committed by itself). None for anything else
-    (no such link, a declaration that is not valid, a retry, a correction, an abnormal one,
-    a constraint it breaks): the usual path (``declarations_submit``, after reading the
-    link) then answers it as always.
+    """The phone's usual morning, the link's read inside the write: a valid, normal
+    declaration of ``today`` (``raw``, its person left out) through the live link
+    ``link_key`` whose person has none of the day yet (``tally.insert_counted_through_link``,
+    committed by itself). None for anything else (no such link, a declaration that is not
+    valid, a retry, a correction, an abnormal one, a constraint it breaks): the usual path
+    (``declarations_submit``, after reading the link) then answers it as always.
     """
-    if not submits_in_one_statement():
-        return None
     catalogue = Catalogue.load(today)
     data, _errors = declaration_clean(
         raw, catalogue=catalogue, division_codes=_known_divisions([raw]), person_from_link=True
@@ -437,7 +374,7 @@ def first_declaration_through_link(
 
 
 @transaction.atomic
-def _store_in_transaction(
+def _store(
     cleaned: list[DeclarationData],
     *,
     people: dict[int, tuple[int, str]],

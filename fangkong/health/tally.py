@@ -95,33 +95,17 @@ class Deltas:
         self.by_key.clear()
 
 
-def insert_counted(row: Declaration) -> None:
-    """INSERT a new current declaration and count it in its day's tally, in a transaction
-    of the two statements and nothing else: every value is prepared before it begins, so
-    SQLite's write lock is held for the statements alone. A violation undoes both.
-
-    PostgreSQL's usual morning does not come here: ``insert_counted_through_link`` stores
-    it in one statement, the link's read included.
-    """
-    deltas = Deltas()
-    deltas.add_row(row)
-    [((day, path), totals)] = deltas.by_key.items()
-    insert, values = one_row_insert(row)
-    counts = _tally_params(day, path, totals)
-    with transaction.atomic():
-        [(pk,)] = fetch_all(connection, insert, values)
-        fetch_all(connection, _upsert_sql(1, connection.vendor), counts)
-    mark_saved(row, pk)
-
-
 def insert_counted_through_link(row: Declaration, *, link_key: str) -> bool:
-    """PostgreSQL: the phone's first declaration of the day as one statement that also
-    reads the link. The row is INSERTed for the active person of the live link ``link_key``
-    if that person has no declaration of ``row.day`` yet, and counted in its day's tally;
-    the row then gets its key, person and path. False when nothing was stored (no such
-    link, or the day already has declarations); a violated constraint raises as usual.
+    """The phone's first declaration of the day, the link's read inside the write.
+
+    The row is INSERTed for the active person of the live link ``link_key`` if that person
+    has no declaration of ``row.day`` yet, and counted in its day's tally; the row then
+    gets its key, person and path. False when nothing was stored (no such link, or the day
+    already has declarations); a violated constraint raises as usual. PostgreSQL does it
+    in one statement (a data-modifying WITH); SQLite, which has none, INSERTs from the
+    link and then counts, the two in a transaction: every value is prepared before it
+    begins, so its write lock is held for the two statements alone.
     """
-    assert connection.vendor == "postgresql", "one statement needs a data-modifying WITH"
     deltas = Deltas()
     deltas.add_row(row)
     [((day, _path), totals)] = deltas.by_key.items()
@@ -133,8 +117,17 @@ def insert_counted_through_link(row: Declaration, *, link_key: str) -> bool:
         if field.attname not in _LINK_COLUMNS_OF_ROW
     ]
     day_value, _path, *counts = _tally_params(day, "", totals)
-    params = [link_key, day_value, *own, day_value, *counts]
-    found = fetch_all(connection, _counted_link_insert_sql(), params)
+    if connection.vendor == "postgresql":
+        found = fetch_all(
+            connection, _counted_link_insert_sql(), [link_key, day_value, *own, day_value, *counts]
+        )
+    else:
+        with transaction.atomic():
+            found = fetch_all(connection, _link_insert_sql(), [link_key, day_value, *own])
+            if found:
+                [(_pk, _person, unit_path)] = found
+                upsert = _upsert_sql(1, connection.vendor)
+                fetch_all(connection, upsert, [day_value, unit_path, *counts])
     if not found:
         return False
     [(pk, person_id, unit_path)] = found
@@ -143,49 +136,67 @@ def insert_counted_through_link(row: Declaration, *, link_key: str) -> bool:
     return True
 
 
-# The declaration's columns that come from the link's person in the statement above.
+# The declaration's columns that come from the link's person in the statements below.
 _LINK_COLUMNS_OF_ROW = ("person_id", "unit_path")
+
+
+def _column(model: Any, name: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+# Identifiers come from the models, values are parameters.
+@functools.cache
+def _link_insert_sql() -> str:
+    """``WITH link AS (…) INSERT … SELECT … FROM link RETURNING pk, person, path``."""
+    returned = ", ".join(_column(Declaration, name) for name in ("id", "person", "unit_path"))
+    link, insert = _live_link_without_the_day(), _insert_from_link()
+    return f"WITH link AS ({link}) {insert} RETURNING {returned}"
 
 
 @functools.cache
 def _counted_link_insert_sql() -> str:
-    # Identifiers come from the models, values are parameters.
-    qn = connection.ops.quote_name
-
-    def col(model: Any, name: str) -> str:
-        return qn(model._meta.get_field(name).column)
-
-    links, people = qn(PersonLink._meta.db_table), qn(Person._meta.db_table)
-    declarations = qn(Declaration._meta.db_table)
-    person_id, path = col(Person, "id"), col(Person, "unit_path")
-    own_person, own_path = col(Declaration, "person"), col(Declaration, "unit_path")
-    link = (
-        f"SELECT p.{person_id} AS person_id, p.{path} AS unit_path FROM {links} l"  # noqa: S608
-        f" JOIN {people} p ON p.{person_id} = l.{col(PersonLink, 'person')}"
-        f" WHERE l.{col(PersonLink, 'key')} = %s AND l.{col(PersonLink, 'revoked_at')} IS NULL"
-        f" AND p.{col(Person, 'is_active')} AND NOT EXISTS (SELECT 1 FROM {declarations} d"
-        f" WHERE d.{own_person} = p.{person_id} AND d.{col(Declaration, 'day')} = %s)"
+    """PostgreSQL: the INSERT from the link as a data-modifying WITH, and the tally's
+    upsert of what it returned, in one statement that returns the key, person and path."""
+    names = [_column(Declaration, name) for name in ("id", "person", "unit_path")]
+    tally_fields = [DayTally._meta.get_field(name) for name in ("day", "unit_path", *COUNTS)]
+    counts = ", ".join(["%s", f"new.{names[2]}", *(["%s"] * len(COUNTS))])
+    tally_target = insert_target(DayTally, tally_fields, connection)
+    returned = ", ".join(f"(SELECT {name} FROM new)" for name in names)  # noqa: S608
+    return (
+        f"WITH link AS ({_live_link_without_the_day()}),"  # noqa: S608
+        f" new AS ({_insert_from_link()} RETURNING {', '.join(names)})"
+        f" INSERT INTO {tally_target} SELECT {counts} FROM new {_counted_on_conflict()}"
+        f" RETURNING {returned}"
     )
+
+
+def _live_link_without_the_day() -> str:
+    """The person of the live link (key: first parameter) if active and with no declaration
+    of the day (second parameter): one row or none."""
+    qn = connection.ops.quote_name
+    links, people, declarations = (qn(m._meta.db_table) for m in (PersonLink, Person, Declaration))
+    person_id, path = _column(Person, "id"), _column(Person, "unit_path")
+    return (
+        f"SELECT p.{person_id} AS person_id, p.{path} AS unit_path FROM {links} l"  # noqa: S608
+        f" JOIN {people} p ON p.{person_id} = l.{_column(PersonLink, 'person')}"
+        f" WHERE l.{_column(PersonLink, 'key')} = %s"
+        f" AND l.{_column(PersonLink, 'revoked_at')} IS NULL AND p.{_column(Person, 'is_active')}"
+        f" AND NOT EXISTS (SELECT 1 FROM {declarations} d"
+        f" WHERE d.{_column(Declaration, 'person')} = p.{person_id}"
+        f" AND d.{_column(Declaration, 'day')} = %s)"
+    )
+
+
+def _insert_from_link() -> str:
+    """The declaration's INSERT: the person and path from ``link``, the rest parameters."""
+    qn = connection.ops.quote_name
     fields = insert_fields(Declaration)
     selected = ", ".join(
         f"link.{qn(field.attname)}" if field.attname in _LINK_COLUMNS_OF_ROW else "%s"
         for field in fields
     )
-    key = qn(Declaration._meta.pk.column)
     target = insert_target(Declaration, fields, connection)
-    insert = (
-        f"INSERT INTO {target} SELECT {selected} FROM link"  # noqa: S608
-        f" RETURNING {key}, {own_person}, {own_path}"
-    )
-    tally_fields = [DayTally._meta.get_field(name) for name in ("day", "unit_path", *COUNTS)]
-    counts = ", ".join(["%s", f"new.{own_path}", *(["%s"] * len(COUNTS))])
-    tally_target = insert_target(DayTally, tally_fields, connection)
-    returned = ", ".join(f"(SELECT {name} FROM new)" for name in (key, own_person, own_path))  # noqa: S608
-    return (
-        f"WITH link AS ({link}), new AS ({insert})"  # noqa: S608
-        f" INSERT INTO {tally_target} SELECT {counts} FROM new {_counted_on_conflict()}"
-        f" RETURNING {returned}"
-    )
+    return f"INSERT INTO {target} SELECT {selected} FROM link"  # noqa: S608
 
 
 def current_rows(declarations: QuerySet[Declaration]) -> list[tuple[Any, ...]]:

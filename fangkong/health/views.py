@@ -374,10 +374,8 @@ def link_declare(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _first_of_the_day(token: str, body: bytes, today: dt.date) -> services.Stored | None:
-    """PostgreSQL's one statement for the usual morning (the link read inside it); None
-    for anything else, answered by the usual path with its own errors."""
-    if not services.submits_in_one_statement():
-        return None
+    """The usual morning, the link read inside the write; None for anything else,
+    answered by the usual path with its own errors."""
     try:
         key = selectors.link_key(token)
         raw = declaration_from_json(json_object(body), person_id=0)  # found as it is stored
