@@ -115,6 +115,9 @@ TEMPLATES = [
 # How long a SQLite writer waits for another before "database is locked" (SQLite's busy
 # timeout, and the writers' lock of fangkong/core/sqlite).
 SQLITE_BUSY_SECONDS = 10
+# How often a thread of each process copies the WAL back (fangkong/core/sqlite/checkpoints.py);
+# 0 leaves it to SQLite's automatic checkpoint at a COMMIT.
+SQLITE_CHECKPOINT_SECONDS = float(os.environ.get("SQLITE_CHECKPOINT_SECONDS", "1"))
 SQLITE_OPTIONS = {
     "init_command": (
         # busy_timeout first, so that the journal_mode switch also waits for a lock
@@ -126,9 +129,11 @@ SQLITE_OPTIONS = {
         # 2.10-2.66 ms of CPU per declaration with a 1 GiB map, 1.86-2.30 without, in six
         # alternations (BENCHMARKS.md phone_peak, sixth round).
         "PRAGMA mmap_size=0;PRAGMA cache_size=-65536;"
-        # Copy the WAL back every 10,000 pages (40 MiB) rather than 1,000: a page written
-        # again meanwhile is copied once. Over 800 declarations 21 % of the WAL's pages are
-        # distinct, over 80 of them 35 %: 0.1 ms less CPU per declaration. The file is
+        # A thread copies the WAL back every SQLITE_CHECKPOINT_SECONDS, outside the
+        # writers' lock (fangkong/core/sqlite/checkpoints.py). SQLite's own checkpoint at a
+        # COMMIT, every 10,000 pages (40 MiB) rather than 1,000 (a page written again
+        # meanwhile is copied once: over 800 declarations 21 % of the WAL's pages are
+        # distinct, over 80 of them 35 %), is the backstop of a larger burst. The file is
         # cut back to 64 MiB after a checkpoint.
         "PRAGMA wal_autocheckpoint=10000;PRAGMA journal_size_limit=67108864;"
     ),

@@ -18,6 +18,10 @@ well as the processes of a machine; SQLite's own lock still guards the database,
 busy handler still serves any write made outside a transaction.
 
 An in-memory database (the tests') has one connection per process: it takes no lock.
+
+A connection to a database file also starts that file's checkpointing thread in its
+process (``checkpoints.py``): SQLite's automatic checkpoint runs inside the COMMIT, while
+the writers' lock is held.
 """
 
 import fcntl
@@ -29,6 +33,8 @@ from django.conf import settings
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
 
+from .checkpoints import keep_checkpointing
+
 _FIRST_WAIT, _LONGEST_WAIT = 0.000_05, 0.001  # seconds between tries
 
 
@@ -39,6 +45,12 @@ def writers_lock_path(database: Any) -> str:
 class DatabaseWrapper(base.DatabaseWrapper):
     _writers_lock: int | None = None  # the lock file, open while the connection is
     _writing = False  # the lock is held (a transaction is open)
+
+    def get_new_connection(self, conn_params: Any) -> Any:
+        connection = super().get_new_connection(conn_params)
+        if not self.is_in_memory_db() and settings.SQLITE_CHECKPOINT_SECONDS:
+            keep_checkpointing(self.settings_dict["NAME"])
+        return connection
 
     def _start_transaction_under_autocommit(self) -> None:
         if self.is_in_memory_db():

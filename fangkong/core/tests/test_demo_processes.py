@@ -53,6 +53,12 @@ def demo_environment(database: Path, port: int, worker_log: Path) -> dict[str, s
     return env
 
 
+def copy_database(source: Path, target: Path) -> None:
+    """Copy through SQLite: what its WAL still holds is copied too."""
+    with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(target)) as copy:
+        original.backup(copy)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -139,7 +145,7 @@ def demo_command() -> list[str]:
 def demo(prepared_database: Path, tmp_path: Path) -> Iterator[Demo]:
     """`make demo` running, its web server answering and its worker done with the task."""
     database, output = tmp_path / "demo.sqlite3", tmp_path / "demo.out"
-    shutil.copy(prepared_database, database)
+    copy_database(prepared_database, database)
     port, worker_log = free_port(), tmp_path / "qcluster.log"
     with output.open("wb") as stdout:
         process = subprocess.Popen(
@@ -199,7 +205,7 @@ def test_the_worker_stops_when_all_its_processes_get_sigterm(
 ) -> None:
     """As systemd stops a service by default: django-q2's qcluster then hung for good."""
     database, worker_log = tmp_path / "worker.sqlite3", tmp_path / "worker.log"
-    shutil.copy(prepared_database, database)
+    copy_database(prepared_database, database)
     with worker_log.open("wb") as output:
         worker = subprocess.Popen(
             [sys.executable, "manage.py", "run_worker"],
