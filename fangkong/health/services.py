@@ -409,7 +409,11 @@ def _store(
     abnormal = [row for row in current if row.status != Colour.GREEN]
     if abnormal:
         signals.abnormal_declared.send(sender=Declaration, declarations=abnormal, actor=actor)
-    _announce_abnormal(current, people=people)
+        # The card commits with the declaration (the receivers above); the units' notices
+        # are written after the commit, as the ledger's own, so that SQLite's writers'
+        # lock is not held for them (about a fifth of an abnormal submit).
+        announce = functools.partial(_announce_abnormal, abnormal, people=people)
+        transaction.on_commit(announce, robust=True)
     return _results(cleaned, created={row.uuid: row for row in rows}, seen=seen)
 
 
@@ -453,7 +457,8 @@ def _fresh_by_uuid(
 
 
 def _announce_abnormal(rows: list[Declaration], *, people: dict[int, tuple[int, str]]) -> None:
-    """Tell each unit's reporters and grid workers (and subscribed robots) about abnormal cases.
+    """Tell each unit's reporters and grid workers (and subscribed robots) about abnormal
+    cases, after the declarations' commit.
 
     One message per unit and batch, with counts by reason and no names: robot messages
     land in group chats, and the inbox link leads to the scoped declarations list.
