@@ -620,12 +620,13 @@ def verdicts(figures: dict[str, float]) -> dict[str, bool]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", default="seeds", help="of the organisation (orgs.demo)")
-    # One worker process per core, two threads each: on PostgreSQL 2 × 2 cost 3.09 / 2.70 ms
-    # a declaration (cold / warm) where 3 × 4 cost 3.98 / 3.49 ms, in the same hour (fewer
-    # threads waiting for the GIL and fewer database backends); on SQLite the same.
-    parser.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 2, help="in all, over the instances"
-    )
+    # Two threads a worker process. PostgreSQL: one worker per core (2 × 2 cost 3.09 / 2.70
+    # ms a declaration, cold / warm, where 3 × 4 cost 3.98 / 3.49 ms, in the same hour:
+    # fewer threads waiting for the GIL and fewer database backends). SQLite: one worker
+    # more than the cores, which stay busy while a worker's threads wait for the writers'
+    # lock (2 × 2 against 3 × 2 in the same runs: 757 / 810 and 704 / 743 declarations a
+    # second, the cores 15-19 % idle against 11-12 %; BENCHMARKS.md, seventh round).
+    parser.add_argument("--workers", type=int, help="in all, over the instances (see above)")
     parser.add_argument("--instances", type=int, default=1, help="web servers")
     parser.add_argument("--server", choices=SERVERS, default="granian")
     parser.add_argument("--worker-class", default="sync", help="gunicorn's, e.g. gthread")
@@ -649,11 +650,14 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=PEAK_RATE)
     parser.add_argument("--seconds", type=int, default=60, help="of the paced phase")
     options = parser.parse_args()
-    if options.workers % options.instances:
-        parser.error("--workers must be a multiple of --instances")
     paced_people = int(options.rate * options.seconds)
     os.environ.setdefault("SECRET_KEY", "bench-" + uuid.uuid4().hex * 2)  # the links' signer
     with throwaway_database("phone") as vendor:
+        if options.workers is None:
+            cores = os.cpu_count() or 2
+            options.workers = cores + 1 if vendor == "sqlite" else cores
+        if options.workers % options.instances:
+            parser.error("--workers must be a multiple of --instances")
         setup_django()
         print(f"machine: {machine()}; database: {database_version()}")
         warm_ups = WARM_UP_EACH * options.clients
