@@ -351,10 +351,11 @@ def first_declaration_through_link(
 ) -> Stored | None:
     """The phone's usual morning, the link's read inside the write: a valid, normal
     declaration of ``today`` (``raw``, its person left out) through the live link
-    ``link_key`` whose person has none of the day yet (``tally.insert_counted_through_link``,
-    committed by itself). None for anything else (no such link, a declaration that is not
-    valid, a retry, a correction, an abnormal one, a constraint it breaks): the usual path
-    (``declarations_submit``, after reading the link) then answers it as always.
+    ``link_key`` whose person has none of the day yet (``tally.insert_counted_through_link``;
+    committed at once unless called inside a transaction). None for anything else (no such
+    link, a declaration that is not valid, a retry, a correction, an abnormal one, a
+    constraint it breaks): the usual path (``declarations_submit``, after reading the
+    link) then answers it as always.
     """
     catalogue = Catalogue.load(today)
     data, _errors = declaration_clean(
@@ -412,8 +413,8 @@ def _store(
         # The card commits with the declaration (the receivers above); the units' notices
         # are written after the commit, as the ledger's own, so that SQLite's writers'
         # lock is not held for them (about a fifth of an abnormal submit).
-        announce = functools.partial(_announce_abnormal, abnormal, people=people)
-        transaction.on_commit(announce, robust=True)
+        # (A lambda, not a partial: a robust hook's failure is logged by its __qualname__.)
+        transaction.on_commit(lambda: _announce_abnormal(abnormal, people=people), robust=True)
     return _results(cleaned, created={row.uuid: row for row in rows}, seen=seen)
 
 

@@ -210,7 +210,7 @@ def _upsert(changes: list[tuple[Key, list[int]]]) -> None:
         params: list[Any] = []
         for (day, path), totals in chunk:
             params += _tally_params(day, path, totals)
-        if len(chunk) == 1:  # the phone's submit: one statement of the same text
+        if len(chunk) == 1:  # a form's or a correction's: one statement of the same text
             fetch_all(connection, _upsert_sql(1, connection.vendor), params)
             continue
         with connection.cursor() as cursor:

@@ -350,7 +350,8 @@ def order_issue(
     order.colour_since = now if order.colour else None
     order.save(update_fields=["colour", "colour_since"])
     _audit(actor, order, item, None, _order_facts(order), AuditLog.Action.CREATE)
-    transaction.on_commit(partial(_send_issued_notice, order_id=order.pk), robust=True)
+    order_id = order.pk  # a lambda, not a partial: a robust hook's failure is logged by name
+    transaction.on_commit(lambda: _send_issued_notice(order_id=order_id), robust=True)
     return order
 
 

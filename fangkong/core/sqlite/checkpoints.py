@@ -16,6 +16,7 @@ import sqlite3
 import threading
 import time
 from contextlib import closing
+from urllib.parse import quote
 
 from django.conf import settings
 
@@ -23,6 +24,15 @@ log = logging.getLogger(__name__)
 
 _running: set[tuple[int, str]] = set()  # (process, database file): a fork starts its own
 _running_lock = threading.Lock()
+# Held while the thread is inside SQLite, and by a fork: a child forked while another
+# thread held one of SQLite's own mutexes would hang at its first call (the task queue's
+# sentinel forks its workers, and replaces them, while this thread runs in it).
+_in_sqlite = threading.Lock()
+os.register_at_fork(
+    before=_in_sqlite.acquire,
+    after_in_parent=_in_sqlite.release,
+    after_in_child=_in_sqlite.release,
+)
 
 
 def keep_checkpointing(database: str) -> None:
@@ -44,17 +54,24 @@ def keep_checkpointing(database: str) -> None:
 def _checkpoint_every(database: str, seconds: float) -> None:
     while True:
         time.sleep(seconds)
-        if not os.path.exists(database):  # a throw-away copy (tests, benchmarks) is gone
-            return
         try:
-            _checkpoint(database)
-        except sqlite3.Error as exc:  # the next turn, or the backstop, will do
-            log.warning("SQLite checkpoint of %s failed: %s", database, exc)
+            with _in_sqlite:
+                _checkpoint(database)
+        except sqlite3.OperationalError:
+            if not os.path.exists(database):  # a throw-away copy (tests, benchmarks) is gone
+                with _running_lock:
+                    _running.discard((os.getpid(), database))
+                return
+            log.warning("SQLite checkpoint of %s failed", database, exc_info=True)
+        except sqlite3.Error:  # the next turn, or the backstop, will do
+            log.warning("SQLite checkpoint of %s failed", database, exc_info=True)
 
 
 def _checkpoint(database: str) -> None:
     # A connection of its own each time, closed at once: one kept open would keep the WAL
     # from being merged and removed when the process's last other connection closes (as
     # a command's does when it ends), and a copy of the database file alone would miss it.
-    with closing(sqlite3.connect(database, isolation_level=None)) as connection:
+    # mode=rw: a database removed meanwhile is not created again, empty.
+    address = f"file:{quote(database)}?mode=rw"
+    with closing(sqlite3.connect(address, uri=True, isolation_level=None)) as connection:
         connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()

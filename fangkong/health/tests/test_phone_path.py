@@ -252,9 +252,10 @@ def test_a_stale_day_read_whose_current_row_was_superseded_meanwhile_keeps_the_t
 
 @pytest.mark.django_db(transaction=True)
 def test_outside_any_transaction_the_guarantees_hold_too(client, reference_data, org):
-    """Production runs each request in autocommit: on PostgreSQL a normal first declaration
-    of the day is then one statement with no transaction around it, and a violation must
-    fall back to the transaction's own read without breaking anything."""
+    """Production runs each request in autocommit: a normal first declaration of the day is
+    then written by the link's own INSERT (on PostgreSQL one statement with no transaction
+    around it), and anything else falls back to the transaction's own read without
+    breaking anything."""
     declared_yesterday(org, org.person_a)
     declared_yesterday(org, org.person_b)
     url = link_of(org, org.person_a)
@@ -265,8 +266,8 @@ def test_outside_any_transaction_the_guarantees_hold_too(client, reference_data,
     assert declare(client, url, {**first, "uuid": str(theirs.uuid)}).status_code == 409
     fever = {**first, "uuid": str(uuid.uuid4()), "temperature": "38.4"}
     assert declare(client, url, fever).json()["status"] != "green"
-    # A normal declaration whose day read missed the fever: on PostgreSQL its one
-    # statement breaks the one-current-a-day constraint, then the transaction's read wins.
+    # A normal declaration whose day read missed the fever: the transaction's own read
+    # finds the fever and supersedes it.
     stale = _submit_with_day_read(org, [], temperature="36.6")
     assert stale.created and stale.declaration.is_current
     today = timezone.localdate()
@@ -280,9 +281,9 @@ def test_outside_any_transaction_the_guarantees_hold_too(client, reference_data,
 def test_two_phones_of_one_person_at_the_same_moment_keep_one_current_and_the_tally(
     reference_data, org
 ):
-    """Both read the day empty; one stores first (its one statement), the other breaks the
-    one-current-a-day constraint and is stored from the transaction's read, superseding
-    it. The tally counts the person once."""
+    """Both read the day empty; one stores first, the other breaks the one-current-a-day
+    constraint and is stored from the transaction's read, superseding it. The tally counts
+    the person once."""
     import threading
 
     if connection.vendor == "sqlite":
@@ -365,8 +366,8 @@ def test_a_departed_persons_link_stores_nothing(client, org):
 
 
 def test_a_revoked_link_is_refused_before_its_body_is_read(client, org):
-    # The one statement of PostgreSQL's usual morning leaves anything else to the usual
-    # path, which reads the link first: wrong answers through a dead link answer 404.
+    # The link's own INSERT of the usual morning leaves anything else to the usual path,
+    # which reads the link first: wrong answers through a dead link answer 404.
     url = link_of(org, org.person_a)
     services.link_revoke(actor=org.user("grid_worker", org.group), person=org.person_a)
     wrong = declare(client, url, {"uuid": str(uuid.uuid4()), "temperature": "99"})

@@ -9,7 +9,6 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -333,7 +332,8 @@ def _tell_owners_after_commit(
     if not spec.opened_notice:
         return
     batches = _opened_batches(actor, spec, items, rows)
-    transaction.on_commit(partial(opened_notices_send, batches=batches), robust=True)
+    # A lambda, not a partial: a robust hook's failure is logged by its __qualname__.
+    transaction.on_commit(lambda: opened_notices_send(batches=batches), robust=True)
 
 
 def _opened_batches(
